@@ -1,0 +1,212 @@
+"""The `stancewatch` command line: run, demo, check, eval, bench. The only place that exits."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from bot.settings import Settings, SettingsError, load_settings
+from bot.watchlists import LoadResult, load_watchlists, schema_json
+
+log = logging.getLogger("stancewatch")
+
+
+def _print_problems(result: LoadResult) -> None:
+    for problem in result.problems:
+        print(problem, file=sys.stderr)
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    settings = load_settings()
+    overrides = {}
+    if getattr(args, "watchlists", None):
+        overrides["watchlists_dir"] = Path(args.watchlists)
+    if getattr(args, "db", None):
+        overrides["db_path"] = Path(args.db)
+    from dataclasses import replace
+
+    return replace(settings, **overrides)  # type: ignore[arg-type]
+
+
+def _load(settings: Settings) -> LoadResult:
+    return load_watchlists(settings.watchlists_dir, default_interval_s=settings.default_interval_s)
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    """Validate every watchlist file; print each problem as file:line: key: message."""
+    settings = _settings(args)
+    result = _load(settings)
+    _print_problems(result)
+    if result.errors:
+        print(f"{len(result.errors)} error(s) in {settings.watchlists_dir}", file=sys.stderr)
+        return 1
+    assert result.watchlist is not None
+    wl = result.watchlist
+    print(
+        f"ok: {len(wl.topics)} topics, {len(wl.actors)} actors, {len(wl.feeds)} feeds, "
+        f"{len(wl.routes)} routes in {settings.watchlists_dir}"
+    )
+    return 0
+
+
+def cmd_schema(args: argparse.Namespace) -> int:
+    """Print the JSON Schema of a watchlist file."""
+    sys.stdout.write(schema_json())
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """The service (or one pass with --once)."""
+    from bot.service import run_service
+
+    settings = _settings(args)
+    result = _load(settings)
+    _print_problems(result)
+    if result.watchlist is None:
+        print("refusing to start: fix the watchlist errors above", file=sys.stderr)
+        return 1
+    return run_service(settings, result.watchlist, once=args.once)
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    """Replay the bundled demo feeds into the terminal."""
+    from bot.demo import demo
+
+    settings = _settings(args)
+    result = _load(settings)
+    if result.watchlist is None:
+        _print_problems(result)
+        return 1
+    return demo(result.watchlist)
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    """Measure matching (and positions) on labeled articles."""
+    from bot.evaluation import EvalDataError, evaluate, load_records
+    from bot.matching.embedder import SentenceTransformerEmbedder
+    from bot.reporting import print_eval
+
+    settings = _settings(args)
+    result = _load(settings)
+    if result.watchlist is None:
+        _print_problems(result)
+        return 1
+    try:
+        records = load_records(Path(args.data), {t.id for t in result.watchlist.topics})
+    except EvalDataError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    figures = evaluate(
+        result.watchlist, records, SentenceTransformerEmbedder(settings.model or None)
+    )
+    if args.json:
+        if not args.evidence:
+            figures.pop("evidence", None)
+        print(json.dumps(figures, indent=2))
+    else:
+        print_eval(figures)
+    return 0
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    """Measure throughput, latency and memory on generated feeds served locally."""
+    from bot.bench import run_bench
+
+    return run_bench(
+        feeds=args.feeds, items=args.items, as_json=args.json, scaling=not args.no_scaling
+    )
+
+
+def cmd_outbox(args: argparse.Namespace) -> int:
+    """List deliveries given up on; --replay queues them again."""
+    from datetime import UTC, datetime
+
+    from bot.store.sqlite import SQLiteStore
+
+    store = SQLiteStore(_settings(args).db_path)
+    try:
+        dead = store.dead_outbox()
+        for row_id, alert_id, destination, error in dead:
+            print(f"{row_id}\t{alert_id}\t{destination}\t{error}")
+        print(f"{len(dead)} dead, {store.pending_count()} pending")
+        if args.replay:
+            print(f"requeued {store.replay_dead(datetime.now(UTC))}")
+    finally:
+        store.close()
+    return 0
+
+
+def cmd_backup(args: argparse.Namespace) -> int:
+    """Copy the database while the service runs (SQLite online backup)."""
+    import sqlite3
+
+    source = sqlite3.connect(_settings(args).db_path)
+    target = sqlite3.connect(args.path)
+    with target:
+        source.backup(target)
+    source.close()
+    target.close()
+    print(f"backed up to {args.path}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser for every subcommand."""
+    parser = argparse.ArgumentParser(prog="stancewatch", description=__doc__)
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def with_paths(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
+        p.add_argument("--watchlists", help="folder of watchlist files (STANCEWATCH_WATCHLISTS)")
+        p.add_argument("--db", help="SQLite file (STANCEWATCH_DB)")
+        return p
+
+    run = with_paths(sub.add_parser("run", help="poll feeds on schedule and deliver alerts"))
+    run.add_argument("--once", action="store_true", help="one pass over every feed, then exit")
+    run.set_defaults(func=cmd_run)
+    with_paths(sub.add_parser("demo", help="replay the bundled demo feeds")).set_defaults(
+        func=cmd_demo
+    )
+    with_paths(sub.add_parser("check", help="validate the watchlists")).set_defaults(func=cmd_check)
+    ev = with_paths(sub.add_parser("eval", help="precision/recall on labeled articles"))
+    ev.add_argument("--data", required=True, help="JSON Lines labeled articles")
+    ev.add_argument("--json", action="store_true", help="print figures as JSON")
+    ev.add_argument("--evidence", action="store_true", help="with --json: per-article scores")
+    ev.set_defaults(func=cmd_eval)
+    bench = sub.add_parser("bench", help="measure speed and memory on local generated feeds")
+    bench.add_argument("--feeds", type=int, default=200)
+    bench.add_argument("--items", type=int, default=10)
+    bench.add_argument("--json", action="store_true")
+    bench.add_argument("--no-scaling", action="store_true", help="skip the 100/1k/5k growth runs")
+    bench.set_defaults(func=cmd_bench)
+    out = with_paths(sub.add_parser("outbox", help="list (and replay) failed deliveries"))
+    out.add_argument("--replay", action="store_true")
+    out.set_defaults(func=cmd_outbox)
+    backup = with_paths(sub.add_parser("backup", help="online copy of the database"))
+    backup.add_argument("path")
+    backup.set_defaults(func=cmd_backup)
+    sub.add_parser("schema", help="print the watchlist JSON Schema").set_defaults(func=cmd_schema)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Entry point: parse, run the subcommand, exit with its code."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    args = build_parser().parse_args(argv)
+    from bot.logs import setup_logging
+
+    setup_logging(verbose=args.verbose)
+    try:
+        code = args.func(args)
+    except SettingsError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        code = 2
+    except KeyboardInterrupt:
+        code = 130
+    sys.exit(code)

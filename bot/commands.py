@@ -1,0 +1,282 @@
+"""Platform-neutral commands: follow, unfollow, following, topics, positions, recent, why, …
+
+Discord and Slack adapters translate a platform request into one of these calls and
+render the `Reply` natively. Nothing here knows about either platform.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+from bot.models import Statement, Topic
+
+if TYPE_CHECKING:
+    from bot.app import App
+
+MAX_ARGUMENT_CHARS = 200
+
+
+@dataclass(frozen=True)
+class Reply:
+    """A command's answer: plain text (no markup); each platform renders it natively."""
+
+    title: str
+    lines: tuple[str, ...] = ()
+    ok: bool = True  # False: the user asked for something we cannot do (unknown topic, not admin)
+    ephemeral: bool = True  # personal replies are seen only by the caller
+    fields: tuple[tuple[str, str], ...] = ()  # (name, value) pairs: one per topic, feed, actor
+
+    @property
+    def text(self) -> str:
+        """The reply as plain text, for fallbacks and logs."""
+        parts = [self.title, *self.lines, *(f"{name}: {value}" for name, value in self.fields)]
+        return "\n".join(p for p in parts if p)
+
+
+def closest(typed: str, names: dict[str, str], limit: int = 3) -> list[str]:
+    """The display names closest to what the user typed (by id or name)."""
+    import difflib
+
+    typed = typed.strip().lower()
+    scored = []
+    for key, name in names.items():
+        ratio = max(
+            difflib.SequenceMatcher(None, typed, key.lower()).ratio(),
+            difflib.SequenceMatcher(None, typed, name.lower()).ratio(),
+        )
+        if typed and (typed in key.lower() or typed in name.lower()):
+            ratio += 1.0
+        scored.append((ratio, name))
+    return [name for _, name in sorted(scored, key=lambda s: -s[0])[:limit]]
+
+
+def choices(typed: str, names: dict[str, str], limit: int = 25) -> list[tuple[str, str]]:
+    """Autocomplete: (display name, id) pairs whose id or name contains what was typed."""
+    typed = typed.strip().lower()
+    hits = [
+        (name, key)
+        for key, name in names.items()
+        if not typed or typed in key.lower() or typed in name.lower()
+    ]
+    return sorted(hits)[:limit]
+
+
+def _date(moment: datetime | None) -> str:
+    return moment.strftime("%d %b %Y") if moment else "?"
+
+
+class Commands:
+    """The commands every platform offers, answering with platform-neutral `Reply`s."""
+
+    def __init__(self, app: App) -> None:
+        self.app = app
+
+    @property
+    def _topics(self) -> dict[str, str]:
+        return {t.id: t.name for t in self.app.watchlist.topics}
+
+    @property
+    def _actors(self) -> dict[str, str]:
+        return {a.id: a.name for a in self.app.watchlist.actors}
+
+    def _resolve(self, typed: str, names: dict[str, str]) -> str | None:
+        typed = " ".join(typed.split())[:MAX_ARGUMENT_CHARS].lower()
+        for key, name in names.items():
+            if typed in (key.lower(), name.lower()):
+                return key
+        return None
+
+    def _unknown(self, kind: str, typed: str, names: dict[str, str]) -> Reply:
+        shown = typed[:80]
+        suggestions = closest(typed[:MAX_ARGUMENT_CHARS], names)
+        hint = f"Did you mean: {', '.join(suggestions)}?" if suggestions else f"No {kind}s yet."
+        return Reply(f"Unknown {kind} “{shown}”.", (hint,), ok=False)
+
+    def topic_choices(self, typed: str) -> list[tuple[str, str]]:
+        """Autocomplete choices for a topic argument (at most 25)."""
+        return choices(typed, self._topics)
+
+    def actor_choices(self, typed: str) -> list[tuple[str, str]]:
+        """Autocomplete choices for an actor argument (at most 25)."""
+        return choices(typed, self._actors)
+
+    def follow(
+        self, platform: str, scope: str, user_id: str, topic: str, dm: bool = False
+    ) -> Reply:
+        """Follow a topic: be mentioned in (or sent by DM) every alert for it."""
+        topic_id = self._resolve(topic, self._topics)
+        if topic_id is None:
+            return self._unknown("topic", topic, self._topics)
+        new = self.app.store.follow(platform, scope, user_id, topic_id, dm, datetime.now(UTC))
+        how = "by direct message" if dm else "with a mention in the alert channel"
+        verb = "You now follow" if new else "You already followed"
+        return Reply(f"{verb} {self._topics[topic_id]}.", (f"You will get its alerts {how}.",))
+
+    def unfollow(self, platform: str, scope: str, user_id: str, topic: str) -> Reply:
+        """Stop following a topic."""
+        topic_id = self._resolve(topic, self._topics)
+        if topic_id is None:
+            # A topic removed from the watchlist can still be unfollowed by its id.
+            known = dict(self.app.store.following(platform, scope, user_id))
+            if topic.strip() in known:
+                topic_id = topic.strip()
+            else:
+                return self._unknown("topic", topic, self._topics)
+        if self.app.store.unfollow(platform, scope, user_id, topic_id):
+            return Reply(f"You no longer follow {self._topics.get(topic_id, topic_id)}.")
+        return Reply(f"You were not following {self._topics.get(topic_id, topic_id)}.")
+
+    def following(self, platform: str, scope: str, user_id: str) -> Reply:
+        """The topics the caller follows here."""
+        rows = self.app.store.following(platform, scope, user_id)
+        if not rows:
+            return Reply("You follow no topics yet.", ("Try /follow with a topic name.",))
+        lines = []
+        for topic_id, dm in rows:
+            name = self._topics.get(topic_id)
+            status = "" if name else " (removed from the watchlist; kept in case it returns)"
+            lines.append(f"• {name or topic_id}{' — by DM' if dm else ''}{status}")
+        return Reply("Topics you follow", tuple(lines))
+
+    def topics(self, platform: str, scope: str) -> Reply:
+        """Every tracked topic with its description and follower count."""
+        counts = self.app.store.follower_counts(platform, scope)
+        fields = tuple(
+            (t.name, f"{t.description} ({counts.get(t.id, 0)} following; id: {t.id})")
+            for t in self.app.watchlist.topics
+        )
+        return Reply(f"{len(fields)} tracked topics", fields=fields, ephemeral=False)
+
+    def positions(self, topic: str, actor: str | None = None) -> Reply:
+        """Each actor's current position on a topic, and its timeline with evidence."""
+        topic_id = self._resolve(topic, self._topics)
+        if topic_id is None:
+            return self._unknown("topic", topic, self._topics)
+        found = self.app.watchlist.topic(topic_id)
+        assert found is not None
+        actor_id = None
+        if actor:
+            actor_id = self._resolve(actor, self._actors)
+            if actor_id is None:
+                return self._unknown("actor", actor, self._actors)
+        history = [s for s in self.app.store.statements(topic_id, actor_id) if s.position_id]
+        if not found.positions:
+            return Reply(f"{found.name} has no named positions in the watchlist.", ok=True)
+        if not history:
+            return Reply(f"No positions recorded yet on {found.name}.")
+        fields = []
+        by_actor: dict[str, list[Statement]] = {}
+        for statement in history:
+            by_actor.setdefault(statement.actor_id, []).append(statement)
+        for who, statements in by_actor.items():
+            current = statements[-1]
+            label = _label(found, current.position_id)
+            timeline = [
+                f"{_date(s.published)} · {_label(found, s.position_id)} — “{s.quote[:160]}” "
+                f"({s.source})"
+                for s in statements[-5:]
+            ]
+            fields.append((f"{self._actors.get(who, who)}: {label}", "\n".join(timeline)))
+        return Reply(f"Positions on {found.name}", fields=tuple(fields[:25]), ephemeral=False)
+
+    def recent(self, topic: str, count: int = 5) -> Reply:
+        """The latest alerts for a topic."""
+        topic_id = self._resolve(topic, self._topics)
+        if topic_id is None:
+            return self._unknown("topic", topic, self._topics)
+        count = max(1, min(count, 10))
+        alerts = self.app.store.recent_alerts(topic_id, count)
+        if not alerts:
+            return Reply(f"No alerts yet for {self._topics[topic_id]}.")
+        fields = tuple(
+            (a.title[:200], f"{a.source} · {a.published:%d %b %H:%M} UTC · {a.url}") for a in alerts
+        )
+        return Reply(f"Latest alerts: {self._topics[topic_id]}", fields=fields)
+
+    def why(self, url: str) -> Reply:
+        """Why an article was or was not alerted: scores, passage, statements, story."""
+        from bot.feeds.parse import canonical_url
+
+        url = url.strip()[:2000]
+        stored = self.app.store.article_by_canonical_url(canonical_url(url))
+        if stored is None:
+            return Reply(
+                "I have not seen that article.",
+                ("Only articles from the watched feeds are known.",),
+                ok=False,
+            )
+        lines = []
+        for match in self.app.store.matches(stored.article.id):
+            topic = self.app.watchlist.topic(match.topic_id)
+            threshold = self.app.pipeline.matcher.threshold(topic) if topic else 0.0
+            verdict = "matched" if match.matched else "below threshold"
+            lines.append(
+                f"{self._topics.get(match.topic_id, match.topic_id)}: {match.score:.2f}"
+                f" (threshold {threshold:.2f}, {verdict}) — “{match.passage[:200]}”"
+            )
+        statements = [
+            f"{self._actors.get(s.actor_id, s.actor_id)} on "
+            f"{self._topics.get(s.topic_id, s.topic_id)}:"
+            f" {s.position_id or 'no confident position'} ({s.confidence:.2f}) — “{s.quote[:160]}”"
+            for s in self.app.store.article_statements(stored.article.id)
+        ]
+        alert = self.app.store.alert(stored.story_id) if stored.story_id else None
+        if alert is None:
+            story = (
+                "Not alerted"
+                + (" (first poll of its feed: history only)" if stored.first_poll else "")
+                + "."
+            )
+        elif alert.url == stored.article.url:
+            story = "Alerted."
+        else:
+            story = f"Folded into the alert for “{alert.title[:150]}” ({alert.source})."
+        fields = [("Topic scores", "\n".join(lines) or "not scored (a re-issued copy)")]
+        if statements:
+            fields.append(("Statements found", "\n".join(statements)))
+        fields.append(("Story", story))
+        return Reply(f"Why: {stored.article.title[:200]}", fields=tuple(fields))
+
+    def feeds(self) -> Reply:
+        """Admin: the health of every feed."""
+        fields = []
+        for state in self.app.store.feed_states():
+            parts = [
+                f"status: {state.status}",
+                f"next poll: {_date(state.next_poll_at)} {state.next_poll_at:%H:%M} UTC",
+                f"last success: {_date(state.last_ok_at)}",
+            ]
+            if state.last_error:
+                parts.append(f"last error: {state.last_error[:200]} ({_date(state.last_error_at)})")
+            fields.append((state.name or state.url, "\n".join(parts)))
+        dead = self.app.store.dead_outbox()
+        lines = (
+            (f"{len(dead)} deliveries given up on: `stancewatch outbox --replay` retries them.",)
+            if dead
+            else ()
+        )
+        return Reply(f"{len(fields)} feeds", lines, fields=tuple(fields[:25]))
+
+    def reload(self) -> Reply:
+        """Admin: re-read the watchlists; apply them or say what is wrong."""
+        from bot.reload import reload_watchlists
+
+        settings = self.app.settings
+        result = reload_watchlists(
+            settings.watchlists_dir, self.app.watchlist, settings.default_interval_s
+        )
+        if not result.applied:
+            errors = tuple(str(p) for p in result.problems if p.severity == "error")
+            return Reply(
+                "Reload refused; the last good watchlists stay in use.", errors[:20], ok=False
+            )
+        assert result.watchlist is not None
+        self.app.use_watchlist(result.watchlist)
+        return Reply("Watchlists reloaded.", result.changes or ("No changes.",))
+
+
+def _label(topic: Topic, position_id: str | None) -> str:
+    position = topic.position(position_id or "")
+    return position.label if position else (position_id or "?")

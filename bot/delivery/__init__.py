@@ -1,0 +1,1 @@
+"""Deliveries: the console, Discord and Slack each render the platform-neutral Alert."""

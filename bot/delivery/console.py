@@ -1,0 +1,85 @@
+"""Alerts in the terminal, with rich: the default when no platform is configured."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.markup import escape
+from rich.panel import Panel
+
+from bot.models import Alert, Destination, DestinationKind
+
+
+def alert_lines(alert: Alert) -> list[str]:
+    """The alert as rich-markup lines (article text is escaped, so it cannot style itself)."""
+    topics = ", ".join(f"{escape(t.topic_name)} ({t.score:.2f})" for t in alert.topics)
+    lines = [f"[bold]Topics:[/bold] {topics}"]
+    for topic in alert.topics:
+        lines.append(f"[dim]Matched ({escape(topic.topic_name)}):[/dim] “{escape(topic.passage)}”")
+    lines += ["", escape(alert.summary), ""]
+    for stance in alert.stances:
+        who = f"{escape(stance.actor_name)} — {escape(stance.topic_name)}"
+        relayed = f" (as reported by {escape(stance.reported_by)})" if stance.reported_by else ""
+        if stance.is_shift:
+            when = stance.before_date.strftime("%d %b") if stance.before_date else "earlier"
+            lines.append(f"[bold red]{who}: position shifted.[/bold red]")
+            lines.append(
+                f"  Now: [italic]{escape(stance.now_label)}[/italic]{relayed}"
+                f" — “{escape(stance.now_quote)}”"
+            )
+            lines.append(
+                f"  Before: [italic]{escape(stance.before_label or '')}[/italic]"
+                f" ({escape(stance.before_source or '')}, {when})"
+            )
+        else:
+            lines.append(
+                f"[bold]{who}:[/bold] {escape(stance.now_label)}{relayed}"
+                f" — “{escape(stance.now_quote)}”"
+            )
+    if alert.stances:
+        lines.append("")
+    lines.append(f"[link={alert.url}]{escape(alert.url)}[/link]")
+    lines.append(f"[dim]{escape(alert.source)} · {alert.published:%Y-%m-%d %H:%M} UTC[/dim]")
+    if alert.also_reported_by:
+        others = ", ".join(escape(source) for source, _ in alert.also_reported_by)
+        lines.append(f"[dim]Also reported by: {others}[/dim]")
+    return lines
+
+
+class ConsoleDelivery:
+    """Prints each alert as a panel; an edit prints the updated alert again, marked as such."""
+
+    def __init__(self, console: Console | None = None) -> None:
+        self.console = console or Console()
+        self.sent: list[Alert] = []
+
+    def handles(self, destination: Destination) -> bool:
+        """The console takes console destinations."""
+        return destination.kind is DestinationKind.CONSOLE
+
+    def _print(self, alert: Alert, edited: bool) -> None:
+        title = escape(alert.title)
+        if edited:
+            title = "[yellow](updated)[/yellow] " + title
+        self.console.print(
+            Panel(
+                "\n".join(alert_lines(alert)),
+                title=title,
+                title_align="left",
+                border_style="yellow" if edited else "cyan",
+            )
+        )
+
+    async def send(self, destination: Destination, alert: Alert) -> str | None:
+        """Print the alert."""
+        self.sent.append(alert)
+        self._print(alert, edited=False)
+        return alert.id
+
+    async def edit(self, destination: Destination, message_ref: str, alert: Alert) -> None:
+        """Print the updated alert (a terminal cannot edit what it printed)."""
+        self.sent.append(alert)
+        self._print(alert, edited=True)
+
+    async def notify_admins(self, text: str) -> None:
+        """Print an admin notice."""
+        self.console.print(f"[bold yellow]admin:[/bold yellow] {escape(text)}")

@@ -1,0 +1,212 @@
+"""`stancewatch eval`: replay labeled articles, measure topics and positions against baselines."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from bot.matching.embedder import Embedder
+from bot.matching.topics import TopicMatcher
+from bot.models import Article, Topic, Watchlist
+
+
+class EvalDataError(ValueError):
+    """The labeled data file is not in the format `stancewatch eval` reads."""
+
+
+REQUIRED = ("id", "title", "text", "topics")
+
+
+def load_records(path: Path, topic_ids: set[str]) -> list[dict[str, Any]]:
+    """Read JSON Lines labeled articles, sorted by `published`; errors name the line."""
+    records: list[dict[str, Any]] = []
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise EvalDataError(f"{path}: cannot read: {exc}") from None
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise EvalDataError(f"{path}:{number}: not valid JSON: {exc.msg}") from None
+        if not isinstance(record, dict):
+            raise EvalDataError(f"{path}:{number}: each line must be a JSON object")
+        for key in REQUIRED:
+            if key not in record:
+                raise EvalDataError(f"{path}:{number}: missing key {key!r}")
+        unknown = set(record["topics"]) - topic_ids
+        if unknown:
+            raise EvalDataError(f"{path}:{number}: unknown topic(s) {sorted(unknown)}")
+        records.append(record)
+    if not records:
+        raise EvalDataError(f"{path}: no labeled articles")
+    return sorted(records, key=lambda r: str(r.get("published", "")))
+
+
+def record_article(record: Mapping[str, Any]) -> Article:
+    """Turn a labeled record into the Article the pipeline would see."""
+    published_raw = str(record.get("published") or "")
+    try:
+        published = datetime.fromisoformat(published_raw.replace("Z", "+00:00"))
+    except ValueError:
+        published = datetime(1970, 1, 1, tzinfo=UTC)
+    if published.tzinfo is None:
+        published = published.replace(tzinfo=UTC)
+    return Article(
+        id=str(record["id"]),
+        feed_url="eval",
+        source=str(record.get("source") or "eval"),
+        url=str(record.get("url") or f"eval:{record['id']}"),
+        title=str(record["title"]),
+        text=str(record["text"]),
+        published=published,
+        fetched=published,
+    )
+
+
+@dataclass(frozen=True)
+class Counts:
+    """True positives, false positives and false negatives."""
+
+    tp: int = 0
+    fp: int = 0
+    fn: int = 0
+
+    def __add__(self, other: Counts) -> Counts:
+        return Counts(self.tp + other.tp, self.fp + other.fp, self.fn + other.fn)
+
+    def figures(self) -> dict[str, float]:
+        """Precision, recall and F1 (0 where undefined)."""
+        precision = self.tp / (self.tp + self.fp) if self.tp + self.fp else 0.0
+        recall = self.tp / (self.tp + self.fn) if self.tp + self.fn else 0.0
+        f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+        return {"precision": round(precision, 4), "recall": round(recall, 4), "f1": round(f1, 4)}
+
+
+def score_topics(
+    gold: Sequence[set[str]], predicted: Sequence[set[str]], topic_ids: Sequence[str]
+) -> dict[str, Any]:
+    """Micro-averaged figures over (article, topic) pairs, and per topic."""
+    per_topic: dict[str, Counts] = {t: Counts() for t in topic_ids}
+    for truth, guess in zip(gold, predicted, strict=True):
+        for topic in topic_ids:
+            per_topic[topic] += Counts(
+                int(topic in truth and topic in guess),
+                int(topic not in truth and topic in guess),
+                int(topic in truth and topic not in guess),
+            )
+    total = sum(per_topic.values(), Counts())
+    return {**total.figures(), "per_topic": {t: c.figures() for t, c in per_topic.items()}}
+
+
+_STOP = {"for", "of", "the", "and", "to", "in", "on", "a", "an", "with"}
+
+
+def baseline_keywords(topics: Sequence[Topic]) -> dict[str, list[str]]:
+    """Keywords for the keyword baseline: a topic's `keywords`, else its distinctive name words.
+
+    Name words shared by every topic ("Ukraine" in all three of ours) are dropped: they
+    say nothing about which topic an article is on.
+    """
+    words = {
+        t.id: {w for w in re.findall(r"[a-z0-9]+", t.name.lower()) if w not in _STOP}
+        for t in topics
+    }
+    common = set.intersection(*words.values()) if len(words) > 1 else set()
+    return {t.id: list(t.keywords) or sorted(words[t.id] - common) for t in topics}
+
+
+def keyword_baseline(records: Sequence[Article], topics: Sequence[Topic]) -> list[set[str]]:
+    """Baseline (a): a topic matches when any of its keywords occurs in the article."""
+    keywords = baseline_keywords(topics)
+    predicted = []
+    for article in records:
+        text = f"{article.title}\n{article.text}".lower()
+        predicted.append(
+            {
+                t
+                for t, words in keywords.items()
+                if any(re.search(rf"\b{re.escape(w.lower())}\b", text) for w in words)
+            }
+        )
+    return predicted
+
+
+def cosine_baseline(
+    articles: Sequence[Article],
+    topics: Sequence[Topic],
+    gold: Sequence[set[str]],
+    embedder: Embedder,
+) -> tuple[list[set[str]], float]:
+    """Baseline (b): whole text vs topic description, at the single best threshold (oracle)."""
+    texts = [f"{a.title}. {a.text}" for a in articles]
+    sims = embedder.encode(texts) @ embedder.encode([t.description for t in topics]).T
+    best: tuple[float, float, list[set[str]]] = (-1.0, 0.0, [])
+    for threshold in np.arange(0.05, 0.95, 0.01):
+        predicted = [{topics[j].id for j in np.flatnonzero(row >= threshold)} for row in sims]
+        f1 = score_topics(gold, predicted, [t.id for t in topics])["f1"]
+        if f1 > best[0]:
+            best = (f1, float(threshold), predicted)
+    return best[2], round(best[1], 2)
+
+
+def evaluate(
+    watchlist: Watchlist,
+    records: Sequence[Mapping[str, Any]],
+    embedder: Embedder,
+    matcher: TopicMatcher | None = None,
+) -> dict[str, Any]:
+    """Every figure `stancewatch eval --json` prints."""
+    topics = watchlist.topics
+    topic_ids = [t.id for t in topics]
+    matcher = matcher or TopicMatcher(topics, embedder)
+    articles = [record_article(r) for r in records]
+    gold = [set(r["topics"]) for r in records]
+    predicted: list[set[str]] = []
+    evidence: dict[str, list[dict[str, Any]]] = {}
+    for article in articles:
+        scores = matcher.score(article, matcher.embed(article))
+        predicted.append({s.topic_id for s in scores if s.matched})
+        evidence[article.id] = [
+            {"topic": s.topic_id, "score": s.score, "passage": s.passage, "matched": s.matched}
+            for s in scores
+        ]
+    cosine_predicted, cosine_threshold = cosine_baseline(articles, topics, gold, embedder)
+    result: dict[str, Any] = {
+        "articles": len(records),
+        "topics": score_topics(gold, predicted, topic_ids),
+        "baselines": {
+            "keyword": score_topics(gold, keyword_baseline(articles, topics), topic_ids),
+            "whole_text_cosine": {
+                **score_topics(gold, cosine_predicted, topic_ids),
+                "threshold": cosine_threshold,
+            },
+        },
+        "positions": None,
+        "shifts": None,
+        "evidence": evidence,
+    }
+    if any("positions" in r for r in records) and any(t.positions for t in topics):
+        from bot.positions.evaluate import evaluate_positions
+
+        by_id = dict(zip((str(r["id"]) for r in records), predicted, strict=True))
+        figures = evaluate_positions(
+            watchlist, records, embedder, lambda r: sorted(by_id[str(r["id"])])
+        )
+        result["positions"] = figures["positions"]
+        result["shifts"] = figures["shifts"]
+        result["baselines"]["nearest_example"] = figures.get("baseline")
+    result["data_sha256"] = hashlib.sha256(
+        json.dumps([r["id"] for r in records]).encode()
+    ).hexdigest()[:12]
+    return result

@@ -1,0 +1,314 @@
+"""Polite HTTP fetching of feeds and article pages: conditional GET, timeouts, caps, limits.
+
+Every failure comes back as a `FetchResult` with status "error"; nothing here raises for
+network problems, so one bad feed never stops a poll cycle.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import os
+import time
+import urllib.parse
+import urllib.request
+from dataclasses import dataclass
+from datetime import UTC
+from types import TracebackType
+from typing import Literal
+
+import aiohttp
+
+# What a feed reader asks for; "*/*" last because many servers mislabel feeds as text/html.
+FEED_ACCEPT = (
+    "application/rss+xml, application/atom+xml, application/rdf+xml;q=0.9, "
+    "application/xml;q=0.8, text/xml;q=0.8, */*;q=0.5"
+)
+PAGE_ACCEPT = "text/html, application/xhtml+xml;q=0.9, */*;q=0.5"
+_HTML_TYPES = ("text/html", "application/xhtml+xml")
+_CHUNK = 64 * 1024
+
+
+@dataclass(frozen=True)
+class FetchResult:
+    """The outcome of one fetch: a body, "not modified", or an error in one sentence."""
+
+    url: str
+    status: Literal["ok", "not_modified", "error"]
+    body: bytes = b""
+    etag: str | None = None
+    last_modified: str | None = None
+    http_status: int | None = None
+    retry_after_s: float | None = None  # from Retry-After (seconds or HTTP date) on 429/503
+    error: str | None = None  # one clear sentence for logs and admins
+    permanent: bool = False  # 404/410: a hint to back off harder
+
+
+class _Refused(Exception):
+    """A response we chose not to accept (too big, wrong type); its message is the error."""
+
+
+def _secs(value: float) -> str:
+    """Format seconds for messages: 10 → "10", 0.5 → "0.5"."""
+    return f"{value:g}"
+
+
+def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
+    """Seconds to wait from a Retry-After header (delta-seconds or HTTP date), or None."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:  # RFC 9110 dates are GMT; some servers omit the zone
+        when = when.replace(tzinfo=UTC)
+    current = time.time() if now is None else now
+    return max(0.0, when.timestamp() - current)
+
+
+class Fetcher:
+    """Fetches feeds and pages with one shared aiohttp session and per-host limits."""
+
+    def __init__(
+        self,
+        *,
+        user_agent: str,
+        connect_timeout_s: float = 5,
+        read_timeout_s: float = 10,
+        max_bytes: int = 5_000_000,
+        max_redirects: int = 5,
+        per_host_limit: int = 2,
+        total_limit: int = 32,
+    ) -> None:
+        self.user_agent = user_agent
+        self.connect_timeout_s = connect_timeout_s
+        self.read_timeout_s = read_timeout_s
+        # The read timeout restarts with every byte, so a server dripping one byte at a time
+        # could hold a request forever; this overall deadline bounds it.
+        self.deadline_s = connect_timeout_s + 2 * read_timeout_s
+        self.max_bytes = max_bytes
+        self.max_redirects = max_redirects
+        self.per_host_limit = per_host_limit
+        self.total_limit = total_limit
+        self._session: aiohttp.ClientSession | None = None
+        # Made lazily, like the session, so they belong to the loop that runs the fetches.
+        self._host_slots: dict[str, asyncio.Semaphore] = {}
+        self._total_slots: asyncio.Semaphore | None = None
+
+    async def __aenter__(self) -> Fetcher:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    async def close(self) -> None:
+        """Close the HTTP session; a later fetch opens a new one."""
+        self._host_slots.clear()
+        self._total_slots = None
+        if self._session is not None:
+            session, self._session = self._session, None
+            await session.close()
+
+    async def fetch(
+        self, url: str, *, etag: str | None = None, last_modified: str | None = None
+    ) -> FetchResult:
+        """Fetch a feed (URL or local path), conditionally when a validator is given."""
+        headers = {"Accept": FEED_ACCEPT}
+        if etag:
+            headers["If-None-Match"] = etag
+        if last_modified:
+            headers["If-Modified-Since"] = last_modified
+        return await self._get(url, headers, etag, last_modified, html_only=False)
+
+    async def fetch_page(self, url: str) -> FetchResult:
+        """Fetch an article's HTML page for full-text extraction."""
+        return await self._get(url, {"Accept": PAGE_ACCEPT}, None, None, html_only=True)
+
+    async def _get(
+        self,
+        url: str,
+        headers: dict[str, str],
+        etag: str | None,
+        last_modified: str | None,
+        *,
+        html_only: bool,
+    ) -> FetchResult:
+        scheme = urllib.parse.urlsplit(url).scheme.lower()
+        if scheme not in ("http", "https"):
+            # One-letter schemes are Windows drive letters ("C:\feeds\x.xml"), i.e. paths.
+            if scheme in ("", "file") or len(scheme) == 1:
+                return await asyncio.to_thread(self._read_file, url, etag, last_modified)
+            return FetchResult(url, "error", error=f"unsupported URL scheme '{scheme}'")
+        host = (urllib.parse.urlsplit(url).hostname or "").lower()
+        if self._total_slots is None:
+            self._total_slots = asyncio.Semaphore(self.total_limit)
+        slot = self._host_slots.setdefault(host, asyncio.Semaphore(self.per_host_limit))
+        # Host slot first: a burst for one slow host then waits without holding total slots
+        # that other hosts could use.
+        async with slot, self._total_slots:
+            try:
+                async with asyncio.timeout(self.deadline_s):
+                    return await self._request(url, headers, etag, last_modified, html_only)
+            except aiohttp.TooManyRedirects:
+                return FetchResult(
+                    url, "error", error=f"too many redirects (max {self.max_redirects})"
+                )
+            except aiohttp.ConnectionTimeoutError:
+                msg = f"connection timed out after {_secs(self.connect_timeout_s)} s"
+                return FetchResult(url, "error", error=msg)
+            except aiohttp.ServerTimeoutError:
+                msg = f"timed out after {_secs(self.read_timeout_s)} s waiting for data"
+                return FetchResult(url, "error", error=msg)
+            except TimeoutError:
+                msg = f"timed out after {_secs(self.deadline_s)} s in total"
+                return FetchResult(url, "error", error=msg)
+            except (aiohttp.ClientError, OSError, ValueError) as exc:
+                return FetchResult(url, "error", error=_describe(exc, host))
+
+    def _session_now(self) -> aiohttp.ClientSession:
+        # Created here, not in __init__, so it binds to the loop that actually runs fetches.
+        if self._session is None or self._session.closed:
+            timeout = aiohttp.ClientTimeout(
+                total=None,
+                connect=self.connect_timeout_s,
+                sock_connect=self.connect_timeout_s,
+                sock_read=self.read_timeout_s,
+            )
+            connector = aiohttp.TCPConnector(
+                limit=self.total_limit, limit_per_host=self.per_host_limit
+            )
+            self._session = aiohttp.ClientSession(
+                timeout=timeout,
+                connector=connector,
+                headers={"User-Agent": self.user_agent},
+                trust_env=False,
+            )
+        return self._session
+
+    async def _request(
+        self,
+        url: str,
+        headers: dict[str, str],
+        etag: str | None,
+        last_modified: str | None,
+        html_only: bool,
+    ) -> FetchResult:
+        session = self._session_now()
+        async with session.get(
+            url, headers=headers, allow_redirects=True, max_redirects=self.max_redirects
+        ) as resp:
+            code = resp.status
+            new_etag = resp.headers.get("ETag")
+            new_modified = resp.headers.get("Last-Modified")
+            if code == 304:
+                # Keep the validators we sent when the server does not repeat them.
+                return FetchResult(
+                    url,
+                    "not_modified",
+                    etag=new_etag or etag,
+                    last_modified=new_modified or last_modified,
+                    http_status=code,
+                )
+            if code >= 300:
+                retry = None
+                if code in (429, 503):
+                    retry = parse_retry_after(resp.headers.get("Retry-After"))
+                resp.close()  # drop the connection rather than download an error page
+                return FetchResult(
+                    url,
+                    "error",
+                    http_status=code,
+                    retry_after_s=retry,
+                    error=f"HTTP {code} {resp.reason or ''}".rstrip(),
+                    permanent=code in (404, 410),
+                )
+            try:
+                if html_only:
+                    _check_html(resp.headers.get("Content-Type"))
+                body = await self._read_capped(resp)
+            except _Refused as exc:
+                resp.close()
+                return FetchResult(url, "error", http_status=code, error=str(exc))
+            return FetchResult(
+                url,
+                "ok",
+                body=body,
+                etag=new_etag,
+                last_modified=new_modified,
+                http_status=code,
+            )
+
+    async def _read_capped(self, resp: aiohttp.ClientResponse) -> bytes:
+        # Refuse early on an honest Content-Length, then count while streaming for the
+        # servers that send none (or lie): a huge body is never held in memory whole.
+        too_big = f"response larger than {self.max_bytes} bytes"
+        if resp.content_length is not None and resp.content_length > self.max_bytes:
+            raise _Refused(too_big)
+        parts: list[bytes] = []
+        size = 0
+        async for chunk in resp.content.iter_chunked(_CHUNK):
+            size += len(chunk)
+            if size > self.max_bytes:
+                raise _Refused(too_big)
+            parts.append(chunk)
+        return b"".join(parts)
+
+    def _read_file(self, url: str, etag: str | None, last_modified: str | None) -> FetchResult:
+        """Read a local feed with the same size cap; mtime and size stand in for validators."""
+        path = url
+        if url.lower().startswith("file:"):
+            path = urllib.request.url2pathname(urllib.parse.urlsplit(url).path)
+        try:
+            with open(path, "rb") as handle:
+                stat = os.fstat(handle.fileno())
+                file_etag = f'"{stat.st_size:x}-{stat.st_mtime_ns:x}"'
+                file_modified = email.utils.formatdate(stat.st_mtime, usegmt=True)
+                if (etag and etag == file_etag) or (
+                    not etag and last_modified and last_modified == file_modified
+                ):
+                    return FetchResult(
+                        url, "not_modified", etag=file_etag, last_modified=file_modified
+                    )
+                body = handle.read(self.max_bytes + 1)
+        except FileNotFoundError:
+            return FetchResult(url, "error", error=f"file not found: {path}", permanent=True)
+        except IsADirectoryError:
+            return FetchResult(url, "error", error=f"not a file: {path}", permanent=True)
+        except OSError as exc:
+            return FetchResult(url, "error", error=f"cannot read {path}: {exc.strerror or exc}")
+        if len(body) > self.max_bytes:
+            return FetchResult(url, "error", error=f"file larger than {self.max_bytes} bytes")
+        return FetchResult(url, "ok", body=body, etag=file_etag, last_modified=file_modified)
+
+
+def _check_html(content_type: str | None) -> None:
+    """Refuse a page that is plainly not HTML (a PDF, an image): extraction would be noise."""
+    if content_type is None:
+        return
+    kind = content_type.split(";", 1)[0].strip().lower()
+    if kind and kind not in _HTML_TYPES:
+        raise _Refused(f"not an HTML page (content type {kind})")
+
+
+def _describe(exc: BaseException, host: str) -> str:
+    """One sentence for a transport failure, without a traceback."""
+    if isinstance(exc, aiohttp.ClientConnectorDNSError):
+        return f"cannot resolve host {host}"
+    if isinstance(exc, aiohttp.ClientConnectorError):
+        return f"cannot connect to {host}: {exc.os_error.strerror or exc.os_error}"
+    if isinstance(exc, aiohttp.InvalidURL | aiohttp.NonHttpUrlRedirectClientError):
+        return f"invalid URL: {exc}"
+    if isinstance(exc, aiohttp.ClientPayloadError):
+        return "response body was cut off or badly encoded"
+    if isinstance(exc, aiohttp.ServerDisconnectedError):
+        return "server closed the connection before answering"
+    return f"request failed: {type(exc).__name__}: {exc}"

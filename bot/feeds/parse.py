@@ -1,0 +1,242 @@
+"""Turn a fetched feed body into `Article`s: plain text, stable ids, sane dates.
+
+feedparser is imported inside `parse_feed` so that importing the core stays light; the
+caller runs `parse_feed` in a worker thread (`asyncio.to_thread`) because parsing is CPU work.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from datetime import UTC, datetime, timedelta
+from html.parser import HTMLParser
+from typing import Any
+from urllib.parse import unquote, urljoin, urlsplit, urlunsplit
+
+from bot.models import Article, Feed
+
+MAX_TITLE_CHARS = 500
+MAX_TEXT_CHARS = 20_000
+# Publishers' clocks and time zones drift; beyond a day ahead a date is a mistake, and
+# trusting it would pin the article to the top of every "recent" list.
+MAX_FUTURE = timedelta(days=1)
+
+# fmt: off
+_BLOCK_TAGS = frozenset((
+    "p", "br", "div", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote",
+    "pre", "hr", "table", "tr", "section", "article", "header", "footer", "aside", "figure",
+    "figcaption", "dd", "dt", "dl", "address", "main", "nav", "details", "summary",
+))
+# fmt: on
+_CELL_TAGS = frozenset(("td", "th"))
+_SKIP_TAGS = frozenset(("script", "style", "noscript", "template"))
+_TRACKING_PARAMS = frozenset(("fbclid", "gclid"))
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+_HTML_START = re.compile(rb"<(!doctype\s+html|html[\s>]|head[\s>]|body[\s>])", re.IGNORECASE)
+
+
+class FeedParseError(Exception):
+    """The body is not a feed; the message says why in one sentence."""
+
+
+class _TextExtractor(HTMLParser):
+    """Collects text per paragraph, treating block tags as paragraph breaks."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.paragraphs: list[str] = []
+        self._current: list[str] = []
+        self._skipping = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in _SKIP_TAGS:
+            self._skipping += 1
+        elif tag in _BLOCK_TAGS:
+            self._flush()
+        elif tag in _CELL_TAGS:
+            self._current.append(" ")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in _SKIP_TAGS:
+            self._skipping = max(0, self._skipping - 1)
+        elif tag in _BLOCK_TAGS:
+            self._flush()
+
+    def handle_data(self, data: str) -> None:
+        if not self._skipping:
+            self._current.append(data)
+
+    def close(self) -> None:
+        super().close()
+        self._flush()
+
+    def _flush(self) -> None:
+        text = " ".join("".join(self._current).split())
+        if text:
+            self.paragraphs.append(text)
+        self._current = []
+
+
+def html_to_text(html: str) -> str:
+    """Plain text from HTML: paragraphs separated by a blank line, scripts and styles dropped."""
+    parser = _TextExtractor()
+    parser.feed(html)
+    parser.close()
+    return "\n\n".join(parser.paragraphs)
+
+
+def _plain_to_text(text: str) -> str:
+    """Normalise plain text the same way: blank lines separate paragraphs."""
+    paragraphs = (" ".join(p.split()) for p in re.split(r"\n\s*\n", text))
+    return "\n\n".join(p for p in paragraphs if p)
+
+
+def truncate_text(text: str, limit: int) -> str:
+    """Cut text to at most `limit` chars, at a sentence end if one is near, else a word."""
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]  # room for the ellipsis
+    # Only accept a boundary in the second half, or a long text would shrink to a stub.
+    floor = limit // 2
+    sentence_end = max(cut.rfind(mark) for mark in (". ", "! ", "? ", ".\n", "\n"))
+    if sentence_end >= floor:
+        return cut[: sentence_end + 1].rstrip()
+    space = cut.rfind(" ")
+    if space >= floor:
+        return cut[:space].rstrip() + "…"
+    return cut + "…"
+
+
+def canonical_url(url: str) -> str:
+    """The URL without tracking noise, so the same article links compare equal."""
+    parts = urlsplit(url.strip())
+    scheme = parts.scheme.lower()
+    if not parts.netloc:
+        return urlunsplit((scheme, "", parts.path, parts.query, ""))
+    host = (parts.hostname or "").lower()
+    netloc = host if ":" not in host else f"[{host}]"  # IPv6 literals keep their brackets
+    try:
+        port = parts.port
+    except ValueError:  # a non-numeric port: keep what was written
+        port = None
+        netloc = parts.netloc.lower()
+    if port is not None and port != _DEFAULT_PORTS.get(scheme):
+        netloc = f"{netloc}:{port}"
+    if parts.username is not None:
+        auth = parts.username + (f":{parts.password}" if parts.password is not None else "")
+        netloc = f"{auth}@{netloc}"
+    # Filter the raw pairs rather than decode and re-encode, which would change the escaping
+    # of the parameters we keep.
+    kept = [
+        pair
+        for pair in parts.query.split("&")
+        if pair and not _is_tracking(unquote(pair.split("=", 1)[0]).lower())
+    ]
+    return urlunsplit((scheme, netloc, parts.path.rstrip("/"), "&".join(kept), ""))
+
+
+def _is_tracking(key: str) -> bool:
+    return key.startswith("utm_") or key in _TRACKING_PARAMS
+
+
+def article_id(guid: str | None, link: str | None, title: str, published: str | None) -> str:
+    """A stable id: the guid, else the canonical link, else a hash of title and date."""
+    if guid and guid.strip():
+        return f"guid:{guid.strip()}"
+    if link and link.strip():
+        return f"url:{canonical_url(link)}"
+    digest = hashlib.sha256(f"{title}|{published or ''}".encode()).hexdigest()
+    return f"hash:{digest[:24]}"
+
+
+def parse_feed(body: bytes, feed: Feed, fetched_at: datetime) -> list[Article]:
+    """Parse RSS, Atom or RDF bytes into articles; raise FeedParseError if it is no feed."""
+    if not body.strip():
+        raise FeedParseError("empty response body")
+    import feedparser  # lazy: keeps the core importable without loading feedparser
+
+    parsed = feedparser.parse(body)
+    fetched = _as_utc(fetched_at)
+    if not parsed.entries:
+        _raise_if_not_feed(body, parsed)
+        return []  # a well-formed feed that has no items right now
+    articles: list[Article] = []
+    seen: set[str] = set()
+    for entry in parsed.entries:
+        article = _to_article(entry, feed, fetched)
+        if article is not None and article.id not in seen:
+            seen.add(article.id)
+            articles.append(article)
+    return articles
+
+
+def _raise_if_not_feed(body: bytes, parsed: Any) -> None:
+    """Explain an entry-less body that is not a valid (empty) feed."""
+    head = body[:2048].lstrip(b"\xef\xbb\xbf \t\r\n")
+    if _HTML_START.search(head) and not parsed.version:
+        raise FeedParseError("not a feed: looks like an HTML page")
+    if head[:1] in (b"{", b"["):
+        raise FeedParseError("not a feed: looks like JSON (JSON Feed is not supported)")
+    exc = parsed.get("bozo_exception")
+    if parsed.get("bozo") and hasattr(exc, "getLineNumber"):
+        raise FeedParseError(f"malformed XML at line {exc.getLineNumber()}: {exc.getMessage()}")
+    if not parsed.version:
+        raise FeedParseError("not a feed: no RSS, Atom or RDF document found")
+
+
+def _to_article(entry: Any, feed: Feed, fetched: datetime) -> Article | None:
+    link = (entry.get("link") or "").strip()
+    if link and feed.url.lower().startswith(("http://", "https://")):
+        link = urljoin(feed.url, link)  # relative links are relative to the feed
+    title = truncate_text(html_to_text(entry.get("title") or ""), MAX_TITLE_CHARS)
+    text = truncate_text(_entry_text(entry), MAX_TEXT_CHARS)
+    if not title and not text:
+        return None
+    # dict.get skips feedparser's deprecated updated→published aliasing (and its warning).
+    date_str = dict.get(entry, "published") or dict.get(entry, "updated")
+    return Article(
+        id=article_id(entry.get("id"), link, title, date_str),
+        feed_url=feed.url,
+        source=feed.name or _host(link) or _host(feed.url) or feed.url,
+        url=link,
+        title=title,
+        text=text,
+        published=_published(entry, fetched),
+        fetched=fetched,
+    )
+
+
+def _entry_text(entry: Any) -> str:
+    """The fullest body the entry offers: the longest of its content, summary, description."""
+    candidates: list[tuple[str, str]] = [
+        (c.get("value") or "", c.get("type") or "text/html") for c in entry.get("content") or []
+    ]
+    detail = entry.get("summary_detail") or {}
+    candidates.append((entry.get("summary") or "", detail.get("type") or "text/html"))
+    candidates.append((entry.get("description") or "", detail.get("type") or "text/html"))
+    value, kind = max(candidates, key=lambda c: len(c[0]))
+    return _plain_to_text(value) if kind == "text/plain" else html_to_text(value)
+
+
+def _published(entry: Any, fetched: datetime) -> datetime:
+    """The entry's date in UTC; missing, unreadable or far-future dates become fetch time."""
+    stamp = dict.get(entry, "published_parsed") or dict.get(entry, "updated_parsed")
+    if stamp is None:
+        return fetched
+    try:
+        year, month, day, hour, minute, second = stamp[:6]  # feedparser gives UTC
+        when = datetime(year, month, day, hour, minute, second, tzinfo=UTC)
+    except (TypeError, ValueError):
+        return fetched
+    return fetched if when > fetched + MAX_FUTURE else when
+
+
+def _host(url: str) -> str:
+    """The host to show as a source, without a leading "www."."""
+    host = (urlsplit(url).hostname or "").lower()
+    return host.removeprefix("www.")
+
+
+def _as_utc(when: datetime) -> datetime:
+    """Aware UTC; a naive datetime is taken to be UTC already."""
+    return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)

@@ -1,0 +1,65 @@
+"""When to poll a feed next: the normal interval, backoff after failures, pausing.
+
+Pure functions of their arguments (randomness comes from an injectable `random.Random`), so
+the scheduler stores the result and a restart loses nothing.
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import datetime, timedelta
+
+# How each value was chosen:
+# Longest wait between retries of a failing feed. Six hours keeps a broken feed from being
+# hammered yet still notices a fix within a working day.
+MAX_BACKOFF_S = 6 * 3600.0
+# Shortest wait after a failure, whatever the interval: a struggling server gets at least a
+# minute's rest, which is also the smallest Retry-After common servers send.
+MIN_FAILURE_DELAY_S = 60.0
+# A Retry-After larger than this is treated as a mistake (a bad date, a year-long ban) so the
+# feed is still re-checked daily.
+MAX_RETRY_AFTER_S = 24 * 3600.0
+# 404/410 rarely heal in minutes: skip two doublings (4x the delay) to back off harder.
+PERMANENT_EXTRA_DOUBLINGS = 2
+# ±10 % spreads feeds that failed together (one outage) so they do not retry in lockstep.
+JITTER = 0.10
+# A paused feed is re-probed this often: four requests a day costs a host nothing and lets a
+# feed that came back resume without an admin.
+PAUSED_PROBE_S = 6 * 3600.0
+
+
+def next_poll_after_success(now: datetime, interval_s: float) -> datetime:
+    """The next poll after a good fetch: one interval later."""
+    return now + timedelta(seconds=interval_s)
+
+
+def next_poll_after_failure(
+    now: datetime,
+    interval_s: float,
+    failures: int,
+    retry_after_s: float | None,
+    permanent: bool,
+    *,
+    rng: random.Random | None = None,
+) -> datetime:
+    """The next poll after a failure: exponential backoff, capped, never before Retry-After."""
+    # `failures` counts consecutive failures including this one; the first retry comes one
+    # interval later, so a single blip costs nothing.
+    doublings = max(failures - 1, 0) + (PERMANENT_EXTRA_DOUBLINGS if permanent else 0)
+    cap = max(MAX_BACKOFF_S, interval_s)  # a daily feed is never polled more often on failure
+    delay = min(interval_s * 2.0 ** min(doublings, 32), cap)
+    delay *= 1 + (rng or random).uniform(-JITTER, JITTER)
+    delay = max(min(delay, cap), MIN_FAILURE_DELAY_S)
+    if retry_after_s is not None:
+        delay = max(delay, min(retry_after_s, MAX_RETRY_AFTER_S))
+    return now + timedelta(seconds=delay)
+
+
+def should_pause(failures: int, pause_after: int) -> bool:
+    """True once a feed has failed `pause_after` times in a row (0 or less: never pause)."""
+    return pause_after > 0 and failures >= pause_after
+
+
+def paused_probe_interval_s() -> float:
+    """How often a paused feed is re-probed to see whether it came back."""
+    return PAUSED_PROBE_S

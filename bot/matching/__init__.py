@@ -1,0 +1,1 @@
+"""Matching articles to topics with sentence embeddings."""

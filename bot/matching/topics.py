@@ -1,0 +1,143 @@
+"""Score an article against every topic from its best passages, set against near-misses."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from bot.matching.embedder import Embedder
+from bot.matching.text import split_sentences
+from bot.models import Article, Topic
+
+if TYPE_CHECKING:
+    from numpy.typing import NDArray
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """The matcher's numbers, in one place. How each was chosen is said beside it."""
+
+    # Cosine a topic's score must reach when its watchlist entry sets no `threshold`.
+    # Chosen on examples/eval/topics-dev.jsonl as the value maximising overall F1 across
+    # all topics (the test file is never used to choose it); see `stancewatch eval --sweep`.
+    default_threshold: float = 0.45
+    # How many of the best passages are averaged: 2 stops one stray sentence (a passing
+    # mention) from carrying an article, while a short article still has a title + lead.
+    top_passages: int = 2
+    # Sentences read per article: leads carry the subject; beyond ~30 sentences we only
+    # add cost (bench) and noise.
+    max_sentences: int = 30
+    # How hard a passage closer to an `exclude` near-miss than to the topic is pushed down.
+    exclude_weight: float = 1.0
+
+
+THRESHOLDS = Thresholds()
+
+
+@dataclass(frozen=True)
+class TopicScore:
+    """One topic's score for an article, with the passage that scored best."""
+
+    topic_id: str
+    score: float
+    passage: str
+    matched: bool
+
+
+@dataclass(frozen=True)
+class ArticleVectors:
+    """An article's passages and their embeddings, computed once."""
+
+    passages: tuple[str, ...]
+    vectors: NDArray[np.float32]
+
+    @property
+    def story_vector(self) -> NDArray[np.float32]:
+        """The vector used to recognise the same story elsewhere: title and lead together."""
+        lead = self.vectors[: min(2, len(self.vectors))].mean(axis=0)
+        norm = float(np.linalg.norm(lead)) or 1.0
+        return (lead / norm).astype(np.float32)
+
+
+def article_passages(article: Article, max_sentences: int = THRESHOLDS.max_sentences) -> list[str]:
+    """The title, then the article's sentences, deduplicated, in reading order."""
+    passages = [article.title.strip()] if article.title.strip() else []
+    passages += split_sentences(article.text)[:max_sentences]
+    return [p for p in dict.fromkeys(passages) if p]
+
+
+def _contains_any(text: str, words: Sequence[str]) -> bool:
+    lowered = text.lower()
+    return any(re.search(rf"\b{re.escape(w.lower())}\b", lowered) for w in words)
+
+
+class TopicMatcher:
+    """Matches articles to topics; topic vectors are computed once per watchlist."""
+
+    def __init__(
+        self, topics: Sequence[Topic], embedder: Embedder, thresholds: Thresholds = THRESHOLDS
+    ) -> None:
+        self.topics = tuple(topics)
+        self.embedder = embedder
+        self.thresholds = thresholds
+        self._prototypes: dict[str, NDArray[np.float32]] = {}
+        self._excludes: dict[str, NDArray[np.float32] | None] = {}
+
+    def _prepare(self) -> None:
+        if self._prototypes or not self.topics:
+            return
+        for topic in self.topics:
+            # Position examples are statements about the topic too: they widen its picture.
+            texts = [topic.description, *topic.examples]
+            texts += [e for p in topic.positions for e in p.examples]
+            self._prototypes[topic.id] = self.embedder.encode(texts)
+            self._excludes[topic.id] = (
+                self.embedder.encode(list(topic.exclude)) if topic.exclude else None
+            )
+
+    def embed(self, article: Article) -> ArticleVectors:
+        """Embed an article's passages in one batch."""
+        passages = article_passages(article, self.thresholds.max_sentences)
+        if not passages:
+            passages = [article.url]
+        return ArticleVectors(tuple(passages), self.embedder.encode(passages))
+
+    def threshold(self, topic: Topic) -> float:
+        """The score a topic needs: its own threshold, else the default."""
+        return topic.threshold if topic.threshold is not None else self.thresholds.default_threshold
+
+    def relevance(self, vectors: ArticleVectors, topic_ids: Sequence[str]) -> NDArray[np.float32]:
+        """How close each passage is to any of these topics (for the summary)."""
+        self._prepare()
+        rows = [(vectors.vectors @ self._prototypes[t].T).max(axis=1) for t in topic_ids]
+        if not rows:
+            return np.zeros(len(vectors.passages), dtype=np.float32)
+        return np.vstack(rows).max(axis=0).astype(np.float32)
+
+    def score(self, article: Article, vectors: ArticleVectors) -> list[TopicScore]:
+        """Every topic's score for the article, best first."""
+        self._prepare()
+        full_text = f"{article.title}\n{article.text}"
+        results = []
+        for topic in self.topics:
+            positive = (vectors.vectors @ self._prototypes[topic.id].T).max(axis=1)
+            excludes = self._excludes[topic.id]
+            if excludes is not None:
+                negative = (vectors.vectors @ excludes.T).max(axis=1)
+                # A passage nearer a declared near-miss than the topic loses the difference.
+                positive = positive - self.thresholds.exclude_weight * np.maximum(
+                    0.0, negative - positive
+                )
+            order = np.argsort(-positive)
+            top = positive[order[: self.thresholds.top_passages]]
+            score = float(top.mean())
+            passage = vectors.passages[int(order[0])]
+            matched = score >= self.threshold(topic)
+            if matched and topic.keywords and not _contains_any(full_text, topic.keywords):
+                matched = False
+            results.append(TopicScore(topic.id, round(score, 4), passage, matched))
+        return sorted(results, key=lambda s: -s.score)

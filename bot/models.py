@@ -1,0 +1,220 @@
+"""Plain, frozen data passed between the stages of the pipeline.
+
+Nothing here imports from the rest of `bot`: every other module may import this one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+
+@dataclass(frozen=True)
+class Feed:
+    """A news feed to poll: an http(s) URL or a local file path."""
+
+    url: str
+    name: str
+    interval_s: float
+    full_text: bool = False
+    source_file: str = ""
+
+
+@dataclass(frozen=True)
+class Article:
+    """One news item, normalised from a feed entry."""
+
+    id: str  # stable: guid, else canonical link, else hash of title + date
+    feed_url: str
+    source: str  # outlet shown to users (feed name, else host)
+    url: str
+    title: str
+    text: str  # plain text, HTML removed
+    published: datetime  # UTC, aware
+    fetched: datetime  # UTC, aware
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Someone whose stances are tracked (a country, a leader, an organisation)."""
+
+    id: str
+    name: str
+    aliases: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Position:
+    """A named stance an actor can take on a topic."""
+
+    id: str
+    label: str
+    examples: tuple[str, ...] = ()
+    polarity: str = ""  # optional: "for" / "against" / "" (unknown); a cue for the assigner
+
+
+@dataclass(frozen=True)
+class Topic:
+    """A subject a team tracks, described in words for the embedding matcher."""
+
+    id: str
+    name: str
+    description: str
+    examples: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    keywords: tuple[str, ...] = ()
+    threshold: float | None = None
+    positions: tuple[Position, ...] = ()
+    # Pairs of position ids (before, now) that count as a shift; empty means any change does.
+    reversals: tuple[tuple[str, str], ...] = ()
+
+    def position(self, position_id: str) -> Position | None:
+        """Return the position with this id, or None."""
+        return next((p for p in self.positions if p.id == position_id), None)
+
+
+@dataclass(frozen=True)
+class Route:
+    """Where alerts for some topics go; each destination field is optional."""
+
+    topics: tuple[str, ...]
+    discord_channel: str = ""
+    discord_webhook: str = ""
+    slack_channel: str = ""
+    slack_webhook: str = ""
+
+    def covers(self, topic_id: str) -> bool:
+        """True when this route carries alerts for the topic."""
+        return "*" in self.topics or topic_id in self.topics
+
+
+@dataclass(frozen=True)
+class Watchlist:
+    """Every watchlist file in a folder, merged and validated."""
+
+    actors: tuple[Actor, ...] = ()
+    topics: tuple[Topic, ...] = ()
+    feeds: tuple[Feed, ...] = ()
+    routes: tuple[Route, ...] = ()
+
+    def topic(self, topic_id: str) -> Topic | None:
+        """Return the topic with this id, or None."""
+        return next((t for t in self.topics if t.id == topic_id), None)
+
+    def actor(self, actor_id: str) -> Actor | None:
+        """Return the actor with this id, or None."""
+        return next((a for a in self.actors if a.id == actor_id), None)
+
+
+@dataclass(frozen=True)
+class Match:
+    """An article matched to a topic, with the evidence for it."""
+
+    topic_id: str
+    score: float
+    passage: str  # the sentence or lead that scored best
+
+
+@dataclass(frozen=True)
+class Statement:
+    """Something an article attributes to an actor on a topic, assigned to a position."""
+
+    actor_id: str
+    topic_id: str
+    position_id: str | None  # None: the assigner abstained
+    quote: str
+    confidence: float
+    reported_by: str | None = None  # actor id of whoever relayed it ("Witkoff said Russia …")
+    article_id: str = ""
+    source: str = ""
+    published: datetime | None = None
+    url: str = ""
+
+
+@dataclass(frozen=True)
+class Shift:
+    """An actor's confident new position that differs from its previous one."""
+
+    actor_id: str
+    topic_id: str
+    before: Statement
+    now: Statement
+
+
+class DestinationKind(StrEnum):
+    """The kinds of place an alert can be delivered to."""
+
+    CONSOLE = "console"
+    DISCORD_CHANNEL = "discord_channel"
+    DISCORD_WEBHOOK = "discord_webhook"
+    SLACK_CHANNEL = "slack_channel"
+    SLACK_WEBHOOK = "slack_webhook"
+
+
+@dataclass(frozen=True)
+class Destination:
+    """One concrete place to deliver to: a kind and its target (channel id or URL)."""
+
+    kind: DestinationKind
+    target: str = ""
+
+    @property
+    def key(self) -> str:
+        """A stable string for the database and logs (webhook URLs are hashed, never shown)."""
+        if self.kind in (DestinationKind.DISCORD_WEBHOOK, DestinationKind.SLACK_WEBHOOK):
+            import hashlib
+
+            digest = hashlib.sha256(self.target.encode()).hexdigest()[:12]
+            return f"{self.kind.value}:{digest}"
+        return f"{self.kind.value}:{self.target}"
+
+
+@dataclass(frozen=True)
+class TopicLine:
+    """One matched topic as shown in an alert."""
+
+    topic_id: str
+    topic_name: str
+    score: float
+    passage: str
+
+
+@dataclass(frozen=True)
+class StanceLine:
+    """An actor's position as shown in an alert: a restatement or a shift."""
+
+    actor_name: str
+    topic_name: str
+    now_label: str
+    now_quote: str
+    before_label: str | None = None  # set only for a shift
+    before_source: str | None = None
+    before_date: datetime | None = None
+    reported_by: str | None = None  # name of the actor who relayed it
+
+    @property
+    def is_shift(self) -> bool:
+        """True when this line reports a change of position."""
+        return self.before_label is not None
+
+
+@dataclass(frozen=True)
+class Alert:
+    """A platform-neutral alert: every delivery renders this natively."""
+
+    id: str  # the story id: one alert per story
+    title: str
+    url: str
+    source: str
+    published: datetime
+    topics: tuple[TopicLine, ...]
+    summary: str
+    stances: tuple[StanceLine, ...] = ()
+    also_reported_by: tuple[tuple[str, str], ...] = ()  # (source, url)
+    mentions: tuple[str, ...] = field(default=())  # platform user ids, filled per destination
+
+    @property
+    def shifts(self) -> tuple[StanceLine, ...]:
+        """The stance lines that report a change of position."""
+        return tuple(s for s in self.stances if s.is_shift)

@@ -1,0 +1,315 @@
+"""One poll cycle: due feeds → new articles → topics → stories → positions → outbox."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Collection, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+from typing import Protocol
+
+from bot.feeds.fetch import Fetcher, FetchResult
+from bot.feeds.parse import FeedParseError, canonical_url, parse_feed
+from bot.feeds.schedule import (
+    next_poll_after_failure,
+    next_poll_after_success,
+    paused_probe_interval_s,
+    should_pause,
+)
+from bot.matching.topics import ArticleVectors, TopicMatcher, TopicScore
+from bot.models import (
+    Alert,
+    Article,
+    DestinationKind,
+    Feed,
+    StanceLine,
+    Statement,
+    TopicLine,
+    Watchlist,
+)
+from bot.routing import destinations_for
+from bot.store.sqlite import FeedState, MatchRow, SQLiteStore
+from bot.stories import find_story, new_story_id, title_key
+from bot.summarize import summarize
+
+log = logging.getLogger(__name__)
+
+
+class StanceTracker(Protocol):
+    """Finds actor statements in a matched article and compares them with history."""
+
+    def analyse(
+        self, article: Article, topic_ids: Sequence[str]
+    ) -> tuple[list[Statement], list[StanceLine]]:
+        """Statements to store, and the lines (restatements, shifts) the alert shows."""
+        ...
+
+
+class AdminNotifier(Protocol):
+    """Tells admins something once."""
+
+    async def __call__(self, text: str) -> None:
+        """Deliver the notice."""
+        ...
+
+
+@dataclass
+class CycleReport:
+    """What one poll cycle did, for logs, the demo and the bench."""
+
+    feeds_polled: int = 0
+    not_modified: int = 0
+    failures: int = 0
+    new_articles: int = 0
+    matched: int = 0
+    alerts: int = 0
+    folded: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class _Analysed:
+    article: Article
+    vectors: ArticleVectors | None
+    scores: list[TopicScore]
+    statements: list[Statement]
+    stances: list[StanceLine]
+
+
+class Pipeline:
+    """Polls feeds and turns new articles into stored matches, positions and outbox rows."""
+
+    def __init__(
+        self,
+        store: SQLiteStore,
+        fetcher: Fetcher,
+        matcher: TopicMatcher,
+        watchlist: Watchlist,
+        *,
+        stances: StanceTracker | None = None,
+        enabled: Collection[DestinationKind] = (),
+        pause_after_failures: int = 8,
+        notify_admins: AdminNotifier | None = None,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.store = store
+        self.fetcher = fetcher
+        self.matcher = matcher
+        self.watchlist = watchlist
+        self.stances = stances
+        self.enabled = enabled
+        self.pause_after_failures = pause_after_failures
+        self.notify_admins = notify_admins
+        self.clock = clock
+        # Several feeds may be polled at once, but articles are written one feed at a time.
+        self._write_lock = asyncio.Lock()
+
+    def use_watchlist(
+        self, watchlist: Watchlist, matcher: TopicMatcher, stances: StanceTracker | None
+    ) -> None:
+        """Switch to a newly loaded watchlist (hot reload)."""
+        self.watchlist, self.matcher, self.stances = watchlist, matcher, stances
+        self.store.sync_feeds(watchlist.feeds, self.clock())
+
+    def due_feeds(self, now: datetime) -> list[Feed]:
+        """Feeds whose next poll time has come."""
+        states = {s.url: s for s in self.store.feed_states()}
+        return [
+            f
+            for f in self.watchlist.feeds
+            if f.url not in states or states[f.url].next_poll_at <= now
+        ]
+
+    async def poll(self, feeds: Sequence[Feed] | None = None) -> CycleReport:
+        """Poll the given feeds (default: the due ones) concurrently; one failure stops none."""
+        now = self.clock()
+        self.store.sync_feeds(self.watchlist.feeds, now)
+        todo = list(feeds) if feeds is not None else self.due_feeds(now)
+        report = CycleReport()
+        await asyncio.gather(*(self._poll_feed(feed, report) for feed in todo))
+        return report
+
+    async def _poll_feed(self, feed: Feed, report: CycleReport) -> None:
+        state = self.store.feed_state(feed.url)
+        result = await self.fetcher.fetch(
+            feed.url,
+            etag=state.etag if state else None,
+            last_modified=state.last_modified if state else None,
+        )
+        report.feeds_polled += 1
+        now = self.clock()
+        if result.status == "not_modified":
+            report.not_modified += 1
+            self._fetch_ok(feed, state, result, now)
+            return
+        if result.status == "error":
+            await self._fetch_failed(feed, result.error or "fetch failed", result, now, report)
+            return
+        try:
+            articles = await asyncio.to_thread(parse_feed, result.body, feed, now)
+        except FeedParseError as exc:
+            await self._fetch_failed(feed, str(exc), result, now, report)
+            return
+        first_poll = state is None or state.first_polled_at is None
+        async with self._write_lock:
+            await self._ingest(articles, first_poll, report)
+            self._fetch_ok(feed, state, result, now)
+        if state is not None and state.status != "ok" and state.admins_told:
+            await self._tell_admins(feed.url, "", f"Feed {feed.name or feed.url} has recovered.")
+
+    def _fetch_ok(
+        self, feed: Feed, state: FeedState | None, result: FetchResult, now: datetime
+    ) -> None:
+        self.store.record_fetch_ok(
+            feed.url,
+            now,
+            result.etag,
+            result.last_modified,
+            next_poll_after_success(now, feed.interval_s),
+        )
+
+    async def _fetch_failed(
+        self, feed: Feed, error: str, result: FetchResult, now: datetime, report: CycleReport
+    ) -> None:
+        report.failures += 1
+        report.errors.append(f"{feed.url}: {error}")
+        state = self.store.feed_state(feed.url)
+        failures = (state.failures if state else 0) + 1
+        paused = should_pause(failures, self.pause_after_failures)
+        next_at = next_poll_after_failure(
+            now, feed.interval_s, failures, result.retry_after_s, result.permanent
+        )
+        if paused:
+            # Paused, never deleted: re-probed at a low rate until it answers again.
+            next_at = max(next_at, now + timedelta(seconds=paused_probe_interval_s()))
+        status = "paused" if paused else "failing"
+        self.store.record_fetch_error(feed.url, now, error, next_at, status)
+        log.warning("feed %s failed (%d in a row, %s): %s", feed.url, failures, status, error)
+        if paused:
+            await self._tell_admins(
+                feed.url,
+                "paused",
+                f"Feed {feed.name or feed.url} is paused after {failures} failures: {error}. "
+                "It is kept and re-probed every few hours.",
+            )
+
+    async def _tell_admins(self, url: str, status: str, text: str) -> None:
+        state = self.store.feed_state(url)
+        if state is None or state.admins_told == status:
+            return
+        self.store.set_feed_admins_told(url, status)
+        if self.notify_admins is not None:
+            await self.notify_admins(text)
+        else:
+            log.warning("admin notice: %s", text)
+
+    async def _ingest(
+        self, articles: Sequence[Article], first_poll: bool, report: CycleReport
+    ) -> None:
+        known = self.store.known_article_ids([a.id for a in articles])
+        fresh = [a for a in articles if a.id not in known]
+        fresh = list({a.id: a for a in fresh}.values())  # a feed may repeat an item
+        if not fresh:
+            return
+        report.new_articles += len(fresh)
+        # Embedding and stance analysis are CPU work: off the event loop, one batch per feed.
+        analysed = await asyncio.to_thread(self._analyse, fresh)
+        for item in analysed:
+            self._record(item, first_poll, report)
+
+    def _analyse(self, articles: Sequence[Article]) -> list[_Analysed]:
+        results = []
+        for article in articles:
+            republished = self.store.article_by_canonical_url(canonical_url(article.url))
+            if republished is not None:
+                # Same page under a new guid or date: nothing new to read.
+                results.append(_Analysed(article, None, [], [], []))
+                continue
+            vectors = self.matcher.embed(article)
+            scores = self.matcher.score(article, vectors)
+            matched = [s.topic_id for s in scores if s.matched]
+            statements: list[Statement] = []
+            stances: list[StanceLine] = []
+            if matched and self.stances is not None:
+                statements, stances = self.stances.analyse(article, matched)
+            results.append(_Analysed(article, vectors, scores, statements, stances))
+        return results
+
+    def _record(self, item: _Analysed, first_poll: bool, report: CycleReport) -> None:
+        """Store one article and, in the same transaction, its alert and outbox rows."""
+        now = self.clock()
+        article = item.article
+        canonical = canonical_url(article.url)
+        matched = [s for s in item.scores if s.matched]
+        if matched:
+            report.matched += 1
+        with self.store.transaction():
+            previous = self.store.article_by_canonical_url(canonical)
+            if previous is not None or item.vectors is None:
+                story_id = previous.story_id if previous else None
+                self.store.add_article(article, canonical, story_id, None, first_poll)
+                return
+            key = title_key(article.title)
+            vector = item.vectors.story_vector
+            story = find_story(self.store, key, vector, now) if matched else None
+            story_id = story.id if story else new_story_id(article.id)
+            self.store.add_article(article, canonical, story_id, vector, first_poll)
+            self.store.add_matches(
+                article.id,
+                [MatchRow(s.topic_id, s.score, s.passage, s.matched) for s in item.scores],
+            )
+            self.store.add_statements(item.statements)
+            if not matched:
+                return
+            if story is None:
+                self.store.add_story(story_id, article, key, vector, now)
+            else:
+                self.store.touch_story(story_id, now)
+            if story is not None and story.alerted:
+                self._fold(story_id, article, now, report)
+            elif not first_poll:
+                alert = self._build_alert(story_id, item, matched)
+                topic_ids = [m.topic_id for m in matched]
+                keys = [d.key for d in destinations_for(topic_ids, self.watchlist, self.enabled)]
+                self.store.save_alert(alert, article.id, keys, now)
+                self.store.mark_story_alerted(story_id)
+                report.alerts += 1
+
+    def _fold(self, story_id: str, article: Article, now: datetime, report: CycleReport) -> None:
+        """A later copy of an alerted story: add it to "also reported by" and queue edits."""
+        alert = self.store.alert(story_id)
+        if alert is None:
+            return
+        sources = {alert.source, *(source for source, _ in alert.also_reported_by)}
+        if article.source in sources:
+            return  # the same outlet again (a re-issue): nothing new to tell readers
+        updated = replace(
+            alert, also_reported_by=(*alert.also_reported_by, (article.source, article.url))
+        )
+        self.store.update_alert(updated, now)
+        report.folded += 1
+
+    def _build_alert(self, story_id: str, item: _Analysed, matched: list[TopicScore]) -> Alert:
+        article = item.article
+        assert item.vectors is not None
+        names = {t.id: t.name for t in self.watchlist.topics}
+        sentences = (
+            list(item.vectors.passages[1:]) if article.title else list(item.vectors.passages)
+        )
+        relevance = self.matcher.relevance(item.vectors, [m.topic_id for m in matched])
+        offset = len(item.vectors.passages) - len(sentences)
+        summary = summarize(sentences, list(relevance[offset:]), article.title)
+        return Alert(
+            id=story_id,
+            title=article.title or article.url,
+            url=article.url,
+            source=article.source,
+            published=article.published,
+            topics=tuple(
+                TopicLine(m.topic_id, names.get(m.topic_id, m.topic_id), m.score, m.passage)
+                for m in matched
+            ),
+            summary=summary,
+            stances=tuple(item.stances),
+        )

@@ -1,0 +1,487 @@
+"""Find the sentences of an article that attribute a stance to a tracked actor.
+
+No parser is used: a handful of generic English patterns (who is the subject, who "said"
+it, whose words a reported clause carries) decide which actor a sentence speaks for. An
+actor that is merely mentioned ("weapons for Ukraine", "a Russian offensive") is not the
+author of the sentence, so it gets no statement: precision matters more than recall here.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from bot.models import Actor
+from bot.positions import lexicon as lx
+from bot.positions.lexicon import Tok, VerbGroup, clause_verb, tokenize
+
+Span = tuple[int, int]
+
+# Dotted abbreviations and titles whose full stop does not end a sentence.
+_ABBREVIATIONS = frozenset(
+    [
+        "mr",
+        "mrs",
+        "ms",
+        "dr",
+        "prof",
+        "gen",
+        "lt",
+        "col",
+        "maj",
+        "capt",
+        "sgt",
+        "adm",
+        "sen",
+        "rep",
+        "gov",
+        "pres",
+        "st",
+        "jr",
+        "sr",
+        "vs",
+        "etc",
+        "inc",
+        "ltd",
+        "co",
+        "corp",
+        "no",
+        "nos",
+        "jan",
+        "feb",
+        "mar",
+        "apr",
+        "jun",
+        "jul",
+        "aug",
+        "sep",
+        "sept",
+        "oct",
+        "nov",
+        "dec",
+        "approx",
+        "dept",
+        "est",
+        "fig",
+        "mt",
+        "ft",
+        "rev",
+        "hon",
+        "cf",
+        "al",
+    ]
+)
+# After a dotted acronym ("U.S."), only these words make the full stop a sentence end:
+# "the U.S. The talks…" splits, "the U.S. President…" does not.
+_STARTERS = frozenset(
+    [
+        "the",
+        "he",
+        "she",
+        "it",
+        "they",
+        "we",
+        "i",
+        "but",
+        "and",
+        "in",
+        "on",
+        "at",
+        "a",
+        "an",
+        "this",
+        "that",
+        "these",
+        "those",
+        "his",
+        "her",
+        "their",
+        "its",
+        "there",
+        "meanwhile",
+        "however",
+        "after",
+        "before",
+        "as",
+        "when",
+        "while",
+        "if",
+        "yet",
+        "still",
+        "so",
+        "now",
+        "later",
+        "earlier",
+        "separately",
+        "asked",
+        "speaking",
+    ]
+)
+_BOUNDARY = re.compile(r"[.!?…]+[\"'”’)\]]*\s+(?=[\"'“‘(\[]?[A-Z0-9])")
+_PARAGRAPH = re.compile(r"\n\s*\n")
+
+
+@dataclass(frozen=True)
+class ActorSentence:
+    """A sentence that speaks for an actor; `reported_by` is who relayed it, if another."""
+
+    actor_id: str
+    sentence: str
+    reported_by: str | None
+    paragraph: int
+
+
+def paragraphs(text: str) -> list[str]:
+    """Split on blank lines and collapse whitespace inside each paragraph."""
+    return [" ".join(p.split()) for p in _PARAGRAPH.split(text) if p.strip()]
+
+
+def _ends_sentence(before: str, after: str) -> bool:
+    """Decide whether the full stop at the end of `before` ends a sentence."""
+    words = before.split()
+    if not words:
+        return False
+    last = words[-1].strip("\"'“”‘’([")
+    if not last.endswith("."):
+        return True  # "!" or "?" (or a quote after them) always ends one
+    bare = last.rstrip(".")
+    if bare.lower() in _ABBREVIATIONS:
+        return False
+    if len(bare) == 1 and bare.isalpha():
+        return False  # an initial: "J. D. Vance"
+    if "." in bare and all(len(part) <= 2 for part in bare.split(".")):
+        # A dotted acronym ends a sentence only when a typical sentence opener follows.
+        next_word = re.sub(r"^[\"'“‘(\[]+", "", after).split(" ", 1)[0].lower()
+        return next_word in _STARTERS
+    return True
+
+
+def split_sentences(text: str) -> list[str]:
+    """Sentences of every paragraph, in order; abbreviations, initials and quotes do not split."""
+    sentences: list[str] = []
+    for paragraph in paragraphs(text):
+        sentences.extend(_split_paragraph(paragraph))
+    return sentences
+
+
+def _split_paragraph(paragraph: str) -> list[str]:
+    out: list[str] = []
+    start = 0
+    for found in _BOUNDARY.finditer(paragraph):
+        before = paragraph[start : found.end()].rstrip()
+        if not _ends_sentence(before.rstrip("\"'”’)]"), paragraph[found.end() :]):
+            continue
+        if before:
+            out.append(before)
+        start = found.end()
+    tail = paragraph[start:].strip()
+    if tail:
+        out.append(tail)
+    return out
+
+
+def _alias_pattern(alias: str) -> str:
+    """A regex for one alias: exact case, except that a lower-case alias may be capitalised.
+
+    Exact case is what keeps "US" (the country) apart from "us" (the pronoun).
+    """
+    body = re.escape(alias)
+    if alias[:1].islower():
+        body = f"[{alias[0]}{alias[0].upper()}]{re.escape(alias[1:])}"
+    return rf"(?<![\w.]){body}(?!\w)"
+
+
+class _ActorIndex:
+    """Every alias of every actor compiled into one regex; longest alias wins at a position."""
+
+    def __init__(self, actors: Sequence[Actor]) -> None:
+        entries = sorted(
+            ((alias, actor.id) for actor in actors for alias in {*actor.aliases, actor.name}),
+            key=lambda pair: -len(pair[0]),
+        )
+        self._owner = {f"a{i}": actor_id for i, (_, actor_id) in enumerate(entries)}
+        joined = "|".join(f"(?P<a{i}>{_alias_pattern(a)})" for i, (a, _) in enumerate(entries))
+        self._regex = re.compile(joined) if joined else None
+
+    def find(self, sentence: str) -> list[tuple[int, int, str]]:
+        """(start, end, actor id) of every alias occurrence, left to right, no overlaps."""
+        if self._regex is None:
+            return []
+        out = []
+        for found in self._regex.finditer(sentence):
+            group = found.lastgroup
+            if group is not None:
+                out.append((found.start(), found.end(), self._owner[group]))
+        return out
+
+
+def actor_sentences(text: str, actors: Sequence[Actor]) -> list[ActorSentence]:
+    """Sentences attributing something to an actor, and who relayed it; blank lines part paragraphs."""
+    index = _ActorIndex(actors)
+    out: list[ActorSentence] = []
+    for number, paragraph in enumerate(paragraphs(text)):
+        # "He"/"the minister" may refer back only within the paragraph, to a single speaker.
+        speaker: str | None = None
+        pending: list[str] = []  # sentences of a quotation still open, waiting for its speaker
+        for sentence in _split_paragraph(paragraph):
+            tokens = tokenize(sentence, index.find(sentence))
+            found, next_speaker = _attribute(tokens, speaker)
+            if found:
+                for actor, reporter in found:
+                    out.extend(ActorSentence(actor, s, None, number) for s in pending)
+                    out.append(ActorSentence(actor, sentence, reporter, number))
+                pending = []
+            else:
+                pending = [*pending, sentence] if _quote_open([*pending, sentence]) else []
+            speaker = next_speaker
+    return _dedupe(out)
+
+
+def _quote_open(sentences: list[str]) -> bool:
+    """True while a quotation opened in these sentences has not closed yet."""
+    text = " ".join(sentences)
+    return text.count('"') % 2 == 1 or text.count("“") > text.count("”")
+
+
+def _dedupe(items: list[ActorSentence]) -> list[ActorSentence]:
+    seen: set[tuple[str, str, int]] = set()
+    out = []
+    for item in items:
+        key = (item.actor_id, item.sentence, item.paragraph)
+        if key not in seen:
+            seen.add(key)
+            out.append(item)
+    return out
+
+
+# --- who speaks in one sentence -------------------------------------------------------------
+
+Found = list[tuple[str, str | None]]
+
+
+def _attribute(tokens: list[Tok], carried: str | None) -> tuple[Found, str | None]:
+    """(actor, reported_by) pairs the sentence speaks for, and who "he" is in the next one."""
+    mentioned = any(t.actor for t in tokens)
+    tail = _tail_attribution(tokens)
+    lead = None if tail else _lead_attribution(tokens)
+    if tail or lead:
+        content, group = tail if tail else lead  # type: ignore[misc]
+        speaker = _resolve(tokens, group, carried)
+        return _reported(tokens, content, speaker), speaker
+    groups, verb = _subjects(tokens, 0, len(tokens))
+    actors = []
+    for group in groups:
+        actor = _resolve(tokens, group, carried)
+        # A pronoun carries a speaker over only into a statement ("he said", "it refused").
+        if actor and (not _is_anaphor(tokens, group) or _is_stance_verb(verb)):
+            actors.append(actor)
+    actors = list(dict.fromkeys(actors))
+    found: Found = [(a, None) for a in actors]
+    if len(actors) == 1:
+        return found, actors[0]
+    # Another actor named without a clear speaker makes "he" ambiguous from here on.
+    return found, (None if mentioned or actors else carried)
+
+
+def _is_stance_verb(verb: VerbGroup | None) -> bool:
+    if verb is None or verb.main is None:
+        return False
+    return verb.main in lx.REPORT_VERBS or lx.is_own_stance(verb)
+
+
+def _resolve(tokens: list[Tok], group: Span, carried: str | None) -> str | None:
+    """The actor a noun group stands for: its own alias, else the carried speaker for "he"."""
+    named = [t.actor for t in tokens[group[0] : group[1]] if t.actor]
+    if named:
+        return named[-1]
+    return carried if _is_anaphor(tokens, group) else None
+
+
+def _reported(tokens: list[Tok], content: Span, speaker: str | None) -> Found:
+    """Split "A said B had agreed …": B's own stance relayed by A, or else A's own stance."""
+    groups, verb = _subjects(tokens, *content)
+    relayed = []
+    if verb is not None and lx.is_own_stance(verb):
+        # "Russia had agreed …" is Russia's stance; "Russia must stop …" is the speaker's demand.
+        for group in groups:
+            actor = _resolve(tokens, group, None)
+            if actor is not None and actor != speaker:
+                relayed.append(actor)
+    if relayed:
+        return [(a, speaker) for a in dict.fromkeys(relayed)]
+    return [(speaker, None)] if speaker is not None else []
+
+
+# --- noun groups and clause structure -------------------------------------------------------
+
+_OPEN = frozenset("\"“‘'([")
+_BREAKS = frozenset(',"”—–;')
+_CONJUNCTIONS = frozenset("but and yet so".split())
+
+
+def _group_at(tokens: list[Tok], i: int, hi: int) -> Span | None:
+    """A noun group naming someone that starts at i ("Russia's foreign minister Sergei Lavrov")."""
+    if i >= hi:
+        return None
+    if tokens[i].low in lx.ANAPHORS:
+        return (i, i + 1)
+    j = i + 1 if tokens[i].low in ("the", "a", "an", "both") else i
+    first, last_kept, previous = j, -1, ""
+    while j < hi:
+        tok, low = tokens[j], tokens[j].low
+        if tok.actor is not None:
+            kind = "actor"
+        elif low == "'s" and previous in ("actor", "name", "title"):
+            kind = "'s"
+        elif low in lx.TITLES:
+            kind = "title"
+        elif (
+            low in ("of", "-")
+            and previous == "title"
+            and j + 1 < hi
+            and tokens[j + 1].low in lx.TITLES
+        ):
+            kind = "link"  # "Secretary of State", "Secretary-General"
+        elif (
+            tok.is_word
+            and tok.is_capitalised
+            and low not in lx.FUNCTION_WORDS
+            and previous in ("", "title", "name")
+        ):
+            kind = (
+                "name"  # "Sergei" in "Sergei Lavrov"; never right after an actor ("Russia Rejects")
+            )
+        else:
+            break
+        if kind in ("actor", "title", "name", "'s"):
+            last_kept = j
+        previous = kind
+        j += 1
+    if last_kept < first:
+        return None
+    group = (i, last_kept + 1)
+    has_actor = any(t.actor for t in tokens[group[0] : group[1]])
+    if not has_actor and not _is_anaphor(tokens, group) and not _is_named(tokens, group):
+        return None
+    return group
+
+
+def _is_named(tokens: list[Tok], group: Span) -> bool:
+    """True for a group that names some other person or body ("European leaders")."""
+    return any(t.is_capitalised and t.low not in lx.TITLES for t in tokens[group[0] : group[1]])
+
+
+def _is_anaphor(tokens: list[Tok], group: Span) -> bool:
+    """True for "he"/"it" and for a bare definite title ("the minister", "the spokesman")."""
+    words = [t.low for t in tokens[group[0] : group[1]]]
+    if len(words) == 1 and words[0] in lx.ANAPHORS:
+        return True
+    return len(words) >= 2 and words[0] == "the" and all(w in lx.TITLES for w in words[1:])
+
+
+def _clause_start(tokens: list[Tok], lo: int, hi: int) -> int:
+    """Skip opening quotes, a leading conjunction and an opening phrase up to its comma."""
+    i = lo
+    while i < hi and (tokens[i].text in _OPEN or tokens[i].low == "that"):
+        i += 1
+    if i < hi and tokens[i].low in _CONJUNCTIONS:
+        i += 1
+        return i + 1 if i < hi and tokens[i].text == "," else i
+    if i < hi and tokens[i].low in lx.OPENERS:
+        for j in range(i + 1, min(hi, i + 12)):
+            if tokens[j].text == ",":
+                return j + 1
+        end = lx.time_phrase_end(tokens, i)
+        return end or i
+    return i
+
+
+def _subjects(tokens: list[Tok], lo: int, hi: int) -> tuple[list[Span], VerbGroup | None]:
+    """Noun groups that are the subject of the clause starting at lo, with its verb group."""
+    i = _clause_start(tokens, lo, hi)
+    groups: list[Span] = []
+    while (group := _group_at(tokens, i, hi)) is not None:
+        groups.append(group)
+        i = group[1]
+        if i < hi and tokens[i].low in ("and", "or", ",") and _group_at(tokens, i + 1, hi):
+            i += 1
+            continue
+        break
+    if not groups or tokens[groups[-1][1] - 1].low == "'s":
+        return [], None  # "Ukraine's membership …": a possessor is not a subject
+    if i < hi and tokens[i].text == ",":
+        # An apposition: "Lavrov, the foreign minister, said …"
+        close = next((j for j in range(i + 1, min(hi, i + 12)) if tokens[j].text == ","), None)
+        if close is not None:
+            i = close + 1
+    if i < hi and tokens[i].text == ":":
+        return groups, VerbGroup((), "say", i + 1)  # headline style: "Kremlin: no foreign troops"
+    verb = clause_verb(tokens, i)
+    return (groups, verb) if verb is not None else ([], None)
+
+
+def _lead_attribution(tokens: list[Tok]) -> tuple[Span, Span] | None:
+    """("According to X," | "X said [that]") at the start: the content span and X's group."""
+    n = len(tokens)
+    start = _clause_start(tokens, 0, n)
+    if start + 1 < n and tokens[start].low == "according" and tokens[start + 1].low == "to":
+        group = _group_at(tokens, start + 2, n)
+        if group and group[1] < n and tokens[group[1]].text == ",":
+            return (group[1] + 1, n), group
+        return None
+    groups, verb = _subjects(tokens, 0, n)
+    if len(groups) != 1 or verb is None or verb.main not in lx.REPORT_VERBS:
+        return None
+    i = verb.end
+    if verb.main in ("tell", "assure", "warn", "caution") and "that" in _lows(tokens, i, i + 6):
+        i = _lows(tokens, i, i + 6).index("that") + i  # "told reporters that …"
+    while i < n and (tokens[i].low in lx.ADVERBS or tokens[i].text in ":,"):
+        i += 1
+    i = lx.time_phrase_end(tokens, i) or i
+    return (i, n), groups[0]
+
+
+def _lows(tokens: list[Tok], lo: int, hi: int) -> list[str]:
+    return [t.low for t in tokens[lo:hi]]
+
+
+def _tail_attribution(tokens: list[Tok]) -> tuple[Span, Span] | None:
+    """ "…, X said." / "…," said X." / "…, according to X." at the end: content span, X's group."""
+    n = len(tokens)
+    for k in range(n - 2, 0, -1):
+        if tokens[k].text not in _BREAKS:
+            continue
+        found = _attribution_after(tokens, k + 1)
+        if found is not None:
+            return (0, k), found
+    return None
+
+
+def _attribution_after(tokens: list[Tok], i: int) -> Span | None:
+    """X's group when tokens from i read "X said …", "said X …" or "according to X"."""
+    n = len(tokens)
+    while i < n and tokens[i].text in _BREAKS:
+        i += 1
+    if i + 1 < n and tokens[i].low == "according" and tokens[i + 1].low == "to":
+        group = _group_at(tokens, i + 2, n)
+        return group if group and _tail_ok(tokens, group[1]) else None
+    if i < n and lx.lemma(tokens[i].low) in lx.REPORT_VERBS and tokens[i].low != "that":
+        group = _group_at(tokens, i + 1, n)  # inverted: "said Kremlin spokesman Dmitry Peskov"
+        return group if group and _tail_ok(tokens, group[1]) else None
+    group = _group_at(tokens, i, n)
+    if group is None:
+        return None
+    verb = clause_verb(tokens, group[1])
+    if verb is None or verb.main not in lx.REPORT_VERBS:
+        return None
+    return group if _tail_ok(tokens, verb.end) else None
+
+
+def _tail_ok(tokens: list[Tok], i: int) -> bool:
+    """What follows an end attribution: a few words ("on Tuesday", "told reporters"), no clause."""
+    rest = tokens[i:]
+    if rest and rest[0].text == "," and len(rest) > 1 and rest[1].low.endswith("ing"):
+        return True  # "…, Lavrov said, adding that …"
+    words = [t for t in rest if t.is_word]
+    return len(words) <= 8 and not any(t.low == "that" for t in rest)

@@ -1,0 +1,44 @@
+"""Terminal tables for `stancewatch eval`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+
+def _row(name: str, figures: dict[str, Any] | None) -> list[str]:
+    if not figures:
+        return [name, "-", "-", "-"]
+    return [name, *(f"{figures[k]:.3f}" for k in ("precision", "recall", "f1"))]
+
+
+def print_eval(figures: dict[str, Any], console: Console | None = None) -> None:
+    """Print topic, position and shift figures beside the baselines."""
+    console = console or Console()
+    table = Table(title=f"Topics ({figures['articles']} articles)")
+    for column in ("", "precision", "recall", "F1"):
+        table.add_column(column)
+    topics = figures["topics"]
+    table.add_row(*_row("stancewatch (all topics)", topics))
+    for topic_id, per in topics["per_topic"].items():
+        table.add_row(*_row(f"  {topic_id}", per))
+    baselines = figures["baselines"]
+    table.add_row(*_row("baseline: any keyword", baselines["keyword"]))
+    cosine = baselines["whole_text_cosine"]
+    table.add_row(*_row(f"baseline: whole-text cosine @ {cosine['threshold']}", cosine))
+    console.print(table)
+    if figures.get("positions"):
+        stance = Table(title="Positions and shifts")
+        for column in ("", "precision", "recall", "F1"):
+            stance.add_column(column)
+        stance.add_row(*_row("positions", figures["positions"]))
+        shifts = figures["shifts"]
+        stance.add_row(
+            *_row(f"shifts ({shifts['detected']} detected / {shifts['expected']} expected)", shifts)
+        )
+        nearest = baselines.get("nearest_example") or {}
+        stance.add_row(*_row("baseline: nearest example, positions", nearest.get("positions")))
+        stance.add_row(*_row("baseline: nearest example, shifts", nearest.get("shifts")))
+        console.print(stance)

@@ -1,0 +1,48 @@
+"""Which destinations an alert goes to, from the watchlist's routes and what is configured."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+
+from bot.models import Destination, DestinationKind, Watchlist
+
+CONSOLE = Destination(DestinationKind.CONSOLE)
+
+_ROUTE_FIELDS = (
+    ("discord_channel", DestinationKind.DISCORD_CHANNEL),
+    ("discord_webhook", DestinationKind.DISCORD_WEBHOOK),
+    ("slack_channel", DestinationKind.SLACK_CHANNEL),
+    ("slack_webhook", DestinationKind.SLACK_WEBHOOK),
+)
+
+
+def destinations_for(
+    topic_ids: Sequence[str], watchlist: Watchlist, enabled: Collection[DestinationKind]
+) -> list[Destination]:
+    """Destinations of every route covering these topics; the console when none can be used.
+
+    A route field left empty (an unset ${VAR}) or of a kind that is not enabled (a channel
+    id without a bot token) is skipped rather than failing every delivery.
+    """
+    found: dict[str, Destination] = {}
+    for route in watchlist.routes:
+        if not any(route.covers(t) for t in topic_ids):
+            continue
+        for name, kind in _ROUTE_FIELDS:
+            target = getattr(route, name)
+            if target and kind in enabled:
+                destination = Destination(kind, target)
+                found.setdefault(destination.key, destination)
+    return list(found.values()) or [CONSOLE]
+
+
+def destination_registry(watchlist: Watchlist) -> dict[str, Destination]:
+    """Every destination the watchlist names, by key (the outbox stores keys, not URLs)."""
+    registry = {CONSOLE.key: CONSOLE}
+    for route in watchlist.routes:
+        for name, kind in _ROUTE_FIELDS:
+            target = getattr(route, name)
+            if target:
+                destination = Destination(kind, target)
+                registry[destination.key] = destination
+    return registry

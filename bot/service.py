@@ -1,0 +1,139 @@
+"""`stancewatch run`: the long-running service (or one pass with --once)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+import time
+from datetime import UTC, datetime, timedelta
+from typing import Protocol
+
+from bot.app import App, build_app
+from bot.delivery.base import Delivery
+from bot.delivery.console import ConsoleDelivery
+from bot.models import Watchlist
+from bot.reload import reload_watchlists
+from bot.settings import Settings
+
+log = logging.getLogger(__name__)
+
+# On SIGTERM, in-flight deliveries get this long to finish before we exit.
+STOP_GRACE_S = 10.0
+
+
+class PlatformRuntime(Protocol):
+    """A connected platform (Discord bot, Slack Socket Mode app): a delivery plus commands."""
+
+    delivery: Delivery
+
+    async def stop(self) -> None:
+        """Disconnect cleanly."""
+        ...
+
+
+async def start_platforms(app: App) -> list[PlatformRuntime]:
+    """Connect to every platform that has a token; webhooks need none and are always on."""
+    runtimes: list[PlatformRuntime] = []
+    settings = app.settings
+    from bot.delivery.discord.runtime import start_discord
+    from bot.delivery.slack.runtime import start_slack
+
+    runtimes.append(await start_discord(app))
+    runtimes.append(await start_slack(app))
+    for runtime in runtimes:
+        app.outbox.deliveries.append(runtime.delivery)
+    if settings.discord_token or settings.slack_bot_token:
+        log.info("platforms connected")
+    return runtimes
+
+
+async def drain_until_idle(app: App, deadline_s: float) -> None:
+    """Deliver what is due now, for at most `deadline_s` (retries wait for the next run)."""
+    end = time.monotonic() + deadline_s
+    while time.monotonic() < end:
+        if not await app.outbox.drain():
+            break
+
+
+async def watch_watchlists(app: App, stop: asyncio.Event) -> None:
+    """Hot reload: apply good edits within seconds; refuse bad ones and keep the last good set."""
+    from watchfiles import awatch
+
+    told: set[str] = set()
+    async for _changes in awatch(app.settings.watchlists_dir, stop_event=stop, debounce=800):
+        result = reload_watchlists(
+            app.settings.watchlists_dir, app.watchlist, app.settings.default_interval_s
+        )
+        if result.applied:
+            assert result.watchlist is not None
+            app.use_watchlist(result.watchlist)
+            told.clear()
+            log.info("watchlists reloaded: %s", "; ".join(result.changes) or "no changes")
+            continue
+        text = "; ".join(str(p) for p in result.problems if p.severity == "error")
+        log.error("watchlist edit refused, keeping the last good watchlists: %s", text)
+        if text not in told:
+            told.add(text)
+            await app.notify_admins(f"Watchlist edit refused (last good set kept): {text}")
+
+
+async def _prune(app: App) -> None:
+    before = datetime.now(UTC) - timedelta(days=app.settings.retention_days)
+    pruned = app.store.prune_articles(before)
+    if pruned:
+        log.info(
+            "pruned text of %d articles older than %d days", pruned, app.settings.retention_days
+        )
+
+
+async def serve_app(app: App, once: bool, stop: asyncio.Event | None = None) -> int:
+    """Run the service on a built app until stopped (or one pass with `once`)."""
+    from bot.scheduler import serve
+
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, stop.set)
+    runtimes = await start_platforms(app)
+    try:
+        if once:
+            report = await app.pipeline.poll(app.watchlist.feeds)
+            log.info(
+                "one pass: %d feeds, %d new articles, %d alerts, %d failures",
+                report.feeds_polled,
+                report.new_articles,
+                report.alerts,
+                report.failures,
+            )
+            await drain_until_idle(app, 60.0)
+            return 0
+
+        async def poll() -> None:
+            await app.pipeline.poll()
+
+        async def drain() -> None:
+            await app.outbox.drain()
+
+        async def prune() -> None:
+            await _prune(app)
+
+        watcher = asyncio.create_task(watch_watchlists(app, stop))
+        await serve(poll, drain, prune, stop)
+        watcher.cancel()
+        log.info("stopping: finishing deliveries (up to %.0f s)", STOP_GRACE_S)
+        await drain_until_idle(app, STOP_GRACE_S)
+        return 0
+    finally:
+        for runtime in runtimes:
+            with contextlib.suppress(Exception):
+                await runtime.stop()
+        await app.close()
+
+
+def run_service(settings: Settings, watchlist: Watchlist, once: bool) -> int:
+    """Build the app and run it; returns the exit code."""
+    app = build_app(settings, watchlist, deliveries=[ConsoleDelivery()])
+    return asyncio.run(serve_app(app, once))

@@ -1,0 +1,89 @@
+"""Typed settings from the environment. Secrets come only from here, never from files."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+USER_AGENT = "Stancewatch/0.1 (+https://github.com/stancewatch/stancewatch; news alert bot)"
+
+
+class SettingsError(ValueError):
+    """A setting in the environment has a value we cannot use."""
+
+
+def _float(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        return float(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a number, got {raw!r}") from None
+
+
+def _int(env: Mapping[str, str], name: str, default: int) -> int:
+    return int(_float(env, name, default))
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the service reads from its environment."""
+
+    db_path: Path = Path("stancewatch.db")
+    watchlists_dir: Path = Path("watchlists")
+    model: str = ""  # empty: the packaged all-MiniLM-L6-v2
+    discord_token: str = field(default="", repr=False)
+    discord_api_base: str = "https://discord.com/api/v10"
+    discord_guild_id: str = ""
+    discord_admin_channel: str = ""
+    slack_bot_token: str = field(default="", repr=False)
+    slack_app_token: str = field(default="", repr=False)
+    slack_api_base: str = "https://slack.com/api/"
+    slack_admin_users: tuple[str, ...] = ()
+    slack_admin_channel: str = ""
+    default_interval_s: float = 600.0
+    connect_timeout_s: float = 5.0
+    read_timeout_s: float = 15.0
+    max_feed_bytes: int = 5_000_000
+    max_redirects: int = 5
+    per_host_limit: int = 2
+    pause_after_failures: int = 8
+    delivery_give_up_s: float = 24 * 3600.0
+    retention_days: int = 30
+    user_agent: str = USER_AGENT
+
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        """Values that must never appear in logs or errors."""
+        return tuple(
+            s for s in (self.discord_token, self.slack_bot_token, self.slack_app_token) if s
+        )
+
+
+def load_settings(env: Mapping[str, str] | None = None) -> Settings:
+    """Read settings from the environment (or the mapping given, for tests)."""
+    env = os.environ if env is None else env
+    admins = tuple(u.strip() for u in env.get("SLACK_ADMIN_USERS", "").split(",") if u.strip())
+    return Settings(
+        db_path=Path(env.get("STANCEWATCH_DB", "") or "stancewatch.db"),
+        watchlists_dir=Path(env.get("STANCEWATCH_WATCHLISTS", "") or "watchlists"),
+        model=env.get("STANCEWATCH_MODEL", ""),
+        discord_token=env.get("DISCORD_TOKEN", ""),
+        discord_api_base=env.get("DISCORD_API_BASE", "") or "https://discord.com/api/v10",
+        discord_guild_id=env.get("DISCORD_GUILD_ID", ""),
+        discord_admin_channel=env.get("DISCORD_ADMIN_CHANNEL", ""),
+        slack_bot_token=env.get("SLACK_BOT_TOKEN", ""),
+        slack_app_token=env.get("SLACK_APP_TOKEN", ""),
+        slack_api_base=env.get("SLACK_API_BASE", "") or "https://slack.com/api/",
+        slack_admin_users=admins,
+        slack_admin_channel=env.get("SLACK_ADMIN_CHANNEL", ""),
+        default_interval_s=_float(env, "STANCEWATCH_DEFAULT_INTERVAL", 600.0),
+        read_timeout_s=_float(env, "STANCEWATCH_FETCH_TIMEOUT", 15.0),
+        max_feed_bytes=_int(env, "STANCEWATCH_MAX_FEED_BYTES", 5_000_000),
+        pause_after_failures=_int(env, "STANCEWATCH_PAUSE_AFTER", 8),
+        delivery_give_up_s=_float(env, "STANCEWATCH_DELIVERY_GIVE_UP", 24 * 3600.0),
+        retention_days=_int(env, "STANCEWATCH_RETENTION_DAYS", 30),
+    )

@@ -1,0 +1,149 @@
+"""The database schema as code: a version number and the migrations that reach it."""
+
+from __future__ import annotations
+
+import sqlite3
+
+# Each entry takes the schema from version i to i + 1. Never edit a shipped migration:
+# add a new one, so every existing database can follow.
+MIGRATIONS: tuple[str, ...] = (
+    """
+    CREATE TABLE feeds (
+        url TEXT PRIMARY KEY,
+        name TEXT NOT NULL DEFAULT '',
+        first_polled_at TEXT,              -- NULL until a first good poll (not alerted)
+        next_poll_at TEXT NOT NULL,
+        etag TEXT,
+        last_modified TEXT,
+        status TEXT NOT NULL DEFAULT 'ok', -- ok | failing | paused
+        failures INTEGER NOT NULL DEFAULT 0,
+        last_ok_at TEXT,
+        last_error TEXT,
+        last_error_at TEXT,
+        admins_told TEXT NOT NULL DEFAULT '' -- the status admins were last told about
+    );
+    CREATE TABLE articles (
+        id TEXT PRIMARY KEY,
+        feed_url TEXT NOT NULL,
+        source TEXT NOT NULL,
+        url TEXT NOT NULL,
+        canonical_url TEXT NOT NULL,
+        title TEXT NOT NULL,
+        text TEXT NOT NULL,
+        published TEXT NOT NULL,
+        fetched TEXT NOT NULL,
+        story_id TEXT,
+        embedding BLOB,
+        first_poll INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE INDEX articles_canonical ON articles(canonical_url);
+    CREATE INDEX articles_story ON articles(story_id);
+    CREATE INDEX articles_fetched ON articles(fetched);
+    CREATE TABLE matches (
+        article_id TEXT NOT NULL,
+        topic_id TEXT NOT NULL,
+        score REAL NOT NULL,
+        passage TEXT NOT NULL,
+        matched INTEGER NOT NULL,
+        PRIMARY KEY (article_id, topic_id)
+    );
+    CREATE TABLE stories (
+        id TEXT PRIMARY KEY,
+        first_article_id TEXT NOT NULL,
+        title TEXT NOT NULL,
+        title_key TEXT NOT NULL,
+        embedding BLOB,
+        created TEXT NOT NULL,
+        last_seen TEXT NOT NULL,
+        alerted INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE INDEX stories_last_seen ON stories(last_seen);
+    CREATE TABLE statements (
+        id INTEGER PRIMARY KEY,
+        article_id TEXT NOT NULL,
+        actor_id TEXT NOT NULL,
+        topic_id TEXT NOT NULL,
+        position_id TEXT,
+        quote TEXT NOT NULL,
+        confidence REAL NOT NULL,
+        reported_by TEXT,
+        source TEXT NOT NULL,
+        url TEXT NOT NULL,
+        published TEXT NOT NULL
+    );
+    CREATE INDEX statements_actor_topic ON statements(actor_id, topic_id, published);
+    CREATE INDEX statements_article ON statements(article_id);
+    CREATE TABLE alerts (
+        id TEXT PRIMARY KEY,            -- the story id: one alert per story
+        article_id TEXT NOT NULL,
+        payload TEXT NOT NULL,          -- the Alert as JSON, latest version
+        version INTEGER NOT NULL DEFAULT 1,
+        created TEXT NOT NULL,
+        updated TEXT NOT NULL
+    );
+    CREATE TABLE alert_topics (
+        alert_id TEXT NOT NULL,
+        topic_id TEXT NOT NULL,
+        created TEXT NOT NULL,
+        PRIMARY KEY (alert_id, topic_id)
+    );
+    CREATE INDEX alert_topics_topic ON alert_topics(topic_id, created);
+    CREATE TABLE outbox (
+        id INTEGER PRIMARY KEY,
+        alert_id TEXT NOT NULL,
+        destination TEXT NOT NULL,      -- Destination.key
+        action TEXT NOT NULL,           -- post | edit
+        version INTEGER NOT NULL,
+        status TEXT NOT NULL DEFAULT 'pending', -- pending | sent | dead
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_try_at TEXT NOT NULL,
+        created TEXT NOT NULL,
+        sent_at TEXT,
+        last_error TEXT,
+        UNIQUE (alert_id, destination, action, version)
+    );
+    CREATE INDEX outbox_due ON outbox(status, next_try_at);
+    CREATE TABLE messages (
+        alert_id TEXT NOT NULL,
+        destination TEXT NOT NULL,
+        message_ref TEXT NOT NULL,      -- platform message id / ts, for edits
+        PRIMARY KEY (alert_id, destination)
+    );
+    CREATE TABLE followers (
+        platform TEXT NOT NULL,
+        scope TEXT NOT NULL,            -- Discord guild id / Slack team id
+        user_id TEXT NOT NULL,
+        topic_id TEXT NOT NULL,
+        dm INTEGER NOT NULL DEFAULT 0,
+        created TEXT NOT NULL,
+        PRIMARY KEY (platform, scope, user_id, topic_id)
+    );
+    CREATE TABLE destinations (
+        key TEXT PRIMARY KEY,
+        status TEXT NOT NULL DEFAULT 'ok', -- ok | failing
+        last_error TEXT,
+        admins_told TEXT NOT NULL DEFAULT ''
+    );
+    """,
+)
+
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+class SchemaTooNew(RuntimeError):
+    """The database was written by a newer Stancewatch than this one."""
+
+
+def migrate(db: sqlite3.Connection) -> int:
+    """Bring the database up to SCHEMA_VERSION; return the version it had before."""
+    version = int(db.execute("PRAGMA user_version").fetchone()[0])
+    if version > SCHEMA_VERSION:
+        raise SchemaTooNew(
+            f"database schema version {version} is newer than this program's {SCHEMA_VERSION}"
+        )
+    for index in range(version, SCHEMA_VERSION):
+        # One transaction per step: a crash mid-migration leaves the previous version intact.
+        db.executescript(
+            "BEGIN;" + MIGRATIONS[index] + f"PRAGMA user_version = {index + 1}; COMMIT;"
+        )
+    return version

@@ -1,0 +1,415 @@
+"""Load and validate the admins' watchlist files; every problem names file, line and key."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from bot.models import Actor, Feed, Position, Route, Topic, Watchlist
+
+ID_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,63}$"
+# Polling faster than once a minute is rude to publishers; slower than a week is useless.
+MIN_INTERVAL_S = 60.0
+MAX_INTERVAL_S = 7 * 24 * 3600.0
+_ENV_VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+_INTERVAL = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*$")
+_UNIT_S = {"": 1.0, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class PositionModel(_Strict):
+    """A stance an actor can take on a topic."""
+
+    id: str = Field(pattern=ID_PATTERN)
+    label: str = Field(min_length=3, max_length=200)
+    examples: list[str] = Field(default_factory=list, description="Sentences that state it.")
+    polarity: Literal["for", "against", ""] = Field(
+        default="", description="Optional: whether the stance is for or against the topic's idea."
+    )
+
+
+class TopicModel(_Strict):
+    """A subject to track, described for the embedding matcher."""
+
+    id: str = Field(pattern=ID_PATTERN)
+    name: str = Field(min_length=1, max_length=100)
+    description: str = Field(min_length=10, max_length=2000)
+    examples: list[str] = Field(default_factory=list)
+    exclude: list[str] = Field(default_factory=list, description="Near-misses to keep out.")
+    keywords: list[str] = Field(default_factory=list, description="Optional guard words.")
+    threshold: float | None = Field(default=None, gt=0.0, lt=1.0)
+    positions: list[PositionModel] = Field(default_factory=list)
+    reversals: list[tuple[str, str]] = Field(
+        default_factory=list,
+        description="Optional [before, now] position pairs that count as a shift; default any.",
+    )
+
+
+class ActorModel(_Strict):
+    """Someone whose stances are tracked."""
+
+    id: str = Field(pattern=ID_PATTERN)
+    name: str = Field(min_length=1, max_length=100)
+    aliases: list[str] = Field(default_factory=list)
+
+
+class FeedModel(_Strict):
+    """A feed to poll."""
+
+    url: str = Field(min_length=1)
+    name: str = ""
+    interval: str | float | None = Field(default=None, description="e.g. 90s, 10m, 1h")
+    full_text: bool = False
+
+    @field_validator("interval")
+    @classmethod
+    def _interval_ok(cls, value: str | float | None) -> str | float | None:
+        if value is not None:
+            parse_interval(value)
+        return value
+
+    @field_validator("url")
+    @classmethod
+    def _url_ok(cls, value: str) -> str:
+        if "://" in value and not value.startswith(("http://", "https://", "file://")):
+            raise ValueError("must be an http(s) URL or a local file path")
+        return value
+
+
+class RouteModel(_Strict):
+    """Where alerts for some topics go."""
+
+    topics: list[str] = Field(min_length=1)
+    discord_channel: str = ""
+    discord_webhook: str = ""
+    slack_channel: str = ""
+    slack_webhook: str = ""
+
+
+class WatchlistFile(_Strict):
+    """One watchlist file; every key is optional, files are merged."""
+
+    actors: list[ActorModel] = Field(default_factory=list)
+    topics: list[TopicModel] = Field(default_factory=list)
+    feeds: list[FeedModel] = Field(default_factory=list)
+    routes: list[RouteModel] = Field(default_factory=list)
+
+
+def parse_interval(value: str | float) -> float:
+    """Turn '90s', '10m', '1h', '1d' or a number of seconds into seconds; raise ValueError."""
+    if isinstance(value, int | float):
+        seconds = float(value)
+    else:
+        found = _INTERVAL.match(value)
+        if not found:
+            raise ValueError(f"interval {value!r} is not like 90s, 10m, 1h or 1d")
+        seconds = float(found.group(1)) * _UNIT_S[found.group(2)]
+    if not MIN_INTERVAL_S <= seconds <= MAX_INTERVAL_S:
+        raise ValueError(f"interval must be between 1m and 7d, got {value!r}")
+    return seconds
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with a watchlist file."""
+
+    file: str
+    line: int
+    key: str
+    message: str
+    severity: Literal["error", "warning"] = "error"
+
+    def __str__(self) -> str:
+        tag = "" if self.severity == "error" else "warning: "
+        return f"{self.file}:{self.line}: {self.key}: {tag}{self.message}"
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    """Merged watchlists (None when any error was found) and every problem found."""
+
+    watchlist: Watchlist | None
+    problems: tuple[Problem, ...]
+
+    @property
+    def errors(self) -> tuple[Problem, ...]:
+        """The problems that block loading."""
+        return tuple(p for p in self.problems if p.severity == "error")
+
+
+Path_ = tuple[str | int, ...]
+
+
+def _key(path: Path_) -> str:
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "(file)"
+
+
+class _Source:
+    """A parsed YAML file with the line of every key and list item."""
+
+    def __init__(self, name: str, text: str) -> None:
+        self.name = name
+        self.lines: dict[Path_, int] = {}
+        loader = yaml.SafeLoader(text)
+        try:
+            node = loader.get_single_node()
+            self.data: Any = loader.construct_document(node) if node is not None else {}
+        finally:
+            loader.dispose()
+        if node is not None:
+            self._index(node, ())
+
+    def _index(self, node: yaml.Node, path: Path_) -> None:
+        self.lines.setdefault(path, node.start_mark.line + 1)
+        if isinstance(node, yaml.MappingNode):
+            for key_node, value_node in node.value:
+                child = (*path, str(key_node.value))
+                self.lines[child] = key_node.start_mark.line + 1
+                self._index(value_node, child)
+        elif isinstance(node, yaml.SequenceNode):
+            for index, item in enumerate(node.value):
+                self._index(item, (*path, index))
+
+    def line(self, path: Path_) -> int:
+        """The line of the deepest part of the path we know."""
+        for end in range(len(path), -1, -1):
+            if path[:end] in self.lines:
+                return self.lines[path[:end]]
+        return 1
+
+
+def _expand(
+    value: Any, path: Path_, env: Mapping[str, str], missing: list[tuple[Path_, str]]
+) -> Any:
+    """Replace ${VAR} in every string; note variables that are not set."""
+    if isinstance(value, str):
+
+        def sub(found: re.Match[str]) -> str:
+            if found.group(1) not in env:
+                missing.append((path, found.group(1)))
+            return env.get(found.group(1), "")
+
+        return _ENV_VAR.sub(sub, value)
+    if isinstance(value, list):
+        return [_expand(v, (*path, i), env, missing) for i, v in enumerate(value)]
+    if isinstance(value, dict):
+        return {k: _expand(v, (*path, str(k)), env, missing) for k, v in value.items()}
+    return value
+
+
+def _pydantic_message(error: Mapping[str, Any]) -> str:
+    if error["type"] == "extra_forbidden":
+        return "unknown key"
+    if error["type"] == "missing":
+        return "required key is missing"
+    message = str(error["msg"])
+    return message.removeprefix("Value error, ")
+
+
+def _load_file(
+    path: Path, env: Mapping[str, str]
+) -> tuple[WatchlistFile | None, _Source | None, list[Problem]]:
+    name = str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        return None, None, [Problem(name, 1, "(file)", f"cannot read: {exc}")]
+    try:
+        source = _Source(name, text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+        line = mark.line + 1 if mark is not None else 1
+        problem = getattr(exc, "problem", None) or str(exc)
+        return None, None, [Problem(name, line, "(yaml)", f"YAML syntax error: {problem}")]
+    data = source.data
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        return (
+            None,
+            source,
+            [Problem(name, 1, "(file)", "must be a mapping with actors/topics/feeds/routes")],
+        )
+    missing: list[tuple[Path_, str]] = []
+    data = _expand(data, (), env, missing)
+    problems = [
+        Problem(name, source.line(p), _key(p), f"environment variable {var} is not set", "warning")
+        for p, var in missing
+    ]
+    try:
+        model = WatchlistFile.model_validate(data)
+    except ValidationError as exc:
+        for error in exc.errors():
+            loc: Path_ = tuple(error["loc"])
+            problems.append(Problem(name, source.line(loc), _key(loc), _pydantic_message(error)))
+        return None, source, problems
+    return model, source, problems
+
+
+def _to_topic(model: TopicModel, default_threshold: float | None) -> Topic:
+    positions = tuple(
+        Position(p.id, p.label, tuple(p.examples), p.polarity) for p in model.positions
+    )
+    return Topic(
+        id=model.id,
+        name=model.name,
+        description=" ".join(model.description.split()),
+        examples=tuple(model.examples),
+        exclude=tuple(model.exclude),
+        keywords=tuple(model.keywords),
+        threshold=model.threshold if model.threshold is not None else default_threshold,
+        positions=positions,
+        reversals=tuple((a, b) for a, b in model.reversals),
+    )
+
+
+def _check_topic(model: TopicModel, where: str, src: _Source, path: Path_) -> list[Problem]:
+    """Checks pydantic cannot express: unique position ids, known reversal ids, enough examples."""
+    problems: list[Problem] = []
+    seen: set[str] = set()
+    for i, position in enumerate(model.positions):
+        p_path = (*path, "positions", i)
+        if position.id in seen:
+            problems.append(
+                Problem(
+                    where,
+                    src.line((*p_path, "id")),
+                    _key((*p_path, "id")),
+                    f"duplicate position id {position.id!r} in topic {model.id!r}",
+                )
+            )
+        seen.add(position.id)
+        if len(set(position.examples)) < 2:
+            problems.append(
+                Problem(
+                    where,
+                    src.line(p_path),
+                    _key((*p_path, "examples")),
+                    "fewer than 2 distinct examples: statements will rarely be assigned to it",
+                    "warning",
+                )
+            )
+        if len(set(position.examples)) != len(position.examples):
+            problems.append(
+                Problem(
+                    where,
+                    src.line((*p_path, "examples")),
+                    _key((*p_path, "examples")),
+                    "the same example is listed twice",
+                    "warning",
+                )
+            )
+    for i, (before, now) in enumerate(model.reversals):
+        for name in (before, now):
+            if name not in seen:
+                r_path = (*path, "reversals", i)
+                problems.append(
+                    Problem(
+                        where,
+                        src.line(r_path),
+                        _key(r_path),
+                        f"unknown position {name!r} in topic {model.id!r}",
+                    )
+                )
+    return problems
+
+
+def load_watchlists(
+    folder: Path, env: Mapping[str, str] | None = None, default_interval_s: float = 600.0
+) -> LoadResult:
+    """Load and merge every *.yaml/*.yml in the folder; collect every problem, raise nothing."""
+    env = os.environ if env is None else env
+    folder = Path(folder)
+    if not folder.is_dir():
+        return LoadResult(
+            None, (Problem(str(folder), 1, "(folder)", "watchlist folder not found"),)
+        )
+    files = sorted([*folder.glob("*.yaml"), *folder.glob("*.yml")])
+    if not files:
+        return LoadResult(None, (Problem(str(folder), 1, "(folder)", "no *.yaml watchlist files"),))
+    problems: list[Problem] = []
+    actors: list[Actor] = []
+    topics: list[Topic] = []
+    feeds: dict[str, Feed] = {}
+    routes: list[tuple[Route, str, int]] = []
+    owners: dict[tuple[str, str], str] = {}  # (kind, id) -> "file:line"
+    for path in files:
+        model, src, file_problems = _load_file(path, env)
+        problems.extend(file_problems)
+        if model is None or src is None:
+            continue
+        name = str(path)
+        groups = (
+            ("actors", [a.id for a in model.actors]),
+            ("topics", [t.id for t in model.topics]),
+        )
+        for kind, ids in groups:
+            for i, item_id in enumerate(ids):
+                where = f"{name}:{src.line((kind, i, 'id'))}"
+                first = owners.setdefault((kind, item_id), where)
+                if first != where:
+                    problems.append(
+                        Problem(
+                            name,
+                            src.line((kind, i, "id")),
+                            _key((kind, i, "id")),
+                            f"duplicate {kind[:-1]} id {item_id!r} (first defined at {first})",
+                        )
+                    )
+        for i, topic_model in enumerate(model.topics):
+            problems.extend(_check_topic(topic_model, name, src, ("topics", i)))
+            topics.append(_to_topic(topic_model, None))
+        actors.extend(Actor(a.id, a.name, tuple(a.aliases)) for a in model.actors)
+        for feed_model in model.feeds:
+            interval = (
+                parse_interval(feed_model.interval)
+                if feed_model.interval is not None
+                else default_interval_s
+            )
+            url = feed_model.url
+            if "://" not in url and not Path(url).is_absolute():
+                url = str((path.parent / url).resolve())
+            # One URL listed in several files is fetched once: the first listing wins.
+            feeds.setdefault(url, Feed(url, feed_model.name, interval, feed_model.full_text, name))
+        for i, route_model in enumerate(model.routes):
+            route = Route(
+                tuple(route_model.topics),
+                route_model.discord_channel,
+                route_model.discord_webhook,
+                route_model.slack_channel,
+                route_model.slack_webhook,
+            )
+            routes.append((route, name, src.line(("routes", i, "topics"))))
+    topic_ids = {t.id for t in topics}
+    for route, name, line in routes:
+        for topic_id in route.topics:
+            if topic_id != "*" and topic_id not in topic_ids:
+                problems.append(Problem(name, line, "routes.topics", f"unknown topic {topic_id!r}"))
+    if any(p.severity == "error" for p in problems):
+        return LoadResult(None, tuple(problems))
+    watchlist = Watchlist(
+        tuple(actors), tuple(topics), tuple(feeds.values()), tuple(r for r, _, _ in routes)
+    )
+    return LoadResult(watchlist, tuple(problems))
+
+
+def schema_json() -> str:
+    """The JSON Schema of one watchlist file, for editors (watchlists/schema.json)."""
+    schema = WatchlistFile.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "Stancewatch watchlist file"
+    return json.dumps(schema, indent=2, sort_keys=True) + "\n"

@@ -1,0 +1,218 @@
+"""Feed parsing against golden files, plus the text, URL and id helpers users depend on."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.feeds.parse import (
+    MAX_TEXT_CHARS,
+    MAX_TITLE_CHARS,
+    FeedParseError,
+    article_id,
+    canonical_url,
+    html_to_text,
+    parse_feed,
+    truncate_text,
+)
+from bot.models import Feed
+
+DATA = Path(__file__).parent.parent / "data" / "feeds"
+GOLDEN = sorted(p for p in DATA.iterdir() if not p.name.endswith(".expected.json"))
+FETCHED = datetime(2025, 8, 20, 12, 0, tzinfo=UTC)
+
+
+def _rss(items: str) -> bytes:
+    head = '<?xml version="1.0"?><rss version="2.0"><channel><title>T</title>'
+    return f"{head}{items}</channel></rss>".encode()
+
+
+def _feed(url: str = "https://feeds.example/x", name: str = "X") -> Feed:
+    return Feed(url=url, name=name, interval_s=600)
+
+
+@pytest.mark.parametrize("path", GOLDEN, ids=lambda p: p.name)
+def test_golden_feed(path: Path) -> None:
+    expected: dict[str, Any] = json.loads(
+        path.with_name(path.name.rsplit(".", 1)[0] + ".expected.json").read_text("utf-8")
+    )
+    feed = Feed(interval_s=600, **expected["feed"])
+    fetched = datetime.fromisoformat(expected["fetched"])
+    body = path.read_bytes()
+    if "error" in expected:
+        with pytest.raises(FeedParseError) as info:
+            parse_feed(body, feed, fetched)
+        assert str(info.value) == expected["error"]
+        return
+    articles = parse_feed(body, feed, fetched)
+    got = [
+        {
+            "id": a.id,
+            "source": a.source,
+            "url": a.url,
+            "title": a.title,
+            "text": a.text,
+            "published": a.published.isoformat(),
+        }
+        for a in articles
+    ]
+    assert got == expected["articles"]
+    for article in articles:
+        assert article.feed_url == feed.url
+        assert article.fetched == fetched
+        assert article.published.tzinfo is not None
+
+
+def test_golden_set_covers_every_kind_of_input() -> None:
+    # Guards against a golden file silently going missing.
+    names = {p.name for p in GOLDEN}
+    assert {
+        "rss2.xml",
+        "atom.xml",
+        "rdf.xml",
+        "no_guids.xml",
+        "no_dates.xml",
+        "entities.xml",
+        "html_page.html",
+        "empty.xml",
+        "malformed.xml",
+        "invalid_bytes.xml",
+    } <= names
+    for path in GOLDEN:
+        assert path.with_name(path.name.rsplit(".", 1)[0] + ".expected.json").exists()
+
+
+def test_ids_are_stable_across_a_reparse() -> None:
+    body = (DATA / "no_guids.xml").read_bytes()
+    first = parse_feed(body, _feed(), FETCHED)
+    # Fetched an hour later: ids must not depend on fetch time, or every poll re-alerts.
+    again = parse_feed(body, _feed(), FETCHED + timedelta(hours=1))
+    assert [a.id for a in first] == [a.id for a in again]
+    assert len({a.id for a in first}) == len(first)
+
+
+def test_undated_entry_keeps_its_id_across_polls() -> None:
+    body = _rss("<item><title>Undated headline</title><description>x</description></item>")
+    first = parse_feed(body, _feed(), FETCHED)
+    later = parse_feed(body, _feed(), FETCHED + timedelta(days=1))
+    assert first[0].id == later[0].id
+    assert first[0].id.startswith("hash:")
+    assert later[0].published == FETCHED + timedelta(days=1)
+
+
+def test_future_date_is_clamped_to_fetch_time() -> None:
+    body = _rss(
+        "<item><guid>far</guid><title>From the future</title>"
+        "<pubDate>Mon, 01 Sep 2025 00:00:00 GMT</pubDate></item>"
+        "<item><guid>near</guid><title>Clock a little ahead</title>"
+        "<pubDate>Wed, 20 Aug 2025 20:00:00 GMT</pubDate></item>"
+    )
+    far, near = parse_feed(body, _feed(), FETCHED)
+    assert far.published == FETCHED
+    # Within a day ahead is plausible clock skew, kept as published.
+    assert near.published == datetime(2025, 8, 20, 20, 0, tzinfo=UTC)
+
+
+def test_longest_body_wins_and_long_fields_are_capped() -> None:
+    long_text = "A sentence about talks. " * 2000
+    body = _rss(
+        f"<item><guid>g</guid><title>{'word ' * 200}</title>"
+        f"<description>short teaser</description>"
+        f'<content:encoded xmlns:content="http://purl.org/rss/1.0/modules/content/">'
+        f"{long_text}</content:encoded></item>"
+    )
+    (article,) = parse_feed(body, _feed(), FETCHED)
+    assert article.text.startswith("A sentence about talks.")
+    assert len(article.text) <= MAX_TEXT_CHARS
+    assert article.text.endswith("talks.")  # cut at a sentence end, not mid-word
+    assert len(article.title) <= MAX_TITLE_CHARS
+    assert article.title.endswith("word…")
+
+
+def test_valid_feed_without_items_is_empty_not_an_error() -> None:
+    assert parse_feed(_rss(""), _feed(), FETCHED) == []
+
+
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        (b"<note><to>nobody</to></note>", "not a feed: no RSS, Atom or RDF document found"),
+        (b'{"version": "1", "items": []}', "not a feed: looks like JSON"),
+        (b"\xef\xbb\xbf <html><body>Moved</body></html>", "not a feed: looks like an HTML page"),
+        (b"\n\t \r\n", "empty response body"),
+    ],
+)
+def test_not_a_feed_is_explained(body: bytes, reason: str) -> None:
+    with pytest.raises(FeedParseError) as info:
+        parse_feed(body, _feed(), FETCHED)
+    assert str(info.value).startswith(reason)
+
+
+def test_source_falls_back_to_link_host() -> None:
+    body = _rss("<item><title>t</title><link>https://www.wire.example.com/a</link></item>")
+    (article,) = parse_feed(body, _feed(name=""), FETCHED)
+    assert article.source == "wire.example.com"
+
+
+def test_html_to_text_keeps_paragraphs() -> None:
+    html = (
+        "<h2>Title</h2><p>First   paragraph\n spans lines.</p><div>Second</div>"
+        "line one<br>line two<ul><li>a</li><li>b</li></ul>"
+        "<script>var x = '<p>no</p>';</script><style>p { color: red }</style>"
+        "<p>Fish &amp; chips &eacute; &#8212; &nbsp;end</p>"
+    )
+    assert html_to_text(html) == (
+        "Title\n\nFirst paragraph spans lines.\n\nSecond\n\nline one\n\nline two\n\na\n\nb"
+        "\n\nFish & chips é — end"
+    )
+
+
+def test_html_to_text_inline_markup_does_not_split_words() -> None:
+    assert html_to_text("<p>un<b>break</b>able <i>text</i></p>") == "unbreakable text"
+
+
+def test_truncate_prefers_word_boundary_without_sentence() -> None:
+    cut = truncate_text("alpha beta gamma delta epsilon", 20)
+    assert cut == "alpha beta gamma…"
+    assert len(cut) <= 20
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("HTTPS://Example.COM:443/a/b/?utm_source=x&id=7#top", "https://example.com/a/b?id=7"),
+        ("http://example.com:80/", "http://example.com"),
+        ("http://example.com:8080/x", "http://example.com:8080/x"),
+        ("https://e.com/p?fbclid=1&gclid=2&UTM_Medium=3", "https://e.com/p"),
+        ("https://e.com/p?q=a%20b&utm_term=z&page=2", "https://e.com/p?q=a%20b&page=2"),
+        ("https://e.com/Case/Path", "https://e.com/Case/Path"),
+    ],
+)
+def test_canonical_url(url: str, expected: str) -> None:
+    assert canonical_url(url) == expected
+
+
+def test_article_id_prefers_guid_then_link_then_hash() -> None:
+    assert article_id(" abc ", "https://e.com/x", "t", None) == "guid:abc"
+    assert article_id(None, "https://E.com/x/?utm_source=a", "t", None) == "url:https://e.com/x"
+    assert article_id("", "https://e.com/x", "t", None) == "url:https://e.com/x"
+    hashed = article_id(None, None, "Title", "Mon, 18 Aug 2025")
+    assert hashed.startswith("hash:") and len(hashed) == len("hash:") + 24
+    assert hashed == article_id(None, "", "Title", "Mon, 18 Aug 2025")
+    assert hashed != article_id(None, None, "Title", "Tue, 19 Aug 2025")
+
+
+def test_feeds_modules_do_not_import_heavy_libraries_eagerly() -> None:
+    modules = "bot.feeds.parse, bot.feeds.fetch, bot.feeds.schedule, bot.feeds.fulltext"
+    heavy = "print('feedparser' in sys.modules, 'trafilatura' in sys.modules)"
+    code = f"import sys, {modules}; {heavy}"
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
+    assert out.split() == ["False", "False"]

@@ -19,104 +19,17 @@ from bot.positions.lexicon import Tok, VerbGroup, clause_verb, tokenize
 Span = tuple[int, int]
 
 # Dotted abbreviations and titles whose full stop does not end a sentence.
-_ABBREVIATIONS = frozenset(
-    [
-        "mr",
-        "mrs",
-        "ms",
-        "dr",
-        "prof",
-        "gen",
-        "lt",
-        "col",
-        "maj",
-        "capt",
-        "sgt",
-        "adm",
-        "sen",
-        "rep",
-        "gov",
-        "pres",
-        "st",
-        "jr",
-        "sr",
-        "vs",
-        "etc",
-        "inc",
-        "ltd",
-        "co",
-        "corp",
-        "no",
-        "nos",
-        "jan",
-        "feb",
-        "mar",
-        "apr",
-        "jun",
-        "jul",
-        "aug",
-        "sep",
-        "sept",
-        "oct",
-        "nov",
-        "dec",
-        "approx",
-        "dept",
-        "est",
-        "fig",
-        "mt",
-        "ft",
-        "rev",
-        "hon",
-        "cf",
-        "al",
-    ]
+_ABBREVIATIONS = lx.words(
+    "mr mrs ms dr prof gen lt col maj capt sgt adm sen rep gov pres st jr sr vs etc inc ltd co "
+    "corp jan feb mar apr jun jul aug sep sept oct nov dec approx dept est fig mt ft rev hon "
+    "cf al"
 )
 # After a dotted acronym ("U.S."), only these words make the full stop a sentence end:
 # "the U.S. The talks…" splits, "the U.S. President…" does not.
-_STARTERS = frozenset(
-    [
-        "the",
-        "he",
-        "she",
-        "it",
-        "they",
-        "we",
-        "i",
-        "but",
-        "and",
-        "in",
-        "on",
-        "at",
-        "a",
-        "an",
-        "this",
-        "that",
-        "these",
-        "those",
-        "his",
-        "her",
-        "their",
-        "its",
-        "there",
-        "meanwhile",
-        "however",
-        "after",
-        "before",
-        "as",
-        "when",
-        "while",
-        "if",
-        "yet",
-        "still",
-        "so",
-        "now",
-        "later",
-        "earlier",
-        "separately",
-        "asked",
-        "speaking",
-    ]
+_STARTERS = lx.words(
+    "the he she it they we i but and in on at a an this that these those his her their its "
+    "there meanwhile however after before as when while if yet still so now later earlier "
+    "separately asked speaking"
 )
 _BOUNDARY = re.compile(r"[.!?…]+[\"'”’)\]]*\s+(?=[\"'“‘(\[]?[A-Z0-9])")
 _PARAGRAPH = re.compile(r"\n\s*\n")
@@ -148,6 +61,8 @@ def _ends_sentence(before: str, after: str) -> bool:
     bare = last.rstrip(".")
     if bare.lower() in _ABBREVIATIONS:
         return False
+    if bare in ("No", "Nos") and after[:1].isdigit():
+        return False  # "No. 10"
     if len(bare) == 1 and bare.isalpha():
         return False  # an initial: "J. D. Vance"
     if "." in bare and all(len(part) <= 2 for part in bare.split(".")):
@@ -217,7 +132,7 @@ class _ActorIndex:
 
 
 def actor_sentences(text: str, actors: Sequence[Actor]) -> list[ActorSentence]:
-    """Sentences attributing something to an actor, and who relayed it; blank lines part paragraphs."""
+    """Sentences that speak for an actor, and who relayed them; blank lines part paragraphs."""
     index = _ActorIndex(actors)
     out: list[ActorSentence] = []
     for number, paragraph in enumerate(paragraphs(text)):
@@ -265,10 +180,14 @@ def _attribute(tokens: list[Tok], carried: str | None) -> tuple[Found, str | Non
     mentioned = any(t.actor for t in tokens)
     tail = _tail_attribution(tokens)
     lead = None if tail else _lead_attribution(tokens)
-    if tail or lead:
-        content, group = tail if tail else lead  # type: ignore[misc]
+    attribution = tail or lead
+    if attribution is not None:
+        content, group, verb_word = attribution
         speaker = _resolve(tokens, group, carried)
-        return _reported(tokens, content, speaker), speaker
+        # Only a neutral "said"/"told" relays another actor's stance; "insisted that Ukraine
+        # abandon …" or "warned that …" states the speaker's own demand or judgement.
+        relays = verb_word in lx.RELAY_VERBS
+        return _reported(tokens, content, speaker, relays), speaker
     groups, verb = _subjects(tokens, 0, len(tokens))
     actors = []
     for group in groups:
@@ -277,11 +196,11 @@ def _attribute(tokens: list[Tok], carried: str | None) -> tuple[Found, str | Non
         if actor and (not _is_anaphor(tokens, group) or _is_stance_verb(verb)):
             actors.append(actor)
     actors = list(dict.fromkeys(actors))
-    found: Found = [(a, None) for a in actors]
+    pairs: Found = [(a, None) for a in actors]
     if len(actors) == 1:
-        return found, actors[0]
+        return pairs, actors[0]
     # Another actor named without a clear speaker makes "he" ambiguous from here on.
-    return found, (None if mentioned or actors else carried)
+    return pairs, (None if mentioned or actors else carried)
 
 
 def _is_stance_verb(verb: VerbGroup | None) -> bool:
@@ -298,11 +217,11 @@ def _resolve(tokens: list[Tok], group: Span, carried: str | None) -> str | None:
     return carried if _is_anaphor(tokens, group) else None
 
 
-def _reported(tokens: list[Tok], content: Span, speaker: str | None) -> Found:
+def _reported(tokens: list[Tok], content: Span, speaker: str | None, relays: bool) -> Found:
     """Split "A said B had agreed …": B's own stance relayed by A, or else A's own stance."""
     groups, verb = _subjects(tokens, *content)
     relayed = []
-    if verb is not None and lx.is_own_stance(verb):
+    if relays and verb is not None and lx.is_own_stance(verb):
         # "Russia had agreed …" is Russia's stance; "Russia must stop …" is the speaker's demand.
         for group in groups:
             actor = _resolve(tokens, group, None)
@@ -317,7 +236,7 @@ def _reported(tokens: list[Tok], content: Span, speaker: str | None) -> Found:
 
 _OPEN = frozenset("\"“‘'([")
 _BREAKS = frozenset(',"”—–;')
-_CONJUNCTIONS = frozenset("but and yet so".split())
+_CONJUNCTIONS = frozenset(["but", "and", "yet", "so"])
 
 
 def _group_at(tokens: list[Tok], i: int, hi: int) -> Span | None:
@@ -326,7 +245,7 @@ def _group_at(tokens: list[Tok], i: int, hi: int) -> Span | None:
         return None
     if tokens[i].low in lx.ANAPHORS:
         return (i, i + 1)
-    j = i + 1 if tokens[i].low in ("the", "a", "an", "both") else i
+    j = i + 1 if tokens[i].low in lx.DETERMINERS or tokens[i].low == "both" else i
     first, last_kept, previous = j, -1, ""
     while j < hi:
         tok, low = tokens[j], tokens[j].low
@@ -365,6 +284,10 @@ def _group_at(tokens: list[Tok], i: int, hi: int) -> Span | None:
     if not has_actor and not _is_anaphor(tokens, group) and not _is_named(tokens, group):
         return None
     return group
+
+
+def _links(tokens: list[Tok], j: int, hi: int) -> bool:
+    return j < hi and (tokens[j].low in lx.TITLES or tokens[j].actor is not None)
 
 
 def _is_named(tokens: list[Tok], group: Span) -> bool:
@@ -410,25 +333,43 @@ def _subjects(tokens: list[Tok], lo: int, hi: int) -> tuple[list[Span], VerbGrou
         break
     if not groups or tokens[groups[-1][1] - 1].low == "'s":
         return [], None  # "Ukraine's membership …": a possessor is not a subject
+    verb = _predicate(tokens, groups, hi)
+    return (groups, verb) if verb is not None else ([], None)
+
+
+def _predicate(tokens: list[Tok], groups: list[Span], hi: int) -> VerbGroup | None:
+    """The verb group that follows the subject groups, if they are the subject of a clause."""
+    i = groups[-1][1]
     if i < hi and tokens[i].text == ",":
         # An apposition: "Lavrov, the foreign minister, said …"
         close = next((j for j in range(i + 1, min(hi, i + 12)) if tokens[j].text == ","), None)
         if close is not None:
             i = close + 1
     if i < hi and tokens[i].text == ":":
-        return groups, VerbGroup((), "say", i + 1)  # headline style: "Kremlin: no foreign troops"
+        return VerbGroup((), "say", i + 1)  # headline style: "Kremlin: no foreign troops"
+    if i + 1 < hi and tokens[i].low == "to" and lx.lemma(tokens[i + 1].low) in lx.VERBS:
+        return VerbGroup(("will",), lx.lemma(tokens[i + 1].low), i + 2)  # "Germany to send …"
     verb = clause_verb(tokens, i)
-    return (groups, verb) if verb is not None else ([], None)
+    if verb is None or verb.auxiliaries or len(groups) > 1:
+        return verb
+    # A bare base form after one singular subject is a noun: "the American offer", "US plan".
+    word = tokens[verb.end - 1].low
+    plural = (
+        tokens[groups[-1][1] - 1].low.endswith("s") and tokens[groups[-1][1] - 1].low in lx.TITLES
+    )
+    if word == verb.main and not plural and word not in lx.INVARIANT_PAST:
+        return None
+    return verb
 
 
-def _lead_attribution(tokens: list[Tok]) -> tuple[Span, Span] | None:
-    """("According to X," | "X said [that]") at the start: the content span and X's group."""
+def _lead_attribution(tokens: list[Tok]) -> tuple[Span, Span, str] | None:
+    """("According to X," | "X said [that]") at the start: content span, X's group, the verb."""
     n = len(tokens)
     start = _clause_start(tokens, 0, n)
     if start + 1 < n and tokens[start].low == "according" and tokens[start + 1].low == "to":
         group = _group_at(tokens, start + 2, n)
         if group and group[1] < n and tokens[group[1]].text == ",":
-            return (group[1] + 1, n), group
+            return (group[1] + 1, n), group, "say"
         return None
     groups, verb = _subjects(tokens, 0, n)
     if len(groups) != 1 or verb is None or verb.main not in lx.REPORT_VERBS:
@@ -439,49 +380,55 @@ def _lead_attribution(tokens: list[Tok]) -> tuple[Span, Span] | None:
     while i < n and (tokens[i].low in lx.ADVERBS or tokens[i].text in ":,"):
         i += 1
     i = lx.time_phrase_end(tokens, i) or i
-    return (i, n), groups[0]
+    return (i, n), groups[0], verb.main
 
 
 def _lows(tokens: list[Tok], lo: int, hi: int) -> list[str]:
     return [t.low for t in tokens[lo:hi]]
 
 
-def _tail_attribution(tokens: list[Tok]) -> tuple[Span, Span] | None:
-    """ "…, X said." / "…," said X." / "…, according to X." at the end: content span, X's group."""
+def _tail_attribution(tokens: list[Tok]) -> tuple[Span, Span, str] | None:
+    """ "…, X said." / "…," said X." / "…, according to X." at the end: content, X, the verb."""
     n = len(tokens)
     for k in range(n - 2, 0, -1):
         if tokens[k].text not in _BREAKS:
             continue
         found = _attribution_after(tokens, k + 1)
         if found is not None:
-            return (0, k), found
+            return (0, k), *found
     return None
 
 
-def _attribution_after(tokens: list[Tok], i: int) -> Span | None:
-    """X's group when tokens from i read "X said …", "said X …" or "according to X"."""
+def _attribution_after(tokens: list[Tok], i: int) -> tuple[Span, str] | None:
+    """X's group and the verb when tokens from i read "X said …", "said X …", "according to X"."""
     n = len(tokens)
     while i < n and tokens[i].text in _BREAKS:
         i += 1
     if i + 1 < n and tokens[i].low == "according" and tokens[i + 1].low == "to":
         group = _group_at(tokens, i + 2, n)
-        return group if group and _tail_ok(tokens, group[1]) else None
-    if i < n and lx.lemma(tokens[i].low) in lx.REPORT_VERBS and tokens[i].low != "that":
+        return (group, "say") if group and _tail_ok(tokens, group[1]) else None
+    verb_word = lx.lemma(tokens[i].low) if i < n else ""
+    if verb_word in lx.REPORT_VERBS and tokens[i].low != "that":
         group = _group_at(tokens, i + 1, n)  # inverted: "said Kremlin spokesman Dmitry Peskov"
-        return group if group and _tail_ok(tokens, group[1]) else None
+        return (group, verb_word) if group and _tail_ok(tokens, group[1]) else None
     group = _group_at(tokens, i, n)
     if group is None:
         return None
-    verb = clause_verb(tokens, group[1])
+    verb = _predicate(tokens, [group], n)
     if verb is None or verb.main not in lx.REPORT_VERBS:
         return None
-    return group if _tail_ok(tokens, verb.end) else None
+    return (group, verb.main) if _tail_ok(tokens, verb.end) else None
 
 
 def _tail_ok(tokens: list[Tok], i: int) -> bool:
-    """What follows an end attribution: a few words ("on Tuesday", "told reporters"), no clause."""
-    rest = tokens[i:]
-    if rest and rest[0].text == "," and len(rest) > 1 and rest[1].low.endswith("ing"):
-        return True  # "…, Lavrov said, adding that …"
+    """What follows an end attribution: a few words ("on Tuesday", "told reporters"), no clause.
+
+    A comma closes the attribution: "…, Lavrov said on Tuesday, adding that …".
+    """
+    rest: list[Tok] = []
+    for tok in tokens[i:]:
+        if tok.text in (",", ";", "—", "–"):
+            break
+        rest.append(tok)
     words = [t for t in rest if t.is_word]
     return len(words) <= 8 and not any(t.low == "that" for t in rest)

@@ -33,7 +33,11 @@ class Tok:
         return self.text[:1].isupper()
 
 
-_TOKEN = re.compile(r"\w+(?=n['’]t\b)|n['’]t\b|['’]s\b|\w+|[^\w\s]")
+# Titles and initials keep their full stop ("Mr.", "J."), so that they stay inside a name.
+_TOKEN = re.compile(
+    r"\b(?:Mr|Mrs|Ms|Dr|Prof|Gen|Sen|Rep|Gov|Lt|Col|St|[A-Z])\.(?!\w)"
+    r"|\w+(?=n['’]t\b)|n['’]t\b|['’]s\b|\w+|[^\w\s]"
+)
 
 
 def tokenize(sentence: str, mentions: list[tuple[int, int, str]]) -> list[Tok]:
@@ -48,19 +52,26 @@ def tokenize(sentence: str, mentions: list[tuple[int, int, str]]) -> list[Tok]:
     return tokens
 
 
-def _words(text: str) -> frozenset[str]:
+def words(text: str) -> frozenset[str]:
+    """The space-separated words of a literal, as a set."""
     return frozenset(text.split())
 
 
 # Words that introduce what someone said.
-REPORT_VERBS = _words(
+REPORT_VERBS = words(
     "say tell add state insist warn argue announce declare claim stress note write confirm "
     "reiterate repeat emphasise emphasize underline acknowledge admit signal indicate suggest "
     "believe think explain maintain assert reply respond post tweet hint predict reveal concede "
     "assure caution contend point remark comment report"
 )
+# Reporting verbs that may relay someone else's stance ("Witkoff said Russia had agreed").
+RELAY_VERBS = words(
+    "say tell add state confirm announce claim report reveal indicate suggest note believe "
+    "think acknowledge explain write post hint assure reiterate repeat stress emphasise "
+    "emphasize underline reply respond tweet remark comment point admit concede"
+)
 # Verbs whose subject takes a stance of its own ("Russia had agreed …", "Kyiv wants …").
-ATTITUDE_VERBS = _words(
+ATTITUDE_VERBS = words(
     "agree accept reject refuse oppose support back endorse welcome drop abandon offer propose "
     "demand insist want seek rule concede signal consider commit pledge promise approve "
     "decline resume pause halt suspend freeze send deliver provide give supply ship deploy "
@@ -71,12 +82,12 @@ ATTITUDE_VERBS = _words(
     "require insist hope expect accept retreat relent yield budge waver"
 )
 # Adjectives that state a stance after a form of "be" ("was ready to", "is open to").
-ATTITUDE_ADJECTIVES = _words(
+ATTITUDE_ADJECTIVES = words(
     "ready willing prepared open opposed committed determined unwilling reluctant keen eager "
     "against firm adamant"
 )
 # Other verbs common right after a subject; they show that a noun group is a clause subject.
-OTHER_VERBS = _words(
+OTHER_VERBS = words(
     "make take hold set put get see view regard meet host invite discuss negotiate talk join "
     "leave visit travel arrive speak lead remain need ask accuse blame praise hail slam "
     "criticise criticize question open close lift impose permit let include tie link "
@@ -121,22 +132,24 @@ _IRREGULAR = {
     "won": "win",
     "lost": "lose",
 }
+# Past forms equal to the base form: "Germany cut deliveries" is a clause, not a noun group.
+INVARIANT_PAST = frozenset(k for k, v in _IRREGULAR.items() if k == v)
 # Auxiliaries and modals that may stand between a subject and its verb.
-AUXILIARIES = _words(
+AUXILIARIES = words(
     "has have had is are was were be been being will would could can may might shall should "
     "must did does do wo ca ought need needs"
 )
-BE_FORMS = _words("is are was were be been being 's")
+BE_FORMS = words("is are was were be been being 's")
 # Modals that make the clause a demand or a judgement of the speaker, not its subject's stance:
 # "Zelensky said Russia must withdraw" is Ukraine's demand, not Russia's position.
-DEONTIC = _words("must should ought cannot ca need needs")
+DEONTIC = words("must should ought cannot ca need needs")
 # Words allowed between a subject and its verb without breaking the clause.
-ADVERBS = _words(
+ADVERBS = words(
     "also now still again never not n't already later earlier once reportedly apparently "
     "previously repeatedly further long yet then initially finally even just only no longer "
     "firmly flatly publicly privately swiftly quickly openly"
 )
-TITLES = _words(
+TITLES = words(
     "president vice prime minister ministers foreign defence defense interior secretary "
     "state spokesman spokeswoman spokesperson spokespeople envoy envoys ambassador official "
     "officials government ministry administration leader leaders negotiator negotiators "
@@ -147,10 +160,10 @@ TITLES = _words(
     "spokesmen mission"
 )
 # Pronouns that may refer back to the previous sentence's speaker.
-ANAPHORS = _words("he she it they")
-DETERMINERS = _words("the a an its his her their this that these those")
+ANAPHORS = words("he she it they")
+DETERMINERS = words("the a an its his her their this that these those")
 # Capitalised words that open a sentence without naming anyone.
-FUNCTION_WORDS = _words(
+FUNCTION_WORDS = words(
     "the a an in on at by for from with to of and or but yet so as if when while after "
     "before since though although because meanwhile however earlier later separately also "
     "still now then there this that these those it he she they we i his her their its our "
@@ -158,12 +171,12 @@ FUNCTION_WORDS = _words(
     "according last next on monday tuesday wednesday thursday friday saturday sunday"
 )
 # A sentence may open with one of these and a comma before its subject ("On Tuesday, Kyiv …").
-OPENERS = _words(
+OPENERS = words(
     "on in at after before during meanwhile however earlier later separately also still now "
     "yet but and so speaking asked in addition instead late last this since despite amid "
     "following while as when"
 )
-TIME_WORDS = _words(
+TIME_WORDS = words(
     "monday tuesday wednesday thursday friday saturday sunday today yesterday tonight week "
     "weekend month year morning evening night"
 )
@@ -258,3 +271,102 @@ def is_own_stance(verb: VerbGroup) -> bool:
     if verb.main in ATTITUDE_ADJECTIVES:
         return any(a in BE_FORMS for a in verb.auxiliaries)
     return verb.main in ATTITUDE_VERBS
+
+
+# --- stance polarity cues --------------------------------------------------------------------
+
+# Consent, support, continuation: the speaker is for the thing the clause names.
+FOR_CUES = words(
+    "agree accept back support endorse welcome approve pledge promise commit resume continue "
+    "expand increase boost send deliver provide supply offer ready willing prepared open "
+    "speed accelerate sign ratify favour favor allow permit irreversible help strengthen "
+    "step ramp greenlight greenlit reaffirm remain lead deploy contribute"
+)
+# Refusal, stopping, limiting: against. As verbs they also negate what follows them
+# ("refused to rule out" is for, "rejected calls to halt" is for).
+AGAINST_VERBS = words(
+    "reject refuse oppose rule halt pause suspend freeze stop end cut withdraw cancel block "
+    "veto dismiss deny decline drop abandon scrap delay limit restrict curb condemn prevent "
+    "bar ban exclude resist shelve postpone slow reduce cease rebuff"
+)
+# Words that judge something unacceptable; they count against but negate nothing.
+AGAINST_WORDS = words(
+    "unacceptable impossible unrealistic premature provocation provocative escalation "
+    "illegitimate against opposed opposition refusal hold non-starter"
+)
+AGAINST_PHRASES = (
+    ("red", "line"),
+    ("off", "the", "table"),
+    ("out", "of", "the", "question"),
+    ("legitimate", "target"),
+    ("give", "up"),
+    ("hold", "back"),
+    ("scale", "back"),
+    ("wind", "down"),
+)
+NEGATORS = words("not n't never no nor neither without cannot none nothing")
+# How many words a negator (or a refusal verb) reaches forward to flip a cue.
+_SCOPE = 3
+# A negator that flips nothing ("no more weapons", "no foreign soldiers") weighs more than
+# one cue of consent: "will send no more weapons" is a refusal.
+_UNUSED_NEGATOR = 1.5
+# A cue used as a noun after an article ("after a pause", "an end to") weighs half.
+_NOUN_USE = 0.5
+
+
+def _cues(low: list[str]) -> list[tuple[int, float, bool]]:
+    """(position, sign, flips) for every cue word: sign +1 for, -1 against."""
+    out: list[tuple[int, float, bool]] = []
+    i = 0
+    while i < len(low):
+        phrase = next((p for p in AGAINST_PHRASES if tuple(low[i : i + len(p)]) == p), None)
+        if phrase is not None:
+            out.append((i, -1.0, phrase[0] == "give"))
+            i += len(phrase)
+            continue
+        word = low[i]
+        noun = i > 0 and low[i - 1] in ("a", "an", "the")
+        weight = _NOUN_USE if noun else 1.0
+        if word in NEGATORS:
+            out.append((i, 0.0, True))
+        elif lemma(word) in AGAINST_VERBS or word in AGAINST_VERBS:
+            out.append((i, -weight, not noun))
+        elif word in AGAINST_WORDS:
+            out.append((i, -weight, False))
+        elif lemma(word) in FOR_CUES or word in FOR_CUES:
+            out.append((i, weight, False))
+        i += 1
+    return out
+
+
+def polarity(sentence: str) -> float:
+    """Net stance polarity of a sentence from cue words: > 0 for, < 0 against, 0 unknown.
+
+    Negators and refusal verbs flip the first cue within a few words after them; a negator
+    that flips nothing counts against by itself ("no foreign soldiers", "will not join").
+    """
+    low = [m.group().lower().replace("’", "'") for m in _TOKEN.finditer(sentence)]
+    low = [w for w in low if w[:1].isalnum() or w == "n't"]
+    total = 0.0
+    pending: tuple[int, float] | None = None  # (position, weight if it flips nothing)
+    for position, sign, flips in _cues(low):
+        if pending is not None and position - pending[0] > _SCOPE:
+            total -= pending[1]
+            pending = None
+        if pending is not None and sign != 0.0:
+            total -= sign  # flipped: "not agree", "refused to rule out"
+            pending = None
+            continue
+        if sign == 0.0:  # a negator
+            if pending is not None:
+                total -= pending[1]
+            pending = (position, _UNUSED_NEGATOR)
+        elif flips:
+            if pending is not None:
+                total -= pending[1]
+            pending = (position, -sign)
+        else:
+            total += sign
+    if pending is not None:
+        total -= pending[1]
+    return total

@@ -4,12 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from bot.positions.assign import PositionAssigner
-from bot.positions.shifts import detect_shift
 
 from bot.matching.embedder import Embedder
 from bot.models import Article, StanceLine, Statement, Watchlist
-from bot.positions.extract import actor_sentences
 from bot.store.sqlite import SQLiteStore
 
 
@@ -19,6 +16,10 @@ class PositionTracker:
     def __init__(self, watchlist: Watchlist, embedder: Embedder, store: SQLiteStore) -> None:
         self.watchlist = watchlist
         self.store = store
+        from bot.positions.assign import PositionAssigner
+
+        from bot.positions.assign import PositionAssigner
+
         self.assigner = PositionAssigner([t for t in watchlist.topics if t.positions], embedder)
 
     def analyse(
@@ -28,6 +29,12 @@ class PositionTracker:
         topics = [t for t in (self.watchlist.topic(i) for i in topic_ids) if t and t.positions]
         if not topics:
             return [], []
+        from bot.positions.extract import actor_sentences
+        from bot.positions.shifts import detect_shift
+
+        from bot.positions.extract import actor_sentences
+        from bot.positions.shifts import detect_shift
+
         sentences = actor_sentences(f"{article.title}\n\n{article.text}", self.watchlist.actors)
         statements: list[Statement] = []
         lines: list[StanceLine] = []

@@ -1,0 +1,285 @@
+"""Alert and Reply → Discord message payloads (embed dict + content), within every limit.
+
+Pure: no client, no network. The delivery turns the dict into `discord.Embed.from_dict`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import quote
+
+from bot.commands import Reply
+from bot.delivery.discord.text import ELLIPSIS, fit, fit_keeping_links, tidy
+from bot.models import Alert, StanceLine
+
+# Discord's limits (https://discord.com/developers/docs/resources/message#embed-object-embed-limits).
+CONTENT_MAX = 2000
+TITLE_MAX = 256
+DESCRIPTION_MAX = 4096
+FIELDS_MAX = 25
+FIELD_NAME_MAX = 256
+FIELD_VALUE_MAX = 1024
+FOOTER_MAX = 2048
+AUTHOR_MAX = 256
+EMBED_TOTAL_MAX = 6000
+URL_MAX = 2048  # longer embed URLs are refused with a 400
+
+# Our own shares of those limits, so one long part cannot starve the others.
+QUOTE_MAX = 400
+LABEL_MAX = 200
+PASSAGE_TOPICS_SHOWN = 3
+DESCRIPTION_MIN = 300  # fields are dropped before the summary shrinks below this
+
+OK_COLOUR = 0x2ECC71
+REFUSED_COLOUR = 0xE74C3C
+EMPTY = "\u200b"  # Discord refuses empty field names and values
+
+_SNOWFLAKE = re.compile(r"^\d{15,21}$")
+
+
+@dataclass(frozen=True)
+class RenderedAlert:
+    """One Discord message for an alert, plus follow-up messages for extra mentions."""
+
+    embed: dict[str, Any]
+    content: str | None  # the follower mentions (never article text)
+    mentioned: tuple[str, ...]  # the user ids in `content`: the only mentions allowed
+    more: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (content, user ids) beyond 2000 chars
+
+
+def topic_colour(topic_id: str) -> int:
+    """A stable colour per topic (the same on every run and every machine)."""
+    return int(hashlib.sha256(topic_id.encode()).hexdigest()[:6], 16)
+
+
+def usable_url(url: str) -> bool:
+    """True when Discord accepts this as an embed or link URL."""
+    return url.lower().startswith(("http://", "https://")) and len(url) <= URL_MAX and " " not in url
+
+
+def _link(name: str, url: str, name_max: int = 100) -> str:
+    label = fit(tidy(name, keep_newlines=False) or "link", name_max)
+    if not usable_url(url):
+        return label
+    # A ")" or space in the URL would end the markdown link early.
+    safe = quote(url, safe=":/?#[]@!$&'*+,;=%~-._")
+    return f"[{label}]({safe})"
+
+
+def mention_chunks(user_ids: list[str]) -> list[tuple[str, tuple[str, ...]]]:
+    """Mentions of these users as message contents of at most 2000 characters each."""
+    chunks: list[tuple[str, tuple[str, ...]]] = []
+    text, ids = "", []
+    for user_id in dict.fromkeys(u for u in user_ids if _SNOWFLAKE.match(u)):
+        token = f"<@{user_id}>"
+        if text and len(text) + 1 + len(token) > CONTENT_MAX:
+            chunks.append((text, tuple(ids)))
+            text, ids = "", []
+        text = f"{text} {token}" if text else token
+        ids.append(user_id)
+    if text:
+        chunks.append((text, tuple(ids)))
+    return chunks
+
+
+def _when(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _stance_value(stance: StanceLine) -> str:
+    label = fit(tidy(stance.now_label, keep_newlines=False), LABEL_MAX)
+    relayed = ""
+    if stance.reported_by:
+        relayed = f" (as reported by {fit(tidy(stance.reported_by), 100)})"
+    quote_text = fit(tidy(stance.now_quote, keep_newlines=False), QUOTE_MAX)
+    now = f"*{label}*{relayed} — “{quote_text}”"
+    if not stance.is_shift:
+        return now
+    before = fit(tidy(stance.before_label or "", keep_newlines=False), LABEL_MAX)
+    when = _when(stance.before_date).strftime("%d %b %Y") if stance.before_date else "earlier"
+    source = fit(tidy(stance.before_source or "an earlier report", keep_newlines=False), 100)
+    return f"**Now:** {now}\n**Before:** *{before}* ({source}, {when})"
+
+
+def _stance_name(stance: StanceLine) -> str:
+    who = f"{tidy(stance.actor_name)} — {tidy(stance.topic_name)}"
+    if stance.is_shift:
+        return fit(f"Position shifted: {who}", FIELD_NAME_MAX)
+    return fit(who, FIELD_NAME_MAX)
+
+
+def _also_reported(alert: Alert) -> str:
+    links: list[str] = []
+    for index, (source, url) in enumerate(alert.also_reported_by):
+        link = _link(source, url)
+        rest = len(alert.also_reported_by) - index - 1
+        tail = f", and {rest} more" if rest else ""
+        if len(", ".join([*links, link])) + len(tail) > FIELD_VALUE_MAX:
+            left = len(alert.also_reported_by) - index
+            return ", ".join(links) + f", and {left} more"
+        links.append(link)
+    return ", ".join(links)
+
+
+# Fields carry a priority: when the 6000-character total forces a choice, the
+# highest number goes first (restatements before passages, passages before shifts).
+_KEEP_TOPICS, _KEEP_SHIFT, _KEEP_PASSAGE, _KEEP_ALSO, _KEEP_RESTATED = range(5)
+
+
+def _alert_fields(alert: Alert) -> list[tuple[int, str, str]]:
+    fields: list[tuple[int, str, str]] = []
+    topics = "\n".join(
+        f"**{fit(tidy(t.topic_name, keep_newlines=False), 150)}** · score {t.score:.2f}"
+        for t in alert.topics[:10]
+    )
+    if len(alert.topics) > 10:
+        topics += f"\n… and {len(alert.topics) - 10} more"
+    fields.append((_KEEP_TOPICS, "Topics" if len(alert.topics) > 1 else "Topic", topics or EMPTY))
+    for topic in alert.topics[:PASSAGE_TOPICS_SHOWN]:
+        if topic.passage.strip():
+            name = fit(f"Matched passage · {tidy(topic.topic_name)}", FIELD_NAME_MAX)
+            passage = fit(tidy(topic.passage, keep_newlines=False), QUOTE_MAX * 2)
+            fields.append((_KEEP_PASSAGE, name, f"“{passage}”"))
+    for stance in alert.shifts:
+        fields.append((_KEEP_SHIFT, _stance_name(stance), _stance_value(stance)))
+    for stance in alert.stances:
+        if not stance.is_shift:
+            fields.append((_KEEP_RESTATED, _stance_name(stance), _stance_value(stance)))
+    if alert.also_reported_by:
+        fields.append((_KEEP_ALSO, "Also reported by", _also_reported(alert)))
+    return fields
+
+
+def _size(parts: list[str]) -> int:
+    return sum(len(p) for p in parts)
+
+
+def _assemble(
+    embed: dict[str, Any], description: str, fields: list[tuple[int, str, str]]
+) -> dict[str, Any]:
+    """Fit the description and fields into what the rest of the embed leaves of 6000."""
+    fields = [(p, n[:FIELD_NAME_MAX] or EMPTY, v[:FIELD_VALUE_MAX] or EMPTY) for p, n, v in fields]
+    while len(fields) > FIELDS_MAX:
+        fields.remove(max(reversed(fields), key=lambda f: f[0]))
+    fixed = _size([embed.get("title", ""), embed.get("footer", {}).get("text", "")])
+    fixed += len(embed.get("author", {}).get("name", ""))
+
+    def room() -> int:
+        return EMBED_TOTAL_MAX - fixed - _size([n + v for _, n, v in fields])
+
+    wanted = min(len(description), DESCRIPTION_MIN)
+    while fields and room() < wanted:
+        fields.remove(max(reversed(fields), key=lambda f: f[0]))
+    desc = description if len(description) <= room() else _recut(description, max(0, room()))
+    if desc:
+        embed["description"] = desc
+    if fields:
+        embed["fields"] = [{"name": n, "value": v, "inline": False} for _, n, v in fields]
+    return embed
+
+
+def _recut(rendered: str, limit: int) -> str:
+    """Shorten already-escaped text at a sentence or word end."""
+    if limit <= len(ELLIPSIS):
+        return ""
+    cut = rendered[: limit - len(ELLIPSIS)]
+    for boundary in (". ", "\n", " "):
+        at = cut.rfind(boundary)
+        if at >= len(cut) // 2:
+            cut = cut[: at + 1]
+            break
+    cut = cut.rstrip()
+    if cut.endswith("\\") and not cut.endswith("\\\\"):
+        cut = cut[:-1]
+    return cut + ELLIPSIS
+
+
+def render_alert(alert: Alert, mention_user_ids: list[str] | tuple[str, ...] = ()) -> RenderedAlert:
+    """The embed for an alert, and the content mentioning the followers to ping."""
+    first_topic = alert.topics[0].topic_id if alert.topics else alert.id
+    published = _when(alert.published)
+    source = tidy(alert.source, keep_newlines=False) or "unknown source"
+    embed: dict[str, Any] = {
+        "type": "rich",
+        "title": fit(tidy(alert.title, keep_newlines=False) or "(untitled)", TITLE_MAX),
+        "color": topic_colour(first_topic),
+        "timestamp": published.isoformat(),
+        "footer": {
+            "text": fit(f"{source} · {published:%d %b %Y %H:%M} UTC", FOOTER_MAX, markdown=False)
+        },
+    }
+    if alert.shifts:
+        actors = ", ".join(dict.fromkeys(tidy(s.actor_name) for s in alert.shifts))
+        embed["author"] = {"name": fit(f"Position shifted: {actors}", AUTHOR_MAX, markdown=False)}
+    summary = tidy(alert.summary)
+    link_line = ""
+    if usable_url(alert.url):
+        embed["url"] = alert.url
+    elif alert.url.strip():
+        # Not a link Discord accepts in the title: keep it readable in the text instead.
+        link_line = fit(tidy(alert.url, keep_newlines=False), 512, markdown=False)
+    fields = _alert_fields(alert)
+    room = DESCRIPTION_MAX - (len(link_line) + 2 if link_line else 0)
+    description = fit(summary, room) if summary else ""
+    if link_line:
+        description = f"{description}\n\n{link_line}".strip()
+    embed = _assemble(embed, description, fields)
+    chunks = mention_chunks(list(mention_user_ids))
+    content, mentioned = chunks[0] if chunks else (None, ())
+    return RenderedAlert(embed, content, mentioned, tuple(chunks[1:]))
+
+
+def render_reply(reply: Reply) -> dict[str, Any]:
+    """A command's `Reply` as an embed: title, lines as the description, fields as fields."""
+    embed: dict[str, Any] = {
+        "type": "rich",
+        "title": fit(tidy(reply.title, keep_newlines=False) or EMPTY, TITLE_MAX),
+        "color": OK_COLOUR if reply.ok else REFUSED_COLOUR,
+    }
+    lines = [fit_keeping_links(tidy(line), DESCRIPTION_MAX) for line in reply.lines]
+    description = "\n".join(lines)
+    if len(description) > DESCRIPTION_MAX:
+        description = _recut(description, DESCRIPTION_MAX)
+    shown = list(reply.fields)
+    hidden = 0
+    if len(shown) > FIELDS_MAX:
+        hidden = len(shown) - (FIELDS_MAX - 1)
+        shown = shown[: FIELDS_MAX - 1]
+    fields = [
+        (
+            index,
+            fit(tidy(name, keep_newlines=False), FIELD_NAME_MAX) or EMPTY,
+            fit_keeping_links(tidy(value), FIELD_VALUE_MAX) or EMPTY,
+        )
+        for index, (name, value) in enumerate(shown)
+    ]
+    before = len(fields)
+    embed = _assemble(embed, description, fields)
+    hidden += before - len(embed.get("fields", []))
+    if hidden:
+        kept: list[dict[str, Any]] = embed.setdefault("fields", [])
+        note = f"… and {hidden} more not shown"
+        while kept and (
+            len(kept) >= FIELDS_MAX or embed_size(embed) + len(EMPTY) + len(note) + 4 > EMBED_TOTAL_MAX
+        ):
+            kept.pop()
+            hidden += 1
+            note = f"… and {hidden} more not shown"
+        kept.append({"name": EMPTY, "value": note, "inline": False})
+    return embed
+
+
+def notice_content(text: str) -> str:
+    """An admin notice as message content (escaped, within 2000 characters)."""
+    return fit(f"Stancewatch: {tidy(text)}", CONTENT_MAX)
+
+
+def embed_size(embed: dict[str, Any]) -> int:
+    """The characters Discord counts toward the 6000 total of one embed."""
+    total = len(embed.get("title", "")) + len(embed.get("description", ""))
+    total += len(embed.get("footer", {}).get("text", "")) + len(embed.get("author", {}).get("name", ""))
+    return total + sum(len(f["name"]) + len(f["value"]) for f in embed.get("fields", []))

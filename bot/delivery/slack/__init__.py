@@ -1,0 +1,1 @@
+"""Slack: Block Kit rendering, channel and webhook delivery, the /stancewatch command."""

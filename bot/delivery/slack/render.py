@@ -1,0 +1,308 @@
+"""Alerts and command replies as Block Kit blocks plus a plain `text` fallback (pure: no I/O).
+
+Everything that comes from an article is cleaned, escaped (`&`, `<`, `>`) and cut to size
+here, so no `<!channel>`-style token or oversized field can reach Slack.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from bot.commands import Reply
+from bot.models import Alert, StanceLine
+
+Block = dict[str, Any]
+
+# Slack's documented limits.
+MAX_BLOCKS = 50
+MAX_SECTION = 3000
+MAX_HEADER = 150
+MAX_CONTEXT_ELEMENTS = 10
+# Our own budgets, chosen so a card stays well under the ~12,000 characters Slack accepts in
+# one message: block text ≤ 8,000 plus a fallback ≤ 2,500. Per-part caps keep any one
+# article field from crowding out the rest; lower-priority blocks are dropped, never cut.
+CARD_BUDGET = 8000
+MAX_FALLBACK = 2500
+MAX_TOPICS = 3
+MAX_SHIFTS = 3
+MAX_RESTATEMENTS = 4
+MAX_ALSO = 5
+MAX_MENTIONS = 50  # more followers than this: the rest are counted, not pinged (≈1,200 chars)
+MAX_URL = 600  # a longer URL is shown as text, not linked
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_SPACE = re.compile(r"\s+")
+# Slack turns these into pings when a client sends them with link_names; a word joiner
+# after "@" keeps them readable but inert.
+_BROADCAST = re.compile(r"@(?=(channel|here|everyone)\b)", re.IGNORECASE)
+_USER_ID = re.compile(r"^[UW][A-Z0-9]{2,20}$")
+
+
+@dataclass(frozen=True)
+class SlackMessage:
+    """A message ready for chat.postMessage, chat.update, a webhook or a response_url."""
+
+    text: str
+    blocks: list[Block] = field(default_factory=list)
+
+    def payload(self) -> dict[str, Any]:
+        """The keyword arguments Slack's clients take."""
+        return {"text": self.text, "blocks": self.blocks}
+
+
+def slack_len(text: str) -> int:
+    """Length as Slack may count it (UTF-16 code units: an emoji counts two)."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def clean(text: str, keep_newlines: bool = False) -> str:
+    """Drop control characters and collapse whitespace (one line, unless asked)."""
+    text = _CONTROL.sub(" ", text)
+    if keep_newlines:
+        return "\n".join(_SPACE.sub(" ", line).strip() for line in text.split("\n")).strip()
+    return _SPACE.sub(" ", text).strip()
+
+
+def escape(text: str) -> str:
+    """Escape for mrkdwn: `&`, `<`, `>` become entities; @channel-style words stay inert."""
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return _BROADCAST.sub("@\u2060", text)
+
+
+def _cut(text: str, limit: int) -> str:
+    if len(text) <= limit:
+        return text
+    room = text[: max(0, limit - 1)]
+    space = room.rfind(" ")
+    if space >= limit * 0.6:
+        room = room[:space]
+    return room.rstrip(" ,;:-") + "…"
+
+
+def fit(raw: str, limit: int, keep_newlines: bool = False) -> str:
+    """Clean, shorten at a word and escape, so the escaped text is at most `limit` long."""
+    text = clean(raw, keep_newlines)
+    size = min(len(text), limit)  # escaping never shortens, so more raw text cannot fit
+    while True:
+        out = escape(_cut(text, size))
+        over = slack_len(out) - limit
+        if over <= 0:
+            return out
+        size -= max(1, over // 5)  # an entity is up to 5 characters for 1 of text
+
+
+def plain(raw: str, limit: int) -> str:
+    """Clean and shorten text for a plain_text field (Slack shows it literally)."""
+    text = clean(raw)
+    size = min(len(text), limit)
+    while slack_len(_cut(text, size)) > limit:
+        size -= max(1, slack_len(_cut(text, size)) - limit)
+    return _cut(text, size)
+
+
+def link(url: str, label: str) -> str:
+    """A mrkdwn link to an http(s) URL with an escaped label; just the label otherwise."""
+    url = url.strip()
+    if not re.match(r"^https?://\S+$", url) or len(url) > MAX_URL:
+        return label
+    safe = url.replace("&", "&amp;").replace("<", "%3C").replace(">", "%3E").replace("|", "%7C")
+    return f"<{safe}|{label}>"
+
+
+def mentions(user_ids: Iterable[str], limit: int = MAX_MENTIONS) -> str:
+    """`<@U…>` for each valid user id (at most `limit`; the rest are counted)."""
+    valid = [u for u in dict.fromkeys(user_ids) if _USER_ID.match(u)]
+    shown = " ".join(f"<@{u}>" for u in valid[:limit])
+    extra = len(valid) - limit
+    return f"{shown} and {extra} more" if extra > 0 else shown
+
+
+def section(text: str) -> Block:
+    """A mrkdwn section (callers keep `text` within MAX_SECTION)."""
+    return {"type": "section", "text": {"type": "mrkdwn", "text": text or " "}}
+
+
+def _italic(text: str) -> str:
+    return f"_{text}_" if text else "?"
+
+
+def _relayed(stance: StanceLine) -> str:
+    return f" (as reported by {fit(stance.reported_by, 60)})" if stance.reported_by else ""
+
+
+def _date(moment: datetime | None) -> str:
+    return moment.strftime("%d %b %Y") if moment else "earlier"
+
+
+def _main(alert: Alert) -> Block:
+    title = fit(alert.title, 200) or "(untitled)"
+    lines = [f"*{link(alert.url, title)}*"]
+    if alert.topics:
+        shown = ", ".join(
+            f"{fit(t.topic_name, 70)} ({t.score:.2f})" for t in alert.topics[:MAX_TOPICS]
+        )
+        more = len(alert.topics) - MAX_TOPICS
+        label = "Topics" if len(alert.topics) > 1 else "Topic"
+        lines.append(f"*{label}:* {shown}" + (f" and {more} more" if more > 0 else ""))
+    if alert.summary.strip():
+        lines.append(fit(alert.summary, 1000))
+    return section("\n".join(lines))
+
+
+def _passages(alert: Alert) -> Block | None:
+    lines = [
+        f"• _{fit(t.topic_name, 70)}_ ({t.score:.2f}): “{fit(t.passage, 300)}”"
+        for t in alert.topics[:MAX_TOPICS]
+        if t.passage.strip()
+    ]
+    return section("*Matched passage*\n" + "\n".join(lines)) if lines else None
+
+
+def _shift(stance: StanceLine) -> Block:
+    who = f"{fit(stance.actor_name, 60)} — {fit(stance.topic_name, 80)}"
+    now = f"*Now:* {_italic(fit(stance.now_label, 150))}{_relayed(stance)}"
+    if stance.now_quote.strip():
+        now += f" — “{fit(stance.now_quote, 300)}”"
+    source = fit(stance.before_source or "", 80) or "an earlier report"
+    before = (
+        f"*Before:* {_italic(fit(stance.before_label or '', 150))}"
+        f" ({source}, {_date(stance.before_date)})"
+    )
+    return section(f":arrows_counterclockwise: *{who}: position shifted.*\n{now} (this article)\n{before}")
+
+
+def _restatements(stances: Sequence[StanceLine]) -> Block | None:
+    if not stances:
+        return None
+    lines = []
+    for stance in stances[:MAX_RESTATEMENTS]:
+        line = (
+            f"• *{fit(stance.actor_name, 60)}* — {fit(stance.topic_name, 80)}:"
+            f" {_italic(fit(stance.now_label, 150))}{_relayed(stance)}"
+        )
+        if stance.now_quote.strip():
+            line += f" — “{fit(stance.now_quote, 200)}”"
+        lines.append(line)
+    more = len(stances) - MAX_RESTATEMENTS
+    if more > 0:
+        lines.append(f"…and {more} more")
+    return section("*Positions restated*\n" + "\n".join(lines))
+
+
+def _context(alert: Alert, hidden_shifts: int) -> Block:
+    when = f"{alert.published:%d %b %Y %H:%M} UTC"
+    elements = [{"type": "mrkdwn", "text": f"*{fit(alert.source, 80) or 'unknown source'}* · {when}"}]
+    if alert.also_reported_by:
+        others = ", ".join(
+            link(url if len(url) <= 200 else "", fit(source, 50) or "another outlet")
+            for source, url in alert.also_reported_by[:MAX_ALSO]
+        )
+        more = len(alert.also_reported_by) - MAX_ALSO
+        others += f" and {more} more" if more > 0 else ""
+        elements.append({"type": "mrkdwn", "text": f"Also reported by: {others}"})
+    if hidden_shifts > 0:
+        elements.append({"type": "mrkdwn", "text": f"…and {hidden_shifts} more position shifts"})
+    return {"type": "context", "elements": elements[:MAX_CONTEXT_ELEMENTS]}
+
+
+def block_chars(block: Block) -> int:
+    """Characters of text a block carries (what the card budget counts)."""
+    total = 0
+    stack: list[Any] = [block]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            for key, value in item.items():
+                if key == "text" and isinstance(value, str):
+                    total += slack_len(value)
+                else:
+                    stack.append(value)
+        elif isinstance(item, list):
+            stack.extend(item)
+    return total
+
+
+def _fallback(alert: Alert) -> str:
+    parts = [fit(alert.title, 200) or "News alert"]
+    if alert.topics:
+        parts.append("Topics: " + fit(", ".join(t.topic_name for t in alert.topics), 250))
+    for stance in alert.shifts[:2]:
+        parts.append(
+            fit(f"{stance.actor_name} shifted on {stance.topic_name}: now {stance.now_label}", 200)
+        )
+    if alert.url.startswith(("http://", "https://")) and len(alert.url) <= 400:
+        parts.append(escape(clean(alert.url)))
+    text = " — ".join(parts)
+    pinged = mentions(alert.mentions)
+    return f"{text}\n{pinged}" if pinged else text
+
+
+def render_alert(alert: Alert) -> SlackMessage:
+    """The alert as a Block Kit card (within Slack's limits) and a plain fallback."""
+    shifts = alert.shifts
+    restated = [s for s in alert.stances if not s.is_shift]
+    # (position in the card, block, required): required blocks always go in; the others are
+    # added by priority (the order of this list) while the budget lasts.
+    candidates: list[tuple[int, Block | None, bool]] = [
+        (0, {"type": "header", "text": {"type": "plain_text",
+                                        "text": plain(alert.title, MAX_HEADER) or "News alert",
+                                        "emoji": True}}, True),
+        (1, _main(alert), True),
+        (9, _context(alert, max(0, len(shifts) - MAX_SHIFTS)), True),
+    ]
+    pinged = mentions(alert.mentions)
+    if pinged:
+        candidates.append((8, section(f"*Following:* {pinged}"), True))
+    candidates += [(3 + i, _shift(s), False) for i, s in enumerate(shifts[:MAX_SHIFTS])]
+    candidates.append((2, _passages(alert), False))
+    candidates.append((7, _restatements(restated), False))
+    chosen: list[tuple[int, Block]] = []
+    used = 0
+    for order, block, required in candidates:
+        if block is None:
+            continue
+        size = block_chars(block)
+        if required or used + size <= CARD_BUDGET:
+            chosen.append((order, block))
+            used += size
+    blocks = [block for _, block in sorted(chosen, key=lambda pair: pair[0])]
+    return SlackMessage(text=_fallback(alert), blocks=blocks[:MAX_BLOCKS])
+
+
+def render_text(text: str) -> SlackMessage:
+    """A short notice (admin messages): escaped, one section."""
+    body = fit(text, MAX_SECTION - 100, keep_newlines=True) or " "
+    return SlackMessage(text=fit(text, MAX_FALLBACK), blocks=[section(body)])
+
+
+def render_reply(reply: Reply) -> SlackMessage:
+    """A command reply: the title in bold, its lines, then one paragraph per field."""
+    icon = "" if reply.ok else ":warning: "
+    title = f"{icon}*{fit(reply.title, 300) or 'Stancewatch'}*"
+    chunks = [fit(line, 1000, keep_newlines=True) for line in reply.lines]
+    chunks += [
+        f"*{fit(name, 200)}*\n{fit(value, 1500, keep_newlines=True)}" for name, value in reply.fields
+    ]
+    sections: list[str] = [title]
+    used = slack_len(title)
+    shown = 0
+    for chunk in chunks:
+        size = slack_len(chunk) + 1
+        if used + size > CARD_BUDGET or (
+            slack_len(sections[-1]) + size > MAX_SECTION and len(sections) >= MAX_BLOCKS - 1
+        ):
+            break
+        if slack_len(sections[-1]) + size > MAX_SECTION:
+            sections.append(chunk)
+        else:
+            sections[-1] += "\n" + chunk
+        used += size
+        shown += 1
+    if shown < len(chunks):
+        sections.append(f"…and {len(chunks) - shown} more not shown.")
+    fallback = fit(reply.title, 300) or "Stancewatch"
+    return SlackMessage(text=fallback, blocks=[section(s) for s in sections])

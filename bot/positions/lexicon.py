@@ -285,7 +285,7 @@ FOR_CUES = words(
 # Refusal, stopping, limiting: against. As verbs they also negate what follows them
 # ("refused to rule out" is for, "rejected calls to halt" is for).
 AGAINST_VERBS = words(
-    "reject refuse oppose rule halt pause suspend freeze stop end cut withdraw cancel block "
+    "reject refuse oppose halt pause suspend freeze stop end cut withdraw cancel block "
     "veto dismiss deny decline drop abandon scrap delay limit restrict curb condemn prevent "
     "bar ban exclude resist shelve postpone slow reduce cease rebuff"
 )
@@ -299,9 +299,21 @@ AGAINST_PHRASES = (
     ("off", "the", "table"),
     ("out", "of", "the", "question"),
     ("legitimate", "target"),
+)
+# Phrasal verbs of refusal; like refusal verbs they negate what they govern.
+AGAINST_PHRASAL = (
+    ("rule", "out"),
+    ("ruled", "out"),
+    ("rules", "out"),
+    ("ruling", "out"),
     ("give", "up"),
+    ("gave", "up"),
+    ("given", "up"),
+    ("giving", "up"),
     ("hold", "back"),
+    ("held", "back"),
     ("scale", "back"),
+    ("scaled", "back"),
     ("wind", "down"),
 )
 NEGATORS = words("not n't never no nor neither without cannot none nothing")
@@ -310,63 +322,91 @@ _SCOPE = 3
 # A negator that flips nothing ("no more weapons", "no foreign soldiers") weighs more than
 # one cue of consent: "will send no more weapons" is a refusal.
 _UNUSED_NEGATOR = 1.5
-# A cue used as a noun after an article ("after a pause", "an end to") weighs half.
-_NOUN_USE = 0.5
+# Words after which a cue names a past or background event, not a stance ("after a pause").
+_BACKGROUND = words("after before since despite following amid")
+_SUBJECT_LIKE = words("he she it they we also now still again never")
 
 
-def _cues(low: list[str]) -> list[tuple[int, float, bool]]:
-    """(position, sign, flips) for every cue word: sign +1 for, -1 against."""
+def _weight(low: list[str], i: int) -> float:
+    """0 for a cue in a background phrase ("after a pause"), else 1."""
+    before = low[max(0, i - 2) : i]
+    return 0.0 if any(w in _BACKGROUND for w in before) else 1.0
+
+
+def _is_verb_form(low: list[str], i: int, is_capitalised: list[bool]) -> bool:
+    """False for a plural noun that looks like a verb ("arms supplies", "the deliveries")."""
+    word = low[i]
+    if not word.endswith("s") or lemma(word) == word or i == 0:
+        return True
+    return is_capitalised[i - 1] or low[i - 1] in _SUBJECT_LIKE
+
+
+def _cues(low: list[str], caps: list[bool]) -> list[tuple[int, float, bool]]:
+    """(position, sign, flips) for every cue word: sign +1 for, -1 against, 0 a negator."""
     out: list[tuple[int, float, bool]] = []
     i = 0
     while i < len(low):
-        phrase = next((p for p in AGAINST_PHRASES if tuple(low[i : i + len(p)]) == p), None)
+        phrase = next(
+            (p for p in (*AGAINST_PHRASES, *AGAINST_PHRASAL) if tuple(low[i : i + len(p)]) == p),
+            None,
+        )
         if phrase is not None:
-            out.append((i, -1.0, phrase[0] == "give"))
+            out.append((i, -_weight(low, i), phrase in AGAINST_PHRASAL))
             i += len(phrase)
             continue
-        word = low[i]
-        noun = i > 0 and low[i - 1] in ("a", "an", "the")
-        weight = _NOUN_USE if noun else 1.0
+        word, base = low[i], lemma(low[i])
         if word in NEGATORS:
             out.append((i, 0.0, True))
-        elif lemma(word) in AGAINST_VERBS or word in AGAINST_VERBS:
-            out.append((i, -weight, not noun))
+        elif (base in AGAINST_VERBS or word in AGAINST_VERBS) and _is_verb_form(low, i, caps):
+            out.append((i, -_weight(low, i), True))
         elif word in AGAINST_WORDS:
-            out.append((i, -weight, False))
-        elif lemma(word) in FOR_CUES or word in FOR_CUES:
-            out.append((i, weight, False))
+            out.append((i, -_weight(low, i), False))
+        elif (base in FOR_CUES or word in FOR_CUES) and _is_verb_form(low, i, caps):
+            out.append((i, _weight(low, i), False))
         i += 1
-    return out
+    return [c for c in out if c[1] != 0.0 or low[c[0]] in NEGATORS]
 
 
 def polarity(sentence: str) -> float:
     """Net stance polarity of a sentence from cue words: > 0 for, < 0 against, 0 unknown.
 
-    Negators and refusal verbs flip the first cue within a few words after them; a negator
-    that flips nothing counts against by itself ("no foreign soldiers", "will not join").
+    A negator flips the first cue within a few words after it ("not agree"); a refusal verb
+    flips a cue it governs through "to" ("refused to rule out", "rejected calls to halt").
+    A negator that flips nothing counts against by itself ("no foreign soldiers").
     """
-    low = [m.group().lower().replace("’", "'") for m in _TOKEN.finditer(sentence)]
-    low = [w for w in low if w[:1].isalnum() or w == "n't"]
+    found = [m.group() for m in _TOKEN.finditer(sentence)]
+    found = [w for w in found if w[:1].isalnum() or w.lower().replace("’", "'") == "n't"]
+    low = [w.lower().replace("’", "'") for w in found]
+    caps = [w[:1].isupper() for w in found]
     total = 0.0
-    pending: tuple[int, float] | None = None  # (position, weight if it flips nothing)
-    for position, sign, flips in _cues(low):
-        if pending is not None and position - pending[0] > _SCOPE:
+    pending: tuple[int, float, bool] | None = None  # (position, weight if unused, is a negator)
+
+    def settle() -> None:
+        nonlocal total, pending
+        if pending is not None:
             total -= pending[1]
             pending = None
+
+    for position, sign, flips in _cues(low, caps):
+        if pending is not None and position - pending[0] > _SCOPE:
+            settle()
         if pending is not None and sign != 0.0:
-            total -= sign  # flipped: "not agree", "refused to rule out"
-            pending = None
-            continue
-        if sign == 0.0:  # a negator
-            if pending is not None:
-                total -= pending[1]
-            pending = (position, _UNUSED_NEGATOR)
+            # A refusal verb governs an infinitive or a gerund: "refused to send", "ruled out
+            # sending"; not the next item of a list ("pauses, halts or limits").
+            governs = (
+                pending[2] or "to" in low[pending[0] + 1 : position] or low[position].endswith("ing")
+            )
+            if governs:
+                total -= sign
+                pending = None
+                continue
+            settle()
+        if sign == 0.0:
+            settle()
+            pending = (position, _UNUSED_NEGATOR, True)
         elif flips:
-            if pending is not None:
-                total -= pending[1]
-            pending = (position, -sign)
+            pending = (position, -sign, False)
         else:
             total += sign
-    if pending is not None:
-        total -= pending[1]
+    settle()
     return total

@@ -172,7 +172,9 @@ def _shift(stance: StanceLine) -> Block:
         f"*Before:* {_italic(fit(stance.before_label or '', 150))}"
         f" ({source}, {_date(stance.before_date)})"
     )
-    return section(f":arrows_counterclockwise: *{who}: position shifted.*\n{now} (this article)\n{before}")
+    return section(
+        f":arrows_counterclockwise: *{who}: position shifted.*\n{now} (this article)\n{before}"
+    )
 
 
 def _restatements(stances: Sequence[StanceLine]) -> Block | None:
@@ -195,7 +197,9 @@ def _restatements(stances: Sequence[StanceLine]) -> Block | None:
 
 def _context(alert: Alert, hidden_shifts: int) -> Block:
     when = f"{alert.published:%d %b %Y %H:%M} UTC"
-    elements = [{"type": "mrkdwn", "text": f"*{fit(alert.source, 80) or 'unknown source'}* · {when}"}]
+    elements = [
+        {"type": "mrkdwn", "text": f"*{fit(alert.source, 80) or 'unknown source'}* · {when}"}
+    ]
     if alert.also_reported_by:
         others = ", ".join(
             link(url if len(url) <= 200 else "", fit(source, 50) or "another outlet")
@@ -248,9 +252,18 @@ def render_alert(alert: Alert) -> SlackMessage:
     # (position in the card, block, required): required blocks always go in; the others are
     # added by priority (the order of this list) while the budget lasts.
     candidates: list[tuple[int, Block | None, bool]] = [
-        (0, {"type": "header", "text": {"type": "plain_text",
-                                        "text": plain(alert.title, MAX_HEADER) or "News alert",
-                                        "emoji": True}}, True),
+        (
+            0,
+            {
+                "type": "header",
+                "text": {
+                    "type": "plain_text",
+                    "text": plain(alert.title, MAX_HEADER) or "News alert",
+                    "emoji": True,
+                },
+            },
+            True,
+        ),
         (1, _main(alert), True),
         (9, _context(alert, max(0, len(shifts) - MAX_SHIFTS)), True),
     ]
@@ -285,7 +298,8 @@ def render_reply(reply: Reply) -> SlackMessage:
     title = f"{icon}*{fit(reply.title, 300) or 'Stancewatch'}*"
     chunks = [fit(line, 1000, keep_newlines=True) for line in reply.lines]
     chunks += [
-        f"*{fit(name, 200)}*\n{fit(value, 1500, keep_newlines=True)}" for name, value in reply.fields
+        f"*{fit(name, 200)}*\n{fit(value, 1500, keep_newlines=True)}"
+        for name, value in reply.fields
     ]
     sections: list[str] = [title]
     used = slack_len(title)

@@ -1,0 +1,179 @@
+"""Slash commands: each handler turns an interaction into a `Commands` call and renders the Reply.
+
+The docstrings are the descriptions users see (at most 100 characters).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+import discord
+from discord import app_commands
+
+from bot.commands import Commands, Reply
+from bot.delivery.discord.delivery import PLATFORM, no_mentions
+from bot.delivery.discord.render import render_reply
+from bot.delivery.discord.text import fit, tidy
+
+log = logging.getLogger(__name__)
+
+CHOICE_MAX = 25  # Discord shows at most 25 autocomplete choices
+CHOICE_TEXT_MAX = 100  # each choice's name and value
+
+
+def _scope(interaction: discord.Interaction) -> str:
+    return str(interaction.guild_id or "")
+
+
+def _user(interaction: discord.Interaction) -> str:
+    return str(interaction.user.id)
+
+
+def is_admin(interaction: discord.Interaction) -> bool:
+    """Manage Server (or Administrator) in the channel where the command ran."""
+    permissions = interaction.permissions
+    return bool(permissions.manage_guild or permissions.administrator)
+
+
+def refused(command: str) -> Reply:
+    """The answer to a non-admin calling an admin command."""
+    return Reply(f"/{command} is for admins.", ("You need the Manage Server permission.",), ok=False)
+
+
+async def answer(interaction: discord.Interaction, reply: Reply) -> None:
+    """Send the reply: as the first response, or as the edit of a deferred one."""
+    embed = discord.Embed.from_dict(render_reply(reply))
+    if interaction.response.is_done():
+        await interaction.edit_original_response(embed=embed, allowed_mentions=no_mentions())
+    else:
+        await interaction.response.send_message(
+            embed=embed, ephemeral=reply.ephemeral, allowed_mentions=no_mentions()
+        )
+
+
+async def deferred(
+    interaction: discord.Interaction, ephemeral: bool, work: Callable[[], Reply]
+) -> None:
+    """Acknowledge within Discord's 3 s first, then do the slow work and edit the answer in."""
+    await interaction.response.defer(ephemeral=ephemeral, thinking=True)
+    await answer(interaction, work())
+
+
+def _choices(pairs: list[tuple[str, str]]) -> list[app_commands.Choice[str]]:
+    return [
+        app_commands.Choice(
+            name=fit(tidy(name, keep_newlines=False), CHOICE_TEXT_MAX, markdown=False) or value,
+            value=value[:CHOICE_TEXT_MAX],
+        )
+        for name, value in pairs[:CHOICE_MAX]
+    ]
+
+
+def add_commands(tree: app_commands.CommandTree[discord.Client], core: Commands) -> None:
+    """Register every Stancewatch command on the tree."""
+
+    async def topic_autocomplete(
+        interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        return _choices(core.topic_choices(current))
+
+    async def actor_autocomplete(
+        interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        return _choices(core.actor_choices(current))
+
+    @tree.command(name="follow")
+    @app_commands.guild_only()
+    @app_commands.describe(
+        topic="The topic to follow", dm="Send its alerts to you by direct message instead"
+    )
+    @app_commands.autocomplete(topic=topic_autocomplete)
+    async def follow(interaction: discord.Interaction, topic: str, dm: bool = False) -> None:
+        """Get a mention (or a DM) with every alert on a topic."""
+        reply = core.follow(PLATFORM, _scope(interaction), _user(interaction), topic, dm)
+        await answer(interaction, reply)
+
+    @tree.command(name="unfollow")
+    @app_commands.guild_only()
+    @app_commands.describe(topic="The topic to stop following")
+    @app_commands.autocomplete(topic=topic_autocomplete)
+    async def unfollow(interaction: discord.Interaction, topic: str) -> None:
+        """Stop getting alerts on a topic."""
+        reply = core.unfollow(PLATFORM, _scope(interaction), _user(interaction), topic)
+        await answer(interaction, reply)
+
+    @tree.command(name="following")
+    @app_commands.guild_only()
+    async def following(interaction: discord.Interaction) -> None:
+        """List the topics you follow in this server."""
+        await answer(interaction, core.following(PLATFORM, _scope(interaction), _user(interaction)))
+
+    @tree.command(name="topics")
+    @app_commands.guild_only()
+    async def topics(interaction: discord.Interaction) -> None:
+        """List every tracked topic with its description and followers."""
+        await answer(interaction, core.topics(PLATFORM, _scope(interaction)))
+
+    @tree.command(name="positions")
+    @app_commands.guild_only()
+    @app_commands.describe(topic="The topic", actor="Only this actor (optional)")
+    @app_commands.autocomplete(topic=topic_autocomplete, actor=actor_autocomplete)
+    async def positions(
+        interaction: discord.Interaction, topic: str, actor: str | None = None
+    ) -> None:
+        """Each actor's current position on a topic, with its history."""
+        # Public like the Reply it produces: the answer is of interest to the channel.
+        await deferred(interaction, False, lambda: core.positions(topic, actor))
+
+    @tree.command(name="recent")
+    @app_commands.guild_only()
+    @app_commands.describe(topic="The topic", count="How many alerts (1 to 10)")
+    @app_commands.autocomplete(topic=topic_autocomplete)
+    async def recent(
+        interaction: discord.Interaction, topic: str, count: app_commands.Range[int, 1, 10] = 5
+    ) -> None:
+        """The latest alerts on a topic."""
+        await deferred(interaction, True, lambda: core.recent(topic, count))
+
+    @tree.command(name="why")
+    @app_commands.guild_only()
+    @app_commands.describe(url="The article's link")
+    async def why(interaction: discord.Interaction, url: app_commands.Range[str, 1, 2000]) -> None:
+        """Why an article was (or was not) alerted: scores, passage, statements."""
+        await deferred(interaction, True, lambda: core.why(url))
+
+    @tree.command(name="feeds")
+    @app_commands.guild_only()
+    @app_commands.default_permissions(manage_guild=True)
+    async def feeds(interaction: discord.Interaction) -> None:
+        """Admins: the health of every feed."""
+        # default_permissions only hides the command; server admins can override it.
+        if not is_admin(interaction):
+            await answer(interaction, refused("feeds"))
+            return
+        await answer(interaction, core.feeds())
+
+    @tree.command(name="reload")
+    @app_commands.guild_only()
+    @app_commands.default_permissions(manage_guild=True)
+    async def reload(interaction: discord.Interaction) -> None:
+        """Admins: re-read the watchlists now, or say what is wrong with them."""
+        if not is_admin(interaction):
+            await answer(interaction, refused("reload"))
+            return
+        await deferred(interaction, True, core.reload)
+
+    tree.error(_on_error)
+
+
+async def _on_error(
+    interaction: discord.Interaction, error: app_commands.AppCommandError
+) -> None:
+    log.error("slash command failed", exc_info=error)
+    reply = Reply("Something went wrong.", ("The error was logged; try again later.",), ok=False)
+    try:
+        await answer(interaction, reply)
+    except discord.HTTPException:
+        log.warning("could not tell the user about the failure")
+

@@ -1,0 +1,350 @@
+"""Alerts to Slack: channels through the bot token, incoming webhooks, follower mentions and DMs."""
+
+from __future__ import annotations
+
+import logging
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import replace
+from typing import Any, TypeVar
+
+import aiohttp
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.web.async_slack_response import AsyncSlackResponse
+from slack_sdk.webhook.async_client import AsyncWebhookClient
+
+from bot.delivery.base import DeliveryError
+from bot.delivery.slack.pacing import ChannelPacer
+from bot.delivery.slack.render import SlackMessage, render_alert, render_text
+from bot.models import Alert, Destination, DestinationKind
+from bot.settings import Settings
+from bot.store.sqlite import SQLiteStore
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+PLATFORM = "slack"
+PACE_S = 1.0  # Slack: "about one message per second per channel"
+TIMEOUT_S = 15
+DEFAULT_RETRY_AFTER_S = 30.0  # a 429 without Retry-After: Slack's documented Tier-1 pause
+DM_MEMORY = 10_000  # (alert, user) pairs remembered so one alert DMs a user once
+
+# Errors that mean the destination itself is unusable: (permanent, what admins should do).
+# Permanent: retrying cannot succeed in this process (the channel id is wrong, the webhook
+# is gone). The others can heal (the bot is invited, the channel unarchived), so the
+# outbox keeps retrying until its give-up time.
+BROKEN: dict[str, tuple[bool, str]] = {
+    "channel_not_found": (True, "check the channel id in the watchlist routes"),
+    "not_in_channel": (False, "invite the bot to the channel (/invite @Stancewatch)"),
+    "is_archived": (False, "unarchive the channel or route its topics elsewhere"),
+    "restricted_action": (False, "let the bot post in the channel"),
+    "missing_scope": (False, "reinstall the app with the scopes in slack-app-manifest.yaml"),
+    "invalid_auth": (False, "SLACK_BOT_TOKEN was rejected: install the app again"),
+    "not_authed": (False, "set SLACK_BOT_TOKEN"),
+    "token_revoked": (False, "the bot token was revoked: install the app again"),
+    "account_inactive": (False, "the bot token belongs to a deactivated account"),
+}
+WEBHOOK_BROKEN: dict[str, tuple[bool, str]] = {
+    "invalid_token": (True, "the webhook URL is wrong or was revoked: create a new one"),
+    "no_service": (True, "the webhook was removed: create a new one"),
+    "no_active_hooks": (True, "the webhook was disabled: create a new one"),
+    "no_team": (True, "the workspace of this webhook is gone"),
+    "team_disabled": (True, "the workspace of this webhook is disabled"),
+    "channel_not_found": (True, "the webhook's channel was deleted: create a new webhook"),
+    "channel_is_archived": (False, "unarchive the webhook's channel"),
+    "action_prohibited": (False, "an admin restricted posting in the webhook's channel"),
+    "posting_to_general_channel_denied": (False, "the webhook may not post in #general"),
+}
+# Slack refused our blocks: the plain-text fallback alone still carries the alert.
+BLOCK_ERRORS = {
+    "invalid_blocks",
+    "invalid_blocks_format",
+    "msg_blocks_too_long",
+    "invalid_payload",
+    "msg_too_long",
+}
+# An edit that can never land (the message is gone or too old): give up on the edit only.
+EDIT_GONE = {"message_not_found", "cant_update_message", "edit_window_closed"}
+
+
+def api_base(url: str) -> str:
+    """The Web API base URL with the trailing slash slack_sdk needs."""
+    return url if url.endswith("/") else url + "/"
+
+
+def _header(headers: Mapping[str, Any] | None, name: str) -> str | None:
+    for key, value in (headers or {}).items():
+        if str(key).lower() == name.lower():
+            return str(value)
+    return None
+
+
+def retry_after_s(headers: Mapping[str, Any] | None) -> float:
+    """Seconds from a Retry-After header (1 s to 1 h), or the default when missing."""
+    raw = _header(headers, "Retry-After")
+    try:
+        seconds = float(raw) if raw is not None else DEFAULT_RETRY_AFTER_S
+    except ValueError:
+        seconds = DEFAULT_RETRY_AFTER_S
+    return min(max(seconds, 1.0), 3600.0)
+
+
+def _error_code(exc: SlackApiError) -> str:
+    try:
+        return str(exc.response.get("error") or "unknown_error")
+    except (AttributeError, TypeError, ValueError):
+        return "unknown_error"
+
+
+class SlackDelivery:
+    """Posts and edits alerts on Slack; tells admins once when a destination breaks."""
+
+    def __init__(
+        self,
+        store: SQLiteStore,
+        settings: Settings,
+        client: AsyncWebClient | None = None,
+        *,
+        team_id: str = "",
+        pace_s: float = PACE_S,
+        webhook_factory: Callable[[str], AsyncWebhookClient] | None = None,
+    ) -> None:
+        self.store = store
+        self.settings = settings
+        self.client = client  # None: no bot token, webhooks only
+        self.team_id = team_id
+        self.pacer = ChannelPacer(pace_s)
+        self._webhook_factory = webhook_factory or (
+            lambda url: AsyncWebhookClient(url=url, timeout=TIMEOUT_S, retry_handlers=[])
+        )
+        self._told: set[str] = set()
+        self._dmed: OrderedDict[tuple[str, str], None] = OrderedDict()
+
+    def handles(self, destination: Destination) -> bool:
+        """Webhooks always; channels only with a bot token."""
+        if destination.kind is DestinationKind.SLACK_WEBHOOK:
+            return True
+        return destination.kind is DestinationKind.SLACK_CHANNEL and self.client is not None
+
+    async def identify(self) -> str:
+        """The workspace (team) id of the bot token, from auth.test; cached."""
+        if not self.team_id:
+            assert self.client is not None
+            response = await self.client.auth_test()
+            self.team_id = str(response.get("team_id") or "")
+            log.info("Slack bot connected to team %s as %s", self.team_id, response.get("user_id"))
+        return self.team_id
+
+    # --- sending -----------------------------------------------------------------------
+
+    async def send(self, destination: Destination, alert: Alert) -> str | None:
+        """Post the alert; return "channel:ts" in bot mode, None for a webhook."""
+        if destination.kind is DestinationKind.SLACK_WEBHOOK:
+            await self._post_webhook(destination, render_alert(replace(alert, mentions=())))
+            return None
+        mentioned, direct = await self._audience(destination, alert)
+        message = render_alert(replace(alert, mentions=tuple(mentioned)))
+        response = await self._call_channel(destination, destination.target, message)
+        self._told.discard(destination.key)
+        channel = str(response.get("channel") or destination.target)
+        ref = f"{channel}:{response.get('ts')}"
+        # DMs come after the channel post and never raise: a failure here must not make
+        # the outbox post the channel message again.
+        await self._send_dms(alert, direct)
+        return ref
+
+    async def edit(self, destination: Destination, message_ref: str, alert: Alert) -> None:
+        """Update a posted alert with chat.update; webhooks cannot edit, so nothing is sent."""
+        if destination.kind is DestinationKind.SLACK_WEBHOOK:
+            log.debug("webhook %s cannot edit; the update is not posted", destination.key)
+            return
+        channel, _, ts = message_ref.partition(":")
+        if not ts:
+            raise DeliveryError(f"bad Slack message ref {message_ref!r}", permanent=True)
+        mentioned, _direct = await self._audience(destination, alert)
+        message = render_alert(replace(alert, mentions=tuple(mentioned)))
+        await self._call_channel(destination, channel, message, ts=ts)
+        self._told.discard(destination.key)
+
+    async def _audience(
+        self, destination: Destination, alert: Alert
+    ) -> tuple[list[str], list[str]]:
+        """Followers of the alert's topics here: (to mention, to DM)."""
+        team = await self._guard(destination, self.identify())
+        rows = self.store.followers(PLATFORM, team, [t.topic_id for t in alert.topics])
+        return [u for u, dm in rows if not dm], [u for u, dm in rows if dm]
+
+    async def _call_channel(
+        self, destination: Destination, channel: str, message: SlackMessage, ts: str | None = None
+    ) -> AsyncSlackResponse:
+        assert self.client is not None
+        client = self.client
+
+        async def call(payload: SlackMessage) -> AsyncSlackResponse:
+            async with self.pacer.slot(channel):
+                if ts is None:
+                    return await client.chat_postMessage(
+                        channel=channel, unfurl_links=False, unfurl_media=False, **payload.payload()
+                    )
+                return await client.chat_update(channel=channel, ts=ts, **payload.payload())
+
+        try:
+            return await call(message)
+        except SlackApiError as exc:
+            if _error_code(exc) not in BLOCK_ERRORS:
+                raise await self._failure(destination, channel, exc) from exc
+            log.warning("Slack refused the blocks (%s); sending the text alone", _error_code(exc))
+        return await self._guard(destination, call(SlackMessage(text=message.text)), channel)
+
+    async def _guard(self, destination: Destination, call: Awaitable[T], key: str = "") -> T:
+        """Await a Slack call, turning its failures into DeliveryErrors."""
+        try:
+            return await call
+        except SlackApiError as exc:
+            raise await self._failure(destination, key or destination.target, exc) from exc
+        except (aiohttp.ClientError, TimeoutError, OSError) as exc:
+            raise DeliveryError(f"Slack unreachable: {type(exc).__name__}") from exc
+
+    async def _failure(
+        self, destination: Destination, key: str, exc: SlackApiError
+    ) -> DeliveryError:
+        code = _error_code(exc)
+        status = getattr(exc.response, "status_code", 0)
+        headers = getattr(exc.response, "headers", None)
+        return await self._classify(destination, key, code, status, headers)
+
+    async def _classify(
+        self,
+        destination: Destination,
+        key: str,
+        code: str,
+        status: int,
+        headers: Mapping[str, Any] | None,
+    ) -> DeliveryError:
+        where = self._where(destination)
+        if status == 429 or code == "ratelimited":
+            wait = retry_after_s(headers)
+            self.pacer.block(key, wait)
+            return DeliveryError(
+                f"Slack rate limited {where}; retry after {wait:.0f} s", retry_after_s=wait
+            )
+        table = WEBHOOK_BROKEN if destination.kind is DestinationKind.SLACK_WEBHOOK else BROKEN
+        if code in table:
+            permanent, hint = table[code]
+            await self._tell_admins_once(destination, f"{where} is failing ({code}): {hint}.")
+            return DeliveryError(
+                f"Slack {code} for {where}", permanent=permanent, destination_broken=True
+            )
+        if code in EDIT_GONE or code in BLOCK_ERRORS or status in (400, 404, 410):
+            return DeliveryError(f"Slack refused the message for {where}: {code}", permanent=True)
+        return DeliveryError(f"Slack error for {where}: {code} (HTTP {status})")
+
+    @staticmethod
+    def _where(destination: Destination) -> str:
+        if destination.kind is DestinationKind.SLACK_WEBHOOK:
+            return f"webhook {destination.key}"  # the URL is a secret: only its hash is shown
+        return f"channel {destination.target}"
+
+    async def _tell_admins_once(self, destination: Destination, text: str) -> None:
+        """Tell admins about a broken destination once: not again while it stays failing."""
+        if destination.key in self._told:
+            return
+        self._told.add(destination.key)
+        status = self.store.destination_statuses().get(destination.key)
+        if status is not None and status[0] == "failing":
+            return  # told before a restart; the outbox clears the status on the next success
+        await self.notify_admins(
+            f"Slack {text} Undelivered alerts are kept and retried; nothing was deleted."
+        )
+
+    # --- webhooks ----------------------------------------------------------------------
+
+    async def _post_webhook(self, destination: Destination, message: SlackMessage) -> None:
+        response = await self._webhook_call(destination, message)
+        if response[0] == 200:
+            self._told.discard(destination.key)
+            return
+        status, body, headers = response
+        if status == 400 and body in BLOCK_ERRORS | {"invalid_blocks"} and message.blocks:
+            log.warning("Slack refused the webhook blocks (%s); sending the text alone", body)
+            status, body, headers = await self._webhook_call(
+                destination, SlackMessage(message.text)
+            )
+            if status == 200:
+                return
+        raise await self._classify(destination, destination.key, body, status, headers)
+
+    async def _webhook_call(
+        self, destination: Destination, message: SlackMessage
+    ) -> tuple[int, str, Mapping[str, Any]]:
+        client = self._webhook_factory(destination.target)
+        async with self.pacer.slot(destination.key):
+            try:
+                response = await client.send(
+                    text=message.text,
+                    blocks=message.blocks or None,
+                    unfurl_links=False,
+                    unfurl_media=False,
+                )
+            except (aiohttp.ClientError, TimeoutError, OSError, ValueError) as exc:
+                # Never str(exc): aiohttp errors quote the URL, which holds the webhook secret.
+                raise DeliveryError(
+                    f"Slack webhook {destination.key} unreachable: {type(exc).__name__}"
+                ) from exc
+        return response.status_code, (response.body or "").strip(), response.headers or {}
+
+    # --- direct messages and admin notices ---------------------------------------------
+
+    async def _send_dms(self, alert: Alert, users: list[str]) -> None:
+        if not users or self.client is None:
+            return
+        message = render_alert(replace(alert, mentions=()))
+        for user in users:
+            if (alert.id, user) in self._dmed:
+                continue  # the alert also went to another channel of this workspace
+            self._dmed[(alert.id, user)] = None
+            while len(self._dmed) > DM_MEMORY:
+                self._dmed.popitem(last=False)
+            try:
+                opened = await self.client.conversations_open(users=user)
+                channel = str(opened["channel"]["id"])
+                async with self.pacer.slot(channel):
+                    await self.client.chat_postMessage(
+                        channel=channel, unfurl_links=False, unfurl_media=False, **message.payload()
+                    )
+            except (
+                SlackApiError,
+                DeliveryError,
+                aiohttp.ClientError,
+                TimeoutError,
+                OSError,
+                KeyError,
+                TypeError,
+            ) as exc:
+                log.warning(
+                    "could not DM %s about alert %s: %s",
+                    user,
+                    alert.id,
+                    type(exc).__name__ if not isinstance(exc, SlackApiError) else _error_code(exc),
+                )
+
+    async def notify_admins(self, text: str) -> None:
+        """Post to settings.slack_admin_channel when set (else log) — never raises."""
+        channel = self.settings.slack_admin_channel
+        if self.client is not None and channel:
+            message = render_text(f"Stancewatch: {text}")
+            try:
+                async with self.pacer.slot(channel):
+                    await self.client.chat_postMessage(channel=channel, **message.payload())
+                return
+            except (
+                SlackApiError,
+                DeliveryError,
+                aiohttp.ClientError,
+                TimeoutError,
+                OSError,
+            ) as exc:
+                log.warning("could not post to the Slack admin channel: %s", type(exc).__name__)
+        log.warning("Slack admin notice: %s", text)

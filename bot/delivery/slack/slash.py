@@ -1,0 +1,172 @@
+"""The /stancewatch slash command: parse the text, call `Commands`, answer via response_url."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
+
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_bolt.context.respond.async_respond import AsyncRespond
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.commands import MAX_ARGUMENT_CHARS, Commands, Reply
+from bot.delivery.slack.render import render_reply
+
+if TYPE_CHECKING:
+    from bot.app import App
+
+log = logging.getLogger(__name__)
+
+COMMAND = "/stancewatch"
+PLATFORM = "slack"
+MAX_RECENT = 10
+USAGE = (
+    f"{COMMAND} follow <topic> [dm] — alerts for a topic mention you (or come by DM)",
+    f"{COMMAND} unfollow <topic> — stop following a topic",
+    f"{COMMAND} following — the topics you follow",
+    f"{COMMAND} topics — every tracked topic and how many follow it",
+    f"{COMMAND} positions <topic> [actor] — where each actor stands, with evidence",
+    f"{COMMAND} recent <topic> [n] — the latest alerts for a topic",
+    f"{COMMAND} why <url> — why an article was (or was not) alerted",
+    f"{COMMAND} feeds — feed health (admins)",
+    f"{COMMAND} reload — re-read the watchlists (admins)",
+    "A topic is its name or its id, e.g. “NATO membership” or nato-membership.",
+)
+# Slack sends links as <https://…> or <https://…|label> and escapes &, < and >.
+_LINK = re.compile(r"<((?:https?|mailto):[^|>]*)(?:\|[^>]*)?>")
+
+
+def usage(problem: str = "") -> Reply:
+    """The list of subcommands (with what went wrong first, if anything)."""
+    return Reply(problem or "Stancewatch commands", USAGE, ok=not problem)
+
+
+def plain_text(text: str) -> str:
+    """Slash-command text as the user typed it: links unwrapped, entities decoded."""
+    text = _LINK.sub(lambda m: m.group(1), text)
+    text = text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+    return " ".join(text.split())[: MAX_ARGUMENT_CHARS * 2]
+
+
+def _names(app: App) -> tuple[set[str], dict[str, str]]:
+    """Exact topic names/ids, and actor id/name/alias → actor id (lower case)."""
+    topics = {t.id.lower() for t in app.watchlist.topics}
+    topics |= {" ".join(t.name.lower().split()) for t in app.watchlist.topics}
+    actors: dict[str, str] = {}
+    for actor in app.watchlist.actors:
+        for name in (actor.id, actor.name, *actor.aliases):
+            actors.setdefault(" ".join(name.lower().split()), actor.id)
+    return topics, actors
+
+
+def split_topic_actor(app: App, words: list[str]) -> tuple[str, str | None]:
+    """`positions` arguments: the longest trailing words that name an actor, unless the
+    whole text is a topic ("Security guarantees for Ukraine" is a topic, not Ukraine)."""
+    topics, actors = _names(app)
+    whole = " ".join(words)
+    if whole.lower() in topics or len(words) < 2:
+        return whole, None
+    fallback: tuple[str, str | None] | None = None
+    for cut in range(1, len(words)):
+        topic, actor = " ".join(words[:cut]), " ".join(words[cut:]).lower()
+        if actor in actors:
+            if topic.lower() in topics:
+                return topic, actors[actor]
+            fallback = fallback or (topic, actors[actor])
+    return fallback or (whole, None)
+
+
+async def answer(
+    commands: Commands,
+    app: App,
+    body: dict[str, Any],
+    is_admin: Callable[[], Awaitable[bool]],
+) -> Reply:
+    """Run one /stancewatch request and return the reply (never raises)."""
+    words = plain_text(str(body.get("text") or "")).split()
+    team, user = str(body.get("team_id") or ""), str(body.get("user_id") or "")
+    if not words or words[0].lower() in ("help", "?"):
+        return usage()
+    sub, args = words[0].lower(), words[1:]
+    try:
+        if sub == "follow" and args:
+            dm = len(args) > 1 and args[-1].lower() == "dm"
+            topic = " ".join(args[:-1] if dm else args)
+            return commands.follow(PLATFORM, team, user, topic, dm=dm)
+        if sub == "unfollow" and args:
+            return commands.unfollow(PLATFORM, team, user, " ".join(args))
+        if sub == "following":
+            return commands.following(PLATFORM, team, user)
+        if sub == "topics":
+            return commands.topics(PLATFORM, team)
+        if sub == "positions" and args:
+            topic, actor = split_topic_actor(app, args)
+            return commands.positions(topic, actor)
+        if sub == "recent" and args:
+            count = 5
+            if len(args) > 1 and args[-1].isdigit():
+                count, args = max(1, min(int(args[-1]), MAX_RECENT)), args[:-1]
+            return commands.recent(" ".join(args), count)
+        if sub == "why" and args:
+            return commands.why(args[0])
+        if sub in ("feeds", "reload"):
+            if not await is_admin():
+                return Reply(
+                    f"Only workspace admins can use “{sub}”.",
+                    ("Ask a workspace admin or owner, or an operator to list you in "
+                     "SLACK_ADMIN_USERS.",),
+                    ok=False,
+                )
+            return commands.feeds() if sub == "feeds" else commands.reload()
+    except Exception:  # a bug in one command must still answer the user
+        log.exception("/stancewatch %s failed", sub)
+        return Reply("Something went wrong; the operators can see the details in the log.",
+                     ok=False)
+    known = {"follow", "unfollow", "positions", "recent", "why"}
+    problem = f"“{sub}” needs an argument." if sub in known else f"Unknown subcommand “{sub}”."
+    return usage(problem[:120])
+
+
+async def user_is_admin(client: AsyncWebClient, admin_users: tuple[str, ...], user: str) -> bool:
+    """A workspace admin or owner (users.info), or a user listed in SLACK_ADMIN_USERS."""
+    if user in admin_users:
+        return True
+    try:
+        response = await client.users_info(user=user)
+    except SlackApiError as exc:
+        log.warning("users.info failed for %s: %s", user, exc.response.get("error"))
+        return False
+    profile = response.get("user") or {}
+    return bool(
+        profile.get("is_admin") or profile.get("is_owner") or profile.get("is_primary_owner")
+    )
+
+
+def register(bolt: AsyncApp, app: App, commands: Commands | None = None) -> None:
+    """Add the /stancewatch listener to a Bolt app."""
+    handler_commands = commands or Commands(app)
+
+    async def handle(
+        ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient
+    ) -> None:
+        await ack()  # within Slack's 3 s; the real answer follows through response_url
+        user = str(command.get("user_id") or "")
+
+        async def is_admin() -> bool:
+            return await user_is_admin(client, app.settings.slack_admin_users, user)
+
+        reply = await answer(handler_commands, app, command, is_admin)
+        message = render_reply(reply)
+        public = reply.ok and not reply.ephemeral
+        await respond(
+            text=message.text,
+            blocks=message.blocks,
+            response_type="in_channel" if public else "ephemeral",
+            replace_original=False,
+        )
+
+    bolt.command(COMMAND)(handle)

@@ -1,0 +1,222 @@
+"""Assign actor sentences to a topic's named positions, or abstain when unsure.
+
+Sentence embeddings place "agreed to X" and "rejected X" close together, so nearest-example
+cosine alone confuses opposite stances. Three things are added on top of it:
+- a prototype classifier per topic, trained at start-up on the watchlist's own examples
+  (a few milliseconds: a least-squares fit on at most a few dozen vectors);
+- generic English polarity cues (refuses, rules out, halts, no longer, never …) checked
+  against each position's declared `polarity` (for/against);
+- abstention when the sentence is not about the topic, or the best position does not
+  clearly beat the runner-up.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from bot.matching.embedder import Embedder
+from bot.models import Topic
+from bot.positions.extract import ActorSentence
+from bot.positions.lexicon import polarity
+
+if TYPE_CHECKING:
+    from numpy.typing import NDArray
+
+Assignment = tuple[ActorSentence, str | None, float]
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """Every number of the positions stage. Values were chosen on positions-dev.jsonl only."""
+
+    # Cosine between a sentence and the topic's closest anchor (description, examples, position
+    # labels and examples) below which the sentence is not about the topic.
+    relevance_min: float = 0.30
+    # A sentence much closer to another topic of the watchlist than to this one is about that
+    # topic ("he also criticised new sanctions" in an arms article).
+    other_topic_margin: float = 0.10
+    # Score lead the best position must have over the runner-up.
+    margin_min: float = 0.02
+    # How much one unit of polarity agreement (cue sign × position polarity) adds to a score.
+    polarity_weight: float = 0.10
+    # |polarity| below this is treated as "no cue".
+    polarity_min: float = 0.5
+    # Softmax temperature turning scores into a confidence.
+    temperature: float = 0.05
+    # Minimum confidence for an assignment to be kept at all.
+    confidence_min: float = 0.0
+    # Baseline only: nearest-example cosine below this abstains (a low floor, no tuning).
+    baseline_floor: float = 0.2
+
+
+THRESHOLDS = Thresholds()
+
+
+@dataclass(frozen=True)
+class _TopicModel:
+    """What is computed once per topic: anchors, examples, prototypes, polarities."""
+
+    position_ids: tuple[str, ...]
+    polarities: NDArray[np.float32]  # +1 for, -1 against, 0 unknown, one per position
+    anchors: NDArray[np.float32]  # rows: everything that describes the topic
+    examples: NDArray[np.float32]  # rows: position labels and examples
+    example_owner: NDArray[np.int64]  # position index of each example row
+    prototypes: NDArray[np.float32]  # one unit row per position
+
+
+class PositionAssigner:
+    """Turns actor sentences into (position id or None, confidence) for one topic at a time."""
+
+    def __init__(
+        self, topics: Sequence[Topic], embedder: Embedder, thresholds: Thresholds = THRESHOLDS
+    ) -> None:
+        self.topics = tuple(topics)
+        self.embedder = embedder
+        self.thresholds = thresholds
+        self._models: dict[str, _TopicModel] = {}
+
+    def _model(self, topic: Topic) -> _TopicModel:
+        """Embed a topic's labels and examples once, on first use."""
+        model = self._models.get(topic.id)
+        if model is not None:
+            return model
+        texts: list[str] = []
+        owner: list[int] = []
+        for index, position in enumerate(topic.positions):
+            for text in (position.label, *position.examples):
+                texts.append(text)
+                owner.append(index)
+        examples = self.embedder.encode(texts) if texts else np.zeros((0, 384), np.float32)
+        owners = np.asarray(owner, dtype=np.int64)
+        prototypes = np.vstack(
+            [_unit(examples[owners == i].mean(axis=0)) for i in range(len(topic.positions))]
+        ) if topic.positions else np.zeros((0, examples.shape[1]), np.float32)
+        anchor_texts = [topic.description, *topic.examples]
+        anchors = np.vstack([self.embedder.encode(anchor_texts), examples])
+        sign = {"for": 1.0, "against": -1.0}
+        model = _TopicModel(
+            position_ids=tuple(p.id for p in topic.positions),
+            polarities=np.asarray([sign.get(p.polarity, 0.0) for p in topic.positions], np.float32),
+            anchors=anchors,
+            examples=examples,
+            example_owner=owners,
+            prototypes=prototypes.astype(np.float32),
+        )
+        self._models[topic.id] = model
+        return model
+
+    def _relevance(self, topic: Topic, vectors: NDArray[np.float32]) -> NDArray[np.float32]:
+        """Closest-anchor cosine of each sentence to this topic."""
+        return np.asarray((vectors @ self._model(topic).anchors.T).max(axis=1), np.float32)
+
+    def _best_other(self, topic: Topic, vectors: NDArray[np.float32]) -> NDArray[np.float32]:
+        """Closest-anchor cosine of each sentence to any other topic of the watchlist."""
+        others = [self._relevance(t, vectors) for t in self.topics if t.id != topic.id]
+        if not others:
+            return np.full(len(vectors), -1.0, np.float32)
+        return np.asarray(np.max(np.vstack(others), axis=0), np.float32)
+
+    def position_scores(self, topic: Topic, vectors: NDArray[np.float32]) -> NDArray[np.float32]:
+        """Similarity of each sentence (row) to each position (column), before cues."""
+        model = self._model(topic)
+        by_example = vectors @ model.examples.T
+        nearest = np.full((len(vectors), len(model.position_ids)), -1.0, np.float32)
+        for index in range(len(model.position_ids)):
+            columns = by_example[:, model.example_owner == index]
+            if columns.shape[1]:
+                nearest[:, index] = columns.max(axis=1)
+        prototype = vectors @ model.prototypes.T
+        return np.asarray((nearest + prototype) / 2.0, np.float32)
+
+    def assign(self, topic: Topic, sentences: Sequence[ActorSentence]) -> list[Assignment]:
+        """Each sentence with the position it states (None: abstain) and a confidence in [0, 1]."""
+        if not topic.positions or not sentences:
+            return [(s, None, 0.0) for s in sentences]
+        th = self.thresholds
+        model = self._model(topic)
+        vectors = self.embedder.encode([s.sentence for s in sentences])
+        scores = self.position_scores(topic, vectors)
+        relevance = self._relevance(topic, vectors)
+        other = self._best_other(topic, vectors)
+        out: list[Assignment] = []
+        for row, sentence in enumerate(sentences):
+            cue = polarity(sentence.sentence)
+            cue_sign = float(np.sign(cue)) if abs(cue) >= th.polarity_min else 0.0
+            final = scores[row] + th.polarity_weight * cue_sign * model.polarities
+            order = np.argsort(-final)
+            best = int(order[0])
+            margin = float(final[best] - final[order[1]]) if len(order) > 1 else 1.0
+            confidence = _confidence(final, best, th.temperature)
+            off_topic = (
+                relevance[row] < th.relevance_min
+                or other[row] - relevance[row] > th.other_topic_margin
+            )
+            # A cue that contradicts the winner's declared polarity means the embedding and
+            # the words disagree: safer to say nothing.
+            contradicted = cue_sign * float(model.polarities[best]) < 0
+            if (
+                off_topic
+                or contradicted
+                or margin < th.margin_min
+                or confidence < th.confidence_min
+            ):
+                out.append((sentence, None, confidence))
+            else:
+                out.append((sentence, model.position_ids[best], confidence))
+        return out
+
+    def nearest(self, topic: Topic, sentences: Sequence[ActorSentence]) -> list[Assignment]:
+        """The baseline: each sentence to the position of its nearest label or example."""
+        if not topic.positions or not sentences:
+            return [(s, None, 0.0) for s in sentences]
+        model = self._model(topic)
+        vectors = self.embedder.encode([s.sentence for s in sentences])
+        by_example = vectors @ model.examples.T
+        out: list[Assignment] = []
+        for row, sentence in enumerate(sentences):
+            column = int(np.argmax(by_example[row]))
+            similarity = float(by_example[row, column])
+            if similarity < self.thresholds.baseline_floor:
+                out.append((sentence, None, similarity))
+            else:
+                position = model.position_ids[int(model.example_owner[column])]
+                out.append((sentence, position, similarity))
+        return out
+
+
+def best_per_actor(assigned: Sequence[Assignment]) -> list[Assignment]:
+    """One assignment per actor: the position its sentences support most, best quote first.
+
+    Sentences of one article that agree reinforce each other: the confidence is that of the
+    position's sentences taken together, 1 - Π(1 - c).
+    """
+    support: dict[str, dict[str, list[Assignment]]] = {}
+    for item in assigned:
+        sentence, position_id, _ = item
+        if position_id is not None:
+            support.setdefault(sentence.actor_id, {}).setdefault(position_id, []).append(item)
+    out: list[Assignment] = []
+    for by_position in support.values():
+        position_id, items = max(
+            by_position.items(), key=lambda kv: (sum(c for _, _, c in kv[1]), len(kv[1]))
+        )
+        combined = 1.0 - float(np.prod([1.0 - c for _, _, c in items]))
+        quote = max(items, key=lambda item: item[2])[0]
+        out.append((quote, position_id, combined))
+    return out
+
+
+def _unit(vector: NDArray[np.float32]) -> NDArray[np.float32]:
+    norm = float(np.linalg.norm(vector))
+    return vector / norm if norm else vector
+
+
+def _confidence(scores: NDArray[np.float32], best: int, temperature: float) -> float:
+    """Softmax probability of the best position: how clearly it wins."""
+    shifted = (scores - scores.max()) / temperature
+    weights = np.exp(shifted)
+    return float(weights[best] / weights.sum())

@@ -92,7 +92,7 @@ def build_app(
         per_host_limit=settings.per_host_limit,
     )
     embedder = embedder or SentenceTransformerEmbedder(settings.model or None)
-    chosen = list(deliveries) if deliveries is not None else [ConsoleDelivery()]
+    chosen: list[Delivery] = list(deliveries) if deliveries is not None else [ConsoleDelivery()]
     app_ref: dict[str, App] = {}
 
     def registry() -> dict[str, Any]:

@@ -90,10 +90,10 @@ async def run_demo(base: Watchlist, console: Console | None = None) -> int:
         finally:
             await app.close()
             await server.stop()
-    shifts = sum(len(a.shifts) for a in delivery.sent)
-    console.rule(
-        f"[bold]Demo done[/bold]: {len(delivery.sent)} alert messages, {shifts} position shifts"
-    )
+    # An edited alert is printed again: count each story's alert (and its shifts) once.
+    alerts = {a.id: a for a in delivery.sent}
+    shifts = sum(len(a.shifts) for a in alerts.values())
+    console.rule(f"[bold]Demo done[/bold]: {len(alerts)} alerts, {shifts} position shifts")
     return 0
 
 

@@ -153,7 +153,7 @@ def cosine_baseline(
     sims = embedder.encode(texts) @ embedder.encode([t.description for t in topics]).T
     best: tuple[float, float, list[set[str]]] = (-1.0, 0.0, [])
     for threshold in np.arange(0.05, 0.95, 0.01):
-        predicted = [{topics[j].id for j in np.flatnonzero(row >= threshold)} for row in sims]
+        predicted = [{topics[int(j)].id for j in np.flatnonzero(row >= threshold)} for row in sims]
         f1 = score_topics(gold, predicted, [t.id for t in topics])["f1"]
         if f1 > best[0]:
             best = (f1, float(threshold), predicted)

@@ -69,6 +69,14 @@ class CycleReport:
 
 
 @dataclass(frozen=True)
+class _Fetched:
+    feed: Feed
+    state: FeedState | None
+    result: FetchResult
+    articles: list[Article]
+
+
+@dataclass(frozen=True)
 class _Analysed:
     article: Article
     vectors: ArticleVectors | None
@@ -122,15 +130,31 @@ class Pipeline:
         ]
 
     async def poll(self, feeds: Sequence[Feed] | None = None) -> CycleReport:
-        """Poll the given feeds (default: the due ones) concurrently; one failure stops none."""
+        """Poll the given feeds (default: the due ones); one failing feed stops none.
+
+        Feeds are fetched concurrently; their new articles are then processed together in
+        publication order, so the earliest copy of a story leads its alert and an actor's
+        statements enter the history in the order they were made.
+        """
         now = self.clock()
         self.store.sync_feeds(self.watchlist.feeds, now)
         todo = list(feeds) if feeds is not None else self.due_feeds(now)
         report = CycleReport()
-        await asyncio.gather(*(self._poll_feed(feed, report) for feed in todo))
+        fetched = await asyncio.gather(*(self._fetch_feed(feed, report) for feed in todo))
+        batches = [batch for batch in fetched if batch is not None]
+        async with self._write_lock:
+            await self._ingest(batches, report)
+            # Validators are saved only after the articles are: a crash in between means
+            # the feed is fetched again in full, never that its items are skipped.
+            for batch in batches:
+                self._fetch_ok(batch.feed, batch.result, self.clock())
+        for batch in batches:
+            if batch.state is not None and batch.state.status != "ok" and batch.state.admins_told:
+                name = batch.feed.name or batch.feed.url
+                await self._tell_admins(batch.feed.url, "", f"Feed {name} has recovered.")
         return report
 
-    async def _poll_feed(self, feed: Feed, report: CycleReport) -> None:
+    async def _fetch_feed(self, feed: Feed, report: CycleReport) -> _Fetched | None:
         state = self.store.feed_state(feed.url)
         result = await self.fetcher.fetch(
             feed.url,
@@ -141,26 +165,18 @@ class Pipeline:
         now = self.clock()
         if result.status == "not_modified":
             report.not_modified += 1
-            self._fetch_ok(feed, state, result, now)
-            return
+            return _Fetched(feed, state, result, [])
         if result.status == "error":
             await self._fetch_failed(feed, result.error or "fetch failed", result, now, report)
-            return
+            return None
         try:
             articles = await asyncio.to_thread(parse_feed, result.body, feed, now)
         except FeedParseError as exc:
             await self._fetch_failed(feed, str(exc), result, now, report)
-            return
-        first_poll = state is None or state.first_polled_at is None
-        async with self._write_lock:
-            await self._ingest(articles, first_poll, report)
-            self._fetch_ok(feed, state, result, now)
-        if state is not None and state.status != "ok" and state.admins_told:
-            await self._tell_admins(feed.url, "", f"Feed {feed.name or feed.url} has recovered.")
+            return None
+        return _Fetched(feed, state, result, articles)
 
-    def _fetch_ok(
-        self, feed: Feed, state: FeedState | None, result: FetchResult, now: datetime
-    ) -> None:
+    def _fetch_ok(self, feed: Feed, result: FetchResult, now: datetime) -> None:
         self.store.record_fetch_ok(
             feed.url,
             now,
@@ -204,37 +220,35 @@ class Pipeline:
         else:
             log.warning("admin notice: %s", text)
 
-    async def _ingest(
-        self, articles: Sequence[Article], first_poll: bool, report: CycleReport
-    ) -> None:
-        known = self.store.known_article_ids([a.id for a in articles])
-        fresh = [a for a in articles if a.id not in known]
-        fresh = list({a.id: a for a in fresh}.values())  # a feed may repeat an item
-        if not fresh:
-            return
+    async def _ingest(self, batches: Sequence[_Fetched], report: CycleReport) -> None:
+        first_poll: dict[str, bool] = {}
+        fresh: dict[str, Article] = {}
+        for batch in batches:
+            known = self.store.known_article_ids([a.id for a in batch.articles])
+            for article in batch.articles:
+                if article.id not in known and article.id not in fresh:
+                    fresh[article.id] = article
+                    first_poll[article.id] = (
+                        batch.state is None or batch.state.first_polled_at is None
+                    )
         report.new_articles += len(fresh)
-        # Embedding and stance analysis are CPU work: off the event loop, one batch per feed.
-        analysed = await asyncio.to_thread(self._analyse, fresh)
-        for item in analysed:
-            self._record(item, first_poll, report)
+        for article in sorted(fresh.values(), key=lambda a: (a.published, a.id)):
+            # Embedding and stance analysis are CPU work: off the event loop.
+            item = await asyncio.to_thread(self._analyse, article)
+            self._record(item, first_poll[article.id], report)
 
-    def _analyse(self, articles: Sequence[Article]) -> list[_Analysed]:
-        results = []
-        for article in articles:
-            republished = self.store.article_by_canonical_url(canonical_url(article.url))
-            if republished is not None:
-                # Same page under a new guid or date: nothing new to read.
-                results.append(_Analysed(article, None, [], [], []))
-                continue
-            vectors = self.matcher.embed(article)
-            scores = self.matcher.score(article, vectors)
-            matched = [s.topic_id for s in scores if s.matched]
-            statements: list[Statement] = []
-            stances: list[StanceLine] = []
-            if matched and self.stances is not None:
-                statements, stances = self.stances.analyse(article, matched)
-            results.append(_Analysed(article, vectors, scores, statements, stances))
-        return results
+    def _analyse(self, article: Article) -> _Analysed:
+        if self.store.article_by_canonical_url(canonical_url(article.url)) is not None:
+            # Same page under a new guid or date: nothing new to read.
+            return _Analysed(article, None, [], [], [])
+        vectors = self.matcher.embed(article)
+        scores = self.matcher.score(article, vectors)
+        matched = [s.topic_id for s in scores if s.matched]
+        statements: list[Statement] = []
+        stances: list[StanceLine] = []
+        if matched and self.stances is not None:
+            statements, stances = self.stances.analyse(article, matched)
+        return _Analysed(article, vectors, scores, statements, stances)
 
     def _record(self, item: _Analysed, first_poll: bool, report: CycleReport) -> None:
         """Store one article and, in the same transaction, its alert and outbox rows."""

@@ -26,7 +26,10 @@ STOP_GRACE_S = 10.0
 class PlatformRuntime(Protocol):
     """A connected platform (Discord bot, Slack Socket Mode app): a delivery plus commands."""
 
-    delivery: Delivery
+    @property
+    def delivery(self) -> Delivery:
+        """The delivery that reaches this platform's destinations."""
+        ...
 
     async def stop(self) -> None:
         """Disconnect cleanly."""

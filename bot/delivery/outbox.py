@@ -21,9 +21,9 @@ MAX_RETRY_S = 1800.0
 
 def retry_delay_s(attempts: int, retry_after_s: float | None, rng: random.Random) -> float:
     """Exponential backoff with ±20% jitter; a platform's Retry-After is a floor."""
-    delay = min(MAX_RETRY_S, FIRST_RETRY_S * 2 ** max(0, attempts))
+    delay = min(MAX_RETRY_S, FIRST_RETRY_S * float(2 ** max(0, attempts)))
     delay *= rng.uniform(0.8, 1.2)
-    return max(delay, retry_after_s or 0.0)
+    return float(max(delay, retry_after_s or 0.0))
 
 
 class OutboxWorker:

@@ -21,7 +21,7 @@ import numpy as np
 from bot.matching.embedder import Embedder
 from bot.models import Topic
 from bot.positions.extract import ActorSentence
-from bot.positions.lexicon import polarity
+from bot.positions.lexicon import demands, polarity
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
@@ -43,6 +43,9 @@ class Thresholds:
     margin_min: float = 0.02
     # How much one unit of polarity agreement (cue sign × position polarity) adds to a score.
     polarity_weight: float = 0.10
+    # How much a demand cue ("urges", "must stop") moves a sentence towards positions whose
+    # examples are demands, and away from them when absent.
+    demand_weight: float = 0.05
     # |polarity| below this is treated as "no cue".
     polarity_min: float = 0.5
     # Softmax temperature turning scores into a confidence.
@@ -62,6 +65,7 @@ class _TopicModel:
 
     position_ids: tuple[str, ...]
     polarities: NDArray[np.float32]  # +1 for, -1 against, 0 unknown, one per position
+    demand_share: NDArray[np.float32]  # share of each position's label/examples that demand
     anchors: NDArray[np.float32]  # rows: everything that describes the topic
     examples: NDArray[np.float32]  # rows: position labels and examples
     example_owner: NDArray[np.int64]  # position index of each example row
@@ -92,15 +96,23 @@ class PositionAssigner:
                 owner.append(index)
         examples = self.embedder.encode(texts) if texts else np.zeros((0, 384), np.float32)
         owners = np.asarray(owner, dtype=np.int64)
-        prototypes = np.vstack(
-            [_unit(examples[owners == i].mean(axis=0)) for i in range(len(topic.positions))]
-        ) if topic.positions else np.zeros((0, examples.shape[1]), np.float32)
+        prototypes = (
+            np.vstack(
+                [_unit(examples[owners == i].mean(axis=0)) for i in range(len(topic.positions))]
+            )
+            if topic.positions
+            else np.zeros((0, examples.shape[1]), np.float32)
+        )
         anchor_texts = [topic.description, *topic.examples]
         anchors = np.vstack([self.embedder.encode(anchor_texts), examples])
         sign = {"for": 1.0, "against": -1.0}
         model = _TopicModel(
             position_ids=tuple(p.id for p in topic.positions),
             polarities=np.asarray([sign.get(p.polarity, 0.0) for p in topic.positions], np.float32),
+            demand_share=np.asarray(
+                [np.mean([demands(t) for t in (p.label, *p.examples)]) for p in topic.positions],
+                np.float32,
+            ),
             anchors=anchors,
             examples=examples,
             example_owner=owners,
@@ -146,7 +158,12 @@ class PositionAssigner:
         for row, sentence in enumerate(sentences):
             cue = polarity(sentence.sentence)
             cue_sign = float(np.sign(cue)) if abs(cue) >= th.polarity_min else 0.0
-            final = scores[row] + th.polarity_weight * cue_sign * model.polarities
+            demand_sign = 1.0 if demands(sentence.sentence) else -1.0
+            final = (
+                scores[row]
+                + th.polarity_weight * cue_sign * model.polarities
+                + th.demand_weight * demand_sign * model.demand_share
+            )
             order = np.argsort(-final)
             best = int(order[0])
             margin = float(final[best] - final[order[1]]) if len(order) > 1 else 1.0

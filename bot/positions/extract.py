@@ -32,6 +32,8 @@ _STARTERS = lx.words(
     "separately asked speaking"
 )
 _BOUNDARY = re.compile(r"[.!?…]+[\"'”’)\]]*\s+(?=[\"'“‘(\[]?[A-Z0-9])")
+# Clauses joined by a semicolon often have different speakers: "Vance says X; Kyiv says Y".
+_SEMICOLON = re.compile(r"\s*;\s+")
 _PARAGRAPH = re.compile(r"\n\s*\n")
 
 
@@ -139,7 +141,8 @@ def actor_sentences(text: str, actors: Sequence[Actor]) -> list[ActorSentence]:
         # "He"/"the minister" may refer back only within the paragraph, to a single speaker.
         speaker: str | None = None
         pending: list[str] = []  # sentences of a quotation still open, waiting for its speaker
-        for sentence in _split_paragraph(paragraph):
+        clauses = [c for s in _split_paragraph(paragraph) for c in _SEMICOLON.split(s) if c]
+        for sentence in clauses:
             tokens = tokenize(sentence, index.find(sentence))
             found, next_speaker = _attribute(tokens, speaker)
             if found:

@@ -187,7 +187,8 @@ def lemma(word: str) -> str:
     word = word.lower().replace("’", "'")
     if word in _IRREGULAR:
         return _IRREGULAR[word]
-    if word in VERBS or word in AUXILIARIES:
+    known = _KNOWN
+    if word in known or word in AUXILIARIES:
         return word
     candidates: list[str] = []
     for suffix, repl in (
@@ -203,7 +204,7 @@ def lemma(word: str) -> str:
             candidates += [stem, stem + "e"]
             if len(stem) > 2 and stem[-1] == stem[-2]:
                 candidates.append(stem[:-1])  # "stopped" → "stopp" → "stop"
-    return next((c for c in candidates if c in VERBS), word)
+    return next((c for c in candidates if c in known), word)
 
 
 @dataclass(frozen=True)
@@ -287,18 +288,19 @@ FOR_CUES = words(
 AGAINST_VERBS = words(
     "reject refuse oppose halt pause suspend freeze stop end cut withdraw cancel block "
     "veto dismiss deny decline drop abandon scrap delay limit restrict curb condemn prevent "
-    "bar ban exclude resist shelve postpone slow reduce cease rebuff"
+    "bar ban exclude resist shelve postpone slow reduce cease rebuff reverse"
 )
 # Words that judge something unacceptable; they count against but negate nothing.
 AGAINST_WORDS = words(
     "unacceptable impossible unrealistic premature provocation provocative escalation "
-    "illegitimate against opposed opposition refusal hold non-starter"
+    "illegitimate against opposed opposition refusal non-starter"
 )
 AGAINST_PHRASES = (
     ("red", "line"),
     ("off", "the", "table"),
     ("out", "of", "the", "question"),
     ("legitimate", "target"),
+    ("on", "hold"),
 )
 # Phrasal verbs of refusal; like refusal verbs they negate what they govern.
 AGAINST_PHRASAL = (
@@ -317,96 +319,143 @@ AGAINST_PHRASAL = (
     ("wind", "down"),
 )
 NEGATORS = words("not n't never no nor neither without cannot none nothing")
-# How many words a negator (or a refusal verb) reaches forward to flip a cue.
+# How many words a negator (or a verb with a "to" complement) reaches forward.
 _SCOPE = 3
 # A negator that flips nothing ("no more weapons", "no foreign soldiers") weighs more than
 # one cue of consent: "will send no more weapons" is a refusal.
 _UNUSED_NEGATOR = 1.5
-# Words after which a cue names a past or background event, not a stance ("after a pause").
+# A clause opened by one of these names a past or background event ("after a pause").
 _BACKGROUND = words("after before since despite following amid")
 _SUBJECT_LIKE = words("he she it they we also now still again never")
+_CLAUSE_END = frozenset(',;:.!?()"“”—–')
 
 
-def _weight(low: list[str], i: int) -> float:
-    """0 for a cue in a background phrase ("after a pause"), else 1."""
-    before = low[max(0, i - 2) : i]
-    return 0.0 if any(w in _BACKGROUND for w in before) else 1.0
+@dataclass(frozen=True)
+class _Cue:
+    """A stance word: its index among the sentence's tokens, its kind and its weight."""
+
+    at: int
+    kind: str  # "neg" (not, never), "refuse" (rejects), "consent" (agrees), "judge" (unacceptable)
+    weight: float = 1.0
 
 
-def _is_verb_form(low: list[str], i: int, is_capitalised: list[bool]) -> bool:
+def _is_verb_form(low: list[str], i: int) -> bool:
     """False for a plural noun that looks like a verb ("arms supplies", "the deliveries")."""
     word = low[i]
     if not word.endswith("s") or lemma(word) == word or i == 0:
         return True
-    return is_capitalised[i - 1] or low[i - 1] in _SUBJECT_LIKE
+    return low[i - 1] in _SUBJECT_LIKE
 
 
-def _cues(low: list[str], caps: list[bool]) -> list[tuple[int, float, bool]]:
-    """(position, sign, flips) for every cue word: sign +1 for, -1 against, 0 a negator."""
-    out: list[tuple[int, float, bool]] = []
+def _cue_at(low: list[str], i: int) -> tuple[str, int] | None:
+    """(kind, length in tokens) of the cue starting at token i, if any."""
+    for phrasal in AGAINST_PHRASAL:
+        if tuple(low[i : i + len(phrasal)]) == phrasal:
+            return "refuse", len(phrasal)
+    for phrase in AGAINST_PHRASES:
+        if tuple(low[i : i + len(phrase)]) == phrase:
+            return "judge", len(phrase)
+    word = low[i]
+    if i > 0 and low[i - 1] == "-":
+        return None  # "troop-backed": part of a compound adjective
+    base = lemma(word)
+    if word in NEGATORS:
+        return "neg", 1
+    if (base in AGAINST_VERBS or word in AGAINST_VERBS) and _is_verb_form(low, i):
+        return "refuse", 1
+    if word in AGAINST_WORDS:
+        return "judge", 1
+    if (base in FOR_CUES or word in FOR_CUES) and _is_verb_form(low, i):
+        return "consent", 1
+    return None
+
+
+def _cues(low: list[str]) -> list[_Cue]:
+    """Every cue of the sentence, left to right; cues in a background clause weigh 0."""
+    out: list[_Cue] = []
+    background = False
     i = 0
     while i < len(low):
-        phrase = next(
-            (p for p in (*AGAINST_PHRASES, *AGAINST_PHRASAL) if tuple(low[i : i + len(p)]) == p),
-            None,
-        )
-        if phrase is not None:
-            out.append((i, -_weight(low, i), phrase in AGAINST_PHRASAL))
-            i += len(phrase)
+        if low[i] in _CLAUSE_END:
+            background = False
+        elif low[i] in _BACKGROUND:
+            background = True
+        found = _cue_at(low, i)
+        if found is None:
+            i += 1
             continue
-        word, base = low[i], lemma(low[i])
-        if word in NEGATORS:
-            out.append((i, 0.0, True))
-        elif (base in AGAINST_VERBS or word in AGAINST_VERBS) and _is_verb_form(low, i, caps):
-            out.append((i, -_weight(low, i), True))
-        elif word in AGAINST_WORDS:
-            out.append((i, -_weight(low, i), False))
-        elif (base in FOR_CUES or word in FOR_CUES) and _is_verb_form(low, i, caps):
-            out.append((i, _weight(low, i), False))
-        i += 1
-    return [c for c in out if c[1] != 0.0 or low[c[0]] in NEGATORS]
+        kind, length = found
+        out.append(_Cue(i, kind, 0.0 if background else 1.0))
+        i += length
+    return out
+
+
+def _governs(low: list[str], head: _Cue, next_cue: _Cue) -> bool:
+    """True when `head` reaches `next_cue`: close by, same clause, and (for verbs) through an
+    infinitive or a gerund ("refused to send", "ruled out sending"), not as the next item of
+    a list ("pauses, halts or limits")."""
+    between = low[head.at + 1 : next_cue.at]
+    words_between = [w for w in between if w not in _CLAUSE_END]
+    if len(words_between) >= _SCOPE or any(w in _CLAUSE_END for w in between):
+        return False
+    if head.kind == "neg":
+        return True
+    if head.kind in ("refuse", "consent"):
+        return "to" in between or low[next_cue.at].endswith("ing")
+    return False
+
+
+def _chain(low: list[str], cues: list[_Cue], k: int) -> tuple[float, int]:
+    """Value of the cue chain starting at cues[k], and the index of the next free cue."""
+    head = cues[k]
+    if k + 1 < len(cues) and _governs(low, head, cues[k + 1]):
+        value, after = _chain(low, cues, k + 1)
+        # "not agree" / "refused to send" flip what they govern; "agreed to halt" passes it on.
+        return (value if head.kind == "consent" else -value), after
+    alone = {"neg": -_UNUSED_NEGATOR, "refuse": -1.0, "judge": -1.0, "consent": 1.0}
+    return head.weight * alone[head.kind], k + 1
 
 
 def polarity(sentence: str) -> float:
     """Net stance polarity of a sentence from cue words: > 0 for, < 0 against, 0 unknown.
 
-    A negator flips the first cue within a few words after it ("not agree"); a refusal verb
-    flips a cue it governs through "to" ("refused to rule out", "rejected calls to halt").
-    A negator that flips nothing counts against by itself ("no foreign soldiers").
+    A negator flips the cue just after it ("not agree"); a refusal verb flips what it
+    governs ("refused to rule out" is for); a consent verb passes on what it governs
+    ("ready to abandon" is against). A negator that flips nothing counts against by itself
+    ("no foreign soldiers"). Cues in a background clause ("after a pause") count for nothing.
     """
-    found = [m.group() for m in _TOKEN.finditer(sentence)]
-    found = [w for w in found if w[:1].isalnum() or w.lower().replace("’", "'") == "n't"]
-    low = [w.lower().replace("’", "'") for w in found]
-    caps = [w[:1].isupper() for w in found]
-    total = 0.0
-    pending: tuple[int, float, bool] | None = None  # (position, weight if unused, is a negator)
-
-    def settle() -> None:
-        nonlocal total, pending
-        if pending is not None:
-            total -= pending[1]
-            pending = None
-
-    for position, sign, flips in _cues(low, caps):
-        if pending is not None and position - pending[0] > _SCOPE:
-            settle()
-        if pending is not None and sign != 0.0:
-            # A refusal verb governs an infinitive or a gerund: "refused to send", "ruled out
-            # sending"; not the next item of a list ("pauses, halts or limits").
-            governs = (
-                pending[2] or "to" in low[pending[0] + 1 : position] or low[position].endswith("ing")
-            )
-            if governs:
-                total -= sign
-                pending = None
-                continue
-            settle()
-        if sign == 0.0:
-            settle()
-            pending = (position, _UNUSED_NEGATOR, True)
-        elif flips:
-            pending = (position, -sign, False)
-        else:
-            total += sign
-    settle()
+    low = [m.group().lower().replace("’", "'") for m in _TOKEN.finditer(sentence)]
+    cues = _cues(low)
+    total, k = 0.0, 0
+    while k < len(cues):
+        value, k = _chain(low, cues, k)
+        total += value
     return total
+
+
+# Words of demand: the speaker asks others to act ("urges the EU to halt", "must stop").
+DEMAND_CUES = words(
+    "demand insist urge require must should need needs needed condition conditions "
+    "precondition provided unless"
+)
+DEMAND_PHRASES = (
+    ("call", "on"),
+    ("call", "for"),
+    ("called", "on"),
+    ("called", "for"),
+    ("calls", "on"),
+    ("calls", "for"),
+    ("calling", "for"),
+    ("calling", "on"),
+)
+
+
+def demands(sentence: str) -> bool:
+    """True when the sentence demands something of others rather than stating an act."""
+    low = [m.group().lower().replace("’", "'") for m in _TOKEN.finditer(sentence)]
+    if any(w in DEMAND_CUES or lemma(w) in DEMAND_CUES for w in low):
+        return True
+    return any(tuple(low[i : i + 2]) in DEMAND_PHRASES for i in range(len(low) - 1))
+
+
+_KNOWN = VERBS | FOR_CUES | AGAINST_VERBS | DEMAND_CUES

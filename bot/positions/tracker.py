@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-
 from bot.matching.embedder import Embedder
 from bot.models import Article, StanceLine, Statement, Watchlist
 from bot.store.sqlite import SQLiteStore
@@ -18,8 +17,6 @@ class PositionTracker:
         self.store = store
         from bot.positions.assign import PositionAssigner
 
-        from bot.positions.assign import PositionAssigner
-
         self.assigner = PositionAssigner([t for t in watchlist.topics if t.positions], embedder)
 
     def analyse(
@@ -29,9 +26,6 @@ class PositionTracker:
         topics = [t for t in (self.watchlist.topic(i) for i in topic_ids) if t and t.positions]
         if not topics:
             return [], []
-        from bot.positions.extract import actor_sentences
-        from bot.positions.shifts import detect_shift
-
         from bot.positions.extract import actor_sentences
         from bot.positions.shifts import detect_shift
 

@@ -98,8 +98,9 @@ def _snowflake(text: str, what: str) -> int:
     try:
         value = int(text.strip())
     except ValueError:
-        raise DeliveryError(f"{what} {text!r} is not a Discord id", permanent=True,
-                            destination_broken=True) from None
+        raise DeliveryError(
+            f"{what} {text!r} is not a Discord id", permanent=True, destination_broken=True
+        ) from None
     return value
 
 
@@ -119,7 +120,9 @@ class BotLink:
         if self.error:
             raise DeliveryError(self.error, destination_broken=True)
         if not self.logged_in.is_set():
-            raise DeliveryError("Discord bot not logged in yet", retry_after_s=NOT_CONNECTED_RETRY_S)
+            raise DeliveryError(
+                "Discord bot not logged in yet", retry_after_s=NOT_CONNECTED_RETRY_S
+            )
         left = self.started + self.ready_timeout_s - time.monotonic()
         if not self.ready.is_set() and left > 0:
             with contextlib.suppress(TimeoutError):
@@ -202,8 +205,9 @@ class DiscordDelivery:
         try:
             webhook = discord.Webhook.from_url(url, session=await self._webhook_session())
         except ValueError:
-            raise DeliveryError("not a Discord webhook URL", permanent=True,
-                                destination_broken=True) from None
+            raise DeliveryError(
+                "not a Discord webhook URL", permanent=True, destination_broken=True
+            ) from None
         rendered = render_alert(alert)
         embed = discord.Embed.from_dict(rendered.embed)
         with translated("webhook"):
@@ -259,7 +263,9 @@ class DiscordDelivery:
         await self._direct_messages(client, alert, by_dm, embed)
         return str(message.id)
 
-    async def _extra_mentions(self, channel: discord.PartialMessageable, rendered: RenderedAlert) -> None:
+    async def _extra_mentions(
+        self, channel: discord.PartialMessageable, rendered: RenderedAlert
+    ) -> None:
         for content, user_ids in rendered.more:
             try:
                 await channel.send(content, allowed_mentions=only_users(user_ids))

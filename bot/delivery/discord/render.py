@@ -58,31 +58,29 @@ def topic_colour(topic_id: str) -> int:
 
 def usable_url(url: str) -> bool:
     """True when Discord accepts this as an embed or link URL."""
-    return url.lower().startswith(("http://", "https://")) and len(url) <= URL_MAX and " " not in url
+    return (
+        url.lower().startswith(("http://", "https://")) and len(url) <= URL_MAX and " " not in url
+    )
 
 
 def _link(name: str, url: str, name_max: int = 100) -> str:
     label = fit(tidy(name, keep_newlines=False) or "link", name_max)
-    if not usable_url(url):
-        return label
     # A ")" or space in the URL would end the markdown link early.
-    safe = quote(url, safe=":/?#[]@!$&'*+,;=%~-._")
-    return f"[{label}]({safe})"
+    safe = quote(url.strip(), safe=":/?#[]@!$&'*+,;=%~-._")
+    return f"[{label}]({safe})" if usable_url(safe) else label
 
 
 def mention_chunks(user_ids: list[str]) -> list[tuple[str, tuple[str, ...]]]:
     """Mentions of these users as message contents of at most 2000 characters each."""
     chunks: list[tuple[str, tuple[str, ...]]] = []
-    text, ids = "", []
+    ids: list[str] = []
     for user_id in dict.fromkeys(u for u in user_ids if _SNOWFLAKE.match(u)):
-        token = f"<@{user_id}>"
-        if text and len(text) + 1 + len(token) > CONTENT_MAX:
-            chunks.append((text, tuple(ids)))
-            text, ids = "", []
-        text = f"{text} {token}" if text else token
+        if ids and len(" ".join(f"<@{u}>" for u in [*ids, user_id])) > CONTENT_MAX:
+            chunks.append((" ".join(f"<@{u}>" for u in ids), tuple(ids)))
+            ids = []
         ids.append(user_id)
-    if text:
-        chunks.append((text, tuple(ids)))
+    if ids:
+        chunks.append((" ".join(f"<@{u}>" for u in ids), tuple(ids)))
     return chunks
 
 
@@ -264,7 +262,8 @@ def render_reply(reply: Reply) -> dict[str, Any]:
         kept: list[dict[str, Any]] = embed.setdefault("fields", [])
         note = f"… and {hidden} more not shown"
         while kept and (
-            len(kept) >= FIELDS_MAX or embed_size(embed) + len(EMPTY) + len(note) + 4 > EMBED_TOTAL_MAX
+            len(kept) >= FIELDS_MAX
+            or embed_size(embed) + len(EMPTY) + len(note) + 4 > EMBED_TOTAL_MAX
         ):
             kept.pop()
             hidden += 1
@@ -281,5 +280,7 @@ def notice_content(text: str) -> str:
 def embed_size(embed: dict[str, Any]) -> int:
     """The characters Discord counts toward the 6000 total of one embed."""
     total = len(embed.get("title", "")) + len(embed.get("description", ""))
-    total += len(embed.get("footer", {}).get("text", "")) + len(embed.get("author", {}).get("name", ""))
+    total += len(embed.get("footer", {}).get("text", "")) + len(
+        embed.get("author", {}).get("name", "")
+    )
     return total + sum(len(f["name"]) + len(f["value"]) for f in embed.get("fields", []))

@@ -38,7 +38,9 @@ def is_admin(interaction: discord.Interaction) -> bool:
 
 def refused(command: str) -> Reply:
     """The answer to a non-admin calling an admin command."""
-    return Reply(f"/{command} is for admins.", ("You need the Manage Server permission.",), ok=False)
+    return Reply(
+        f"/{command} is for admins.", ("You need the Manage Server permission.",), ok=False
+    )
 
 
 async def answer(interaction: discord.Interaction, reply: Reply) -> None:
@@ -167,13 +169,10 @@ def add_commands(tree: app_commands.CommandTree[discord.Client], core: Commands)
     tree.error(_on_error)
 
 
-async def _on_error(
-    interaction: discord.Interaction, error: app_commands.AppCommandError
-) -> None:
+async def _on_error(interaction: discord.Interaction, error: app_commands.AppCommandError) -> None:
     log.error("slash command failed", exc_info=error)
     reply = Reply("Something went wrong.", ("The error was logged; try again later.",), ok=False)
     try:
         await answer(interaction, reply)
     except discord.HTTPException:
         log.warning("could not tell the user about the failure")
-

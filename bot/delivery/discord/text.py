@@ -62,14 +62,16 @@ def tidy(text: str, *, keep_newlines: bool = True) -> str:
 
 
 def _pieces(text: str, pattern: re.Pattern[str]) -> list[str]:
-    """Split after each match of `pattern`, keeping every character."""
+    """The complete pieces of `text`, each ending after a match of `pattern`.
+
+    What follows the last match is left out: `fit` only cuts text that is too long as a
+    whole, so the tail is either cut off already or could never be kept.
+    """
     out: list[str] = []
     start = 0
     for match in pattern.finditer(text):
         out.append(text[start : match.end()])
         start = match.end()
-    if start < len(text):
-        out.append(text[start:])
     return out
 
 
@@ -96,18 +98,21 @@ class _Render:
 
 
 def fit(text: str, limit: int, *, markdown: bool = True) -> str:
-    """Escape `text` and cut it to `limit` characters: at a sentence end, else a word, else anywhere.
+    """Escape `text` and cut it to `limit` chars: at a sentence end, else a word, else anywhere.
 
     `markdown=False` is for places Discord shows as plain text (footer, author, choices):
     only mention syntax is defused there, since backslashes would show.
     """
     render = _Render(markdown)
-    full = render(text)
-    if len(full) <= limit:
-        return full
+    if len(text) <= limit:  # escaping never shortens, so longer text cannot fit as it is
+        full = render(text)
+        if len(full) <= limit:
+            return full
     budget = limit - len(ELLIPSIS)
     if budget <= 0:
         return ELLIPSIS[:limit]
+    # Only a prefix of at most `budget` characters can fit; one more shows where a word ends.
+    text = text[: budget + 1]
     for pattern in (_SENTENCE_END, re.compile(r"\s+")):
         kept = _longest_prefix(_pieces(text, pattern), budget, render)
         # A cut that keeps under a third of the room reads worse than a cut mid-sentence.

@@ -35,7 +35,7 @@ class SlackRuntime:
         """Close the Socket Mode connection (if any); safe to call twice."""
         if self.socket is not None:
             with contextlib.suppress(Exception):
-                await self.socket.close_async()
+                await self.socket.close_async()  # type: ignore[no-untyped-call]
         if self.connecting is not None and not self.connecting.done():
             self.connecting.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
@@ -79,5 +79,8 @@ async def start_slack(app: App, *, pace_s: float = PACE_S) -> SlackRuntime:
     bolt = build_bolt(app, AsyncWebClient(token=settings.slack_bot_token, base_url=base))
     socket = AsyncSocketModeHandler(bolt, settings.slack_app_token)
     # connect_async retries until it connects; in the background it never holds up startup.
-    connecting = asyncio.create_task(socket.connect_async(), name="slack-socket-mode")
+    connecting = asyncio.create_task(
+        socket.connect_async(),  # type: ignore[no-untyped-call]
+        name="slack-socket-mode",
+    )
     return SlackRuntime(delivery, bolt, socket, connecting)

@@ -117,15 +117,18 @@ async def answer(
             if not await is_admin():
                 return Reply(
                     f"Only workspace admins can use “{sub}”.",
-                    ("Ask a workspace admin or owner, or an operator to list you in "
-                     "SLACK_ADMIN_USERS.",),
+                    (
+                        "Ask a workspace admin or owner, or an operator to list you in "
+                        "SLACK_ADMIN_USERS.",
+                    ),
                     ok=False,
                 )
             return commands.feeds() if sub == "feeds" else commands.reload()
     except Exception:  # a bug in one command must still answer the user
         log.exception("/stancewatch %s failed", sub)
-        return Reply("Something went wrong; the operators can see the details in the log.",
-                     ok=False)
+        return Reply(
+            "Something went wrong; the operators can see the details in the log.", ok=False
+        )
     known = {"follow", "unfollow", "positions", "recent", "why"}
     problem = f"“{sub}” needs an argument." if sub in known else f"Unknown subcommand “{sub}”."
     return usage(problem[:120])

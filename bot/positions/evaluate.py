@@ -1,0 +1,141 @@
+"""Replay labeled articles through extraction, assignment and shift detection; score them.
+
+Definitions (DESIGN.md, "Evaluation data"): articles are replayed in `published` order;
+positions are scored over (article id, actor, topic, position) triples, only on records
+that carry a "positions" key; a shift is expected where an actor's labeled position on a
+topic differs from its previous labeled one (and, when the topic lists `reversals`, is one
+of them); a detected shift is a true positive when an expected shift exists for the same
+article, actor and topic with the same new position.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from bot.matching.embedder import Embedder
+from bot.models import Statement, Topic, Watchlist
+from bot.positions.assign import (
+    THRESHOLDS,
+    Assignment,
+    PositionAssigner,
+    Thresholds,
+    best_per_actor,
+)
+from bot.positions.extract import ActorSentence, actor_sentences
+from bot.positions.shifts import SHIFT_RULES, ShiftRules, detect_shift, is_shift
+
+Triple = tuple[str, str, str, str]  # (article id, actor, topic, position)
+# The baseline reports any change of its latest assignment as a shift.
+_BASELINE_RULES = ShiftRules(confident=0.0, immediate=0.0)
+
+
+@dataclass
+class Replay:
+    """What one method predicted over the whole replay."""
+
+    positions: set[Triple] = field(default_factory=set)
+    shifts: set[Triple] = field(default_factory=set)
+
+
+def _ordered(records: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    """Records by `published` (ISO 8601 strings sort in time order); ties keep file order."""
+    return sorted(records, key=lambda r: str(r.get("published", "")))
+
+
+def replay(
+    watchlist: Watchlist,
+    records: Sequence[Mapping[str, Any]],
+    topics_for: Callable[[Mapping[str, Any]], Sequence[str]],
+    assign: Callable[[Topic, Sequence[ActorSentence]], list[Assignment]],
+    rules: ShiftRules = SHIFT_RULES,
+) -> Replay:
+    """Run one assignment method over the records in time order, keeping each actor's history."""
+    out = Replay()
+    history: dict[tuple[str, str], list[Statement]] = {}
+    for record in _ordered(records):
+        labeled = "positions" in record
+        text = f"{record.get('title', '')}\n\n{record.get('text', '')}"
+        sentences = actor_sentences(text, watchlist.actors)
+        for topic_id in topics_for(record):
+            topic = watchlist.topic(topic_id)
+            if topic is None or not topic.positions:
+                continue
+            for sentence, position_id, confidence in best_per_actor(assign(topic, sentences)):
+                assert position_id is not None
+                statement = Statement(
+                    actor_id=sentence.actor_id,
+                    topic_id=topic.id,
+                    position_id=position_id,
+                    quote=sentence.sentence,
+                    confidence=confidence,
+                    reported_by=sentence.reported_by,
+                    article_id=str(record["id"]),
+                    source=str(record.get("source", "")),
+                    url=str(record.get("url", "")),
+                )
+                earlier = history.setdefault((sentence.actor_id, topic.id), [])
+                shift = detect_shift(topic, earlier, statement, rules)
+                earlier.append(statement)
+                if labeled:
+                    triple = (statement.article_id, sentence.actor_id, topic.id, position_id)
+                    out.positions.add(triple)
+                    if shift is not None:
+                        out.shifts.add(triple)
+    return out
+
+
+def gold(watchlist: Watchlist, records: Sequence[Mapping[str, Any]]) -> Replay:
+    """The labeled positions, and the shifts they imply, in time order."""
+    out = Replay()
+    last: dict[tuple[str, str], str] = {}
+    for record in _ordered(records):
+        for label in record.get("positions", []) or []:
+            triple = (str(record["id"]), label["actor"], label["topic"], label["position"])
+            out.positions.add(triple)
+            key = (label["actor"], label["topic"])
+            before = last.get(key)
+            topic = watchlist.topic(label["topic"])
+            changed = before is not None and (
+                is_shift(topic, before, label["position"]) if topic else before != label["position"]
+            )
+            if changed:
+                out.shifts.add(triple)
+            last[key] = label["position"]
+    return out
+
+
+def score(predicted: set[Triple], expected: set[Triple]) -> dict[str, float]:
+    """Precision, recall and F1; an empty prediction (or expectation) counts as fully precise."""
+    hits = len(predicted & expected)
+    precision = hits / len(predicted) if predicted else 1.0
+    recall = hits / len(expected) if expected else 1.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return {"precision": round(precision, 4), "recall": round(recall, 4), "f1": round(f1, 4)}
+
+
+def _report(found: Replay, truth: Replay) -> dict[str, Any]:
+    shifts: dict[str, Any] = score(found.shifts, truth.shifts)
+    shifts.update(expected=len(truth.shifts), detected=len(found.shifts))
+    return {"positions": score(found.positions, truth.positions), "shifts": shifts}
+
+
+def evaluate_positions(
+    watchlist: Watchlist,
+    records: Sequence[Mapping[str, Any]],
+    embedder: Embedder,
+    topics_for: Callable[[Mapping[str, Any]], Sequence[str]],
+    thresholds: Thresholds = THRESHOLDS,
+    rules: ShiftRules = SHIFT_RULES,
+) -> dict[str, Any]:
+    """Positions and shifts P/R/F1 of the assigner, and of the nearest-example baseline."""
+    topics = [t for t in watchlist.topics if t.positions]
+    assigner = PositionAssigner(topics, embedder, thresholds)
+    truth = gold(watchlist, records)
+    ours = replay(watchlist, records, topics_for, assigner.assign, rules)
+    baseline = replay(watchlist, records, topics_for, assigner.nearest, _BASELINE_RULES)
+    report = _report(ours, truth)
+    report["baseline"] = _report(baseline, truth)
+    report["articles"] = sum(1 for r in records if "positions" in r)
+    return report

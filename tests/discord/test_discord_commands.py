@@ -1,0 +1,262 @@
+"""Slash commands end to end: interactions through the real CommandTree, replies on the fake API."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+
+from bot.models import Destination, DestinationKind
+
+APP_ID = "900000000000000002"
+GUILD_ID = "800000000000000001"
+CHANNEL = Destination(DestinationKind.DISCORD_CHANNEL, "700000000000000001")
+MESSAGES = r"/channels/700000000000000001/messages"
+READER = "300000000000000001"
+EPHEMERAL = 64
+COMMAND_NAME = re.compile(r"^[-_\w]{1,32}$")
+
+
+def callback(fake: Any, payload: dict[str, Any]) -> dict[str, Any]:
+    """The JSON the bot sent as the interaction's initial response."""
+    seen = fake.only("POST", rf"/interactions/{payload['id']}/{payload['token']}/callback")
+    return dict(seen.json)
+
+
+def edited_original(fake: Any, payload: dict[str, Any]) -> dict[str, Any]:
+    """The JSON of the edit that replaced a deferred response."""
+    seen = fake.only("PATCH", rf"/webhooks/{APP_ID}/{payload['token']}/messages/@original")
+    return dict(seen.json)
+
+
+async def test_follow_then_unfollow_changes_who_the_next_alert_mentions(
+    dk: ModuleType, tmp_path: Path
+) -> None:
+    async with dk.fake_discord() as fake:
+        app = dk.make_app(tmp_path, fake)
+        async with dk.running(app) as runtime:
+            follow = dk.command_payload(
+                "follow", [dk.option("topic", "Security guarantees for Ukraine")], user_id=READER
+            )
+            await dk.invoke(runtime, follow)
+            answer = callback(fake, follow)
+            assert answer["type"] == 4
+            assert answer["data"]["flags"] == EPHEMERAL
+            assert answer["data"]["embeds"][0]["title"] == (
+                "You now follow Security guarantees for Ukraine."
+            )
+            assert answer["data"]["allowed_mentions"] == {"parse": []}
+
+            dk.queue(app, dk.alert("story-1"), [CHANNEL])
+            await app.outbox.drain()
+            first = fake.requests("POST", MESSAGES)[-1].json
+            assert first["content"] == f"<@{READER}>"
+            assert first["allowed_mentions"]["users"] == [int(READER)]
+
+            unfollow = dk.command_payload(
+                "unfollow", [dk.option("topic", "security-guarantees")], user_id=READER
+            )
+            await dk.invoke(runtime, unfollow)
+            assert callback(fake, unfollow)["data"]["embeds"][0]["title"] == (
+                "You no longer follow Security guarantees for Ukraine."
+            )
+            dk.queue(app, dk.alert("story-2"), [CHANNEL])
+            await app.outbox.drain()
+            second = fake.requests("POST", MESSAGES)[-1].json
+            assert not second.get("content")
+            assert second["allowed_mentions"]["users"] == []
+
+
+async def test_follow_by_dm_sends_the_alert_privately(dk: ModuleType, tmp_path: Path) -> None:
+    async with dk.fake_discord() as fake:
+        app = dk.make_app(tmp_path, fake)
+        async with dk.running(app) as runtime:
+            payload = dk.command_payload(
+                "follow",
+                [dk.option("topic", "arms-shipments"), dk.option("dm", True, kind=5)],
+                user_id=READER,
+            )
+            await dk.invoke(runtime, payload)
+            lines = callback(fake, payload)["data"]["embeds"][0]["description"]
+            assert "by direct message" in lines
+            dk.queue(app, dk.alert(topics=("arms-shipments",)), [CHANNEL])
+            await app.outbox.drain()
+        assert fake.only("POST", r"/users/@me/channels").json == {"recipient_id": int(READER)}
+
+
+async def test_unknown_topic_answers_with_the_closest_names(dk: ModuleType, tmp_path: Path) -> None:
+    async with dk.fake_discord() as fake:
+        app = dk.make_app(tmp_path, fake)
+        async with dk.running(app) as runtime:
+            payload = dk.command_payload("follow", [dk.option("topic", "guarantes")])
+            await dk.invoke(runtime, payload)
+        embed = callback(fake, payload)["data"]["embeds"][0]
+        assert embed["title"] == "Unknown topic “guarantes”."
+        assert embed["description"].startswith("Did you mean: Security guarantees for Ukraine")
+        assert embed["color"] == 0xE74C3C
+        assert app.store.following("discord", GUILD_ID, "300000000000000001") == []
+
+
+@pytest.mark.parametrize("command", ["feeds", "reload"])
+async def test_admin_commands_refuse_non_admins(
+    dk: ModuleType, tmp_path: Path, command: str
+) -> None:
+    async with dk.fake_discord() as fake:
+        app = dk.make_app(tmp_path, fake)
+        async with dk.running(app) as runtime:
+            payload = dk.command_payload(command, permissions=dk.NO_PERMISSIONS)
+            await dk.invoke(runtime, payload)
+        answer = callback(fake, payload)
+        assert answer["type"] == 4 and answer["data"]["flags"] == EPHEMERAL
+        assert answer["data"]["embeds"][0]["title"] == f"/{command} is for admins."
+        assert not fake.requests("PATCH", r"/webhooks/.*")
+
+
+async def test_feeds_for_an_admin(dk: ModuleType, tmp_path: Path) -> None:
+    async with dk.fake_discord() as fake:
+        app = dk.make_app(tmp_path, fake)
+        async with dk.running(app) as runtime:
+            payload = dk.command_payload("feeds", permissions=dk.MANAGE_GUILD)
+            await dk.invoke(runtime, payload)
+        embed = callback(fake, payload)["data"]["embeds"][0]
+        assert embed["title"] == "0 feeds"
+        assert embed["color"] == 0x2ECC71
+
+
+async def test_reload_defers_then_edits_the_answer_in(dk: ModuleType, tmp_path: Path) -> None:
+    async with dk.fake_discord() as fake:
+        app = dk.make_app(tmp_path, fake)
+        (tmp_path / "watchlists").mkdir()
+        (tmp_path / "watchlists" / "bad.yaml").write_text("topics: [oops\n", encoding="utf-8")
+        async with dk.running(app) as runtime:
+            payload = dk.command_payload("reload", permissions=dk.MANAGE_GUILD)
+            await dk.invoke(runtime, payload)
+        first = callback(fake, payload)
+        assert first == {"type": 5, "data": {"flags": EPHEMERAL}}
+        embed = edited_original(fake, payload)["embeds"][0]
+        assert embed["title"] == "Reload refused; the last good watchlists stay in use."
+
+
+async def test_positions_recent_and_why_defer_first(dk: ModuleType, tmp_path: Path) -> None:
+    async with dk.fake_discord() as fake:
+        app = dk.make_app(tmp_path, fake)
+        async with dk.running(app) as runtime:
+            positions = dk.command_payload(
+                "positions",
+                [dk.option("topic", "security-guarantees"), dk.option("actor", "russia")],
+            )
+            recent = dk.command_payload(
+                "recent", [dk.option("topic", "arms-shipments"), dk.option("count", 3, kind=4)]
+            )
+            why = dk.command_payload("why", [dk.option("url", "https://example.org/unknown")])
+            for payload in (positions, recent, why):
+                await dk.invoke(runtime, payload)
+        assert callback(fake, positions) == {"type": 5}  # public, like its Reply
+        assert callback(fake, recent) == {"type": 5, "data": {"flags": EPHEMERAL}}
+        assert callback(fake, why) == {"type": 5, "data": {"flags": EPHEMERAL}}
+        assert edited_original(fake, positions)["embeds"][0]["title"] == (
+            "No positions recorded yet on Security guarantees for Ukraine."
+        )
+        assert edited_original(fake, recent)["embeds"][0]["title"] == (
+            "No alerts yet for Arms shipments."
+        )
+        assert edited_original(fake, why)["embeds"][0]["title"] == "I have not seen that article."
+
+
+async def test_topics_and_following(dk: ModuleType, tmp_path: Path) -> None:
+    async with dk.fake_discord() as fake:
+        app = dk.make_app(tmp_path, fake)
+        async with dk.running(app) as runtime:
+            topics = dk.command_payload("topics")
+            following = dk.command_payload("following", user_id=READER)
+            await dk.invoke(runtime, topics)
+            await dk.invoke(runtime, following)
+        shown = callback(fake, topics)
+        assert "flags" not in shown["data"] or not shown["data"]["flags"] & EPHEMERAL
+        fields = shown["data"]["embeds"][0]["fields"]
+        assert [f["name"] for f in fields] == ["Security guarantees for Ukraine", "Arms shipments"]
+        assert "(0 following; id: arms-shipments)" in fields[1]["value"]
+        assert (
+            callback(fake, following)["data"]["embeds"][0]["title"] == "You follow no topics yet."
+        )
+
+
+async def test_topic_autocomplete(dk: ModuleType, tmp_path: Path) -> None:
+    async with dk.fake_discord() as fake:
+        app = dk.make_app(tmp_path, fake)
+        async with dk.running(app) as runtime:
+            payload = dk.command_payload(
+                "follow", [dk.option("topic", "arm", focused=True)], kind=4
+            )
+            await dk.invoke(runtime, payload)
+            actors = dk.command_payload(
+                "positions",
+                [dk.option("topic", "security-guarantees"), dk.option("actor", "", focused=True)],
+                kind=4,
+            )
+            await dk.invoke(runtime, actors)
+        answer = callback(fake, payload)
+        assert answer == {
+            "type": 8,
+            "data": {"choices": [{"name": "Arms shipments", "value": "arms-shipments"}]},
+        }
+        choices = callback(fake, actors)["data"]["choices"]
+        assert [c["value"] for c in choices] == ["russia", "ukraine"]
+
+
+async def test_registration_payload_respects_discord_limits(dk: ModuleType, tmp_path: Path) -> None:
+    async with dk.fake_discord() as fake:
+        app = dk.make_app(tmp_path, fake)
+        async with dk.running(app) as runtime:
+            assert runtime.client is not None
+            tree = runtime.client.tree
+            payloads = {c.name: c.to_dict(tree) for c in tree.get_commands()}
+        # DISCORD_GUILD_ID set: registered on that guild only, instantly.
+        fake.only("PUT", rf"/applications/{APP_ID}/guilds/{GUILD_ID}/commands")
+        synced = {c["name"]: c for c in fake.commands[GUILD_ID]}
+    assert set(payloads) == {
+        "follow",
+        "unfollow",
+        "following",
+        "topics",
+        "positions",
+        "recent",
+        "why",
+        "feeds",
+        "reload",
+    }
+    assert set(synced) == set(payloads)
+    for name, command in payloads.items():
+        assert COMMAND_NAME.match(name) and name == name.lower()
+        assert 1 <= len(command["description"]) <= 100, name
+        options = command.get("options", [])
+        assert len(options) <= 25
+        for opt in options:
+            assert COMMAND_NAME.match(opt["name"]) and opt["name"] == opt["name"].lower()
+            assert 1 <= len(opt["description"]) <= 100, (name, opt["name"])
+            assert len(opt.get("choices", [])) <= 25
+        size = len(name) + len(command["description"])
+        size += sum(len(o["name"]) + len(o["description"]) for o in options)
+        assert size <= 4000
+        admin = name in ("feeds", "reload")
+        permissions = command["default_member_permissions"]  # discord.py sends an int
+        assert (str(permissions) if admin else permissions) == ("32" if admin else None), name
+        assert command["contexts"] == [0], name  # guild only: followers are per server
+        assert synced[name]["description"] == command["description"]
+    follow = {o["name"]: o for o in payloads["follow"]["options"]}
+    assert follow["topic"]["autocomplete"] is True and follow["topic"]["required"] is True
+    assert follow["dm"]["type"] == 5 and not follow["dm"].get("required")
+    count = payloads["recent"]["options"][1]
+    assert (count["min_value"], count["max_value"]) == (1, 10)
+
+
+async def test_global_sync_without_a_guild_id(dk: ModuleType, tmp_path: Path) -> None:
+    async with dk.fake_discord() as fake:
+        app = dk.make_app(tmp_path, fake, guild="")
+        async with dk.running(app):
+            pass
+        fake.only("PUT", rf"/applications/{APP_ID}/commands")
+        assert len(fake.commands["global"]) == 9

@@ -1,0 +1,241 @@
+"""Rendering without a client: escaping, cutting, colours, and every Discord limit (hypothesis)."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from typing import Any
+
+import discord
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from bot.commands import Reply
+from bot.delivery.discord.render import (
+    embed_size,
+    mention_chunks,
+    render_alert,
+    render_reply,
+    topic_colour,
+    usable_url,
+)
+from bot.delivery.discord.text import ELLIPSIS, escape, fit, fit_keeping_links
+from bot.models import Alert, StanceLine, TopicLine
+
+PINGS = re.compile(r"@(everyone|here)|<@[!&]?\d+>", re.IGNORECASE)
+SPECIAL = re.compile(r"<[#@/:]|<[at]:", re.IGNORECASE)
+
+
+def texts_of(embed: dict[str, Any]) -> list[str]:
+    """Every string Discord shows from an embed (not the URL, which it does not render)."""
+    out = [embed.get("title", ""), embed.get("description", "")]
+    out += [embed.get("footer", {}).get("text", ""), embed.get("author", {}).get("name", "")]
+    for item in embed.get("fields", []):
+        out += [item["name"], item["value"]]
+    return out
+
+
+def assert_within_limits(embed: dict[str, Any]) -> None:
+    """Discord's embed limits, each of them."""
+    assert 1 <= len(embed["title"]) <= 256
+    assert len(embed.get("description", "")) <= 4096
+    assert len(embed.get("footer", {}).get("text", "")) <= 2048
+    assert len(embed.get("author", {}).get("name", "")) <= 256
+    fields = embed.get("fields", [])
+    assert len(fields) <= 25
+    for item in fields:
+        assert 1 <= len(item["name"]) <= 256
+        assert 1 <= len(item["value"]) <= 1024
+    assert embed_size(embed) <= 6000
+    discord.Embed.from_dict(embed)  # discord.py accepts it as is
+
+
+def assert_no_pings(embed: dict[str, Any]) -> None:
+    """No @everyone, @here, role, user or channel token survives unescaped."""
+    for text in texts_of(embed):
+        assert not PINGS.search(text), text
+        assert not SPECIAL.search(text), text
+
+
+# --- examples --------------------------------------------------------------------------
+
+
+def test_escape_markdown_but_not_links() -> None:
+    text = "**bold** _it_ ~~s~~ `code` ||spoiler|| [x](https://evil.example) see https://a.example/b_c*d"
+    assert escape(text) == (
+        r"\*\*bold\*\* \_it\_ \~\~s\~\~ \`code\` \|\|spoiler\|\| \[x\](https://evil.example)"
+        " see https://a.example/b_c*d"
+    )
+    assert escape("# Heading\n> quote\n- item\n1. first") == (
+        "\\# Heading\n\\> quote\n\\- item\n1\\. first"
+    )
+
+
+def test_escape_defuses_every_mention() -> None:
+    text = "@everyone @here <@123456789012345678> <@!123456789012345678> <@&123456789012345678>"
+    escaped = escape(text + " <#123456789012345678> <t:1700000000:R> </follow:1>")
+    assert not PINGS.search(escaped)
+    assert not SPECIAL.search(escaped)
+    assert escaped.replace("\u200b", "").replace("\\", "") == (
+        text + " <#123456789012345678> <t:1700000000:R> </follow:1>"
+    )
+
+
+def test_fit_cuts_at_a_sentence_end() -> None:
+    text = "The first sentence is here. The second one is a bit longer. The third never fits."
+    assert fit(text, 70) == "The first sentence is here. The second one is a bit longer." + ELLIPSIS
+    assert fit(text, 200) == text
+    assert fit("word " * 100, 30).endswith(ELLIPSIS) and len(fit("word " * 100, 30)) <= 30
+    assert len(fit("x" * 5000, 100)) == 100
+    # An escape is never cut in half (a lone backslash would escape the ellipsis).
+    assert not fit("*" * 300, 100).endswith("\\" + ELLIPSIS)
+
+
+def test_fit_keeping_links_never_loses_the_link() -> None:
+    url = "https://example.org/articles/" + "a" * 80
+    value = "Example Wire · 20 Aug 09:00 UTC · " + "long words " * 200 + url
+    fitted = fit_keeping_links(value, 300)
+    assert len(fitted) <= 300 and fitted.endswith(url)
+
+
+def test_topic_colour_is_stable_and_distinct() -> None:
+    assert topic_colour("security-guarantees") == topic_colour("security-guarantees")
+    assert topic_colour("security-guarantees") != topic_colour("arms-shipments")
+    assert topic_colour("security-guarantees") == 0xDD8FB0
+    assert 0 <= topic_colour("anything") <= 0xFFFFFF
+
+
+def test_mentions_split_at_2000_characters() -> None:
+    ids = [str(300000000000000000 + i) for i in range(200)]
+    chunks = mention_chunks([*ids, "not-an-id", ids[0]])
+    assert [u for _, users in chunks for u in users] == ids
+    assert all(len(content) <= 2000 for content, _ in chunks)
+    assert chunks[0][0].startswith(f"<@{ids[0]}> <@{ids[1]}>")
+
+
+def test_unusable_url_stays_visible_in_the_description() -> None:
+    alert = Alert(
+        "a", "Title", "ftp://example.org/x", "Src", datetime(2025, 1, 1, tzinfo=UTC), (), "Sum."
+    )
+    embed = render_alert(alert).embed
+    assert "url" not in embed
+    assert embed["description"].endswith("ftp://example.org/x")
+
+
+def test_reply_with_many_fields_says_how_many_are_hidden() -> None:
+    reply = Reply("40 tracked topics", fields=tuple((f"T{i}", "x" * 900) for i in range(40)))
+    embed = render_reply(reply)
+    assert_within_limits(embed)
+    assert embed["fields"][-1]["value"].startswith("… and ")
+    shown = len(embed["fields"]) - 1
+    assert embed["fields"][-1]["value"] == f"… and {40 - shown} more not shown"
+
+
+# --- properties ------------------------------------------------------------------------
+
+HOSTILE = st.sampled_from(
+    [
+        "@everyone",
+        "@here",
+        "@EVERYONE",
+        "<@&123456789012345678>",
+        "<@123456789012345678>",
+        "<@!123456789012345678>",
+        "<#123456789012345678>",
+        "**",
+        "__",
+        "`",
+        "```",
+        "||",
+        "\n> ",
+        "\n# ",
+        "\n- ",
+        "\n1. ",
+        "[click](https://evil.example)",
+        "\\",
+        "https://example.org/a_b*c",
+        ". ",
+        "! ",
+        "。",
+        "😀",
+        "\u200b",
+        "e\u0301",
+        "\n",
+        "x" * 300,
+    ]
+)
+TEXT = st.lists(st.one_of(HOSTILE, st.text(max_size=80)), max_size=60).map("".join)
+LONG_TEXT = st.one_of(TEXT, st.builds(lambda t, n: t * n, TEXT, st.integers(1, 40)))
+URL = st.one_of(
+    st.just("https://example.org/story?id=1"),
+    st.builds(lambda s: "https://example.org/" + s, st.text(max_size=3000)),
+    TEXT,
+)
+WHEN = st.datetimes(
+    min_value=datetime(2000, 1, 1), max_value=datetime(2100, 1, 1), timezones=st.just(UTC)
+)
+TOPIC = st.builds(TopicLine, TEXT, TEXT, st.floats(0, 1), LONG_TEXT)
+STANCE = st.builds(
+    StanceLine,
+    TEXT,
+    TEXT,
+    LONG_TEXT,
+    LONG_TEXT,
+    st.one_of(st.none(), LONG_TEXT),
+    st.one_of(st.none(), TEXT),
+    st.one_of(st.none(), WHEN),
+    st.one_of(st.none(), TEXT),
+)
+ALERT = st.builds(
+    Alert,
+    id=TEXT,
+    title=LONG_TEXT,
+    url=URL,
+    source=LONG_TEXT,
+    published=WHEN,
+    topics=st.lists(TOPIC, max_size=12).map(tuple),
+    summary=LONG_TEXT,
+    stances=st.lists(STANCE, max_size=30).map(tuple),
+    also_reported_by=st.lists(st.tuples(TEXT, URL), max_size=60).map(tuple),
+)
+FOLLOWERS = st.lists(st.integers(10**16, 10**19).map(str), max_size=300)
+FAST = settings(
+    max_examples=150,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+
+
+@FAST
+@given(ALERT, FOLLOWERS)
+def test_any_alert_renders_within_limits_and_pings_only_followers(
+    alert: Alert, followers: list[str]
+) -> None:
+    rendered = render_alert(alert, followers)
+    assert_within_limits(rendered.embed)
+    assert_no_pings(rendered.embed)
+    if usable_url(alert.url):
+        assert rendered.embed["url"] == alert.url  # the link is never lost
+    wanted = list(dict.fromkeys(f for f in followers if re.fullmatch(r"\d{15,21}", f)))
+    messages = [(rendered.content, rendered.mentioned), *rendered.more] if rendered.content else []
+    assert [u for _, users in messages for u in users] == wanted
+    for content, users in messages:
+        assert content is not None and len(content) <= 2000
+        assert content == " ".join(f"<@{u}>" for u in users)  # nothing but the mentions
+
+
+@FAST
+@given(
+    st.builds(
+        Reply,
+        title=LONG_TEXT,
+        lines=st.lists(LONG_TEXT, max_size=20).map(tuple),
+        ok=st.booleans(),
+        ephemeral=st.booleans(),
+        fields=st.lists(st.tuples(TEXT, LONG_TEXT), max_size=40).map(tuple),
+    )
+)
+def test_any_reply_renders_within_limits(reply: Reply) -> None:
+    embed = render_reply(reply)
+    assert_within_limits(embed)
+    assert_no_pings(embed)

@@ -1,0 +1,386 @@
+"""Slack test kit: a local fake Web API (plus webhooks, response_url and Socket Mode),
+a tiny fake embedder, a small watchlist and alert builders.
+
+Tests get it through the `kit` fixture (with --import-mode=importlib, test modules cannot
+import each other), and run every server inside the test's own event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import itertools
+import json
+import re
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import numpy as np
+import pytest
+from aiohttp import WSMsgType, web
+from aiohttp.test_utils import TestServer
+from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.app import App, build_app
+from bot.delivery.slack.delivery import SlackDelivery
+from bot.delivery.slack.runtime import build_bolt
+from bot.models import (
+    Actor,
+    Alert,
+    Position,
+    Route,
+    StanceLine,
+    Topic,
+    TopicLine,
+    Watchlist,
+)
+from bot.settings import Settings
+
+TEAM = "T0TEAM"
+CHANNEL = "C0ALERTS"
+ADMIN_CHANNEL = "C0ADMIN"
+BOT_TOKEN = "xoxb-test-token"
+APP_TOKEN = "xapp-test-token"
+WHEN = datetime(2025, 8, 20, 9, 30, tzinfo=UTC)
+
+
+@dataclass
+class Call:
+    """One request the fake received: the API method (or path) and its decoded body."""
+
+    method: str
+    body: dict[str, Any]
+    headers: dict[str, str]
+    at: float
+
+
+@dataclass
+class Answer:
+    """A scripted answer for the next call of a method."""
+
+    status: int = 200
+    body: Any = None
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+class FakeSlack:
+    """Answers like Slack's Web API and records every real request it gets."""
+
+    def __init__(self) -> None:
+        self.calls: list[Call] = []
+        self.scripts: dict[str, list[Answer]] = {}
+        self.admins: set[str] = set()
+        self.socket_messages: list[dict[str, Any]] = []
+        self.sockets: list[web.WebSocketResponse] = []
+        self._ts = itertools.count(1)
+        self._changed = asyncio.Event()
+        self.server: TestServer | None = None
+
+    # --- set-up ---------------------------------------------------------------------------
+
+    @classmethod
+    @asynccontextmanager
+    async def running(cls) -> AsyncIterator[FakeSlack]:
+        fake = cls()
+        web_app = web.Application()
+        web_app.router.add_route("*", "/api/{method}", fake._api)
+        web_app.router.add_post("/hooks/{path:.*}", fake._hook)
+        web_app.router.add_post("/respond/{n}", fake._respond)
+        web_app.router.add_get("/link", fake._socket)
+        server = TestServer(web_app)
+        await server.start_server()
+        fake.server = server
+        try:
+            yield fake
+        finally:
+            for ws in fake.sockets:
+                await ws.close()
+            await server.close()
+
+    def url(self, path: str) -> str:
+        assert self.server is not None
+        return str(self.server.make_url(path))
+
+    @property
+    def api_base(self) -> str:
+        return self.url("/api/")
+
+    def script(self, method: str, status: int = 200, body: Any = None, **headers: str) -> None:
+        """Answer the next call of `method` with this (then go back to the defaults)."""
+        fixed = {k.replace("_", "-"): v for k, v in headers.items()}
+        self.scripts.setdefault(method, []).append(Answer(status, body, fixed))
+
+    # --- inspection ----------------------------------------------------------------------
+
+    def of(self, method: str) -> list[Call]:
+        return [c for c in self.calls if c.method == method]
+
+    async def wait_for(self, method: str, count: int = 1, timeout: float = 5.0) -> Call:
+        async def until() -> Call:
+            while len(self.of(method)) < count:
+                self._changed.clear()
+                await self._changed.wait()
+            return self.of(method)[count - 1]
+
+        return await asyncio.wait_for(until(), timeout)
+
+    async def wait_socket(self, envelope_id: str, timeout: float = 5.0) -> dict[str, Any]:
+        async def until() -> dict[str, Any]:
+            while True:
+                for message in self.socket_messages:
+                    if message.get("envelope_id") == envelope_id:
+                        return message
+                self._changed.clear()
+                await self._changed.wait()
+
+        return await asyncio.wait_for(until(), timeout)
+
+    # --- handlers ------------------------------------------------------------------------
+
+    async def _record(self, method: str, request: web.Request) -> Call:
+        body: dict[str, Any] = dict(request.query)
+        raw = await request.read()
+        if request.content_type == "application/json" and raw:
+            body.update(json.loads(raw))
+        elif raw:
+            form = await request.post()
+            for key, value in form.items():
+                text = str(value)
+                body[key] = json.loads(text) if key in ("blocks", "attachments") else text
+        call = Call(method, body, dict(request.headers), asyncio.get_running_loop().time())
+        self.calls.append(call)
+        self._changed.set()
+        return call
+
+    def _scripted(self, method: str) -> Answer | None:
+        queue = self.scripts.get(method)
+        return queue.pop(0) if queue else None
+
+    async def _api(self, request: web.Request) -> web.StreamResponse:
+        method = request.match_info["method"]
+        call = await self._record(method, request)
+        answer = self._scripted(method)
+        if answer is not None:
+            return web.json_response(answer.body, status=answer.status, headers=answer.headers)
+        return web.json_response(self._default(method, call.body))
+
+    def _default(self, method: str, body: dict[str, Any]) -> dict[str, Any]:
+        if method == "auth.test":
+            return {"ok": True, "team_id": TEAM, "team": "Test", "user_id": "U0BOT", "bot_id": "B1"}
+        if method == "chat.postMessage":
+            ts = f"1755682200.{next(self._ts):06d}"
+            return {"ok": True, "channel": body.get("channel"), "ts": ts, "message": {"ts": ts}}
+        if method == "chat.update":
+            return {"ok": True, "channel": body.get("channel"), "ts": body.get("ts")}
+        if method == "conversations.open":
+            return {"ok": True, "channel": {"id": "D" + str(body.get("users", ""))[1:]}}
+        if method == "users.info":
+            user = str(body.get("user"))
+            admin = user in self.admins
+            return {"ok": True, "user": {"id": user, "is_admin": admin, "is_owner": False}}
+        if method == "apps.connections.open":
+            return {"ok": True, "url": self.url("/link").replace("http://", "ws://")}
+        return {"ok": True}
+
+    async def _hook(self, request: web.Request) -> web.StreamResponse:
+        await self._record("hook:" + request.match_info["path"], request)
+        answer = self._scripted("hook")
+        if answer is not None:
+            return web.Response(text=answer.body, status=answer.status, headers=answer.headers)
+        return web.Response(text="ok")
+
+    async def _respond(self, request: web.Request) -> web.StreamResponse:
+        await self._record("respond:" + request.match_info["n"], request)
+        return web.Response(text="ok")
+
+    async def _socket(self, request: web.Request) -> web.StreamResponse:
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        self.sockets.append(ws)
+        await ws.send_json({"type": "hello", "num_connections": 1})
+        async for message in ws:
+            if message.type == WSMsgType.TEXT:
+                self.socket_messages.append(json.loads(message.data))
+                self._changed.set()
+        return ws
+
+
+class FakeEmbedder:
+    """Hashed bag of words: deterministic unit vectors, no model needed."""
+
+    dims = 64
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        out = np.zeros((len(texts), self.dims), dtype=np.float32)
+        for row, text in enumerate(texts):
+            for word in re.findall(r"\w+", text.lower()):
+                digest = hashlib.sha256(word.encode()).digest()
+                out[row, digest[0] % self.dims] += 1.0
+            norm = float(np.linalg.norm(out[row])) or 1.0
+            out[row] /= norm
+        return out
+
+
+def make_watchlist(webhook_url: str = "", channel: str = CHANNEL) -> Watchlist:
+    """Three topics (one with positions), two actors, one route to Slack."""
+    return Watchlist(
+        actors=(
+            Actor("russia", "Russia", ("Russia", "Moscow", "Kremlin")),
+            Actor("ukraine", "Ukraine", ("Ukraine", "Kyiv")),
+        ),
+        topics=(
+            Topic(
+                "security-guarantees",
+                "Security guarantees for Ukraine",
+                "Post-war guarantees for Ukraine's security.",
+                positions=(
+                    Position("accepts-guarantees", "accepts Western security guarantees"),
+                    Position("demands-veto", "demands a veto over any guarantee"),
+                ),
+            ),
+            Topic("nato-membership", "NATO membership", "Ukraine joining NATO."),
+            Topic("arms-shipments", "Arms shipments", "Weapons sent to Ukraine."),
+        ),
+        routes=(Route(("*",), slack_channel=channel, slack_webhook=webhook_url),),
+    )
+
+
+def make_alert(alert_id: str = "story-1", **changes: Any) -> Alert:
+    """A realistic alert with a shift, a restatement and one topic."""
+    fields: dict[str, Any] = {
+        "id": alert_id,
+        "title": "Kremlin demands veto over Western guarantees for Kyiv",
+        "url": "https://example-wire.com/world/kremlin-veto",
+        "source": "example-wire.com",
+        "published": WHEN,
+        "topics": (
+            TopicLine(
+                "security-guarantees",
+                "Security guarantees for Ukraine",
+                0.81,
+                "Moscow insists it must be among the guarantors, with a veto.",
+            ),
+        ),
+        "summary": "Russia said on Tuesday it must have a veto over any security guarantee.",
+        "stances": (
+            StanceLine(
+                "Russia",
+                "Security guarantees for Ukraine",
+                "demands a veto over any guarantee",
+                "Moscow insists it must be among the guarantors, with a veto.",
+                before_label="accepts Western security guarantees",
+                before_source="harbour-post.com",
+                before_date=datetime(2025, 8, 18, tzinfo=UTC),
+            ),
+            StanceLine(
+                "Ukraine",
+                "Security guarantees for Ukraine",
+                "accepts Western security guarantees",
+                "Kyiv welcomed the offer of Article 5-like protection.",
+            ),
+        ),
+    }
+    fields.update(changes)
+    return Alert(**fields)
+
+
+@dataclass
+class Env:
+    """A built App wired to the fake Slack: delivery, Bolt app, command helper."""
+
+    fake: FakeSlack
+    app: App
+    delivery: SlackDelivery
+    bolt: Any
+    settings: Settings
+    _n: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+
+    async def command(
+        self, text: str, user: str = "U0ANN", team: str = TEAM
+    ) -> tuple[Any, dict[str, Any]]:
+        """Dispatch /stancewatch like Socket Mode does; return (the ack, the respond body)."""
+        n = next(self._n)
+        body = slash_payload(text, user, team, self.fake.url(f"/respond/{n}"))
+        ack = await self.bolt.async_dispatch(AsyncBoltRequest(body=body, mode="socket_mode"))
+        call = await self.fake.wait_for(f"respond:{n}")
+        return ack, call.body
+
+
+def slash_payload(text: str, user: str, team: str, response_url: str) -> dict[str, Any]:
+    """The `payload` of a Socket Mode slash_commands envelope."""
+    return {
+        "token": "legacy-verification-token",
+        "team_id": team,
+        "team_domain": "test",
+        "channel_id": CHANNEL,
+        "channel_name": "alerts",
+        "user_id": user,
+        "user_name": "ann",
+        "command": "/stancewatch",
+        "text": text,
+        "api_app_id": "A0APP",
+        "is_enterprise_install": "false",
+        "response_url": response_url,
+        "trigger_id": "13345224609.738474920.8088930838d88f008e0",
+    }
+
+
+@asynccontextmanager
+async def slack_env(
+    tmp_path: Path,
+    *,
+    bot: bool = True,
+    webhook: bool = False,
+    pace_s: float = 0.0,
+    admins: tuple[str, ...] = (),
+    admin_channel: str = ADMIN_CHANNEL,
+) -> AsyncIterator[Env]:
+    """An App on a temporary database with a Slack delivery pointed at the fake."""
+    async with FakeSlack.running() as fake:
+        settings = Settings(
+            db_path=tmp_path / "t.db",
+            watchlists_dir=tmp_path / "watchlists",
+            slack_bot_token=BOT_TOKEN if bot else "",
+            slack_api_base=fake.api_base,
+            slack_admin_users=admins,
+            slack_admin_channel=admin_channel,
+        )
+        hook = fake.url("/hooks/T0TEAM/B0HOOK/secretsecret") if webhook else ""
+        app = build_app(settings, make_watchlist(hook), embedder=FakeEmbedder())
+        client = (
+            AsyncWebClient(token=BOT_TOKEN, base_url=fake.api_base, retry_handlers=[])
+            if bot
+            else None
+        )
+        delivery = SlackDelivery(app.store, settings, client, pace_s=pace_s)
+        app.outbox.deliveries.append(delivery)
+        bolt = build_bolt(app, AsyncWebClient(token=BOT_TOKEN, base_url=fake.api_base))
+        try:
+            yield Env(fake, app, delivery, bolt, settings)
+        finally:
+            await app.close()
+
+
+@pytest.fixture
+def kit() -> SimpleNamespace:
+    """Everything above, for test modules (they cannot import this conftest)."""
+    return SimpleNamespace(
+        FakeSlack=FakeSlack,
+        FakeEmbedder=FakeEmbedder,
+        env=slack_env,
+        make_alert=make_alert,
+        make_watchlist=make_watchlist,
+        slash_payload=slash_payload,
+        TEAM=TEAM,
+        CHANNEL=CHANNEL,
+        ADMIN_CHANNEL=ADMIN_CHANNEL,
+        BOT_TOKEN=BOT_TOKEN,
+        APP_TOKEN=APP_TOKEN,
+        WHEN=WHEN,
+    )

@@ -1,0 +1,239 @@
+"""Block Kit rendering: structure, escaping and Slack's limits, on real and hostile alerts."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import UTC, datetime
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from bot.commands import Reply
+from bot.delivery.slack.render import (
+    CARD_BUDGET,
+    MAX_FALLBACK,
+    block_chars,
+    escape,
+    fit,
+    render_alert,
+    render_reply,
+    slack_len,
+)
+from bot.models import Alert, StanceLine, TopicLine
+
+# What our own markup may look like: a user mention or a link to an http(s) URL.
+OWN_MARKUP = re.compile(r"^<@[UW][A-Z0-9]{2,20}>$|^<https?://[^\s<>|]+\|[^<>]*>$")
+ENTITY = re.compile(r"&(?!amp;|lt;|gt;)")
+
+
+def texts(blocks: list[dict[str, Any]]) -> list[str]:
+    """Every `text` string in the blocks."""
+    found: list[str] = []
+    stack: list[Any] = list(blocks)
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            for key, value in item.items():
+                if key == "text" and isinstance(value, str):
+                    found.append(value)
+                else:
+                    stack.append(value)
+        elif isinstance(item, list):
+            stack.extend(item)
+    return found
+
+
+def assert_within_limits(blocks: list[dict[str, Any]], fallback: str) -> None:
+    """Slack's Block Kit limits, our budget, and no mention tokens from article text."""
+    assert 1 <= len(blocks) <= 50
+    for block in blocks:
+        if block["type"] == "header":
+            assert block["text"]["type"] == "plain_text"
+            assert 1 <= slack_len(block["text"]["text"]) <= 150
+        elif block["type"] == "section":
+            assert 1 <= slack_len(block["text"]["text"]) <= 3000
+        elif block["type"] == "context":
+            assert 1 <= len(block["elements"]) <= 10
+            for element in block["elements"]:
+                assert 1 <= slack_len(element["text"]) <= 3000
+        else:
+            raise AssertionError(f"unexpected block {block['type']}")
+    total = sum(block_chars(b) for b in blocks)
+    assert total <= CARD_BUDGET
+    assert slack_len(fallback) <= MAX_FALLBACK
+    assert total + slack_len(fallback) < 12_000
+    assert len(json.dumps(blocks, ensure_ascii=False)) < 40_000
+    for text in [fallback, *texts([b for b in blocks if b["type"] != "header"])]:
+        assert "<!" not in text
+        for token in re.findall(r"<[^>]*>?", text):
+            assert OWN_MARKUP.match(token), token
+        assert not ENTITY.search(text), text
+        assert not re.search(r"@(channel|here|everyone)\b", text, re.IGNORECASE)
+
+
+def test_card_structure(kit: Any) -> None:
+    message = render_alert(kit.make_alert())
+    kinds = [b["type"] for b in message.blocks]
+    assert kinds == ["header", "section", "section", "section", "section", "context"]
+    header, main, passage, shift, restated, context = message.blocks
+    assert header["text"]["text"] == "Kremlin demands veto over Western guarantees for Kyiv"
+    assert main["text"]["text"].startswith(
+        "*<https://example-wire.com/world/kremlin-veto|Kremlin demands veto"
+    )
+    assert "*Topic:* Security guarantees for Ukraine (0.81)" in main["text"]["text"]
+    assert "Russia said on Tuesday" in main["text"]["text"]
+    assert "Moscow insists it must be among the guarantors" in passage["text"]["text"]
+    assert "*Russia — Security guarantees for Ukraine: position shifted.*" in shift["text"]["text"]
+    assert "*Now:* _demands a veto over any guarantee_" in shift["text"]["text"]
+    assert (
+        "*Before:* _accepts Western security guarantees_ (harbour-post.com, 18 Aug 2025)"
+        in (shift["text"]["text"])
+    )
+    assert "*Ukraine*" in restated["text"]["text"]
+    assert context["elements"][0]["text"] == "*example-wire.com* · 20 Aug 2025 09:30 UTC"
+    assert message.text.startswith("Kremlin demands veto")
+    assert "Russia shifted on Security guarantees for Ukraine" in message.text
+    assert_within_limits(message.blocks, message.text)
+
+
+def test_also_reported_by_and_mentions(kit: Any) -> None:
+    alert = kit.make_alert(
+        also_reported_by=(("harbour-post.com", "https://harbour-post.com/a?x=1&y=<2>"),),
+        mentions=("U0ANN", "bogus id", "W0BOB"),
+    )
+    message = render_alert(alert)
+    context = message.blocks[-1]
+    assert context["elements"][1]["text"] == (
+        "Also reported by: <https://harbour-post.com/a?x=1&amp;y=%3C2%3E|harbour-post.com>"
+    )
+    following = [b for b in message.blocks if "*Following:*" in b.get("text", {}).get("text", "")]
+    assert following[0]["text"]["text"] == "*Following:* <@U0ANN> <@W0BOB>"
+    assert message.text.endswith("<@U0ANN> <@W0BOB>")
+    assert_within_limits(message.blocks, message.text)
+
+
+def test_mass_mentions_in_articles_are_escaped(kit: Any) -> None:
+    hostile = "<!channel> <!here|here> <!everyone> <!subteam^S0123|@ops> <@U0EVIL> @here & co"
+    alert = kit.make_alert(
+        title=hostile,
+        summary=hostile,
+        source=hostile,
+        url="javascript:alert(1)",
+        topics=(TopicLine("x", hostile, 0.5, hostile),),
+    )
+    message = render_alert(alert)
+    assert_within_limits(message.blocks, message.text)
+    main = message.blocks[1]["text"]["text"]
+    assert "&lt;!channel&gt; &lt;!here|here&gt;" in main
+    assert "&lt;@U0EVIL&gt;" in main
+    assert "@\u2060here &amp; co" in main
+    assert "javascript" not in main  # not linked
+
+
+def test_escape_and_fit() -> None:
+    assert escape("a & b < c > d") == "a &amp; b &lt; c &gt; d"
+    assert escape("&lt;!channel&gt;") == "&amp;lt;!channel&amp;gt;"
+    cut = fit("<" * 1000, 150)
+    assert slack_len(cut) <= 150 and cut.endswith("…")
+    assert "&l" not in cut.replace("&lt;", "")  # no entity cut in half
+    assert slack_len(fit("😀" * 500, 100)) <= 100
+
+
+def test_reply_rendering_is_escaped_and_bounded() -> None:
+    fields = tuple((f"Topic <{i}>", "line one\nline two & <!channel>") for i in range(200))
+    message = render_reply(Reply("Topics & more", ("a <b>",), fields=fields))
+    assert message.blocks[0]["text"]["text"].startswith("*Topics &amp; more*\na &lt;b&gt;")
+    assert "line one\nline two &amp; &lt;!channel&gt;" in message.blocks[0]["text"]["text"]
+    assert message.blocks[-1]["text"]["text"].endswith("more not shown.")
+    assert_within_limits(message.blocks, message.text)
+
+
+hostile_piece = st.sampled_from(
+    [
+        "<!channel>",
+        "<!here>",
+        "<!everyone>",
+        "<!subteam^S0123|@team>",
+        "<@U0123ABC>",
+        "<#C0123|general>",
+        "<https://evil.example|click>",
+        "&",
+        "&lt;!here&gt;",
+        "<",
+        ">",
+        "|",
+        "*",
+        "_",
+        "~",
+        "`",
+        "@here",
+        "@channel",
+        "😀",
+        "\u202e",
+        "\n",
+        "\x00",
+        "Ω",
+        "ﷺ",
+    ]
+)
+messy = st.lists(st.one_of(hostile_piece, st.text(max_size=40)), max_size=60).map("".join)
+long_text = st.one_of(messy, st.text(min_size=3000, max_size=6000), messy.map(lambda s: s * 50))
+urls = st.one_of(
+    st.just("https://example.org/a"),
+    messy.map(lambda s: "https://example.org/" + s),
+    messy,
+    st.text(min_size=1000, max_size=2000).map(lambda s: "https://x.org/" + s),
+)
+dates = st.one_of(st.none(), st.just(datetime(2025, 8, 18, tzinfo=UTC)))
+topic_lines = st.builds(
+    TopicLine, messy, long_text, st.floats(allow_nan=True, allow_infinity=True), long_text
+)
+stance_lines = st.builds(
+    StanceLine,
+    long_text,
+    long_text,
+    long_text,
+    long_text,
+    before_label=st.one_of(st.none(), long_text),
+    before_source=st.one_of(st.none(), long_text),
+    before_date=dates,
+    reported_by=st.one_of(st.none(), long_text),
+)
+alerts = st.builds(
+    Alert,
+    id=st.just("story"),
+    title=long_text,
+    url=urls,
+    source=long_text,
+    published=st.just(datetime(2025, 8, 20, 9, 30, tzinfo=UTC)),
+    topics=st.lists(topic_lines, max_size=12).map(tuple),
+    summary=long_text,
+    stances=st.lists(stance_lines, max_size=12).map(tuple),
+    also_reported_by=st.lists(st.tuples(long_text, urls), max_size=40).map(tuple),
+    mentions=st.lists(
+        st.one_of(st.from_regex(r"U[A-Z0-9]{8,11}", fullmatch=True), messy), max_size=200
+    ).map(tuple),
+)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(alerts)
+def test_any_alert_fits_slack_limits(alert: Alert) -> None:
+    message = render_alert(alert)
+    assert_within_limits(message.blocks, message.text)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    long_text,
+    st.lists(long_text, max_size=30),
+    st.lists(st.tuples(long_text, long_text), max_size=60),
+    st.booleans(),
+)
+def test_any_reply_fits_slack_limits(
+    title: str, lines: list[str], fields: list[tuple[str, str]], ok: bool
+) -> None:
+    message = render_reply(Reply(title, tuple(lines), ok=ok, fields=tuple(fields)))
+    assert_within_limits(message.blocks, message.text)

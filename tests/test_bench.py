@@ -1,0 +1,96 @@
+"""The bench on tiny sizes: every figure is there, and an unchanged pass embeds nothing."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+
+import numpy as np
+import pytest
+
+from bot.bench import Bench, measure, shipped_watchlist, table_rows
+from bot.settings import Settings
+
+KEYS = {
+    "feeds",
+    "items_per_feed",
+    "articles",
+    "startup_s",
+    "model_load_s",
+    "floor_s",
+    "floor_texts",
+    "floor_texts_per_s",
+    "first_pass",
+    "first_pass_ratio_to_floor",
+    "second_pass",
+    "second_pass_share_of_first",
+    "articles_per_s",
+    "alert_latency_s",
+    "scaling",
+    "unchanged",
+    "per_host_limit",
+    "peak_rss_mb",
+    "total_s",
+}
+PASS_KEYS = {
+    "seconds",
+    "new_articles",
+    "matched",
+    "alerts",
+    "failures",
+    "texts_encoded",
+    "http_200",
+    "http_304",
+    "max_concurrent_requests",
+}
+
+
+class HashEmbedder:
+    """Deterministic unit vectors from a text's hash; counts texts like the real one."""
+
+    def __init__(self) -> None:
+        self.texts_encoded = 0
+        self._cache: dict[str, np.ndarray] = {}
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        for text in texts:
+            if text not in self._cache:
+                self.texts_encoded += 1
+                seed = int.from_bytes(hashlib.sha256(text.encode()).digest()[:8], "big")
+                v = np.random.default_rng(seed).standard_normal(384).astype(np.float32)
+                self._cache[text] = v / np.linalg.norm(v)
+        if not texts:
+            return np.zeros((0, 384), dtype=np.float32)
+        return np.vstack([self._cache[t] for t in texts])
+
+
+@pytest.mark.asyncio
+async def test_bench_tiny_run_has_every_figure_and_second_pass_embeds_nothing(tmp_path):
+    bench = Bench(
+        feeds=3,
+        items=3,
+        scaling_sizes=(),
+        unchanged_feeds=5,
+        make_embedder=HashEmbedder,
+        base=shipped_watchlist(),
+        settings=Settings(db_path=tmp_path / "unused.db"),
+    )
+    figures = json.loads(json.dumps(await measure(bench)))
+
+    assert figures.keys() >= KEYS
+    assert figures["first_pass"].keys() >= PASS_KEYS
+    assert figures["articles"] == 9
+    assert figures["first_pass"]["http_200"] == 3
+    assert figures["first_pass"]["texts_encoded"] > 0
+    # Regression guard: nothing changed, so only 304s and no embedding at all.
+    second = figures["second_pass"]
+    assert second["texts_encoded"] == 0
+    assert second["http_304"] == 3 and second["http_200"] == 0
+    assert second["new_articles"] == 0
+    unchanged = figures["unchanged"]
+    assert unchanged["http_304"] == 5 and unchanged["http_200"] == 0
+    assert unchanged["texts_encoded"] == 0
+    assert 1 <= unchanged["max_concurrent_requests"] <= figures["per_host_limit"]
+    assert figures["scaling"] == []
+    assert table_rows(figures)  # the table renders from the same figures

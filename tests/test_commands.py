@@ -1,0 +1,97 @@
+"""Platform-neutral commands against a real SQLite store (a fake embedder: no matching here)."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from bot.app import App, build_app
+from bot.commands import Commands
+from bot.models import Topic, Watchlist
+from bot.settings import Settings
+
+TOPICS = (
+    Topic("security-guarantees", "Security guarantees for Ukraine", "Guarantees for Kyiv."),
+    Topic("nato-membership", "NATO membership for Ukraine", "Ukraine joining NATO."),
+    Topic("arms-shipments", "Arms shipments", "Weapons sent to Ukraine."),
+)
+
+
+class FakeEmbedder:
+    """Deterministic unit vectors from a hash of each text."""
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        rows = []
+        for text in texts:
+            seed = int.from_bytes(hashlib.sha256(text.encode()).digest()[:4], "big")
+            vector = np.random.default_rng(seed).standard_normal(384).astype(np.float32)
+            rows.append(vector / np.linalg.norm(vector))
+        return np.vstack(rows) if rows else np.zeros((0, 384), dtype=np.float32)
+
+
+@pytest.fixture
+def app(tmp_path: Path) -> Iterator[App]:
+    built = build_app(
+        Settings(db_path=tmp_path / "c.db"),
+        Watchlist(topics=TOPICS),
+        embedder=FakeEmbedder(),
+        deliveries=[],
+    )
+    yield built
+    built.store.close()
+
+
+def test_follow_unknown_topic_suggests_the_closest_names(app: App) -> None:
+    reply = Commands(app).follow("discord", "guild-1", "u1", "security guarante")
+    assert reply.ok is False
+    assert "security guarante" in reply.title
+    assert "Security guarantees for Ukraine" in reply.text
+    assert reply.text.index("Security guarantees") < reply.text.index("Arms shipments")
+    assert app.store.following("discord", "guild-1", "u1") == []
+
+
+def test_follow_following_unfollow_round_trip(app: App) -> None:
+    commands = Commands(app)
+    first = commands.follow("discord", "guild-1", "u1", "NATO membership for Ukraine")
+    assert first.ok and first.title == "You now follow NATO membership for Ukraine."
+    again = commands.follow("discord", "guild-1", "u1", "nato-membership")
+    assert again.ok and again.title.startswith("You already followed")
+    assert commands.follow("discord", "guild-1", "u1", "arms-shipments", dm=True).ok
+
+    listed = commands.following("discord", "guild-1", "u1").text
+    assert "NATO membership for Ukraine" in listed
+    assert "Arms shipments — by DM" in listed
+    assert "Security guarantees" not in listed
+    # Follows are per platform, server and user.
+    assert commands.following("slack", "guild-1", "u1").title == "You follow no topics yet."
+    assert commands.following("discord", "guild-1", "u2").title == "You follow no topics yet."
+
+    gone = commands.unfollow("discord", "guild-1", "u1", "nato-membership")
+    assert gone.title == "You no longer follow NATO membership for Ukraine."
+    not_followed = commands.unfollow("discord", "guild-1", "u1", "nato-membership")
+    assert not_followed.title.startswith("You were not following")
+    listed = commands.following("discord", "guild-1", "u1").text
+    assert "NATO membership" not in listed and "Arms shipments" in listed
+
+
+def test_topics_shows_follower_counts_for_this_server(app: App) -> None:
+    commands = Commands(app)
+    for user in ("u1", "u2"):
+        commands.follow("discord", "guild-1", user, "security-guarantees")
+    commands.follow("discord", "guild-2", "u3", "security-guarantees")
+    commands.follow("discord", "guild-1", "u1", "arms-shipments")
+    fields = dict(commands.topics("discord", "guild-1").fields)
+    assert set(fields) == {t.name for t in TOPICS}
+    assert "(2 following;" in fields["Security guarantees for Ukraine"]
+    assert "(1 following;" in fields["Arms shipments"]
+    assert "(0 following;" in fields["NATO membership for Ukraine"]
+
+
+def test_why_on_an_unknown_url_says_so(app: App) -> None:
+    reply = Commands(app).why("https://nowhere.example/story?utm_source=x")
+    assert reply.ok is False
+    assert reply.title == "I have not seen that article."

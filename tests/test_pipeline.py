@@ -1,0 +1,350 @@
+"""One poll cycle after another, end to end: local HTTP feeds, real model, real SQLite."""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest_asyncio
+from aiohttp import web
+from aiohttp.test_utils import TestServer
+from rich.console import Console
+
+from bot.app import App, build_app
+from bot.delivery.base import DeliveryError
+from bot.delivery.console import ConsoleDelivery
+from bot.delivery.outbox import OutboxWorker
+from bot.models import Alert, Destination, Feed, TopicLine, Watchlist
+from bot.routing import CONSOLE
+from bot.settings import Settings
+from bot.store.sqlite import SQLiteStore
+from bot.watchlists import load_watchlists
+from tests.conftest import rss
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _topics_without_positions() -> tuple[Any, ...]:
+    """The shipped topics, with position examples folded into topic examples.
+
+    The stance tracker is someone else's work in progress; the matcher sees the same
+    texts either way (it uses position examples as topic examples).
+    """
+    result = load_watchlists(ROOT / "watchlists", env={})
+    assert result.watchlist is not None
+    return tuple(
+        replace(
+            t,
+            examples=(*t.examples, *(e for p in t.positions for e in p.examples)),
+            positions=(),
+            reversals=(),
+        )
+        for t in result.watchlist.topics
+    )
+
+
+class CountingEmbedder:
+    """The session model behind a counter of every text asked for."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+        self.texts_asked = 0
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        self.texts_asked += len(texts)
+        return self.inner.encode(texts)
+
+
+class RecordingConsole(ConsoleDelivery):
+    """The console delivery, remembering posts and edits apart."""
+
+    def __init__(self) -> None:
+        self.out = io.StringIO()
+        super().__init__(Console(file=self.out, width=200))
+        self.posts: list[Alert] = []
+        self.edits: list[Alert] = []
+
+    async def send(self, destination: Destination, alert: Alert) -> str | None:
+        self.posts.append(alert)
+        return await super().send(destination, alert)
+
+    async def edit(self, destination: Destination, message_ref: str, alert: Alert) -> None:
+        self.edits.append(alert)
+        await super().edit(destination, message_ref, alert)
+
+
+NOW = datetime.now(UTC)
+
+
+def _item(slug: str, title: str, text: str, **extra: str) -> dict[str, str]:
+    return {
+        "title": title,
+        "link": f"https://{slug.split('/')[0]}.example/{slug.split('/')[1]}",
+        "description": text,
+        "date": format_datetime(NOW - timedelta(minutes=30)),
+        **extra,
+    }
+
+
+NATO_OLD = _item(
+    "wire/nato",
+    "Allies split over Ukraine's NATO membership bid at summit",
+    "NATO leaders disagreed on Tuesday over when Ukraine could join the alliance. "
+    "Several members said accession talks could not start while the war goes on. "
+    "Kyiv said membership remained its goal.",
+)
+WEATHER = _item(
+    "wire/heat",
+    "Heatwave grips southern Spain as temperatures top 44C",
+    "Temperatures topped 44C in Seville on Tuesday. Officials urged residents to stay "
+    "indoors and drink water. Farmers reported damaged olive harvests.",
+)
+COUNCIL = _item(
+    "other/leeds",
+    "Leeds council approves new cycle lanes",
+    "The city council in Leeds approved six kilometres of new cycle lanes on Monday. "
+    "Work starts in the spring.",
+)
+GUARANTEES = _item(
+    "wire/guarantees",
+    "European allies offer Ukraine Article 5-style security guarantees",
+    "European leaders offered Ukraine security guarantees modelled on NATO's Article 5 on "
+    "Tuesday, promising to defend the country if Russia attacks again after a ceasefire. "
+    "France and Britain said they were ready to send troops to a reassurance force. "
+    "The plan also includes air policing over western Ukraine. "
+    "Officials in Kyiv welcomed the offer but asked for a binding treaty. "
+    "The weather in Paris was sunny during the talks.",
+)
+FOOTBALL = _item(
+    "wire/football",
+    "Manchester City beat Arsenal 3-1 in Premier League thriller",
+    "Erling Haaland scored twice as Manchester City beat Arsenal 3-1 at the Etihad on "
+    "Sunday. The win lifts City to the top of the table.",
+)
+GUARANTEES_COPY = _item(
+    "other/guarantees-copy",
+    "European allies offer Ukraine Article 5-style security guarantees, officials say",
+    "European governments on Tuesday offered Ukraine security guarantees modelled on "
+    "NATO's Article 5, pledging to defend it if Russia attacks again after a truce. "
+    "Paris and London are ready to contribute troops to a reassurance force.",
+)
+REISSUE = {
+    **GUARANTEES,
+    "guid": "wire-guarantees-v2",
+    "date": format_datetime(NOW - timedelta(minutes=5)),
+}
+
+
+class Feeds:
+    """Two outlets on a local HTTP server whose items the test changes between polls."""
+
+    def __init__(self) -> None:
+        self.items: dict[str, list[dict[str, str]]] = {"wire": [], "other": []}
+
+    def app(self) -> web.Application:
+        async def handle(request: web.Request) -> web.Response:
+            name = request.match_info["name"]
+            return web.Response(
+                body=rss(name, self.items[name]), content_type="application/rss+xml"
+            )
+
+        app = web.Application()
+        app.router.add_get("/{name}.xml", handle)
+        return app
+
+
+@pytest_asyncio.fixture(loop_scope="function")
+async def feeds() -> AsyncIterator[tuple[Feeds, str]]:
+    # Function loop scope: the server must run on the loop the test awaits on.
+    state = Feeds()
+    server = TestServer(state.app(), host="127.0.0.1")
+    await server.start_server()
+    try:
+        yield state, f"http://127.0.0.1:{server.port}"
+    finally:
+        await server.close()
+
+
+def _watchlist(base: str) -> Watchlist:
+    return Watchlist(
+        topics=_topics_without_positions(),
+        feeds=(
+            Feed(f"{base}/wire.xml", "Example Wire", 600.0),
+            Feed(f"{base}/other.xml", "Other Times", 600.0),
+        ),
+    )
+
+
+def _app(db: Path, watchlist: Watchlist, embedder: Any, delivery: ConsoleDelivery) -> App:
+    app = build_app(Settings(db_path=db), watchlist, embedder=embedder, deliveries=[delivery])
+    assert app.pipeline.stances is None
+    return app
+
+
+def _sentences(text: str) -> list[str]:
+    return [s for s in re.split(r"(?<=[.!?])\s+", text.strip()) if s]
+
+
+async def test_poll_cycles_alert_once_per_story(
+    tmp_path: Path, embedder: Any, feeds: tuple[Feeds, str]
+) -> None:
+    state, base = feeds
+    counting = CountingEmbedder(embedder)
+    watchlist = _watchlist(base)
+    db = tmp_path / "t.db"
+    first_console = RecordingConsole()
+    app = _app(db, watchlist, counting, first_console)
+
+    # 1. First poll: everything is stored and matched, nothing is alerted (no flood).
+    state.items["wire"] = [NATO_OLD, WEATHER]
+    state.items["other"] = [COUNCIL]
+    report = await app.pipeline.poll(watchlist.feeds)
+    assert (report.failures, report.new_articles, report.alerts) == (0, 3, 0)
+    assert report.matched == 1  # the NATO item builds history
+    stored = app.store.article_by_canonical_url(NATO_OLD["link"])
+    assert stored is not None and stored.first_poll
+    assert any(m.matched for m in app.store.matches(stored.article.id))
+    assert await app.outbox.drain() == 0
+    assert first_console.posts == []
+
+    # 2. A new on-topic item and a new off-topic item: exactly one alert, queued.
+    state.items["wire"] = [GUARANTEES, FOOTBALL, NATO_OLD, WEATHER]
+    report = await app.pipeline.poll(watchlist.feeds)
+    assert (report.new_articles, report.alerts) == (2, 1)
+    assert app.store.pending_count() == 1
+    await app.close()  # stop before delivering: the alert waits in the outbox
+
+    # 3. Restart on the same database: the pending alert is delivered once.
+    console = RecordingConsole()
+    app = _app(db, watchlist, counting, console)
+    assert await app.outbox.drain() == 1
+    assert await app.outbox.drain() == 0
+    assert first_console.posts == []
+    (alert,) = console.posts
+    assert alert.url == GUARANTEES["link"]
+    assert alert.source == "Example Wire"
+    line = next(t for t in alert.topics if t.topic_id == "security-guarantees")
+    assert line.topic_name == "Security guarantees for Ukraine"
+    assert 0.49 <= line.score <= 1.0
+    assert line.passage and line.passage in GUARANTEES["title"] + " " + GUARANTEES["description"]
+    summary = _sentences(alert.summary)
+    assert 2 <= len(summary) <= 3
+    assert all(s in GUARANTEES["description"] for s in summary)
+    assert "weather in Paris" not in alert.summary  # the off-topic sentence is left out
+    printed = console.out.getvalue()
+    assert "Security guarantees for Ukraine" in printed and f"{line.score:.2f}" in printed
+
+    # 4. The same story from a second outlet folds in: an edit, not a second post.
+    state.items["other"] = [GUARANTEES_COPY, COUNCIL]
+    report = await app.pipeline.poll(watchlist.feeds)
+    assert (report.new_articles, report.alerts, report.folded) == (1, 0, 1)
+    await app.outbox.drain()
+    assert len(console.posts) == 1
+    (edited,) = console.edits
+    assert edited.id == alert.id
+    assert edited.also_reported_by == (("Other Times", GUARANTEES_COPY["link"]),)
+    assert "Also reported by: Other Times" in console.out.getvalue()
+
+    # 5. The publisher re-issues its item (same link, new guid and date): nothing new,
+    #    and nothing is embedded for it.
+    asked = counting.texts_asked
+    state.items["wire"] = [REISSUE, GUARANTEES, FOOTBALL, NATO_OLD, WEATHER]
+    report = await app.pipeline.poll(watchlist.feeds)
+    assert (report.new_articles, report.alerts, report.folded) == (1, 0, 0)
+    await app.outbox.drain()
+    assert (len(console.posts), len(console.edits)) == (1, 1)
+    assert counting.texts_asked == asked
+
+    # 6. Nothing changed: nothing new, nothing embedded, nothing sent.
+    report = await app.pipeline.poll(watchlist.feeds)
+    assert (report.failures, report.new_articles, report.alerts) == (0, 0, 0)
+    assert await app.outbox.drain() == 0
+    assert counting.texts_asked == asked
+    assert (len(console.posts), len(console.edits)) == (1, 1)
+    await app.close()
+
+
+# --- the outbox, on its own --------------------------------------------------------------
+
+
+class FlakyDelivery(RecordingConsole):
+    """Fails the first `failures` sends with a DeliveryError, then works."""
+
+    def __init__(self, failures: int) -> None:
+        super().__init__()
+        self.failures = failures
+        self.attempts = 0
+
+    async def send(self, destination: Destination, alert: Alert) -> str | None:
+        self.attempts += 1
+        if self.attempts <= self.failures:
+            raise DeliveryError("platform said 503", retry_after_s=30)
+        return await super().send(destination, alert)
+
+
+def _alert(story_id: str) -> Alert:
+    return Alert(
+        id=story_id,
+        title="Allies offer guarantees",
+        url=f"https://wire.example/{story_id}",
+        source="Example Wire",
+        published=NOW,
+        topics=(TopicLine("security-guarantees", "Security guarantees", 0.7, "Allies offer."),),
+        summary="Allies offer guarantees. Kyiv welcomes them.",
+    )
+
+
+async def test_outbox_retries_a_failed_delivery_later_and_never_sends_twice(
+    tmp_path: Path,
+) -> None:
+    store = SQLiteStore(tmp_path / "o.db")
+    clock = [NOW]
+    delivery = FlakyDelivery(failures=1)
+    worker = OutboxWorker(store, [delivery], lambda: {CONSOLE.key: CONSOLE}, clock=lambda: clock[0])
+    with store.transaction():
+        store.save_alert(_alert("s-1"), "a-1", [CONSOLE.key], NOW)
+
+    assert await worker.drain() == 0  # failed: kept, not lost
+    assert store.pending_count() == 1
+    assert await worker.drain() == 0  # not retried before its time
+    assert delivery.attempts == 1
+
+    clock[0] = NOW + timedelta(seconds=29)
+    assert await worker.drain() == 0  # Retry-After (30 s) is honoured
+    assert delivery.attempts == 1
+
+    clock[0] = NOW + timedelta(hours=1)
+    assert await worker.drain() == 1
+    assert [a.id for a in delivery.posts] == ["s-1"]
+    assert store.pending_count() == 0
+    for _ in range(3):
+        assert await worker.drain() == 0
+    assert [a.id for a in delivery.posts] == ["s-1"]
+    store.close()
+
+
+async def test_pending_outbox_rows_survive_a_restart(tmp_path: Path) -> None:
+    db = tmp_path / "r.db"
+    store = SQLiteStore(db)
+    with store.transaction():
+        store.save_alert(_alert("s-2"), "a-2", [CONSOLE.key], NOW)
+    failing = FlakyDelivery(failures=100)
+    worker = OutboxWorker(store, [failing], lambda: {CONSOLE.key: CONSOLE}, clock=lambda: NOW)
+    assert await worker.drain() == 0
+    store.close()
+
+    store = SQLiteStore(db)  # a new process on the same file, later
+    working = RecordingConsole()
+    later = NOW + timedelta(hours=1)
+    worker = OutboxWorker(store, [working], lambda: {CONSOLE.key: CONSOLE}, clock=lambda: later)
+    assert await worker.drain() == 1
+    assert [a.id for a in working.posts] == ["s-2"]
+    assert await worker.drain() == 0
+    store.close()

@@ -1,0 +1,53 @@
+"""Summaries read well: the lead first, no repeats, never cut mid-word."""
+
+from __future__ import annotations
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from bot.summarize import MAX_CHARS, cut_at_word, summarize
+
+SENTENCES = [
+    "European leaders offered Ukraine security guarantees on Tuesday.",
+    "The weather was sunny.",
+    "France said it would send troops to a reassurance force.",
+    "France said it would send troops to a reassurance force.",
+    "Britain pledged air policing over western Ukraine.",
+]
+
+
+def test_summary_is_lead_plus_most_relevant_in_reading_order_without_repeats() -> None:
+    summary = summarize(SENTENCES, [0.5, 0.1, 0.9, 0.9, 0.8], title="Allies offer guarantees")
+    assert summary == (
+        "European leaders offered Ukraine security guarantees on Tuesday. "
+        "France said it would send troops to a reassurance force. "
+        "Britain pledged air policing over western Ukraine."
+    )
+
+
+def test_summary_skips_a_sentence_that_repeats_the_title() -> None:
+    sentences = ["Allies met in Paris.", "Allies offer guarantees", "Troops may deploy."]
+    summary = summarize(sentences, [0.1, 0.99, 0.5], title="Allies offer guarantees")
+    assert summary == "Allies met in Paris. Troops may deploy."
+
+
+def test_long_summary_stays_within_the_limit() -> None:
+    long = ["Lead " + "word " * 200 + "end.", "Second sentence here.", "Third one."]
+    summary = summarize(long, [0.1, 0.9, 0.8])
+    assert len(summary) <= MAX_CHARS
+    assert summary.endswith("…")
+
+
+words = st.lists(st.text("abcdefghij", min_size=1, max_size=12), min_size=1, max_size=60)
+
+
+@given(words=words, limit=st.integers(min_value=10, max_value=200))
+def test_cut_never_splits_a_word(words: list[str], limit: int) -> None:
+    text = " ".join(words)
+    cut = cut_at_word(text, limit)
+    assert len(cut) <= limit
+    if cut == text:
+        return
+    kept = cut.removesuffix("…").split()
+    if kept and len(kept[-1]) < limit - 1:  # a single over-long word may be cut
+        assert kept == words[: len(kept)]

@@ -1,0 +1,144 @@
+"""Watchlist files: shipped ones load, bad edits are named by file, line and key."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.watchlists import load_watchlists, schema_json
+
+ROOT = Path(__file__).resolve().parents[1]
+SHIPPED = ROOT / "watchlists"
+
+GOOD = """\
+actors:
+  - id: russia
+    name: Russia
+topics:
+  - id: guarantees
+    name: Security guarantees
+    description: Post-war security guarantees for Ukraine.
+    threshold: 0.5
+feeds:
+  - url: https://example.org/rss
+    name: Example
+    interval: 10m
+routes:
+  - topics: [guarantees]
+    discord_webhook: ${HOOK}
+"""
+
+
+def _write(folder: Path, name: str, text: str) -> Path:
+    path = folder / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def _errors(folder: Path) -> list:  # type: ignore[type-arg]
+    result = load_watchlists(folder, env={"HOOK": "https://hooks.example/x"})
+    assert result.watchlist is None
+    return list(result.errors)
+
+
+def test_every_shipped_watchlist_loads_without_errors(tmp_path: Path) -> None:
+    files = sorted(SHIPPED.glob("*.y*ml"))
+    assert files, "no shipped watchlists"
+    result = load_watchlists(SHIPPED, env={})
+    assert result.errors == ()
+    assert result.watchlist is not None
+    assert result.watchlist.topics and result.watchlist.feeds
+    for path in files:  # each file is also valid on its own
+        alone = tmp_path / path.stem
+        alone.mkdir()
+        (alone / path.name).write_text(path.read_text(encoding="utf-8"), encoding="utf-8")
+        assert load_watchlists(alone, env={}).errors == (), path.name
+
+
+def test_shipped_schema_json_is_current() -> None:
+    assert (SHIPPED / "schema.json").read_text(encoding="utf-8") == schema_json()
+
+
+def test_good_file_loads_and_expands_env_variables(tmp_path: Path) -> None:
+    _write(tmp_path, "a.yaml", GOOD)
+    result = load_watchlists(tmp_path, env={"HOOK": "https://hooks.example/secret"})
+    assert result.problems == ()
+    assert result.watchlist is not None
+    assert result.watchlist.routes[0].discord_webhook == "https://hooks.example/secret"
+    assert result.watchlist.feeds[0].interval_s == 600
+    assert result.watchlist.topics[0].threshold == 0.5
+
+
+def test_unset_env_variable_is_a_warning_naming_the_key(tmp_path: Path) -> None:
+    path = _write(tmp_path, "a.yaml", GOOD)
+    result = load_watchlists(tmp_path, env={})
+    assert result.watchlist is not None
+    (warning,) = result.problems
+    assert warning.severity == "warning"
+    assert (warning.file, warning.line, warning.key) == (str(path), 15, "routes[0].discord_webhook")
+    assert "HOOK" in warning.message
+
+
+def test_yaml_syntax_error_names_file_and_line(tmp_path: Path) -> None:
+    path = _write(tmp_path, "a.yaml", GOOD.replace("    name: Example\n", "    name: [Example\n"))
+    (problem,) = _errors(tmp_path)
+    assert problem.file == str(path)
+    assert problem.line in (11, 12, 13)
+    assert "YAML syntax error" in problem.message
+    assert str(problem).startswith(f"{path}:{problem.line}: ")
+
+
+def test_unknown_key_names_file_line_and_key(tmp_path: Path) -> None:
+    path = _write(tmp_path, "a.yaml", GOOD.replace("    threshold: 0.5\n", "    treshold: 0.5\n"))
+    (problem,) = _errors(tmp_path)
+    assert (problem.file, problem.line, problem.key) == (str(path), 8, "topics[0].treshold")
+    assert problem.message == "unknown key"
+
+
+def test_duplicate_topic_id_across_files_names_the_other_file(tmp_path: Path) -> None:
+    first = _write(tmp_path, "a.yaml", GOOD)
+    second = _write(
+        tmp_path,
+        "b.yaml",
+        "topics:\n  - id: guarantees\n    name: Again\n    description: The same id once more.\n",
+    )
+    (problem,) = _errors(tmp_path)
+    assert (problem.file, problem.line, problem.key) == (str(second), 2, "topics[0].id")
+    assert "duplicate" in problem.message
+    assert f"{first}:5" in problem.message
+
+
+def test_threshold_out_of_range(tmp_path: Path) -> None:
+    path = _write(tmp_path, "a.yaml", GOOD.replace("threshold: 0.5", "threshold: 1.5"))
+    (problem,) = _errors(tmp_path)
+    assert (problem.file, problem.line, problem.key) == (str(path), 8, "topics[0].threshold")
+    assert "1" in problem.message
+
+
+@pytest.mark.parametrize("interval", ["10x", "5s"])
+def test_bad_interval(tmp_path: Path, interval: str) -> None:
+    path = _write(tmp_path, "a.yaml", GOOD.replace("interval: 10m", f"interval: {interval}"))
+    (problem,) = _errors(tmp_path)
+    assert (problem.file, problem.line, problem.key) == (str(path), 12, "feeds[0].interval")
+    assert interval in problem.message
+
+
+def test_unknown_topic_in_route(tmp_path: Path) -> None:
+    path = _write(tmp_path, "a.yaml", GOOD.replace("topics: [guarantees]", "topics: [guarantes]"))
+    (problem,) = _errors(tmp_path)
+    assert (problem.file, problem.line) == (str(path), 14)
+    assert "topics" in problem.key
+    assert "guarantes" in problem.message
+
+
+def test_every_problem_is_reported_at_once(tmp_path: Path) -> None:
+    text = GOOD.replace("threshold: 0.5", "threshold: 1.5").replace(
+        "interval: 10m", "interval: 10x"
+    )
+    path = _write(tmp_path, "a.yaml", text)
+    problems = _errors(tmp_path)
+    assert sorted((p.file, p.line, p.key) for p in problems) == [
+        (str(path), 8, "topics[0].threshold"),
+        (str(path), 12, "feeds[0].interval"),
+    ]

@@ -131,6 +131,28 @@ def test_reply_with_many_fields_says_how_many_are_hidden() -> None:
     assert embed["fields"][-1]["value"] == f"… and {40 - shown} more not shown"
 
 
+def test_crowded_alert_keeps_shifts_and_drops_restatements_first() -> None:
+    restated = tuple(StanceLine(f"Actor {i}", "Topic", "label", "quote") for i in range(40))
+    shift = StanceLine("Russia", "Topic", "now", "q" * 2000, "before", "src", None)
+    alert = Alert(
+        "a",
+        "T",
+        "https://e.example/a",
+        "Src",
+        datetime(2025, 1, 1, tzinfo=UTC),
+        (TopicLine("t", "Topic", 0.5, "p" * 3000),),
+        "Summary. " * 1000,
+        (*restated, shift),
+    )
+    embed = render_alert(alert).embed
+    assert_within_limits(embed)
+    names = [f["name"] for f in embed["fields"]]
+    assert len(names) == 25
+    assert names[:3] == ["Topic", "Matched passage · Topic", "Position shifted: Russia — Topic"]
+    assert names[3:] == [f"Actor {i} — Topic" for i in range(22)]
+    assert len(embed["description"]) >= 300
+
+
 # --- properties ------------------------------------------------------------------------
 
 HOSTILE = st.sampled_from(
@@ -164,8 +186,8 @@ HOSTILE = st.sampled_from(
         "x" * 300,
     ]
 )
-TEXT = st.lists(st.one_of(HOSTILE, st.text(max_size=80)), max_size=60).map("".join)
-LONG_TEXT = st.one_of(TEXT, st.builds(lambda t, n: t * n, TEXT, st.integers(1, 40)))
+TEXT = st.lists(st.one_of(HOSTILE, st.text(max_size=60)), max_size=25).map("".join)
+LONG_TEXT = st.one_of(TEXT, st.builds(lambda t, n: t * n, TEXT, st.integers(1, 200)))
 URL = st.one_of(
     st.just("https://example.org/story?id=1"),
     st.builds(lambda s: "https://example.org/" + s, st.text(max_size=3000)),
@@ -200,7 +222,7 @@ ALERT = st.builds(
 )
 FOLLOWERS = st.lists(st.integers(10**16, 10**19).map(str), max_size=300)
 FAST = settings(
-    max_examples=150,
+    max_examples=100,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )

@@ -70,7 +70,8 @@ def assert_within_limits(blocks: list[dict[str, Any]], fallback: str) -> None:
         for token in re.findall(r"<[^>]*>?", text):
             assert OWN_MARKUP.match(token), token
         assert not ENTITY.search(text), text
-        assert not re.search(r"@(channel|here|everyone)\b", text, re.IGNORECASE)
+        outside_urls = re.sub(r"<https?://[^|>]*\|", "<", text)  # a URL cannot ping
+        assert not re.search(r"@(channel|here|everyone)\b", outside_urls, re.IGNORECASE)
 
 
 def test_card_structure(kit: Any) -> None:
@@ -178,13 +179,14 @@ hostile_piece = st.sampled_from(
         "ﷺ",
     ]
 )
-messy = st.lists(st.one_of(hostile_piece, st.text(max_size=40)), max_size=60).map("".join)
-long_text = st.one_of(messy, st.text(min_size=3000, max_size=6000), messy.map(lambda s: s * 50))
+# Hypothesis is slow at drawing long strings, so long text is a short messy one repeated.
+messy = st.lists(st.one_of(hostile_piece, st.text(max_size=20)), max_size=12).map("".join)
+long_text = st.one_of(messy, st.tuples(messy, st.integers(1, 400)).map(lambda p: p[0] * p[1]))
 urls = st.one_of(
     st.just("https://example.org/a"),
     messy.map(lambda s: "https://example.org/" + s),
     messy,
-    st.text(min_size=1000, max_size=2000).map(lambda s: "https://x.org/" + s),
+    long_text.map(lambda s: "https://x.org/" + s),
 )
 dates = st.one_of(st.none(), st.just(datetime(2025, 8, 18, tzinfo=UTC)))
 topic_lines = st.builds(
@@ -208,17 +210,19 @@ alerts = st.builds(
     url=urls,
     source=long_text,
     published=st.just(datetime(2025, 8, 20, 9, 30, tzinfo=UTC)),
-    topics=st.lists(topic_lines, max_size=12).map(tuple),
+    topics=st.lists(topic_lines, max_size=6).map(tuple),
     summary=long_text,
-    stances=st.lists(stance_lines, max_size=12).map(tuple),
-    also_reported_by=st.lists(st.tuples(long_text, urls), max_size=40).map(tuple),
-    mentions=st.lists(
-        st.one_of(st.from_regex(r"U[A-Z0-9]{8,11}", fullmatch=True), messy), max_size=200
-    ).map(tuple),
+    stances=st.lists(stance_lines, max_size=8).map(tuple),
+    also_reported_by=st.tuples(st.tuples(long_text, urls), st.integers(0, 40)).map(
+        lambda p: (p[0],) * p[1]
+    ),
+    mentions=st.tuples(st.integers(0, 200), st.lists(messy, max_size=3)).map(
+        lambda p: tuple(f"U{i:08d}" for i in range(p[0])) + tuple(p[1])
+    ),
 )
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(alerts)
 def test_any_alert_fits_slack_limits(alert: Alert) -> None:
     message = render_alert(alert)
@@ -228,8 +232,8 @@ def test_any_alert_fits_slack_limits(alert: Alert) -> None:
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     long_text,
-    st.lists(long_text, max_size=30),
-    st.lists(st.tuples(long_text, long_text), max_size=60),
+    st.lists(long_text, max_size=8),
+    st.tuples(st.tuples(long_text, long_text), st.integers(0, 60)).map(lambda p: [p[0]] * p[1]),
     st.booleans(),
 )
 def test_any_reply_fits_slack_limits(

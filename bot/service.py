@@ -46,7 +46,8 @@ async def start_platforms(app: App) -> list[PlatformRuntime]:
     runtimes.append(await start_discord(app))
     runtimes.append(await start_slack(app))
     for runtime in runtimes:
-        app.outbox.deliveries.append(runtime.delivery)
+        # One list serves both the outbox and admin notices (App.deliveries is it).
+        app.deliveries.append(runtime.delivery)
     if settings.discord_token or settings.slack_bot_token:
         log.info("platforms connected")
     return runtimes

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import random
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 
 from bot.delivery.base import Delivery, DeliveryError
@@ -32,7 +32,7 @@ class OutboxWorker:
     def __init__(
         self,
         store: SQLiteStore,
-        deliveries: Sequence[Delivery],
+        deliveries: list[Delivery],
         registry: Callable[[], Mapping[str, Destination]],
         *,
         give_up_after_s: float = 24 * 3600.0,
@@ -40,7 +40,8 @@ class OutboxWorker:
         rng: random.Random | None = None,
     ) -> None:
         self.store = store
-        self.deliveries = list(deliveries)
+        # Shared, not copied: platforms connected later join the same list.
+        self.deliveries = deliveries
         self.registry = registry
         self.give_up_after_s = give_up_after_s
         self.clock = clock

@@ -20,8 +20,9 @@ import numpy as np
 
 from bot.matching.embedder import Embedder
 from bot.models import Topic
+from bot.positions import THRESHOLDS, Thresholds
 from bot.positions.extract import ActorSentence
-from bot.positions.lexicon import demands, polarity
+from bot.positions.lexicon import polarity
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
@@ -30,42 +31,11 @@ Assignment = tuple[ActorSentence, str | None, float]
 
 
 @dataclass(frozen=True)
-class Thresholds:
-    """Every number of the positions stage. Values were chosen on positions-dev.jsonl only."""
-
-    # Cosine between a sentence and the topic's closest anchor (description, examples, position
-    # labels and examples) below which the sentence is not about the topic.
-    relevance_min: float = 0.30
-    # A sentence much closer to another topic of the watchlist than to this one is about that
-    # topic ("he also criticised new sanctions" in an arms article).
-    other_topic_margin: float = 0.10
-    # Score lead the best position must have over the runner-up.
-    margin_min: float = 0.02
-    # How much one unit of polarity agreement (cue sign × position polarity) adds to a score.
-    polarity_weight: float = 0.10
-    # How much a demand cue ("urges", "must stop") moves a sentence towards positions whose
-    # examples are demands, and away from them when absent.
-    demand_weight: float = 0.05
-    # |polarity| below this is treated as "no cue".
-    polarity_min: float = 0.5
-    # Softmax temperature turning scores into a confidence.
-    temperature: float = 0.05
-    # Minimum confidence for an assignment to be kept at all.
-    confidence_min: float = 0.0
-    # Baseline only: nearest-example cosine below this abstains (a low floor, no tuning).
-    baseline_floor: float = 0.2
-
-
-THRESHOLDS = Thresholds()
-
-
-@dataclass(frozen=True)
 class _TopicModel:
     """What is computed once per topic: anchors, examples, prototypes, polarities."""
 
     position_ids: tuple[str, ...]
     polarities: NDArray[np.float32]  # +1 for, -1 against, 0 unknown, one per position
-    demand_share: NDArray[np.float32]  # share of each position's label/examples that demand
     anchors: NDArray[np.float32]  # rows: everything that describes the topic
     examples: NDArray[np.float32]  # rows: position labels and examples
     example_owner: NDArray[np.int64]  # position index of each example row
@@ -109,10 +79,6 @@ class PositionAssigner:
         model = _TopicModel(
             position_ids=tuple(p.id for p in topic.positions),
             polarities=np.asarray([sign.get(p.polarity, 0.0) for p in topic.positions], np.float32),
-            demand_share=np.asarray(
-                [np.mean([demands(t) for t in (p.label, *p.examples)]) for p in topic.positions],
-                np.float32,
-            ),
             anchors=anchors,
             examples=examples,
             example_owner=owners,
@@ -150,20 +116,15 @@ class PositionAssigner:
             return [(s, None, 0.0) for s in sentences]
         th = self.thresholds
         model = self._model(topic)
-        vectors = self.embedder.encode([s.sentence for s in sentences])
+        vectors = self.embedder.encode([s.text for s in sentences])
         scores = self.position_scores(topic, vectors)
         relevance = self._relevance(topic, vectors)
         other = self._best_other(topic, vectors)
         out: list[Assignment] = []
         for row, sentence in enumerate(sentences):
-            cue = polarity(sentence.sentence)
+            cue = polarity(sentence.text)
             cue_sign = float(np.sign(cue)) if abs(cue) >= th.polarity_min else 0.0
-            demand_sign = 1.0 if demands(sentence.sentence) else -1.0
-            final = (
-                scores[row]
-                + th.polarity_weight * cue_sign * model.polarities
-                + th.demand_weight * demand_sign * model.demand_share
-            )
+            final = scores[row] + th.polarity_weight * cue_sign * model.polarities
             order = np.argsort(-final)
             best = int(order[0])
             margin = float(final[best] - final[order[1]]) if len(order) > 1 else 1.0
@@ -175,12 +136,7 @@ class PositionAssigner:
             # A cue that contradicts the winner's declared polarity means the embedding and
             # the words disagree: safer to say nothing.
             contradicted = cue_sign * float(model.polarities[best]) < 0
-            if (
-                off_topic
-                or contradicted
-                or margin < th.margin_min
-                or confidence < th.confidence_min
-            ):
+            if off_topic or contradicted or margin < th.margin_min:
                 out.append((sentence, None, confidence))
             else:
                 out.append((sentence, model.position_ids[best], confidence))

@@ -11,7 +11,7 @@ article, actor and topic with the same new position.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from bot.matching.embedder import Embedder
@@ -24,11 +24,9 @@ from bot.positions.assign import (
     best_per_actor,
 )
 from bot.positions.extract import ActorSentence, actor_sentences
-from bot.positions.shifts import SHIFT_RULES, ShiftRules, detect_shift, is_shift
+from bot.positions.shifts import detect_shift, is_shift
 
 Triple = tuple[str, str, str, str]  # (article id, actor, topic, position)
-# The baseline reports any change of its latest assignment as a shift.
-_BASELINE_RULES = ShiftRules(confident=0.0, immediate=0.0)
 
 
 @dataclass
@@ -49,7 +47,7 @@ def replay(
     records: Sequence[Mapping[str, Any]],
     topics_for: Callable[[Mapping[str, Any]], Sequence[str]],
     assign: Callable[[Topic, Sequence[ActorSentence]], list[Assignment]],
-    rules: ShiftRules = SHIFT_RULES,
+    thresholds: Thresholds = THRESHOLDS,
 ) -> Replay:
     """Run one assignment method over the records in time order, keeping each actor's history."""
     out = Replay()
@@ -76,7 +74,7 @@ def replay(
                     url=str(record.get("url", "")),
                 )
                 earlier = history.setdefault((sentence.actor_id, topic.id), [])
-                shift = detect_shift(topic, earlier, statement, rules)
+                shift = detect_shift(topic, earlier, statement, thresholds)
                 earlier.append(statement)
                 if labeled:
                     triple = (statement.article_id, sentence.actor_id, topic.id, position_id)
@@ -127,14 +125,17 @@ def evaluate_positions(
     embedder: Embedder,
     topics_for: Callable[[Mapping[str, Any]], Sequence[str]],
     thresholds: Thresholds = THRESHOLDS,
-    rules: ShiftRules = SHIFT_RULES,
 ) -> dict[str, Any]:
-    """Positions and shifts P/R/F1 of the assigner, and of the nearest-example baseline."""
+    """Positions and shifts P/R/F1 of the assigner, and of the nearest-example baseline.
+
+    The baseline reports any change of its latest assignment as a shift.
+    """
     topics = [t for t in watchlist.topics if t.positions]
     assigner = PositionAssigner(topics, embedder, thresholds)
     truth = gold(watchlist, records)
-    ours = replay(watchlist, records, topics_for, assigner.assign, rules)
-    baseline = replay(watchlist, records, topics_for, assigner.nearest, _BASELINE_RULES)
+    ours = replay(watchlist, records, topics_for, assigner.assign, thresholds)
+    plain = replace(thresholds, statement_min=0.0, shift_min=0.0)
+    baseline = replay(watchlist, records, topics_for, assigner.nearest, plain)
     report = _report(ours, truth)
     report["baseline"] = _report(baseline, truth)
     report["articles"] = sum(1 for r in records if "positions" in r)

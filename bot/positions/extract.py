@@ -45,6 +45,14 @@ class ActorSentence:
     sentence: str
     reported_by: str | None
     paragraph: int
+    # The part of the sentence that carries the actor's stance: without "…, Lavrov said" or
+    # the other side of "X agreed, whereas Y refused". Empty: the whole sentence.
+    clause: str = ""
+
+    @property
+    def text(self) -> str:
+        """The clause when there is one, else the sentence."""
+        return self.clause or self.sentence
 
 
 def paragraphs(text: str) -> list[str]:
@@ -146,14 +154,26 @@ def actor_sentences(text: str, actors: Sequence[Actor]) -> list[ActorSentence]:
             tokens = tokenize(sentence, index.find(sentence))
             found, next_speaker = _attribute(tokens, speaker)
             if found:
-                for actor, reporter in found:
+                for actor, reporter, span in found:
                     out.extend(ActorSentence(actor, s, None, number) for s in pending)
-                    out.append(ActorSentence(actor, sentence, reporter, number))
+                    clause = _text(sentence, tokens, span)
+                    clause = "" if clause == sentence else clause
+                    out.append(ActorSentence(actor, sentence, reporter, number, clause))
                 pending = []
             else:
                 pending = [*pending, sentence] if _quote_open([*pending, sentence]) else []
             speaker = next_speaker
     return _dedupe(out)
+
+
+def _text(sentence: str, tokens: list[Tok], span: Span) -> str:
+    """The sentence text covered by a token span, without surrounding quotes and commas."""
+    inner = [t for t in tokens[span[0] : span[1]]]
+    while inner and (not inner[0].is_word or inner[0].low == "that"):
+        inner = inner[1:]
+    while inner and inner[-1].text in _BREAKS | {":"}:
+        inner = inner[:-1]
+    return sentence[inner[0].start : inner[-1].end] if inner else sentence
 
 
 def _quote_open(sentences: list[str]) -> bool:
@@ -175,7 +195,7 @@ def _dedupe(items: list[ActorSentence]) -> list[ActorSentence]:
 
 # --- who speaks in one sentence -------------------------------------------------------------
 
-Found = list[tuple[str, str | None]]
+Found = list[tuple[str, str | None, Span]]  # (actor, reported by, span of its clause)
 
 
 def _attribute(tokens: list[Tok], carried: str | None) -> tuple[Found, str | None]:
@@ -191,19 +211,38 @@ def _attribute(tokens: list[Tok], carried: str | None) -> tuple[Found, str | Non
         # abandon …" or "warned that …" states the speaker's own demand or judgement.
         relays = verb_word in lx.RELAY_VERBS
         return _reported(tokens, content, speaker, relays), speaker
-    groups, verb = _subjects(tokens, 0, len(tokens))
-    actors = []
-    for group in groups:
-        actor = _resolve(tokens, group, carried)
-        # A pronoun carries a speaker over only into a statement ("he said", "it refused").
-        if actor and (not _is_anaphor(tokens, group) or _is_stance_verb(verb)):
-            actors.append(actor)
-    actors = list(dict.fromkeys(actors))
-    pairs: Found = [(a, None) for a in actors]
+    found: Found = []
+    for span in _contrast_clauses(tokens):
+        groups, verb = _subjects(tokens, *span)
+        for group in groups:
+            actor = _resolve(tokens, group, carried)
+            # A pronoun carries a speaker over only into a statement ("he said", "it refused").
+            if actor and (not _is_anaphor(tokens, group) or _is_stance_verb(verb)):
+                found.append((actor, None, span))
+    actors = list(dict.fromkeys(a for a, _, _ in found))
     if len(actors) == 1:
-        return pairs, actors[0]
+        return found, actors[0]
     # Another actor named without a clear speaker makes "he" ambiguous from here on.
-    return pairs, (None if mentioned or actors else carried)
+    return found, (None if mentioned or actors else carried)
+
+
+_CONTRAST = frozenset(["whereas", "while", "but"])
+
+
+def _contrast_clauses(tokens: list[Tok]) -> list[Span]:
+    """Split "X agreed, whereas Y refused" into its clauses; each may have its own subject."""
+    cuts = [
+        i
+        for i in range(1, len(tokens) - 1)
+        if tokens[i].low in _CONTRAST and tokens[i - 1].text in (",", ";", "—", "–")
+    ]
+    spans: list[Span] = []
+    start = 0
+    for cut in cuts:
+        spans.append((start, cut - 1))  # the clause before ", whereas"
+        start = cut + 1
+    spans.append((start, len(tokens)))
+    return spans
 
 
 def _is_stance_verb(verb: VerbGroup | None) -> bool:
@@ -223,16 +262,15 @@ def _resolve(tokens: list[Tok], group: Span, carried: str | None) -> str | None:
 def _reported(tokens: list[Tok], content: Span, speaker: str | None, relays: bool) -> Found:
     """Split "A said B had agreed …": B's own stance relayed by A, or else A's own stance."""
     groups, verb = _subjects(tokens, *content)
+    # "he"/"it" inside what someone said refers back to the speaker: "Washington said it …".
+    subjects = [_resolve(tokens, group, speaker) for group in groups]
     relayed = []
     if relays and verb is not None and lx.is_own_stance(verb):
         # "Russia had agreed …" is Russia's stance; "Russia must stop …" is the speaker's demand.
-        for group in groups:
-            actor = _resolve(tokens, group, None)
-            if actor is not None and actor != speaker:
-                relayed.append(actor)
+        relayed = [a for a in subjects if a is not None and a != speaker]
     if relayed:
-        return [(a, speaker) for a in dict.fromkeys(relayed)]
-    return [(speaker, None)] if speaker is not None else []
+        return [(a, speaker, content) for a in dict.fromkeys(relayed)]
+    return [(speaker, None, content)] if speaker is not None else []
 
 
 # --- noun groups and clause structure -------------------------------------------------------
@@ -258,22 +296,16 @@ def _group_at(tokens: list[Tok], i: int, hi: int) -> Span | None:
             kind = "'s"
         elif low in lx.TITLES:
             kind = "title"
-        elif (
-            low in ("of", "-")
-            and previous == "title"
-            and j + 1 < hi
-            and tokens[j + 1].low in lx.TITLES
-        ):
-            kind = "link"  # "Secretary of State", "Secretary-General"
+        elif low in ("of", "-", "in") and previous == "title" and _links(tokens, j + 1, hi):
+            kind = "link"  # "Secretary of State", "Secretary-General", "the government in Kyiv"
         elif (
             tok.is_word
             and tok.is_capitalised
             and low not in lx.FUNCTION_WORDS
             and previous in ("", "title", "name")
         ):
-            kind = (
-                "name"  # "Sergei" in "Sergei Lavrov"; never right after an actor ("Russia Rejects")
-            )
+            # "Sergei" in "Sergei Lavrov"; never right after an actor ("Russia Rejects …").
+            kind = "name"
         else:
             break
         if kind in ("actor", "title", "name", "'s"):

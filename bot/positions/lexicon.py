@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from bot.positions import THRESHOLDS
+
 
 @dataclass(frozen=True)
 class Tok:
@@ -16,6 +18,8 @@ class Tok:
 
     text: str
     actor: str | None = None
+    start: int = 0  # character offsets in the sentence
+    end: int = 0
 
     @property
     def low(self) -> str:
@@ -45,9 +49,12 @@ def tokenize(sentence: str, mentions: list[tuple[int, int, str]]) -> list[Tok]:
     tokens: list[Tok] = []
     position = 0
     for start, end, actor in [*mentions, (len(sentence), len(sentence), "")]:
-        tokens.extend(Tok(m.group()) for m in _TOKEN.finditer(sentence, position, start))
+        tokens.extend(
+            Tok(m.group(), None, m.start(), m.end())
+            for m in _TOKEN.finditer(sentence, position, start)
+        )
         if actor:
-            tokens.append(Tok(sentence[start:end], actor))
+            tokens.append(Tok(sentence[start:end], actor, start, end))
         position = end
     return tokens
 
@@ -319,11 +326,6 @@ AGAINST_PHRASAL = (
     ("wind", "down"),
 )
 NEGATORS = words("not n't never no nor neither without cannot none nothing")
-# How many words a negator (or a verb with a "to" complement) reaches forward.
-_SCOPE = 3
-# A negator that flips nothing ("no more weapons", "no foreign soldiers") weighs more than
-# one cue of consent: "will send no more weapons" is a refusal.
-_UNUSED_NEGATOR = 1.5
 # A clause opened by one of these names a past or background event ("after a pause").
 _BACKGROUND = words("after before since despite following amid")
 _SUBJECT_LIKE = words("he she it they we also now still again never")
@@ -396,7 +398,7 @@ def _governs(low: list[str], head: _Cue, next_cue: _Cue) -> bool:
     a list ("pauses, halts or limits")."""
     between = low[head.at + 1 : next_cue.at]
     words_between = [w for w in between if w not in _CLAUSE_END]
-    if len(words_between) >= _SCOPE or any(w in _CLAUSE_END for w in between):
+    if len(words_between) >= THRESHOLDS.negator_scope or any(w in _CLAUSE_END for w in between):
         return False
     if head.kind == "neg":
         return True
@@ -412,7 +414,8 @@ def _chain(low: list[str], cues: list[_Cue], k: int) -> tuple[float, int]:
         value, after = _chain(low, cues, k + 1)
         # "not agree" / "refused to send" flip what they govern; "agreed to halt" passes it on.
         return (value if head.kind == "consent" else -value), after
-    alone = {"neg": -_UNUSED_NEGATOR, "refuse": -1.0, "judge": -1.0, "consent": 1.0}
+    # A negator that flips nothing ("will send no more weapons") outweighs one consent cue.
+    alone = {"neg": -THRESHOLDS.unused_negator, "refuse": -1.0, "judge": -1.0, "consent": 1.0}
     return head.weight * alone[head.kind], k + 1
 
 
@@ -433,29 +436,4 @@ def polarity(sentence: str) -> float:
     return total
 
 
-# Words of demand: the speaker asks others to act ("urges the EU to halt", "must stop").
-DEMAND_CUES = words(
-    "demand insist urge require must should need needs needed condition conditions "
-    "precondition provided unless"
-)
-DEMAND_PHRASES = (
-    ("call", "on"),
-    ("call", "for"),
-    ("called", "on"),
-    ("called", "for"),
-    ("calls", "on"),
-    ("calls", "for"),
-    ("calling", "for"),
-    ("calling", "on"),
-)
-
-
-def demands(sentence: str) -> bool:
-    """True when the sentence demands something of others rather than stating an act."""
-    low = [m.group().lower().replace("’", "'") for m in _TOKEN.finditer(sentence)]
-    if any(w in DEMAND_CUES or lemma(w) in DEMAND_CUES for w in low):
-        return True
-    return any(tuple(low[i : i + 2]) in DEMAND_PHRASES for i in range(len(low) - 1))
-
-
-_KNOWN = VERBS | FOR_CUES | AGAINST_VERBS | DEMAND_CUES
+_KNOWN = VERBS | FOR_CUES | AGAINST_VERBS

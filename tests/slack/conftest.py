@@ -67,6 +67,7 @@ class Answer:
     status: int = 200
     body: Any = None
     headers: dict[str, str] = field(default_factory=dict)
+    match: dict[str, Any] = field(default_factory=dict)  # only for calls with these fields
 
 
 class FakeSlack:
@@ -111,10 +112,17 @@ class FakeSlack:
     def api_base(self) -> str:
         return self.url("/api/")
 
-    def script(self, method: str, status: int = 200, body: Any = None, **headers: str) -> None:
-        """Answer the next call of `method` with this (then go back to the defaults)."""
+    def script(
+        self,
+        method: str,
+        status: int = 200,
+        body: Any = None,
+        match: dict[str, Any] | None = None,
+        **headers: str,
+    ) -> None:
+        """Answer the next call of `method` (whose body has `match`) with this, once."""
         fixed = {k.replace("_", "-"): v for k, v in headers.items()}
-        self.scripts.setdefault(method, []).append(Answer(status, body, fixed))
+        self.scripts.setdefault(method, []).append(Answer(status, body, fixed, match or {}))
 
     # --- inspection ----------------------------------------------------------------------
 
@@ -158,14 +166,17 @@ class FakeSlack:
         self._changed.set()
         return call
 
-    def _scripted(self, method: str) -> Answer | None:
-        queue = self.scripts.get(method)
-        return queue.pop(0) if queue else None
+    def _scripted(self, method: str, body: dict[str, Any]) -> Answer | None:
+        queue = self.scripts.get(method, [])
+        for index, answer in enumerate(queue):
+            if all(body.get(k) == v for k, v in answer.match.items()):
+                return queue.pop(index)
+        return None
 
     async def _api(self, request: web.Request) -> web.StreamResponse:
         method = request.match_info["method"]
         call = await self._record(method, request)
-        answer = self._scripted(method)
+        answer = self._scripted(method, call.body)
         if answer is not None:
             return web.json_response(answer.body, status=answer.status, headers=answer.headers)
         return web.json_response(self._default(method, call.body))
@@ -189,8 +200,8 @@ class FakeSlack:
         return {"ok": True}
 
     async def _hook(self, request: web.Request) -> web.StreamResponse:
-        await self._record("hook:" + request.match_info["path"], request)
-        answer = self._scripted("hook")
+        call = await self._record("hook:" + request.match_info["path"], request)
+        answer = self._scripted("hook", call.body)
         if answer is not None:
             return web.Response(text=answer.body, status=answer.status, headers=answer.headers)
         return web.Response(text="ok")

@@ -65,8 +65,8 @@ def usable_url(url: str) -> bool:
 
 def _link(name: str, url: str, name_max: int = 100) -> str:
     label = fit(tidy(name, keep_newlines=False) or "link", name_max)
-    # A ")" or space in the URL would end the markdown link early.
-    safe = quote(url.strip(), safe=":/?#[]@!$&'*+,;=%~-._")
+    # A ")" or space would end the markdown link early; "@" is encoded so no "@here" shows.
+    safe = quote(url.strip(), safe=":/?#[]!$&'*+,;=%~-._")
     return f"[{label}]({safe})" if usable_url(safe) else label
 
 

@@ -196,6 +196,8 @@ class SlackDelivery:
             if _error_code(exc) not in BLOCK_ERRORS:
                 raise await self._failure(destination, channel, exc) from exc
             log.warning("Slack refused the blocks (%s); sending the text alone", _error_code(exc))
+        except (aiohttp.ClientError, TimeoutError, OSError) as exc:
+            raise DeliveryError(f"Slack unreachable: {type(exc).__name__}") from exc
         return await self._guard(destination, call(SlackMessage(text=message.text)), channel)
 
     async def _guard(self, destination: Destination, call: Awaitable[T], key: str = "") -> T:
@@ -233,7 +235,14 @@ class SlackDelivery:
         table = WEBHOOK_BROKEN if destination.kind is DestinationKind.SLACK_WEBHOOK else BROKEN
         if code in table:
             permanent, hint = table[code]
-            await self._tell_admins_once(destination, f"{where} is failing ({code}): {hint}.")
+            after = (
+                "Its alerts are kept, not retried: fix it, then `stancewatch outbox --replay`."
+                if permanent
+                else "Its alerts are kept and retried."
+            )
+            await self._tell_admins_once(
+                destination, f"{where} is failing ({code}): {hint}. {after}"
+            )
             return DeliveryError(
                 f"Slack {code} for {where}", permanent=permanent, destination_broken=True
             )
@@ -255,9 +264,7 @@ class SlackDelivery:
         status = self.store.destination_statuses().get(destination.key)
         if status is not None and status[0] == "failing":
             return  # told before a restart; the outbox clears the status on the next success
-        await self.notify_admins(
-            f"Slack {text} Undelivered alerts are kept and retried; nothing was deleted."
-        )
+        await self.notify_admins(f"Slack {text}")
 
     # --- webhooks ----------------------------------------------------------------------
 
@@ -267,7 +274,7 @@ class SlackDelivery:
             self._told.discard(destination.key)
             return
         status, body, headers = response
-        if status == 400 and body in BLOCK_ERRORS | {"invalid_blocks"} and message.blocks:
+        if status == 400 and body in BLOCK_ERRORS and message.blocks:
             log.warning("Slack refused the webhook blocks (%s); sending the text alone", body)
             status, body, headers = await self._webhook_call(
                 destination, SlackMessage(message.text)
@@ -293,7 +300,8 @@ class SlackDelivery:
                 raise DeliveryError(
                     f"Slack webhook {destination.key} unreachable: {type(exc).__name__}"
                 ) from exc
-        return response.status_code, (response.body or "").strip(), response.headers or {}
+        # The body is a short error code ("no_service"); anything longer is not one of ours.
+        return response.status_code, (response.body or "").strip()[:100], response.headers or {}
 
     # --- direct messages and admin notices ---------------------------------------------
 

@@ -50,8 +50,8 @@ class SlackMessage:
     blocks: list[Block] = field(default_factory=list)
 
     def payload(self) -> dict[str, Any]:
-        """The keyword arguments Slack's clients take."""
-        return {"text": self.text, "blocks": self.blocks}
+        """The keyword arguments Slack's clients take (no `blocks` key when there are none)."""
+        return {"text": self.text, "blocks": self.blocks} if self.blocks else {"text": self.text}
 
 
 def slack_len(text: str) -> int:

@@ -1,0 +1,204 @@
+"""/stancewatch end to end: Socket Mode payloads through Bolt, answers on the response_url."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from bot.delivery.slack.slash import plain_text, split_topic_actor
+from bot.feeds.parse import canonical_url
+from bot.models import Article, Destination, DestinationKind, Statement
+from bot.store.sqlite import MatchRow
+
+NOW = datetime(2025, 8, 20, 10, 0, tzinfo=UTC)
+URL = "https://example-wire.com/world/kremlin-veto?a=1&b=2"
+
+WATCHLIST_YAML = """
+actors:
+  - id: russia
+    name: Russia
+    aliases: [Russia, Moscow]
+topics:
+  - id: security-guarantees
+    name: Security guarantees for Ukraine
+    description: Post-war guarantees for Ukraine's security.
+  - id: ceasefire
+    name: Ceasefire
+    description: Talks on a ceasefire.
+"""
+
+
+def text_of(body: dict[str, Any]) -> str:
+    """Every block text of a respond body, joined."""
+    return "\n".join(b["text"]["text"] for b in body["blocks"])
+
+
+async def test_help_and_empty_show_usage(kit: Any, tmp_path: Path) -> None:
+    async with kit.env(tmp_path) as env:
+        for text in ("", "help"):
+            ack, body = await env.command(text)
+            assert ack.status == 200 and ack.body == ""  # acked at once, empty
+            assert body["response_type"] == "ephemeral"
+            assert body["text"] == "Stancewatch commands"
+            assert "/stancewatch follow &lt;topic&gt; [dm]" in text_of(body)
+        _, body = await env.command("frobnicate now")
+        assert body["text"] == "Unknown subcommand “frobnicate”."
+        _, body = await env.command("follow")
+        assert body["text"] == "“follow” needs an argument."
+
+
+async def test_follow_then_the_next_alert_mentions_the_follower(kit: Any, tmp_path: Path) -> None:
+    async with kit.env(tmp_path) as env:
+        _, body = await env.command("follow Security guarantees for Ukraine", user="U0ANN")
+        assert body["response_type"] == "ephemeral"
+        assert body["text"] == "You now follow Security guarantees for Ukraine."
+        assert "with a mention in the alert channel" in text_of(body)
+        _, body = await env.command("follow nato-membership dm", user="U0BOB")
+        assert body["text"] == "You now follow NATO membership."
+        assert "by direct message" in text_of(body)
+        assert env.app.store.following("slack", kit.TEAM, "U0BOB") == [("nato-membership", True)]
+
+        dest = Destination(DestinationKind.SLACK_CHANNEL, kit.CHANNEL)
+        await env.delivery.send(dest, kit.make_alert())
+        [post] = [p for p in env.fake.of("chat.postMessage") if p.body["channel"] == kit.CHANNEL]
+        assert post.body["text"].endswith("<@U0ANN>")
+        assert "U0BOB" not in str(post.body)
+
+
+async def test_unknown_topic_suggests_the_closest(kit: Any, tmp_path: Path) -> None:
+    async with kit.env(tmp_path) as env:
+        _, body = await env.command("follow securty guarantes")
+        assert body["response_type"] == "ephemeral"
+        assert body["text"] == "Unknown topic “securty guarantes”."
+        assert "Did you mean: Security guarantees for Ukraine" in text_of(body)
+        assert text_of(body).startswith(":warning:")
+
+
+async def test_unfollow_and_following(kit: Any, tmp_path: Path) -> None:
+    async with kit.env(tmp_path) as env:
+        await env.command("follow arms-shipments")
+        await env.command("follow NATO membership dm")
+        _, body = await env.command("following")
+        assert body["text"] == "Topics you follow"
+        assert "• Arms shipments\n• NATO membership — by DM" in text_of(body)
+        _, body = await env.command("unfollow arms shipments")
+        assert body["text"] == "You no longer follow Arms shipments."
+        _, body = await env.command("unfollow arms shipments")
+        assert body["text"] == "You were not following Arms shipments."
+
+
+async def test_topics_is_public_with_follower_counts(kit: Any, tmp_path: Path) -> None:
+    async with kit.env(tmp_path) as env:
+        await env.command("follow arms-shipments", user="U0ANN")
+        _, body = await env.command("topics")
+        assert body["response_type"] == "in_channel"
+        assert body["text"] == "3 tracked topics"
+        assert "*Arms shipments*\nWeapons sent to Ukraine. (1 following; id: arms-shipments)" in (
+            text_of(body)
+        )
+
+
+async def test_positions_with_multiword_topic_and_actor(kit: Any, tmp_path: Path) -> None:
+    async with kit.env(tmp_path) as env:
+        env.app.store.add_statements(
+            [
+                Statement(
+                    "russia",
+                    "security-guarantees",
+                    "demands-veto",
+                    "Moscow insists it must be among the guarantors, with a veto.",
+                    0.9,
+                    article_id="a1",
+                    source="example-wire.com",
+                    published=kit.WHEN,
+                    url=URL,
+                )
+            ]
+        )
+        _, body = await env.command("positions security guarantees for ukraine moscow")
+        assert body["text"] == "Positions on Security guarantees for Ukraine"
+        assert "*Russia: demands a veto over any guarantee*" in text_of(body)
+        assert "20 Aug 2025 · demands a veto" in text_of(body)
+        _, body = await env.command("positions Security guarantees for Ukraine")
+        assert "*Russia: demands a veto over any guarantee*" in text_of(body)
+        _, body = await env.command("positions security-guarantees martians")
+        assert body["text"] == "Unknown topic “security-guarantees martians”."
+
+
+async def test_recent_with_count(kit: Any, tmp_path: Path) -> None:
+    async with kit.env(tmp_path) as env:
+        for n in range(3):
+            alert = kit.make_alert(f"story-{n}", title=f"Alert number {n} <!here>")
+            env.app.store.save_alert(alert, f"article-{n}", [], NOW)
+        _, body = await env.command("recent security guarantees for ukraine 2")
+        assert body["text"] == "Latest alerts: Security guarantees for Ukraine"
+        shown = text_of(body)
+        assert "*Alert number 2 &lt;!here&gt;*" in shown and "Alert number 0" not in shown
+        assert "<!here>" not in shown
+
+
+async def test_why_unwraps_slack_links(kit: Any, tmp_path: Path) -> None:
+    async with kit.env(tmp_path) as env:
+        store = env.app.store
+        article = Article(
+            "a1",
+            "feed",
+            "example-wire.com",
+            URL,
+            "Kremlin demands veto",
+            "Moscow insists it must be among the guarantors, with a veto.",
+            kit.WHEN,
+            kit.WHEN,
+        )
+        store.add_article(article, canonical_url(URL), "story-1", None, False)
+        store.add_matches("a1", [MatchRow("security-guarantees", 0.81, "Moscow insists", True)])
+        # Slack sends links wrapped and & escaped, as <https://…&amp;…>.
+        _, body = await env.command(f"why <{URL.replace('&', '&amp;')}>")
+        assert body["text"] == "Why: Kremlin demands veto"
+        assert "Security guarantees for Ukraine: 0.81 (threshold 0.49, matched)" in text_of(body)
+        _, body = await env.command("why https://nowhere.example/x")
+        assert body["text"] == "I have not seen that article."
+
+
+async def test_feeds_is_refused_to_non_admins(kit: Any, tmp_path: Path) -> None:
+    async with kit.env(tmp_path, admins=("U0OPS",)) as env:
+        _, body = await env.command("feeds", user="U0ANN")
+        assert body["response_type"] == "ephemeral"
+        assert body["text"] == "Only workspace admins can use “feeds”."
+        [info] = env.fake.of("users.info")
+        assert info.body["user"] == "U0ANN"
+        env.fake.admins.add("U0ADM")
+        _, body = await env.command("feeds", user="U0ADM")
+        assert body["text"] == "0 feeds"
+        _, body = await env.command("feeds", user="U0OPS")  # SLACK_ADMIN_USERS: no lookup
+        assert body["text"] == "0 feeds"
+        assert len(env.fake.of("users.info")) == 2
+
+
+async def test_reload_for_admins(kit: Any, tmp_path: Path) -> None:
+    async with kit.env(tmp_path) as env:
+        _, body = await env.command("reload", user="U0ANN")
+        assert body["text"] == "Only workspace admins can use “reload”."
+        env.fake.admins.add("U0ADM")
+        folder = tmp_path / "watchlists"
+        folder.mkdir()
+        (folder / "talks.yaml").write_text(WATCHLIST_YAML)
+        _, body = await env.command("reload", user="U0ADM")
+        assert body["text"] == "Watchlists reloaded."
+        assert "+ topic ceasefire" in text_of(body)
+        assert [t.id for t in env.app.watchlist.topics] == ["security-guarantees", "ceasefire"]
+
+
+def test_plain_text_and_argument_split(kit: Any, tmp_path: Path) -> None:
+    assert plain_text("why <https://a.org/x?a=1&amp;b=2|a.org>") == "why https://a.org/x?a=1&b=2"
+    assert plain_text("follow  A &amp; B ") == "follow A & B"
+    app = type("A", (), {"watchlist": kit.make_watchlist()})()
+    words = ["Security", "guarantees", "for", "Ukraine"]
+    assert split_topic_actor(app, words) == ("Security guarantees for Ukraine", None)
+    assert split_topic_actor(app, [*words, "Kremlin"]) == (
+        "Security guarantees for Ukraine",
+        "russia",
+    )
+    assert split_topic_actor(app, ["nato", "membership"]) == ("nato membership", None)
+    assert split_topic_actor(app, ["nato-membership", "kyiv"]) == ("nato-membership", "ukraine")

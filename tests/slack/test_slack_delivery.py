@@ -1,0 +1,271 @@
+"""Slack delivery against a local fake Web API: posts, edits, followers, limits, failures."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.delivery.base import DeliveryError
+from bot.delivery.slack.delivery import SlackDelivery
+from bot.delivery.slack.pacing import ChannelPacer
+from bot.models import Destination, DestinationKind
+
+NOW = datetime(2025, 8, 20, 10, 0, tzinfo=UTC)
+
+
+def channel(kit: Any, target: str = "") -> Destination:
+    return Destination(DestinationKind.SLACK_CHANNEL, target or kit.CHANNEL)
+
+
+def webhook(env: Any) -> Destination:
+    return Destination(
+        DestinationKind.SLACK_WEBHOOK, env.fake.url("/hooks/T0TEAM/B0HOOK/secretsecret")
+    )
+
+
+class Clock:
+    """A settable clock for the outbox and the pacer."""
+
+    def __init__(self) -> None:
+        self.now = NOW
+        self.mono = 1000.0
+
+    def advance(self, seconds: float) -> None:
+        self.now += timedelta(seconds=seconds)
+        self.mono += seconds
+
+
+def use_clock(env: Any) -> Clock:
+    clock = Clock()
+    env.app.outbox.clock = lambda: clock.now
+    env.delivery.pacer = ChannelPacer(0.0, clock=lambda: clock.mono)
+    return clock
+
+
+async def test_bot_mode_posts_a_card_and_returns_channel_and_ts(kit: Any, tmp_path: Path) -> None:
+    async with kit.env(tmp_path) as env:
+        ref = await env.delivery.send(channel(kit), kit.make_alert())
+        assert ref == "C0ALERTS:1755682200.000001"
+        [auth] = env.fake.of("auth.test")
+        assert auth.headers["Authorization"] == "Bearer xoxb-test-token"
+        [post] = env.fake.of("chat.postMessage")
+        body = post.body
+        assert body["channel"] == "C0ALERTS"
+        assert body["unfurl_links"] is False
+        assert body["text"].startswith("Kremlin demands veto over Western guarantees for Kyiv")
+        assert body["blocks"][0]["type"] == "header"
+        assert any("position shifted" in b.get("text", {}).get("text", "") for b in body["blocks"])
+
+
+async def test_outbox_posts_once_then_edits_the_folded_story(kit: Any, tmp_path: Path) -> None:
+    async with kit.env(tmp_path) as env:
+        store, dest = env.app.store, channel(kit)
+        alert = kit.make_alert()
+        store.save_alert(alert, "article-1", [dest.key], NOW)
+        assert await env.app.outbox.drain() == 1
+        folded = replace(
+            alert, also_reported_by=(("harbour-post.com", "https://harbour-post.com/veto"),)
+        )
+        store.update_alert(folded, NOW)
+        assert await env.app.outbox.drain() == 1
+        assert await env.app.outbox.drain() == 0
+        assert len(env.fake.of("chat.postMessage")) == 1
+        [update] = env.fake.of("chat.update")
+        assert update.body["channel"] == "C0ALERTS"
+        assert update.body["ts"] == "1755682200.000001"
+        context = update.body["blocks"][-1]
+        assert context["elements"][1]["text"] == (
+            "Also reported by: <https://harbour-post.com/veto|harbour-post.com>"
+        )
+
+
+async def test_webhook_mode_posts_and_cannot_edit(kit: Any, tmp_path: Path) -> None:
+    async with kit.env(tmp_path, bot=False, webhook=True) as env:
+        dest = webhook(env)
+        assert env.delivery.handles(dest)
+        assert not env.delivery.handles(channel(kit))  # no bot token
+        alert = kit.make_alert()
+        env.app.store.save_alert(alert, "article-1", [dest.key], NOW)
+        assert await env.app.outbox.drain() == 1
+        [post] = env.fake.of("hook:T0TEAM/B0HOOK/secretsecret")
+        assert post.body["text"].startswith("Kremlin demands veto")
+        assert post.body["blocks"][0]["type"] == "header"
+        assert post.body["unfurl_links"] is False
+        # A folded story: webhooks give no message id, so nothing is posted again.
+        env.app.store.update_alert(
+            replace(alert, also_reported_by=(("b.com", "https://b.com"),)), NOW
+        )
+        assert await env.app.outbox.drain() == 1
+        assert len(env.fake.calls) == 1
+        await env.delivery.edit(dest, "anything", alert)
+        assert len(env.fake.calls) == 1
+
+
+async def test_followers_are_mentioned_or_messaged_once(kit: Any, tmp_path: Path) -> None:
+    async with kit.env(tmp_path) as env:
+        store = env.app.store
+        store.follow("slack", kit.TEAM, "U0ANN", "security-guarantees", False, NOW)
+        store.follow("slack", kit.TEAM, "U0BOB", "security-guarantees", True, NOW)
+        store.follow("slack", "T0OTHER", "U0EVE", "security-guarantees", False, NOW)
+        store.follow("slack", kit.TEAM, "U0DAN", "arms-shipments", False, NOW)
+        alert = kit.make_alert()
+        await env.delivery.send(channel(kit), alert)
+        await env.delivery.send(channel(kit, "C0SECOND"), alert)
+        posts = env.fake.of("chat.postMessage")
+        in_channel = [p for p in posts if p.body["channel"].startswith("C")]
+        assert len(in_channel) == 2
+        for post in in_channel:
+            assert post.body["text"].endswith("\n<@U0ANN>")
+            assert "*Following:* <@U0ANN>" in str(post.body["blocks"])
+            assert "U0BOB" not in str(post.body) and "U0EVE" not in str(post.body)
+        [opened] = env.fake.of("conversations.open")
+        assert opened.body["users"] == "U0BOB"
+        [dm] = [p for p in posts if p.body["channel"] == "D0BOB"]
+        assert "<@" not in dm.body["text"]
+
+
+async def test_rate_limit_waits_retry_after_and_never_double_posts(
+    kit: Any, tmp_path: Path
+) -> None:
+    async with kit.env(tmp_path) as env:
+        clock = use_clock(env)
+        dest = channel(kit)
+        env.fake.script(
+            "chat.postMessage", 429, {"ok": False, "error": "ratelimited"}, Retry_After="7"
+        )
+        with pytest.raises(DeliveryError) as caught:
+            await env.delivery.send(dest, kit.make_alert())
+        assert caught.value.retry_after_s == 7.0
+        assert not caught.value.destination_broken
+        # While Slack's pause lasts, nothing is sent to that channel at all.
+        with pytest.raises(DeliveryError) as again:
+            await env.delivery.send(dest, kit.make_alert())
+        assert again.value.retry_after_s is not None and again.value.retry_after_s <= 7.0
+        assert len(env.fake.of("chat.postMessage")) == 1
+
+        # Through the outbox: the row waits at least Retry-After, then posts exactly once.
+        clock.advance(10)
+        env.fake.script(
+            "chat.postMessage", 429, {"ok": False, "error": "ratelimited"}, Retry_After="7"
+        )
+        env.app.store.save_alert(kit.make_alert("story-2"), "article-2", [dest.key], clock.now)
+        assert await env.app.outbox.drain() == 0
+        [row] = env.app.store.db.execute("SELECT next_try_at, attempts FROM outbox").fetchall()
+        assert datetime.fromisoformat(row[0]) >= clock.now + timedelta(seconds=7)
+        assert await env.app.outbox.drain() == 0  # not due yet: no request
+        assert len(env.fake.of("chat.postMessage")) == 2
+        clock.advance(8 * 1.25)  # past Retry-After and the outbox's jittered backoff
+        assert await env.app.outbox.drain() == 1
+        assert await env.app.outbox.drain() == 0
+        assert len(env.fake.of("chat.postMessage")) == 3  # two refused, one accepted
+        assert env.app.store.message_ref("story-2", dest.key) == "C0ALERTS:1755682200.000001"
+
+
+async def test_channel_not_found_breaks_the_destination_and_tells_admins_once(
+    kit: Any, tmp_path: Path
+) -> None:
+    async with kit.env(tmp_path) as env:
+        dest = channel(kit)
+        for _ in range(2):
+            env.fake.script(
+                "chat.postMessage",
+                body={"ok": False, "error": "channel_not_found"},
+                match={"channel": kit.CHANNEL},
+            )
+        store = env.app.store
+        store.save_alert(kit.make_alert(), "article-1", [dest.key], NOW)
+        assert await env.app.outbox.drain() == 0
+        [(_row, _alert, key, error)] = store.dead_outbox()
+        assert key == dest.key and "channel_not_found" in error
+        assert store.destination_statuses()[dest.key][0] == "failing"
+        admin_posts = [p for p in env.fake.of("chat.postMessage") if p.body["channel"] == "C0ADMIN"]
+        assert len(admin_posts) == 1
+        assert "channel C0ALERTS is failing (channel_not_found)" in admin_posts[0].body["text"]
+        # After a restart (a new delivery), the store still says admins were told.
+        fresh = SlackDelivery(store, env.settings, env.delivery.client, pace_s=0)
+        with pytest.raises(DeliveryError) as caught:
+            await fresh.send(dest, kit.make_alert("story-2"))
+        assert caught.value.destination_broken and caught.value.permanent
+        admin_posts = [p for p in env.fake.of("chat.postMessage") if p.body["channel"] == "C0ADMIN"]
+        assert len(admin_posts) == 1
+
+
+async def test_not_in_channel_and_revoked_token_are_retried(kit: Any, tmp_path: Path) -> None:
+    async with kit.env(tmp_path, admin_channel="") as env:
+        env.fake.script("chat.postMessage", 200, {"ok": False, "error": "not_in_channel"})
+        with pytest.raises(DeliveryError) as caught:
+            await env.delivery.send(channel(kit), kit.make_alert())
+        assert caught.value.destination_broken and not caught.value.permanent
+        env.fake.script("chat.postMessage", 200, {"ok": False, "error": "token_revoked"})
+        with pytest.raises(DeliveryError) as caught:
+            await env.delivery.send(channel(kit, "C0OTHER"), kit.make_alert())
+        assert caught.value.destination_broken and not caught.value.permanent
+
+
+async def test_refused_blocks_fall_back_to_text(kit: Any, tmp_path: Path) -> None:
+    async with kit.env(tmp_path) as env:
+        env.fake.script("chat.postMessage", 200, {"ok": False, "error": "invalid_blocks"})
+        ref = await env.delivery.send(channel(kit), kit.make_alert())
+        first, second = env.fake.of("chat.postMessage")
+        assert "blocks" in first.body and "blocks" not in second.body
+        assert second.body["text"].startswith("Kremlin demands veto")
+        assert ref is not None
+
+
+async def test_webhook_failures(kit: Any, tmp_path: Path) -> None:
+    async with kit.env(tmp_path, bot=False, webhook=True) as env:
+        dest = webhook(env)
+        env.fake.script("hook", 429, "rate_limited", Retry_After="3")
+        with pytest.raises(DeliveryError) as caught:
+            await env.delivery.send(dest, kit.make_alert())
+        assert caught.value.retry_after_s == 3.0
+        env.delivery.pacer = ChannelPacer(0.0)
+        env.fake.script("hook", 404, "no_service")
+        with pytest.raises(DeliveryError) as caught:
+            await env.delivery.send(dest, kit.make_alert())
+        assert caught.value.destination_broken and caught.value.permanent
+        assert "secretsecret" not in str(caught.value)
+
+
+async def test_posts_are_paced_per_channel(kit: Any, tmp_path: Path) -> None:
+    async with kit.env(tmp_path, pace_s=0.3) as env:
+        await env.delivery.send(channel(kit), kit.make_alert("a"))
+        await env.delivery.send(channel(kit, "C0SECOND"), kit.make_alert("b"))
+        await env.delivery.send(channel(kit), kit.make_alert("c"))
+        first, other, third = env.fake.of("chat.postMessage")
+        assert other.at - first.at < 0.25  # another channel does not wait
+        assert third.at - first.at >= 0.28
+
+
+async def test_admin_notice_without_admin_channel_only_logs(
+    kit: Any, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    async with kit.env(tmp_path, admin_channel="") as env:
+        with caplog.at_level(logging.WARNING):
+            await env.delivery.notify_admins("feed <!channel> paused")
+        assert env.fake.calls == []
+        assert "feed <!channel> paused" in caplog.text
+
+
+async def test_admin_notice_is_escaped(kit: Any, tmp_path: Path) -> None:
+    async with kit.env(tmp_path) as env:
+        await env.delivery.notify_admins("feed <!channel> paused & told")
+        [post] = env.fake.of("chat.postMessage")
+        assert post.body["channel"] == "C0ADMIN"
+        assert post.body["text"] == "Stancewatch: feed &lt;!channel&gt; paused &amp; told"
+
+
+async def test_unreachable_slack_is_a_retryable_error(kit: Any, tmp_path: Path) -> None:
+    async with kit.env(tmp_path) as env:
+        client = AsyncWebClient(token="x", base_url="http://127.0.0.1:9/api/", retry_handlers=[])
+        offline = SlackDelivery(env.app.store, env.settings, client, team_id=kit.TEAM, pace_s=0)
+        with pytest.raises(DeliveryError) as caught:
+            await offline.send(channel(kit), kit.make_alert())
+        assert not caught.value.permanent and not caught.value.destination_broken
+        assert "unreachable" in str(caught.value)

@@ -1,0 +1,117 @@
+"""start_slack/stop: no network without tokens; Socket Mode end to end against the fake."""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from bot.app import build_app
+from bot.delivery.slack.runtime import start_slack
+from bot.models import Destination, DestinationKind
+from bot.settings import Settings
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+async def test_without_tokens_only_webhooks_and_no_network(kit: Any, tmp_path: Path) -> None:
+    settings = Settings(db_path=tmp_path / "t.db", slack_api_base="http://127.0.0.1:9/api")
+    app = build_app(settings, kit.make_watchlist(), embedder=kit.FakeEmbedder())
+    try:
+        runtime = await start_slack(app)
+        assert runtime.delivery.client is None and runtime.socket is None
+        assert runtime.delivery.handles(Destination(DestinationKind.SLACK_WEBHOOK, "https://x"))
+        assert not runtime.delivery.handles(Destination(DestinationKind.SLACK_CHANNEL, "C1"))
+        assert not runtime.delivery.handles(Destination(DestinationKind.DISCORD_CHANNEL, "1"))
+        await runtime.stop()
+        await runtime.stop()
+    finally:
+        await app.close()
+
+
+async def test_bot_token_alone_posts_but_serves_no_commands(kit: Any, tmp_path: Path) -> None:
+    async with kit.FakeSlack.running() as fake:
+        settings = Settings(
+            db_path=tmp_path / "t.db",
+            slack_bot_token=kit.BOT_TOKEN,
+            slack_api_base=fake.api_base.rstrip("/"),  # the missing slash is added back
+        )
+        app = build_app(settings, kit.make_watchlist(), embedder=kit.FakeEmbedder())
+        try:
+            runtime = await start_slack(app)
+            assert runtime.delivery.team_id == kit.TEAM
+            assert runtime.socket is None
+            assert runtime.delivery.handles(Destination(DestinationKind.SLACK_CHANNEL, "C1"))
+            assert [c.method for c in fake.calls] == ["auth.test"]
+            await runtime.stop()
+        finally:
+            await app.close()
+
+
+async def test_socket_mode_end_to_end(kit: Any, tmp_path: Path) -> None:
+    async with kit.FakeSlack.running() as fake:
+        settings = Settings(
+            db_path=tmp_path / "t.db",
+            slack_bot_token=kit.BOT_TOKEN,
+            slack_app_token=kit.APP_TOKEN,
+            slack_api_base=fake.api_base,
+        )
+        app = build_app(settings, kit.make_watchlist(), embedder=kit.FakeEmbedder())
+        try:
+            runtime = await start_slack(app)
+            opened = await fake.wait_for("apps.connections.open")
+            assert opened.headers["Authorization"] == "Bearer xapp-test-token"
+            assert runtime.connecting is not None
+            await asyncio.wait_for(runtime.connecting, 5)
+            payload = kit.slash_payload(
+                "follow arms-shipments", "U0ANN", kit.TEAM, fake.url("/respond/1")
+            )
+            await fake.sockets[0].send_json(
+                {
+                    "envelope_id": "env-1",
+                    "type": "slash_commands",
+                    "accepts_response_payload": True,
+                    "payload": payload,
+                }
+            )
+            ack = await fake.wait_socket("env-1")
+            assert ack == {"envelope_id": "env-1"}
+            reply = await fake.wait_for("respond:1")
+            assert reply.body["text"] == "You now follow Arms shipments."
+            assert reply.body["response_type"] == "ephemeral"
+            assert app.store.following("slack", kit.TEAM, "U0ANN") == [("arms-shipments", False)]
+            await runtime.stop()
+            assert runtime.socket is None
+        finally:
+            await app.close()
+
+
+def test_slack_code_never_loads_discord() -> None:
+    code = (
+        "import sys, bot.delivery.slack.runtime\n"
+        "bad = [m for m in sys.modules if m == 'discord' or m.startswith('discord.')]\n"
+        "assert not bad, bad\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)
+
+
+def test_manifest_matches_the_app() -> None:
+    manifest = yaml.safe_load((ROOT / "slack-app-manifest.yaml").read_text())
+    assert manifest["settings"]["socket_mode_enabled"] is True
+    assert sorted(manifest["oauth_config"]["scopes"]["bot"]) == [
+        "chat:write",
+        "commands",
+        "im:write",
+        "users:read",
+    ]
+    [command] = manifest["features"]["slash_commands"]
+    assert command["command"] == "/stancewatch"
+    # Limits from Slack's manifest schema.
+    assert len(command["description"]) <= 2000 and len(command["usage_hint"]) <= 1000
+    assert len(manifest["display_information"]["name"]) <= 35
+    assert len(manifest["display_information"]["description"]) <= 140
+    assert len(manifest["features"]["bot_user"]["display_name"]) <= 80

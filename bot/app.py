@@ -111,7 +111,9 @@ def build_app(
         pause_after_failures=settings.pause_after_failures,
         notify_admins=notify,
     )
-    outbox = OutboxWorker(store, chosen, registry, give_up_after_s=settings.delivery_give_up_s)
+    outbox = OutboxWorker(
+        store, chosen, registry, give_up_after_s=settings.delivery_give_up_s, notify_admins=notify
+    )
     app = App(settings, store, fetcher, embedder, watchlist, pipeline, outbox, chosen)
     app_ref["app"] = app
     return app

@@ -56,6 +56,8 @@ async def start_platforms(app: App) -> list[PlatformRuntime]:
 async def drain_until_idle(app: App, deadline_s: float) -> None:
     """Deliver what is due now, for at most `deadline_s` (retries wait for the next run)."""
     end = time.monotonic() + deadline_s
+    # A drain already running (the scheduler's) stops starting deliveries at the same time.
+    app.outbox.deadline = end
     while time.monotonic() < end:
         if not await app.outbox.drain():
             break

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import random
-from collections.abc import Callable, Mapping
+import time
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime, timedelta
 
 from bot.delivery.base import Delivery, DeliveryError
@@ -38,6 +40,7 @@ class OutboxWorker:
         give_up_after_s: float = 24 * 3600.0,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         rng: random.Random | None = None,
+        notify_admins: Callable[[str], Awaitable[None]] | None = None,
     ) -> None:
         self.store = store
         # Shared, not copied: platforms connected later join the same list.
@@ -46,6 +49,12 @@ class OutboxWorker:
         self.give_up_after_s = give_up_after_s
         self.clock = clock
         self.rng = rng or random.Random()
+        self.notify_admins = notify_admins
+        # One drain at a time: the scheduled drain and the stop-time drain would otherwise
+        # read the same pending rows and post them twice.
+        self._lock = asyncio.Lock()
+        # On stop: no new delivery starts after this time.monotonic() moment.
+        self.deadline: float | None = None
 
     def _delivery_for(self, destination: Destination) -> Delivery | None:
         return next((d for d in self.deliveries if d.handles(destination)), None)
@@ -53,9 +62,12 @@ class OutboxWorker:
     async def drain(self, limit: int = 200) -> int:
         """Deliver every due row (up to `limit`); return how many the platforms accepted."""
         delivered = 0
-        for row in self.store.due_outbox(self.clock(), limit):
-            if await self._deliver(row):
-                delivered += 1
+        async with self._lock:
+            for row in self.store.due_outbox(self.clock(), limit):
+                if self.deadline is not None and time.monotonic() >= self.deadline:
+                    break  # stopping: the rest stay pending for the next start
+                if await self._deliver(row):
+                    delivered += 1
         return delivered
 
     async def _deliver(self, row: OutboxRow) -> bool:
@@ -67,7 +79,7 @@ class OutboxWorker:
             # The route was removed or the platform is not configured now: keep the row
             # and look again later, until the give-up time says otherwise.
             why = "destination no longer configured" if destination is None else "no delivery"
-            return self._failed(row, DeliveryError(why), now)
+            return await self._failed(row, DeliveryError(why), now)
         try:
             if row.action == "post":
                 ref = await delivery.send(destination, alert)
@@ -82,19 +94,27 @@ class OutboxWorker:
                 await delivery.edit(destination, ref, alert)
                 self.store.mark_sent(row.id, self.clock())
         except DeliveryError as exc:
-            return self._failed(row, exc, now)
+            return await self._failed(row, exc, now)
         except Exception as exc:  # a bug in a renderer must not stop the other deliveries
             log.exception("delivery of alert %s to %s crashed", row.alert_id, row.destination)
-            return self._failed(row, DeliveryError(f"unexpected error: {exc!r}"), now)
+            return await self._failed(row, DeliveryError(f"unexpected error: {exc!r}"), now)
         if self.store.set_destination_status(row.destination, "ok", None):
             log.info("destination %s recovered", row.destination)
+            if self.notify_admins is not None:
+                await self.notify_admins(f"Alerts to {row.destination} are delivered again.")
         return True
 
-    def _failed(self, row: OutboxRow, error: DeliveryError, now: datetime) -> bool:
+    async def _failed(self, row: OutboxRow, error: DeliveryError, now: datetime) -> bool:
         if error.destination_broken and self.store.set_destination_status(
             row.destination, "failing", str(error)
         ):
+            # Told once: the stored status only changes back when a delivery succeeds.
             log.warning("destination %s is failing: %s", row.destination, error)
+            if self.notify_admins is not None:
+                await self.notify_admins(
+                    f"Alerts to {row.destination} are failing: {error}. They are kept and "
+                    "retried; nothing was deleted."
+                )
         age_s = (now - row.created).total_seconds()
         if error.permanent or age_s >= self.give_up_after_s:
             log.error("giving up on alert %s to %s: %s", row.alert_id, row.destination, error)

@@ -16,13 +16,8 @@ from typing import Any
 
 from bot.matching.embedder import Embedder
 from bot.models import Statement, Topic, Watchlist
-from bot.positions.assign import (
-    THRESHOLDS,
-    Assignment,
-    PositionAssigner,
-    Thresholds,
-    best_per_actor,
-)
+from bot.positions import THRESHOLDS, Thresholds
+from bot.positions.assign import Assignment, PositionAssigner, best_per_actor
 from bot.positions.extract import ActorSentence, actor_sentences
 from bot.positions.shifts import detect_shift, is_shift
 

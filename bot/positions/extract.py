@@ -200,7 +200,6 @@ Found = list[tuple[str, str | None, Span]]  # (actor, reported by, span of its c
 
 def _attribute(tokens: list[Tok], carried: str | None) -> tuple[Found, str | None]:
     """(actor, reported_by) pairs the sentence speaks for, and who "he" is in the next one."""
-    mentioned = any(t.actor for t in tokens)
     tail = _tail_attribution(tokens)
     lead = None if tail else _lead_attribution(tokens)
     attribution = tail or lead
@@ -210,7 +209,7 @@ def _attribute(tokens: list[Tok], carried: str | None) -> tuple[Found, str | Non
         # Only a neutral "said"/"told" relays another actor's stance; "insisted that Ukraine
         # abandon …" or "warned that …" states the speaker's own demand or judgement.
         relays = verb_word in lx.RELAY_VERBS
-        return _reported(tokens, content, speaker, relays), speaker
+        return _reported(tokens, content, speaker, relays), _next_speaker(tokens, speaker)
     found: Found = []
     for span in _contrast_clauses(tokens):
         groups, verb = _subjects(tokens, *span)
@@ -221,9 +220,30 @@ def _attribute(tokens: list[Tok], carried: str | None) -> tuple[Found, str | Non
                 found.append((actor, None, span))
     actors = list(dict.fromkeys(a for a, _, _ in found))
     if len(actors) == 1:
-        return found, actors[0]
-    # Another actor named without a clear speaker makes "he" ambiguous from here on.
-    return found, (None if mentioned or actors else carried)
+        return found, _next_speaker(tokens, actors[0])
+    if actors or _rivals(tokens, None):
+        return found, None
+    return found, carried  # a sentence naming nobody keeps the thread ("The talks were long.")
+
+
+def _next_speaker(tokens: list[Tok], speaker: str | None) -> str | None:
+    """Who "he" may mean in the next sentence: the speaker, unless someone else could be."""
+    return None if speaker is None or _rivals(tokens, speaker) else speaker
+
+
+def _rivals(tokens: list[Tok], speaker: str | None) -> bool:
+    """True when another actor is named where it could be the next sentence's "he".
+
+    "Lavrov met Witkoff." leaves "he" ambiguous; "guarantees for Ukraine" does not: an
+    actor after a preposition is rarely who the next sentence's pronoun means.
+    """
+    for i, tok in enumerate(tokens):
+        if tok.actor is None or tok.actor == speaker:
+            continue
+        before = tokens[i - 1].low if i else ""
+        if before not in lx.PREPOSITIONS:
+            return True
+    return False
 
 
 _CONTRAST = frozenset(["whereas", "while", "but"])
@@ -445,7 +465,9 @@ def _attribution_after(tokens: list[Tok], i: int) -> tuple[Span, str] | None:
     verb_word = lx.lemma(tokens[i].low) if i < n else ""
     if verb_word in lx.REPORT_VERBS and tokens[i].low != "that":
         group = _group_at(tokens, i + 1, n)  # inverted: "said Kremlin spokesman Dmitry Peskov"
-        return (group, verb_word) if group and _tail_ok(tokens, group[1]) else None
+        if group is None or _is_anaphor(tokens, group) or clause_verb(tokens, group[1]):
+            return None  # "…, said it would help" is a new clause, not an inversion
+        return (group, verb_word) if _tail_ok(tokens, group[1]) else None
     group = _group_at(tokens, i, n)
     if group is None:
         return None

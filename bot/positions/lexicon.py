@@ -183,6 +183,11 @@ OPENERS = words(
     "yet but and so speaking asked in addition instead late last this since despite amid "
     "following while as when"
 )
+PREPOSITIONS = words(
+    "to for in into on onto against from with of at over about toward towards across inside "
+    "within between among amid than including like without under behind via through by upon "
+    "around beyond near after before since despite unlike versus per regarding concerning"
+)
 TIME_WORDS = words(
     "monday tuesday wednesday thursday friday saturday sunday today yesterday tonight week "
     "weekend month year morning evening night"

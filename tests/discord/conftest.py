@@ -26,7 +26,7 @@ from typing import Any
 import discord
 import numpy as np
 import pytest
-from aiohttp import web
+from aiohttp import WSMsgType, web
 from aiohttp.test_utils import TestServer
 
 from bot.app import App, build_app
@@ -102,6 +102,8 @@ class FakeDiscord:
     channel_guilds: dict[str, str | None] = field(default_factory=dict)  # default: GUILD_ID
     scripted: list[Scripted] = field(default_factory=list)
     commands: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # scope → payload
+    gateway_url: str = ""
+    identify: list[dict[str, Any]] = field(default_factory=list)  # IDENTIFY payloads received
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(500000000000000001))
 
     def next_id(self) -> str:
@@ -339,11 +341,37 @@ async def fake_discord() -> AsyncIterator[FakeDiscord]:
                 return handler(fake, match, body or {}, dict(request.query))
         return reply({"message": "404: Not Found", "code": 0}, 404)
 
+    async def gateway(request: web.Request) -> web.WebSocketResponse:
+        # HELLO, then READY (no guilds) after IDENTIFY; heartbeats are acknowledged.
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        await ws.send_json({"op": 10, "d": {"heartbeat_interval": 45000}})
+        async for frame in ws:
+            if frame.type is not WSMsgType.TEXT:
+                continue
+            message = json.loads(frame.data)
+            if message["op"] == 2:
+                fake.identify.append(message["d"])
+                ready = {
+                    "v": 10,
+                    "user": user(BOT_ID, "stancewatch", bot=True),
+                    "guilds": [],
+                    "session_id": "fake-session",
+                    "resume_gateway_url": fake.gateway_url,
+                    "application": {"id": APP_ID, "flags": 0},
+                }
+                await ws.send_json({"op": 0, "s": 1, "t": "READY", "d": ready})
+            elif message["op"] == 1:
+                await ws.send_json({"op": 11})
+        return ws
+
     app = web.Application()
+    app.router.add_get("/gateway", gateway)
     app.router.add_route("*", "/{tail:.*}", handle)
     server = TestServer(app, host="127.0.0.1")
     await server.start_server()
     fake.base = str(server.make_url("/api/v10"))
+    fake.gateway_url = str(server.make_url("/gateway")).replace("http://", "ws://")
     try:
         yield fake
     finally:

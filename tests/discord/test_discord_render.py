@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -233,7 +234,7 @@ FAST = settings(
 def test_any_alert_renders_within_limits_and_pings_only_followers(
     alert: Alert, followers: list[str]
 ) -> None:
-    rendered = render_alert(alert, followers)
+    rendered = render_alert(replace(alert, mentions=tuple(followers)))
     assert_within_limits(rendered.embed)
     assert_no_pings(rendered.embed)
     if usable_url(alert.url):

@@ -9,6 +9,7 @@ from types import ModuleType
 
 import discord
 import pytest
+import yarl
 
 from bot.delivery.base import DeliveryError
 from bot.delivery.discord.delivery import BotLink
@@ -97,3 +98,28 @@ async def test_sending_waits_for_login_and_a_bounded_ready() -> None:
     await link2.client_for_sending()
     assert time.monotonic() - started < 1
     await client.close()
+
+
+async def test_gateway_mode_waits_for_ready_then_sends(
+    dk: ModuleType, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async with dk.fake_discord() as fake:
+        # discord.py's Client connects to its default gateway URL: point it at the fake.
+        monkeypatch.setattr(
+            discord.gateway.DiscordWebSocket, "DEFAULT_GATEWAY", yarl.URL(fake.gateway_url)
+        )
+        app = dk.make_app(tmp_path, fake)
+        runtime = await start_discord(app)
+        try:
+            assert runtime.link is not None
+            await runtime.delivery.send(CHANNEL, dk.alert())
+            assert runtime.link.ready.is_set()  # READY came first (on_ready after 2 s)
+            assert len(fake.identify) == 1
+            intents = discord.Intents._from_value(fake.identify[0]["intents"])
+            assert not intents.message_content and not intents.members and not intents.presences
+            assert fake.identify[0]["token"] == dk.BOT_TOKEN
+            fake.only("POST", f"/channels/{dk.CHANNEL_ID}/messages")
+        finally:
+            await runtime.stop()
+            await app.close()
+        assert runtime.task is not None and runtime.task.done()

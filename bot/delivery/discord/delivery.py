@@ -13,7 +13,7 @@ import re
 import time
 from collections import OrderedDict
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 import aiohttp
@@ -94,12 +94,12 @@ def translated(where: str) -> Iterator[None]:
         raise to_delivery_error(exc, where) from exc
 
 
-def _snowflake(text: str, what: str) -> int:
+def _snowflake(text: str, what: str, *, broken: bool = True) -> int:
     try:
         value = int(text.strip())
     except ValueError:
         raise DeliveryError(
-            f"{what} {text!r} is not a Discord id", permanent=True, destination_broken=True
+            f"{what} {text!r} is not a Discord id", permanent=True, destination_broken=broken
         ) from None
     return value
 
@@ -159,7 +159,7 @@ class DiscordDelivery:
 
     async def edit(self, destination: Destination, message_ref: str, alert: Alert) -> None:
         """Replace the posted embed with the alert's new version (edits never ping)."""
-        message_id = _snowflake(message_ref, "message id")
+        message_id = _snowflake(message_ref, "message id", broken=False)
         if destination.kind is DestinationKind.DISCORD_WEBHOOK:
             await self._webhook_post(destination.target, alert, message_id)
         else:
@@ -208,7 +208,7 @@ class DiscordDelivery:
             raise DeliveryError(
                 "not a Discord webhook URL", permanent=True, destination_broken=True
             ) from None
-        rendered = render_alert(alert)
+        rendered = render_alert(replace(alert, mentions=()))  # webhooks never ping
         embed = discord.Embed.from_dict(rendered.embed)
         with translated("webhook"):
             if message_id is not None:
@@ -247,7 +247,7 @@ class DiscordDelivery:
         with translated(f"channel {channel_id}"):
             guild_id = await self._guild_of(client, channel_id)
             mention, by_dm = self._followers(guild_id, alert)
-            rendered = render_alert(alert, mention)
+            rendered = render_alert(replace(alert, mentions=tuple(mention)))
             channel = client.get_partial_messageable(channel_id, guild_id=guild_id)
             embed = discord.Embed.from_dict(rendered.embed)
             allowed = only_users(rendered.mentioned)

@@ -196,8 +196,8 @@ def _recut(rendered: str, limit: int) -> str:
     return cut + ELLIPSIS
 
 
-def render_alert(alert: Alert, mention_user_ids: list[str] | tuple[str, ...] = ()) -> RenderedAlert:
-    """The embed for an alert, and the content mentioning the followers to ping."""
+def render_alert(alert: Alert) -> RenderedAlert:
+    """The embed for an alert, and content mentioning `alert.mentions` (the followers to ping)."""
     first_topic = alert.topics[0].topic_id if alert.topics else alert.id
     published = _when(alert.published)
     source = tidy(alert.source, keep_newlines=False) or "unknown source"
@@ -226,7 +226,7 @@ def render_alert(alert: Alert, mention_user_ids: list[str] | tuple[str, ...] = (
     if link_line:
         description = f"{description}\n\n{link_line}".strip()
     embed = _assemble(embed, description, fields)
-    chunks = mention_chunks(list(mention_user_ids))
+    chunks = mention_chunks(list(alert.mentions))
     content, mentioned = chunks[0] if chunks else (None, ())
     return RenderedAlert(embed, content, mentioned, tuple(chunks[1:]))
 

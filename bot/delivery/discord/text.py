@@ -7,6 +7,7 @@ Every function here is pure, so the property tests can hammer it without a clien
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 ELLIPSIS = "…"
 ZWSP = "\u200b"  # a zero-width space breaks mention syntax without changing what people read
@@ -75,7 +76,7 @@ def _pieces(text: str, pattern: re.Pattern[str]) -> list[str]:
     return out
 
 
-def _longest_prefix(pieces: list[str], budget: int, render: _Render) -> str:
+def _longest_prefix(pieces: list[str], budget: int, render: Callable[[str], str]) -> str:
     """The longest join of leading pieces whose rendering fits the budget."""
     lo, hi = 0, len(pieces)
     while lo < hi:  # binary search: rendering a longer prefix is (almost always) longer
@@ -89,21 +90,13 @@ def _longest_prefix(pieces: list[str], budget: int, render: _Render) -> str:
     return "".join(pieces[:lo]).rstrip()
 
 
-class _Render:
-    def __init__(self, markdown: bool) -> None:
-        self.markdown = markdown
-
-    def __call__(self, text: str) -> str:
-        return escape(text) if self.markdown else defuse_mentions(text)
-
-
 def fit(text: str, limit: int, *, markdown: bool = True) -> str:
     """Escape `text` and cut it to `limit` chars: at a sentence end, else a word, else anywhere.
 
     `markdown=False` is for places Discord shows as plain text (footer, author, choices):
     only mention syntax is defused there, since backslashes would show.
     """
-    render = _Render(markdown)
+    render: Callable[[str], str] = escape if markdown else defuse_mentions
     if len(text) <= limit:  # escaping never shortens, so longer text cannot fit as it is
         full = render(text)
         if len(full) <= limit:

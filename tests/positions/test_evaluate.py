@@ -1,0 +1,105 @@
+"""evaluate_positions on a tiny dataset whose figures are computed by hand."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from bot.matching.embedder import Embedder
+from bot.models import Watchlist
+from bot.positions.evaluate import evaluate_positions, gold, score
+
+RECORDS: list[dict[str, Any]] = [
+    # Listed out of order on purpose: the replay sorts by `published`.
+    {
+        "id": "a2",
+        "published": "2026-01-05T09:00:00Z",
+        "source": "wire.example",
+        "title": "Kremlin agrees to Western guarantees for Ukraine",
+        "text": "Russia agreed that Western states could offer Kyiv Article 5-like security "
+        "guarantees, Kremlin spokesman Dmitry Peskov said on Friday.",
+        "topics": ["security-guarantees"],
+        "positions": [
+            {"actor": "russia", "topic": "security-guarantees", "position": "supports-guarantees"}
+        ],
+    },
+    {
+        "id": "a1",
+        "published": "2026-01-01T09:00:00Z",
+        "source": "wire.example",
+        "title": "Lavrov: no Western troops in Ukraine",
+        "text": "Russia will never accept Western troops in Ukraine, Sergei Lavrov said.",
+        "topics": ["security-guarantees"],
+        "positions": [
+            {"actor": "russia", "topic": "security-guarantees", "position": "rejects-guarantees"}
+        ],
+    },
+    {
+        # No "positions" key: unlabeled, so neither counted nor held against us.
+        "id": "a3",
+        "published": "2026-01-07T09:00:00Z",
+        "source": "wire.example",
+        "title": "Lavrov repeats that Western troops are unacceptable",
+        "text": "Any Western troops in Ukraine would be unacceptable, Lavrov said.",
+        "topics": ["security-guarantees"],
+    },
+    {
+        "id": "a4",
+        "published": "2026-01-09T09:00:00Z",
+        "source": "wire.example",
+        "title": "Germany pauses missile shipments to Ukraine",
+        "text": "Germany paused shipments of air-defence missiles to Ukraine on Thursday, "
+        "the defence ministry said.",
+        "topics": ["arms-shipments"],
+        "positions": [
+            {"actor": "germany", "topic": "arms-shipments", "position": "halts-deliveries"},
+            # Labeled but stated nowhere in the text: a miss.
+            {"actor": "ukraine", "topic": "arms-shipments", "position": "supports-deliveries"},
+        ],
+    },
+    {
+        # Labeled with no stance at all: whatever we find here is a false positive.
+        "id": "a5",
+        "published": "2026-01-12T09:00:00Z",
+        "source": "wire.example",
+        "title": "Germany resumes missile shipments to Ukraine",
+        "text": "Germany resumed shipments of air-defence missiles to Ukraine on Monday and "
+        "will keep sending them, the defence ministry said.",
+        "topics": ["arms-shipments"],
+        "positions": [],
+    },
+]
+
+
+@pytest.mark.model
+def test_figures_match_a_hand_count(shipped: Watchlist, embedder: Embedder) -> None:
+    report = evaluate_positions(shipped, RECORDS, embedder, lambda r: r["topics"])
+    # Predicted on labeled records: a1 russia/rejects, a2 russia/supports, a4 germany/halts,
+    # a5 germany/supports. Gold: a1, a2, a4 germany, a4 ukraine. 3 hits of 4 and 4.
+    assert report["positions"] == {"precision": 0.75, "recall": 0.75, "f1": 0.75}
+    # Expected: a2 (rejects → supports). Detected: a2, and a5 (halts → supports, unlabeled).
+    assert report["shifts"] == {
+        "precision": 0.5,
+        "recall": 1.0,
+        "f1": 0.6667,
+        "expected": 1,
+        "detected": 2,
+    }
+    assert report["articles"] == 4
+    baseline = report["baseline"]
+    assert set(baseline) == {"positions", "shifts"}
+    assert 0.0 <= baseline["positions"]["f1"] <= 1.0
+
+
+def test_gold_shifts_follow_labels_in_time_order(shipped: Watchlist) -> None:
+    truth = gold(shipped, RECORDS)
+    assert truth.shifts == {("a2", "russia", "security-guarantees", "supports-guarantees")}
+    assert len(truth.positions) == 4
+
+
+def test_score_conventions() -> None:
+    a, b, c = ("1", "x", "t", "p"), ("2", "x", "t", "p"), ("3", "x", "t", "q")
+    assert score({a, b}, {a, c}) == {"precision": 0.5, "recall": 0.5, "f1": 0.5}
+    assert score(set(), set()) == {"precision": 1.0, "recall": 1.0, "f1": 1.0}
+    assert score(set(), {a}) == {"precision": 1.0, "recall": 0.0, "f1": 0.0}

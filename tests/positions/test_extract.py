@@ -1,0 +1,151 @@
+"""Which sentences speak for which actor: aliases, reported speech, pronouns, splitting."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.models import Actor
+from bot.positions.extract import ActorSentence, actor_sentences, split_sentences
+
+ACTORS = (
+    Actor("russia", "Russia", ("Russia", "Russian", "Moscow", "Kremlin", "Lavrov", "Peskov")),
+    Actor("ukraine", "Ukraine", ("Ukraine", "Ukrainian", "Kyiv", "Zelensky")),
+    Actor("usa", "United States", ("United States", "US", "U.S.", "America", "Witkoff")),
+    Actor("nato", "NATO", ("NATO", "the alliance", "Rutte")),
+)
+
+
+def found(text: str) -> list[tuple[str, str | None]]:
+    """(actor, reported_by) of every actor sentence."""
+    return [(s.actor_id, s.reported_by) for s in actor_sentences(text, ACTORS)]
+
+
+def test_split_keeps_abbreviations_initials_and_quotes_together() -> None:
+    text = (
+        "Mr. J. D. Vance met U.S. officials. The U.S. President said no. He left for the U.S. "
+        'The talks ended. "We are done." She said "Never!" and left. No. 10 stayed silent.'
+    )
+    assert split_sentences(text) == [
+        "Mr. J. D. Vance met U.S. officials.",
+        "The U.S. President said no.",
+        "He left for the U.S.",
+        "The talks ended.",
+        '"We are done."',
+        'She said "Never!" and left.',
+        "No. 10 stayed silent.",
+    ]
+
+
+def test_split_treats_blank_lines_as_hard_breaks() -> None:
+    assert split_sentences("Title without a stop\n\nFirst line\nstill first. Second.") == [
+        "Title without a stop",
+        "First line still first.",
+        "Second.",
+    ]
+
+
+def test_aliases_need_word_boundaries_and_allow_possessives() -> None:
+    assert found("Americana music festivals in Moscow-on-Sea were cancelled.") == []
+    assert found("Moscow's envoy said the plan was unacceptable.") == [("russia", None)]
+    assert found("The Kremlin's position has not changed, Peskov told reporters.") == [
+        ("russia", None)
+    ]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Let us be clear: the guarantees must be binding, the minister said.",
+        "He told us that nothing had been agreed.",
+        "Tell us what you think about the guarantees.",
+    ],
+)
+def test_lower_case_us_is_never_the_united_states(text: str) -> None:
+    assert found(text) == []
+
+
+def test_upper_case_us_is_the_united_states() -> None:
+    assert found("The US will not send troops to Ukraine.") == [("usa", None)]
+
+
+def test_reported_speech_keeps_who_relayed_it() -> None:
+    sentences = actor_sentences(
+        "Witkoff said Russia had agreed to let Western states protect Kyiv.", ACTORS
+    )
+    assert [(s.actor_id, s.reported_by) for s in sentences] == [("russia", "usa")]
+    assert sentences[0].clause == "Russia had agreed to let Western states protect Kyiv."
+    assert found('"Russia has agreed to talk about guarantees," Witkoff said.') == [
+        ("russia", "usa")
+    ]
+
+
+def test_a_demand_about_another_actor_is_the_speakers_stance() -> None:
+    assert found("Lavrov said Ukraine must never join NATO.") == [("russia", None)]
+    assert found("Russia will insist that Ukraine abandon its plan, Lavrov said.") == [
+        ("russia", None)
+    ]
+
+
+def test_an_actor_merely_mentioned_gets_no_statement() -> None:
+    assert found("Russian forces struck Kharkiv overnight.") == []
+    assert found("Western weapons keep flowing to Ukraine.") == []
+    assert found("Kyiv wants guarantees that cannot be broken by a new Russian offensive.") == [
+        ("ukraine", None)
+    ]
+
+
+def test_titles_and_names_attribute_to_their_actor() -> None:
+    assert found("The Kremlin spokesman said Western troops were unacceptable.") == [
+        ("russia", None)
+    ]
+    assert found("NATO Secretary General Mark Rutte, who attended, said it would help.") == [
+        ("nato", None)
+    ]
+
+
+def test_contrasting_clauses_each_speak_for_their_own_actor() -> None:
+    sentences = actor_sentences(
+        "Ukraine is ready to sign the deal, whereas Russia rejects it outright.", ACTORS
+    )
+    assert [(s.actor_id, s.clause) for s in sentences] == [
+        ("ukraine", "Ukraine is ready to sign the deal"),
+        ("russia", "Russia rejects it outright."),
+    ]
+
+
+def test_pronoun_carries_the_speaker_within_a_paragraph() -> None:
+    sentences = actor_sentences(
+        "Lavrov spoke in Moscow. He said the West must stop arming Kyiv.", ACTORS
+    )
+    assert [s.actor_id for s in sentences] == ["russia", "russia"]
+    assert sentences[1] == ActorSentence(
+        "russia",
+        "He said the West must stop arming Kyiv.",
+        None,
+        0,
+        "the West must stop arming Kyiv.",
+    )
+
+
+def test_pronoun_does_not_cross_a_paragraph() -> None:
+    sentences = actor_sentences("Lavrov spoke in Moscow.\n\nHe said the West must stop.", ACTORS)
+    assert [(s.actor_id, s.paragraph) for s in sentences] == [("russia", 0)]
+
+
+def test_pronoun_is_not_carried_when_two_actors_could_be_meant() -> None:
+    assert found("Lavrov met Witkoff in Riyadh. He said the talks were useful.") == [
+        ("russia", None)
+    ]
+
+
+def test_quotation_spread_over_sentences_goes_to_its_speaker() -> None:
+    sentences = actor_sentences(
+        '"We will never accept foreign troops. This is a red line," Lavrov said.', ACTORS
+    )
+    assert [s.actor_id for s in sentences] == ["russia", "russia"]
+
+
+def test_headlines_attribute_to_their_subject() -> None:
+    assert found("Lavrov: no foreign troops in Ukraine") == [("russia", None)]
+    assert found("US to resume weapons shipments to Ukraine") == [("usa", None)]
+    assert found("Vance says Ukraine won't join NATO; Kyiv says it will") == [("ukraine", None)]

@@ -1,0 +1,76 @@
+"""Shift logic: restatements, reversals, the confidence bar for reporting a change."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from bot.models import Position, Statement, Topic
+from bot.positions import THRESHOLDS
+from bot.positions.shifts import current_position, detect_shift, is_shift
+
+TOPIC = Topic(
+    id="t",
+    name="T",
+    description="A topic.",
+    positions=(Position("yes", "for it"), Position("no", "against it"), Position("veto", "a veto")),
+)
+STRONG = THRESHOLDS.shift_min  # the least confidence that reports a change
+
+
+def said(position: str | None, confidence: float = 0.99, article: str = "a") -> Statement:
+    """A statement by actor x on topic t."""
+    return Statement("x", "t", position, f"x says {position}", confidence, article_id=article)
+
+
+def test_no_history_no_shift() -> None:
+    assert detect_shift(TOPIC, [], said("yes")) is None
+
+
+def test_a_restatement_is_no_shift() -> None:
+    assert detect_shift(TOPIC, [said("yes", article="a1")], said("yes", article="a2")) is None
+
+
+def test_a_confident_change_is_a_shift() -> None:
+    before = said("yes", article="a1")
+    now = said("no", STRONG, article="a2")
+    shift = detect_shift(TOPIC, [before], now)
+    assert shift is not None
+    assert (shift.actor_id, shift.topic_id, shift.before, shift.now) == ("x", "t", before, now)
+
+
+def test_a_weak_change_is_not_reported() -> None:
+    assert detect_shift(TOPIC, [said("yes")], said("no", STRONG - 0.01)) is None
+
+
+def test_two_agreeing_sentences_make_a_change_strong_enough() -> None:
+    # One sentence at 0.8 is not enough; two agreeing sentences of one article combine
+    # (best_per_actor: 1 - 0.2 * 0.2 = 0.96) and clear the bar.
+    assert detect_shift(TOPIC, [said("yes")], said("no", 0.8)) is None
+    assert detect_shift(TOPIC, [said("yes")], said("no", 1 - 0.2 * 0.2)) is not None
+
+
+def test_current_is_the_latest_confident_statement() -> None:
+    history = [said("yes", article="a1"), said("no", article="a2"), said(None, article="a3")]
+    history.append(said("veto", THRESHOLDS.statement_min - 0.01, article="a4"))
+    current = current_position(history)
+    assert current is not None and current.article_id == "a2"
+    assert current_position([said(None), said("yes", 0.1)]) is None
+
+
+def test_abstentions_and_weak_statements_do_not_hide_the_current_position() -> None:
+    history = [said("yes", article="a1"), said(None, article="a2"), said("no", 0.1, article="a3")]
+    shift = detect_shift(TOPIC, history, said("no", article="a4"))
+    assert shift is not None and shift.before.article_id == "a1"
+
+
+def test_reversals_limit_which_changes_count() -> None:
+    topic = replace(TOPIC, reversals=(("yes", "no"),))
+    assert is_shift(topic, "yes", "no")
+    assert not is_shift(topic, "no", "yes")
+    assert not is_shift(topic, "yes", "veto")
+    assert detect_shift(topic, [said("yes")], said("no")) is not None
+    assert detect_shift(topic, [said("no")], said("yes")) is None
+
+
+def test_without_reversals_any_change_counts() -> None:
+    assert is_shift(TOPIC, "no", "veto") and not is_shift(TOPIC, "no", "no")

@@ -1,0 +1,290 @@
+"""Local fakes for the reliability tests: a feed server and a Slack incoming webhook."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[2]
+STANCEWATCH = [sys.executable, "-m", "bot"]
+SECRET_VARS = ("DISCORD_TOKEN", "SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "DISCORD_WEBHOOK_URL")
+
+# Eight distinct stories, each plainly about one tracked topic.
+ON_TOPIC = [
+    (
+        "Pentagon approves new Patriot interceptor shipment for Kyiv",
+        "The Pentagon approved a shipment of Patriot air-defence interceptors and artillery"
+        " shells for Ukraine's armed forces. Deliveries are due within weeks.",
+    ),
+    (
+        "Germany pledges more Leopard tanks and drones to Ukraine",
+        "Berlin said it would deliver additional Leopard tanks and reconnaissance drones to"
+        " Ukrainian forces as part of a new military aid package.",
+    ),
+    (
+        "Coalition drafts reassurance force plan for post-ceasefire Ukraine",
+        "European defence chiefs drew up plans for a reassurance force and air policing to"
+        " guarantee Ukraine's security once a ceasefire holds.",
+    ),
+    (
+        "Macron says Article 5-style guarantee for Kyiv is within reach",
+        "France's president said allies were close to offering Ukraine a mutual-defence pledge"
+        " modelled on NATO's Article 5 as part of a peace settlement.",
+    ),
+    (
+        "Rutte says Ukraine's path to NATO membership is irreversible",
+        "NATO's secretary general told allies that Ukraine's eventual membership of the"
+        " alliance remained on the table despite objections from Moscow.",
+    ),
+    (
+        "Hungary blocks talks on inviting Ukraine into NATO",
+        "Budapest vetoed a statement on Ukraine's accession to NATO, saying membership for"
+        " Kyiv would drag the alliance into war with Russia.",
+    ),
+    (
+        "Britain to send long-range Storm Shadow missiles to Ukrainian army",
+        "London confirmed a further delivery of Storm Shadow cruise missiles to Ukraine's"
+        " military, with the weapons shipped in the coming days.",
+    ),
+    (
+        "Kremlin rejects any Western troops in Ukraine under a peace deal",
+        "Moscow said any deployment of European soldiers on Ukrainian soil as part of security"
+        " guarantees was unacceptable and would be a legitimate target.",
+    ),
+]
+
+OFF_TOPIC = [
+    (
+        "Heatwave grips southern Spain",
+        "Temperatures topped 44C in Seville on Tuesday as the heatwave continued.",
+    ),
+    (
+        "Rovers beat United 3-1 to stay top of the league",
+        "A late double from the captain sealed the win in front of a record crowd.",
+    ),
+]
+
+
+@dataclass
+class Reply:
+    """What the feed server answers for one path."""
+
+    status: int = 200
+    body: bytes = b""
+    headers: dict[str, str] = field(default_factory=dict)
+    content_type: str = "application/rss+xml"
+
+
+class _Server:
+    def __init__(self, handler: type[BaseHTTPRequestHandler]) -> None:
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self.httpd.daemon_threads = True
+        self.httpd.block_on_close = False
+        self.port = int(self.httpd.server_address[1])
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    def start(self) -> None:
+        self.thread.start()
+
+    def stop(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+class FeedServer(_Server):
+    """Serves `replies[path]`; counts requests per path."""
+
+    def __init__(self) -> None:
+        self.replies: dict[str, Reply] = {}
+        self.hits: dict[str, int] = {}
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, format: str, *args: object) -> None:
+                pass
+
+            def do_GET(self) -> None:
+                reply = outer.replies.get(self.path, Reply(404, b"not found"))
+                outer.hits[self.path] = outer.hits.get(self.path, 0) + 1
+                self.send_response(reply.status)
+                self.send_header("Content-Type", reply.content_type)
+                self.send_header("Content-Length", str(len(reply.body)))
+                for key, value in reply.headers.items():
+                    self.send_header(key, value)
+                self.end_headers()
+                self.wfile.write(reply.body)
+
+        super().__init__(Handler)
+
+    def url(self, path: str) -> str:
+        return f"http://127.0.0.1:{self.port}{path}"
+
+
+class FakeWebhook(_Server):
+    """A Slack incoming webhook: records each POSTed JSON, answers "ok" after `delay_s`.
+
+    `script` (optional) decides the answer per request number: (status, body, headers).
+    """
+
+    def __init__(
+        self,
+        delay_s: float = 0.3,
+        script: Callable[[int], tuple[int, str, dict[str, str]]] | None = None,
+    ) -> None:
+        self.delay_s = delay_s
+        self.script = script
+        self.received: list[dict[str, Any]] = []
+        self.accepted: list[dict[str, Any]] = []
+        self.first_post = threading.Event()
+        self._lock = threading.Lock()
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, format: str, *args: object) -> None:
+                pass
+
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                payload = json.loads(self.rfile.read(length) or b"{}")
+                with outer._lock:
+                    number = len(outer.received)
+                    outer.received.append(payload)
+                outer.first_post.set()
+                time.sleep(outer.delay_s)
+                status, body, headers = (
+                    outer.script(number) if outer.script else (200, "ok", {})
+                )
+                data = body.encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "text/plain")
+                self.send_header("Content-Length", str(len(data)))
+                for key, value in headers.items():
+                    self.send_header(key, value)
+                self.end_headers()
+                self.wfile.write(data)
+                self.wfile.flush()
+                if status == 200:
+                    with outer._lock:
+                        outer.accepted.append(payload)
+
+        super().__init__(Handler)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/hook"
+
+    def count(self, title: str, accepted_only: bool = False) -> int:
+        """How many recorded posts carry this alert title."""
+        with self._lock:
+            posts = list(self.accepted if accepted_only else self.received)
+        return sum(1 for p in posts if title in json.dumps(p, ensure_ascii=False))
+
+
+@contextmanager
+def serving(server: _Server) -> Iterator[Any]:
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def rss_items(items: list[tuple[str, str]], prefix: str) -> list[dict[str, str]]:
+    """RSS item dicts with distinct links under a fake host."""
+    return [
+        {"title": t, "description": d, "link": f"https://news.example/{prefix}/{i}"}
+        for i, (t, d) in enumerate(items)
+    ]
+
+
+def write_watchlist(folder: Path, feeds: list[str], *, hook: str | None = None) -> None:
+    """The shipped topics and actors, with these feeds (interval 1m) and an all-topic route."""
+    folder.mkdir(parents=True, exist_ok=True)
+    shipped = (ROOT / "watchlists" / "ukraine-talks.yaml").read_text(encoding="utf-8")
+    # Keep actors and topics; drop the shipped feeds and routes.
+    cut = min(
+        (i for i in (shipped.find("\nfeeds:"), shipped.find("\nroutes:")) if i >= 0),
+        default=len(shipped),
+    )
+    text = shipped[:cut] + "\nfeeds:\n"
+    for i, url in enumerate(feeds):
+        text += f"  - url: {url}\n    name: Feed {i}\n    interval: 1m\n"
+    if hook:
+        text += '\nroutes:\n  - topics: ["*"]\n    slack_webhook: ' + hook + "\n"
+    (folder / "w.yaml").write_text(text, encoding="utf-8")
+
+
+def env_for(extra: dict[str, str] | None = None) -> dict[str, str]:
+    """The test's environment without real secrets, offline."""
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
+    for name in SECRET_VARS:
+        env.pop(name, None)
+    env.update(extra or {})
+    return env
+
+
+def start(*args: str, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
+    """Start `stancewatch ARGS` with stdout and stderr captured."""
+    return subprocess.Popen(
+        [*STANCEWATCH, *args],
+        cwd=ROOT,
+        env=env_for(env),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def run(
+    *args: str, env: dict[str, str] | None = None, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
+    """Run `stancewatch ARGS` to the end."""
+    return subprocess.run(
+        [*STANCEWATCH, *args],
+        cwd=ROOT,
+        env=env_for(env),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def kill(proc: subprocess.Popen[str]) -> None:
+    """SIGKILL a process we started (if still running) and reap it."""
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=30)
+
+
+def query(db: Path, sql: str, *params: object) -> list[tuple[Any, ...]]:
+    """Rows from the service's database (read-only use)."""
+    con = sqlite3.connect(db, timeout=10)
+    try:
+        return list(con.execute(sql, params))
+    finally:
+        con.close()
+
+
+def wait_for(check: Callable[[], bool], timeout: float, step: float = 0.2) -> bool:
+    """Poll `check` until true or timeout; True when it became true."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        try:
+            if check():
+                return True
+        except sqlite3.Error:
+            pass
+        time.sleep(step)
+    return False

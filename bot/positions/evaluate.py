@@ -17,9 +17,10 @@ from typing import Any
 from bot.matching.embedder import Embedder
 from bot.models import Statement, Topic, Watchlist
 from bot.positions import THRESHOLDS, Thresholds
-from bot.positions.assign import Assignment, PositionAssigner, best_per_actor
+from bot.positions.assign import Assignment, PositionAssigner
 from bot.positions.extract import ActorSentence, actor_sentences
 from bot.positions.shifts import detect_shift, is_shift
+from bot.positions.statements import topic_statements
 
 Triple = tuple[str, str, str, str]  # (article id, actor, topic, position)
 
@@ -55,24 +56,26 @@ def replay(
             topic = watchlist.topic(topic_id)
             if topic is None or not topic.positions:
                 continue
-            for sentence, position_id, confidence in best_per_actor(assign(topic, sentences)):
-                assert position_id is not None
-                statement = Statement(
-                    actor_id=sentence.actor_id,
-                    topic_id=topic.id,
-                    position_id=position_id,
-                    quote=sentence.sentence,
-                    confidence=confidence,
-                    reported_by=sentence.reported_by,
-                    article_id=str(record["id"]),
-                    source=str(record.get("source", "")),
-                    url=str(record.get("url", "")),
-                )
-                earlier = history.setdefault((sentence.actor_id, topic.id), [])
+            found = topic_statements(
+                assign,
+                topic,
+                sentences,
+                article_id=str(record["id"]),
+                source=str(record.get("source", "")),
+                url=str(record.get("url", "")),
+                published=None,
+            )
+            for statement in found:
+                earlier = history.setdefault((statement.actor_id, topic.id), [])
                 shift = detect_shift(topic, earlier, statement, thresholds)
                 earlier.append(statement)
                 if labeled:
-                    triple = (statement.article_id, sentence.actor_id, topic.id, position_id)
+                    triple = (
+                        statement.article_id,
+                        statement.actor_id,
+                        topic.id,
+                        str(statement.position_id),
+                    )
                     out.positions.add(triple)
                     if shift is not None:
                         out.shifts.add(triple)

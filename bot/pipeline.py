@@ -35,6 +35,10 @@ from bot.summarize import summarize
 
 log = logging.getLogger(__name__)
 
+# Articles whose passages are embedded in one call: ~1,000 texts, well inside the
+# embedder's cache, so none is evicted before its article is analysed.
+EMBED_CHUNK = 200
+
 
 class StanceTracker(Protocol):
     """Finds actor statements in a matched article and compares them with history."""
@@ -232,13 +236,21 @@ class Pipeline:
                         batch.state is None or batch.state.first_polled_at is None
                     )
         report.new_articles += len(fresh)
-        for article in sorted(fresh.values(), key=lambda a: (a.published, a.id)):
-            # Embedding and stance analysis are CPU work: off the event loop.
-            item = await asyncio.to_thread(self._analyse, article)
-            self._record(item, first_poll[article.id], report)
+        ordered = sorted(fresh.values(), key=lambda a: (a.published, a.id))
+        for start in range(0, len(ordered), EMBED_CHUNK):
+            chunk = ordered[start : start + EMBED_CHUNK]
+            # One model call for the passages of many articles keeps batches full; the
+            # per-article analysis below then finds every vector in the embedder's cache.
+            await asyncio.to_thread(self.matcher.embed_many, chunk)
+            for article in chunk:
+                # Embedding and stance analysis are CPU work: off the event loop.
+                item = await asyncio.to_thread(self._analyse, article)
+                self._record(item, first_poll[article.id], report)
 
     def _analyse(self, article: Article) -> _Analysed:
-        if self.store.article_by_canonical_url(canonical_url(article.url)) is not None:
+        canonical = canonical_url(article.url)
+        # An entry without a link has no URL to compare: it is judged on its own.
+        if canonical and self.store.article_by_canonical_url(canonical) is not None:
             # Same page under a new guid or date: nothing new to read.
             return _Analysed(article, None, [], [], [])
         vectors = self.matcher.embed(article)
@@ -259,7 +271,7 @@ class Pipeline:
         if matched:
             report.matched += 1
         with self.store.transaction():
-            previous = self.store.article_by_canonical_url(canonical)
+            previous = self.store.article_by_canonical_url(canonical) if canonical else None
             if previous is not None or item.vectors is None:
                 story_id = previous.story_id if previous else None
                 self.store.add_article(article, canonical, story_id, None, first_poll)

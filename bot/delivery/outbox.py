@@ -111,10 +111,7 @@ class OutboxWorker:
             # Told once: the stored status only changes back when a delivery succeeds.
             log.warning("destination %s is failing: %s", row.destination, error)
             if self.notify_admins is not None:
-                await self.notify_admins(
-                    f"Alerts to {row.destination} are failing: {error}. They are kept and "
-                    "retried; nothing was deleted."
-                )
+                await self.notify_admins(f"Alerts to {row.destination} are failing: {error}")
         age_s = (now - row.created).total_seconds()
         if error.permanent or age_s >= self.give_up_after_s:
             log.error("giving up on alert %s to %s: %s", row.alert_id, row.destination, error)

@@ -150,6 +150,12 @@ class TopicMatcher:
             passages = [article.url]
         return ArticleVectors(tuple(passages), self.embedder.encode(passages))
 
+    def embed_many(self, articles: Sequence[Article]) -> None:
+        """Embed the passages of many articles in one batched call (they stay cached)."""
+        texts = [p for a in articles for p in article_passages(a, self.thresholds.max_sentences)]
+        if texts:
+            self.embedder.encode(texts)
+
     def threshold(self, topic: Topic) -> float:
         """The score a topic needs: its own threshold, else the default."""
         return topic.threshold if topic.threshold is not None else self.thresholds.default_threshold

@@ -119,7 +119,6 @@ class SlackDelivery:
         self._webhook_factory = webhook_factory or (
             lambda url: AsyncWebhookClient(url=url, timeout=TIMEOUT_S, retry_handlers=[])
         )
-        self._told: set[str] = set()
         self._dmed: OrderedDict[tuple[str, str], None] = OrderedDict()
 
     def handles(self, destination: Destination) -> bool:
@@ -147,7 +146,6 @@ class SlackDelivery:
         mentioned, direct = await self._audience(destination, alert)
         message = render_alert(replace(alert, mentions=tuple(mentioned)))
         response = await self._call_channel(destination, destination.target, message)
-        self._told.discard(destination.key)
         channel = str(response.get("channel") or destination.target)
         ref = f"{channel}:{response.get('ts')}"
         # DMs come after the channel post and never raise: a failure here must not make
@@ -166,7 +164,6 @@ class SlackDelivery:
         mentioned, _direct = await self._audience(destination, alert)
         message = render_alert(replace(alert, mentions=tuple(mentioned)))
         await self._call_channel(destination, channel, message, ts=ts)
-        self._told.discard(destination.key)
 
     async def _audience(
         self, destination: Destination, alert: Alert
@@ -240,11 +237,11 @@ class SlackDelivery:
                 if permanent
                 else "Its alerts are kept and retried."
             )
-            await self._tell_admins_once(
-                destination, f"{where} is failing ({code}): {hint}. {after}"
-            )
+            # The outbox tells admins once, with this message, when the status turns failing.
             return DeliveryError(
-                f"Slack {code} for {where}", permanent=permanent, destination_broken=True
+                f"Slack {where} is failing ({code}): {hint}. {after}",
+                permanent=permanent,
+                destination_broken=True,
             )
         if code in EDIT_GONE or code in BLOCK_ERRORS or status in (400, 404, 410):
             return DeliveryError(f"Slack refused the message for {where}: {code}", permanent=True)
@@ -256,22 +253,11 @@ class SlackDelivery:
             return f"webhook {destination.key}"  # the URL is a secret: only its hash is shown
         return f"channel {destination.target}"
 
-    async def _tell_admins_once(self, destination: Destination, text: str) -> None:
-        """Tell admins about a broken destination once: not again while it stays failing."""
-        if destination.key in self._told:
-            return
-        self._told.add(destination.key)
-        status = self.store.destination_statuses().get(destination.key)
-        if status is not None and status[0] == "failing":
-            return  # told before a restart; the outbox clears the status on the next success
-        await self.notify_admins(f"Slack {text}")
-
     # --- webhooks ----------------------------------------------------------------------
 
     async def _post_webhook(self, destination: Destination, message: SlackMessage) -> None:
         response = await self._webhook_call(destination, message)
         if response[0] == 200:
-            self._told.discard(destination.key)
             return
         status, body, headers = response
         if status == 400 and body in BLOCK_ERRORS and message.blocks:

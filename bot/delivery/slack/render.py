@@ -301,6 +301,9 @@ def render_text(text: str) -> SlackMessage:
     return SlackMessage(text=fit(text, MAX_FALLBACK), blocks=[section(body)])
 
 
+MORE_NOTE_ROOM = 40
+
+
 def render_reply(reply: Reply) -> SlackMessage:
     """A command reply: the title in bold, its lines, then one paragraph per field."""
     icon = "" if reply.ok else ":warning: "
@@ -315,7 +318,8 @@ def render_reply(reply: Reply) -> SlackMessage:
     shown = 0
     for chunk in chunks:
         size = slack_len(chunk) + 1
-        if used + size > CARD_BUDGET or (
+        # Keep room for the "…and N more not shown." line that may follow.
+        if used + size > CARD_BUDGET - MORE_NOTE_ROOM or (
             slack_len(sections[-1]) + size > MAX_SECTION and len(sections) >= MAX_BLOCKS - 1
         ):
             break

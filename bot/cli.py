@@ -115,6 +115,11 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 def cmd_bench(args: argparse.Namespace) -> int:
     """Measure throughput, latency and memory on generated feeds served locally."""
+    if args.soak is not None:
+        from bot.soak import run_soak
+
+        print(json.dumps(run_soak(args.soak), indent=2))
+        return 0
     from bot.bench import run_bench
 
     return run_bench(
@@ -183,6 +188,7 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--items", type=int, default=10)
     bench.add_argument("--json", action="store_true")
     bench.add_argument("--no-scaling", action="store_true", help="skip the 100/1k/5k growth runs")
+    bench.add_argument("--soak", type=float, metavar="MINUTES", help="soak test for MINUTES")
     bench.set_defaults(func=cmd_bench)
     out = with_paths(sub.add_parser("outbox", help="list (and replay) failed deliveries"))
     out.add_argument("--replay", action="store_true")

@@ -7,6 +7,7 @@ import contextlib
 import logging
 import signal
 import time
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
@@ -117,6 +118,21 @@ async def serve_app(app: App, once: bool, stop: asyncio.Event | None = None) -> 
             await drain_until_idle(app, 60.0)
             return 0
 
+        running: set[asyncio.Task[None]] = set()
+
+        def job(work: Callable[[], Awaitable[None]]) -> Callable[[], Awaitable[None]]:
+            async def run() -> None:
+                task = asyncio.ensure_future(work())
+                running.add(task)
+                task.add_done_callback(running.discard)
+                # On stop the scheduler cancels running jobs; the work itself is shielded and
+                # given the stop grace: a post cancelled after the platform took it would be
+                # posted again on the next start.
+                with contextlib.suppress(asyncio.CancelledError):
+                    await asyncio.shield(task)
+
+            return run
+
         async def poll() -> None:
             await app.pipeline.poll()
 
@@ -127,10 +143,14 @@ async def serve_app(app: App, once: bool, stop: asyncio.Event | None = None) -> 
             await _prune(app)
 
         watcher = asyncio.create_task(watch_watchlists(app, stop))
-        await serve(poll, drain, prune, stop)
+        await serve(job(poll), job(drain), job(prune), stop)
         watcher.cancel()
         log.info("stopping: finishing deliveries (up to %.0f s)", STOP_GRACE_S)
-        await drain_until_idle(app, STOP_GRACE_S)
+        end = time.monotonic() + STOP_GRACE_S
+        app.outbox.deadline = end  # a drain under way starts no new delivery after this
+        if running:
+            await asyncio.wait(set(running), timeout=STOP_GRACE_S)
+        await drain_until_idle(app, max(0.0, end - time.monotonic()))
         return 0
     finally:
         for runtime in runtimes:

@@ -25,7 +25,7 @@ from bot.matching.embedder import Embedder
 from bot.models import Topic
 from bot.positions import THRESHOLDS, Thresholds
 from bot.positions.extract import ActorSentence
-from bot.positions.lexicon import polarity
+from bot.positions.lexicon import polarity, states_no_stance
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
@@ -136,7 +136,8 @@ class PositionAssigner:
             # A cue that contradicts the winner's declared polarity means the embedding and
             # the words disagree: safer to say nothing.
             contradicted = cue_sign * float(model.polarities[best]) < 0
-            if off_topic or contradicted or margin < th.margin_min:
+            hedged = states_no_stance(sentence.text)
+            if off_topic or contradicted or hedged or margin < th.margin_min:
                 out.append((sentence, None, confidence))
             else:
                 out.append((sentence, model.position_ids[best], confidence))

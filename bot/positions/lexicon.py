@@ -194,6 +194,16 @@ TIME_WORDS = words(
 )
 
 
+# -ly words that are adjectives ("is likely to"), not adverbs between subject and verb.
+_LY_ADJECTIVES = words("likely unlikely early only family friendly costly")
+# After an auxiliary only these -ly adverbs are skipped ("had secretly delivered").
+_LY_ADVERBS_AFTER_AUX = words(
+    "secretly quietly quickly swiftly formally officially publicly privately effectively "
+    "reportedly apparently repeatedly firmly flatly openly finally initially eventually "
+    "already clearly"
+)
+
+
 def lemma(word: str) -> str:
     """A rough base form of an English verb: 'agreed' → 'agree', 'pauses' → 'pause'."""
     word = word.lower().replace("’", "'")
@@ -241,7 +251,8 @@ def clause_verb(tokens: list[Tok], start: int) -> VerbGroup | None:
         low = tok.low
         if tok.actor is not None or not tok.is_word:
             break
-        if low in ADVERBS or (low.endswith("ly") and len(low) > 4 and not auxiliaries):
+        manner = low.endswith("ly") and len(low) > 4 and low not in _LY_ADJECTIVES
+        if low in ADVERBS or (manner and (not auxiliaries or low in _LY_ADVERBS_AFTER_AUX)):
             i += 1
             continue
         if low in ("on", "in", "late", "last", "this") and time_phrase_end(tokens, i):
@@ -334,6 +345,13 @@ NEGATORS = words("not n't never no nor neither without cannot none nothing")
 # A clause opened by one of these names a past or background event ("after a pause").
 _BACKGROUND = words("after before since despite following amid")
 _SUBJECT_LIKE = words("he she it they we also now still again never")
+# Nouns for what others ask for: a refusal verb aimed at one ("rejected calls to halt
+# deliveries", "dismissed Moscow's demand that Kyiv drop its bid") reaches the cue inside
+# the demand, however far, and flips it; a demand with no cue in it tells nothing.
+DEMAND_NOUNS = words(
+    "call calls demand demands pressure request requests appeal appeals push proposal "
+    "proposals suggestion suggestions"
+)
 _CLAUSE_END = frozenset(',;:.!?()"“”—–')
 
 
@@ -346,15 +364,21 @@ class _Cue:
     weight: float = 1.0
 
 
-def _is_verb_form(low: list[str], i: int) -> bool:
-    """False for a plural noun that looks like a verb ("arms supplies", "the deliveries")."""
+def _is_verb_form(low: list[str], i: int, caps: frozenset[int] = frozenset()) -> bool:
+    """False for a plural noun that looks like a verb ("arms supplies", "the deliveries").
+
+    After a name ("Pistorius dismisses", "Pentagon pauses") or an adverb ("no longer
+    opposes") the -s form is a verb; `caps` holds the indices of capitalised tokens.
+    """
     word = low[i]
     if not word.endswith("s") or lemma(word) == word or i == 0:
         return True
-    return low[i - 1] in _SUBJECT_LIKE
+    before = low[i - 1]
+    named = i - 1 in caps and (i > 1 or before not in FUNCTION_WORDS)
+    return before in _SUBJECT_LIKE or before in ADVERBS or named
 
 
-def _cue_at(low: list[str], i: int) -> tuple[str, int] | None:
+def _cue_at(low: list[str], i: int, caps: frozenset[int]) -> tuple[str, int] | None:
     """(kind, length in tokens) of the cue starting at token i, if any."""
     for phrasal in AGAINST_PHRASAL:
         if tuple(low[i : i + len(phrasal)]) == phrasal:
@@ -368,16 +392,18 @@ def _cue_at(low: list[str], i: int) -> tuple[str, int] | None:
     base = lemma(word)
     if word in NEGATORS:
         return "neg", 1
-    if (base in AGAINST_VERBS or word in AGAINST_VERBS) and _is_verb_form(low, i):
+    if (base in AGAINST_VERBS or word in AGAINST_VERBS) and _is_verb_form(low, i, caps):
         return "refuse", 1
+    if word == "opposition" and low[i + 1 : i + 2] != ["to"]:
+        return None  # "opposition parties": the political opposition, not a stance
     if word in AGAINST_WORDS:
         return "judge", 1
-    if (base in FOR_CUES or word in FOR_CUES) and _is_verb_form(low, i):
+    if (base in FOR_CUES or word in FOR_CUES) and _is_verb_form(low, i, caps):
         return "consent", 1
     return None
 
 
-def _cues(low: list[str]) -> list[_Cue]:
+def _cues(low: list[str], caps: frozenset[int]) -> list[_Cue]:
     """Every cue of the sentence, left to right; cues in a background clause weigh 0."""
     out: list[_Cue] = []
     background = False
@@ -387,7 +413,7 @@ def _cues(low: list[str]) -> list[_Cue]:
             background = False
         elif low[i] in _BACKGROUND:
             background = True
-        found = _cue_at(low, i)
+        found = _cue_at(low, i, caps)
         if found is None:
             i += 1
             continue
@@ -403,13 +429,31 @@ def _governs(low: list[str], head: _Cue, next_cue: _Cue) -> bool:
     a list ("pauses, halts or limits")."""
     between = low[head.at + 1 : next_cue.at]
     words_between = [w for w in between if w not in _CLAUSE_END]
+    if head.kind == "refuse" and _demand_at(low, head.at) and not _ends_clause(between):
+        return True  # "rejected calls from the opposition to halt deliveries"
+    if head.kind == "refuse" and next_cue.kind == "refuse" and set(between) <= _OBJECT_LEAD:
+        return True  # "ended its freeze", "rejects a halt": a refusal as the object
     if len(words_between) >= THRESHOLDS.negator_scope or any(w in _CLAUSE_END for w in between):
         return False
     if head.kind == "neg":
         return True
+    if head.kind == "consent" and not between and low[next_cue.at] == "no":
+        return True  # "will send no weapons" denies the sending
     if head.kind in ("refuse", "consent"):
         return "to" in between or low[next_cue.at].endswith("ing")
     return False
+
+
+_OBJECT_LEAD = DETERMINERS | words("any all 's")
+
+
+def _ends_clause(between: list[str]) -> bool:
+    return any(w in _CLAUSE_END for w in between)
+
+
+def _demand_at(low: list[str], at: int) -> bool:
+    """True when a demand noun follows the verb at `at` within three tokens ("Moscow's demand")."""
+    return any(w in DEMAND_NOUNS for w in low[at + 1 : at + 4])
 
 
 def _chain(low: list[str], cues: list[_Cue], k: int) -> tuple[float, int]:
@@ -419,6 +463,8 @@ def _chain(low: list[str], cues: list[_Cue], k: int) -> tuple[float, int]:
         value, after = _chain(low, cues, k + 1)
         # "not agree" / "refused to send" flip what they govern; "agreed to halt" passes it on.
         return (value if head.kind == "consent" else -value), after
+    if head.kind == "refuse" and _demand_at(low, head.at):
+        return 0.0, k + 1  # "rejected calls for neutrality": against what, the words cannot tell
     # A negator that flips nothing ("will send no more weapons") outweighs one consent cue.
     alone = {"neg": -THRESHOLDS.unused_negator, "refuse": -1.0, "judge": -1.0, "consent": 1.0}
     return head.weight * alone[head.kind], k + 1
@@ -432,13 +478,38 @@ def polarity(sentence: str) -> float:
     ("ready to abandon" is against). A negator that flips nothing counts against by itself
     ("no foreign soldiers"). Cues in a background clause ("after a pause") count for nothing.
     """
-    low = [m.group().lower().replace("’", "'") for m in _TOKEN.finditer(sentence)]
-    cues = _cues(low)
+    raw = [m.group() for m in _TOKEN.finditer(sentence)]
+    low = [t.lower().replace("’", "'") for t in raw]
+    caps = frozenset(i for i, t in enumerate(raw) if t[:1].isupper())
+    cues = _cues(low, caps)
     total, k = 0.0, 0
     while k < len(cues):
         value, k = _chain(low, cues, k)
         total += value
     return total
+
+
+# Clauses that report no stance of their subject: no comment, no decision yet, a hedge, an
+# accusation against someone else, or the denial of a report ("denied the report").
+_NOT = r"(?:not|n't|never)"
+_NO_STANCE = re.compile(
+    r"\b(?:declin|refus)\w* to (?:comment|confirm|discuss|say|elaborate|speculate|give)"
+    rf"|\b(?:did|does|do|would|will|could|has|had|have)\s?{_NOT} (?:yet )?"
+    r"(?:comment|confirm|elaborate|speculate|give details|decided|made a decision|"
+    r"taken a decision|rule out|ruled out)"
+    r"|\bno (?:final )?decision\b|\bundecided\b|\byet to decide\b"
+    r"|\b(?:is|are|was|were) (?:still )?(?:studying|weighing|examining|assessing)\b"
+    r"|\baccus(?:e|es|ed|ing)\b"
+    r"|\bden(?:y|ies|ied|ying)\b(?:\W+\w+){0,4}?\W+(?:report|reports|claim|claims|account|"
+    r"allegation|allegations|accusation|accusations)\b"
+    r"|\bden(?:y|ies|ied)\W*$"
+)
+
+
+def states_no_stance(clause: str) -> bool:
+    """True for a clause that reports no stance: "declined to comment", "has not decided",
+    "is studying whether", "accused X of", "denied the report", "did not rule out"."""
+    return _NO_STANCE.search(clause.lower().replace("’", "'")) is not None
 
 
 _KNOWN = VERBS | FOR_CUES | AGAINST_VERBS

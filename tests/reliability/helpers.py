@@ -163,9 +163,7 @@ class FakeWebhook(_Server):
                     outer.received.append(payload)
                 outer.first_post.set()
                 time.sleep(outer.delay_s)
-                status, body, headers = (
-                    outer.script(number) if outer.script else (200, "ok", {})
-                )
+                status, body, headers = outer.script(number) if outer.script else (200, "ok", {})
                 data = body.encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "text/plain")
@@ -269,10 +267,12 @@ def kill(proc: subprocess.Popen[str]) -> None:
 
 
 def query(db: Path, sql: str, *params: object) -> list[tuple[Any, ...]]:
-    """Rows from the service's database (read-only use)."""
+    """Run one statement on the service's database; its rows."""
     con = sqlite3.connect(db, timeout=10)
     try:
-        return list(con.execute(sql, params))
+        rows = list(con.execute(sql, params))
+        con.commit()
+        return rows
     finally:
         con.close()
 

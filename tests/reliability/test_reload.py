@@ -1,4 +1,4 @@
-"""Hot reload in the running service: a bad edit is refused (file and line named), a good one applied."""
+"""Hot reload in the running service: a bad edit is refused, a good one applied."""
 
 from __future__ import annotations
 

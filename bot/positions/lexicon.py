@@ -69,7 +69,7 @@ REPORT_VERBS = words(
     "say tell add state insist warn argue announce declare claim stress note write confirm "
     "reiterate repeat emphasise emphasize underline acknowledge admit signal indicate suggest "
     "believe think explain maintain assert reply respond post tweet hint predict reveal concede "
-    "assure caution contend point remark comment report"
+    "assure caution contend point remark comment report allege"
 )
 # Reporting verbs that may relay someone else's stance ("Witkoff said Russia had agreed").
 RELAY_VERBS = words(
@@ -77,6 +77,9 @@ RELAY_VERBS = words(
     "think acknowledge explain write post hint assure reiterate repeat stress emphasise "
     "emphasize underline reply respond tweet remark comment point admit concede"
 )
+# Reporting verbs that, relaying what another actor did, make an allegation: no stance for
+# either side ("Moscow claimed Berlin had delivered missiles").
+ALLEGE_VERBS = words("claim allege")
 # Verbs whose subject takes a stance of its own ("Russia had agreed …", "Kyiv wants …").
 ATTITUDE_VERBS = words(
     "agree accept reject refuse oppose support back endorse welcome drop abandon offer propose "

@@ -241,16 +241,22 @@ class Pipeline:
             chunk = ordered[start : start + EMBED_CHUNK]
             # One model call for the passages of many articles keeps batches full; the
             # per-article analysis below then finds every vector in the embedder's cache.
-            await asyncio.to_thread(self.matcher.embed_many, chunk)
+            # A re-issue of a stored page is never embedded (`_analyse` skips it too).
+            readable = [a for a in chunk if not self._republished(a)]
+            await asyncio.to_thread(self.matcher.embed_many, readable)
             for article in chunk:
                 # Embedding and stance analysis are CPU work: off the event loop.
                 item = await asyncio.to_thread(self._analyse, article)
                 self._record(item, first_poll[article.id], report)
 
-    def _analyse(self, article: Article) -> _Analysed:
+    def _republished(self, article: Article) -> bool:
+        """True when this page is already stored (under another guid or date)."""
         canonical = canonical_url(article.url)
         # An entry without a link has no URL to compare: it is judged on its own.
-        if canonical and self.store.article_by_canonical_url(canonical) is not None:
+        return bool(canonical) and self.store.article_by_canonical_url(canonical) is not None
+
+    def _analyse(self, article: Article) -> _Analysed:
+        if self._republished(article):
             # Same page under a new guid or date: nothing new to read.
             return _Analysed(article, None, [], [], [])
         vectors = self.matcher.embed(article)

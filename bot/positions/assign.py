@@ -178,10 +178,15 @@ def best_per_actor(assigned: Sequence[Assignment]) -> list[Assignment]:
         position_id, items = max(
             by_position.items(), key=lambda kv: (sum(c for _, _, c in kv[1]), len(kv[1]))
         )
-        combined = 1.0 - float(np.prod([1.0 - c for _, _, c in items]))
+        combined = _together(items)
         quote = max(items, key=lambda item: item[2])[0]
         out.append((quote, position_id, combined))
     return out
+
+
+def _together(items: Sequence[Assignment]) -> float:
+    """Confidence of agreeing sentences taken together: 1 - Π(1 - c)."""
+    return 1.0 - float(np.prod([1.0 - c for _, _, c in items]))
 
 
 def _unit(vector: NDArray[np.float32]) -> NDArray[np.float32]:

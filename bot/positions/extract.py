@@ -209,10 +209,10 @@ def _attribute(tokens: list[Tok], carried: str | None) -> tuple[Found, str | Non
         # Only a neutral "said"/"told" relays another actor's stance; "insisted that Ukraine
         # abandon …" or "warned that …" states the speaker's own demand or judgement.
         relays = verb_word in lx.RELAY_VERBS
-        found = _reported(tokens, content, speaker, relays)
-        if verb_word in lx.ALLEGE_VERBS and any(r is not None for _, r, _ in found):
-            found = []  # "Russia claimed Germany had delivered …": an allegation, no stance
-        return found, _next_speaker(tokens, speaker)
+        said = _reported(tokens, content, speaker, relays)
+        if verb_word in lx.ALLEGE_VERBS and any(r is not None for _, r, _ in said):
+            said = []  # "Russia claimed Germany had delivered …": an allegation, no stance
+        return said, _next_speaker(tokens, speaker)
     found: Found = []
     for span in _contrast_clauses(tokens):
         groups, verb = _subjects(tokens, *span)

@@ -327,6 +327,11 @@ AGAINST_PHRASES = (
     ("out", "of", "the", "question"),
     ("legitimate", "target"),
     ("on", "hold"),
+    ("remain", "outside"),
+    ("remains", "outside"),
+    ("stay", "outside"),
+    ("stays", "outside"),
+    ("stay", "out"),
 )
 # Phrasal verbs of refusal; like refusal verbs they negate what they govern.
 AGAINST_PHRASAL = (
@@ -392,6 +397,8 @@ def _cue_at(low: list[str], i: int, caps: frozenset[int]) -> tuple[str, int] | N
     word = low[i]
     if i > 0 and low[i - 1] == "-":
         return None  # "troop-backed": part of a compound adjective
+    if lemma(word) == "close" and {"door", "doors"} & set(low[i + 1 : i + 4]):
+        return "refuse", 1  # "close the door to": a refusal; closing a plant is not
     base = lemma(word)
     if word in NEGATORS:
         return "neg", 1

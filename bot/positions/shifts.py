@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 from bot.models import Shift, Statement, Topic
 from bot.positions import THRESHOLDS, Thresholds
+from bot.positions.lexicon import polarity
 
 
 def current_position(
@@ -40,7 +41,7 @@ def detect_shift(
     still becomes the current position once stored, so one shaky article cannot be
     "confirmed" into a shift by the next restatement).
     """
-    if new.position_id is None or new.confidence < thresholds.shift_min:
+    if new.position_id is None or new.confidence < _bar(topic, new, thresholds):
         return None
     before = current_position(history, thresholds)
     if before is None or before.position_id is None:
@@ -48,3 +49,14 @@ def detect_shift(
     if not is_shift(topic, before.position_id, new.position_id):
         return None
     return Shift(actor_id=new.actor_id, topic_id=topic.id, before=before, now=new)
+
+
+def _bar(topic: Topic, new: Statement, thresholds: Thresholds) -> float:
+    """The confidence a change needs: lower when the quote's own cue words ("halted",
+    "will not send") back the new position's declared polarity."""
+    position = topic.position(new.position_id or "")
+    sign = {"for": 1.0, "against": -1.0}.get(position.polarity if position else "", 0.0)
+    cue = polarity(new.quote)
+    if sign and abs(cue) >= thresholds.polarity_min and cue * sign > 0:
+        return thresholds.shift_min_cued
+    return thresholds.shift_min

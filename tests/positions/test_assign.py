@@ -124,3 +124,20 @@ def test_nearest_baseline_never_abstains_above_the_floor(
     sentence = ActorSentence("russia", "Russia rejected Western security guarantees.", None, 0)
     [(_, position, _)] = assigner.nearest(topic, [sentence])
     assert position is not None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The government has not decided whether to send troops to a reassurance force.",
+        "The government is studying whether its air force could police a ceasefire.",
+        "Moscow accused London of preparing to send troops to Ukraine.",
+        "The Kremlin declined to comment on Western security guarantees.",
+    ],
+)
+def test_abstains_on_a_hedge_an_accusation_or_no_comment(
+    assigner: PositionAssigner, shipped: Watchlist, text: str
+) -> None:
+    topic = shipped.topic("security-guarantees")
+    assert topic is not None
+    assert one(assigner, topic, text) is None

@@ -149,3 +149,13 @@ def test_headlines_attribute_to_their_subject() -> None:
     assert found("Lavrov: no foreign troops in Ukraine") == [("russia", None)]
     assert found("US to resume weapons shipments to Ukraine") == [("usa", None)]
     assert found("Vance says Ukraine won't join NATO; Kyiv says it will") == [("ukraine", None)]
+
+
+def test_a_claim_about_another_actor_is_nobodys_stance() -> None:
+    text = "Russia claimed on Monday that the United States had secretly delivered missiles."
+    assert found(text) == []
+
+
+def test_an_adverb_after_an_auxiliary_keeps_the_relayed_clause() -> None:
+    text = "Witkoff said that Russia had formally agreed to the plan."
+    assert found(text) == [("russia", "usa")]

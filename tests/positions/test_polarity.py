@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.positions.lexicon import polarity
+from bot.positions.lexicon import polarity, states_no_stance
 
 
 @pytest.mark.parametrize(
@@ -25,6 +25,22 @@ from bot.positions.lexicon import polarity
         ("The plan is off the table.", -1),
         ("Deliveries were put on hold.", -1),
         ("The summit was held in a hotel.", 0),
+        # A name before an -s verb makes it a verb, not a plural noun.
+        ("Pistorius dismisses calls to stop arming Kyiv.", 1),
+        ("Warsaw pauses deliveries.", -1),
+        # "no longer" before a refusal verb flips it.
+        ("Berlin no longer opposes an invitation for Kyiv.", 1),
+        # A refusal verb reaches the cue inside a demand it rejects, however far.
+        ("He dismissed calls from opposition parties to stop arming Kyiv.", 1),
+        ("She rejected Moscow's demand that the government cut off weapons.", 1),
+        ("He rejected calls for neutrality.", 0),
+        # A refusal as the object of a refusal verb: ending a freeze is for.
+        ("The government ended its freeze and resumed deliveries.", 1),
+        ("Britain ends freeze, resumes deliveries.", 1),
+        ("It will continue to send no weapons of its own.", -1),
+        ("Moscow demands that Kyiv remain outside the bloc.", -1),
+        ("The alliance must not close its doors to Kyiv.", 1),
+        ("Negotiators were close to a deal.", 0),
     ],
 )
 def test_polarity_sign(sentence: str, sign: int) -> None:
@@ -38,3 +54,32 @@ def test_a_list_of_refusals_is_not_a_double_negative() -> None:
 
 def test_cues_in_a_compound_adjective_do_not_count() -> None:
     assert polarity("Troop-backed guarantees were discussed.") == 0
+
+
+@pytest.mark.parametrize(
+    "clause",
+    [
+        "The Kremlin declined to comment on the report.",
+        "Ukraine did not comment.",
+        "The government has not decided how to answer the request.",
+        "The government is studying whether troops could be sent.",
+        "Russia accused Britain of preparing to send troops.",
+        "The government denied the report, saying no transfer had taken place.",
+        "Berlin denies",
+        "He did not rule out a change.",
+    ],
+)
+def test_clauses_that_state_no_stance(clause: str) -> None:
+    assert states_no_stance(clause)
+
+
+@pytest.mark.parametrize(
+    "clause",
+    [
+        "The government refused to send troops.",
+        "Kyiv will not join the alliance.",
+        "The minister denied that any deliveries would stop.",
+    ],
+)
+def test_stances_are_not_taken_for_hedges(clause: str) -> None:
+    assert not states_no_stance(clause)

@@ -74,3 +74,22 @@ def test_reversals_limit_which_changes_count() -> None:
 
 def test_without_reversals_any_change_counts() -> None:
     assert is_shift(TOPIC, "no", "veto") and not is_shift(TOPIC, "no", "no")
+
+
+CUED = Topic(
+    id="t",
+    name="T",
+    description="A topic.",
+    positions=(Position("yes", "for it", (), "for"), Position("no", "against it", (), "against")),
+)
+
+
+def test_a_change_backed_by_cue_words_needs_less_confidence() -> None:
+    bar = THRESHOLDS.shift_min_cued
+    backed = Statement("x", "t", "no", "The minister refused to send troops.", bar)
+    bare = Statement("x", "t", "no", "The minister spoke about troops.", bar)
+    contrary = Statement("x", "t", "no", "The minister agreed to send troops.", bar)
+    assert detect_shift(CUED, [said("yes")], backed) is not None
+    assert detect_shift(CUED, [said("yes")], bare) is None
+    assert detect_shift(CUED, [said("yes")], contrary) is None
+    assert detect_shift(CUED, [said("yes")], replace(backed, confidence=bar - 0.01)) is None

@@ -8,6 +8,7 @@ from typing import Any
 
 from bot.delivery.slack.slash import plain_text, split_topic_actor
 from bot.feeds.parse import canonical_url
+from bot.matching.topics import THRESHOLDS
 from bot.models import Article, Destination, DestinationKind, Statement
 from bot.store.sqlite import MatchRow
 
@@ -156,7 +157,9 @@ async def test_why_unwraps_slack_links(kit: Any, tmp_path: Path) -> None:
         # Slack sends links wrapped and & escaped, as <https://…&amp;…>.
         _, body = await env.command(f"why <{URL.replace('&', '&amp;')}>")
         assert body["text"] == "Why: Kremlin demands veto"
-        assert "Security guarantees for Ukraine: 0.81 (threshold 0.49, matched)" in text_of(body)
+        threshold = THRESHOLDS.default_threshold
+        expected = f"Security guarantees for Ukraine: 0.81 (threshold {threshold:.2f}, matched)"
+        assert expected in text_of(body)
         _, body = await env.command("why https://nowhere.example/x")
         assert body["text"] == "I have not seen that article."
 

@@ -35,6 +35,7 @@ from aiohttp import web
 
 from bot.app import App, build_app
 from bot.delivery.console import ConsoleDelivery
+from bot.local_http import serve_local
 from bot.matching.embedder import Embedder, SentenceTransformerEmbedder
 from bot.models import Alert, Destination, Feed, Route, Watchlist
 from bot.settings import Settings, load_settings
@@ -255,11 +256,7 @@ class FeedServer:
         """Listen on a free port of 127.0.0.1."""
         app = web.Application()
         app.router.add_get("/{name}", self._feed)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self._runner, self.port = await serve_local(app)
 
     async def stop(self) -> None:
         """Stop listening."""

@@ -12,6 +12,7 @@ from rich.console import Console
 
 from bot.app import build_app
 from bot.delivery.console import ConsoleDelivery
+from bot.local_http import serve_local
 from bot.models import Feed, Route, Watchlist
 from bot.settings import Settings
 
@@ -38,11 +39,7 @@ class _SnapshotServer:
     async def start(self) -> None:
         app = web.Application()
         app.router.add_get("/{name}", self._feed)
-        self.runner = web.AppRunner(app, access_log=None)
-        await self.runner.setup()
-        site = web.TCPSite(self.runner, "127.0.0.1", 0)
-        await site.start()
-        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self.runner, self.port = await serve_local(app)
 
     async def stop(self) -> None:
         if self.runner is not None:

@@ -22,6 +22,7 @@ from aiohttp import web
 from bot.app import build_app
 from bot.bench import FeedServer, generate_items, shipped_watchlist
 from bot.delivery.slack.delivery import SlackDelivery
+from bot.local_http import serve_local
 from bot.models import Feed, Route
 from bot.settings import Settings
 
@@ -75,11 +76,7 @@ class FakeWebhook:
         """Listen on a free port of 127.0.0.1."""
         app = web.Application()
         app.router.add_post("/hook", self._hook)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self._runner, self.port = await serve_local(app)
 
     async def stop(self) -> None:
         """Stop listening."""

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
-from collections.abc import Sequence
 
-import numpy as np
 import pytest
 
 from bot.bench import Bench, measure, shipped_watchlist, table_rows
+from bot.matching.hashing import HashingEmbedder
 from bot.settings import Settings
 
 KEYS = {
@@ -46,25 +44,6 @@ PASS_KEYS = {
 }
 
 
-class HashEmbedder:
-    """Deterministic unit vectors from a text's hash; counts texts like the real one."""
-
-    def __init__(self) -> None:
-        self.texts_encoded = 0
-        self._cache: dict[str, np.ndarray] = {}
-
-    def encode(self, texts: Sequence[str]) -> np.ndarray:
-        for text in texts:
-            if text not in self._cache:
-                self.texts_encoded += 1
-                seed = int.from_bytes(hashlib.sha256(text.encode()).digest()[:8], "big")
-                v = np.random.default_rng(seed).standard_normal(384).astype(np.float32)
-                self._cache[text] = v / np.linalg.norm(v)
-        if not texts:
-            return np.zeros((0, 384), dtype=np.float32)
-        return np.vstack([self._cache[t] for t in texts])
-
-
 @pytest.mark.asyncio
 async def test_bench_tiny_run_has_every_figure_and_second_pass_embeds_nothing(tmp_path):
     bench = Bench(
@@ -72,7 +51,7 @@ async def test_bench_tiny_run_has_every_figure_and_second_pass_embeds_nothing(tm
         items=3,
         scaling_sizes=(),
         unchanged_feeds=5,
-        make_embedder=HashEmbedder,
+        make_embedder=HashingEmbedder,
         base=shipped_watchlist(),
         settings=Settings(db_path=tmp_path / "unused.db"),
     )

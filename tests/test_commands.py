@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import hashlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from bot.app import App, build_app
 from bot.commands import Commands
+from bot.matching.hashing import HashingEmbedder
 from bot.models import Topic, Watchlist
 from bot.settings import Settings
 
@@ -21,24 +20,12 @@ TOPICS = (
 )
 
 
-class FakeEmbedder:
-    """Deterministic unit vectors from a hash of each text."""
-
-    def encode(self, texts: Sequence[str]) -> np.ndarray:
-        rows = []
-        for text in texts:
-            seed = int.from_bytes(hashlib.sha256(text.encode()).digest()[:4], "big")
-            vector = np.random.default_rng(seed).standard_normal(384).astype(np.float32)
-            rows.append(vector / np.linalg.norm(vector))
-        return np.vstack(rows) if rows else np.zeros((0, 384), dtype=np.float32)
-
-
 @pytest.fixture
 def app(tmp_path: Path) -> Iterator[App]:
     built = build_app(
         Settings(db_path=tmp_path / "c.db"),
         Watchlist(topics=TOPICS),
-        embedder=FakeEmbedder(),
+        embedder=HashingEmbedder(),
         deliveries=[],
     )
     yield built

@@ -10,7 +10,6 @@ and can be told to fail a route a few times (429 with or without `Via`, 403, 404
 
 from __future__ import annotations
 
-import hashlib
 import itertools
 import json
 import re
@@ -24,13 +23,13 @@ from types import ModuleType
 from typing import Any
 
 import discord
-import numpy as np
 import pytest
 from aiohttp import WSMsgType, web
 from aiohttp.test_utils import TestServer
 
 from bot.app import App, build_app
 from bot.delivery.discord.runtime import DiscordRuntime, start_discord
+from bot.matching.hashing import HashingEmbedder
 from bot.models import (
     Actor,
     Alert,
@@ -386,18 +385,6 @@ CHANNEL = Destination(DestinationKind.DISCORD_CHANNEL, CHANNEL_ID)
 WEBHOOK = Destination(DestinationKind.DISCORD_WEBHOOK, WEBHOOK_URL)
 
 
-class FakeEmbedder:
-    """Deterministic unit vectors from a hash: enough to build the app, no model needed."""
-
-    def encode(self, texts: Sequence[str]) -> np.ndarray:
-        rows = []
-        for text in texts:
-            seed = int.from_bytes(hashlib.sha256(text.encode()).digest()[:4], "big")
-            vector = np.random.default_rng(seed).standard_normal(16).astype(np.float32)
-            rows.append(vector / np.linalg.norm(vector))
-        return np.array(rows, dtype=np.float32).reshape(len(texts), 16)
-
-
 def watchlist(channel: bool = True, webhook: bool = True) -> Watchlist:
     """Two topics (one with positions), two actors, routes to the fake channel and webhook."""
     guarantees = Topic(
@@ -439,7 +426,7 @@ def make_app(
         discord_guild_id=guild,
         discord_admin_channel=admin_channel,
     )
-    return build_app(settings, wl or watchlist(), embedder=FakeEmbedder(), deliveries=[])
+    return build_app(settings, wl or watchlist(), embedder=HashingEmbedder(), deliveries=[])
 
 
 @asynccontextmanager

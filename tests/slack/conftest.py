@@ -8,11 +8,9 @@ import each other), and run every server inside the test's own event loop.
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import itertools
 import json
-import re
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -20,7 +18,6 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
-import numpy as np
 import pytest
 from aiohttp import WSMsgType, web
 from aiohttp.test_utils import TestServer
@@ -30,6 +27,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.app import App, build_app
 from bot.delivery.slack.delivery import SlackDelivery
 from bot.delivery.slack.runtime import build_bolt
+from bot.matching.hashing import HashingEmbedder
 from bot.models import (
     Actor,
     Alert,
@@ -222,22 +220,6 @@ class FakeSlack:
         return ws
 
 
-class FakeEmbedder:
-    """Hashed bag of words: deterministic unit vectors, no model needed."""
-
-    dims = 64
-
-    def encode(self, texts: Sequence[str]) -> np.ndarray:
-        out = np.zeros((len(texts), self.dims), dtype=np.float32)
-        for row, text in enumerate(texts):
-            for word in re.findall(r"\w+", text.lower()):
-                digest = hashlib.sha256(word.encode()).digest()
-                out[row, digest[0] % self.dims] += 1.0
-            norm = float(np.linalg.norm(out[row])) or 1.0
-            out[row] /= norm
-        return out
-
-
 def make_watchlist(webhook_url: str = "", channel: str = CHANNEL) -> Watchlist:
     """Three topics (one with positions), two actors, one route to Slack."""
     return Watchlist(
@@ -363,7 +345,7 @@ async def slack_env(
             slack_admin_channel=admin_channel,
         )
         hook = fake.url("/hooks/T0TEAM/B0HOOK/secretsecret") if webhook else ""
-        app = build_app(settings, make_watchlist(hook), embedder=FakeEmbedder())
+        app = build_app(settings, make_watchlist(hook), embedder=HashingEmbedder())
         client = (
             AsyncWebClient(token=BOT_TOKEN, base_url=fake.api_base, retry_handlers=[])
             if bot
@@ -383,7 +365,7 @@ def kit() -> SimpleNamespace:
     """Everything above, for test modules (they cannot import this conftest)."""
     return SimpleNamespace(
         FakeSlack=FakeSlack,
-        FakeEmbedder=FakeEmbedder,
+        FakeEmbedder=HashingEmbedder,
         env=slack_env,
         make_alert=make_alert,
         make_watchlist=make_watchlist,

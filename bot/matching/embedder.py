@@ -67,7 +67,15 @@ class SentenceTransformerEmbedder:
         with self._lock:
             if self._model is None:
                 self._model = self._load()
-            missing = list(dict.fromkeys(t for t in texts if t not in self._cache))
+            # This call's vectors are collected first and the cache trimmed afterwards, so a
+            # call larger than the cache (or one that evicts its own cached texts) still
+            # gets every row.
+            found: dict[str, NDArray[np.float32]] = {}
+            for text in texts:
+                if text in self._cache:
+                    self._cache.move_to_end(text)
+                    found[text] = self._cache[text]
+            missing = list(dict.fromkeys(t for t in texts if t not in found))
             if missing:
                 vectors = self._model.encode(  # type: ignore[attr-defined]
                     missing,
@@ -78,13 +86,9 @@ class SentenceTransformerEmbedder:
                 )
                 self.texts_encoded += len(missing)
                 for text, vector in zip(missing, vectors, strict=True):
-                    self._cache[text] = vector.astype(np.float32)
-                    if len(self._cache) > CACHE_SIZE:
-                        self._cache.popitem(last=False)
+                    found[text] = self._cache[text] = vector.astype(np.float32)
+                while len(self._cache) > CACHE_SIZE:
+                    self._cache.popitem(last=False)
             if not texts:
                 return np.zeros((0, 384), dtype=np.float32)
-            rows = []
-            for text in texts:
-                self._cache.move_to_end(text)
-                rows.append(self._cache[text])
-            return np.vstack(rows)
+            return np.vstack([found[t] for t in texts])

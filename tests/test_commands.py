@@ -82,3 +82,14 @@ def test_why_on_an_unknown_url_says_so(app: App) -> None:
     reply = Commands(app).why("https://nowhere.example/story?utm_source=x")
     assert reply.ok is False
     assert reply.title == "I have not seen that article."
+
+
+def test_a_removed_topic_keeps_its_followers_dormant_until_it_returns(app: App) -> None:
+    commands = Commands(app)
+    assert commands.follow("slack", "T1", "u1", "arms-shipments").ok
+    app.use_watchlist(Watchlist(topics=TOPICS[:2]))  # an admin removes the topic
+    listed = commands.following("slack", "T1", "u1").text
+    assert "arms-shipments (removed from the watchlist; kept in case it returns)" in listed
+    app.use_watchlist(Watchlist(topics=TOPICS))  # and puts it back
+    assert commands.following("slack", "T1", "u1").text.endswith("• Arms shipments")
+    assert app.store.followers("slack", "T1", ["arms-shipments"]) == [("u1", False)]

@@ -219,7 +219,12 @@ async def test_429_without_via_goes_back_to_the_outbox(
             assert next_try is not None and next_try >= before + timedelta(seconds=42)
             app.outbox.clock = lambda: datetime.now(UTC) + timedelta(minutes=5)
             assert await app.outbox.drain() == 1
-        assert len(fake.requests("POST", path)) == 3
+        posts = fake.requests("POST", path)
+        assert len(posts) == 3
+        if mode == "bot":
+            # Every try carries the same nonce, enforced: Discord posts a retry only once.
+            nonces = {(p.json["nonce"], p.json["enforce_nonce"]) for p in posts}
+            assert len(nonces) == 1 and next(iter(nonces))[1] is True
 
 
 @pytest.mark.parametrize(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import logging
 import re
 import time
@@ -134,6 +135,11 @@ class BotLink:
         return self.client
 
 
+def delivery_nonce(alert_id: str, channel_id: int) -> str:
+    """A stable nonce (at most 25 characters, as Discord allows) for one alert in one channel."""
+    return hashlib.sha256(f"{alert_id}:{channel_id}".encode()).hexdigest()[:25]
+
+
 class DiscordDelivery:
     """Posts and edits alerts on Discord; channels need the bot, webhooks need nothing."""
 
@@ -257,7 +263,15 @@ class DiscordDelivery:
                     content=rendered.content, embed=embed, allowed_mentions=allowed
                 )
                 return str(message_id)
-            message = await channel.send(rendered.content, embed=embed, allowed_mentions=allowed)
+            # The same nonce on every try, with enforce_nonce (discord.py sets it): if a crash
+            # came after Discord took the post but before the outbox marked it sent, the
+            # retry returns the first message instead of posting a second one.
+            message = await channel.send(
+                rendered.content,
+                embed=embed,
+                allowed_mentions=allowed,
+                nonce=delivery_nonce(alert.id, channel_id),
+            )
         # The alert is posted: from here on nothing may raise, or the outbox would post it again.
         await self._extra_mentions(channel, rendered)
         await self._direct_messages(client, alert, by_dm, embed)

@@ -1,0 +1,108 @@
+"""The SQLite store: retention keeps what matters, backups are usable, story lookups stay local."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from bot.cli import main
+from bot.models import Alert, Article, Statement, TopicLine
+from bot.store.schema import SCHEMA_VERSION
+from bot.store.sqlite import SQLiteStore
+from bot.stories import RULES, find_story
+
+NOW = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
+
+
+def _article(article_id: str, fetched: datetime) -> Article:
+    return Article(
+        article_id,
+        "feed",
+        "Wire",
+        f"https://wire.example/{article_id}",
+        f"Title {article_id}",
+        "Some text.",
+        fetched,
+        fetched,
+    )
+
+
+def test_schema_is_versioned_and_reopening_migrates_nothing(tmp_path: Path) -> None:
+    SQLiteStore(tmp_path / "s.db").close()
+    db = sqlite3.connect(tmp_path / "s.db")
+    assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    db.close()
+    SQLiteStore(tmp_path / "s.db").close()  # a second open finds the schema current
+
+
+def test_retention_drops_old_text_but_keeps_positions_and_alerts(tmp_path: Path) -> None:
+    store = SQLiteStore(tmp_path / "s.db")
+    old, new = _article("old", NOW - timedelta(days=40)), _article("new", NOW)
+    vector = np.ones(4, dtype=np.float32)
+    with store.transaction():
+        for article in (old, new):
+            store.add_article(article, article.url, "s-1", vector, first_poll=False)
+        store.add_statements(
+            [
+                Statement(
+                    "russia",
+                    "t",
+                    "p",
+                    "Moscow said so.",
+                    0.9,
+                    article_id="old",
+                    source="Wire",
+                    published=old.published,
+                )
+            ]
+        )
+        alert = Alert(
+            "s-1",
+            "Title old",
+            old.url,
+            "Wire",
+            old.published,
+            (TopicLine("t", "T", 0.7, "passage"),),
+            "summary",
+        )
+        store.save_alert(alert, "old", ["console"], NOW)
+    assert store.prune_articles(NOW - timedelta(days=30)) == 1
+    kept = store.article("old")
+    assert kept is not None and kept.article.text == "" and kept.article.title == "Title old"
+    assert store.article("new") is not None and store.article("new").article.text  # type: ignore[union-attr]
+    assert [s.quote for s in store.statements("t", "russia")] == ["Moscow said so."]
+    assert store.alert("s-1") is not None
+    store.close()
+
+
+def test_backup_command_makes_a_usable_copy(tmp_path: Path) -> None:
+    store = SQLiteStore(tmp_path / "live.db")
+    with store.transaction():
+        store.add_article(_article("a1", NOW), "https://wire.example/a1", None, None, False)
+    copy = tmp_path / "copy.db"
+    with pytest.raises(SystemExit) as done:
+        main(["backup", str(copy), "--db", str(tmp_path / "live.db")])
+    assert done.value.code == 0
+    store.close()
+    assert SQLiteStore(copy).article("a1") is not None
+
+
+def test_story_lookup_only_reads_stories_inside_the_window(tmp_path: Path) -> None:
+    store = SQLiteStore(tmp_path / "s.db")
+    vector = np.array([1.0, 0.0], dtype=np.float32)
+    with store.transaction():
+        for day in range(30):  # a month of old stories with the very same vector
+            when = NOW - RULES.window - timedelta(days=day + 1)
+            store.add_story(f"old-{day}", _article(f"o{day}", when), f"k{day}", vector, when)
+    assert store.recent_stories(NOW - RULES.window) == []
+    assert find_story(store, "fresh key", vector, NOW) is None
+    with store.transaction():
+        store.add_story("recent", _article("r", NOW), "other", vector, NOW - timedelta(hours=1))
+    found = find_story(store, "fresh key", vector, NOW)
+    assert found is not None and found.id == "recent"
+    store.close()

@@ -1,0 +1,256 @@
+"""The news side of the store: feeds' polling state, articles, stories, positions history."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+import numpy as np
+
+from bot.models import Article, Feed, Statement
+from bot.store.connection import Connection
+from bot.store.rows import (
+    FeedState,
+    MatchRow,
+    StoredArticle,
+    StoryRow,
+    article_from_row,
+    blob,
+    feed_state_from_row,
+    from_iso,
+    iso,
+    statement_from_row,
+    vector,
+)
+
+
+class NewsStore(Connection):
+    """Feeds, articles, stories and statements."""
+
+    # --- feeds -------------------------------------------------------------------------
+
+    def sync_feeds(self, feeds: Sequence[Feed], now: datetime) -> None:
+        """Add feeds the database has not seen; known feeds keep their state."""
+        with self.transaction():
+            for feed in feeds:
+                self.db.execute(
+                    "INSERT INTO feeds (url, name, next_poll_at) VALUES (?, ?, ?) "
+                    "ON CONFLICT(url) DO UPDATE SET name = excluded.name",
+                    (feed.url, feed.name, iso(now)),
+                )
+
+    def feed_state(self, url: str) -> FeedState | None:
+        """The polling state of one feed."""
+        row = self.db.execute("SELECT * FROM feeds WHERE url = ?", (url,)).fetchone()
+        return feed_state_from_row(row) if row else None
+
+    def feed_states(self) -> list[FeedState]:
+        """Every feed the database knows, by URL."""
+        return [feed_state_from_row(r) for r in self.db.execute("SELECT * FROM feeds ORDER BY url")]
+
+    def record_fetch_ok(
+        self,
+        url: str,
+        now: datetime,
+        etag: str | None,
+        last_modified: str | None,
+        next_poll_at: datetime,
+    ) -> None:
+        """A good poll: save validators, clear failures, mark the first poll done."""
+        self.db.execute(
+            "UPDATE feeds SET etag = COALESCE(?, etag), last_modified = COALESCE(?, last_modified),"
+            " status = 'ok', failures = 0, last_ok_at = ?, next_poll_at = ?,"
+            " first_polled_at = COALESCE(first_polled_at, ?) WHERE url = ?",
+            (etag, last_modified, iso(now), iso(next_poll_at), iso(now), url),
+        )
+
+    def record_fetch_error(
+        self, url: str, now: datetime, error: str, next_poll_at: datetime, status: str
+    ) -> int:
+        """A failed poll: count it, keep the feed; return the number of failures in a row."""
+        self.db.execute(
+            "UPDATE feeds SET failures = failures + 1, status = ?, last_error = ?,"
+            " last_error_at = ?, next_poll_at = ? WHERE url = ?",
+            (status, error, iso(now), iso(next_poll_at), url),
+        )
+        row = self.db.execute("SELECT failures FROM feeds WHERE url = ?", (url,)).fetchone()
+        return int(row["failures"]) if row else 0
+
+    def set_feed_status(self, url: str, status: str) -> None:
+        """Set a feed's health status (ok / failing / paused)."""
+        self.db.execute("UPDATE feeds SET status = ? WHERE url = ?", (status, url))
+
+    def set_feed_admins_told(self, url: str, told: str) -> None:
+        """Remember which status admins were last told about, so they are told once."""
+        self.db.execute("UPDATE feeds SET admins_told = ? WHERE url = ?", (told, url))
+
+    # --- articles ----------------------------------------------------------------------
+
+    def known_article_ids(self, ids: Sequence[str]) -> set[str]:
+        """The subset of these article ids already stored."""
+        found: set[str] = set()
+        for start in range(0, len(ids), 500):
+            chunk = list(ids[start : start + 500])
+            marks = ",".join("?" * len(chunk))
+            rows = self.db.execute(f"SELECT id FROM articles WHERE id IN ({marks})", chunk)
+            found.update(r["id"] for r in rows)
+        return found
+
+    def article_by_canonical_url(self, canonical_url: str) -> StoredArticle | None:
+        """The first stored article with this canonical URL."""
+        row = self.db.execute(
+            "SELECT * FROM articles WHERE canonical_url = ? ORDER BY fetched LIMIT 1",
+            (canonical_url,),
+        ).fetchone()
+        return article_from_row(row) if row else None
+
+    def article(self, article_id: str) -> StoredArticle | None:
+        """One stored article by id."""
+        row = self.db.execute("SELECT * FROM articles WHERE id = ?", (article_id,)).fetchone()
+        return article_from_row(row) if row else None
+
+    def add_article(
+        self,
+        article: Article,
+        canonical_url: str,
+        story_id: str | None,
+        embedding: np.ndarray | None,
+        first_poll: bool,
+    ) -> None:
+        """Store a new article (its embedding too, so it is never computed again)."""
+        self.db.execute(
+            "INSERT OR IGNORE INTO articles (id, feed_url, source, url, canonical_url, title, text,"
+            " published, fetched, story_id, embedding, first_poll)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                article.id,
+                article.feed_url,
+                article.source,
+                article.url,
+                canonical_url,
+                article.title,
+                article.text,
+                iso(article.published),
+                iso(article.fetched),
+                story_id,
+                blob(embedding),
+                int(first_poll),
+            ),
+        )
+
+    def add_matches(self, article_id: str, matches: Sequence[MatchRow]) -> None:
+        """Store every topic's score for an article (the evidence `/why` shows)."""
+        self.db.executemany(
+            "INSERT OR REPLACE INTO matches (article_id, topic_id, score, passage, matched)"
+            " VALUES (?, ?, ?, ?, ?)",
+            [(article_id, m.topic_id, m.score, m.passage, int(m.matched)) for m in matches],
+        )
+
+    def matches(self, article_id: str) -> list[MatchRow]:
+        """Stored topic scores of an article, best first."""
+        rows = self.db.execute(
+            "SELECT * FROM matches WHERE article_id = ? ORDER BY score DESC", (article_id,)
+        )
+        return [MatchRow(r["topic_id"], r["score"], r["passage"], bool(r["matched"])) for r in rows]
+
+    def prune_articles(self, before: datetime) -> int:
+        """Drop old article text and embeddings; keep ids, positions history and alerts."""
+        cursor = self.db.execute(
+            "UPDATE articles SET text = '', embedding = NULL WHERE fetched < ? AND text != ''",
+            (iso(before),),
+        )
+        return cursor.rowcount
+
+    # --- stories -----------------------------------------------------------------------
+
+    def recent_stories(self, since: datetime) -> list[StoryRow]:
+        """Stories seen since a moment: the candidates a new article may belong to."""
+        rows = self.db.execute(
+            "SELECT * FROM stories WHERE last_seen >= ? ORDER BY last_seen DESC", (iso(since),)
+        )
+        return [
+            StoryRow(
+                r["id"],
+                r["title_key"],
+                vector(r["embedding"]),
+                bool(r["alerted"]),
+                r["first_article_id"],
+                from_iso(r["last_seen"]),
+            )
+            for r in rows
+        ]
+
+    def add_story(
+        self,
+        story_id: str,
+        article: Article,
+        title_key: str,
+        embedding: np.ndarray | None,
+        now: datetime,
+    ) -> None:
+        """Open a new story with its first article."""
+        self.db.execute(
+            "INSERT OR IGNORE INTO stories (id, first_article_id, title, title_key, embedding,"
+            " created, last_seen) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (story_id, article.id, article.title, title_key, blob(embedding), iso(now), iso(now)),
+        )
+
+    def touch_story(self, story_id: str, now: datetime) -> None:
+        """A new copy arrived: keep the story in the clustering window."""
+        self.db.execute("UPDATE stories SET last_seen = ? WHERE id = ?", (iso(now), story_id))
+
+    def mark_story_alerted(self, story_id: str) -> None:
+        """The story has an alert now; later copies fold into it."""
+        self.db.execute("UPDATE stories SET alerted = 1 WHERE id = ?", (story_id,))
+
+    def story_articles(self, story_id: str) -> list[StoredArticle]:
+        """Every stored copy of a story, oldest first."""
+        rows = self.db.execute(
+            "SELECT * FROM articles WHERE story_id = ? ORDER BY fetched, published", (story_id,)
+        )
+        return [article_from_row(r) for r in rows]
+
+    # --- positions ---------------------------------------------------------------------
+
+    def add_statements(self, statements: Sequence[Statement]) -> None:
+        """Append statements to the positions history."""
+        self.db.executemany(
+            "INSERT INTO statements (article_id, actor_id, topic_id, position_id, quote,"
+            " confidence, reported_by, source, url, published) VALUES (?,?,?,?,?,?,?,?,?,?)",
+            [
+                (
+                    s.article_id,
+                    s.actor_id,
+                    s.topic_id,
+                    s.position_id,
+                    s.quote,
+                    s.confidence,
+                    s.reported_by,
+                    s.source,
+                    s.url,
+                    iso(s.published or datetime.now(UTC)),
+                )
+                for s in statements
+            ],
+        )
+
+    def statements(self, topic_id: str, actor_id: str | None = None) -> list[Statement]:
+        """The positions history on a topic (of one actor, or all), oldest first."""
+        if actor_id is None:
+            rows = self.db.execute(
+                "SELECT * FROM statements WHERE topic_id = ? ORDER BY published, id", (topic_id,)
+            )
+        else:
+            rows = self.db.execute(
+                "SELECT * FROM statements WHERE topic_id = ? AND actor_id = ?"
+                " ORDER BY published, id",
+                (topic_id, actor_id),
+            )
+        return [statement_from_row(r) for r in rows]
+
+    def article_statements(self, article_id: str) -> list[Statement]:
+        """The statements found in one article."""
+        rows = self.db.execute(
+            "SELECT * FROM statements WHERE article_id = ? ORDER BY id", (article_id,)
+        )
+        return [statement_from_row(r) for r in rows]

@@ -1,0 +1,254 @@
+"""The delivery side of the store: alerts, the outbox, followers, destination health."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from bot.models import Alert
+from bot.store.codec import alert_from_json, alert_to_json
+from bot.store.connection import Connection
+from bot.store.rows import OutboxRow, from_iso, iso
+
+
+class DeliveryStore(Connection):
+    """Alerts and their outbox rows, platform message ids, followers and destinations."""
+
+    # --- alerts and the outbox ---------------------------------------------------------
+
+    def save_alert(
+        self, alert: Alert, article_id: str, destinations: Sequence[str], now: datetime
+    ) -> None:
+        """Record a new alert and one outbox row per destination."""
+        self.db.execute(
+            "INSERT INTO alerts (id, article_id, payload, version, created, updated)"
+            " VALUES (?, ?, ?, 1, ?, ?)",
+            (alert.id, article_id, alert_to_json(alert), iso(now), iso(now)),
+        )
+        self.db.executemany(
+            "INSERT OR IGNORE INTO alert_topics (alert_id, topic_id, created) VALUES (?, ?, ?)",
+            [(alert.id, t.topic_id, iso(now)) for t in alert.topics],
+        )
+        self._enqueue(alert.id, destinations, "post", 1, now)
+
+    def update_alert(self, alert: Alert, now: datetime) -> int:
+        """Store a new version of an alert and queue an edit where it was delivered."""
+        self.db.execute(
+            "UPDATE alerts SET payload = ?, version = version + 1, updated = ? WHERE id = ?",
+            (alert_to_json(alert), iso(now), alert.id),
+        )
+        version = int(
+            self.db.execute("SELECT version FROM alerts WHERE id = ?", (alert.id,)).fetchone()[0]
+        )
+        posted = [
+            r["destination"]
+            for r in self.db.execute(
+                "SELECT DISTINCT destination FROM outbox WHERE alert_id = ? AND action = 'post'",
+                (alert.id,),
+            )
+        ]
+        self._enqueue(alert.id, posted, "edit", version, now)
+        return version
+
+    def _enqueue(
+        self, alert_id: str, destinations: Sequence[str], action: str, version: int, now: datetime
+    ) -> None:
+        self.db.executemany(
+            "INSERT OR IGNORE INTO outbox (alert_id, destination, action, version, next_try_at,"
+            " created) VALUES (?, ?, ?, ?, ?, ?)",
+            [(alert_id, d, action, version, iso(now), iso(now)) for d in destinations],
+        )
+
+    def alert(self, alert_id: str) -> Alert | None:
+        """The latest version of an alert."""
+        row = self.db.execute("SELECT payload FROM alerts WHERE id = ?", (alert_id,)).fetchone()
+        return alert_from_json(row["payload"]) if row else None
+
+    def alert_for_article(self, article_id: str) -> Alert | None:
+        """The alert an article started, if any."""
+        row = self.db.execute(
+            "SELECT payload FROM alerts WHERE article_id = ?", (article_id,)
+        ).fetchone()
+        return alert_from_json(row["payload"]) if row else None
+
+    def recent_alerts(self, topic_id: str, limit: int) -> list[Alert]:
+        """The latest alerts for a topic, newest first."""
+        rows = self.db.execute(
+            "SELECT a.payload FROM alert_topics t JOIN alerts a ON a.id = t.alert_id"
+            " WHERE t.topic_id = ? ORDER BY t.created DESC, a.rowid DESC LIMIT ?",
+            (topic_id, limit),
+        )
+        return [alert_from_json(r["payload"]) for r in rows]
+
+    def due_outbox(self, now: datetime, limit: int = 100) -> list[OutboxRow]:
+        """Pending deliveries whose time has come, oldest first."""
+        rows = self.db.execute(
+            "SELECT * FROM outbox WHERE status = 'pending' AND next_try_at <= ?"
+            " ORDER BY id LIMIT ?",
+            (iso(now), limit),
+        )
+        return [
+            OutboxRow(
+                r["id"],
+                r["alert_id"],
+                r["destination"],
+                r["action"],
+                r["version"],
+                r["attempts"],
+                from_iso(r["created"]),
+            )
+            for r in rows
+        ]
+
+    def pending_count(self) -> int:
+        """How many deliveries are still to make."""
+        row = self.db.execute("SELECT COUNT(*) FROM outbox WHERE status = 'pending'").fetchone()
+        return int(row[0])
+
+    def next_outbox_time(self) -> datetime | None:
+        """When the next pending delivery is due."""
+        row = self.db.execute(
+            "SELECT MIN(next_try_at) FROM outbox WHERE status = 'pending'"
+        ).fetchone()
+        return from_iso(row[0]) if row and row[0] else None
+
+    def mark_sent(self, row_id: int, now: datetime, message_ref: str | None = None) -> None:
+        """The platform accepted the delivery; remember its message id for later edits."""
+        with self.transaction():
+            self.db.execute(
+                "UPDATE outbox SET status = 'sent', sent_at = ?, attempts = attempts + 1"
+                " WHERE id = ?",
+                (iso(now), row_id),
+            )
+            if message_ref:
+                row = self.db.execute(
+                    "SELECT alert_id, destination FROM outbox WHERE id = ?", (row_id,)
+                ).fetchone()
+                self.db.execute(
+                    "INSERT OR REPLACE INTO messages (alert_id, destination, message_ref)"
+                    " VALUES (?, ?, ?)",
+                    (row["alert_id"], row["destination"], message_ref),
+                )
+
+    def mark_retry(self, row_id: int, next_try_at: datetime, error: str) -> None:
+        """The delivery failed for now; try again later."""
+        self.db.execute(
+            "UPDATE outbox SET attempts = attempts + 1, next_try_at = ?, last_error = ?"
+            " WHERE id = ?",
+            (iso(next_try_at), error, row_id),
+        )
+
+    def mark_dead(self, row_id: int, error: str) -> None:
+        """Give up on a delivery; it stays listed, and can be replayed."""
+        self.db.execute(
+            "UPDATE outbox SET status = 'dead', attempts = attempts + 1, last_error = ?"
+            " WHERE id = ?",
+            (error, row_id),
+        )
+
+    def replay_dead(self, now: datetime) -> int:
+        """Put every dead delivery back in the queue."""
+        cursor = self.db.execute(
+            "UPDATE outbox SET status = 'pending', next_try_at = ?, attempts = 0"
+            " WHERE status = 'dead'",
+            (iso(now),),
+        )
+        return cursor.rowcount
+
+    def dead_outbox(self) -> list[tuple[int, str, str, str]]:
+        """Deliveries given up on: (row id, alert id, destination, last error)."""
+        rows = self.db.execute(
+            "SELECT id, alert_id, destination, last_error FROM outbox WHERE status = 'dead'"
+        )
+        return [(r[0], r[1], r[2], r[3] or "") for r in rows]
+
+    def message_ref(self, alert_id: str, destination: str) -> str | None:
+        """The platform's id for a delivered alert message, if any."""
+        row = self.db.execute(
+            "SELECT message_ref FROM messages WHERE alert_id = ? AND destination = ?",
+            (alert_id, destination),
+        ).fetchone()
+        return str(row[0]) if row else None
+
+    def sent_post_exists(self, alert_id: str, destination: str) -> bool:
+        """True when the alert's first post to this destination was accepted."""
+        row = self.db.execute(
+            "SELECT 1 FROM outbox WHERE alert_id = ? AND destination = ? AND action = 'post'"
+            " AND status = 'sent'",
+            (alert_id, destination),
+        ).fetchone()
+        return row is not None
+
+    # --- followers ---------------------------------------------------------------------
+
+    def follow(
+        self, platform: str, scope: str, user_id: str, topic_id: str, dm: bool, now: datetime
+    ) -> bool:
+        """Follow a topic; True when it is new (a repeat updates the DM choice)."""
+        existed = self.db.execute(
+            "SELECT 1 FROM followers WHERE platform=? AND scope=? AND user_id=? AND topic_id=?",
+            (platform, scope, user_id, topic_id),
+        ).fetchone()
+        self.db.execute(
+            "INSERT INTO followers (platform, scope, user_id, topic_id, dm, created)"
+            " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO UPDATE SET dm = excluded.dm",
+            (platform, scope, user_id, topic_id, int(dm), iso(now)),
+        )
+        return existed is None
+
+    def unfollow(self, platform: str, scope: str, user_id: str, topic_id: str) -> bool:
+        """Stop following; True when there was something to stop."""
+        cursor = self.db.execute(
+            "DELETE FROM followers WHERE platform=? AND scope=? AND user_id=? AND topic_id=?",
+            (platform, scope, user_id, topic_id),
+        )
+        return cursor.rowcount > 0
+
+    def following(self, platform: str, scope: str, user_id: str) -> list[tuple[str, bool]]:
+        """The topics a user follows here, with their DM choice."""
+        rows = self.db.execute(
+            "SELECT topic_id, dm FROM followers WHERE platform=? AND scope=? AND user_id=?"
+            " ORDER BY topic_id",
+            (platform, scope, user_id),
+        )
+        return [(r[0], bool(r[1])) for r in rows]
+
+    def followers(
+        self, platform: str, scope: str, topic_ids: Sequence[str]
+    ) -> list[tuple[str, bool]]:
+        """Users to mention (dm False) or message (dm True) for an alert on these topics."""
+        marks = ",".join("?" * len(topic_ids)) or "''"
+        rows = self.db.execute(
+            f"SELECT user_id, MAX(dm) FROM followers WHERE platform=? AND scope=?"
+            f" AND topic_id IN ({marks}) GROUP BY user_id ORDER BY MIN(created)",
+            (platform, scope, *topic_ids),
+        )
+        return [(r[0], bool(r[1])) for r in rows]
+
+    def follower_counts(self, platform: str, scope: str) -> dict[str, int]:
+        """How many users follow each topic here."""
+        rows = self.db.execute(
+            "SELECT topic_id, COUNT(*) FROM followers WHERE platform=? AND scope=?"
+            " GROUP BY topic_id",
+            (platform, scope),
+        )
+        return {r[0]: int(r[1]) for r in rows}
+
+    # --- destinations ------------------------------------------------------------------
+
+    def set_destination_status(self, key: str, status: str, error: str | None) -> bool:
+        """Record a destination's health; True when the status changed (tell admins once)."""
+        row = self.db.execute("SELECT status FROM destinations WHERE key = ?", (key,)).fetchone()
+        before = row[0] if row else "ok"
+        self.db.execute(
+            "INSERT INTO destinations (key, status, last_error) VALUES (?, ?, ?)"
+            " ON CONFLICT(key) DO UPDATE SET status = excluded.status,"
+            " last_error = excluded.last_error",
+            (key, status, error),
+        )
+        return bool(before != status)
+
+    def destination_statuses(self) -> dict[str, tuple[str, str | None]]:
+        """Every destination's (status, last error)."""
+        rows = self.db.execute("SELECT key, status, last_error FROM destinations")
+        return {r[0]: (r[1], r[2]) for r in rows}

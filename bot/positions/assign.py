@@ -25,7 +25,7 @@ from bot.matching.embedder import Embedder
 from bot.models import Topic
 from bot.positions import THRESHOLDS, Thresholds
 from bot.positions.extract import ActorSentence
-from bot.positions.lexicon import polarity, states_no_stance
+from bot.positions.polarity import polarity, states_no_stance
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray

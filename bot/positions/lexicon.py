@@ -1,4 +1,4 @@
-"""Generic English vocabulary for reading who says what: tokens, verb groups, stance cues.
+"""Generic English vocabulary for reading who says what: tokens, verb groups, speakers.
 
 Every list here is ordinary news English (reporting verbs, titles, modal verbs, words of
 refusal and of consent); none names an actor, a topic or a position of any watchlist.
@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-
-from bot.positions import THRESHOLDS
 
 
 @dataclass(frozen=True)
@@ -38,7 +36,7 @@ class Tok:
 
 
 # Titles and initials keep their full stop ("Mr.", "J."), so that they stay inside a name.
-_TOKEN = re.compile(
+TOKEN_PATTERN = re.compile(
     r"\b(?:Mr|Mrs|Ms|Dr|Prof|Gen|Sen|Rep|Gov|Lt|Col|St|[A-Z])\.(?!\w)"
     r"|\w+(?=n['’]t\b)|n['’]t\b|['’]s\b|\w+|[^\w\s]"
 )
@@ -51,7 +49,7 @@ def tokenize(sentence: str, mentions: list[tuple[int, int, str]]) -> list[Tok]:
     for start, end, actor in [*mentions, (len(sentence), len(sentence), "")]:
         tokens.extend(
             Tok(m.group(), None, m.start(), m.end())
-            for m in _TOKEN.finditer(sentence, position, start)
+            for m in TOKEN_PATTERN.finditer(sentence, position, start)
         )
         if actor:
             tokens.append(Tok(sentence[start:end], actor, start, end))
@@ -207,6 +205,26 @@ _LY_ADVERBS_AFTER_AUX = words(
 )
 
 
+# --- words of consent and refusal (polarity.py reads them; lemma() needs them too) ---
+# Consent, support, continuation: the speaker is for the thing the clause names.
+FOR_CUES = words(
+    "agree accept back support endorse welcome approve pledge promise commit resume continue "
+    "expand increase boost send deliver provide supply offer ready willing prepared open "
+    "speed accelerate sign ratify favour favor allow permit irreversible help strengthen "
+    "step ramp greenlight greenlit reaffirm remain lead deploy contribute"
+)
+
+# Refusal, stopping, limiting: against. As verbs they also negate what follows them
+# ("refused to rule out" is for, "rejected calls to halt" is for).
+AGAINST_VERBS = words(
+    "reject refuse oppose halt pause suspend freeze stop end cut withdraw cancel block "
+    "veto dismiss deny decline drop abandon scrap delay limit restrict curb condemn prevent "
+    "bar ban exclude resist shelve postpone slow reduce cease rebuff reverse"
+)
+
+_KNOWN = VERBS | FOR_CUES | AGAINST_VERBS
+
+
 def lemma(word: str) -> str:
     """A rough base form of an English verb: 'agreed' → 'agree', 'pauses' → 'pause'."""
     word = word.lower().replace("’", "'")
@@ -298,228 +316,3 @@ def is_own_stance(verb: VerbGroup) -> bool:
     if verb.main in ATTITUDE_ADJECTIVES:
         return any(a in BE_FORMS for a in verb.auxiliaries)
     return verb.main in ATTITUDE_VERBS
-
-
-# --- stance polarity cues --------------------------------------------------------------------
-
-# Consent, support, continuation: the speaker is for the thing the clause names.
-FOR_CUES = words(
-    "agree accept back support endorse welcome approve pledge promise commit resume continue "
-    "expand increase boost send deliver provide supply offer ready willing prepared open "
-    "speed accelerate sign ratify favour favor allow permit irreversible help strengthen "
-    "step ramp greenlight greenlit reaffirm remain lead deploy contribute"
-)
-# Refusal, stopping, limiting: against. As verbs they also negate what follows them
-# ("refused to rule out" is for, "rejected calls to halt" is for).
-AGAINST_VERBS = words(
-    "reject refuse oppose halt pause suspend freeze stop end cut withdraw cancel block "
-    "veto dismiss deny decline drop abandon scrap delay limit restrict curb condemn prevent "
-    "bar ban exclude resist shelve postpone slow reduce cease rebuff reverse"
-)
-# Words that judge something unacceptable; they count against but negate nothing.
-AGAINST_WORDS = words(
-    "unacceptable impossible unrealistic premature provocation provocative escalation "
-    "illegitimate against opposed opposition refusal non-starter"
-)
-AGAINST_PHRASES = (
-    ("red", "line"),
-    ("off", "the", "table"),
-    ("out", "of", "the", "question"),
-    ("legitimate", "target"),
-    ("on", "hold"),
-    ("remain", "outside"),
-    ("remains", "outside"),
-    ("stay", "outside"),
-    ("stays", "outside"),
-    ("stay", "out"),
-)
-# Phrasal verbs of refusal; like refusal verbs they negate what they govern.
-AGAINST_PHRASAL = (
-    ("rule", "out"),
-    ("ruled", "out"),
-    ("rules", "out"),
-    ("ruling", "out"),
-    ("give", "up"),
-    ("gave", "up"),
-    ("given", "up"),
-    ("giving", "up"),
-    ("hold", "back"),
-    ("held", "back"),
-    ("scale", "back"),
-    ("scaled", "back"),
-    ("wind", "down"),
-)
-NEGATORS = words("not n't never no nor neither without cannot none nothing")
-# A clause opened by one of these names a past or background event ("after a pause").
-_BACKGROUND = words("after before since despite following amid")
-_SUBJECT_LIKE = words("he she it they we also now still again never")
-# Nouns for what others ask for: a refusal verb aimed at one ("rejected calls to halt
-# deliveries", "dismissed Moscow's demand that Kyiv drop its bid") reaches the cue inside
-# the demand, however far, and flips it; a demand with no cue in it tells nothing.
-DEMAND_NOUNS = words(
-    "call calls demand demands pressure request requests appeal appeals push proposal "
-    "proposals suggestion suggestions"
-)
-_CLAUSE_END = frozenset(',;:.!?()"“”—–')
-
-
-@dataclass(frozen=True)
-class _Cue:
-    """A stance word: its index among the sentence's tokens, its kind and its weight."""
-
-    at: int
-    kind: str  # "neg" (not, never), "refuse" (rejects), "consent" (agrees), "judge" (unacceptable)
-    weight: float = 1.0
-
-
-def _is_verb_form(low: list[str], i: int, caps: frozenset[int] = frozenset()) -> bool:
-    """False for a plural noun that looks like a verb ("arms supplies", "the deliveries").
-
-    After a name ("Pistorius dismisses", "Pentagon pauses") or an adverb ("no longer
-    opposes") the -s form is a verb; `caps` holds the indices of capitalised tokens.
-    """
-    word = low[i]
-    if not word.endswith("s") or lemma(word) == word or i == 0:
-        return True
-    before = low[i - 1]
-    named = i - 1 in caps and (i > 1 or before not in FUNCTION_WORDS)
-    return before in _SUBJECT_LIKE or before in ADVERBS or named
-
-
-def _cue_at(low: list[str], i: int, caps: frozenset[int]) -> tuple[str, int] | None:
-    """(kind, length in tokens) of the cue starting at token i, if any."""
-    for phrasal in AGAINST_PHRASAL:
-        if tuple(low[i : i + len(phrasal)]) == phrasal:
-            return "refuse", len(phrasal)
-    for phrase in AGAINST_PHRASES:
-        if tuple(low[i : i + len(phrase)]) == phrase:
-            return "judge", len(phrase)
-    word = low[i]
-    if i > 0 and low[i - 1] == "-":
-        return None  # "troop-backed": part of a compound adjective
-    if lemma(word) == "close" and {"door", "doors"} & set(low[i + 1 : i + 4]):
-        return "refuse", 1  # "close the door to": a refusal; closing a plant is not
-    base = lemma(word)
-    if word in NEGATORS:
-        return "neg", 1
-    if (base in AGAINST_VERBS or word in AGAINST_VERBS) and _is_verb_form(low, i, caps):
-        return "refuse", 1
-    if word == "opposition" and low[i + 1 : i + 2] != ["to"]:
-        return None  # "opposition parties": the political opposition, not a stance
-    if word in AGAINST_WORDS:
-        return "judge", 1
-    if (base in FOR_CUES or word in FOR_CUES) and _is_verb_form(low, i, caps):
-        return "consent", 1
-    return None
-
-
-def _cues(low: list[str], caps: frozenset[int]) -> list[_Cue]:
-    """Every cue of the sentence, left to right; cues in a background clause weigh 0."""
-    out: list[_Cue] = []
-    background = False
-    i = 0
-    while i < len(low):
-        if low[i] in _CLAUSE_END:
-            background = False
-        elif low[i] in _BACKGROUND:
-            background = True
-        found = _cue_at(low, i, caps)
-        if found is None:
-            i += 1
-            continue
-        kind, length = found
-        out.append(_Cue(i, kind, 0.0 if background else 1.0))
-        i += length
-    return out
-
-
-def _governs(low: list[str], head: _Cue, next_cue: _Cue) -> bool:
-    """True when `head` reaches `next_cue`: close by, same clause, and (for verbs) through an
-    infinitive or a gerund ("refused to send", "ruled out sending"), not as the next item of
-    a list ("pauses, halts or limits")."""
-    between = low[head.at + 1 : next_cue.at]
-    words_between = [w for w in between if w not in _CLAUSE_END]
-    if head.kind == "refuse" and _demand_at(low, head.at) and not _ends_clause(between):
-        return True  # "rejected calls from the opposition to halt deliveries"
-    if head.kind == "refuse" and next_cue.kind == "refuse" and set(between) <= _OBJECT_LEAD:
-        return True  # "ended its freeze", "rejects a halt": a refusal as the object
-    if len(words_between) >= THRESHOLDS.negator_scope or any(w in _CLAUSE_END for w in between):
-        return False
-    if head.kind == "neg":
-        return True
-    if head.kind == "consent" and not between and low[next_cue.at] == "no":
-        return True  # "will send no weapons" denies the sending
-    if head.kind in ("refuse", "consent"):
-        return "to" in between or low[next_cue.at].endswith("ing")
-    return False
-
-
-_OBJECT_LEAD = DETERMINERS | words("any all 's")
-
-
-def _ends_clause(between: list[str]) -> bool:
-    return any(w in _CLAUSE_END for w in between)
-
-
-def _demand_at(low: list[str], at: int) -> bool:
-    """True when a demand noun follows the verb at `at` within three tokens ("Moscow's demand")."""
-    return any(w in DEMAND_NOUNS for w in low[at + 1 : at + 4])
-
-
-def _chain(low: list[str], cues: list[_Cue], k: int) -> tuple[float, int]:
-    """Value of the cue chain starting at cues[k], and the index of the next free cue."""
-    head = cues[k]
-    if k + 1 < len(cues) and _governs(low, head, cues[k + 1]):
-        value, after = _chain(low, cues, k + 1)
-        # "not agree" / "refused to send" flip what they govern; "agreed to halt" passes it on.
-        return (value if head.kind == "consent" else -value), after
-    if head.kind == "refuse" and _demand_at(low, head.at):
-        return 0.0, k + 1  # "rejected calls for neutrality": against what, the words cannot tell
-    # A negator that flips nothing ("will send no more weapons") outweighs one consent cue.
-    alone = {"neg": -THRESHOLDS.unused_negator, "refuse": -1.0, "judge": -1.0, "consent": 1.0}
-    return head.weight * alone[head.kind], k + 1
-
-
-def polarity(sentence: str) -> float:
-    """Net stance polarity of a sentence from cue words: > 0 for, < 0 against, 0 unknown.
-
-    A negator flips the cue just after it ("not agree"); a refusal verb flips what it
-    governs ("refused to rule out" is for); a consent verb passes on what it governs
-    ("ready to abandon" is against). A negator that flips nothing counts against by itself
-    ("no foreign soldiers"). Cues in a background clause ("after a pause") count for nothing.
-    """
-    raw = [m.group() for m in _TOKEN.finditer(sentence)]
-    low = [t.lower().replace("’", "'") for t in raw]
-    caps = frozenset(i for i, t in enumerate(raw) if t[:1].isupper())
-    cues = _cues(low, caps)
-    total, k = 0.0, 0
-    while k < len(cues):
-        value, k = _chain(low, cues, k)
-        total += value
-    return total
-
-
-# Clauses that report no stance of their subject: no comment, no decision yet, a hedge, an
-# accusation against someone else, or the denial of a report ("denied the report").
-_NOT = r"(?:not|n't|never)"
-_NO_STANCE = re.compile(
-    r"\b(?:declin|refus)\w* to (?:comment|confirm|discuss|say|elaborate|speculate|give)"
-    rf"|\b(?:did|does|do|would|will|could|has|had|have)\s?{_NOT} (?:yet )?"
-    r"(?:comment|confirm|elaborate|speculate|give details|decided|made a decision|"
-    r"taken a decision|rule out|ruled out)"
-    r"|\bno (?:final )?decision\b|\bundecided\b|\byet to decide\b"
-    r"|\b(?:is|are|was|were) (?:still )?(?:studying|weighing|examining|assessing)\b"
-    r"|\baccus(?:e|es|ed|ing)\b"
-    r"|\bden(?:y|ies|ied|ying)\b(?:\W+\w+){0,4}?\W+(?:report|reports|claim|claims|account|"
-    r"allegation|allegations|accusation|accusations)\b"
-    r"|\bden(?:y|ies|ied)\W*$"
-)
-
-
-def states_no_stance(clause: str) -> bool:
-    """True for a clause that reports no stance: "declined to comment", "has not decided",
-    "is studying whether", "accused X of", "denied the report", "did not rule out"."""
-    return _NO_STANCE.search(clause.lower().replace("’", "'")) is not None
-
-
-_KNOWN = VERBS | FOR_CUES | AGAINST_VERBS

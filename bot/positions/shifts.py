@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from bot.models import Shift, Statement, Topic
 from bot.positions import THRESHOLDS, Thresholds
-from bot.positions.lexicon import polarity
+from bot.positions.polarity import polarity
 
 
 def current_position(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.positions.lexicon import polarity, states_no_stance
+from bot.positions.polarity import polarity, states_no_stance
 
 
 @pytest.mark.parametrize(

@@ -20,7 +20,8 @@ from typing import Any
 from aiohttp import web
 
 from bot.app import build_app
-from bot.bench import FeedServer, generate_items, shipped_watchlist
+from bot.bench import FeedServer, shipped_watchlist
+from bot.bench_news import generate_items
 from bot.delivery.slack.delivery import SlackDelivery
 from bot.local_http import serve_local
 from bot.models import Feed, Route

@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 from bot.feeds.fetch import Fetcher, FetchResult
+from bot.feeds.fulltext import extract_main_text
 from bot.feeds.parse import FeedParseError, canonical_url, parse_feed
 from bot.feeds.schedule import (
     next_poll_after_failure,
@@ -178,7 +179,32 @@ class Pipeline:
         except FeedParseError as exc:
             await self._fetch_failed(feed, str(exc), result, now, report)
             return None
+        if feed.full_text:
+            articles = await self._with_full_text(articles)
         return _Fetched(feed, state, result, articles)
+
+    async def _with_full_text(self, articles: list[Article]) -> list[Article]:
+        """Replace new articles' feed summaries with the main text of their pages.
+
+        Only new articles are fetched (a page is read once); a page that fails or yields
+        less text than the feed keeps the feed's text, so nothing is lost.
+        """
+        known = self.store.known_article_ids([a.id for a in articles])
+
+        async def one(article: Article) -> Article:
+            if article.id in known or not article.url.startswith(("http://", "https://")):
+                return article
+            page = await self.fetcher.fetch_page(article.url)
+            if page.status != "ok":
+                log.info("full text of %s not fetched: %s", article.url, page.error)
+                return article
+            html = page.body.decode("utf-8", errors="replace")
+            text = await asyncio.to_thread(extract_main_text, html)
+            return (
+                replace(article, text=text) if text and len(text) > len(article.text) else (article)
+            )
+
+        return list(await asyncio.gather(*(one(a) for a in articles)))
 
     def _fetch_ok(self, feed: Feed, result: FetchResult, now: datetime) -> None:
         self.store.record_fetch_ok(

@@ -1,0 +1,75 @@
+"""A story first seen during a feed's first poll is alerted when a later copy arrives."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+import pytest_asyncio
+from aiohttp import web
+
+from bot.app import build_app
+from bot.delivery.console import ConsoleDelivery
+from bot.matching.hashing import HashingEmbedder
+from bot.models import Feed, Route, Topic, Watchlist
+from bot.settings import Settings
+from tests.conftest import rss
+
+TOPIC = Topic("drills", "Harbour drills", "harbour navy drills exercise ships", threshold=0.3)
+STORY = "Navy drills in the harbour as ships exercise"
+
+
+@pytest_asyncio.fixture(loop_scope="function")
+async def feeds() -> AsyncIterator[tuple[str, dict[str, list[dict[str, str]]]]]:
+    served: dict[str, list[dict[str, str]]] = {"a": [], "b": []}
+
+    async def feed(request: web.Request) -> web.Response:
+        name = request.match_info["name"]
+        return web.Response(body=rss(name, served[name]), content_type="application/rss+xml")
+
+    app = web.Application()
+    app.router.add_get("/{name}.xml", feed)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    yield f"http://127.0.0.1:{port}", served
+    await runner.cleanup()
+
+
+@pytest.mark.asyncio(loop_scope="function")
+async def test_copy_after_a_first_poll_original_is_alerted(
+    feeds: tuple[str, dict[str, list[dict[str, str]]]], tmp_path: Path
+) -> None:
+    base, served = feeds
+    a, b = Feed(f"{base}/a.xml", "Wire A", 600.0), Feed(f"{base}/b.xml", "Wire B", 600.0)
+    console = ConsoleDelivery()
+    app = build_app(
+        Settings(db_path=tmp_path / "s.db"),
+        Watchlist(topics=(TOPIC,), feeds=(a, b), routes=(Route(("*",)),)),
+        embedder=HashingEmbedder(),
+        deliveries=[console],
+    )
+    await app.pipeline.poll([b])  # B's first poll: empty, done
+    served["a"] = [{"title": STORY, "link": f"{base}/a/1", "description": "Ships exercise."}]
+    report = await app.pipeline.poll([a])  # A's first poll: history only
+    assert (report.matched, report.alerts) == (1, 0)
+    served["b"] = [
+        {
+            "title": STORY + " today",
+            "link": f"{base}/b/1",
+            "description": "Navy ships exercise in the harbour.",
+        }
+    ]
+    report = await app.pipeline.poll([b])
+    assert (report.matched, report.alerts, report.folded) == (1, 1, 0)
+    first = app.store.article_by_canonical_url(f"{base}/a/1")
+    copy = app.store.article_by_canonical_url(f"{base}/b/1")
+    assert first is not None and copy is not None and first.first_poll
+    assert copy.story_id == first.story_id  # the copy joined the first-poll story …
+    await app.outbox.drain()
+    # … and that story, never alerted, is alerted now, once.
+    assert [(alert.id, alert.source) for alert in console.sent] == [(first.story_id, "Wire B")]
+    await app.close()

@@ -142,3 +142,12 @@ def test_every_problem_is_reported_at_once(tmp_path: Path) -> None:
         (str(path), 8, "topics[0].threshold"),
         (str(path), 12, "feeds[0].interval"),
     ]
+
+
+def test_a_feed_listed_in_two_files_is_polled_once(tmp_path: Path) -> None:
+    _write(tmp_path, "a.yaml", GOOD)
+    _write(tmp_path, "b.yaml", "feeds:\n  - url: https://example.org/rss\n    name: Again\n")
+    result = load_watchlists(tmp_path, env={"HOOK": "https://hooks.example/x"})
+    assert result.watchlist is not None
+    assert [f.url for f in result.watchlist.feeds] == ["https://example.org/rss"]
+    assert result.watchlist.feeds[0].name == "Example"  # the first listing wins

@@ -19,7 +19,8 @@ ID_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,63}$"
 # Polling faster than once a minute is rude to publishers; slower than a week is useless.
 MIN_INTERVAL_S = 60.0
 MAX_INTERVAL_S = 7 * 24 * 3600.0
-_ENV_VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+# ${VAR} must be set (a warning otherwise); ${VAR:-default} falls back quietly.
+_ENV_VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 _INTERVAL = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*$")
 _UNIT_S = {"": 1.0, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
 
@@ -199,9 +200,10 @@ def _expand(
     if isinstance(value, str):
 
         def sub(found: re.Match[str]) -> str:
-            if found.group(1) not in env:
-                missing.append((path, found.group(1)))
-            return env.get(found.group(1), "")
+            name, default = found.group(1), found.group(2)
+            if name not in env and default is None:
+                missing.append((path, name))
+            return env.get(name, default or "")
 
         return _ENV_VAR.sub(sub, value)
     if isinstance(value, list):

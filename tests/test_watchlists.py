@@ -151,3 +151,10 @@ def test_a_feed_listed_in_two_files_is_polled_once(tmp_path: Path) -> None:
     assert result.watchlist is not None
     assert [f.url for f in result.watchlist.feeds] == ["https://example.org/rss"]
     assert result.watchlist.feeds[0].name == "Example"  # the first listing wins
+
+
+def test_env_variable_with_a_default_is_quiet_when_unset(tmp_path: Path) -> None:
+    _write(tmp_path, "a.yaml", GOOD.replace("${HOOK}", "${HOOK:-}"))
+    result = load_watchlists(tmp_path, env={})
+    assert result.problems == ()
+    assert result.watchlist is not None and result.watchlist.routes[0].discord_webhook == ""

@@ -29,6 +29,7 @@ KEYS = {
     "unchanged",
     "per_host_limit",
     "peak_rss_mb",
+    "pipeline_peak_rss_mb",
     "total_s",
 }
 PASS_KEYS = {

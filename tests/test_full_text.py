@@ -10,6 +10,7 @@ import pytest_asyncio
 from aiohttp import web
 
 from bot.app import build_app
+from bot.local_http import serve_local
 from bot.matching.hashing import HashingEmbedder
 from bot.models import Feed, Watchlist
 from bot.settings import Settings
@@ -45,11 +46,7 @@ async def server() -> AsyncIterator[tuple[str, dict[str, int]]]:
     app = web.Application()
     app.router.add_get("/feed.xml", feed)
     app.router.add_get("/story", story)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    runner, port = await serve_local(app)
     yield f"http://127.0.0.1:{port}", hits
     await runner.cleanup()
 

@@ -18,7 +18,11 @@ HEAVY = (
 
 
 def test_core_imports_no_heavy_or_platform_library() -> None:
-    code = "import sys, bot.pipeline, bot.commands, bot.app; print('\\n'.join(sorted(sys.modules)))"
+    core = (
+        "bot.pipeline, bot.commands, bot.app, bot.positions.extract, bot.positions.assign,"
+        " bot.positions.shifts, bot.positions.evaluate"
+    )
+    code = f"import sys, {core}; print('\\n'.join(sorted(sys.modules)))"
     done = subprocess.run(
         [sys.executable, "-c", code],
         cwd=Path(__file__).resolve().parents[1],
@@ -28,6 +32,6 @@ def test_core_imports_no_heavy_or_platform_library() -> None:
         check=True,
     )
     loaded = set(done.stdout.split())
-    assert "bot.pipeline" in loaded and "bot.app" in loaded
+    assert {"bot.pipeline", "bot.app", "bot.positions.evaluate"} <= loaded
     heavy = sorted(m for m in loaded if m.split(".")[0] in HEAVY)
     assert heavy == []

@@ -11,6 +11,7 @@ from aiohttp import web
 
 from bot.app import build_app
 from bot.delivery.console import ConsoleDelivery
+from bot.local_http import serve_local
 from bot.matching.hashing import HashingEmbedder
 from bot.models import Feed, Route, Topic, Watchlist
 from bot.settings import Settings
@@ -30,11 +31,7 @@ async def feeds() -> AsyncIterator[tuple[str, dict[str, list[dict[str, str]]]]]:
 
     app = web.Application()
     app.router.add_get("/{name}.xml", feed)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    runner, port = await serve_local(app)
     yield f"http://127.0.0.1:{port}", served
     await runner.cleanup()
 

@@ -22,10 +22,12 @@ def from_iso(text: str) -> datetime:
 
 
 def blob(vector: np.ndarray | None) -> bytes | None:
+    """A vector as bytes for a BLOB column (None stays None)."""
     return None if vector is None else np.asarray(vector, dtype=np.float32).tobytes()
 
 
 def vector(blob: bytes | None) -> np.ndarray | None:
+    """A BLOB column back into a float32 vector (None stays None)."""
     return None if blob is None else np.frombuffer(blob, dtype=np.float32)
 
 
@@ -93,6 +95,8 @@ class MatchRow:
 
 
 def feed_state_from_row(row: sqlite3.Row) -> FeedState:
+    """A `feeds` row as a FeedState."""
+
     def opt(key: str) -> datetime | None:
         return from_iso(row[key]) if row[key] else None
 
@@ -113,6 +117,7 @@ def feed_state_from_row(row: sqlite3.Row) -> FeedState:
 
 
 def article_from_row(row: sqlite3.Row) -> StoredArticle:
+    """An `articles` row as a StoredArticle."""
     article = Article(
         id=row["id"],
         feed_url=row["feed_url"],
@@ -127,6 +132,7 @@ def article_from_row(row: sqlite3.Row) -> StoredArticle:
 
 
 def statement_from_row(row: sqlite3.Row) -> Statement:
+    """A `statements` row as a Statement."""
     return Statement(
         actor_id=row["actor_id"],
         topic_id=row["topic_id"],

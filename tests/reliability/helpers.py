@@ -17,6 +17,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+from tests.conftest import rss
+
 ROOT = Path(__file__).resolve().parents[2]
 STANCEWATCH = [sys.executable, "-m", "bot"]
 SECRET_VARS = ("DISCORD_TOKEN", "SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "DISCORD_WEBHOOK_URL")
@@ -222,6 +224,38 @@ def write_watchlist(folder: Path, feeds: list[str], *, hook: str | None = None) 
     if hook:
         text += '\nroutes:\n  - topics: ["*"]\n    slack_webhook: ' + hook + "\n"
     (folder / "w.yaml").write_text(text, encoding="utf-8")
+
+
+@dataclass
+class Service:
+    """A watchlist folder and database whose feed has had its first (history-only) poll."""
+
+    folder: Path
+    db: Path
+    history: list[dict[str, str]]
+
+    @property
+    def paths(self) -> tuple[str, ...]:
+        """The --watchlists and --db arguments for `stancewatch run`."""
+        return ("--watchlists", str(self.folder), "--db", str(self.db))
+
+    def publish_new_items(self, feeds: FeedServer) -> None:
+        """Put the on-topic stories on top of the feed, as a publisher would."""
+        items = rss_items(ON_TOPIC, "new") + self.history
+        feeds.replies["/wire.xml"] = Reply(body=rss("Wire", items))
+
+
+def after_first_poll(tmp_path: Path, feeds: FeedServer, hook: FakeWebhook) -> Service:
+    """Serve off-topic history, run one pass (the first poll alerts nothing), check it did."""
+    history = rss_items(OFF_TOPIC, "old")
+    feeds.replies["/wire.xml"] = Reply(body=rss("Wire", history))
+    service = Service(tmp_path / "watchlists", tmp_path / "sw.db", history)
+    write_watchlist(service.folder, [feeds.url("/wire.xml")], hook=hook.url)
+    first = run("run", "--once", *service.paths)
+    assert first.returncode == 0, first.stderr[-3000:]
+    assert query(service.db, "SELECT first_polled_at FROM feeds")[0][0], "first poll not recorded"
+    assert hook.received == [], "the first poll must not alert"
+    return service
 
 
 def env_for(extra: dict[str, str] | None = None) -> dict[str, str]:

@@ -6,20 +6,15 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import rss
 from tests.reliability.helpers import (
-    OFF_TOPIC,
-    ON_TOPIC,
     FakeWebhook,
     FeedServer,
-    Reply,
+    after_first_poll,
     kill,
     query,
-    rss_items,
     run,
     serving,
     start,
-    write_watchlist,
 )
 
 pytestmark = pytest.mark.slow
@@ -27,18 +22,9 @@ pytestmark = pytest.mark.slow
 
 def test_sigkill_during_delivery_then_restart_delivers_each_alert_once(tmp_path: Path) -> None:
     with serving(FeedServer()) as feeds, serving(FakeWebhook(delay_s=0.3)) as hook:
-        history = rss_items(OFF_TOPIC, "old")
-        feeds.replies["/wire.xml"] = Reply(body=rss("Wire", history))
-        folder, db = tmp_path / "watchlists", tmp_path / "sw.db"
-        write_watchlist(folder, [feeds.url("/wire.xml")], hook=hook.url)
-        args = ("run", "--once", "--watchlists", str(folder), "--db", str(db))
-
-        first = run(*args)
-        assert first.returncode == 0, first.stderr[-3000:]
-        assert query(db, "SELECT first_polled_at FROM feeds")[0][0], "first poll not recorded"
-        assert hook.received == [], "the first poll must not alert"
-
-        feeds.replies["/wire.xml"] = Reply(body=rss("Wire", rss_items(ON_TOPIC, "new") + history))
+        service = after_first_poll(tmp_path, feeds, hook)
+        db, args = service.db, ("run", "--once", *service.paths)
+        service.publish_new_items(feeds)
         proc = start(*args)
         try:
             assert hook.first_post.wait(120), "no delivery started"

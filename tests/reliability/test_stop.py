@@ -9,20 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import rss
 from tests.reliability.helpers import (
-    OFF_TOPIC,
-    ON_TOPIC,
     FakeWebhook,
     FeedServer,
-    Reply,
+    after_first_poll,
     kill,
     query,
-    rss_items,
-    run,
     serving,
     start,
-    write_watchlist,
 )
 
 pytestmark = pytest.mark.slow
@@ -31,16 +25,11 @@ pytestmark = pytest.mark.slow
 def test_sigterm_mid_delivery_exits_0_quickly_with_consistent_outbox(tmp_path: Path) -> None:
     # A slow platform (1 s per post, plus Slack pacing): the queue outlasts the stop grace.
     with serving(FeedServer()) as feeds, serving(FakeWebhook(delay_s=1.0)) as hook:
-        history = rss_items(OFF_TOPIC, "old")
-        feeds.replies["/wire.xml"] = Reply(body=rss("Wire", history))
-        folder, db = tmp_path / "watchlists", tmp_path / "sw.db"
-        write_watchlist(folder, [feeds.url("/wire.xml")], hook=hook.url)
-        paths = ("--watchlists", str(folder), "--db", str(db))
-        first = run("run", "--once", *paths)
-        assert first.returncode == 0, first.stderr[-3000:]
+        service = after_first_poll(tmp_path, feeds, hook)
+        db, paths = service.db, service.paths
         # Make the feed due at once, so the service's first tick finds the new items.
         query(db, "UPDATE feeds SET next_poll_at = '2000-01-01T00:00:00+00:00'")
-        feeds.replies["/wire.xml"] = Reply(body=rss("Wire", rss_items(ON_TOPIC, "new") + history))
+        service.publish_new_items(feeds)
 
         proc = start("run", *paths)
         try:

@@ -25,7 +25,7 @@ from bot.matching.embedder import Embedder
 from bot.models import Topic
 from bot.positions import THRESHOLDS, Thresholds
 from bot.positions.extract import ActorSentence
-from bot.positions.polarity import polarity, states_no_stance
+from bot.positions.polarity import polarity, position_polarity, states_no_stance
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
@@ -75,10 +75,9 @@ class PositionAssigner:
         prototypes = np.zeros((len(topic.positions), vectors.shape[1]), np.float32)
         for index in range(len(topic.positions)):
             prototypes[index] = _unit(examples[owners == index].mean(axis=0))
-        sign = {"for": 1.0, "against": -1.0}
         model = _TopicModel(
             position_ids=tuple(p.id for p in topic.positions),
-            polarities=np.asarray([sign.get(p.polarity, 0.0) for p in topic.positions], np.float32),
+            polarities=np.asarray([position_polarity(p) for p in topic.positions], np.float32),
             anchors=vectors,
             examples=examples,
             example_owner=owners,

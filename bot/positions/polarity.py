@@ -9,6 +9,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+import numpy as np
+
+from bot.models import Position
 from bot.positions import THRESHOLDS
 from bot.positions.lexicon import (
     ADVERBS,
@@ -202,6 +205,26 @@ def polarity(sentence: str) -> float:
         value, k = _chain(low, cues, k)
         total += value
     return total
+
+
+_DECLARED = {"for": 1.0, "against": -1.0}
+
+
+def position_polarity(position: Position) -> float:
+    """+1 (for), -1 (against) or 0 (unknown): the declared `polarity`, else the one its words show.
+
+    Most watchlists will not declare a polarity, so the label and examples are read with
+    the same cues as the statements: a clear majority of them (two thirds of those with any
+    cue) must agree, else the position stays unknown and cues leave it alone.
+    """
+    if position.polarity in _DECLARED:
+        return _DECLARED[position.polarity]
+    signs = [float(np.sign(polarity(text))) for text in (position.label, *position.examples)]
+    voiced = [s for s in signs if s]
+    if not voiced:
+        return 0.0
+    lean = sum(voiced) / len(voiced)
+    return float(np.sign(lean)) if abs(lean) >= 1 / 3 else 0.0
 
 
 # Clauses that report no stance of their subject: no comment, no decision yet, a hedge, an

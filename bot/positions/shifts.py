@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from bot.models import Shift, Statement, Topic
 from bot.positions import THRESHOLDS, Thresholds
-from bot.positions.polarity import polarity
+from bot.positions.polarity import polarity, position_polarity
 
 
 def current_position(
@@ -53,9 +53,9 @@ def detect_shift(
 
 def _bar(topic: Topic, new: Statement, thresholds: Thresholds) -> float:
     """The confidence a change needs: lower when the quote's own cue words ("halted",
-    "will not send") back the new position's declared polarity."""
+    "will not send") back the new position's polarity (declared or read from its words)."""
     position = topic.position(new.position_id or "")
-    sign = {"for": 1.0, "against": -1.0}.get(position.polarity if position else "", 0.0)
+    sign = position_polarity(position) if position else 0.0
     cue = polarity(new.quote)
     if sign and abs(cue) >= thresholds.polarity_min and cue * sign > 0:
         return thresholds.shift_min_cued

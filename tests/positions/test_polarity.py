@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.positions.polarity import polarity, states_no_stance
+from bot.models import Position
+from bot.positions.polarity import polarity, position_polarity, states_no_stance
 
 
 @pytest.mark.parametrize(
@@ -83,3 +84,29 @@ def test_clauses_that_state_no_stance(clause: str) -> None:
 )
 def test_stances_are_not_taken_for_hedges(clause: str) -> None:
     assert not states_no_stance(clause)
+
+
+def test_a_declared_polarity_wins_over_the_words() -> None:
+    position = Position("keeps-sending", "keeps sending weapons", ("They halted it.",), "for")
+    assert position_polarity(position) == 1.0
+
+
+@pytest.mark.parametrize(
+    ("label", "examples", "sign"),
+    [
+        # Most watchlists declare no polarity: the label and examples show it.
+        ("agrees to cap enrichment", ("Tehran accepted a ceiling on enrichment.",), 1.0),
+        (
+            "refuses any cap",
+            ("Tehran rejected any ceiling.", "The minister ruled out limits on enrichment."),
+            -1.0,
+        ),
+        # Words that pull both ways, or none at all, leave the polarity unknown.
+        ("asks for a summit", ("The minister wants a summit in Oman.",), 0.0),
+        ("mixed", ("They agreed to take part.", "They refused to take part."), 0.0),
+    ],
+)
+def test_an_undeclared_polarity_is_read_from_the_words(
+    label: str, examples: tuple[str, ...], sign: float
+) -> None:
+    assert position_polarity(Position("p", label, examples)) == sign

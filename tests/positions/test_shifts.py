@@ -12,7 +12,12 @@ TOPIC = Topic(
     id="t",
     name="T",
     description="A topic.",
-    positions=(Position("yes", "for it"), Position("no", "against it"), Position("veto", "a veto")),
+    # Labels without cue words: these tests are about confidence alone.
+    positions=(
+        Position("yes", "one view"),
+        Position("no", "another view"),
+        Position("veto", "a veto"),
+    ),
 )
 STRONG = THRESHOLDS.shift_min  # the least confidence that reports a change
 
@@ -93,3 +98,18 @@ def test_a_change_backed_by_cue_words_needs_less_confidence() -> None:
     assert detect_shift(CUED, [said("yes")], bare) is None
     assert detect_shift(CUED, [said("yes")], contrary) is None
     assert detect_shift(CUED, [said("yes")], replace(backed, confidence=bar - 0.01)) is None
+
+
+def test_cue_words_count_for_positions_whose_polarity_is_not_declared() -> None:
+    # Watchlists in the plain format declare no polarity; the labels' own words show it.
+    plain = replace(
+        CUED,
+        positions=(
+            Position("yes", "agrees to send troops"),
+            Position("no", "refuses to send troops"),
+        ),
+    )
+    backed = Statement(
+        "x", "t", "no", "The minister refused to send troops.", THRESHOLDS.shift_min_cued
+    )
+    assert detect_shift(plain, [said("yes")], backed) is not None

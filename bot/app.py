@@ -54,7 +54,7 @@ class App:
     def use_watchlist(self, watchlist: Watchlist) -> None:
         """Apply a newly validated watchlist everywhere."""
         self.watchlist = watchlist
-        matcher = TopicMatcher(watchlist.topics, self.embedder)
+        matcher = TopicMatcher.for_watchlist(watchlist, self.embedder)
         self.pipeline.use_watchlist(watchlist, matcher, self._tracker(watchlist))
 
     def _tracker(self, watchlist: Watchlist) -> StanceTracker | None:
@@ -104,7 +104,7 @@ def build_app(
     pipeline = Pipeline(
         store,
         fetcher,
-        TopicMatcher(watchlist.topics, embedder),
+        TopicMatcher.for_watchlist(watchlist, embedder),
         watchlist,
         stances=build_stance_tracker(watchlist, embedder, store),
         enabled=enabled_kinds(settings),

@@ -169,7 +169,7 @@ def evaluate(
     """Every figure `stancewatch eval --json` prints."""
     topics = watchlist.topics
     topic_ids = [t.id for t in topics]
-    matcher = matcher or TopicMatcher(topics, embedder)
+    matcher = matcher or TopicMatcher.for_watchlist(watchlist, embedder)
     articles = [record_article(r) for r in records]
     gold = [set(r["topics"]) for r in records]
     predicted: list[set[str]] = []

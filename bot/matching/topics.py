@@ -9,9 +9,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from bot.actors import ActorIndex
 from bot.matching.embedder import Embedder
 from bot.matching.text import split_sentences
-from bot.models import Article, Topic
+from bot.models import Actor, Article, Topic, Watchlist
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
@@ -45,6 +46,13 @@ class Thresholds:
     # 0.25-0.3 → 0.86-0.87. Larger weights let the few training texts dominate.
     classifier_weight: float = 0.2
     classifier_penalty: float = 1.0
+    # A topic whose description names a watchlist actor ("... to Ukraine's armed forces")
+    # is about that actor: an article naming none of the actors its description names
+    # (arms deliveries to Taiwan, tariffs on some other country's cars) cannot match it.
+    # A rule, not a tuned number; measured at the default threshold: Ukraine dev files
+    # F1 +0.015 to +0.02 (topics-dev 0.881 → 0.897, topics-test 0.768 → 0.787), trade
+    # watchlist 0.904 → 0.920, with no recall lost on either.
+    description_actor_guard: bool = True
 
 
 THRESHOLDS = Thresholds()
@@ -92,14 +100,26 @@ class TopicMatcher:
     """Matches articles to topics; topic vectors are computed once per watchlist."""
 
     def __init__(
-        self, topics: Sequence[Topic], embedder: Embedder, thresholds: Thresholds = THRESHOLDS
+        self,
+        topics: Sequence[Topic],
+        embedder: Embedder,
+        thresholds: Thresholds = THRESHOLDS,
+        actors: Sequence[Actor] = (),
     ) -> None:
         self.topics = tuple(topics)
         self.embedder = embedder
         self.thresholds = thresholds
+        self._actor_index = ActorIndex(actors)
+        # The actors each topic's description names: the topic is about them.
+        self._named_actors = {t.id: self._actor_index.mentioned(t.description) for t in topics}
         self._prototypes: dict[str, NDArray[np.float32]] = {}
         self._excludes: dict[str, NDArray[np.float32] | None] = {}
         self._classifier: NDArray[np.float32] | None = None
+
+    @classmethod
+    def for_watchlist(cls, watchlist: Watchlist, embedder: Embedder) -> TopicMatcher:
+        """The matcher for every topic of a watchlist, aware of its actors."""
+        return cls(watchlist.topics, embedder, actors=watchlist.actors)
 
     def _prepare(self) -> None:
         if self._prototypes or not self.topics:
@@ -168,6 +188,13 @@ class TopicMatcher:
         best: NDArray[np.float32] = np.vstack(rows).max(axis=0).astype(np.float32)
         return best
 
+    def _names_topic_actor(self, topic: Topic, text: str) -> bool:
+        """False when the topic's description names actors and the text names none of them."""
+        named = self._named_actors.get(topic.id)
+        if not named or not self.thresholds.description_actor_guard:
+            return True
+        return bool(named & self._actor_index.mentioned(text))
+
     def score(self, article: Article, vectors: ArticleVectors) -> list[TopicScore]:
         """Every topic's score for the article, best first."""
         self._prepare()
@@ -191,6 +218,8 @@ class TopicMatcher:
             passage = vectors.passages[int(order[0])]
             matched = score >= self.threshold(topic)
             if matched and topic.keywords and not _contains_any(full_text, topic.keywords):
+                matched = False
+            if matched and not self._names_topic_actor(topic, full_text):
                 matched = False
             results.append(TopicScore(topic.id, round(score, 4), passage, matched))
         return sorted(results, key=lambda s: -s.score)

@@ -12,6 +12,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from bot.actors import ActorIndex
 from bot.models import Actor
 from bot.positions import lexicon as lx
 from bot.positions.lexicon import Tok, VerbGroup, clause_verb, tokenize
@@ -106,44 +107,9 @@ def _split_paragraph(paragraph: str) -> list[str]:
     return out
 
 
-def _alias_pattern(alias: str) -> str:
-    """A regex for one alias: exact case, except that a lower-case alias may be capitalised.
-
-    Exact case is what keeps "US" (the country) apart from "us" (the pronoun).
-    """
-    body = re.escape(alias)
-    if alias[:1].islower():
-        body = f"[{alias[0]}{alias[0].upper()}]{re.escape(alias[1:])}"
-    return rf"(?<![\w.]){body}(?!\w)"
-
-
-class _ActorIndex:
-    """Every alias of every actor compiled into one regex; longest alias wins at a position."""
-
-    def __init__(self, actors: Sequence[Actor]) -> None:
-        entries = sorted(
-            ((alias, actor.id) for actor in actors for alias in {*actor.aliases, actor.name}),
-            key=lambda pair: -len(pair[0]),
-        )
-        self._owner = {f"a{i}": actor_id for i, (_, actor_id) in enumerate(entries)}
-        joined = "|".join(f"(?P<a{i}>{_alias_pattern(a)})" for i, (a, _) in enumerate(entries))
-        self._regex = re.compile(joined) if joined else None
-
-    def find(self, sentence: str) -> list[tuple[int, int, str]]:
-        """(start, end, actor id) of every alias occurrence, left to right, no overlaps."""
-        if self._regex is None:
-            return []
-        out = []
-        for found in self._regex.finditer(sentence):
-            group = found.lastgroup
-            if group is not None:
-                out.append((found.start(), found.end(), self._owner[group]))
-        return out
-
-
 def actor_sentences(text: str, actors: Sequence[Actor]) -> list[ActorSentence]:
     """Sentences that speak for an actor, and who relayed them; blank lines part paragraphs."""
-    index = _ActorIndex(actors)
+    index = ActorIndex(actors)
     out: list[ActorSentence] = []
     for number, paragraph in enumerate(paragraphs(text)):
         # "He"/"the minister" may refer back only within the paragraph, to a single speaker.

@@ -97,7 +97,9 @@ def cmd_eval(args: argparse.Namespace) -> int:
         _print_problems(result)
         return 1
     try:
-        records = load_records(Path(args.data), {t.id for t in result.watchlist.topics})
+        records = load_records(
+            Path(args.data), {t.id for t in result.watchlist.topics}, result.watchlist
+        )
     except EvalDataError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

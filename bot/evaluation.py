@@ -25,9 +25,16 @@ class EvalDataError(ValueError):
 REQUIRED = ("id", "title", "text", "topics")
 
 
-def load_records(path: Path, topic_ids: set[str]) -> list[dict[str, Any]]:
-    """Read JSON Lines labeled articles, sorted by `published`; errors name the line."""
+def load_records(
+    path: Path, topic_ids: set[str], watchlist: Watchlist | None = None
+) -> list[dict[str, Any]]:
+    """Read JSON Lines labeled articles in time order; every problem names its line.
+
+    With the watchlist, position labels are checked too: a typo in an actor or position id
+    would otherwise only show up as lower recall.
+    """
     records: list[dict[str, Any]] = []
+    seen: dict[str, int] = {}
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
     except (OSError, UnicodeDecodeError) as exc:
@@ -35,22 +42,65 @@ def load_records(path: Path, topic_ids: set[str]) -> list[dict[str, Any]]:
     for number, line in enumerate(lines, 1):
         if not line.strip():
             continue
+        where = f"{path}:{number}"
         try:
             record = json.loads(line)
         except json.JSONDecodeError as exc:
-            raise EvalDataError(f"{path}:{number}: not valid JSON: {exc.msg}") from None
+            raise EvalDataError(f"{where}: not valid JSON: {exc.msg}") from None
         if not isinstance(record, dict):
-            raise EvalDataError(f"{path}:{number}: each line must be a JSON object")
+            raise EvalDataError(f"{where}: each line must be a JSON object")
         for key in REQUIRED:
             if key not in record:
-                raise EvalDataError(f"{path}:{number}: missing key {key!r}")
-        unknown = set(record["topics"]) - topic_ids
+                raise EvalDataError(f"{where}: missing key {key!r}")
+        topics = record["topics"]
+        if not isinstance(topics, list) or not all(isinstance(t, str) for t in topics):
+            raise EvalDataError(f"{where}: 'topics' must be a list of topic ids")
+        unknown = set(topics) - topic_ids
         if unknown:
-            raise EvalDataError(f"{path}:{number}: unknown topic(s) {sorted(unknown)}")
+            raise EvalDataError(f"{where}: unknown topic(s) {sorted(unknown)}")
+        record_id = str(record["id"])
+        if record_id in seen:
+            raise EvalDataError(f"{where}: id {record_id!r} already used on line {seen[record_id]}")
+        seen[record_id] = number
+        if "positions" in record:
+            _check_positions(where, record["positions"], topics, watchlist)
         records.append(record)
     if not records:
         raise EvalDataError(f"{path}: no labeled articles")
-    return sorted(records, key=lambda r: str(r.get("published", "")))
+    return sorted(records, key=published_order)
+
+
+def _check_positions(
+    where: str, labels: Any, topics: list[str], watchlist: Watchlist | None
+) -> None:
+    """Each position label is {actor, topic, position}, naming ids the watchlist knows."""
+    if not isinstance(labels, list):
+        raise EvalDataError(f"{where}: 'positions' must be a list")
+    for label in labels:
+        if not isinstance(label, dict) or not all(
+            isinstance(label.get(k), str) for k in ("actor", "topic", "position")
+        ):
+            raise EvalDataError(f"{where}: each position needs 'actor', 'topic' and 'position'")
+        if label["topic"] not in topics:
+            raise EvalDataError(f"{where}: position on {label['topic']!r}, not in 'topics'")
+        if watchlist is None:
+            continue
+        topic = watchlist.topic(label["topic"])
+        if not any(a.id == label["actor"] for a in watchlist.actors):
+            raise EvalDataError(f"{where}: unknown actor {label['actor']!r}")
+        if topic is None or topic.position(label["position"]) is None:
+            raise EvalDataError(
+                f"{where}: unknown position {label['position']!r} for {label['topic']!r}"
+            )
+
+
+def published_order(record: Mapping[str, Any]) -> datetime:
+    """A record's publication time as a UTC instant, for replay in time order.
+
+    Sorting the raw strings would put 09:00+05:00 after 06:00Z; a missing or unreadable
+    date sorts first.
+    """
+    return record_article(record).published
 
 
 def record_article(record: Mapping[str, Any]) -> Article:

@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from bot.evaluation import published_order
 from bot.matching.embedder import Embedder
 from bot.models import Statement, Topic, Watchlist
 from bot.positions import THRESHOLDS, Thresholds
@@ -34,8 +35,8 @@ class Replay:
 
 
 def _ordered(records: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
-    """Records by `published` (ISO 8601 strings sort in time order); ties keep file order."""
-    return sorted(records, key=lambda r: str(r.get("published", "")))
+    """Records in publication order (UTC instants); ties keep file order."""
+    return sorted(records, key=published_order)
 
 
 def replay(

@@ -1,0 +1,326 @@
+"""`stancewatch eval` on a watchlist and labeled data of our own, unrelated to the shipped one."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.evaluation import evaluate, load_records
+from bot.matching.embedder import Embedder
+from bot.models import Watchlist
+from bot.reporting import print_eval
+from bot.watchlists import load_watchlists
+
+ROOT = Path(__file__).resolve().parents[1]
+STANCEWATCH = [sys.executable, "-m", "bot"]
+
+# A fictional town, in the format of DESIGN.md "Watchlist files"; nothing about Ukraine.
+WATCHLIST_YAML = """\
+actors:
+  - id: council
+    name: Marlow City Council
+    aliases: [Marlow City Council, city council, Mayor Ines Harte, Harte]
+  - id: farmers
+    name: Marlow Farmers' Union
+    aliases: [Farmers' Union, Tomas Brek, Brek]
+topics:
+  - id: water-rationing
+    name: Water rationing in Marlow
+    description: >-
+      Limits on household and farm water use during a drought: rationing, hosepipe bans,
+      reservoir levels and quotas for irrigation.
+    examples:
+      - "The council cut each household's daily water allowance as the reservoir fell."
+    positions:
+      - id: backs-rationing
+        label: supports rationing water during the drought
+        polarity: for
+        examples:
+          - "We must ration water now, before the reservoir runs dry."
+          - "The council will keep the water limits in place all summer."
+      - id: opposes-rationing
+        label: opposes or lifts water rationing
+        polarity: against
+        examples:
+          - "The water limits are unfair and must be scrapped at once."
+          - "Rationing will end on Monday and the hosepipe ban is lifted."
+  - id: harbour-tolls
+    name: Harbour bridge tolls
+    description: >-
+      Charges for driving over the harbour bridge: toll prices, discounts for residents
+      and how the toll money is spent.
+"""
+TOPIC_IDS = {"water-rationing", "harbour-tolls"}
+WATER = "water-rationing"
+
+
+def _stance(actor: str, position: str) -> dict[str, str]:
+    return {"actor": actor, "topic": WATER, "position": position}
+
+
+# Listed out of time order on purpose: replayed by `published`, the council goes
+# backs -> backs -> opposes (1 shift) and the union opposes -> backs (1 shift).
+# Replayed in file order the council would go backs -> opposes -> backs (2 shifts).
+RECORDS: list[dict[str, Any]] = [
+    {
+        "id": "w1",
+        "published": "2025-06-02T09:00:00Z",
+        "source": "marlow-gazette.example",
+        "title": "Marlow imposes water rationing as the reservoir drops",
+        "text": "Mayor Ines Harte said the city would ration water from Monday, limiting each "
+        "household to 120 litres a day while the reservoir stays below a third full.",
+        "topics": [WATER],
+        "positions": [_stance("council", "backs-rationing")],
+    },
+    {
+        "id": "w4",
+        "published": "2025-06-12T09:00:00Z",
+        "source": "marlow-gazette.example",
+        "title": "Marlow ends water rationing after heavy rain",
+        "text": "Mayor Ines Harte said rationing would end on Monday and the hosepipe ban was "
+        "lifted, as a week of storms refilled the reservoir.",
+        "topics": [WATER],
+        "positions": [_stance("council", "opposes-rationing")],
+    },
+    {
+        "id": "w2",
+        "published": "2025-06-04T09:00:00Z",
+        "source": "marlow-gazette.example",
+        "title": "Farmers' Union attacks irrigation quotas",
+        "text": "The Farmers' Union said the new water quotas for irrigation were unfair and "
+        "must be scrapped at once, warning that crops would fail in the drought.",
+        "topics": [WATER],
+        "positions": [_stance("farmers", "opposes-rationing")],
+    },
+    {
+        "id": "t1",
+        "published": "2025-06-06T09:00:00Z",
+        "source": "marlow-gazette.example",
+        "title": "Harbour bridge toll rises to four pounds",
+        "text": "Drivers crossing the harbour bridge will pay a four-pound toll from July, "
+        "with residents keeping their discount, the transport authority announced.",
+        "topics": ["harbour-tolls"],
+        "positions": [],
+    },
+    {
+        "id": "w3",
+        "published": "2025-06-09T09:00:00Z",
+        "source": "marlow-gazette.example",
+        "title": "Hosepipe ban extended as the drought deepens",
+        "text": "Harte said the city council would keep the water limits in place all summer "
+        "because the reservoir was still falling.",
+        "topics": [WATER],
+        "positions": [_stance("council", "backs-rationing")],
+    },
+    {
+        "id": "w5",
+        "published": "2025-06-10T09:00:00Z",
+        "source": "marlow-gazette.example",
+        "title": "Farmers' Union now backs sharing water by quota",
+        "text": "Tomas Brek said the Farmers' Union now supported rationing water fairly, so "
+        "that every farm gets its quota until the reservoir recovers.",
+        "topics": [WATER],
+        "positions": [_stance("farmers", "backs-rationing")],
+    },
+    {
+        "id": "p1",
+        "published": "2025-06-18T09:00:00Z",
+        "source": "marlow-gazette.example",
+        "title": "Marlow wins the regional water polo final",
+        "text": "The Marlow water polo team beat Dunmore 9-7 in the regional final on "
+        "Saturday in front of a packed crowd.",
+        "topics": [],
+        "positions": [],
+    },
+]
+EXPECTED_SHIFTS = 2  # w4 (council) and w5 (union), counted by hand in the comment above
+
+DESIGN_KEYS = {
+    "topics": {"precision", "recall", "f1", "per_topic"},
+    "positions": {"precision", "recall", "f1"},
+    "shifts": {"precision", "recall", "f1", "expected", "detected"},
+}
+
+
+def _write_jsonl(path: Path, records: list[dict[str, Any]]) -> Path:
+    path.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    return path
+
+
+def _run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*STANCEWATCH, *args],
+        cwd=ROOT,
+        env={**os.environ, "HF_HUB_OFFLINE": "1"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def _assert_fractions(figures: Mapping[str, Any]) -> None:
+    for key in ("precision", "recall", "f1"):
+        assert 0.0 <= figures[key] <= 1.0, (key, figures)
+
+
+@pytest.fixture(scope="module")
+def watchlist_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("watchlists")
+    (folder / "marlow.yaml").write_text(WATCHLIST_YAML, encoding="utf-8")
+    return folder
+
+
+@pytest.fixture(scope="module")
+def watchlist(watchlist_dir: Path) -> Watchlist:
+    result = load_watchlists(watchlist_dir)
+    assert result.watchlist is not None, result.problems
+    return result.watchlist
+
+
+@pytest.fixture(scope="module")
+def figures(watchlist: Watchlist, embedder: Embedder) -> dict[str, Any]:
+    return evaluate(watchlist, RECORDS, embedder)
+
+
+@pytest.fixture(scope="module")
+def data_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return _write_jsonl(tmp_path_factory.mktemp("data") / "labeled.jsonl", RECORDS)
+
+
+@pytest.mark.model
+def test_json_output_has_the_documented_figures_and_counts_shifts_in_time_order(
+    watchlist_dir: Path, data_file: Path
+) -> None:
+    done = _run("eval", "--watchlists", str(watchlist_dir), "--data", str(data_file), "--json")
+    assert done.returncode == 0, done.stderr
+    out = json.loads(done.stdout)
+    assert set(DESIGN_KEYS) | {"articles"} <= set(out)
+    for key, fields in DESIGN_KEYS.items():
+        assert set(out[key]) == fields, key
+        _assert_fractions(out[key])
+    assert "evidence" not in out  # per-article scores only with --evidence
+    assert out["articles"] == len(RECORDS)
+    assert set(out["topics"]["per_topic"]) == TOPIC_IDS
+    for per in out["topics"]["per_topic"].values():
+        assert set(per) == {"precision", "recall", "f1"}
+        _assert_fractions(per)
+    assert out["shifts"]["expected"] == EXPECTED_SHIFTS
+    assert isinstance(out["shifts"]["detected"], int) and out["shifts"]["detected"] >= 0
+    # Every article is plainly on or plainly off each topic.
+    assert out["topics"]["f1"] > 0.5, out["topics"]
+
+
+@pytest.mark.model
+def test_plain_output_names_precision_recall_and_f1_for_each_topic(
+    figures: dict[str, Any], capsys: pytest.CaptureFixture[str]
+) -> None:
+    print_eval(figures)  # what `stancewatch eval` without --json prints
+    out = capsys.readouterr().out
+    lines = out.splitlines()
+    assert any(all(w in line for w in ("precision", "recall", "F1")) for line in lines), out
+    for topic_id in TOPIC_IDS:
+        row = next((line for line in lines if topic_id in line), None)
+        assert row is not None, (topic_id, out)
+        numbers = [float(n) for n in re.findall(r"\d+\.\d+", row)]
+        assert len(numbers) == 3 and all(0.0 <= n <= 1.0 for n in numbers), row
+    assert f"/ {EXPECTED_SHIFTS} expected" in out, out
+
+
+@pytest.mark.model
+def test_figures_do_not_depend_on_the_order_of_lines_in_the_file(
+    tmp_path: Path, watchlist: Watchlist, embedder: Embedder, figures: dict[str, Any]
+) -> None:
+    path = _write_jsonl(tmp_path / "reversed.jsonl", RECORDS[::-1])
+    again = evaluate(watchlist, load_records(path, TOPIC_IDS), embedder)
+    for key in ("articles", "topics", "positions", "shifts", "baselines"):
+        assert again[key] == figures[key], key
+
+
+@pytest.mark.model
+def test_records_without_position_labels_give_null_positions_and_shifts(
+    watchlist: Watchlist, embedder: Embedder
+) -> None:
+    unlabeled = [{k: v for k, v in r.items() if k != "positions"} for r in RECORDS]
+    out = evaluate(watchlist, unlabeled, embedder)
+    assert out["positions"] is None
+    assert out["shifts"] is None
+    assert out["articles"] == len(RECORDS)
+    _assert_fractions(out["topics"])
+    json.dumps(out)  # still printable with --json
+
+
+@pytest.mark.model
+def test_keyword_and_whole_text_baselines_are_reported_in_the_same_run(
+    figures: dict[str, Any],
+) -> None:
+    baselines = figures["baselines"]
+    # The keyword baseline matches on the topic-name words ("water", "rationing", "marlow";
+    # "harbour", "bridge", "tolls"): it finds all six on-topic articles and wrongly flags
+    # the water polo final, 6 true and 1 false positive over the 14 (article, topic) pairs.
+    assert baselines["keyword"]["precision"] == round(6 / 7, 4)
+    assert baselines["keyword"]["recall"] == 1.0
+    cosine = baselines["whole_text_cosine"]
+    _assert_fractions(cosine)
+    assert set(cosine["per_topic"]) == TOPIC_IDS
+    assert 0.0 < cosine["threshold"] < 1.0
+    nearest = baselines["nearest_example"]
+    _assert_fractions(nearest["positions"])
+    _assert_fractions(nearest["shifts"])
+    # The baselines are scored against the same labels as the matcher.
+    assert nearest["shifts"]["expected"] == figures["shifts"]["expected"] == EXPECTED_SHIFTS
+
+
+GOOD_LINE = json.dumps(RECORDS[0])
+
+
+@pytest.fixture
+def bad_data(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[Path, list[str]]:
+    path = tmp_path / "bad.jsonl"
+    content, fragments = request.param
+    if content is not None:
+        path.write_text(content, encoding="utf-8")
+    return path, [f.format(path=path) for f in fragments]
+
+
+@pytest.mark.parametrize(
+    "bad_data",
+    [
+        pytest.param((None, ["{path}"]), id="missing-file"),
+        pytest.param((f"{GOOD_LINE}\n{{not json\n", ["{path}:2:"]), id="line-not-json"),
+        pytest.param(
+            (
+                f"{GOOD_LINE}\n" + json.dumps({"id": "x", "text": "t", "topics": []}),
+                ["{path}:2:", "title"],
+            ),
+            id="missing-title",
+        ),
+        pytest.param(
+            (json.dumps({**RECORDS[0], "topics": ["moon-landing"]}), ["{path}:1:", "moon-landing"]),
+            id="unknown-topic",
+        ),
+        pytest.param(("", ["{path}"]), id="empty-file"),
+        pytest.param(("\n  \n", ["{path}"]), id="blank-lines-only"),
+    ],
+    indirect=True,
+)
+def test_bad_data_exits_non_zero_with_a_one_line_error_and_no_traceback(
+    watchlist_dir: Path, bad_data: tuple[Path, list[str]]
+) -> None:
+    path, fragments = bad_data
+    done = _run("eval", "--watchlists", str(watchlist_dir), "--data", str(path), "--json")
+    assert done.returncode != 0
+    assert done.stdout == ""
+    assert "Traceback" not in done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1, done.stderr
+    assert lines[0].startswith("error: ")
+    for fragment in fragments:
+        assert fragment in lines[0], (fragment, lines[0])

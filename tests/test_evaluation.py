@@ -306,6 +306,29 @@ def bad_data(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[Path, list
             (json.dumps({**RECORDS[0], "topics": ["moon-landing"]}), ["{path}:1:", "moon-landing"]),
             id="unknown-topic",
         ),
+        pytest.param(
+            (json.dumps({**RECORDS[0], "topics": None}), ["{path}:1:", "topics"]),
+            id="topics-null",
+        ),
+        pytest.param(
+            (f"{GOOD_LINE}\n{GOOD_LINE}", ["{path}:2:", "already used on line 1"]),
+            id="duplicate-id",
+        ),
+        pytest.param(
+            (
+                json.dumps(
+                    {
+                        **RECORDS[0],
+                        "topics": ["water-rationing"],
+                        "positions": [
+                            {"actor": "mayor", "topic": "water-rationing", "position": "x"}
+                        ],
+                    }
+                ),
+                ["{path}:1:", "unknown actor 'mayor'"],
+            ),
+            id="unknown-actor",
+        ),
         pytest.param(("", ["{path}"]), id="empty-file"),
         pytest.param(("\n  \n", ["{path}"]), id="blank-lines-only"),
     ],

@@ -34,7 +34,8 @@ class Thresholds:
     # Score lead the best position needs over the runner-up. Dev: 0.85 at 0, 0.88 at 0.02,
     # 0.84 from 0.04.
     margin_min: float = 0.02
-    # Added to positions whose declared polarity (for/against) agrees with the clause's cue
+    # Added to positions whose polarity (for/against; declared, else read from the position's
+    # own label and examples) agrees with the clause's cue
     # words, subtracted from those that disagree. Dev: 0.77 at 0, 0.84 at 0.05, 0.88 from 0.1
     # to 0.3; 0.1 leaves the embedding in charge between positions of the same polarity.
     polarity_weight: float = 0.10
@@ -65,7 +66,7 @@ class Thresholds:
     # off (1.01) loses one true shift.
     shift_min: float = 0.95
     # Shifts: the bar instead of `shift_min` when the quote's own cue words (lexicon.polarity)
-    # back the new position's declared polarity ("halted", "will not send"). Dev shifts:
+    # back the new position's polarity ("halted", "will not send"). Dev shifts:
     # P 0.94 R 0.54 at 0.95, 0.90 R 0.64 at 0.9, 0.91 R 0.71 from 0.85 down to 0.7; 0.85 is
     # the most cautious value of that plateau.
     shift_min_cued: float = 0.85

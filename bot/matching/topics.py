@@ -188,17 +188,17 @@ class TopicMatcher:
         best: NDArray[np.float32] = np.vstack(rows).max(axis=0).astype(np.float32)
         return best
 
-    def _names_topic_actor(self, topic: Topic, text: str) -> bool:
-        """False when the topic's description names actors and the text names none of them."""
-        named = self._named_actors.get(topic.id)
-        if not named or not self.thresholds.description_actor_guard:
-            return True
-        return bool(named & self._actor_index.mentioned(text))
+    def _guard_actors(self, topic: Topic) -> set[str]:
+        """The actors an article must name to match this topic (empty: no such rule)."""
+        if not self.thresholds.description_actor_guard:
+            return set()
+        return self._named_actors.get(topic.id, set())
 
     def score(self, article: Article, vectors: ArticleVectors) -> list[TopicScore]:
         """Every topic's score for the article, best first."""
         self._prepare()
         full_text = f"{article.title}\n{article.text}"
+        mentioned: set[str] | None = None
         results = []
         learned = vectors.vectors @ self._classifier if self._classifier is not None else None
         for column, topic in enumerate(self.topics):
@@ -219,7 +219,11 @@ class TopicMatcher:
             matched = score >= self.threshold(topic)
             if matched and topic.keywords and not _contains_any(full_text, topic.keywords):
                 matched = False
-            if matched and not self._names_topic_actor(topic, full_text):
-                matched = False
+            required = self._guard_actors(topic) if matched else set()
+            if required:
+                # Scan the text for aliases once per article, and only when a match needs it.
+                if mentioned is None:
+                    mentioned = self._actor_index.mentioned(full_text)
+                matched = bool(required & mentioned)
             results.append(TopicScore(topic.id, round(score, 4), passage, matched))
         return sorted(results, key=lambda s: -s.score)

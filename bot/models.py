@@ -130,6 +130,10 @@ class Statement:
     source: str = ""
     published: datetime | None = None
     url: str = ""
+    # Whether one sentence of the article states the position clearly enough to report a
+    # change (see `bot.positions.assign.Assignment.clear`). Not stored: only a new
+    # statement is ever checked for a shift.
+    clear: bool = True
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
@@ -30,7 +30,27 @@ from bot.positions.polarity import polarity, position_polarity, states_no_stance
 if TYPE_CHECKING:
     from numpy.typing import NDArray
 
-Assignment = tuple[ActorSentence, str | None, float]
+
+class Assignment(NamedTuple):
+    """One actor sentence, the position it states (None: abstain), and how sure that is.
+
+    The three flags say how good a piece of evidence the sentence is; an actor's combined
+    assignment has each flag when any of its sentences has it. Only a `clear` one may report
+    a change of position: cue words and margins are tuned on few examples, and a false
+    "position shifted" costs more trust than a missed one.
+    """
+
+    sentence: ActorSentence
+    position_id: str | None
+    confidence: float
+    in_body: bool = True  # not the headline, which compresses and often names both sides
+    alone: bool = True  # gives no other actor a stance too ("EU and China opened talks")
+    focused: bool = True  # at least `shift_relevance_min` close to the topic
+
+    @property
+    def clear(self) -> bool:
+        """True when the evidence is good enough to announce a change of position."""
+        return self.in_body and self.alone and self.focused
 
 
 @dataclass(frozen=True)
@@ -112,7 +132,7 @@ class PositionAssigner:
     def assign(self, topic: Topic, sentences: Sequence[ActorSentence]) -> list[Assignment]:
         """Each sentence with the position it states (None: abstain) and a confidence in [0, 1]."""
         if not topic.positions or not sentences:
-            return [(s, None, 0.0) for s in sentences]
+            return [Assignment(s, None, 0.0) for s in sentences]
         th = self.thresholds
         model = self._model(topic)
         vectors = self.embedder.encode([s.text for s in sentences])
@@ -137,15 +157,23 @@ class PositionAssigner:
             contradicted = cue_sign * float(model.polarities[best]) < 0
             hedged = states_no_stance(sentence.text)
             if off_topic or contradicted or hedged or margin < th.margin_min:
-                out.append((sentence, None, confidence))
-            else:
-                out.append((sentence, model.position_ids[best], confidence))
-        return out
+                out.append(Assignment(sentence, None, confidence))
+                continue
+            out.append(
+                Assignment(
+                    sentence,
+                    model.position_ids[best],
+                    confidence,
+                    in_body=not sentence.headline,
+                    focused=bool(relevance[row] >= th.shift_relevance_min),
+                )
+            )
+        return _mark_shared(out)
 
     def nearest(self, topic: Topic, sentences: Sequence[ActorSentence]) -> list[Assignment]:
         """The baseline: each sentence to the position of its nearest label or example."""
         if not topic.positions or not sentences:
-            return [(s, None, 0.0) for s in sentences]
+            return [Assignment(s, None, 0.0) for s in sentences]
         model = self._model(topic)
         vectors = self.embedder.encode([s.sentence for s in sentences])
         by_example = vectors @ model.examples.T
@@ -154,38 +182,61 @@ class PositionAssigner:
             column = int(np.argmax(by_example[row]))
             similarity = float(by_example[row, column])
             if similarity < self.thresholds.baseline_floor:
-                out.append((sentence, None, similarity))
+                out.append(Assignment(sentence, None, similarity))
             else:
                 position = model.position_ids[int(model.example_owner[column])]
-                out.append((sentence, position, similarity))
+                out.append(Assignment(sentence, position, similarity))
         return out
+
+
+def _mark_shared(assigned: list[Assignment]) -> list[Assignment]:
+    """Mark sentences that give a stance to two actors at once as not `alone`."""
+    speakers: dict[str, set[str]] = {}
+    for item in assigned:
+        if item.position_id is not None:
+            speakers.setdefault(item.sentence.sentence, set()).add(item.sentence.actor_id)
+    return [
+        item._replace(alone=False) if len(speakers.get(item.sentence.sentence, ())) > 1 else item
+        for item in assigned
+    ]
 
 
 def best_per_actor(assigned: Sequence[Assignment]) -> list[Assignment]:
     """One assignment per actor: the position its sentences support most, best quote first.
 
     Sentences of one article that agree reinforce each other: the confidence is that of the
-    position's sentences taken together, 1 - Π(1 - c).
+    position's sentences taken together, 1 - Π(1 - c), and each evidence flag holds when
+    any of them has it. The quote is a clear sentence if there is one, else the surest.
     """
     support: dict[str, dict[str, list[Assignment]]] = {}
     for item in assigned:
-        sentence, position_id, _ = item
-        if position_id is not None:
-            support.setdefault(sentence.actor_id, {}).setdefault(position_id, []).append(item)
+        if item.position_id is not None:
+            by_actor = support.setdefault(item.sentence.actor_id, {})
+            by_actor.setdefault(item.position_id, []).append(item)
     out: list[Assignment] = []
     for by_position in support.values():
         position_id, items = max(
-            by_position.items(), key=lambda kv: (sum(c for _, _, c in kv[1]), len(kv[1]))
+            by_position.items(),
+            key=lambda kv: (sum(item.confidence for item in kv[1]), len(kv[1])),
         )
-        combined = _together(items)
-        quote = max(items, key=lambda item: item[2])[0]
-        out.append((quote, position_id, combined))
+        # The quote shown is the clearest evidence: a clear sentence before a surer one.
+        quote = max(items, key=lambda item: (item.clear, item.confidence))
+        out.append(
+            Assignment(
+                quote.sentence,
+                position_id,
+                _together(items),
+                in_body=any(item.in_body for item in items),
+                alone=any(item.alone for item in items),
+                focused=any(item.focused for item in items),
+            )
+        )
     return out
 
 
 def _together(items: Sequence[Assignment]) -> float:
     """Confidence of agreeing sentences taken together: 1 - Π(1 - c)."""
-    return 1.0 - float(np.prod([1.0 - c for _, _, c in items]))
+    return 1.0 - float(np.prod([1.0 - item.confidence for item in items]))
 
 
 def _unit(vector: NDArray[np.float32]) -> NDArray[np.float32]:

@@ -51,8 +51,9 @@ def replay(
     history: dict[tuple[str, str], list[Statement]] = {}
     for record in _ordered(records):
         labeled = "positions" in record
-        text = f"{record.get('title', '')}\n\n{record.get('text', '')}"
-        sentences = actor_sentences(text, watchlist.actors)
+        sentences = actor_sentences(
+            str(record.get("text", "")), watchlist.actors, headline=str(record.get("title", ""))
+        )
         for topic_id in topics_for(record):
             topic = watchlist.topic(topic_id)
             if topic is None or not topic.positions:

@@ -49,6 +49,7 @@ class ActorSentence:
     # The part of the sentence that carries the actor's stance: without "…, Lavrov said" or
     # the other side of "X agreed, whereas Y refused". Empty: the whole sentence.
     clause: str = ""
+    headline: bool = False  # from the article's title, not its body
 
     @property
     def text(self) -> str:
@@ -107,11 +108,19 @@ def _split_paragraph(paragraph: str) -> list[str]:
     return out
 
 
-def actor_sentences(text: str, actors: Sequence[Actor]) -> list[ActorSentence]:
-    """Sentences that speak for an actor, and who relayed them; blank lines part paragraphs."""
+def actor_sentences(
+    text: str, actors: Sequence[Actor], *, headline: str = ""
+) -> list[ActorSentence]:
+    """Sentences that speak for an actor, and who relayed them; blank lines part paragraphs.
+
+    The `headline`, when given, is read first as a paragraph of its own, and its sentences
+    are marked as such.
+    """
     index = ActorIndex(actors)
     out: list[ActorSentence] = []
-    for number, paragraph in enumerate(paragraphs(text)):
+    title = " ".join(headline.split())
+    for number, paragraph in enumerate([title, *paragraphs(text)] if title else paragraphs(text)):
+        in_headline = bool(title) and number == 0
         # "He"/"the minister" may refer back only within the paragraph, to a single speaker.
         speaker: str | None = None
         pending: list[str] = []  # sentences of a quotation still open, waiting for its speaker
@@ -121,10 +130,14 @@ def actor_sentences(text: str, actors: Sequence[Actor]) -> list[ActorSentence]:
             found, next_speaker = _attribute(tokens, speaker)
             if found:
                 for actor, reporter, span in found:
-                    out.extend(ActorSentence(actor, s, None, number) for s in pending)
+                    out.extend(
+                        ActorSentence(actor, s, None, number, headline=in_headline) for s in pending
+                    )
                     clause = _text(sentence, tokens, span)
                     clause = "" if clause == sentence else clause
-                    out.append(ActorSentence(actor, sentence, reporter, number, clause))
+                    out.append(
+                        ActorSentence(actor, sentence, reporter, number, clause, in_headline)
+                    )
                 pending = []
             else:
                 pending = [*pending, sentence] if _quote_open([*pending, sentence]) else []
@@ -285,6 +298,8 @@ def _group_at(tokens: list[Tok], i: int, hi: int) -> Span | None:
             kind = "'s"
         elif low in lx.TITLES:
             kind = "title"
+        elif previous in ("'s", "modifier") and _modifies_title(tokens, j, hi):
+            kind = "modifier"  # "China's commerce ministry", "Japan's trade minister"
         elif low in ("of", "-", "in") and previous == "title" and _links(tokens, j + 1, hi):
             kind = "link"  # "Secretary of State", "Secretary-General", "the government in Kyiv"
         elif (
@@ -308,6 +323,14 @@ def _group_at(tokens: list[Tok], i: int, hi: int) -> Span | None:
     if not has_actor and not _is_anaphor(tokens, group) and not _is_named(tokens, group):
         return None
     return group
+
+
+def _modifies_title(tokens: list[Tok], j: int, hi: int) -> bool:
+    """True for a plain lowercase word that a title follows within two words."""
+    tok = tokens[j]
+    if not tok.is_word or tok.is_capitalised or tok.low in lx.FUNCTION_WORDS:
+        return False
+    return any(t.low in lx.TITLES for t in tokens[j + 1 : min(hi, j + 3)])
 
 
 def _links(tokens: list[Tok], j: int, hi: int) -> bool:

@@ -37,11 +37,14 @@ def detect_shift(
 ) -> Shift | None:
     """A Shift when `new` confidently states a position other than the actor's current one.
 
-    A restatement is no shift; a change below `shift_min` confidence is not reported (it
-    still becomes the current position once stored, so one shaky article cannot be
-    "confirmed" into a shift by the next restatement).
+    A restatement is no shift; a change below `shift_min` confidence, or with no clear
+    sentence behind it (`Statement.clear`), is not reported (it still becomes the current
+    position once stored, so one shaky article cannot be "confirmed" into a shift by the
+    next restatement).
     """
-    if new.position_id is None or new.confidence < _bar(topic, new, thresholds):
+    if new.position_id is None or not new.clear:
+        return None
+    if new.confidence < _bar(topic, new, thresholds):
         return None
     before = current_position(history, thresholds)
     if before is None or before.position_id is None:

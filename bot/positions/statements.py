@@ -29,17 +29,18 @@ def topic_statements(
     """
     return [
         Statement(
-            actor_id=sentence.actor_id,
+            actor_id=item.sentence.actor_id,
             topic_id=topic.id,
-            position_id=position_id,
-            quote=sentence.sentence,
-            confidence=confidence,
-            reported_by=sentence.reported_by,
+            position_id=item.position_id,
+            quote=item.sentence.sentence,
+            confidence=item.confidence,
+            reported_by=item.sentence.reported_by,
             article_id=article_id,
             source=source,
             published=published,
             url=url,
+            clear=item.clear,
         )
-        for sentence, position_id, confidence in best_per_actor(assign(topic, sentences))
-        if position_id is not None
+        for item in best_per_actor(assign(topic, sentences))
+        if item.position_id is not None
     ]

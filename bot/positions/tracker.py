@@ -31,7 +31,7 @@ class PositionTracker:
         topics = [t for t in (self.watchlist.topic(i) for i in topic_ids) if t and t.positions]
         if not topics:
             return [], []
-        sentences = actor_sentences(f"{article.title}\n\n{article.text}", self.watchlist.actors)
+        sentences = actor_sentences(article.text, self.watchlist.actors, headline=article.title)
         statements: list[Statement] = []
         lines: list[StanceLine] = []
         for topic in topics:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.models import Topic, Watchlist
-from bot.positions.assign import PositionAssigner, best_per_actor
+from bot.positions.assign import Assignment, PositionAssigner, best_per_actor
 from bot.positions.extract import ActorSentence
 from tests.positions.conftest import ENERGY
 
@@ -14,8 +14,8 @@ pytestmark = pytest.mark.model
 
 def one(assigner: PositionAssigner, topic: Topic, text: str, actor: str = "x") -> str | None:
     """The position assigned to a single sentence."""
-    [(_, position, _)] = assigner.assign(topic, [ActorSentence(actor, text, None, 0)])
-    return position
+    [assigned] = assigner.assign(topic, [ActorSentence(actor, text, None, 0)])
+    return assigned.position_id
 
 
 @pytest.mark.parametrize(
@@ -97,8 +97,8 @@ def test_confidence_is_a_probability(assigner: PositionAssigner, shipped: Watchl
     topic = shipped.topic("security-guarantees")
     assert topic is not None
     sentences = [ActorSentence("russia", "Russia rejected Western troops in Ukraine.", None, 0)]
-    [(_, _, confidence)] = assigner.assign(topic, sentences)
-    assert 0.5 < confidence <= 1.0
+    [assigned] = assigner.assign(topic, sentences)
+    assert 0.5 < assigned.confidence <= 1.0
 
 
 def test_best_per_actor_sums_agreeing_sentences() -> None:
@@ -107,13 +107,57 @@ def test_best_per_actor_sums_agreeing_sentences() -> None:
     a3 = ActorSentence("russia", "three", None, 1)
     b1 = ActorSentence("usa", "four", None, 1)
     picked = best_per_actor(
-        [(a1, "p", 0.8), (a2, "p", 0.6), (a3, "q", 0.9), (b1, None, 0.4), (b1, "q", 0.7)]
+        [
+            Assignment(a1, "p", 0.8),
+            Assignment(a2, "p", 0.6),
+            Assignment(a3, "q", 0.9),
+            Assignment(b1, None, 0.4),
+            Assignment(b1, "q", 0.7),
+        ]
     )
-    assert [(s.actor_id, p, round(c, 2)) for s, p, c in picked] == [
+    assert [(a.sentence.actor_id, a.position_id, round(a.confidence, 2)) for a in picked] == [
         ("russia", "p", 0.92),  # 0.8 + 0.6 beats 0.9; together 1 - 0.2 * 0.4
         ("usa", "q", 0.7),
     ]
-    assert picked[0][0] is a1  # the most confident sentence is the quote
+    assert picked[0].sentence is a1  # the most confident sentence is the quote
+
+
+def test_best_per_actor_combines_evidence_and_quotes_a_clear_sentence() -> None:
+    title = ActorSentence("russia", "Russia shifts on guarantees", None, 0, headline=True)
+    body = ActorSentence("russia", "Lavrov said Moscow could accept guarantees.", None, 1)
+    vague = ActorSentence("russia", "He said more talks were needed.", None, 1)
+    [picked] = best_per_actor(
+        [
+            Assignment(title, "p", 0.9, in_body=False),
+            Assignment(body, "p", 0.6),
+            Assignment(vague, "p", 0.5, focused=False),
+        ]
+    )
+    assert picked.clear and picked.sentence is body
+    [headline_only] = best_per_actor([Assignment(title, "p", 0.9, in_body=False)])
+    assert not headline_only.clear
+
+
+def test_headline_and_shared_sentences_are_not_clear_evidence(
+    assigner: PositionAssigner, shipped: Watchlist
+) -> None:
+    topic = shipped.topic("arms-shipments")
+    assert topic is not None
+    text = "Germany halted deliveries of air-defence missiles to Ukraine."
+    joint = "Germany and Britain halted deliveries of air-defence missiles to Ukraine."
+    body, headline, shared_de, shared_uk = assigner.assign(
+        topic,
+        [
+            ActorSentence("germany", text, None, 1),
+            ActorSentence("germany", text, None, 0, headline=True),
+            ActorSentence("germany", joint, None, 2),
+            ActorSentence("uk", joint, None, 2),
+        ],
+    )
+    assert body.position_id == "halts-deliveries" and body.clear
+    assert headline.position_id == "halts-deliveries" and not headline.clear
+    assert shared_de.position_id == shared_uk.position_id == "halts-deliveries"
+    assert not shared_de.clear and not shared_uk.clear
 
 
 def test_nearest_baseline_never_abstains_above_the_floor(
@@ -122,8 +166,8 @@ def test_nearest_baseline_never_abstains_above_the_floor(
     topic = shipped.topic("security-guarantees")
     assert topic is not None
     sentence = ActorSentence("russia", "Russia rejected Western security guarantees.", None, 0)
-    [(_, position, _)] = assigner.nearest(topic, [sentence])
-    assert position is not None
+    [assigned] = assigner.nearest(topic, [sentence])
+    assert assigned.position_id is not None
 
 
 @pytest.mark.parametrize(

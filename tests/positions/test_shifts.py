@@ -47,6 +47,13 @@ def test_a_weak_change_is_not_reported() -> None:
     assert detect_shift(TOPIC, [said("yes")], said("no", STRONG - 0.01)) is None
 
 
+def test_a_change_without_a_clear_sentence_is_not_reported() -> None:
+    # Confident, but only from a headline or a sentence shared with another actor.
+    unclear = replace(said("no"), clear=False)
+    assert detect_shift(TOPIC, [said("yes")], unclear) is None
+    assert detect_shift(TOPIC, [said("yes")], said("no")) is not None
+
+
 def test_two_agreeing_sentences_make_a_change_strong_enough() -> None:
     # One sentence at 0.8 is not enough; two agreeing sentences of one article combine
     # (best_per_actor: 1 - 0.2 * 0.2 = 0.96) and clear the bar.

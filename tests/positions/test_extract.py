@@ -144,6 +144,24 @@ def test_quotation_spread_over_sentences_goes_to_its_speaker() -> None:
     )
     assert [s.actor_id for s in sentences] == ["russia", "russia"]
 
+    # An office of the actor, named through a possessive and a plain modifier.
+    assert found("Russia's energy ministry said the plan was unacceptable.") == [("russia", None)]
+    assert found("Moscow's trade ministry rejected the proposal.") == [("russia", None)]
+    # A possessor with no office after it is still no subject.
+    assert found("Ukraine's membership bid was discussed at length.") == []
+
+
+def test_the_headline_is_read_first_and_marked() -> None:
+    sentences = actor_sentences(
+        "Lavrov said Moscow would veto any such force.",
+        ACTORS,
+        headline="Kremlin rejects peacekeepers",
+    )
+    assert [(s.actor_id, s.headline, s.paragraph) for s in sentences] == [
+        ("russia", True, 0),
+        ("russia", False, 1),
+    ]
+
 
 def test_headlines_attribute_to_their_subject() -> None:
     assert found("Lavrov: no foreign troops in Ukraine") == [("russia", None)]

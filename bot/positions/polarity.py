@@ -58,6 +58,12 @@ AGAINST_PHRASAL = (
     ("wind", "down"),
 )
 NEGATORS = words("not n't never no nor neither without cannot none nothing")
+# Verbs that undo something: they flip a refusal they reach ("lifted its ban", "unfroze the
+# aid") and say nothing by themselves ("lifted the requirement" is for or against what,
+# the words cannot tell).
+UNDO_VERBS = words(
+    "lift lifts lifted lifting unfreeze unfreezes unfroze unfrozen unblock unblocks unblocked"
+)
 # A clause opened by one of these names a past or background event ("after a pause").
 _BACKGROUND = words("after before since despite following amid")
 _SUBJECT_LIKE = words("he she it they we also now still again never")
@@ -76,7 +82,9 @@ class _Cue:
     """A stance word: its index among the sentence's tokens, its kind and its weight."""
 
     at: int
-    kind: str  # "neg" (not, never), "refuse" (rejects), "consent" (agrees), "judge" (unacceptable)
+    # "neg" (not, never), "refuse" (rejects), "consent" (agrees), "judge" (unacceptable),
+    # "undo" (lifts)
+    kind: str
     weight: float = 1.0
 
 
@@ -110,6 +118,8 @@ def _cue_at(low: list[str], i: int, caps: frozenset[int]) -> tuple[str, int] | N
     base = lemma(word)
     if word in NEGATORS:
         return "neg", 1
+    if word in UNDO_VERBS:
+        return "undo", 1
     if (base in AGAINST_VERBS or word in AGAINST_VERBS) and _is_verb_form(low, i, caps):
         return "refuse", 1
     if word == "opposition" and low[i + 1 : i + 2] != ["to"]:
@@ -149,8 +159,8 @@ def _governs(low: list[str], head: _Cue, next_cue: _Cue) -> bool:
     words_between = [w for w in between if w not in _CLAUSE_END]
     if head.kind == "refuse" and _demand_at(low, head.at) and not _ends_clause(between):
         return True  # "rejected calls from the opposition to halt deliveries"
-    if head.kind == "refuse" and next_cue.kind == "refuse" and set(between) <= _OBJECT_LEAD:
-        return True  # "ended its freeze", "rejects a halt": a refusal as the object
+    if head.kind in ("refuse", "undo") and next_cue.kind == "refuse" and _object_lead(between):
+        return True  # "ended its freeze", "lifted a two-month ban": a refusal as the object
     if len(words_between) >= THRESHOLDS.negator_scope or any(w in _CLAUSE_END for w in between):
         return False
     if head.kind == "neg":
@@ -163,6 +173,15 @@ def _governs(low: list[str], head: _Cue, next_cue: _Cue) -> bool:
 
 
 _OBJECT_LEAD = DETERMINERS | words("any all 's")
+_NUMBER_WORDS = words("one two three four five six seven eight nine ten several")
+
+
+def _object_lead(between: list[str]) -> bool:
+    """True when only a determiner and a length or count stand before a noun: "its",
+    "a two-month", "the 90-day"."""
+    rest = [w for w in between if w != "-" and not w.isdigit() and w not in _NUMBER_WORDS]
+    lengths = words("day days week weeks month months year years")
+    return all(w in _OBJECT_LEAD or w in lengths for w in rest)
 
 
 def _ends_clause(between: list[str]) -> bool:
@@ -179,12 +198,19 @@ def _chain(low: list[str], cues: list[_Cue], k: int) -> tuple[float, int]:
     head = cues[k]
     if k + 1 < len(cues) and _governs(low, head, cues[k + 1]):
         value, after = _chain(low, cues, k + 1)
-        # "not agree" / "refused to send" flip what they govern; "agreed to halt" passes it on.
+        # "not agree" / "refused to send" / "lifted its ban" flip what they govern; "agreed to
+        # halt" passes it on.
         return (value if head.kind == "consent" else -value), after
     if head.kind == "refuse" and _demand_at(low, head.at):
         return 0.0, k + 1  # "rejected calls for neutrality": against what, the words cannot tell
     # A negator that flips nothing ("will send no more weapons") outweighs one consent cue.
-    alone = {"neg": -THRESHOLDS.unused_negator, "refuse": -1.0, "judge": -1.0, "consent": 1.0}
+    alone = {
+        "neg": -THRESHOLDS.unused_negator,
+        "refuse": -1.0,
+        "judge": -1.0,
+        "consent": 1.0,
+        "undo": 0.0,
+    }
     return head.weight * alone[head.kind], k + 1
 
 
@@ -231,10 +257,12 @@ def position_polarity(position: Position) -> float:
 # accusation against someone else, or the denial of a report ("denied the report").
 _NOT = r"(?:not|n't|never)"
 _NO_STANCE = re.compile(
-    r"\b(?:declin|refus)\w* to (?:comment|confirm|discuss|say|elaborate|speculate|give)"
+    r"\b(?:declin|refus)\w* to (?:comment|confirm|discuss|say|elaborate|speculate|give|"
+    r"respond|reply|answer)"
+    r"|\bcould not be reached\b"
     rf"|\b(?:did|does|do|would|will|could|has|had|have)\s?{_NOT} (?:yet )?"
     r"(?:comment|confirm|elaborate|speculate|give details|decided|made a decision|"
-    r"taken a decision|rule out|ruled out)"
+    r"taken a decision|rule out|ruled out|respond|reply|answer)"
     r"|\bno (?:final )?decision\b|\bundecided\b|\byet to decide\b"
     r"|\b(?:is|are|was|were) (?:still )?(?:studying|weighing|examining|assessing)\b"
     r"|\baccus(?:e|es|ed|ing)\b"

@@ -38,6 +38,11 @@ from bot.positions.polarity import polarity, position_polarity, states_no_stance
         # A refusal as the object of a refusal verb: ending a freeze is for.
         ("The government ended its freeze and resumed deliveries.", 1),
         ("Britain ends freeze, resumes deliveries.", 1),
+        ("Deliveries will restart, ending a two-month freeze.", 1),
+        # Undoing a refusal is for; undoing something else says nothing by itself.
+        ("The government lifted its ban on tank exports.", 1),
+        ("Washington lifts freeze on aid.", 1),
+        ("Regulators lifted the requirement for permits.", 0),
         ("It will continue to send no weapons of its own.", -1),
         ("Moscow demands that Kyiv remain outside the bloc.", -1),
         ("The alliance must not close its doors to Kyiv.", 1),
@@ -68,6 +73,9 @@ def test_cues_in_a_compound_adjective_do_not_count() -> None:
         "The government denied the report, saying no transfer had taken place.",
         "Berlin denies",
         "He did not rule out a change.",
+        "Officials in Kyiv declined to respond.",
+        "The ministry did not respond to a request for comment.",
+        "The embassy could not be reached.",
     ],
 )
 def test_clauses_that_state_no_stance(clause: str) -> None:

@@ -11,8 +11,8 @@ import numpy as np
 
 from bot.actors import ActorIndex
 from bot.matching.embedder import Embedder
-from bot.matching.text import split_sentences
 from bot.models import Actor, Article, Topic, Watchlist
+from bot.text import split_sentences
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray

@@ -16,26 +16,12 @@ from bot.actors import ActorIndex
 from bot.models import Actor
 from bot.positions import lexicon as lx
 from bot.positions.lexicon import Tok, VerbGroup, clause_verb, tokenize
+from bot.text import paragraphs, split_paragraph
 
 Span = tuple[int, int]
 
-# Dotted abbreviations and titles whose full stop does not end a sentence.
-_ABBREVIATIONS = lx.words(
-    "mr mrs ms dr prof gen lt col maj capt sgt adm sen rep gov pres st jr sr vs etc inc ltd co "
-    "corp jan feb mar apr jun jul aug sep sept oct nov dec approx dept est fig mt ft rev hon "
-    "cf al"
-)
-# After a dotted acronym ("U.S."), only these words make the full stop a sentence end:
-# "the U.S. The talks…" splits, "the U.S. President…" does not.
-_STARTERS = lx.words(
-    "the he she it they we i but and in on at a an this that these those his her their its "
-    "there meanwhile however after before as when while if yet still so now later earlier "
-    "separately asked speaking"
-)
-_BOUNDARY = re.compile(r"[.!?…]+[\"'”’)\]]*\s+(?=[\"'“‘(\[]?[A-Z0-9])")
 # Clauses joined by a semicolon often have different speakers: "Vance says X; Kyiv says Y".
 _SEMICOLON = re.compile(r"\s*;\s+")
-_PARAGRAPH = re.compile(r"\n\s*\n")
 
 
 @dataclass(frozen=True)
@@ -57,57 +43,6 @@ class ActorSentence:
         return self.clause or self.sentence
 
 
-def paragraphs(text: str) -> list[str]:
-    """Split on blank lines and collapse whitespace inside each paragraph."""
-    return [" ".join(p.split()) for p in _PARAGRAPH.split(text) if p.strip()]
-
-
-def _ends_sentence(before: str, after: str) -> bool:
-    """Decide whether the full stop at the end of `before` ends a sentence."""
-    words = before.split()
-    if not words:
-        return False
-    last = words[-1].strip("\"'“”‘’([")
-    if not last.endswith("."):
-        return True  # "!" or "?" (or a quote after them) always ends one
-    bare = last.rstrip(".")
-    if bare.lower() in _ABBREVIATIONS:
-        return False
-    if bare in ("No", "Nos") and after[:1].isdigit():
-        return False  # "No. 10"
-    if len(bare) == 1 and bare.isalpha():
-        return False  # an initial: "J. D. Vance"
-    if "." in bare and all(len(part) <= 2 for part in bare.split(".")):
-        # A dotted acronym ends a sentence only when a typical sentence opener follows.
-        next_word = re.sub(r"^[\"'“‘(\[]+", "", after).split(" ", 1)[0].lower()
-        return next_word in _STARTERS
-    return True
-
-
-def split_sentences(text: str) -> list[str]:
-    """Sentences of every paragraph, in order; abbreviations, initials and quotes do not split."""
-    sentences: list[str] = []
-    for paragraph in paragraphs(text):
-        sentences.extend(_split_paragraph(paragraph))
-    return sentences
-
-
-def _split_paragraph(paragraph: str) -> list[str]:
-    out: list[str] = []
-    start = 0
-    for found in _BOUNDARY.finditer(paragraph):
-        before = paragraph[start : found.end()].rstrip()
-        if not _ends_sentence(before.rstrip("\"'”’)]"), paragraph[found.end() :]):
-            continue
-        if before:
-            out.append(before)
-        start = found.end()
-    tail = paragraph[start:].strip()
-    if tail:
-        out.append(tail)
-    return out
-
-
 def actor_sentences(
     text: str, actors: Sequence[Actor], *, headline: str = ""
 ) -> list[ActorSentence]:
@@ -124,7 +59,7 @@ def actor_sentences(
         # "He"/"the minister" may refer back only within the paragraph, to a single speaker.
         speaker: str | None = None
         pending: list[str] = []  # sentences of a quotation still open, waiting for its speaker
-        clauses = [c for s in _split_paragraph(paragraph) for c in _SEMICOLON.split(s) if c]
+        clauses = [c for s in split_paragraph(paragraph) for c in _SEMICOLON.split(s) if c]
         for sentence in clauses:
             tokens = tokenize(sentence, index.find(sentence))
             found, next_speaker = _attribute(tokens, speaker)

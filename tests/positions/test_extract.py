@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.models import Actor
-from bot.positions.extract import ActorSentence, actor_sentences, split_sentences
+from bot.positions.extract import ActorSentence, actor_sentences
 
 ACTORS = (
     Actor("russia", "Russia", ("Russia", "Russian", "Moscow", "Kremlin", "Lavrov", "Peskov")),
@@ -18,30 +18,6 @@ ACTORS = (
 def found(text: str) -> list[tuple[str, str | None]]:
     """(actor, reported_by) of every actor sentence."""
     return [(s.actor_id, s.reported_by) for s in actor_sentences(text, ACTORS)]
-
-
-def test_split_keeps_abbreviations_initials_and_quotes_together() -> None:
-    text = (
-        "Mr. J. D. Vance met U.S. officials. The U.S. President said no. He left for the U.S. "
-        'The talks ended. "We are done." She said "Never!" and left. No. 10 stayed silent.'
-    )
-    assert split_sentences(text) == [
-        "Mr. J. D. Vance met U.S. officials.",
-        "The U.S. President said no.",
-        "He left for the U.S.",
-        "The talks ended.",
-        '"We are done."',
-        'She said "Never!" and left.',
-        "No. 10 stayed silent.",
-    ]
-
-
-def test_split_treats_blank_lines_as_hard_breaks() -> None:
-    assert split_sentences("Title without a stop\n\nFirst line\nstill first. Second.") == [
-        "Title without a stop",
-        "First line still first.",
-        "Second.",
-    ]
 
 
 def test_aliases_need_word_boundaries_and_allow_possessives() -> None:
@@ -149,6 +125,11 @@ def test_quotation_spread_over_sentences_goes_to_its_speaker() -> None:
     assert found("Moscow's trade ministry rejected the proposal.") == [("russia", None)]
     # A possessor with no office after it is still no subject.
     assert found("Ukraine's membership bid was discussed at length.") == []
+
+
+def test_a_dateline_does_not_hide_the_subject() -> None:
+    text = "MOSCOW (Reuters) — Russia rejected the plan on Monday.\n\nLater, talks resumed."
+    assert found(text) == [("russia", None)]
 
 
 def test_the_headline_is_read_first_and_marked() -> None:

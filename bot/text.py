@@ -1,0 +1,100 @@
+"""Article text into paragraphs and sentences: one splitter for matching, summaries and stances.
+
+No language model is involved: full stops after abbreviations, initials and dotted acronyms
+do not end a sentence, and a wire-style dateline ("KYIV —", "LONDON (Reuters) -") is not
+part of the first sentence.
+"""
+
+from __future__ import annotations
+
+import re
+
+
+def _words(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+# Dotted abbreviations and titles whose full stop does not end a sentence.
+_ABBREVIATIONS = _words(
+    "mr mrs ms dr prof gen lt col maj capt sgt adm sen rep gov pres st jr sr vs etc inc ltd co "
+    "corp jan feb mar apr jun jul aug sep sept oct nov dec approx dept est fig mt ft rev hon "
+    "cf al"
+)
+# After a dotted acronym ("U.S."), only these words make the full stop a sentence end:
+# "the U.S. The talks…" splits, "the U.S. President…" does not.
+_STARTERS = _words(
+    "the he she it they we i but and in on at a an this that these those his her their its "
+    "there meanwhile however after before as when while if yet still so now later earlier "
+    "separately asked speaking"
+)
+_BOUNDARY = re.compile(r"[.!?…]+[\"'”’)\]]*\s+(?=[\"'“‘(\[]?[A-Z0-9])")
+_PARAGRAPH = re.compile(r"\n\s*\n")
+# A dateline: a place in capitals, maybe ", Region" and "(Agency)", then a dash. Only the
+# first paragraph is looked at, where wire copy puts it.
+_DATELINE = re.compile(
+    r"^[A-Z][A-Z.'’-]+(?: [A-Z][A-Z.'’-]+){0,3}"
+    r"(?:, [A-Z][\w.'’-]+(?: [A-Z0-9][\w.'’-]*){0,2})?"
+    r"(?: \([\w .&-]{1,30}\))?"
+    r" ?[—–-]{1,2} +(?=\S)"
+)
+
+
+def strip_dateline(paragraph: str) -> str:
+    """A paragraph without its opening dateline: "KYIV, Ukraine (AP) — Russia …" → "Russia …"."""
+    return _DATELINE.sub("", paragraph, count=1)
+
+
+def paragraphs(text: str) -> list[str]:
+    """Blank-line separated paragraphs, whitespace collapsed, the opening dateline removed."""
+    out = [" ".join(part.split()) for part in _PARAGRAPH.split(text)]
+    out = [p for p in out if p]
+    if out:
+        out[0] = strip_dateline(out[0])
+    return [p for p in out if p]
+
+
+def split_paragraph(paragraph: str) -> list[str]:
+    """The sentences of one paragraph, in order."""
+    out: list[str] = []
+    start = 0
+    for found in _BOUNDARY.finditer(paragraph):
+        before = paragraph[start : found.end()].rstrip()
+        if not _ends_sentence(before.rstrip("\"'”’)]"), paragraph[found.end() :]):
+            continue
+        if before:
+            out.append(before)
+        start = found.end()
+    tail = paragraph[start:].strip()
+    if tail:
+        out.append(tail)
+    return out
+
+
+def split_sentences(text: str) -> list[str]:
+    """Sentences of every paragraph, in order; abbreviations, initials and quotes do not split."""
+    sentences: list[str] = []
+    for paragraph in paragraphs(text):
+        sentences.extend(split_paragraph(paragraph))
+    return sentences
+
+
+def _ends_sentence(before: str, after: str) -> bool:
+    """Decide whether the full stop at the end of `before` ends a sentence."""
+    words = before.split()
+    if not words:
+        return False
+    last = words[-1].strip("\"'“”‘’([")
+    if not last.endswith("."):
+        return True  # "!" or "?" (or a quote after them) always ends one
+    bare = last.rstrip(".")
+    if bare.lower() in _ABBREVIATIONS:
+        return False
+    if bare in ("No", "Nos") and after[:1].isdigit():
+        return False  # "No. 10"
+    if len(bare) == 1 and bare.isalpha():
+        return False  # an initial: "J. D. Vance"
+    if "." in bare and all(len(part) <= 2 for part in bare.split(".")):
+        # A dotted acronym ends a sentence only when a typical sentence opener follows.
+        next_word = re.sub(r"^[\"'“‘(\[]+", "", after).split(" ", 1)[0].lower()
+        return next_word in _STARTERS
+    return True

@@ -1,0 +1,52 @@
+"""Splitting article text: sentences, paragraphs and wire-style datelines."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.text import paragraphs, split_sentences, strip_dateline
+
+
+def test_split_keeps_abbreviations_initials_and_quotes_together() -> None:
+    text = (
+        "Mr. J. D. Vance met U.S. officials. The U.S. President said no. He left for the U.S. "
+        'The talks ended. "We are done." She said "Never!" and left. No. 10 stayed silent.'
+    )
+    assert split_sentences(text) == [
+        "Mr. J. D. Vance met U.S. officials.",
+        "The U.S. President said no.",
+        "He left for the U.S.",
+        "The talks ended.",
+        '"We are done."',
+        'She said "Never!" and left.',
+        "No. 10 stayed silent.",
+    ]
+
+
+def test_split_treats_blank_lines_as_hard_breaks() -> None:
+    assert split_sentences("Title without a stop\n\nFirst line\nstill first. Second.") == [
+        "Title without a stop",
+        "First line still first.",
+        "Second.",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("paragraph", "expected"),
+    [
+        ("VIENNA — Iran allowed inspectors in.", "Iran allowed inspectors in."),
+        ("KYIV, Ukraine (AP) — Russia struck overnight.", "Russia struck overnight."),
+        ("LONDON, May 3 (Reuters) - Britain said no.", "Britain said no."),
+        ("NEW YORK -- The council met.", "The council met."),
+        # Not datelines: a sentence that opens with a name and a dash.
+        ("Kyiv — and its allies — said no.", "Kyiv — and its allies — said no."),
+        ("US and EU — a joint line.", "US and EU — a joint line."),
+    ],
+)
+def test_strip_dateline(paragraph: str, expected: str) -> None:
+    assert strip_dateline(paragraph) == expected
+
+
+def test_only_the_first_paragraph_loses_a_dateline() -> None:
+    text = "BRUSSELS — The EU agreed.\n\nNATO — the alliance — met later."
+    assert paragraphs(text) == ["The EU agreed.", "NATO — the alliance — met later."]

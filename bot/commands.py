@@ -212,6 +212,9 @@ class Commands:
             topic = self.app.watchlist.topic(match.topic_id)
             threshold = self.app.pipeline.matcher.threshold(topic) if topic else 0.0
             verdict = "matched" if match.matched else "below threshold"
+            if topic and not match.matched and match.score >= threshold:
+                refusal = self.app.pipeline.matcher.refusal(topic, stored.article)
+                verdict = f"not matched: {refusal}" if refusal else verdict
             lines.append(
                 f"{self._topics.get(match.topic_id, match.topic_id)}: {match.score:.2f}"
                 f" (threshold {threshold:.2f}, {verdict}) — “{match.passage[:200]}”"

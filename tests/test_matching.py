@@ -116,6 +116,9 @@ def test_keywords_guard_a_topic(embedder: Embedder) -> None:
     scores = _scores(guarded, DROUGHT)
     assert scores["water-rationing"].score >= guarded.threshold(WATER)
     assert not scores["water-rationing"].matched  # on-topic, but no keyword in the text
+    assert guarded.refusal(WATER, DROUGHT) is None  # WATER itself has no keywords
+    assert guarded.topics[0].keywords
+    assert guarded.refusal(guarded.topics[0], DROUGHT) == "none of its keywords appear"
 
 
 def test_a_topic_about_a_named_actor_needs_an_article_that_names_it(embedder: Embedder) -> None:
@@ -133,6 +136,8 @@ def test_a_topic_about_a_named_actor_needs_an_article_that_names_it(embedder: Em
     taiwan = _scores(matcher, elsewhere)["arms-to-ukraine"]
     assert taiwan.score >= matcher.threshold(ARMS)  # close in meaning...
     assert not taiwan.matched  # ...but the description names Ukraine and the article does not
+    assert matcher.refusal(ARMS, elsewhere) == "the article names none of: Ukraine"
+    assert matcher.refusal(ARMS, for_kyiv) is None
     assert _scores(matcher, for_kyiv)["arms-to-ukraine"].matched
     # Without actors in the watchlist there is nothing to check against.
     plain = TopicMatcher([ARMS, WATER], embedder)

@@ -18,6 +18,7 @@ from aiohttp.test_utils import TestServer
 from rich.console import Console
 
 from bot.app import App, build_app
+from bot.commands import Commands
 from bot.delivery.base import DeliveryError
 from bot.delivery.console import ConsoleDelivery
 from bot.delivery.outbox import OutboxWorker
@@ -348,3 +349,27 @@ async def test_pending_outbox_rows_survive_a_restart(tmp_path: Path) -> None:
     assert [a.id for a in working.posts] == ["s-2"]
     assert await worker.drain() == 0
     store.close()
+
+
+async def test_why_names_the_guard_that_refused_a_topic(
+    tmp_path: Path, embedder: Any, feeds: tuple[Feeds, str]
+) -> None:
+    state, base = feeds
+    plain = _watchlist(base)
+    # An admin narrows NATO membership to articles that say "enlargement".
+    topics = tuple(
+        replace(t, keywords=("enlargement",)) if t.id == "nato-membership" else t
+        for t in plain.topics
+    )
+    watchlist = replace(plain, topics=topics)
+    app = _app(tmp_path / "w.db", watchlist, embedder, RecordingConsole())
+    try:
+        state.items["wire"] = [NATO_OLD]
+        await app.pipeline.poll(watchlist.feeds)
+        reply = Commands(app).why(NATO_OLD["link"])
+    finally:
+        await app.close()
+    scores = dict(reply.fields)["Topic scores"]
+    line = next(x for x in scores.splitlines() if x.startswith("NATO membership"))
+    # The score clears the threshold; the reply says what refused the match.
+    assert "not matched: none of its keywords appear)" in line

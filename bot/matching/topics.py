@@ -110,6 +110,7 @@ class TopicMatcher:
         self.embedder = embedder
         self.thresholds = thresholds
         self._actor_index = ActorIndex(actors)
+        self._actor_names = {a.id: a.name for a in actors}
         # The actors each topic's description names: the topic is about them.
         self._named_actors = {t.id: self._actor_index.mentioned(t.description) for t in topics}
         self._prototypes: dict[str, NDArray[np.float32]] = {}
@@ -194,11 +195,33 @@ class TopicMatcher:
             return set()
         return self._named_actors.get(topic.id, set())
 
+    def refusal(self, topic: Topic, article: Article) -> str | None:
+        """Why a guard keeps this article from the topic whatever its score, or None.
+
+        Guards: the topic's `keywords` (one must appear) and the actors its description
+        names (the article must name one of them).
+        """
+        return self._refusal(topic, f"{article.title}\n{article.text}", {})
+
+    def _refusal(self, topic: Topic, full_text: str, seen: dict[str, set[str]]) -> str | None:
+        if topic.keywords and not _contains_any(full_text, topic.keywords):
+            return "none of its keywords appear"
+        required = self._guard_actors(topic)
+        if not required:
+            return None
+        if "actors" not in seen:
+            # Scan the text for aliases once per article, and only when a match needs it.
+            seen["actors"] = self._actor_index.mentioned(full_text)
+        if required & seen["actors"]:
+            return None
+        names = sorted(self._actor_names.get(a, a) for a in required)
+        return "the article names none of: " + ", ".join(names)
+
     def score(self, article: Article, vectors: ArticleVectors) -> list[TopicScore]:
         """Every topic's score for the article, best first."""
         self._prepare()
         full_text = f"{article.title}\n{article.text}"
-        mentioned: set[str] | None = None
+        seen: dict[str, set[str]] = {}
         results = []
         learned = vectors.vectors @ self._classifier if self._classifier is not None else None
         for column, topic in enumerate(self.topics):
@@ -216,14 +239,8 @@ class TopicMatcher:
             top = positive[order[: self.thresholds.top_passages]]
             score = float(top.mean())
             passage = vectors.passages[int(order[0])]
-            matched = score >= self.threshold(topic)
-            if matched and topic.keywords and not _contains_any(full_text, topic.keywords):
-                matched = False
-            required = self._guard_actors(topic) if matched else set()
-            if required:
-                # Scan the text for aliases once per article, and only when a match needs it.
-                if mentioned is None:
-                    mentioned = self._actor_index.mentioned(full_text)
-                matched = bool(required & mentioned)
+            matched = score >= self.threshold(topic) and (
+                self._refusal(topic, full_text, seen) is None
+            )
             results.append(TopicScore(topic.id, round(score, 4), passage, matched))
         return sorted(results, key=lambda s: -s.score)

@@ -10,19 +10,20 @@ from __future__ import annotations
 import re
 
 
-def _words(text: str) -> frozenset[str]:
+def words(text: str) -> frozenset[str]:
+    """The space-separated words of a literal, as a set."""
     return frozenset(text.split())
 
 
 # Dotted abbreviations and titles whose full stop does not end a sentence.
-_ABBREVIATIONS = _words(
+_ABBREVIATIONS = words(
     "mr mrs ms dr prof gen lt col maj capt sgt adm sen rep gov pres st jr sr vs etc inc ltd co "
     "corp jan feb mar apr jun jul aug sep sept oct nov dec approx dept est fig mt ft rev hon "
     "cf al"
 )
 # After a dotted acronym ("U.S."), only these words make the full stop a sentence end:
 # "the U.S. The talks…" splits, "the U.S. President…" does not.
-_STARTERS = _words(
+_STARTERS = words(
     "the he she it they we i but and in on at a an this that these those his her their its "
     "there meanwhile however after before as when while if yet still so now later earlier "
     "separately asked speaking"

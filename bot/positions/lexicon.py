@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from bot.text import words
+
 
 @dataclass(frozen=True)
 class Tok:
@@ -55,11 +57,6 @@ def tokenize(sentence: str, mentions: list[tuple[int, int, str]]) -> list[Tok]:
             tokens.append(Tok(sentence[start:end], actor, start, end))
         position = end
     return tokens
-
-
-def words(text: str) -> frozenset[str]:
-    """The space-separated words of a literal, as a set."""
-    return frozenset(text.split())
 
 
 # Words that introduce what someone said.

@@ -21,8 +21,8 @@ from bot.positions.lexicon import (
     FUNCTION_WORDS,
     TOKEN_PATTERN,
     lemma,
-    words,
 )
+from bot.text import words
 
 # Words that judge something unacceptable; they count against but negate nothing.
 AGAINST_WORDS = words(

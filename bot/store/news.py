@@ -17,10 +17,9 @@ from bot.store.rows import (
     article_from_row,
     blob,
     feed_state_from_row,
-    from_iso,
+    from_row,
     iso,
     statement_from_row,
-    vector,
 )
 
 
@@ -151,7 +150,7 @@ class NewsStore(Connection):
         rows = self.db.execute(
             "SELECT * FROM matches WHERE article_id = ? ORDER BY score DESC", (article_id,)
         )
-        return [MatchRow(r["topic_id"], r["score"], r["passage"], bool(r["matched"])) for r in rows]
+        return [from_row(MatchRow, r) for r in rows]
 
     def prune_articles(self, before: datetime) -> int:
         """Drop old article text and embeddings; keep ids, positions history and alerts."""
@@ -168,17 +167,7 @@ class NewsStore(Connection):
         rows = self.db.execute(
             "SELECT * FROM stories WHERE last_seen >= ? ORDER BY last_seen DESC", (iso(since),)
         )
-        return [
-            StoryRow(
-                r["id"],
-                r["title_key"],
-                vector(r["embedding"]),
-                bool(r["alerted"]),
-                r["first_article_id"],
-                from_iso(r["last_seen"]),
-            )
-            for r in rows
-        ]
+        return [from_row(StoryRow, r) for r in rows]
 
     def add_story(
         self,

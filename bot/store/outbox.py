@@ -8,7 +8,7 @@ from datetime import datetime
 from bot.models import Alert
 from bot.store.codec import alert_from_json, alert_to_json
 from bot.store.connection import Connection
-from bot.store.rows import OutboxRow, from_iso, iso
+from bot.store.rows import OutboxRow, from_iso, from_row, iso
 
 
 class DeliveryStore(Connection):
@@ -87,18 +87,7 @@ class DeliveryStore(Connection):
             " ORDER BY id LIMIT ?",
             (iso(now), limit),
         )
-        return [
-            OutboxRow(
-                r["id"],
-                r["alert_id"],
-                r["destination"],
-                r["action"],
-                r["version"],
-                r["attempts"],
-                from_iso(r["created"]),
-            )
-            for r in rows
-        ]
+        return [from_row(OutboxRow, r) for r in rows]
 
     def pending_count(self) -> int:
         """How many deliveries are still to make."""

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import sqlite3
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import UTC, datetime
+from typing import TypeVar, get_args, get_type_hints
 
 import numpy as np
 
 from bot.models import Article, Statement
+
+T = TypeVar("T")
 
 
 def iso(moment: datetime) -> str:
@@ -94,54 +97,44 @@ class MatchRow:
     matched: bool
 
 
+def from_row(cls: type[T], row: sqlite3.Row, **given: object) -> T:
+    """A dataclass built from the row's columns of the same names.
+
+    Dates are parsed from ISO text, flags made bool and vectors read from BLOBs, by each
+    field's declared type; `given` supplies fields the row does not hold as such. A field
+    with no column keeps its default (`Statement.clear` is never stored).
+    """
+    hints = get_type_hints(cls)
+    columns = set(row.keys())
+    values = dict(given)
+    for field in fields(cls):  # type: ignore[arg-type]
+        if field.name in values or field.name not in columns:
+            continue
+        raw = row[field.name]
+        kinds = set(get_args(hints[field.name])) or {hints[field.name]}
+        if raw is None:
+            values[field.name] = None
+        elif datetime in kinds:
+            values[field.name] = from_iso(raw)
+        elif bool in kinds:
+            values[field.name] = bool(raw)
+        elif np.ndarray in kinds:
+            values[field.name] = vector(raw)
+        else:
+            values[field.name] = raw
+    return cls(**values)
+
+
 def feed_state_from_row(row: sqlite3.Row) -> FeedState:
     """A `feeds` row as a FeedState."""
-
-    def opt(key: str) -> datetime | None:
-        return from_iso(row[key]) if row[key] else None
-
-    return FeedState(
-        url=row["url"],
-        name=row["name"],
-        first_polled_at=opt("first_polled_at"),
-        next_poll_at=from_iso(row["next_poll_at"]),
-        etag=row["etag"],
-        last_modified=row["last_modified"],
-        status=row["status"],
-        failures=row["failures"],
-        last_ok_at=opt("last_ok_at"),
-        last_error=row["last_error"],
-        last_error_at=opt("last_error_at"),
-        admins_told=row["admins_told"],
-    )
+    return from_row(FeedState, row)
 
 
 def article_from_row(row: sqlite3.Row) -> StoredArticle:
     """An `articles` row as a StoredArticle."""
-    article = Article(
-        id=row["id"],
-        feed_url=row["feed_url"],
-        source=row["source"],
-        url=row["url"],
-        title=row["title"],
-        text=row["text"],
-        published=from_iso(row["published"]),
-        fetched=from_iso(row["fetched"]),
-    )
-    return StoredArticle(article, row["canonical_url"], row["story_id"], bool(row["first_poll"]))
+    return from_row(StoredArticle, row, article=from_row(Article, row))
 
 
 def statement_from_row(row: sqlite3.Row) -> Statement:
     """A `statements` row as a Statement."""
-    return Statement(
-        actor_id=row["actor_id"],
-        topic_id=row["topic_id"],
-        position_id=row["position_id"],
-        quote=row["quote"],
-        confidence=row["confidence"],
-        reported_by=row["reported_by"],
-        article_id=row["article_id"],
-        source=row["source"],
-        published=from_iso(row["published"]),
-        url=row["url"],
-    )
+    return from_row(Statement, row)

@@ -135,10 +135,20 @@ def test_a_topic_about_a_named_actor_needs_an_article_that_names_it(embedder: Em
     )
     taiwan = _scores(matcher, elsewhere)["arms-to-ukraine"]
     assert taiwan.score >= matcher.threshold(ARMS)  # close in meaning...
-    assert not taiwan.matched  # ...but the description names Ukraine and the article does not
+    assert not taiwan.matched  # ...but the topic's name names Ukraine and the article does not
     assert matcher.refusal(ARMS, elsewhere) == "the article names none of: Ukraine"
     assert matcher.refusal(ARMS, for_kyiv) is None
     assert _scores(matcher, for_kyiv)["arms-to-ukraine"].matched
     # Without actors in the watchlist there is nothing to check against.
     plain = TopicMatcher([ARMS, WATER], embedder)
     assert _scores(plain, elsewhere)["arms-to-ukraine"].matched
+
+
+def test_an_actor_named_only_in_the_description_does_not_guard_the_topic(
+    embedder: Embedder,
+) -> None:
+    # The description names the United States in passing; the topic is not about it.
+    water = replace(WATER, description=WATER.description + " Compared with the United States.")
+    matcher = TopicMatcher([water, SCHOOLS], embedder, actors=[UKRAINE, USA])
+    assert _scores(matcher, DROUGHT)["water-rationing"].matched
+    assert matcher.refusal(water, DROUGHT) is None

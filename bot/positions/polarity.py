@@ -174,14 +174,14 @@ def _governs(low: list[str], head: _Cue, next_cue: _Cue) -> bool:
 
 _OBJECT_LEAD = DETERMINERS | words("any all 's")
 _NUMBER_WORDS = words("one two three four five six seven eight nine ten several")
+_LENGTHS = words("day days week weeks month months year years")
 
 
 def _object_lead(between: list[str]) -> bool:
     """True when only a determiner and a length or count stand before a noun: "its",
     "a two-month", "the 90-day"."""
     rest = [w for w in between if w != "-" and not w.isdigit() and w not in _NUMBER_WORDS]
-    lengths = words("day days week weeks month months year years")
-    return all(w in _OBJECT_LEAD or w in lengths for w in rest)
+    return all(w in _OBJECT_LEAD or w in _LENGTHS for w in rest)
 
 
 def _ends_clause(between: list[str]) -> bool:
@@ -203,7 +203,8 @@ def _chain(low: list[str], cues: list[_Cue], k: int) -> tuple[float, int]:
         return (value if head.kind == "consent" else -value), after
     if head.kind == "refuse" and _demand_at(low, head.at):
         return 0.0, k + 1  # "rejected calls for neutrality": against what, the words cannot tell
-    # A negator that flips nothing ("will send no more weapons") outweighs one consent cue.
+    # A negator that flips nothing ("there will be no foreign soldiers") counts against;
+    # an undoing verb that undoes no refusal counts for nothing.
     alone = {
         "neg": -THRESHOLDS.unused_negator,
         "refuse": -1.0,

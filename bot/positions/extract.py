@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 
 from bot.actors import ActorIndex
 from bot.models import Actor
@@ -190,7 +191,12 @@ def _is_stance_verb(verb: VerbGroup | None) -> bool:
 
 def _resolve(tokens: list[Tok], group: Span, carried: str | None) -> str | None:
     """The actor a noun group stands for: its own alias, else the carried speaker for "he"."""
-    named = [t.actor for t in tokens[group[0] : group[1]] if t.actor]
+    inside = tokens[group[0] : group[1]]
+    # "Israel's ambassador in Washington": the possessor speaks, the place does not.
+    owners = [t.actor for t, after in pairwise(inside) if t.actor and after.low == "'s"]
+    if owners:
+        return owners[0]
+    named = [t.actor for t in inside if t.actor]
     if named:
         return named[-1]
     return carried if _is_anaphor(tokens, group) else None
@@ -233,15 +239,16 @@ def _group_at(tokens: list[Tok], i: int, hi: int) -> Span | None:
             kind = "'s"
         elif low in lx.TITLES:
             kind = "title"
-        elif previous in ("'s", "modifier") and _modifies_title(tokens, j, hi):
-            kind = "modifier"  # "China's commerce ministry", "Japan's trade minister"
+        elif previous in ("'s", "modifier", "actor") and _modifies_title(tokens, j, hi):
+            # "China's commerce ministry", "U.S. Trade Representative"
+            kind = "modifier"
         elif low in ("of", "-", "in") and previous == "title" and _links(tokens, j + 1, hi):
             kind = "link"  # "Secretary of State", "Secretary-General", "the government in Kyiv"
         elif (
             tok.is_word
             and tok.is_capitalised
             and low not in lx.FUNCTION_WORDS
-            and previous in ("", "title", "name")
+            and previous in ("", "title", "name", "'s")
         ):
             # "Sergei" in "Sergei Lavrov"; never right after an actor ("Russia Rejects …").
             kind = "name"
@@ -261,9 +268,10 @@ def _group_at(tokens: list[Tok], i: int, hi: int) -> Span | None:
 
 
 def _modifies_title(tokens: list[Tok], j: int, hi: int) -> bool:
-    """True for a plain lowercase word that a title follows within two words."""
+    """True for a word that qualifies a title within two words ("commerce ministry", "Trade
+    Representative"); a verb never does ("Russia rejects envoy's plan")."""
     tok = tokens[j]
-    if not tok.is_word or tok.is_capitalised or tok.low in lx.FUNCTION_WORDS:
+    if not tok.is_word or tok.low in lx.FUNCTION_WORDS or lx.lemma(tok.low) in lx.KNOWN_VERBS:
         return False
     return any(t.low in lx.TITLES for t in tokens[j + 1 : min(hi, j + 3)])
 
@@ -415,4 +423,6 @@ def _tail_ok(tokens: list[Tok], i: int) -> bool:
             break
         rest.append(tok)
     words = [t for t in rest if t.is_word]
-    return len(words) <= 8 and not any(t.low == "that" for t in rest)
+    # "…, Ruiz said talks were continuing": an auxiliary after the verb opens a new clause.
+    clause = any(t.low in lx.AUXILIARIES for t in words[1:])
+    return len(words) <= 8 and not clause and not any(t.low == "that" for t in rest)

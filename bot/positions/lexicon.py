@@ -219,7 +219,7 @@ AGAINST_VERBS = words(
     "bar ban exclude resist shelve postpone slow reduce cease rebuff reverse"
 )
 
-_KNOWN = VERBS | FOR_CUES | AGAINST_VERBS
+KNOWN_VERBS = VERBS | FOR_CUES | AGAINST_VERBS
 
 
 def lemma(word: str) -> str:
@@ -227,7 +227,7 @@ def lemma(word: str) -> str:
     word = word.lower().replace("’", "'")
     if word in _IRREGULAR:
         return _IRREGULAR[word]
-    known = _KNOWN
+    known = KNOWN_VERBS
     if word in known or word in AUXILIARIES:
         return word
     candidates: list[str] = []

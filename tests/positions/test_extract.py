@@ -120,9 +120,20 @@ def test_quotation_spread_over_sentences_goes_to_its_speaker() -> None:
     )
     assert [s.actor_id for s in sentences] == ["russia", "russia"]
 
+
+def test_offices_and_people_named_through_a_possessive_speak_for_the_actor() -> None:
     # An office of the actor, named through a possessive and a plain modifier.
     assert found("Russia's energy ministry said the plan was unacceptable.") == [("russia", None)]
     assert found("Moscow's trade ministry rejected the proposal.") == [("russia", None)]
+    # A person named through a possessive, and an office qualified by a capitalised word.
+    assert found("Russia's Sergei Ivanov said the plan was unacceptable.") == [("russia", None)]
+    assert found("In Geneva, U.S. Trade Representative Jane Roe said talks were going on.") == [
+        ("usa", None)
+    ]
+    # The possessor speaks, not the place its envoy sits in.
+    assert found("Russia's ambassador in Kyiv said nothing had changed.") == [("russia", None)]
+    # A verb between an actor and a title is a verb, not part of a name.
+    assert found("Russia rejects envoy proposals.") == [("russia", None)]
     # A possessor with no office after it is still no subject.
     assert found("Ukraine's membership bid was discussed at length.") == []
 
@@ -130,6 +141,11 @@ def test_quotation_spread_over_sentences_goes_to_its_speaker() -> None:
 def test_a_dateline_does_not_hide_the_subject() -> None:
     text = "MOSCOW (Reuters) — Russia rejected the plan on Monday.\n\nLater, talks resumed."
     assert found(text) == [("russia", None)]
+
+
+def test_a_clause_after_said_is_what_was_said() -> None:
+    [sentence] = actor_sentences("In Geneva, Lavrov said talks were going nowhere.", ACTORS)
+    assert sentence.text == "talks were going nowhere."
 
 
 def test_the_headline_is_read_first_and_marked() -> None:

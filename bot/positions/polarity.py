@@ -58,6 +58,9 @@ AGAINST_PHRASAL = (
     ("wind", "down"),
 )
 NEGATORS = words("not n't never no nor neither without cannot none nothing")
+# Negators of a verb or a predicate ("did not say", "is not a tariff"), as against those
+# that deny a thing exists ("no foreign troops", "nothing to offer").
+VERBAL_NEGATORS = words("not n't never cannot")
 # Verbs that undo something: they flip a refusal they reach ("lifted its ban", "unfroze the
 # aid") and say nothing by themselves ("lifted the requirement" is for or against what,
 # the words cannot tell).
@@ -184,6 +187,15 @@ def _object_lead(between: list[str]) -> bool:
     return all(w in _OBJECT_LEAD or w in _LENGTHS for w in rest)
 
 
+def _before_a_noun(low: list[str], at: int) -> bool:
+    """True when the negator at `at` is followed by an article or a preposition."""
+    following = low[at + 1 : at + 2]
+    return bool(following) and following[0] in _NOMINAL_LEAD
+
+
+_NOMINAL_LEAD = DETERMINERS | words("in on at for by of from until before after")
+
+
 def _ends_clause(between: list[str]) -> bool:
     return any(w in _CLAUSE_END for w in between)
 
@@ -203,6 +215,10 @@ def _chain(low: list[str], cues: list[_Cue], k: int) -> tuple[float, int]:
         return (value if head.kind == "consent" else -value), after
     if head.kind == "refuse" and _demand_at(low, head.at):
         return 0.0, k + 1  # "rejected calls for neutrality": against what, the words cannot tell
+    if head.kind == "neg" and low[head.at] in VERBAL_NEGATORS and _before_a_noun(low, head.at):
+        # "is not a tariff", "now, not in a year": it denies a description or a time, not
+        # an action, so it says nothing about the stance.
+        return 0.0, k + 1
     # A negator that flips nothing ("there will be no foreign soldiers") counts against;
     # an undoing verb that undoes no refusal counts for nothing.
     alone = {

@@ -43,6 +43,9 @@ from bot.positions.polarity import polarity, position_polarity, states_no_stance
         ("The government lifted its ban on tank exports.", 1),
         ("Washington lifts freeze on aid.", 1),
         ("Regulators lifted the requirement for permits.", 0),
+        # A negator before an article or a preposition denies a description or a time.
+        ("This is not a tariff but a climate measure.", 0),
+        ("Relocation has to start now, not in a year.", 0),
         ("It will continue to send no weapons of its own.", -1),
         ("Moscow demands that Kyiv remain outside the bloc.", -1),
         ("The alliance must not close its doors to Kyiv.", 1),

@@ -104,25 +104,37 @@ def from_row(cls: type[T], row: sqlite3.Row, **given: object) -> T:
     field's declared type; `given` supplies fields the row does not hold as such. A field
     with no column keeps its default (`Statement.clear` is never stored).
     """
-    hints = get_type_hints(cls)
     columns = set(row.keys())
     values = dict(given)
-    for field in fields(cls):  # type: ignore[arg-type]
-        if field.name in values or field.name not in columns:
+    for name, kinds in _field_kinds(cls):
+        if name in values or name not in columns:
             continue
-        raw = row[field.name]
-        kinds = set(get_args(hints[field.name])) or {hints[field.name]}
+        raw = row[name]
         if raw is None:
-            values[field.name] = None
+            values[name] = None
         elif datetime in kinds:
-            values[field.name] = from_iso(raw)
+            values[name] = from_iso(raw)
         elif bool in kinds:
-            values[field.name] = bool(raw)
+            values[name] = bool(raw)
         elif np.ndarray in kinds:
-            values[field.name] = vector(raw)
+            values[name] = vector(raw)
         else:
-            values[field.name] = raw
+            values[name] = raw
     return cls(**values)
+
+
+_KINDS: dict[type, tuple[tuple[str, frozenset[object]], ...]] = {}
+
+
+def _field_kinds(cls: type) -> tuple[tuple[str, frozenset[object]], ...]:
+    """Each field's name and the types its annotation allows, resolved once per class."""
+    if cls not in _KINDS:
+        hints = get_type_hints(cls)
+        _KINDS[cls] = tuple(
+            (field.name, frozenset(get_args(hints[field.name]) or (hints[field.name],)))
+            for field in fields(cls)
+        )
+    return _KINDS[cls]
 
 
 def feed_state_from_row(row: sqlite3.Row) -> FeedState:

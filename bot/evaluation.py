@@ -210,6 +210,33 @@ def cosine_baseline(
     return best[2], round(best[1], 2)
 
 
+def best_thresholds(
+    scored: Mapping[str, Sequence[tuple[float | None, bool]]],
+) -> dict[str, dict[str, float]]:
+    """Per topic, the threshold that would have given the best F1 on these articles.
+
+    `scored` holds, per topic, each article's score (None when a guard refuses the topic
+    whatever the score) and whether the article is labeled with the topic. Ties go to the
+    higher threshold: the more precise of equally good choices.
+    """
+    out: dict[str, dict[str, float]] = {}
+    for topic_id, pairs in scored.items():
+        best = (-1.0, 0.0)
+        for threshold in (step / 100 for step in range(80, 29, -1)):
+            hits = [score is not None and score >= threshold for score, _ in pairs]
+            labels = [labeled for _, labeled in pairs]
+            counts = Counts(
+                sum(h and y for h, y in zip(hits, labels, strict=True)),
+                sum(h and not y for h, y in zip(hits, labels, strict=True)),
+                sum(y and not h for h, y in zip(hits, labels, strict=True)),
+            )
+            f1 = counts.figures()["f1"]
+            if f1 > best[0]:
+                best = (f1, threshold)
+        out[topic_id] = {"threshold": best[1], "f1": best[0]}
+    return out
+
+
 def evaluate(
     watchlist: Watchlist,
     records: Sequence[Mapping[str, Any]],
@@ -224,14 +251,20 @@ def evaluate(
     gold = [set(r["topics"]) for r in records]
     predicted: list[set[str]] = []
     evidence: dict[str, list[dict[str, Any]]] = {}
-    for article in articles:
+    scored: dict[str, list[tuple[float | None, bool]]] = {t.id: [] for t in topics}
+    for article, truth in zip(articles, gold, strict=True):
         scores = matcher.score(article, matcher.embed(article))
         predicted.append({s.topic_id for s in scores if s.matched})
         evidence[article.id] = [
             {"topic": s.topic_id, "score": s.score, "passage": s.passage, "matched": s.matched}
             for s in scores
         ]
+        for topic in topics:
+            score = next(s.score for s in scores if s.topic_id == topic.id)
+            refused = matcher.refusal(topic, article) is not None
+            scored[topic.id].append((None if refused else score, topic.id in truth))
     cosine_predicted, cosine_threshold = cosine_baseline(articles, topics, gold, embedder)
+    best = best_thresholds(scored)
     result: dict[str, Any] = {
         "articles": len(records),
         "topics": score_topics(gold, predicted, topic_ids),
@@ -245,6 +278,9 @@ def evaluate(
         "positions": None,
         "shifts": None,
         "evidence": evidence,
+        # What to try as each topic's `threshold`: chosen on this file, so confirm it on
+        # another before relying on it.
+        "best_thresholds": {t.id: {**best[t.id], "current": matcher.threshold(t)} for t in topics},
     }
     if any("positions" in r for r in records) and any(t.positions for t in topics):
         from bot.positions.evaluate import evaluate_positions

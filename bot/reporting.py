@@ -29,6 +29,7 @@ def print_eval(figures: dict[str, Any], console: Console | None = None) -> None:
     cosine = baselines["whole_text_cosine"]
     table.add_row(*_row(f"baseline: whole-text cosine @ {cosine['threshold']}", cosine))
     console.print(table)
+    _print_thresholds(figures.get("best_thresholds") or {}, console)
     if figures.get("positions"):
         stance = Table(title="Positions and shifts")
         for column in ("", "precision", "recall", "F1"):
@@ -42,3 +43,17 @@ def print_eval(figures: dict[str, Any], console: Console | None = None) -> None:
         stance.add_row(*_row("baseline: nearest example, positions", nearest.get("positions")))
         stance.add_row(*_row("baseline: nearest example, shifts", nearest.get("shifts")))
         console.print(stance)
+
+
+def _print_thresholds(best: dict[str, dict[str, float]], console: Console) -> None:
+    """Each topic's threshold beside the one that would have done best on this file."""
+    if not best:
+        return
+    table = Table(title="Thresholds (best on this file: confirm on another before using it)")
+    for column in ("topic", "current", "best on this file", "F1 there"):
+        table.add_column(column)
+    for topic_id, row in best.items():
+        table.add_row(
+            topic_id, f"{row['current']:.2f}", f"{row['threshold']:.2f}", f"{row['f1']:.3f}"
+        )
+    console.print(table)

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from bot.evaluation import evaluate, load_records
+from bot.evaluation import best_thresholds, evaluate, load_records
 from bot.matching.embedder import Embedder
 from bot.models import Watchlist
 from bot.reporting import print_eval
@@ -216,6 +216,23 @@ def test_json_output_has_the_documented_figures_and_counts_shifts_in_time_order(
     assert isinstance(out["shifts"]["detected"], int) and out["shifts"]["detected"] >= 0
     # Every article is plainly on or plainly off each topic.
     assert out["topics"]["f1"] > 0.5, out["topics"]
+
+
+def test_best_thresholds_pick_the_most_precise_of_the_best() -> None:
+    scored = {"t": [(0.9, True), (0.6, True), (0.55, False), (None, True), (0.2, False)]}
+    # 0.56-0.60 keep both true hits and drop the false one: F1 0.8; the highest wins.
+    assert best_thresholds(scored) == {"t": {"threshold": 0.6, "f1": 0.8}}
+
+
+@pytest.mark.model
+def test_threshold_suggestions_are_no_worse_than_the_current_thresholds(
+    figures: dict[str, Any],
+) -> None:
+    best = figures["best_thresholds"]
+    assert set(best) == TOPIC_IDS
+    for topic_id, row in best.items():
+        assert 0.30 <= row["threshold"] <= 0.80
+        assert row["f1"] >= figures["topics"]["per_topic"][topic_id]["f1"]
 
 
 @pytest.mark.model

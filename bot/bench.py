@@ -34,7 +34,7 @@ from aiohttp import web
 from bot.app import App, build_app
 from bot.bench_news import NEW_ITEM, Item, generate_items, render_rss
 from bot.delivery.console import ConsoleDelivery
-from bot.local_http import serve_local
+from bot.local_http import LocalServer
 from bot.matching.embedder import Embedder, SentenceTransformerEmbedder
 from bot.models import Alert, Destination, Feed, Route, Watchlist
 from bot.settings import Settings, load_settings
@@ -59,15 +59,13 @@ class ServerCounts:
     max_in_flight: int = 0
 
 
-class FeedServer:
+class FeedServer(LocalServer):
     """Serves generated feeds at /<name>.xml with ETags; counts concurrent requests."""
 
     def __init__(self) -> None:
         self.items: dict[str, list[Item]] = {}
         self._bodies: dict[str, tuple[bytes, str]] = {}
         self.counts = ServerCounts()
-        self.port = 0
-        self._runner: web.AppRunner | None = None
 
     def url(self, name: str) -> str:
         """The feed's URL on this server."""
@@ -107,16 +105,9 @@ class FeedServer:
         finally:
             counts.in_flight -= 1
 
-    async def start(self) -> None:
-        """Listen on a free port of 127.0.0.1."""
-        app = web.Application()
+    def add_routes(self, app: web.Application) -> None:
+        """GET /<name> is a feed."""
         app.router.add_get("/{name}", self._feed)
-        self._runner, self.port = await serve_local(app)
-
-    async def stop(self) -> None:
-        """Stop listening."""
-        if self._runner is not None:
-            await self._runner.cleanup()
 
 
 # --- measurement -------------------------------------------------------------------------

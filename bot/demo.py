@@ -12,7 +12,7 @@ from rich.console import Console
 
 from bot.app import build_app
 from bot.delivery.console import ConsoleDelivery
-from bot.local_http import serve_local
+from bot.local_http import LocalServer
 from bot.models import Feed, Route, Watchlist
 from bot.settings import Settings
 
@@ -22,13 +22,11 @@ STEP_NOTES = {
 }
 
 
-class _SnapshotServer:
+class _SnapshotServer(LocalServer):
     """Serves one step's feed files over local HTTP, so the real fetcher reads them."""
 
     def __init__(self) -> None:
         self.folder = DEMO_DIR / "1"
-        self.runner: web.AppRunner | None = None
-        self.port = 0
 
     async def _feed(self, request: web.Request) -> web.StreamResponse:
         path = self.folder / request.match_info["name"]
@@ -36,14 +34,9 @@ class _SnapshotServer:
             raise web.HTTPNotFound()
         return web.Response(body=path.read_bytes(), content_type="application/rss+xml")
 
-    async def start(self) -> None:
-        app = web.Application()
+    def add_routes(self, app: web.Application) -> None:
+        """GET /<name> is a feed file of the current step."""
         app.router.add_get("/{name}", self._feed)
-        self.runner, self.port = await serve_local(app)
-
-    async def stop(self) -> None:
-        if self.runner is not None:
-            await self.runner.cleanup()
 
 
 def demo_watchlist(base: Watchlist, port: int, outlets: list[str]) -> Watchlist:

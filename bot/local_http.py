@@ -14,3 +14,25 @@ async def serve_local(app: web.Application) -> tuple[web.AppRunner, int]:
     await site.start()
     port = int(site._server.sockets[0].getsockname()[1])  # type: ignore[union-attr]
     return runner, port
+
+
+class LocalServer:
+    """An aiohttp app served on a free port of 127.0.0.1; subclasses add its routes."""
+
+    port: int = 0
+    _runner: web.AppRunner | None = None
+
+    def add_routes(self, app: web.Application) -> None:
+        """Add this server's routes to `app`."""
+        raise NotImplementedError
+
+    async def start(self) -> None:
+        """Listen on a free port of 127.0.0.1."""
+        app = web.Application()
+        self.add_routes(app)
+        self._runner, self.port = await serve_local(app)
+
+    async def stop(self) -> None:
+        """Stop listening."""
+        if self._runner is not None:
+            await self._runner.cleanup()

@@ -23,7 +23,7 @@ from bot.app import build_app
 from bot.bench import FeedServer, shipped_watchlist
 from bot.bench_news import generate_items
 from bot.delivery.slack.delivery import SlackDelivery
-from bot.local_http import serve_local
+from bot.local_http import LocalServer
 from bot.models import Feed, Route
 from bot.settings import Settings
 
@@ -50,14 +50,12 @@ def rss_mb() -> float:
 
 
 @dataclass
-class FakeWebhook:
+class FakeWebhook(LocalServer):
     """A Slack incoming webhook that records accepted posts and sometimes refuses."""
 
     rng: random.Random
     accepted: list[str] = field(default_factory=list)
     answers: dict[int, int] = field(default_factory=dict)
-    port: int = 0
-    _runner: web.AppRunner | None = None
 
     async def _hook(self, request: web.Request) -> web.Response:
         payload = await request.json()
@@ -73,16 +71,9 @@ class FakeWebhook:
         self.accepted.append(json.dumps(payload, ensure_ascii=False))
         return web.Response(text="ok")
 
-    async def start(self) -> None:
-        """Listen on a free port of 127.0.0.1."""
-        app = web.Application()
+    def add_routes(self, app: web.Application) -> None:
+        """POST /hook is the webhook."""
         app.router.add_post("/hook", self._hook)
-        self._runner, self.port = await serve_local(app)
-
-    async def stop(self) -> None:
-        """Stop listening."""
-        if self._runner is not None:
-            await self._runner.cleanup()
 
 
 async def soak(minutes: float, tmp: Path, seed: int = 7) -> dict[str, Any]:

@@ -97,6 +97,24 @@ class RouteModel(_Strict):
     slack_channel: str = ""
     slack_webhook: str = ""
 
+    # A destination that can never work should fail `check`, not the first alert hours later
+    # (an empty value, e.g. from ${VAR:-}, means "no such destination").
+    @field_validator("discord_channel")
+    @classmethod
+    def _channel_id_ok(cls, value: str) -> str:
+        if value and not value.strip().isdigit():
+            raise ValueError(
+                "must be a Discord channel id (digits: Developer Mode, then Copy Channel ID)"
+            )
+        return value.strip()
+
+    @field_validator("discord_webhook", "slack_webhook")
+    @classmethod
+    def _webhook_ok(cls, value: str) -> str:
+        if value and not re.match(r"^https?://[^/\s]+/\S*$", value.strip()):
+            raise ValueError("must be the webhook's full http(s) URL")
+        return value.strip()
+
 
 class WatchlistFile(_Strict):
     """One watchlist file; every key is optional, files are merged."""
@@ -165,6 +183,9 @@ class _Source:
     def __init__(self, name: str, text: str) -> None:
         self.name = name
         self.lines: dict[Path_, int] = {}
+        # YAML lets a key repeat and keeps only the last value: a second `topics:` block
+        # appended by another admin would silently drop the first. (path, line, first line)
+        self.duplicates: list[tuple[Path_, int, int]] = []
         loader = yaml.SafeLoader(text)
         try:
             node = loader.get_single_node()
@@ -177,9 +198,16 @@ class _Source:
     def _index(self, node: yaml.Node, path: Path_) -> None:
         self.lines.setdefault(path, node.start_mark.line + 1)
         if isinstance(node, yaml.MappingNode):
+            first_line: dict[str, int] = {}
             for key_node, value_node in node.value:
-                child = (*path, str(key_node.value))
-                self.lines[child] = key_node.start_mark.line + 1
+                key = str(key_node.value)
+                child = (*path, key)
+                line = key_node.start_mark.line + 1
+                if key in first_line:
+                    self.duplicates.append((child, line, first_line[key]))
+                else:
+                    first_line[key] = line
+                self.lines[child] = line
                 self._index(value_node, child)
         elif isinstance(node, yaml.SequenceNode):
             for index, item in enumerate(node.value):
@@ -246,6 +274,12 @@ def _load_file(
             source,
             [Problem(name, 1, "(file)", "must be a mapping with actors/topics/feeds/routes")],
         )
+    problems = [
+        Problem(name, line, _key(p), f"duplicate key (first at line {first}); remove one")
+        for p, line, first in source.duplicates
+    ]
+    if problems:
+        return None, source, problems
     missing: list[tuple[Path_, str]] = []
     data = _expand(data, (), env, missing)
     problems = [
@@ -330,6 +364,29 @@ def _check_topic(model: TopicModel, where: str, src: _Source, path: Path_) -> li
     return problems
 
 
+# Channel (bot-mode) destinations need the platform's bot token; webhooks do not.
+_TOKEN_FOR = {"discord_channel": "DISCORD_TOKEN", "slack_channel": "SLACK_BOT_TOKEN"}
+
+
+def _check_route_tokens(
+    route: Route, where: str, src: _Source, path: Path_, env: Mapping[str, str]
+) -> list[Problem]:
+    """Warn about a channel destination whose bot token is not set: it would be skipped."""
+    problems = []
+    for key, token in _TOKEN_FOR.items():
+        if getattr(route, key) and not env.get(token):
+            problems.append(
+                Problem(
+                    where,
+                    src.line((*path, key)),
+                    _key((*path, key)),
+                    f"{token} is not set, so this destination is skipped",
+                    "warning",
+                )
+            )
+    return problems
+
+
 def load_watchlists(
     folder: Path, env: Mapping[str, str] | None = None, default_interval_s: float = 600.0
 ) -> LoadResult:
@@ -347,7 +404,7 @@ def load_watchlists(
     actors: list[Actor] = []
     topics: list[Topic] = []
     feeds: dict[str, Feed] = {}
-    routes: list[tuple[Route, str, int]] = []
+    routes: list[tuple[Route, str, int, _Source]] = []  # route, file, index in file, source
     owners: dict[tuple[str, str], str] = {}  # (kind, id) -> "file:line"
     for path in files:
         model, src, file_problems = _load_file(path, env)
@@ -395,16 +452,20 @@ def load_watchlists(
                 route_model.slack_channel,
                 route_model.slack_webhook,
             )
-            routes.append((route, name, src.line(("routes", i, "topics"))))
+            routes.append((route, name, i, src))
+            problems.extend(_check_route_tokens(route, name, src, ("routes", i), env))
     topic_ids = {t.id for t in topics}
-    for route, name, line in routes:
-        for topic_id in route.topics:
+    for route, name, i, src in routes:
+        for j, topic_id in enumerate(route.topics):
             if topic_id != "*" and topic_id not in topic_ids:
-                problems.append(Problem(name, line, "routes.topics", f"unknown topic {topic_id!r}"))
+                at: Path_ = ("routes", i, "topics", j)
+                problems.append(
+                    Problem(name, src.line(at), _key(at), f"unknown topic {topic_id!r}")
+                )
     if any(p.severity == "error" for p in problems):
         return LoadResult(None, tuple(problems))
     watchlist = Watchlist(
-        tuple(actors), tuple(topics), tuple(feeds.values()), tuple(r for r, _, _ in routes)
+        tuple(actors), tuple(topics), tuple(feeds.values()), tuple(r[0] for r in routes)
     )
     return LoadResult(watchlist, tuple(problems))
 

@@ -132,6 +132,49 @@ def test_unknown_topic_in_route(tmp_path: Path) -> None:
     assert "guarantes" in problem.message
 
 
+def test_a_repeated_key_is_an_error_not_a_silent_replacement(tmp_path: Path) -> None:
+    # An admin appends a second `topics:` block: YAML would keep only the last one.
+    text = GOOD + "topics:\n  - id: other\n    name: Other\n    description: Another topic.\n"
+    path = _write(tmp_path, "a.yaml", text)
+    (problem,) = _errors(tmp_path)
+    assert (problem.file, problem.line, problem.key) == (str(path), 16, "topics")
+    assert "duplicate key (first at line 4)" in problem.message
+
+
+def test_a_repeated_key_inside_an_item_is_found_too(tmp_path: Path) -> None:
+    path = _write(
+        tmp_path, "a.yaml", GOOD.replace("interval: 10m", "interval: 10m\n    interval: 20m")
+    )
+    (problem,) = _errors(tmp_path)
+    assert (problem.file, problem.line, problem.key) == (str(path), 13, "feeds[0].interval")
+
+
+@pytest.mark.parametrize(
+    ("line", "key"),
+    [
+        ('    discord_channel: "#general"', "routes[0].discord_channel"),
+        ('    discord_webhook: "discord.com/api/webhooks/1/x"', "routes[0].discord_webhook"),
+        ("    slack_webhook: not a url", "routes[0].slack_webhook"),
+    ],
+)
+def test_a_destination_that_cannot_work_is_refused(tmp_path: Path, line: str, key: str) -> None:
+    text = GOOD.replace("    discord_webhook: ${HOOK}", line)
+    path = _write(tmp_path, "a.yaml", text)
+    (problem,) = _errors(tmp_path)
+    assert (problem.file, problem.line, problem.key) == (str(path), 15, key)
+
+
+def test_a_channel_route_without_its_bot_token_is_a_warning(tmp_path: Path) -> None:
+    text = GOOD.replace("    discord_webhook: ${HOOK}", '    discord_channel: "123456789012345678"')
+    path = _write(tmp_path, "a.yaml", text)
+    without = load_watchlists(tmp_path, env={})
+    assert without.watchlist is not None
+    (warning,) = without.problems
+    assert (warning.file, warning.line, warning.key) == (str(path), 15, "routes[0].discord_channel")
+    assert "DISCORD_TOKEN is not set" in warning.message
+    assert load_watchlists(tmp_path, env={"DISCORD_TOKEN": "t"}).problems == ()
+
+
 def test_every_problem_is_reported_at_once(tmp_path: Path) -> None:
     text = GOOD.replace("threshold: 0.5", "threshold: 1.5").replace(
         "interval: 10m", "interval: 10x"

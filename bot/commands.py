@@ -88,6 +88,15 @@ class Commands:
                 return key
         return None
 
+    def _actor_id(self, typed: str) -> str | None:
+        """The actor typed by id, name or any alias: members type what the news says
+        ("Kremlin", "Moscow"), not our ids."""
+        typed = " ".join(typed.split())[:MAX_ARGUMENT_CHARS].lower()
+        for actor in self.app.watchlist.actors:
+            if typed in {n.lower() for n in (actor.id, actor.name, *actor.aliases)}:
+                return actor.id
+        return None
+
     def _unknown(self, kind: str, typed: str, names: dict[str, str]) -> Reply:
         shown = typed[:80]
         suggestions = closest(typed[:MAX_ARGUMENT_CHARS], names)
@@ -158,7 +167,7 @@ class Commands:
         assert found is not None
         actor_id = None
         if actor:
-            actor_id = self._resolve(actor, self._actors)
+            actor_id = self._actor_id(actor)
             if actor_id is None:
                 return self._unknown("actor", actor, self._actors)
         history = [s for s in self.app.store.statements(topic_id, actor_id) if s.position_id]
@@ -200,6 +209,8 @@ class Commands:
         from bot.feeds.parse import canonical_url
 
         url = url.strip()[:2000]
+        if not url:
+            return Reply("Give me the article's link.", ("For example: why https://…",), ok=False)
         stored = self.app.store.article_by_canonical_url(canonical_url(url))
         if stored is None:
             return Reply(

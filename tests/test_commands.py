@@ -10,7 +10,7 @@ import pytest
 from bot.app import App, build_app
 from bot.commands import Commands
 from bot.matching.hashing import HashingEmbedder
-from bot.models import Topic, Watchlist
+from bot.models import Actor, Topic, Watchlist
 from bot.settings import Settings
 
 TOPICS = (
@@ -93,3 +93,19 @@ def test_a_removed_topic_keeps_its_followers_dormant_until_it_returns(app: App) 
     app.use_watchlist(Watchlist(topics=TOPICS))  # and puts it back
     assert commands.following("slack", "T1", "u1").text.endswith("• Arms shipments")
     assert app.store.followers("slack", "T1", ["arms-shipments"]) == [("u1", False)]
+
+
+def test_why_without_a_link_asks_for_one(app: App) -> None:
+    reply = Commands(app).why("   ")
+    assert reply.ok is False
+    assert reply.title == "Give me the article's link."
+
+
+def test_positions_accepts_an_actor_by_any_alias(app: App) -> None:
+    russia = Actor("russia", "Russia", ("Moscow", "Kremlin"))
+    app.use_watchlist(Watchlist(actors=(russia,), topics=TOPICS))
+    commands = Commands(app)
+    for typed in ("russia", "Russia", "kremlin", "  Moscow "):
+        assert not commands.positions("security-guarantees", typed).title.startswith("Unknown")
+    unknown = commands.positions("security-guarantees", "Atlantis")
+    assert unknown.ok is False and unknown.title == "Unknown actor “Atlantis”."

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
+from aiohttp import web
 
 from bot.app import build_app
 from bot.delivery.slack.runtime import start_slack
+from bot.local_http import serve_local
 from bot.models import Destination, DestinationKind
 from bot.settings import Settings
 
@@ -50,6 +54,34 @@ async def test_bot_token_alone_posts_but_serves_no_commands(kit: Any, tmp_path: 
             await runtime.stop()
         finally:
             await app.close()
+
+
+async def test_a_wrong_api_address_is_not_blamed_on_the_token(
+    kit: Any, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    async def not_slack(request: web.Request) -> web.Response:
+        return web.Response(status=501, text="Not Implemented")
+
+    app_ = web.Application()
+    app_.router.add_route("*", "/{tail:.*}", not_slack)
+    runner, port = await serve_local(app_)
+    settings = Settings(
+        db_path=tmp_path / "t.db",
+        slack_bot_token=kit.BOT_TOKEN,
+        slack_api_base=f"http://127.0.0.1:{port}/api/",
+    )
+    app = build_app(settings, kit.make_watchlist(), embedder=kit.FakeEmbedder())
+    try:
+        with caplog.at_level(logging.ERROR):
+            runtime = await start_slack(app)
+        await runtime.stop()
+    finally:
+        await app.close()
+        await runner.cleanup()
+    text = caplog.text
+    assert "answered HTTP 501" in text and "check SLACK_API_BASE" in text
+    assert "rejected SLACK_BOT_TOKEN" not in text
+    assert kit.BOT_TOKEN not in text
 
 
 async def test_socket_mode_end_to_end(kit: Any, tmp_path: Path) -> None:

@@ -172,10 +172,13 @@ class DiscordDelivery:
             await self._channel_post(destination.target, alert, message_id)
 
     async def notify_admins(self, text: str) -> None:
-        """Post to DISCORD_ADMIN_CHANNEL (a channel id, or a webhook URL); else log."""
+        """Post to DISCORD_ADMIN_CHANNEL (a channel id, or a webhook URL), if set.
+
+        Unset, there is nothing to do: the console delivery already shows every notice, and
+        logging it here too printed each notice once per platform.
+        """
         target = self.settings.discord_admin_channel.strip()
         if not target:
-            log.warning("admin notice (no DISCORD_ADMIN_CHANNEL set): %s", text)
             return
         content = notice_content(text)
         try:

@@ -325,9 +325,14 @@ class SlackDelivery:
                 )
 
     async def notify_admins(self, text: str) -> None:
-        """Post to settings.slack_admin_channel when set (else log) — never raises."""
+        """Post to settings.slack_admin_channel when set — never raises.
+
+        Unset, there is nothing to do: the console delivery already shows every notice.
+        """
         channel = self.settings.slack_admin_channel
-        if self.client is not None and channel:
+        if not channel:
+            return
+        if self.client is not None:
             message = render_text(f"Stancewatch: {text}")
             try:
                 async with self.pacer.slot(channel):
@@ -341,4 +346,4 @@ class SlackDelivery:
                 OSError,
             ) as exc:
                 log.warning("could not post to the Slack admin channel: %s", type(exc).__name__)
-        log.warning("Slack admin notice: %s", text)
+        log.warning("Slack admin notice (not posted): %s", text)

@@ -22,6 +22,20 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
+class _OneLine(logging.Filter):
+    """Drop the traceback: the Socket Mode client logs one on every reconnect attempt while
+    Slack is unreachable, and its message already names the error."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.exc_info = None
+        record.exc_text = None
+        return True
+
+
+_socket_log = logging.getLogger(f"{__name__}.socket")
+_socket_log.addFilter(_OneLine())
+
+
 @dataclass
 class SlackRuntime:
     """What `start_slack` connected: the delivery, and the Socket Mode app when there is one."""
@@ -70,14 +84,23 @@ async def start_slack(app: App, *, pace_s: float = PACE_S) -> SlackRuntime:
         await delivery.identify()
     except SlackApiError as exc:
         # Keep going: channel deliveries fail (and tell admins) until the token is fixed.
-        log.error("Slack rejected SLACK_BOT_TOKEN: %s", exc.response.get("error"))
+        data = exc.response.data
+        error = data.get("error") if isinstance(data, dict) else None
+        if error:
+            log.error("Slack rejected SLACK_BOT_TOKEN: %s", error)
+        else:  # not a Slack API reply at all: the address is wrong, not the token
+            log.error(
+                "Slack API at %s answered HTTP %s without a Slack error: check SLACK_API_BASE",
+                base,
+                exc.response.status_code,
+            )
     except Exception as exc:  # network down at start: auth.test is retried on first send
         log.warning("Slack auth.test failed (%s); will retry on first use", type(exc).__name__)
     if not settings.slack_app_token:
         log.warning("SLACK_APP_TOKEN is not set: alerts post to channels, /stancewatch is off")
         return SlackRuntime(delivery)
     bolt = build_bolt(app, AsyncWebClient(token=settings.slack_bot_token, base_url=base))
-    socket = AsyncSocketModeHandler(bolt, settings.slack_app_token)
+    socket = AsyncSocketModeHandler(bolt, settings.slack_app_token, logger=_socket_log)
     # connect_async retries until it connects; in the background it never holds up startup.
     connecting = asyncio.create_task(
         socket.connect_async(),  # type: ignore[no-untyped-call]

@@ -28,6 +28,33 @@ def retry_delay_s(attempts: int, retry_after_s: float | None, rng: random.Random
     return float(max(delay, retry_after_s or 0.0))
 
 
+def _superseded_edits(rows: list[OutboxRow]) -> set[int]:
+    """Edit rows another row of the same batch already covers.
+
+    Every delivery renders the alert's newest version, so when eight outlets carry one story
+    in one poll, the post (or the last edit) shows all of them: the other edits would only
+    repeat it, eight cards or PATCHes in a second. Rows queued after this batch was read
+    are not in it, so no version is skipped.
+    """
+    last_edit: dict[tuple[str, str], int] = {}
+    posted: set[tuple[str, str]] = set()
+    for row in rows:
+        key = (row.alert_id, row.destination)
+        if row.action == "post":
+            posted.add(key)
+        else:
+            last_edit[key] = row.id
+    return {
+        row.id
+        for row in rows
+        if row.action != "post"
+        and (
+            (row.alert_id, row.destination) in posted
+            or last_edit[(row.alert_id, row.destination)] != row.id
+        )
+    }
+
+
 class OutboxWorker:
     """Hands pending alert deliveries to the platform that handles each destination."""
 
@@ -63,9 +90,14 @@ class OutboxWorker:
         """Deliver every due row (up to `limit`); return how many the platforms accepted."""
         delivered = 0
         async with self._lock:
-            for row in self.store.due_outbox(self.clock(), limit):
+            rows = self.store.due_outbox(self.clock(), limit)
+            superseded = _superseded_edits(rows)
+            for row in rows:
                 if self.deadline is not None and time.monotonic() >= self.deadline:
                     break  # stopping: the rest stay pending for the next start
+                if row.id in superseded:
+                    self.store.mark_sent(row.id, self.clock())
+                    continue
                 if await self._deliver(row):
                     delivered += 1
         return delivered

@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -186,6 +186,8 @@ class _Source:
         # YAML lets a key repeat and keeps only the last value: a second `topics:` block
         # appended by another admin would silently drop the first. (path, line, first line)
         self.duplicates: list[tuple[Path_, int, int]] = []
+        # (section, id) of items that failed validation: known to exist, not loaded.
+        self.invalid_ids: set[tuple[str, str]] = set()
         loader = yaml.SafeLoader(text)
         try:
             node = loader.get_single_node()
@@ -292,8 +294,36 @@ def _load_file(
         for error in exc.errors():
             loc: Path_ = tuple(error["loc"])
             problems.append(Problem(name, source.line(loc), _key(loc), _pydantic_message(error)))
-        return None, source, problems
+        return _valid_items(data, source), source, problems
     return model, source, problems
+
+
+def _valid_items(data: dict[str, Any], source: _Source) -> WatchlistFile:
+    """The file with only its valid items, so that one typo does not hide the problems the
+    other items have with other files (duplicate ids, unknown route topics): every problem
+    is reported at once. Nothing is loaded from a file with errors; this only checks."""
+    sections: dict[str, type[_Strict]] = {
+        "actors": ActorModel,
+        "topics": TopicModel,
+        "feeds": FeedModel,
+        "routes": RouteModel,
+    }
+    kept: dict[str, list[Any]] = {}
+    for section, item_model in sections.items():
+        items = data.get(section)
+        if not isinstance(items, list):
+            continue
+        kept[section] = []
+        for item in items:
+            try:
+                kept[section].append(item_model.model_validate(item))
+            except ValidationError:
+                kept[section].append(None)  # keeps the indices, and so the line numbers
+                item_id = item.get("id") if isinstance(item, dict) else None
+                if isinstance(item_id, str):
+                    # Its other errors are reported already; routes naming it are fine.
+                    source.invalid_ids.add((section, item_id))
+    return WatchlistFile.model_construct(None, **kept)
 
 
 def _to_topic(model: TopicModel, default_threshold: float | None) -> Topic:
@@ -387,6 +417,15 @@ def _check_route_tokens(
     return problems
 
 
+_Item = TypeVar("_Item")
+
+
+def _present(items: Sequence[_Item | None]) -> list[tuple[int, _Item]]:
+    """Items with their index in the file; a file with errors holds None for each invalid
+    one (`_valid_items`), so the indices, and with them the line numbers, stay right."""
+    return [(i, item) for i, item in enumerate(items) if item is not None]
+
+
 def load_watchlists(
     folder: Path, env: Mapping[str, str] | None = None, default_interval_s: float = 600.0
 ) -> LoadResult:
@@ -406,18 +445,21 @@ def load_watchlists(
     feeds: dict[str, Feed] = {}
     routes: list[tuple[Route, str, int, _Source]] = []  # route, file, index in file, source
     owners: dict[tuple[str, str], str] = {}  # (kind, id) -> "file:line"
+    unloaded_topics: set[str] = set()  # ids of topics with errors: they exist, for routes
     for path in files:
         model, src, file_problems = _load_file(path, env)
         problems.extend(file_problems)
+        if src is not None:
+            unloaded_topics |= {item_id for kind, item_id in src.invalid_ids if kind == "topics"}
         if model is None or src is None:
             continue
         name = str(path)
         groups = (
-            ("actors", [a.id for a in model.actors]),
-            ("topics", [t.id for t in model.topics]),
+            ("actors", [(i, a.id) for i, a in _present(model.actors)]),
+            ("topics", [(i, t.id) for i, t in _present(model.topics)]),
         )
         for kind, ids in groups:
-            for i, item_id in enumerate(ids):
+            for i, item_id in ids:
                 where = f"{name}:{src.line((kind, i, 'id'))}"
                 first = owners.setdefault((kind, item_id), where)
                 if first != where:
@@ -429,11 +471,11 @@ def load_watchlists(
                             f"duplicate {kind[:-1]} id {item_id!r} (first defined at {first})",
                         )
                     )
-        for i, topic_model in enumerate(model.topics):
+        for i, topic_model in _present(model.topics):
             problems.extend(_check_topic(topic_model, name, src, ("topics", i)))
             topics.append(_to_topic(topic_model, None))
-        actors.extend(Actor(a.id, a.name, tuple(a.aliases)) for a in model.actors)
-        for feed_model in model.feeds:
+        actors.extend(Actor(a.id, a.name, tuple(a.aliases)) for _, a in _present(model.actors))
+        for _, feed_model in _present(model.feeds):
             interval = (
                 parse_interval(feed_model.interval)
                 if feed_model.interval is not None
@@ -444,7 +486,7 @@ def load_watchlists(
                 url = str((path.parent / url).resolve())
             # One URL listed in several files is fetched once: the first listing wins.
             feeds.setdefault(url, Feed(url, feed_model.name, interval, feed_model.full_text, name))
-        for i, route_model in enumerate(model.routes):
+        for i, route_model in _present(model.routes):
             route = Route(
                 tuple(route_model.topics),
                 route_model.discord_channel,
@@ -454,7 +496,7 @@ def load_watchlists(
             )
             routes.append((route, name, i, src))
             problems.extend(_check_route_tokens(route, name, src, ("routes", i), env))
-    topic_ids = {t.id for t in topics}
+    topic_ids = {t.id for t in topics} | unloaded_topics
     for route, name, i, src in routes:
         for j, topic_id in enumerate(route.topics):
             if topic_id != "*" and topic_id not in topic_ids:

@@ -187,6 +187,20 @@ def test_every_problem_is_reported_at_once(tmp_path: Path) -> None:
     ]
 
 
+def test_a_typo_does_not_hide_the_file_s_other_problems(tmp_path: Path) -> None:
+    text = GOOD.replace("threshold: 0.5", "thresold: 0.5").replace(
+        "topics: [guarantees]", "topics: [guarantes]"
+    )
+    first = _write(tmp_path, "a.yaml", text)
+    second = _write(tmp_path, "b.yaml", "actors:\n  - id: russia\n    name: Russia again\n")
+    problems = _errors(tmp_path)
+    assert sorted((p.file, p.line, p.key) for p in problems) == [
+        (str(first), 8, "topics[0].thresold"),
+        (str(first), 14, "routes[0].topics[0]"),
+        (str(second), 2, "actors[0].id"),
+    ]
+
+
 def test_a_feed_listed_in_two_files_is_polled_once(tmp_path: Path) -> None:
     _write(tmp_path, "a.yaml", GOOD)
     _write(tmp_path, "b.yaml", "feeds:\n  - url: https://example.org/rss\n    name: Again\n")

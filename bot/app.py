@@ -81,7 +81,15 @@ def build_app(
     embedder: Embedder | None = None,
     deliveries: Sequence[Delivery] | None = None,
 ) -> App:
-    """Wire the parts together; nothing touches the network until the first poll."""
+    """Wire the parts together; nothing touches the feeds until the first poll.
+
+    The model is checked first (ModelLoadError): a bad STANCEWATCH_MODEL would otherwise
+    surface only after every feed was fetched, and again on every poll.
+    """
+    if embedder is None:
+        model = SentenceTransformerEmbedder(settings.model or None)
+        model.check()
+        embedder = model
     store = SQLiteStore(settings.db_path)
     fetcher = Fetcher(
         user_agent=settings.user_agent,
@@ -91,7 +99,6 @@ def build_app(
         max_redirects=settings.max_redirects,
         per_host_limit=settings.per_host_limit,
     )
-    embedder = embedder or SentenceTransformerEmbedder(settings.model or None)
     chosen: list[Delivery] = list(deliveries) if deliveries is not None else [ConsoleDelivery()]
     app_ref: dict[str, App] = {}
 

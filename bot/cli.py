@@ -10,7 +10,9 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from bot.matching.embedder import ModelLoadError
 from bot.settings import Settings, SettingsError, load_settings
+from bot.store.connection import StoreOpenError, open_sqlite
 from bot.watchlists import LoadResult, load_watchlists, schema_json
 
 log = logging.getLogger("stancewatch")
@@ -87,6 +89,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 def cmd_eval(args: argparse.Namespace) -> int:
     """Measure matching (and positions) on labeled articles."""
+    if args.evidence and not args.json:
+        # Refused before the minutes of scoring, rather than silently dropped after them.
+        print("error: --evidence needs --json", file=sys.stderr)
+        return 2
     from bot.evaluation import EvalDataError, evaluate, load_records
     from bot.matching.embedder import SentenceTransformerEmbedder
     from bot.reporting import print_eval
@@ -135,7 +141,8 @@ def cmd_outbox(args: argparse.Namespace) -> int:
 
     from bot.store.sqlite import SQLiteStore
 
-    store = SQLiteStore(_settings(args).db_path)
+    # create=False: listing the outbox of a mistyped path must not make an empty database.
+    store = SQLiteStore(_settings(args).db_path, create=False)
     try:
         dead = store.dead_outbox()
         for row_id, alert_id, destination, error in dead:
@@ -150,14 +157,17 @@ def cmd_outbox(args: argparse.Namespace) -> int:
 
 def cmd_backup(args: argparse.Namespace) -> int:
     """Copy the database while the service runs (SQLite online backup)."""
-    import sqlite3
-
-    source = sqlite3.connect(_settings(args).db_path)
-    target = sqlite3.connect(args.path)
-    with target:
-        source.backup(target)
-    source.close()
-    target.close()
+    # The source is checked before the copy is opened: a mistyped --db must leave no file.
+    source = open_sqlite(_settings(args).db_path, create=False)
+    try:
+        target = open_sqlite(args.path, create=True)
+        try:
+            with target:
+                source.backup(target)
+        finally:
+            target.close()
+    finally:
+        source.close()
     print(f"backed up to {args.path}")
     return 0
 
@@ -212,9 +222,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     setup_logging(verbose=args.verbose)
     try:
         code = args.func(args)
-    except SettingsError as exc:
+    except SettingsError as exc:  # bad input, like a bad argument: argparse's code
         print(f"error: {exc}", file=sys.stderr)
         code = 2
+    except (StoreOpenError, ModelLoadError) as exc:  # a file that is not what it should be
+        print(f"error: {exc}", file=sys.stderr)
+        code = 1
     except KeyboardInterrupt:
         code = 130
     sys.exit(code)

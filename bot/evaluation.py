@@ -22,7 +22,7 @@ class EvalDataError(ValueError):
     """The labeled data file is not in the format `stancewatch eval` reads."""
 
 
-REQUIRED = ("id", "title", "text", "topics")
+REQUIRED = ("id", "published", "title", "text", "topics")
 
 
 def load_records(
@@ -36,7 +36,8 @@ def load_records(
     records: list[dict[str, Any]] = []
     seen: dict[str, int] = {}
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
+        # utf-8-sig: editors on Windows save JSON Lines with a byte order mark.
+        lines = path.read_text(encoding="utf-8-sig").splitlines()
     except (OSError, UnicodeDecodeError) as exc:
         raise EvalDataError(f"{path}: cannot read: {exc}") from None
     for number, line in enumerate(lines, 1):
@@ -49,9 +50,17 @@ def load_records(
             raise EvalDataError(f"{where}: not valid JSON: {exc.msg}") from None
         if not isinstance(record, dict):
             raise EvalDataError(f"{where}: each line must be a JSON object")
-        for key in REQUIRED:
-            if key not in record:
-                raise EvalDataError(f"{where}: missing key {key!r}")
+        missing = [key for key in REQUIRED if key not in record]
+        if missing:
+            keys = ", ".join(repr(key) for key in missing)
+            raise EvalDataError(f"{where}: missing key{'s' if len(missing) > 1 else ''} {keys}")
+        for key in ("title", "text"):
+            if not isinstance(record[key], str):
+                raise EvalDataError(f"{where}: {key!r} must be a string")
+        try:
+            parse_published(record["published"])
+        except ValueError as exc:
+            raise EvalDataError(f"{where}: {exc}") from None
         topics = record["topics"]
         if not isinstance(topics, list) or not all(isinstance(t, str) for t in topics):
             raise EvalDataError(f"{where}: 'topics' must be a list of topic ids")
@@ -94,24 +103,34 @@ def _check_positions(
             )
 
 
+def parse_published(value: Any) -> datetime:
+    """A record's `published` as a UTC instant; ValueError says what is wrong with it.
+
+    Replay order decides which stance counts as a shift, so a missing or unreadable date
+    is an error rather than a guess. A date without a zone is taken as UTC.
+    """
+    if not isinstance(value, str):
+        raise ValueError(f"'published' must be an ISO 8601 date-time string, got {value!r}")
+    try:
+        published = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise ValueError(
+            f"'published' is not an ISO 8601 date-time like 2025-08-19T09:00:00Z: {value!r}"
+        ) from None
+    return published if published.tzinfo else published.replace(tzinfo=UTC)
+
+
 def published_order(record: Mapping[str, Any]) -> datetime:
     """A record's publication time as a UTC instant, for replay in time order.
 
-    Sorting the raw strings would put 09:00+05:00 after 06:00Z; a missing or unreadable
-    date sorts first.
+    Sorting the raw strings would put 09:00+05:00 after 06:00Z.
     """
-    return record_article(record).published
+    return parse_published(record.get("published"))
 
 
 def record_article(record: Mapping[str, Any]) -> Article:
     """Turn a labeled record into the Article the pipeline would see."""
-    published_raw = str(record.get("published") or "")
-    try:
-        published = datetime.fromisoformat(published_raw.replace("Z", "+00:00"))
-    except ValueError:
-        published = datetime(1970, 1, 1, tzinfo=UTC)
-    if published.tzinfo is None:
-        published = published.replace(tzinfo=UTC)
+    published = parse_published(record.get("published"))
     return Article(
         id=str(record["id"]),
         feed_url="eval",
@@ -156,7 +175,21 @@ def score_topics(
                 int(topic in truth and topic not in guess),
             )
     total = sum(per_topic.values(), Counts())
-    return {**total.figures(), "per_topic": {t: c.figures() for t, c in per_topic.items()}}
+    return {**total.figures(), "per_topic": {t: _topic_figures(c) for t, c in per_topic.items()}}
+
+
+def _topic_figures(counts: Counts) -> dict[str, float | None]:
+    """One topic's figures; None where no article is labeled with it and so none is defined.
+
+    A 0.000 there would read as "the matcher fails this topic" and drag down any average.
+    Precision stays when the topic was matched: every such match was a false alarm.
+    """
+    figures: dict[str, float | None] = dict(counts.figures())
+    if counts.tp + counts.fn == 0:
+        figures.update(recall=None, f1=None)
+        if counts.fp == 0:
+            figures["precision"] = None
+    return figures
 
 
 _STOP = {"for", "of", "the", "and", "to", "in", "on", "a", "an", "with"}
@@ -212,15 +245,20 @@ def cosine_baseline(
 
 def best_thresholds(
     scored: Mapping[str, Sequence[tuple[float | None, bool]]],
-) -> dict[str, dict[str, float]]:
+) -> dict[str, dict[str, float | None]]:
     """Per topic, the threshold that would have given the best F1 on these articles.
 
     `scored` holds, per topic, each article's score (None when a guard refuses the topic
     whatever the score) and whether the article is labeled with the topic. Ties go to the
-    higher threshold: the more precise of equally good choices.
+    higher threshold: the more precise of equally good choices. A topic no article is
+    labeled with gets None: every threshold scores F1 0 there, and the tie-break would
+    otherwise suggest the highest, a number someone might copy.
     """
-    out: dict[str, dict[str, float]] = {}
+    out: dict[str, dict[str, float | None]] = {}
     for topic_id, pairs in scored.items():
+        if not any(labeled for _, labeled in pairs):
+            out[topic_id] = {"threshold": None, "f1": None}
+            continue
         best = (-1.0, 0.0)
         for threshold in (step / 100 for step in range(80, 29, -1)):
             hits = [score is not None and score >= threshold for score, _ in pairs]
@@ -280,7 +318,15 @@ def evaluate(
         "evidence": evidence,
         # What to try as each topic's `threshold`: chosen on this file, so confirm it on
         # another before relying on it.
-        "best_thresholds": {t.id: {**best[t.id], "current": matcher.threshold(t)} for t in topics},
+        # `labeled` says how many articles each suggestion rests on (0: none, no suggestion).
+        "best_thresholds": {
+            t.id: {
+                **best[t.id],
+                "current": matcher.threshold(t),
+                "labeled": sum(labeled for _, labeled in scored[t.id]),
+            }
+            for t in topics
+        },
     }
     if any("positions" in r for r in records) and any(t.positions for t in topics):
         from bot.positions.evaluate import evaluate_positions

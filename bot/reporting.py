@@ -7,11 +7,17 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+NONE = "—"  # a figure that is not defined on this file (no labeled article), not a zero
+
+
+def _figure(value: float | None, digits: int = 3) -> str:
+    return NONE if value is None else f"{value:.{digits}f}"
+
 
 def _row(name: str, figures: dict[str, Any] | None) -> list[str]:
     if not figures:
         return [name, "-", "-", "-"]
-    return [name, *(f"{figures[k]:.3f}" for k in ("precision", "recall", "f1"))]
+    return [name, *(_figure(figures[k]) for k in ("precision", "recall", "f1"))]
 
 
 def print_eval(figures: dict[str, Any], console: Console | None = None) -> None:
@@ -45,7 +51,7 @@ def print_eval(figures: dict[str, Any], console: Console | None = None) -> None:
         console.print(stance)
 
 
-def _print_thresholds(best: dict[str, dict[str, float]], console: Console) -> None:
+def _print_thresholds(best: dict[str, dict[str, Any]], console: Console) -> None:
     """Each topic's threshold beside the one that would have done best on this file."""
     if not best:
         return
@@ -54,6 +60,9 @@ def _print_thresholds(best: dict[str, dict[str, float]], console: Console) -> No
         table.add_column(column)
     for topic_id, row in best.items():
         table.add_row(
-            topic_id, f"{row['current']:.2f}", f"{row['threshold']:.2f}", f"{row['f1']:.3f}"
+            topic_id, f"{row['current']:.2f}", _figure(row["threshold"], 2), _figure(row["f1"])
         )
     console.print(table)
+    unlabeled = [topic_id for topic_id, row in best.items() if row["threshold"] is None]
+    if unlabeled:
+        console.print(f"{NONE} no article in this file is labeled with: {', '.join(unlabeled)}")

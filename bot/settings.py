@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from bot.watchlists import parse_interval
 
 USER_AGENT = "Stancewatch/0.1 (+https://github.com/stancewatch/stancewatch; news alert bot)"
 
@@ -14,18 +17,39 @@ class SettingsError(ValueError):
     """A setting in the environment has a value we cannot use."""
 
 
-def _float(env: Mapping[str, str], name: str, default: float) -> float:
+def _number(env: Mapping[str, str], name: str, default: float, low: float, high: float) -> float:
+    """A finite number from `low` to `high`, both included."""
     raw = env.get(name, "").strip()
     if not raw:
         return default
     try:
-        return float(raw)
+        value = float(raw)
     except ValueError:
-        raise SettingsError(f"{name} must be a number, got {raw!r}") from None
+        raise SettingsError(f"{name}: must be a number, got {raw!r}") from None
+    if not math.isfinite(value):
+        raise SettingsError(f"{name}: must be a finite number, got {raw!r}")
+    if not low <= value <= high:
+        raise SettingsError(f"{name}: must be between {low:,.15g} and {high:,.15g}, got {raw!r}")
+    return value
 
 
-def _int(env: Mapping[str, str], name: str, default: int) -> int:
-    return int(_float(env, name, default))
+def _whole(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
+    """A whole number in [low, high]; "5e6" is fine, "2.5" is not."""
+    value = float(_number(env, name, default, low, high))
+    if not value.is_integer():
+        raise SettingsError(f"{name}: must be a whole number, got {env[name].strip()!r}")
+    return int(value)
+
+
+def _interval(env: Mapping[str, str], name: str, default: float) -> float:
+    """An interval in the watchlists' own syntax ("600", "90s", "10m", "1h"), 1m to 7d."""
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        return parse_interval(raw)
+    except ValueError as exc:
+        raise SettingsError(f"{name}: {exc}") from None
 
 
 @dataclass(frozen=True)
@@ -80,10 +104,16 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         slack_api_base=env.get("SLACK_API_BASE", "") or "https://slack.com/api/",
         slack_admin_users=admins,
         slack_admin_channel=env.get("SLACK_ADMIN_CHANNEL", ""),
-        default_interval_s=_float(env, "STANCEWATCH_DEFAULT_INTERVAL", 600.0),
-        read_timeout_s=_float(env, "STANCEWATCH_FETCH_TIMEOUT", 15.0),
-        max_feed_bytes=_int(env, "STANCEWATCH_MAX_FEED_BYTES", 5_000_000),
-        pause_after_failures=_int(env, "STANCEWATCH_PAUSE_AFTER", 8),
-        delivery_give_up_s=_float(env, "STANCEWATCH_DELIVERY_GIVE_UP", 24 * 3600.0),
-        retention_days=_int(env, "STANCEWATCH_RETENTION_DAYS", 30),
+        default_interval_s=_interval(env, "STANCEWATCH_DEFAULT_INTERVAL", 600.0),
+        # The ranges refuse only values that cannot be meant (or would break arithmetic):
+        # a read timeout under 1 s or over 10 min, a size cap under 1 kB (no real feed fits)
+        # or over 1 GB (memory), a give-up shorter than one retry, retention of 0 days (every
+        # article pruned as it is stored) or beyond a century.
+        read_timeout_s=_number(env, "STANCEWATCH_FETCH_TIMEOUT", 15.0, 1, 600),
+        max_feed_bytes=_whole(env, "STANCEWATCH_MAX_FEED_BYTES", 5_000_000, 1_000, 10**9),
+        pause_after_failures=_whole(env, "STANCEWATCH_PAUSE_AFTER", 8, 1, 1_000),
+        delivery_give_up_s=_number(
+            env, "STANCEWATCH_DELIVERY_GIVE_UP", 24 * 3600.0, 60, 365 * 24 * 3600.0
+        ),
+        retention_days=_whole(env, "STANCEWATCH_RETENTION_DAYS", 30, 1, 36_500),
     )

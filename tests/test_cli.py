@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 
@@ -47,6 +48,8 @@ BAD_PATHS = {
 
 
 class _Handler(BaseHTTPRequestHandler):
+    requested: ClassVar[list[str]] = []  # every path asked for, in order (tests clear it)
+
     def log_message(self, format: str, *args: object) -> None:
         pass
 
@@ -58,6 +61,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(body)
 
     def do_GET(self) -> None:
+        _Handler.requested.append(self.path)
         if self.path == "/good.xml":
             self._send(200, GOOD_FEED)
         elif self.path == "/malformed.xml":
@@ -100,14 +104,15 @@ def server() -> Iterator[str]:
 
 
 def _run(
-    *args: str, env: dict[str, str] | None = None, timeout: float = 60
+    *args: str, env: dict[str, str] | None = None, timeout: float = 60, cwd: Path = ROOT
 ) -> subprocess.CompletedProcess[str]:
-    full_env = {**os.environ, "HF_HUB_OFFLINE": "1", **(env or {})}
+    inherited = {k: v for k, v in os.environ.items() if not k.startswith("STANCEWATCH_")}
+    full_env = {**inherited, "HF_HUB_OFFLINE": "1", **(env or {})}
     for name in ("DISCORD_TOKEN", "SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "DISCORD_WEBHOOK_URL"):
         full_env.pop(name, None)
     return subprocess.run(
         [*STANCEWATCH, *args],
-        cwd=ROOT,
+        cwd=cwd,
         env=full_env,
         capture_output=True,
         text=True,
@@ -205,3 +210,145 @@ def test_run_once_stores_good_feed_and_marks_each_bad_feed_failing(
     # counted from when the quick failures were recorded.
     stalled_for = failed_at["/stalled.xml"] - min(failed_at.values())
     assert stalled_for < timedelta(seconds=10), stalled_for
+
+
+def _one_error_line(done: subprocess.CompletedProcess[str]) -> str:
+    assert "Traceback" not in done.stderr, done.stderr[-3000:]
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1, done.stderr
+    assert lines[0].startswith("error: "), lines
+    return lines[0]
+
+
+def _local_watchlist(folder: Path, feed_url: str) -> Path:
+    folder.mkdir()
+    (folder / "w.yaml").write_text(
+        "topics:\n"
+        "  - id: guarantees\n"
+        "    name: Security guarantees for Ukraine\n"
+        "    description: Post-war security guarantees for Ukraine, a reassurance force.\n"
+        f"feeds:\n  - url: {feed_url}\n    name: good\n    interval: 10m\n",
+        encoding="utf-8",
+    )
+    return folder
+
+
+@pytest.mark.parametrize(
+    ("args", "missing"),
+    [
+        (["backup", "copy.db"], "stancewatch.db"),  # the default database, in a folder without one
+        (["backup", "--db", "typo.db", "out.db"], "typo.db"),
+        (["outbox", "--db", "missing.db"], "missing.db"),
+        (["outbox", "--replay", "--db", "missing.db"], "missing.db"),
+    ],
+)
+def test_commands_that_only_read_a_database_refuse_a_missing_one_and_create_nothing(
+    tmp_path: Path, args: list[str], missing: str
+) -> None:
+    done = _run(*args, cwd=tmp_path)
+    assert done.returncode == 1, done.stderr
+    assert done.stdout == ""
+    assert _one_error_line(done) == f"error: database not found: {missing}"
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    "command", [["outbox"], ["backup", "out.db"], ["run", "--once"]], ids=lambda c: c[0]
+)
+@pytest.mark.parametrize("kind", ["folder", "text-file"])
+def test_a_db_path_that_is_not_a_database_is_one_line_naming_it(
+    tmp_path: Path, command: list[str], kind: str
+) -> None:
+    feed = tmp_path / "feed.xml"
+    feed.write_bytes(GOOD_FEED)
+    watchlists = _local_watchlist(tmp_path / "watchlists", str(feed))
+    if kind == "folder":
+        db = tmp_path / "folder"
+        db.mkdir()
+    else:
+        db = tmp_path / "notes.txt"
+        db.write_text("shopping: milk, eggs\n" * 20, encoding="utf-8")
+    before = sorted(p.name for p in tmp_path.iterdir())
+    done = _run(*command, "--db", str(db), "--watchlists", str(watchlists), cwd=tmp_path)
+    assert done.returncode == 1, done.stderr[-3000:]
+    line = _one_error_line(done)
+    assert str(db) in line, line
+    assert sorted(p.name for p in tmp_path.iterdir()) == before  # no -wal, no out.db
+    if kind == "text-file":
+        assert db.read_text(encoding="utf-8") == "shopping: milk, eggs\n" * 20
+
+
+def test_backup_still_copies_an_existing_database(tmp_path: Path) -> None:
+    live = tmp_path / "live.db"
+    con = sqlite3.connect(live)
+    con.execute("CREATE TABLE t (x)")
+    con.execute("INSERT INTO t VALUES (42)")
+    con.commit()
+    con.close()
+    done = _run("backup", "--db", str(live), "copy.db", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    con = sqlite3.connect(tmp_path / "copy.db")
+    assert con.execute("SELECT x FROM t").fetchall() == [(42,)]
+    con.close()
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "why"),
+    [
+        ("STANCEWATCH_MAX_FEED_BYTES", "inf", "finite"),
+        ("STANCEWATCH_MAX_FEED_BYTES", "nan", "finite"),
+        ("STANCEWATCH_MAX_FEED_BYTES", "0", "between"),
+        ("STANCEWATCH_MAX_FEED_BYTES", "2500.5", "whole number"),
+        ("STANCEWATCH_RETENTION_DAYS", "1e400", "finite"),
+        ("STANCEWATCH_RETENTION_DAYS", "-1", "between"),
+        ("STANCEWATCH_FETCH_TIMEOUT", "-1", "between"),
+        ("STANCEWATCH_FETCH_TIMEOUT", "ten", "number"),
+        ("STANCEWATCH_DEFAULT_INTERVAL", "0", "between 1m and 7d"),
+        ("STANCEWATCH_DEFAULT_INTERVAL", "8d", "between 1m and 7d"),
+        ("STANCEWATCH_DEFAULT_INTERVAL", "soon", "not like 90s"),
+        ("STANCEWATCH_PAUSE_AFTER", "0", "between"),
+        ("STANCEWATCH_DELIVERY_GIVE_UP", "-5", "between"),
+    ],
+)
+def test_out_of_range_environment_values_are_one_line_naming_the_variable(
+    name: str, value: str, why: str
+) -> None:
+    done = _run("check", env={name: value})
+    assert done.returncode == 2, done.stderr
+    line = _one_error_line(done)
+    assert line.startswith(f"error: {name}: "), line
+    assert why in line, line
+
+
+@pytest.mark.parametrize("value", ["10m", "600", "90s", "1h"])
+def test_default_interval_takes_the_watchlist_interval_syntax(value: str) -> None:
+    done = _run(
+        "check",
+        "--watchlists",
+        str(ROOT / "watchlists"),
+        env={"STANCEWATCH_DEFAULT_INTERVAL": value},
+    )
+    assert done.returncode == 0, done.stderr
+
+
+def test_run_with_a_bad_model_fails_at_start_before_fetching_any_feed(
+    tmp_path: Path, server: str
+) -> None:
+    watchlists = _local_watchlist(tmp_path / "watchlists", f"{server}/good.xml")
+    _Handler.requested.clear()
+    done = _run(
+        "run",
+        "--once",
+        "--watchlists",
+        str(watchlists),
+        "--db",
+        str(tmp_path / "sw.db"),
+        env={"STANCEWATCH_MODEL": "nonexistent-model"},
+        timeout=120,
+    )
+    assert done.returncode == 1, done.stderr[-3000:]
+    assert "Traceback" not in done.stderr, done.stderr[-3000:]
+    errors = [line for line in done.stderr.splitlines() if line.startswith("error: ")]
+    assert len(errors) == 1, done.stderr
+    assert errors[0].startswith("error: cannot load sentence model 'nonexistent-model': ")
+    assert _Handler.requested == []

@@ -1,12 +1,14 @@
-"""The embedder's cache: repeated texts are not re-encoded, and a call never loses a row."""
+"""The embedder: its cache never loses a row, and a bad model is found before any work."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from bot.matching import embedder as embedder_module
-from bot.matching.embedder import SentenceTransformerEmbedder
+from bot.matching.embedder import ModelLoadError, SentenceTransformerEmbedder
 
 
 class _Model:
@@ -45,3 +47,30 @@ def test_a_call_that_overflows_the_cache_returns_every_row(
     rows = embedder.encode(texts)
     assert rows[:, 0].tolist() == [3.0, 1.0, 2.0, 3.0, 4.0]
     assert len(embedder._cache) == 3
+
+
+def test_checking_the_packaged_model_does_not_load_it() -> None:
+    # `run --once` on unchanged feeds never needs the model: checking must not cost a load.
+    embedder = SentenceTransformerEmbedder()
+    embedder.check()
+    assert embedder._model is None
+
+
+def test_checking_a_model_folder_does_not_load_it(tmp_path: Path) -> None:
+    (tmp_path / "modules.json").write_text("[]", encoding="utf-8")
+    embedder = SentenceTransformerEmbedder(str(tmp_path))
+    embedder.check()
+    assert embedder._model is None
+
+
+@pytest.mark.model
+def test_a_model_that_cannot_be_loaded_is_one_error_naming_it(tmp_path: Path) -> None:
+    embedder = SentenceTransformerEmbedder("nonexistent-model")
+    with pytest.raises(ModelLoadError) as raised:
+        embedder.check()
+    message = str(raised.value)
+    assert message.startswith("cannot load sentence model 'nonexistent-model': ")
+    assert "\n" not in message
+    # Encoding later says the same, rather than a library traceback.
+    with pytest.raises(ModelLoadError):
+        embedder.encode(["text"])

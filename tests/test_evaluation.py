@@ -346,6 +346,33 @@ def bad_data(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[Path, list
             ),
             id="unknown-actor",
         ),
+        pytest.param(
+            (
+                f"{GOOD_LINE}\n"
+                + json.dumps({k: v for k, v in RECORDS[1].items() if k != "published"}),
+                ["{path}:2:", "'published'"],
+            ),
+            id="missing-published",
+        ),
+        pytest.param(
+            (
+                json.dumps({**RECORDS[0], "published": "19/08/2025"}),
+                ["{path}:1:", "'published'", "19/08/2025"],
+            ),
+            id="unreadable-date",
+        ),
+        pytest.param(
+            (json.dumps({**RECORDS[0], "published": 1755594000}), ["{path}:1:", "'published'"]),
+            id="date-not-a-string",
+        ),
+        pytest.param(
+            (json.dumps({**RECORDS[0], "title": None}), ["{path}:1:", "'title'"]),
+            id="title-null",
+        ),
+        pytest.param(
+            (json.dumps({**RECORDS[0], "text": None}), ["{path}:1:", "'text'"]),
+            id="text-null",
+        ),
         pytest.param(("", ["{path}"]), id="empty-file"),
         pytest.param(("\n  \n", ["{path}"]), id="blank-lines-only"),
     ],
@@ -364,3 +391,43 @@ def test_bad_data_exits_non_zero_with_a_one_line_error_and_no_traceback(
     assert lines[0].startswith("error: ")
     for fragment in fragments:
         assert fragment in lines[0], (fragment, lines[0])
+
+
+def test_a_file_saved_with_a_byte_order_mark_is_read(tmp_path: Path) -> None:
+    path = tmp_path / "bom.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in RECORDS), encoding="utf-8-sig")
+    records = load_records(path, TOPIC_IDS)
+    assert sorted(r["id"] for r in records) == sorted(r["id"] for r in RECORDS)
+
+
+def test_evidence_without_json_is_refused(watchlist_dir: Path, data_file: Path) -> None:
+    done = _run("eval", "--watchlists", str(watchlist_dir), "--data", str(data_file), "--evidence")
+    assert done.returncode == 2
+    assert done.stdout == ""
+    assert done.stderr.strip() == "error: --evidence needs --json"
+
+
+@pytest.mark.model
+def test_a_topic_no_article_is_labeled_with_gets_no_made_up_figures(
+    watchlist: Watchlist, embedder: Embedder, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # No article is about the harbour tolls: recall, F1 and a "best" threshold are undefined.
+    records = [r for r in RECORDS if "harbour-tolls" not in r["topics"]]
+    out = evaluate(watchlist, records, embedder)
+    json.dumps(out)
+    tolls = out["topics"]["per_topic"]["harbour-tolls"]
+    assert tolls["recall"] is None and tolls["f1"] is None
+    best = out["best_thresholds"]["harbour-tolls"]
+    assert best["threshold"] is None and best["f1"] is None
+    assert best["labeled"] == 0
+    assert out["best_thresholds"][WATER]["threshold"] is not None
+    assert out["best_thresholds"][WATER]["labeled"] == 5
+
+    print_eval(out)
+    lines = capsys.readouterr().out.splitlines()
+    rows = [line for line in lines if "harbour-tolls" in line and "│" in line]
+    assert len(rows) == 2, lines  # the figures row and the thresholds row
+    figures_row, thresholds_row = rows
+    assert figures_row.count("—") >= 2, figures_row  # recall and F1
+    assert re.findall(r"\d\.\d+", thresholds_row) == [f"{best['current']:.2f}"], thresholds_row
+    assert any("no article" in line and "harbour-tolls" in line for line in lines), lines

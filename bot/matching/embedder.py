@@ -7,6 +7,7 @@ import os
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
@@ -19,6 +20,10 @@ log = logging.getLogger(__name__)
 # Texts we embed again and again (topic descriptions, position examples, repeated leads)
 # stay cached; 20k vectors of 384 floats is about 30 MB.
 CACHE_SIZE = 20_000
+
+
+class ModelLoadError(RuntimeError):
+    """The sentence model named in the settings cannot be loaded."""
 
 
 class Embedder(Protocol):
@@ -51,11 +56,28 @@ class SentenceTransformerEmbedder:
         # Imported here so that `import bot.pipeline` stays light (a test checks this).
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-        from sentence_transformers import SentenceTransformer
+        path = self.model_name or "all-MiniLM-L6-v2 (packaged)"
+        try:
+            path = self.model_name or default_model_path()
+            log.info("loading embedding model from %s", path)
+            from sentence_transformers import SentenceTransformer
 
-        path = self.model_name or default_model_path()
-        log.info("loading embedding model from %s", path)
-        return SentenceTransformer(path, device="cpu")
+            return SentenceTransformer(path, device="cpu")
+        except Exception as exc:  # the library raises OSError, ValueError, HF errors, ...
+            first_line = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+            raise ModelLoadError(f"cannot load sentence model {path!r}: {first_line}") from exc
+
+    def check(self) -> None:
+        """Raise ModelLoadError now if the model cannot be loaded; load it only if unsure.
+
+        A model folder, or a name already in the Hugging Face cache, is taken on sight:
+        loading costs seconds (torch), and a `run --once` over unchanged feeds never needs
+        the model. Anything else is loaded here, once, so a typo fails before any feed is
+        fetched rather than after all of them.
+        """
+        with self._lock:
+            if self._model is None and not _found_locally(self.model_name):
+                self._model = self._load()
 
     @property
     def dimension(self) -> int:
@@ -92,3 +114,27 @@ class SentenceTransformerEmbedder:
             if not texts:
                 return np.zeros((0, 384), dtype=np.float32)
             return np.vstack([found[t] for t in texts])
+
+
+def _found_locally(name: str) -> bool:
+    """Whether the model's files are plainly on disk: a model folder, or in the HF cache."""
+    try:
+        folder = Path(name or default_model_path())
+    except ImportError:  # the packaged model is not installed: the load will say so
+        return False
+    if folder.is_dir():
+        return any((folder / f).is_file() for f in ("modules.json", "config.json"))
+    if not name:
+        return False
+    try:
+        from huggingface_hub import try_to_load_from_cache
+    except ImportError:
+        return False
+    # sentence-transformers looks a bare name up under its own organisation too.
+    for repo_id in (name, f"sentence-transformers/{name}") if "/" not in name else (name,):
+        try:
+            if isinstance(try_to_load_from_cache(repo_id, "config.json"), str):
+                return True
+        except Exception:  # an invalid repo id: let the real load report it
+            continue
+    return False

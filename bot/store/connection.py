@@ -6,26 +6,65 @@ import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from bot.store.schema import migrate
 
 
-class Connection:
-    """One SQLite connection, migrated on open; writes grouped by `transaction()`."""
+class StoreOpenError(Exception):
+    """The database file is missing (where it must exist) or is not a usable SQLite file."""
 
-    def __init__(self, path: Path | str) -> None:
+
+def open_sqlite(path: Path | str, *, create: bool, **options: Any) -> sqlite3.Connection:
+    """Open a SQLite file and read its header; a bad or (without `create`) missing file raises.
+
+    Without `create` the file is opened with mode=rw, so a command that only reads or copies
+    a database never leaves an empty one behind, even if the file vanishes meanwhile.
+    """
+    file = Path(path)
+    memory = str(path) == ":memory:"
+    if not create and not memory and not file.exists():
+        raise StoreOpenError(f"database not found: {path}")
+    if file.is_dir():  # sqlite would only say "unable to open database file"
+        raise StoreOpenError(f"cannot open database {path}: it is a folder")
+    target = str(path) if create or memory else f"{file.absolute().as_uri()}?mode=rw"
+    try:
+        db: sqlite3.Connection = sqlite3.connect(target, uri=not create, **options)
+    except sqlite3.Error as exc:
+        raise StoreOpenError(f"cannot open database {path}: {exc}") from None
+    try:
+        # Read before anything can write: a text file given as --db is refused untouched.
+        db.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    except sqlite3.Error as exc:
+        db.close()
+        raise StoreOpenError(f"cannot open database {path}: {exc}") from None
+    return db
+
+
+class Connection:
+    """One SQLite connection, migrated on open; writes grouped by `transaction()`.
+
+    `create=False` is for commands that work on the database the service made: a missing
+    file is a `StoreOpenError`, and nothing is created.
+    """
+
+    def __init__(self, path: Path | str, *, create: bool = True) -> None:
         self.path = Path(path)
-        if str(path) != ":memory:":
+        if create and str(path) != ":memory:":
             self.path.parent.mkdir(parents=True, exist_ok=True)
         # isolation_level=None: we issue BEGIN/COMMIT ourselves, so a transaction spans
         # exactly what `transaction()` wraps (the outbox rule depends on it).
-        self.db = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
+        self.db = open_sqlite(path, create=create, isolation_level=None, check_same_thread=False)
         self.db.row_factory = sqlite3.Row
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("PRAGMA busy_timeout=5000")
-        self.db.execute("PRAGMA synchronous=NORMAL")
-        self.db.execute("PRAGMA foreign_keys=ON")
-        migrate(self.db)
+        try:
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA busy_timeout=5000")
+            self.db.execute("PRAGMA synchronous=NORMAL")
+            self.db.execute("PRAGMA foreign_keys=ON")
+            migrate(self.db)
+        except sqlite3.Error as exc:
+            self.db.close()
+            raise StoreOpenError(f"cannot open database {path}: {exc}") from None
         self._depth = 0
 
     def close(self) -> None:

@@ -14,6 +14,8 @@ _PATTERNS = (
     re.compile(r"\b(xox[abposr]-)[\w-]+"),
     re.compile(r"\b(xapp-)[\w-]+"),
 )
+# A URL inside free text (an exception message, a watchlist diff line): up to a space or quote.
+_URL_IN_TEXT = re.compile(r"\b[a-zA-Z][a-zA-Z0-9+.-]*://[^\s'\"<>]+")
 
 
 def redact(text: str, secrets: tuple[str, ...] = ()) -> str:
@@ -24,6 +26,29 @@ def redact(text: str, secrets: tuple[str, ...] = ()) -> str:
     for pattern in _PATTERNS:
         text = pattern.sub(r"\1[redacted]", text)
     return text
+
+
+def safe_url(url: str) -> str:
+    """The URL fit to show in logs and notices: no user or password, every query value hidden.
+
+    Scheme, host, port, path and query keys stay, so admins can still tell which feed it is.
+    Plain string work rather than urlsplit, which raises on a malformed host ("[") and so
+    could not clean the very URLs that end up in error messages.
+    """
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        return url  # a local path: no userinfo, no query to hide
+    rest = rest.split("#", 1)[0]
+    rest, qmark, query = rest.partition("?")
+    authority, slash, path = rest.partition("/")
+    host = authority.rpartition("@")[2]
+    keys = [pair.split("=", 1)[0] + ("=…" if "=" in pair else "") for pair in query.split("&")]
+    return f"{scheme}://{host}{slash}{path}{qmark}{'&'.join(keys)}"
+
+
+def redact_urls(text: str) -> str:
+    """Replace every URL in free text with its `safe_url` form."""
+    return _URL_IN_TEXT.sub(lambda m: safe_url(m.group(0)), text)
 
 
 class RedactingFilter(logging.Filter):

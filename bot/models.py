@@ -25,7 +25,9 @@ class Feed:
 class Article:
     """One news item, normalised from a feed entry."""
 
-    id: str  # stable: guid, else canonical link, else hash of title + date
+    # Stable: guid, else canonical link, else hash of title + date; a guid another feed
+    # already holds is scoped to this feed (`feed_scoped_id`).
+    id: str
     feed_url: str
     source: str  # outlet shown to users (feed name, else host)
     url: str

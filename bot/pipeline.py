@@ -4,20 +4,21 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 from bot.feeds.fetch import Fetcher, FetchResult
 from bot.feeds.fulltext import extract_main_text
-from bot.feeds.parse import FeedParseError, canonical_url, parse_feed
+from bot.feeds.parse import FeedParseError, canonical_url, feed_scoped_id, parse_feed
 from bot.feeds.schedule import (
     next_poll_after_failure,
     next_poll_after_success,
     paused_probe_interval_s,
     should_pause,
 )
+from bot.logs import redact_urls, safe_url
 from bot.matching.topics import ArticleVectors, TopicMatcher, TopicScore
 from bot.models import (
     Alert,
@@ -90,6 +91,33 @@ class _Analysed:
     stances: list[StanceLine]
 
 
+def feed_label(feed: Feed) -> str:
+    """How a feed is named to people: its name, else its URL without secrets."""
+    return feed.name or safe_url(feed.url)
+
+
+def own_ids(
+    feed_url: str, articles: Sequence[Article], held: Mapping[str, tuple[str, str]]
+) -> list[Article]:
+    """The articles, each guid that another feed holds replaced by an id of this feed's own.
+
+    Small sites number their items 1, 2, 3, so guids collide across feeds. `held` maps ids
+    already taken to the (feed URL, canonical URL) of their article. The holder keeps its id
+    (ids stored by earlier versions never change, so an upgrade re-alerts nothing); the
+    newcomer gets a feed-scoped id. The same guid with the same link is one article seen in
+    two feeds (a site's section feeds, a renamed feed URL) and keeps the id it has.
+    """
+    owned: list[Article] = []
+    for article in articles:
+        holder = held.get(article.id) if article.id.startswith("guid:") else None
+        if holder is not None and holder[0] != feed_url:
+            link = canonical_url(article.url)
+            if not (link and link == holder[1]):
+                article = replace(article, id=feed_scoped_id(feed_url, article.id))
+        owned.append(article)
+    return owned
+
+
 class Pipeline:
     """Polls feeds and turns new articles into stored matches, positions and outbox rows."""
 
@@ -152,10 +180,10 @@ class Pipeline:
             # Validators are saved only after the articles are: a crash in between means
             # the feed is fetched again in full, never that its items are skipped.
             for batch in batches:
-                self._fetch_ok(batch.feed, batch.result, self.clock())
+                self._fetch_ok(batch.feed, batch.result, self.clock(), bool(batch.articles))
         for batch in batches:
             if batch.state is not None and batch.state.status != "ok" and batch.state.admins_told:
-                name = batch.feed.name or batch.feed.url
+                name = feed_label(batch.feed)
                 await self._tell_admins(batch.feed.url, "", f"Feed {name} has recovered.")
         return report
 
@@ -179,6 +207,8 @@ class Pipeline:
         except FeedParseError as exc:
             await self._fetch_failed(feed, str(exc), result, now, report)
             return None
+        guids = [a.id for a in articles if a.id.startswith("guid:")]
+        articles = own_ids(feed.url, articles, self.store.article_origins(guids))
         if feed.full_text:
             articles = await self._with_full_text(articles)
         return _Fetched(feed, state, result, articles)
@@ -206,20 +236,24 @@ class Pipeline:
 
         return list(await asyncio.gather(*(one(a) for a in articles)))
 
-    def _fetch_ok(self, feed: Feed, result: FetchResult, now: datetime) -> None:
+    def _fetch_ok(self, feed: Feed, result: FetchResult, now: datetime, had_items: bool) -> None:
         self.store.record_fetch_ok(
             feed.url,
             now,
             result.etag,
             result.last_modified,
             next_poll_after_success(now, feed.interval_s),
+            had_items=had_items,
         )
 
     async def _fetch_failed(
         self, feed: Feed, error: str, result: FetchResult, now: datetime, report: CycleReport
     ) -> None:
+        # Errors quote URLs (aiohttp's messages do), and feed URLs may carry a token or a
+        # password: everything below reaches logs, the database and admins.
+        error = redact_urls(error)
         report.failures += 1
-        report.errors.append(f"{feed.url}: {error}")
+        report.errors.append(f"{safe_url(feed.url)}: {error}")
         state = self.store.feed_state(feed.url)
         failures = (state.failures if state else 0) + 1
         paused = should_pause(failures, self.pause_after_failures)
@@ -231,12 +265,13 @@ class Pipeline:
             next_at = max(next_at, now + timedelta(seconds=paused_probe_interval_s()))
         status = "paused" if paused else "failing"
         self.store.record_fetch_error(feed.url, now, error, next_at, status)
-        log.warning("feed %s failed (%d in a row, %s): %s", feed.url, failures, status, error)
+        shown = safe_url(feed.url)
+        log.warning("feed %s failed (%d in a row, %s): %s", shown, failures, status, error)
         if paused:
             await self._tell_admins(
                 feed.url,
                 "paused",
-                f"Feed {feed.name or feed.url} is paused after {failures} failures: {error}. "
+                f"Feed {feed_label(feed)} is paused after {failures} failures: {error}. "
                 "It is kept and re-probed every few hours.",
             )
 
@@ -253,11 +288,16 @@ class Pipeline:
     async def _ingest(self, batches: Sequence[_Fetched], report: CycleReport) -> None:
         first_poll: dict[str, bool] = {}
         fresh: dict[str, Article] = {}
+        # Guids claimed by this cycle's new articles: two feeds first seen in the same cycle
+        # can number their items alike too (stored ones were resolved in `_fetch_feed`).
+        claimed: dict[str, tuple[str, str]] = {}
         for batch in batches:
-            known = self.store.known_article_ids([a.id for a in batch.articles])
-            for article in batch.articles:
+            articles = own_ids(batch.feed.url, batch.articles, claimed)
+            known = self.store.known_article_ids([a.id for a in articles])
+            for article in articles:
                 if article.id not in known and article.id not in fresh:
                     fresh[article.id] = article
+                    claimed[article.id] = (article.feed_url, canonical_url(article.url))
                     first_poll[article.id] = (
                         batch.state is None or batch.state.first_polled_at is None
                     )

@@ -14,6 +14,7 @@ from typing import Protocol
 from bot.app import App, build_app
 from bot.delivery.base import Delivery
 from bot.delivery.console import ConsoleDelivery
+from bot.logs import redact_urls
 from bot.models import Watchlist
 from bot.reload import reload_watchlists
 from bot.settings import Settings
@@ -77,9 +78,12 @@ async def watch_watchlists(app: App, stop: asyncio.Event) -> None:
             assert result.watchlist is not None
             app.use_watchlist(result.watchlist)
             told.clear()
-            log.info("watchlists reloaded: %s", "; ".join(result.changes) or "no changes")
+            # Diff lines name feeds by URL, and a feed URL may carry a token or a password.
+            changes = redact_urls("; ".join(result.changes))
+            log.info("watchlists reloaded: %s", changes or "no changes")
             continue
-        text = "; ".join(str(p) for p in result.problems if p.severity == "error")
+        problems = "; ".join(str(p) for p in result.problems if p.severity == "error")
+        text = redact_urls(problems)
         log.error("watchlist edit refused, keeping the last good watchlists: %s", text)
         if text not in told:
             told.add(text)

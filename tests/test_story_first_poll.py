@@ -49,7 +49,9 @@ async def test_copy_after_a_first_poll_original_is_alerted(
         embedder=HashingEmbedder(),
         deliveries=[console],
     )
-    await app.pipeline.poll([b])  # B's first poll: empty, done
+    # B's first poll (history only): it has to return an item, an empty poll does not count.
+    served["b"] = [{"title": "Council approves new cycle lanes", "link": f"{base}/b/0"}]
+    await app.pipeline.poll([b])
     served["a"] = [{"title": STORY, "link": f"{base}/a/1", "description": "Ships exercise."}]
     report = await app.pipeline.poll([a])  # A's first poll: history only
     assert (report.matched, report.alerts) == (1, 0)

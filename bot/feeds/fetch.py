@@ -19,6 +19,8 @@ from typing import Literal
 
 import aiohttp
 
+from bot.logs import redact_urls
+
 # What a feed reader asks for; "*/*" last because many servers mislabel feeds as text/html.
 FEED_ACCEPT = (
     "application/rss+xml, application/atom+xml, application/rdf+xml;q=0.9, "
@@ -142,13 +144,17 @@ class Fetcher:
         *,
         html_only: bool,
     ) -> FetchResult:
-        scheme = urllib.parse.urlsplit(url).scheme.lower()
+        try:
+            parts = urllib.parse.urlsplit(url)
+        except ValueError as exc:  # e.g. an unbalanced "[" from a password pasted unencoded
+            return FetchResult(url, "error", error=f"invalid URL: {exc}")
+        scheme = parts.scheme.lower()
         if scheme not in ("http", "https"):
             # One-letter schemes are Windows drive letters ("C:\feeds\x.xml"), i.e. paths.
             if scheme in ("", "file") or len(scheme) == 1:
                 return await asyncio.to_thread(self._read_file, url, etag, last_modified)
             return FetchResult(url, "error", error=f"unsupported URL scheme '{scheme}'")
-        host = (urllib.parse.urlsplit(url).hostname or "").lower()
+        host = (parts.hostname or "").lower()
         if self._total_slots is None:
             self._total_slots = asyncio.Semaphore(self.total_limit)
         slot = self._host_slots.setdefault(host, asyncio.Semaphore(self.per_host_limit))
@@ -300,7 +306,11 @@ def _check_html(content_type: str | None) -> None:
 
 
 def _describe(exc: BaseException, host: str) -> str:
-    """One sentence for a transport failure, without a traceback."""
+    """One sentence for a transport failure, without a traceback or a URL's secrets."""
+    return redact_urls(_sentence(exc, host))
+
+
+def _sentence(exc: BaseException, host: str) -> str:
     if isinstance(exc, aiohttp.ClientConnectorDNSError):
         return f"cannot resolve host {host}"
     if isinstance(exc, aiohttp.ClientConnectorError):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from bot.feeds.parse import MAX_TEXT_CHARS, truncate_text
+from bot.feeds.parse import MAX_TEXT_CHARS, strip_controls, truncate_text
 
 log = logging.getLogger(__name__)
 
@@ -24,8 +24,10 @@ def extract_main_text(html: str) -> str | None:
         log.warning("full-text extraction unavailable: cannot import trafilatura (%s)", exc)
         return None
     try:
+        # Page text replaces the feed's, so it is cleaned of terminal escapes the same way;
+        # before extraction, because the parser drops a bare ESC but keeps its "[31m".
         text = trafilatura.extract(
-            html, include_comments=False, include_tables=False, favor_precision=True
+            strip_controls(html), include_comments=False, include_tables=False, favor_precision=True
         )
     except Exception as exc:  # trafilatura/lxml raise many types on odd pages; any means "no text"
         log.info("full-text extraction failed: %s", exc)

@@ -33,6 +33,16 @@ _SKIP_TAGS = frozenset(("script", "style", "noscript", "template"))
 _TRACKING_PARAMS = frozenset(("fbclid", "gclid"))
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 _HTML_START = re.compile(rb"<(!doctype\s+html|html[\s>]|head[\s>]|body[\s>])", re.IGNORECASE)
+# Terminal control sequences (ECMA-48), removed whole so no "[31m" debris is left: CSI
+# ("ESC [" or its 8-bit form, parameters, final byte), OSC ("ESC ]" … BEL or ST, e.g. an
+# OSC-8 hyperlink that hides its target) and two-byte ESC sequences.
+_ESCAPE_SEQUENCE = re.compile(
+    r"(?:\x1b\[|\x9b)[0-?]*[ -/]*[@-~]"
+    r"|(?:\x1b\]|\x9d)[^\x07\x1b\x9c]*(?:\x07|\x1b\\|\x9c)"
+    r"|\x1b[@-_]"
+)
+# C0 and C1 controls and DEL, except tab and newline, which text keeps.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
 class FeedParseError(Exception):
@@ -83,6 +93,22 @@ def html_to_text(html: str) -> str:
     parser.feed(html)
     parser.close()
     return "\n\n".join(parser.paragraphs)
+
+
+def strip_controls(text: str) -> str:
+    """Text without terminal escape sequences or control characters (tab and newline stay).
+
+    Feed text reaches terminals, chat and the database; an ESC sequence in a title could
+    recolour, clear or relink the operator's terminal.
+    """
+    text = _ESCAPE_SEQUENCE.sub("", text)
+    # A control that separates words (CR, VT, FF, NEL) becomes a space, so words stay apart.
+    return _CONTROL.sub(lambda m: " " if m.group().isspace() else "", text)
+
+
+def _clean(text: str) -> str:
+    """Controls removed, then whitespace normalised again where they stood."""
+    return _plain_to_text(strip_controls(text))
 
 
 def _plain_to_text(text: str) -> str:
@@ -149,6 +175,16 @@ def article_id(guid: str | None, link: str | None, title: str, published: str | 
     return f"hash:{digest[:24]}"
 
 
+def feed_scoped_id(feed_url: str, article_id: str) -> str:
+    """The id of an item whose guid another feed already uses: this feed's own, and stable.
+
+    Derived from the feed URL and the guid only, so the next poll computes it again and finds
+    the item already stored.
+    """
+    digest = hashlib.sha256(f"{feed_url}\n{article_id}".encode()).hexdigest()[:12]
+    return f"fguid:{digest}:{article_id.removeprefix('guid:')}"
+
+
 def parse_feed(body: bytes, feed: Feed, fetched_at: datetime) -> list[Article]:
     """Parse RSS, Atom or RDF bytes into articles; raise FeedParseError if it is no feed."""
     if not body.strip():
@@ -188,17 +224,22 @@ def _to_article(entry: Any, feed: Feed, fetched: datetime) -> Article | None:
     link = (entry.get("link") or "").strip()
     if link and feed.url.lower().startswith(("http://", "https://")):
         link = urljoin(feed.url, link)  # relative links are relative to the feed
-    title = truncate_text(html_to_text(entry.get("title") or ""), MAX_TITLE_CHARS)
-    text = truncate_text(_entry_text(entry), MAX_TEXT_CHARS)
+    raw_title = html_to_text(entry.get("title") or "")
+    title = truncate_text(_clean(raw_title), MAX_TITLE_CHARS)
+    text = truncate_text(_clean(_entry_text(entry)), MAX_TEXT_CHARS)
     if not title and not text:
         return None
     # dict.get skips feedparser's deprecated updated→published aliasing (and its warning).
     date_str = dict.get(entry, "published") or dict.get(entry, "updated")
+    # The id comes from the title and link as read before controls were stripped, so items
+    # already stored keep their ids and an upgrade alerts nothing twice.
+    raw_id_title = truncate_text(raw_title, MAX_TITLE_CHARS)
+    clean_link = strip_controls(link)
     return Article(
-        id=article_id(entry.get("id"), link, title, date_str),
+        id=article_id(entry.get("id"), link, raw_id_title, date_str),
         feed_url=feed.url,
-        source=feed.name or _host(link) or _host(feed.url) or feed.url,
-        url=link,
+        source=feed.name or _host(clean_link) or _host(feed.url) or feed.url,
+        url=clean_link,
         title=title,
         text=text,
         published=_published(entry, fetched),

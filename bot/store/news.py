@@ -54,13 +54,20 @@ class NewsStore(Connection):
         etag: str | None,
         last_modified: str | None,
         next_poll_at: datetime,
+        *,
+        had_items: bool = True,
     ) -> None:
-        """A good poll: save validators, clear failures, mark the first poll done."""
+        """A good poll: save validators, clear failures, mark the first poll done.
+
+        Only a poll that returned items is the first poll: the one that builds history
+        without alerting. An empty feed's poll leaves that to the first poll with items.
+        """
+        first_polled = iso(now) if had_items else None
         self.db.execute(
             "UPDATE feeds SET etag = COALESCE(?, etag), last_modified = COALESCE(?, last_modified),"
             " status = 'ok', failures = 0, last_ok_at = ?, next_poll_at = ?,"
             " first_polled_at = COALESCE(first_polled_at, ?) WHERE url = ?",
-            (etag, last_modified, iso(now), iso(next_poll_at), iso(now), url),
+            (etag, last_modified, iso(now), iso(next_poll_at), first_polled, url),
         )
 
     def record_fetch_error(
@@ -93,6 +100,18 @@ class NewsStore(Connection):
             marks = ",".join("?" * len(chunk))
             rows = self.db.execute(f"SELECT id FROM articles WHERE id IN ({marks})", chunk)
             found.update(r["id"] for r in rows)
+        return found
+
+    def article_origins(self, ids: Sequence[str]) -> dict[str, tuple[str, str]]:
+        """For the stored ones of these ids: the feed URL and canonical URL of the article."""
+        found: dict[str, tuple[str, str]] = {}
+        for start in range(0, len(ids), 500):
+            chunk = list(ids[start : start + 500])
+            marks = ",".join("?" * len(chunk))
+            rows = self.db.execute(
+                f"SELECT id, feed_url, canonical_url FROM articles WHERE id IN ({marks})", chunk
+            )
+            found.update((r["id"], (r["feed_url"], r["canonical_url"])) for r in rows)
         return found
 
     def article_by_canonical_url(self, canonical_url: str) -> StoredArticle | None:

@@ -49,3 +49,11 @@ def test_missing_trafilatura_degrades_to_none(monkeypatch: pytest.MonkeyPatch) -
 
     monkeypatch.setattr(builtins, "__import__", refuse)
     assert extract_main_text(ARTICLE) is None
+
+
+def test_terminal_escapes_in_a_page_are_dropped() -> None:
+    page = ARTICLE.replace("in Geneva on Tuesday", "in \x1b[31mGeneva\x1b[0m on Tuesday\x07")
+    text = extract_main_text(page)
+    assert text is not None
+    assert "in Geneva on Tuesday," in text
+    assert "\x1b" not in text and "\x07" not in text

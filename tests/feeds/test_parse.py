@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import unicodedata
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,7 @@ from bot.feeds.parse import (
     canonical_url,
     html_to_text,
     parse_feed,
+    strip_controls,
     truncate_text,
 )
 from bot.models import Feed
@@ -216,3 +218,39 @@ def test_feeds_modules_do_not_import_heavy_libraries_eagerly() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     ).stdout
     assert out.split() == ["False", "False"]
+
+
+def test_terminal_escapes_and_control_characters_never_reach_an_article() -> None:
+    # Raw bytes a hostile or broken feed can carry: colour codes, an OSC-8 hyperlink that
+    # would hide its target, a screen clear, BEL, NUL, a carriage return.
+    title = "Talks \x1b[31mresume\x1b[0m in \x1b]8;;https://evil.example/\x07Geneva\x1b]8;;\x07\x07"
+    body = "<p>Delegates\x1b[2J met\x00 on\rTuesday.</p><p>Second\tparagraph.</p>"
+    item = (
+        f"<item><title>{title}</title><link>https://e.example/a\x1b[0m</link>"
+        f"<description><![CDATA[{body}]]></description></item>"
+    )
+    (article,) = parse_feed(_rss(item), _feed(), FETCHED)
+    assert article.title == "Talks resume in Geneva"
+    assert article.text == "Delegates met on Tuesday.\n\nSecond paragraph."
+    assert article.url == "https://e.example/a"
+    for value in (article.title, article.text, article.url, article.source):
+        assert not [c for c in value if unicodedata.category(c) == "Cc" and c not in "\n\t"]
+
+
+@pytest.mark.parametrize(
+    ("raw", "clean"),
+    [
+        ("a\x9b31mb\x9b0m", "ab"),  # the 8-bit CSI
+        ("\x9d8;;https://evil.example/\x9clink\x9d8;;\x9c", "link"),  # 8-bit OSC and ST
+        ("bell\x07 del\x7f nel\x85", "bell del nel "),
+        ("keeps\ttab\nand newline", "keeps\ttab\nand newline"),
+        ("unterminated \x1b]8;;x", "unterminated 8;;x"),  # no terminator: the text stays
+    ],
+)
+def test_strip_controls(raw: str, clean: str) -> None:
+    assert strip_controls(raw) == clean
+
+
+def test_text_made_of_controls_alone_is_no_article() -> None:
+    body = _rss("<item><title>\x1b[0m\x07</title><description>\x1b[2J</description></item>")
+    assert parse_feed(body, _feed(), FETCHED) == []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import signal
@@ -17,6 +18,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+from rich.console import Console
+
+from bot.delivery.console import ConsoleDelivery
 from tests.conftest import rss
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -322,3 +326,15 @@ def wait_for(check: Callable[[], bool], timeout: float, step: float = 0.2) -> bo
             pass
         time.sleep(step)
     return False
+
+
+class Recorder(ConsoleDelivery):
+    """The console delivery into a buffer, keeping admin notices apart."""
+
+    def __init__(self) -> None:
+        self.out = io.StringIO()
+        super().__init__(Console(file=self.out, width=120))
+        self.notices: list[str] = []
+
+    async def notify_admins(self, text: str) -> None:
+        self.notices.append(text)

@@ -3,18 +3,14 @@
 from __future__ import annotations
 
 import email.utils
-import io
-from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-from rich.console import Console
 
 from bot.app import App, build_app
-from bot.delivery.console import ConsoleDelivery
 from bot.models import Feed
 from bot.settings import Settings
 from bot.watchlists import load_watchlists
@@ -23,30 +19,13 @@ from tests.reliability.helpers import (
     OFF_TOPIC,
     ON_TOPIC,
     FeedServer,
+    Recorder,
     Reply,
     rss_items,
-    serving,
     write_watchlist,
 )
 
 pytestmark = pytest.mark.model
-
-
-class Recorder(ConsoleDelivery):
-    """The console delivery into a buffer, keeping admin notices."""
-
-    def __init__(self) -> None:
-        super().__init__(Console(file=io.StringIO(), width=120))
-        self.notices: list[str] = []
-
-    async def notify_admins(self, text: str) -> None:
-        self.notices.append(text)
-
-
-@pytest.fixture
-def feeds() -> Iterator[FeedServer]:
-    with serving(FeedServer()) as server:
-        yield server
 
 
 def _app(tmp_path: Path, server: FeedServer, paths: list[str], embedder: Any, **kw: Any) -> App:

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
+from bot.logs import redact_urls, safe_url
 from bot.models import Statement, Topic
 
 if TYPE_CHECKING:
@@ -264,7 +265,8 @@ class Commands:
             ]
             if state.last_error:
                 parts.append(f"last error: {state.last_error[:200]} ({_date(state.last_error_at)})")
-            fields.append((state.name or state.url, "\n".join(parts)))
+            # Feed URLs may carry a token or a password: shown to members, never in full.
+            fields.append((state.name or safe_url(state.url), "\n".join(parts)))
         dead = self.app.store.dead_outbox()
         lines = (
             (f"{len(dead)} deliveries given up on: `stancewatch outbox --replay` retries them.",)
@@ -288,7 +290,8 @@ class Commands:
             )
         assert result.watchlist is not None
         self.app.use_watchlist(result.watchlist)
-        return Reply("Watchlists reloaded.", result.changes or ("No changes.",))
+        changes = tuple(redact_urls(line) for line in result.changes)
+        return Reply("Watchlists reloaded.", changes or ("No changes.",))
 
 
 def _label(topic: Topic, position_id: str | None) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -10,7 +11,7 @@ import pytest
 from bot.app import App, build_app
 from bot.commands import Commands
 from bot.matching.hashing import HashingEmbedder
-from bot.models import Actor, Topic, Watchlist
+from bot.models import Actor, Feed, Topic, Watchlist
 from bot.settings import Settings
 
 TOPICS = (
@@ -109,3 +110,12 @@ def test_positions_accepts_an_actor_by_any_alias(app: App) -> None:
         assert not commands.positions("security-guarantees", typed).title.startswith("Unknown")
     unknown = commands.positions("security-guarantees", "Atlantis")
     assert unknown.ok is False and unknown.title == "Unknown actor “Atlantis”."
+
+
+def test_feeds_never_shows_a_password_or_token_from_a_feed_url(app: App) -> None:
+    secret_url = "https://reader:hunter2pass@news.example/rss?token=s3cr3tT0ken&lang=en"
+    app.store.sync_feeds([Feed(secret_url, "", 600.0)], datetime.now(UTC))
+    reply = Commands(app).feeds()
+    shown = reply.text + "".join(name + value for name, value in reply.fields)
+    assert "news.example/rss" in shown
+    assert "hunter2pass" not in shown and "s3cr3tT0ken" not in shown

@@ -9,7 +9,7 @@ import signal
 import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from bot.app import App, build_app
 from bot.delivery.base import Delivery
@@ -105,22 +105,19 @@ async def serve_app(app: App, once: bool, stop: asyncio.Event | None = None) -> 
 
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
+    received: list[signal.Signals] = []
+
+    def on_signal(sig: signal.Signals) -> None:
+        received.append(sig)
+        stop.set()
+
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError):
-            loop.add_signal_handler(sig, stop.set)
+            loop.add_signal_handler(sig, on_signal, sig)
     runtimes = await start_platforms(app)
     try:
         if once:
-            report = await app.pipeline.poll(app.watchlist.feeds)
-            log.info(
-                "one pass: %d feeds, %d new articles, %d alerts, %d failures",
-                report.feeds_polled,
-                report.new_articles,
-                report.alerts,
-                report.failures,
-            )
-            await drain_until_idle(app, 60.0)
-            return 0
+            return await _one_pass(app, stop, received)
 
         running: set[asyncio.Task[None]] = set()
 
@@ -161,6 +158,57 @@ async def serve_app(app: App, once: bool, stop: asyncio.Event | None = None) -> 
             with contextlib.suppress(Exception):
                 await runtime.stop()
         await app.close()
+
+
+T = TypeVar("T")
+
+
+async def _until_stopped(work: Awaitable[T], stop: asyncio.Event) -> tuple[bool, T | None]:
+    """Run `work` unless a stop comes first: (True, its result), or (False, None) once it
+    has been cancelled."""
+    task = asyncio.ensure_future(work)
+    stopping = asyncio.ensure_future(stop.wait())
+    done, _ = await asyncio.wait({task, stopping}, return_when=asyncio.FIRST_COMPLETED)
+    stopping.cancel()
+    if task in done:
+        return True, task.result()
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+    return False, None
+
+
+async def _one_pass(app: App, stop: asyncio.Event, received: list[signal.Signals]) -> int:
+    """`run --once`: poll every feed, deliver, exit 0; Ctrl-C or SIGTERM stops it at once.
+
+    A pass over slow feeds, or a large first poll, takes minutes; a stop must not wait for
+    it. What a cancelled pass already stored is committed (each feed's articles are one
+    transaction, its validators saved after them), so the next run carries on from there.
+    """
+    finished, report = await _until_stopped(app.pipeline.poll(app.watchlist.feeds), stop)
+    if finished and report is not None:
+        log.info(
+            "one pass: %d feeds, %d new articles, %d alerts, %d failures",
+            report.feeds_polled,
+            report.new_articles,
+            report.alerts,
+            report.failures,
+        )
+        draining = asyncio.ensure_future(drain_until_idle(app, 60.0))
+        stopping = asyncio.ensure_future(stop.wait())
+        await asyncio.wait({draining, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        stopping.cancel()
+        if not draining.done():
+            # Not cancelled: a post cut off after the platform took it would be posted again
+            # next run. No new delivery starts; the one under way finishes.
+            app.outbox.deadline = time.monotonic()
+            finished = False
+        await draining
+    if finished:
+        return 0
+    log.info("stopped; what was stored is kept, the rest waits for the next run")
+    # 130: the shell's code for Ctrl-C, so a script can tell an interrupted pass.
+    return 130 if signal.SIGINT in received else 0
 
 
 def run_service(settings: Settings, watchlist: Watchlist, once: bool) -> int:

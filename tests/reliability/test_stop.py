@@ -3,20 +3,27 @@
 from __future__ import annotations
 
 import signal
+import socket
 import subprocess
 import time
 from pathlib import Path
 
 import pytest
 
+from tests.conftest import rss
 from tests.reliability.helpers import (
+    OFF_TOPIC,
     FakeWebhook,
     FeedServer,
+    Reply,
     after_first_poll,
     kill,
     query,
+    rss_items,
+    run,
     serving,
     start,
+    write_watchlist,
 )
 
 pytestmark = pytest.mark.slow
@@ -61,3 +68,42 @@ def test_sigterm_mid_delivery_exits_0_quickly_with_consistent_outbox(tmp_path: P
         if arrived:
             assert status == "sent", f"{title!r} was accepted but its row is {status}"
     assert accepted, "nothing was delivered before the stop"
+
+
+def test_ctrl_c_during_run_once_stops_at_once_and_loses_nothing(tmp_path: Path) -> None:
+    # One feed answers at once; the other accepts the connection and never replies, so the
+    # pass would wait out the whole fetch timeout (here 120 s) without a prompt stop.
+    stalled = socket.socket()
+    stalled.bind(("127.0.0.1", 0))
+    stalled.listen(8)
+    stalled.settimeout(60)
+    with serving(FeedServer()) as feeds:
+        feeds.replies["/wire.xml"] = Reply(body=rss("Wire", rss_items(OFF_TOPIC, "old")))
+        folder, db = tmp_path / "watchlists", tmp_path / "sw.db"
+        port = stalled.getsockname()[1]
+        write_watchlist(folder, [feeds.url("/wire.xml"), f"http://127.0.0.1:{port}/slow.xml"])
+        paths = ("--watchlists", str(folder), "--db", str(db))
+        proc = start("run", "--once", *paths, env={"STANCEWATCH_FETCH_TIMEOUT": "120"})
+        try:
+            connection, _ = stalled.accept()  # the pass is under way and waiting
+            time.sleep(1.0)
+            proc.send_signal(signal.SIGINT)
+            stopped = time.monotonic()
+            try:
+                _out, err = proc.communicate(timeout=30)
+            except subprocess.TimeoutExpired:
+                pytest.fail("run --once did not stop within 30 s of Ctrl-C")
+            took = time.monotonic() - stopped
+            connection.close()
+        finally:
+            kill(proc)
+            stalled.close()
+        assert proc.returncode == 130, err[-3000:]
+        assert took < 10, f"took {took:.1f} s to stop"
+        assert "Traceback" not in err, err[-3000:]
+
+        # Nothing is lost: the interrupted pass saved no validators, so the next run fetches
+        # the feed that had answered again and stores its articles.
+        again = run("run", "--once", *paths, env={"STANCEWATCH_FETCH_TIMEOUT": "1"})
+        assert again.returncode == 0, again.stderr[-3000:]
+        assert query(db, "SELECT count(*) FROM articles")[0][0] == len(OFF_TOPIC)

@@ -182,8 +182,9 @@ async def _one_pass(app: App, stop: asyncio.Event, received: list[signal.Signals
     """`run --once`: poll every feed, deliver, exit 0; Ctrl-C or SIGTERM stops it at once.
 
     A pass over slow feeds, or a large first poll, takes minutes; a stop must not wait for
-    it. What a cancelled pass already stored is committed (each feed's articles are one
-    transaction, its validators saved after them), so the next run carries on from there.
+    it. What a cancelled pass already stored stays (each article is stored with its alert in
+    one transaction, and a feed's validators only after its articles), so the next run
+    fetches again whatever this one had not stored.
     """
     finished, report = await _until_stopped(app.pipeline.poll(app.watchlist.feeds), stop)
     if finished and report is not None:

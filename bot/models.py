@@ -175,6 +175,18 @@ class Destination:
             return f"{self.kind.value}:{digest}"
         return f"{self.kind.value}:{self.target}"
 
+    @property
+    def label(self) -> str:
+        """How admins are shown it: a webhook's address without its secret last part
+        (".../webhooks/123/…"), enough to find the route; other kinds as their key."""
+        if self.kind not in (DestinationKind.DISCORD_WEBHOOK, DestinationKind.SLACK_WEBHOOK):
+            return self.key
+        address = self.target.split("?", 1)[0].rstrip("/")
+        scheme, sep, rest = address.partition("://")
+        rest = rest.rpartition("@")[2]  # no credentials either
+        head = rest.rpartition("/")[0] if "/" in rest else rest
+        return f"{self.kind.value} {scheme}{sep}{head}/…"
+
 
 @dataclass(frozen=True)
 class TopicLine:

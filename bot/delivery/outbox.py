@@ -131,19 +131,26 @@ class OutboxWorker:
             log.exception("delivery of alert %s to %s crashed", row.alert_id, row.destination)
             return await self._failed(row, DeliveryError(f"unexpected error: {exc!r}"), now)
         if self.store.set_destination_status(row.destination, "ok", None):
-            log.info("destination %s recovered", row.destination)
+            name = self._label(row.destination)
+            log.info("destination %s recovered", name)
             if self.notify_admins is not None:
-                await self.notify_admins(f"Alerts to {row.destination} are delivered again.")
+                await self.notify_admins(f"Alerts to {name} are delivered again.")
         return True
+
+    def _label(self, key: str) -> str:
+        """The destination as admins can recognise it (see `Destination.label`)."""
+        destination = self.registry().get(key)
+        return destination.label if destination is not None else key
 
     async def _failed(self, row: OutboxRow, error: DeliveryError, now: datetime) -> bool:
         if error.destination_broken and self.store.set_destination_status(
             row.destination, "failing", str(error)
         ):
             # Told once: the stored status only changes back when a delivery succeeds.
-            log.warning("destination %s is failing: %s", row.destination, error)
+            name = self._label(row.destination)
+            log.warning("destination %s is failing: %s", name, error)
             if self.notify_admins is not None:
-                await self.notify_admins(f"Alerts to {row.destination} are failing: {error}")
+                await self.notify_admins(f"Alerts to {name} are failing: {error}")
         age_s = (now - row.created).total_seconds()
         if error.permanent or age_s >= self.give_up_after_s:
             log.error("giving up on alert %s to %s: %s", row.alert_id, row.destination, error)

@@ -250,7 +250,7 @@ class SlackDelivery:
     @staticmethod
     def _where(destination: Destination) -> str:
         if destination.kind is DestinationKind.SLACK_WEBHOOK:
-            return f"webhook {destination.key}"  # the URL is a secret: only its hash is shown
+            return destination.label  # the URL's last part is the secret: never shown
         return f"channel {destination.target}"
 
     # --- webhooks ----------------------------------------------------------------------
@@ -284,7 +284,7 @@ class SlackDelivery:
             except (aiohttp.ClientError, TimeoutError, OSError, ValueError) as exc:
                 # Never str(exc): aiohttp errors quote the URL, which holds the webhook secret.
                 raise DeliveryError(
-                    f"Slack webhook {destination.key} unreachable: {type(exc).__name__}"
+                    f"{destination.label} unreachable: {type(exc).__name__}"
                 ) from exc
         # The body is a short error code ("no_service"); anything longer is not one of ours.
         return response.status_code, (response.body or "").strip()[:100], response.headers or {}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -9,6 +10,10 @@ from email.utils import format_datetime
 from xml.sax.saxutils import escape
 
 import pytest
+from rich.console import Console
+
+from bot.delivery.console import ConsoleDelivery
+from bot.models import Alert, Destination, TopicLine
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -44,3 +49,37 @@ def rss(title: str, items: Sequence[dict[str, str]]) -> bytes:
         f"<title>{escape(title)}</title><link>https://example.org/</link>"
         f"<description>{escape(title)}</description>{''.join(parts)}</channel></rss>"
     ).encode()
+
+
+class RecordingConsole(ConsoleDelivery):
+    """The console delivery into a buffer, remembering posts and edits apart."""
+
+    def __init__(self) -> None:
+        self.out = io.StringIO()
+        super().__init__(Console(file=self.out, width=200))
+        self.posts: list[Alert] = []
+        self.edits: list[Alert] = []
+
+    async def send(self, destination: Destination, alert: Alert) -> str | None:
+        self.posts.append(alert)
+        return await super().send(destination, alert)
+
+    async def edit(self, destination: Destination, message_ref: str, alert: Alert) -> None:
+        self.edits.append(alert)
+        await super().edit(destination, message_ref, alert)
+
+
+def make_alert(
+    story_id: str, published: datetime, also_reported_by: tuple[tuple[str, str], ...] = ()
+) -> Alert:
+    """A small alert on one topic, for outbox tests."""
+    return Alert(
+        id=story_id,
+        title="Allies offer guarantees",
+        url=f"https://wire.example/{story_id}",
+        source="Example Wire",
+        published=published,
+        topics=(TopicLine("security-guarantees", "Security guarantees", 0.7, "Allies offer."),),
+        summary="Allies offer guarantees. Kyiv welcomes them.",
+        also_reported_by=also_reported_by,
+    )

@@ -8,8 +8,9 @@ from pathlib import Path
 
 from bot.delivery.base import DeliveryError
 from bot.delivery.outbox import OutboxWorker
-from bot.models import Alert, Destination, DestinationKind, TopicLine
+from bot.models import Alert, Destination, DestinationKind
 from bot.store.sqlite import SQLiteStore
+from tests.conftest import make_alert
 
 NOW = datetime(2026, 3, 1, 12, tzinfo=UTC)
 SLACK_HOOK = "https://hooks.slack.com/services/T0001/B0002/s3cretWebhookToken"
@@ -52,15 +53,7 @@ async def test_a_failing_webhook_is_reported_by_its_label(tmp_path: Path) -> Non
     worker = OutboxWorker(
         store, [Revoked()], lambda: {hook.key: hook}, clock=lambda: NOW, notify_admins=tell
     )
-    alert = Alert(
-        id="story-1",
-        title="Allies offer guarantees",
-        url="https://wire.example/story-1",
-        source="Example Wire",
-        published=NOW,
-        topics=(TopicLine("security-guarantees", "Security guarantees", 0.7, "Allies offer."),),
-        summary="Allies offer guarantees.",
-    )
+    alert = make_alert("story-1", NOW)
     with store.transaction():
         store.save_alert(alert, "a-1", [hook.key], NOW)
     await worker.drain()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import re
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import replace
@@ -15,19 +14,18 @@ import numpy as np
 import pytest_asyncio
 from aiohttp import web
 from aiohttp.test_utils import TestServer
-from rich.console import Console
 
 from bot.app import App, build_app
 from bot.commands import Commands
 from bot.delivery.base import DeliveryError
 from bot.delivery.console import ConsoleDelivery
 from bot.delivery.outbox import OutboxWorker
-from bot.models import Alert, Destination, Feed, TopicLine, Watchlist
+from bot.models import Alert, Destination, Feed, Watchlist
 from bot.routing import CONSOLE
 from bot.settings import Settings
 from bot.store.sqlite import SQLiteStore
 from bot.watchlists import load_watchlists
-from tests.conftest import rss
+from tests.conftest import RecordingConsole, make_alert, rss
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -61,24 +59,6 @@ class CountingEmbedder:
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         self.texts_asked += len(texts)
         return self.inner.encode(texts)
-
-
-class RecordingConsole(ConsoleDelivery):
-    """The console delivery, remembering posts and edits apart."""
-
-    def __init__(self) -> None:
-        self.out = io.StringIO()
-        super().__init__(Console(file=self.out, width=200))
-        self.posts: list[Alert] = []
-        self.edits: list[Alert] = []
-
-    async def send(self, destination: Destination, alert: Alert) -> str | None:
-        self.posts.append(alert)
-        return await super().send(destination, alert)
-
-    async def edit(self, destination: Destination, message_ref: str, alert: Alert) -> None:
-        self.edits.append(alert)
-        await super().edit(destination, message_ref, alert)
 
 
 NOW = datetime.now(UTC)
@@ -291,15 +271,7 @@ class FlakyDelivery(RecordingConsole):
 
 
 def _alert(story_id: str) -> Alert:
-    return Alert(
-        id=story_id,
-        title="Allies offer guarantees",
-        url=f"https://wire.example/{story_id}",
-        source="Example Wire",
-        published=NOW,
-        topics=(TopicLine("security-guarantees", "Security guarantees", 0.7, "Allies offer."),),
-        summary="Allies offer guarantees. Kyiv welcomes them.",
-    )
+    return make_alert(story_id, NOW)
 
 
 async def test_outbox_retries_a_failed_delivery_later_and_never_sends_twice(

@@ -29,6 +29,17 @@ from tests.reliability.helpers import (
 pytestmark = pytest.mark.slow
 
 
+def _signal_and_wait(proc: subprocess.Popen[str], sig: signal.Signals) -> tuple[str, float]:
+    """Send `sig`, wait up to 30 s for the exit; its stderr and the seconds it took."""
+    proc.send_signal(sig)
+    stopped = time.monotonic()
+    try:
+        _out, err = proc.communicate(timeout=30)
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"stancewatch did not exit within 30 s of {sig.name}")
+    return err, time.monotonic() - stopped
+
+
 def test_sigterm_mid_delivery_exits_0_quickly_with_consistent_outbox(tmp_path: Path) -> None:
     # A slow platform (1 s per post, plus Slack pacing): the queue outlasts the stop grace.
     with serving(FeedServer()) as feeds, serving(FakeWebhook(delay_s=1.0)) as hook:
@@ -41,13 +52,7 @@ def test_sigterm_mid_delivery_exits_0_quickly_with_consistent_outbox(tmp_path: P
         proc = start("run", *paths)
         try:
             assert hook.first_post.wait(120), "no delivery started"
-            proc.send_signal(signal.SIGTERM)
-            stopped = time.monotonic()
-            try:
-                _out, err = proc.communicate(timeout=30)
-            except subprocess.TimeoutExpired:
-                pytest.fail("service did not exit within 30 s of SIGTERM")
-            took = time.monotonic() - stopped
+            err, took = _signal_and_wait(proc, signal.SIGTERM)
         finally:
             kill(proc)
         time.sleep(1.5)  # let a post the service abandoned reach the fake, if any did
@@ -87,13 +92,7 @@ def test_ctrl_c_during_run_once_stops_at_once_and_loses_nothing(tmp_path: Path) 
         try:
             connection, _ = stalled.accept()  # the pass is under way and waiting
             time.sleep(1.0)
-            proc.send_signal(signal.SIGINT)
-            stopped = time.monotonic()
-            try:
-                _out, err = proc.communicate(timeout=30)
-            except subprocess.TimeoutExpired:
-                pytest.fail("run --once did not stop within 30 s of Ctrl-C")
-            took = time.monotonic() - stopped
+            err, took = _signal_and_wait(proc, signal.SIGINT)
             connection.close()
         finally:
             kill(proc)

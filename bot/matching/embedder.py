@@ -50,6 +50,7 @@ class SentenceTransformerEmbedder:
         self._model: object | None = None
         self._lock = threading.Lock()
         self._cache: OrderedDict[str, NDArray[np.float32]] = OrderedDict()
+        self._width: int | None = None
         self.texts_encoded = 0  # how many texts went through the model (bench, tests)
 
     def _load(self) -> object:
@@ -79,11 +80,6 @@ class SentenceTransformerEmbedder:
             if self._model is None and not _found_locally(self.model_name):
                 self._model = self._load()
 
-    @property
-    def dimension(self) -> int:
-        """The length of each embedding vector."""
-        return int(self.encode(["dimension probe"]).shape[1])
-
     def encode(self, texts: Sequence[str]) -> NDArray[np.float32]:
         """Embed the texts in batches; cached texts are not sent to the model again."""
         with self._lock:
@@ -99,21 +95,28 @@ class SentenceTransformerEmbedder:
                     found[text] = self._cache[text]
             missing = list(dict.fromkeys(t for t in texts if t not in found))
             if missing:
-                vectors = self._model.encode(  # type: ignore[attr-defined]
-                    missing,
-                    batch_size=self.batch_size,
-                    normalize_embeddings=True,
-                    convert_to_numpy=True,
-                    show_progress_bar=False,
-                )
+                vectors = self._embed(missing)
                 self.texts_encoded += len(missing)
                 for text, vector in zip(missing, vectors, strict=True):
                     found[text] = self._cache[text] = vector.astype(np.float32)
                 while len(self._cache) > CACHE_SIZE:
                     self._cache.popitem(last=False)
             if not texts:
-                return np.zeros((0, 384), dtype=np.float32)
+                # Not every model is 384 wide: ask the model, once, rather than assume.
+                if self._width is None:
+                    self._width = int(self._embed(["width probe"]).shape[1])
+                return np.zeros((0, self._width), dtype=np.float32)
             return np.vstack([found[t] for t in texts])
+
+    def _embed(self, texts: list[str]) -> NDArray[np.float32]:
+        vectors: NDArray[np.float32] = self._model.encode(  # type: ignore[union-attr]
+            texts,
+            batch_size=self.batch_size,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=False,
+        )
+        return vectors
 
 
 def _found_locally(name: str) -> bool:

@@ -286,11 +286,13 @@ def _is_named(tokens: list[Tok], group: Span) -> bool:
 
 
 def _is_anaphor(tokens: list[Tok], group: Span) -> bool:
-    """True for "he"/"it" and for a bare definite title ("the minister", "the spokesman")."""
+    """True for "he"/"it" and for a bare definite title ("the minister", "its envoy")."""
     words = [t.low for t in tokens[group[0] : group[1]]]
     if len(words) == 1 and words[0] in lx.ANAPHORS:
         return True
-    return len(words) >= 2 and words[0] == "the" and all(w in lx.TITLES for w in words[1:])
+    # "the minister", and "its representative" / "his spokesman": the speaker's own official.
+    definite = ("the", *lx.POSSESSIVE_PRONOUNS)
+    return len(words) >= 2 and words[0] in definite and all(w in lx.TITLES for w in words[1:])
 
 
 def _clause_start(tokens: list[Tok], lo: int, hi: int) -> int:
@@ -324,12 +326,30 @@ def _subjects(tokens: list[Tok], lo: int, hi: int) -> tuple[list[Span], VerbGrou
     if not groups or tokens[groups[-1][1] - 1].low == "'s":
         return [], None  # "Ukraine's membership …": a possessor is not a subject
     verb = _predicate(tokens, groups, hi)
+    if verb is None and _is_apposition(tokens, groups):
+        # "Norway's fisheries minister, Sigrid Haugland, said …": the name between commas is
+        # the same person, not a second subject, when an alias names the official too.
+        groups = groups[:-1]
+        verb = _predicate(tokens, groups, hi)
     return (groups, verb) if verb is not None else ([], None)
+
+
+def _is_apposition(tokens: list[Tok], groups: list[Span]) -> bool:
+    """True when the last group follows the one before it after a comma, not "and"/"or".
+
+    Only a guess: the caller keeps it only if the earlier group then finds its verb past
+    the apposition's closing comma.
+    """
+    return len(groups) >= 2 and tokens[groups[-1][0] - 1].text == ","
 
 
 def _predicate(tokens: list[Tok], groups: list[Span], hi: int) -> VerbGroup | None:
     """The verb group that follows the subject groups, if they are the subject of a clause."""
     i = groups[-1][1]
+    if tokens[i - 1].low in lx.TITLES:
+        # "China's envoy to the seabed authority, Zhou Minghui, said …": where the official
+        # serves, up to the comma of an apposition.
+        i = _skip_posting(tokens, i, hi)
     if i < hi and tokens[i].text == ",":
         # An apposition: "Lavrov, the foreign minister, said …"
         close = next((j for j in range(i + 1, min(hi, i + 12)) if tokens[j].text == ","), None)
@@ -352,6 +372,18 @@ def _predicate(tokens: list[Tok], groups: list[Span], hi: int) -> VerbGroup | No
     return verb
 
 
+def _skip_posting(tokens: list[Tok], i: int, hi: int) -> int:
+    """Past "to the seabed authority" / "in Vienna" when a comma follows within a few words."""
+    if i >= hi or tokens[i].low not in ("to", "in", "at", "for"):
+        return i
+    for j in range(i + 1, min(hi, i + 6)):
+        if tokens[j].text == ",":
+            return j
+        if not tokens[j].is_word or lx.lemma(tokens[j].low) in lx.KNOWN_VERBS:
+            break  # "the envoy to Kyiv said": a verb, not a place, follows
+    return i
+
+
 def _lead_attribution(tokens: list[Tok]) -> tuple[Span, Span, str] | None:
     """("According to X," | "X said [that]") at the start: content span, X's group, the verb."""
     n = len(tokens)
@@ -367,7 +399,8 @@ def _lead_attribution(tokens: list[Tok]) -> tuple[Span, Span, str] | None:
     i = verb.end
     if verb.main in ("tell", "assure", "warn", "caution") and "that" in _lows(tokens, i, i + 6):
         i = _lows(tokens, i, i + 6).index("that") + i  # "told reporters that …"
-    while i < n and (tokens[i].low in lx.ADVERBS or tokens[i].text in ":,"):
+    # A negator after the verb belongs to what was said: "said no mining should be allowed".
+    while i < n and (tokens[i].low in lx.ADVERBS - lx.NEGATORS or tokens[i].text in ":,"):
         i += 1
     i = lx.time_phrase_end(tokens, i) or i
     return (i, n), groups[0], verb.main
@@ -402,6 +435,8 @@ def _attribution_after(tokens: list[Tok], i: int) -> tuple[Span, str] | None:
         group = _group_at(tokens, i + 1, n)  # inverted: "said Kremlin spokesman Dmitry Peskov"
         if group is None or _is_anaphor(tokens, group) or clause_verb(tokens, group[1]):
             return None  # "…, said it would help" is a new clause, not an inversion
+        if _noun_follows(tokens, group[1]):
+            return None  # "…, said the American decision …": the actor only qualifies a noun
         return (group, verb_word) if _tail_ok(tokens, group[1]) else None
     group = _group_at(tokens, i, n)
     if group is None:
@@ -410,6 +445,19 @@ def _attribution_after(tokens: list[Tok], i: int) -> tuple[Span, str] | None:
     if verb is None or verb.main not in lx.REPORT_VERBS:
         return None
     return (group, verb.main) if _tail_ok(tokens, verb.end) else None
+
+
+def _noun_follows(tokens: list[Tok], i: int) -> bool:
+    """True when a plain lower-case word that is not a verb, preposition or time word is at i."""
+    if i >= len(tokens) or not tokens[i].is_word or tokens[i].is_capitalised:
+        return False
+    low = tokens[i].low
+    return not (
+        low in lx.FUNCTION_WORDS
+        or low in lx.PREPOSITIONS
+        or low in lx.TIME_WORDS
+        or lx.lemma(low) in lx.KNOWN_VERBS
+    )
 
 
 def _tail_ok(tokens: list[Tok], i: int) -> bool:

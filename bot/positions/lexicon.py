@@ -96,7 +96,7 @@ OTHER_VERBS = words(
     "make take hold set put get see view regard meet host invite discuss negotiate talk join "
     "leave visit travel arrive speak lead remain need ask accuse blame praise hail slam "
     "criticise criticize question open close lift impose permit let include tie link "
-    "condition vote pass unveil launch begin start try fail seem appear look stand face"
+    "condition vote pass unveil launch begin start try fail seem appear look stand face use"
 )
 VERBS = REPORT_VERBS | ATTITUDE_VERBS | OTHER_VERBS
 _IRREGULAR = {
@@ -167,6 +167,9 @@ TITLES = words(
 # Pronouns that may refer back to the previous sentence's speaker.
 ANAPHORS = words("he she it they")
 DETERMINERS = words("the a an its his her their this that these those")
+POSSESSIVE_PRONOUNS = words("its his her their")
+# Words that negate what follows them.
+NEGATORS = words("not n't never no nor neither without cannot none nothing")
 # Capitalised words that open a sentence without naming anyone.
 FUNCTION_WORDS = words(
     "the a an in on at by for from with to of and or but yet so as if when while after "
@@ -239,7 +242,7 @@ def lemma(word: str) -> str:
         ("es", ""),
         ("s", ""),
     ):
-        if word.endswith(suffix) and len(word) > len(suffix) + 2:
+        if word.endswith(suffix) and len(word) > len(suffix) + 1:
             stem = word[: -len(suffix)] + repl
             candidates += [stem, stem + "e"]
             if len(stem) > 2 and stem[-1] == stem[-2]:

@@ -19,6 +19,7 @@ from bot.positions.lexicon import (
     DETERMINERS,
     FOR_CUES,
     FUNCTION_WORDS,
+    NEGATORS,
     TOKEN_PATTERN,
     lemma,
 )
@@ -57,7 +58,6 @@ AGAINST_PHRASAL = (
     ("scaled", "back"),
     ("wind", "down"),
 )
-NEGATORS = words("not n't never no nor neither without cannot none nothing")
 # Negators of a verb or a predicate ("did not say", "is not a tariff"), as against those
 # that deny a thing exists ("no foreign troops", "nothing to offer").
 VERBAL_NEGATORS = words("not n't never cannot")

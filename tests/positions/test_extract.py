@@ -174,3 +174,42 @@ def test_a_claim_about_another_actor_is_nobodys_stance() -> None:
 def test_an_adverb_after_an_auxiliary_keeps_the_relayed_clause() -> None:
     text = "Witkoff said that Russia had formally agreed to the plan."
     assert found(text) == [("russia", "usa")]
+
+
+def test_an_official_named_between_commas_is_the_same_speaker() -> None:
+    # Watchlists list officials' names as aliases, so the name is an actor mention too.
+    assert found("Russia's foreign minister, Lavrov, said the plan was a trap.") == [
+        ("russia", None)
+    ]
+    assert found("Lavrov, the Russian foreign minister, told reporters that talks had failed.") == [
+        ("russia", None)
+    ]
+    # A real list of subjects still gives each its statement.
+    assert found("Russia, Ukraine and NATO said they would meet again.") == [
+        ("russia", None),
+        ("ukraine", None),
+        ("nato", None),
+    ]
+
+
+def test_where_an_official_serves_does_not_hide_the_verb() -> None:
+    text = "Moscow's envoy to the United Nations, Vasily Orlov, said the plan was dead."
+    assert found(text) == [("russia", None)]
+
+
+def test_its_spokesman_refers_back_to_the_last_speaker() -> None:
+    text = (
+        "Russia used the meeting to repeat its objections. Its spokesman said nothing had changed."
+    )
+    assert found(text) == [("russia", None), ("russia", None)]
+
+
+def test_a_negator_after_said_stays_in_what_was_said() -> None:
+    [sentence] = actor_sentences("Lavrov said no foreign troops would be accepted.", ACTORS)
+    assert sentence.text == "no foreign troops would be accepted."
+
+
+def test_an_actor_qualifying_a_noun_after_said_is_not_the_speaker() -> None:
+    # Not an inversion ("…, said the US envoy"): the US only qualifies "plan".
+    text = 'Ukraine\'s president, Zelensky, said the US plan "changes nothing for us".'
+    assert [s.actor_id for s in actor_sentences(text, ACTORS)] == ["ukraine"]

@@ -227,7 +227,7 @@ def _group_at(tokens: list[Tok], i: int, hi: int) -> Span | None:
     """A noun group naming someone that starts at i ("Russia's foreign minister Sergei Lavrov")."""
     if i >= hi:
         return None
-    if tokens[i].low in lx.ANAPHORS:
+    if tokens[i].low in lx.ANAPHORS and not _is_acronym(tokens[i]):  # "IT Minister …"
         return (i, i + 1)
     j = i + 1 if tokens[i].low in lx.DETERMINERS or tokens[i].low == "both" else i
     first, last_kept, previous = j, -1, ""
@@ -247,7 +247,7 @@ def _group_at(tokens: list[Tok], i: int, hi: int) -> Span | None:
         elif (
             tok.is_word
             and tok.is_capitalised
-            and low not in lx.FUNCTION_WORDS
+            and (low not in lx.FUNCTION_WORDS or _is_acronym(tok))
             and previous in ("", "title", "name", "'s")
         ):
             # "Sergei" in "Sergei Lavrov"; never right after an actor ("Russia Rejects …").
@@ -265,6 +265,11 @@ def _group_at(tokens: list[Tok], i: int, hi: int) -> Span | None:
     if not has_actor and not _is_anaphor(tokens, group) and not _is_named(tokens, group):
         return None
     return group
+
+
+def _is_acronym(tok: Tok) -> bool:
+    """True for "IT" or "ICE": capitals throughout, so not the pronoun or the function word."""
+    return len(tok.text) > 1 and tok.text.isupper()
 
 
 def _modifies_title(tokens: list[Tok], j: int, hi: int) -> bool:

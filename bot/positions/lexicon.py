@@ -162,7 +162,8 @@ TITLES = words(
     "adviser advisers advisor advisors aide aides counterpart head chief senior top deputy "
     "special parliament lawmakers legislators premier chancellor king queen commander general "
     "representative representatives embassy team press secretary-general leadership "
-    "spokesmen mission"
+    "spokesmen mission commissioner commissioners director governor senator senators chair "
+    "chairman chairwoman executive regulator mayor"
 )
 # Pronouns that may refer back to the previous sentence's speaker.
 ANAPHORS = words("he she it they")

@@ -213,3 +213,14 @@ def test_an_actor_qualifying_a_noun_after_said_is_not_the_speaker() -> None:
     # Not an inversion ("…, said the US envoy"): the US only qualifies "plan".
     text = 'Ukraine\'s president, Zelensky, said the US plan "changes nothing for us".'
     assert [s.actor_id for s in actor_sentences(text, ACTORS)] == ["ukraine"]
+
+
+def test_an_upper_case_acronym_is_not_the_pronoun_it() -> None:
+    actors = (*ACTORS, Actor("india", "India", ("India", "Arvind Menon", "Menon")))
+    text = '"That is the right balance for India," IT Minister Arvind Menon said at the launch.'
+    assert [s.actor_id for s in actor_sentences(text, actors)] == ["india"]
+
+
+def test_a_commissioner_is_an_office_like_a_minister() -> None:
+    text = "Ukraine's trade commissioner, speaking in Geneva, said the plan was fair."
+    assert found(text) == [("ukraine", None)]

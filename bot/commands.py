@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from bot.logs import redact_urls, safe_url
 from bot.models import Statement, Topic
+from bot.routing import PLATFORM_KINDS, platform_reach
 
 if TYPE_CHECKING:
     from bot.app import App
@@ -120,9 +121,35 @@ class Commands:
         if topic_id is None:
             return self._unknown("topic", topic, self._topics)
         new = self.app.store.follow(platform, scope, user_id, topic_id, dm, datetime.now(UTC))
-        how = "by direct message" if dm else "with a mention in the alert channel"
         verb = "You now follow" if new else "You already followed"
-        return Reply(f"{verb} {self._topics[topic_id]}.", (f"You will get its alerts {how}.",))
+        name = self._topics[topic_id]
+        unheard = self._unheard(platform, topic_id)
+        if unheard:
+            # Kept all the same: the follow starts to work once a channel route exists.
+            return Reply(f"{verb} {name}, but you will not be notified yet.", unheard)
+        how = "by direct message" if dm else "with a mention in the alert channel"
+        return Reply(f"{verb} {name}.", (f"You will get its alerts {how}.",))
+
+    def _unheard(self, platform: str, topic_id: str) -> tuple[str, ...]:
+        """Why a follower on this platform would hear nothing of the topic; () when they will.
+
+        Mentions and DMs go out only with channel posts: a topic that reaches the platform
+        through webhooks alone, or not at all, never notifies its followers there.
+        """
+        if platform not in PLATFORM_KINDS:
+            return ()
+        by_channel, by_webhook = platform_reach(topic_id, self.app.watchlist, platform)
+        if by_channel:
+            return ()
+        where = platform.capitalize()
+        why = (
+            f"Its alerts reach {where} only through a webhook, which cannot mention you"
+            " or send you a direct message."
+            if by_webhook
+            else f"Its alerts are not posted on {where} at the moment."
+        )
+        later = "Your follow is kept: it takes effect once an admin routes the topic to a"
+        return why, f"{later} {where} channel."
 
     def unfollow(self, platform: str, scope: str, user_id: str, topic: str) -> Reply:
         """Stop following a topic."""
@@ -158,6 +185,47 @@ class Commands:
             for t in self.app.watchlist.topics
         )
         return Reply(f"{len(fields)} tracked topics", fields=fields, ephemeral=False)
+
+    def split_topic_actor(self, text: str) -> tuple[str, str | None]:
+        """`<topic> [actor]` typed as one line: the topic part and the actor part, as typed.
+
+        Names have spaces and a topic's may end in an actor's ("… for Ukraine"), so the
+        first reading that fits wins: the whole text as a topic; the longest known topic and
+        a known actor after it; the longest known topic and an unknown actor (which
+        `positions` then reports); an unknown topic and the longest known actor after it.
+        """
+        words = text.split()
+        whole = " ".join(words)
+        if len(words) < 2 or self._resolve(whole, self._topics) is not None:
+            return whole, None
+        splits = [(" ".join(words[:i]), " ".join(words[i:])) for i in range(len(words) - 1, 0, -1)]
+        known = [(t, a) for t, a in splits if self._resolve(t, self._topics) is not None]
+        for topic, actor in known:
+            if self._actor_id(actor) is not None:
+                return topic, actor
+        # A known topic that a longer topic name continues ("Arms shipments" in "Arms
+        # shipments to Ukrain") is more likely a misspelt topic than a topic and an actor.
+        for topic, actor in known:
+            if not self._continues(topic):
+                return topic, actor
+        for topic, actor in reversed(splits):
+            if self._actor_id(actor) is not None:
+                return topic, actor
+        return whole, None
+
+    def _continues(self, typed: str) -> bool:
+        """True when a topic's id or name goes on past what was typed."""
+        typed = " ".join(typed.split()).lower() + " "
+        return any(
+            name.lower().startswith(typed)
+            for t in self.app.watchlist.topics
+            for name in (t.id, t.name)
+        )
+
+    def positions_line(self, text: str) -> Reply:
+        """`positions` from one line of text (Slack): `<topic> [actor]`, split as users type."""
+        topic, actor = self.split_topic_actor(text)
+        return self.positions(topic, actor)
 
     def positions(self, topic: str, actor: str | None = None) -> Reply:
         """Each actor's current position on a topic, and its timeline with evidence."""

@@ -46,3 +46,20 @@ def destination_registry(watchlist: Watchlist) -> dict[str, Destination]:
                 destination = Destination(kind, target)
                 registry[destination.key] = destination
     return registry
+
+
+# The destination kinds that reach each chat platform: (channel posts, webhooks).
+PLATFORM_KINDS: dict[str, tuple[DestinationKind, DestinationKind]] = {
+    "discord": (DestinationKind.DISCORD_CHANNEL, DestinationKind.DISCORD_WEBHOOK),
+    "slack": (DestinationKind.SLACK_CHANNEL, DestinationKind.SLACK_WEBHOOK),
+}
+
+
+def platform_reach(topic_id: str, watchlist: Watchlist, platform: str) -> tuple[bool, bool]:
+    """(by a channel, by a webhook): how the routes bring a topic's alerts to a platform.
+
+    Only channel posts mention followers or DM them; a webhook carries the alert alone.
+    """
+    channel, webhook = PLATFORM_KINDS[platform]
+    kinds = {d.kind for d in destinations_for([topic_id], watchlist, (channel, webhook))}
+    return channel in kinds, webhook in kinds

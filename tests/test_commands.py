@@ -11,7 +11,7 @@ import pytest
 from bot.app import App, build_app
 from bot.commands import Commands
 from bot.matching.hashing import HashingEmbedder
-from bot.models import Actor, Feed, Topic, Watchlist
+from bot.models import Actor, Feed, Route, Topic, Watchlist
 from bot.settings import Settings
 
 TOPICS = (
@@ -19,13 +19,15 @@ TOPICS = (
     Topic("nato-membership", "NATO membership for Ukraine", "Ukraine joining NATO."),
     Topic("arms-shipments", "Arms shipments", "Weapons sent to Ukraine."),
 )
+# Every topic reaches both platforms through a channel, where followers are mentioned.
+ROUTES = (Route(("*",), discord_channel="700000000000000001", slack_channel="C0ALERTS"),)
 
 
 @pytest.fixture
 def app(tmp_path: Path) -> Iterator[App]:
     built = build_app(
         Settings(db_path=tmp_path / "c.db"),
-        Watchlist(topics=TOPICS),
+        Watchlist(topics=TOPICS, routes=ROUTES),
         embedder=HashingEmbedder(),
         deliveries=[],
     )
@@ -119,3 +121,75 @@ def test_feeds_never_shows_a_password_or_token_from_a_feed_url(app: App) -> None
     shown = reply.text + "".join(name + value for name, value in reply.fields)
     assert "news.example/rss" in shown
     assert "hunter2pass" not in shown and "s3cr3tT0ken" not in shown
+
+
+def test_follow_says_plainly_when_the_platform_gets_no_channel_post(app: App) -> None:
+    hook = "https://discord.com/api/webhooks/123456789012345678/" + "t" * 68
+    app.use_watchlist(
+        Watchlist(
+            topics=TOPICS,
+            routes=(
+                Route(("security-guarantees",), discord_webhook=hook, slack_channel="C0ALERTS"),
+                Route(("arms-shipments",), discord_channel="700000000000000001"),
+            ),
+        )
+    )
+    commands = Commands(app)
+    # Discord gets this topic by webhook only: no mention and no DM can reach a follower.
+    for dm in (False, True):
+        reply = commands.follow("discord", "guild-1", "u1", "security-guarantees", dm=dm)
+        assert reply.ok
+        assert reply.title.endswith(
+            "Security guarantees for Ukraine, but you will not be notified yet."
+        )
+        assert reply.lines == (
+            "Its alerts reach Discord only through a webhook, which cannot mention you or send"
+            " you a direct message.",
+            "Your follow is kept: it takes effect once an admin routes the topic to a Discord"
+            " channel.",
+        )
+    # Slack gets the same topic through a channel: the usual answer.
+    reply = commands.follow("slack", "T1", "u1", "security-guarantees")
+    assert reply.title == "You now follow Security guarantees for Ukraine."
+    assert reply.lines == ("You will get its alerts with a mention in the alert channel.",)
+    # No route brings arms shipments to Slack at all.
+    reply = commands.follow("slack", "T1", "u1", "arms-shipments")
+    assert reply.title == "You now follow Arms shipments, but you will not be notified yet."
+    assert reply.lines[0] == "Its alerts are not posted on Slack at the moment."
+    # Each follow is recorded all the same, ready for a channel route.
+    assert app.store.following("discord", "guild-1", "u1") == [("security-guarantees", True)]
+    assert app.store.following("slack", "T1", "u1") == [
+        ("arms-shipments", False),
+        ("security-guarantees", False),
+    ]
+
+
+def test_positions_line_splits_topic_and_actor_as_users_type_them(app: App) -> None:
+    russia = Actor("russia", "Russia", ("Moscow", "Kremlin"))
+    united = Actor("usa", "United States", ("Washington", "U.S."))
+    longer = Topic("arms-to-ukraine", "Arms shipments to Ukraine", "Weapons for Kyiv.")
+    app.use_watchlist(Watchlist(actors=(russia, united), topics=(*TOPICS, longer)))
+    commands = Commands(app)
+    split = commands.split_topic_actor
+    assert split("Security guarantees for Ukraine") == ("Security guarantees for Ukraine", None)
+    assert split("security guarantees for ukraine  kremlin") == (
+        "security guarantees for ukraine",
+        "kremlin",
+    )
+    assert split("nato-membership United States") == ("nato-membership", "United States")
+    assert split("security-guarantees Atlantis") == ("security-guarantees", "Atlantis")
+    assert split("securty guarantees Moscow") == ("securty guarantees", "Moscow")
+    # "Arms shipments" is a topic, but so is the longer name it begins: a typo, not an actor.
+    assert split("arms shipments to ukrain") == ("arms shipments to ukrain", None)
+    assert split("arms shipments atlantis") == ("arms shipments atlantis", None)
+    assert split("arms shipments to ukraine russia") == ("arms shipments to ukraine", "russia")
+
+    # The answers are those of Discord, which gets the topic and the actor apart.
+    line = commands.positions_line("security-guarantees Atlantis")
+    assert line == commands.positions("security-guarantees", "Atlantis")
+    assert line.ok is False and line.title == "Unknown actor “Atlantis”."
+    assert line.lines[0].startswith("Did you mean: ")
+    assert commands.positions_line("NATO membership for Ukraine kremlin").title == (
+        "NATO membership for Ukraine has no named positions in the watchlist."
+    )
+    assert commands.positions_line("atlantis talks").title == "Unknown topic “atlantis talks”."

@@ -87,6 +87,27 @@ async def test_follow_by_dm_sends_the_alert_privately(dk: ModuleType, tmp_path: 
         assert fake.only("POST", r"/users/@me/channels").json == {"recipient_id": int(READER)}
 
 
+async def test_follow_a_topic_discord_gets_only_by_webhook_says_nobody_is_notified(
+    dk: ModuleType, tmp_path: Path
+) -> None:
+    async with dk.fake_discord() as fake:
+        app = dk.make_app(tmp_path, fake, wl=dk.watchlist(channel=False, webhook=True))
+        async with dk.running(app) as runtime:
+            payload = dk.command_payload(
+                "follow", [dk.option("topic", "security-guarantees")], user_id=READER
+            )
+            await dk.invoke(runtime, payload)
+            embed = callback(fake, payload)["data"]["embeds"][0]
+            assert embed["title"] == (
+                "You now follow Security guarantees for Ukraine, but you will not be notified yet."
+            )
+            assert "only through a webhook, which cannot mention you" in embed["description"]
+            assert "once an admin routes the topic to a Discord channel" in embed["description"]
+            assert "You will get its alerts" not in embed["description"]
+        # Kept all the same, for when a channel route is added.
+        assert app.store.following("discord", GUILD_ID, READER) == [("security-guarantees", False)]
+
+
 async def test_unknown_topic_answers_with_the_closest_names(dk: ModuleType, tmp_path: Path) -> None:
     async with dk.fake_discord() as fake:
         app = dk.make_app(tmp_path, fake)

@@ -6,7 +6,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bot.delivery.slack.slash import plain_text, split_topic_actor
+from bot.commands import Commands
+from bot.delivery.slack.slash import plain_text
 from bot.feeds.parse import canonical_url
 from bot.matching.topics import THRESHOLDS
 from bot.models import Article, Destination, DestinationKind, Statement
@@ -124,7 +125,7 @@ async def test_positions_with_multiword_topic_and_actor(kit: Any, tmp_path: Path
         _, body = await env.command("positions Security guarantees for Ukraine")
         assert "*Russia: demands a veto over any guarantee*" in text_of(body)
         _, body = await env.command("positions security-guarantees martians")
-        assert body["text"] == "Unknown topic “security-guarantees martians”."
+        assert body["text"] == "Unknown actor “martians”."
 
 
 async def test_recent_with_count(kit: Any, tmp_path: Path) -> None:
@@ -196,12 +197,50 @@ async def test_reload_for_admins(kit: Any, tmp_path: Path) -> None:
 def test_plain_text_and_argument_split(kit: Any, tmp_path: Path) -> None:
     assert plain_text("why <https://a.org/x?a=1&amp;b=2|a.org>") == "why https://a.org/x?a=1&b=2"
     assert plain_text("follow  A &amp; B ") == "follow A & B"
-    app = type("A", (), {"watchlist": kit.make_watchlist()})()
-    words = ["Security", "guarantees", "for", "Ukraine"]
-    assert split_topic_actor(app, words) == ("Security guarantees for Ukraine", None)
-    assert split_topic_actor(app, [*words, "Kremlin"]) == (
-        "Security guarantees for Ukraine",
-        "russia",
-    )
-    assert split_topic_actor(app, ["nato", "membership"]) == ("nato membership", None)
-    assert split_topic_actor(app, ["nato-membership", "kyiv"]) == ("nato-membership", "ukraine")
+    split = Commands(type("A", (), {"watchlist": kit.make_watchlist()})()).split_topic_actor
+    words = "Security guarantees for Ukraine"
+    assert split(words) == ("Security guarantees for Ukraine", None)
+    assert split(f"{words} Kremlin") == ("Security guarantees for Ukraine", "Kremlin")
+    assert split("nato membership") == ("nato membership", None)
+    assert split("nato-membership kyiv") == ("nato-membership", "kyiv")
+
+
+async def test_positions_with_an_unknown_actor_answers_like_discord(
+    kit: Any, tmp_path: Path
+) -> None:
+    async with kit.env(tmp_path) as env:
+        # Discord passes the topic and the actor apart; this is what it answers.
+        expected = Commands(env.app).positions("security-guarantees", "Atlantis")
+        assert expected.title == "Unknown actor “Atlantis”."
+        for typed in ("security-guarantees Atlantis", "Security guarantees for Ukraine Atlantis"):
+            _, body = await env.command(f"positions {typed}")
+            assert body["response_type"] == "ephemeral"
+            assert body["text"] == "Unknown actor “Atlantis”."
+            assert f"{expected.lines[0]}" in text_of(body)
+            assert "Did you mean: " in text_of(body) and "Russia" in text_of(body)
+        # A multi-word topic name and an actor by alias still work, in any case.
+        _, body = await env.command("positions NATO Membership kyiv")
+        assert body["text"] == "NATO membership has no named positions in the watchlist."
+        _, body = await env.command("positions securty guarantees kremlin")
+        assert body["text"] == "Unknown topic “securty guarantees”."
+
+
+async def test_follow_a_topic_slack_gets_only_by_webhook_says_nobody_is_notified(
+    kit: Any, tmp_path: Path
+) -> None:
+    async with kit.env(tmp_path, webhook=True) as env:
+        hook = env.fake.url("/hooks/T0TEAM/B0HOOK/secretsecret")
+        env.app.use_watchlist(kit.make_watchlist(hook, channel=""))  # the webhook route only
+        _, body = await env.command("follow nato-membership", user="U0ANN")
+        assert body["response_type"] == "ephemeral"
+        assert body["text"] == "You now follow NATO membership, but you will not be notified yet."
+        shown = text_of(body)
+        assert "only through a webhook, which cannot mention you" in shown
+        assert "once an admin routes the topic to a Slack channel" in shown
+        assert "You will get its alerts" not in shown
+        # The follow is kept, and works as soon as a channel route exists.
+        assert env.app.store.following("slack", kit.TEAM, "U0ANN") == [("nato-membership", False)]
+        env.app.use_watchlist(kit.make_watchlist(hook))
+        _, body = await env.command("follow nato-membership", user="U0ANN")
+        assert body["text"] == "You already followed NATO membership."
+        assert "with a mention in the alert channel" in text_of(body)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -14,6 +15,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.delivery.base import DeliveryError
 from bot.delivery.slack.delivery import SlackDelivery
 from bot.delivery.slack.pacing import ChannelPacer
+from bot.delivery.slack.render import slack_len
 from bot.models import Destination, DestinationKind
 
 NOW = datetime(2025, 8, 20, 10, 0, tzinfo=UTC)
@@ -130,6 +132,50 @@ async def test_followers_are_mentioned_or_messaged_once(kit: Any, tmp_path: Path
         assert "<@" not in dm.body["text"]
 
 
+async def test_followers_beyond_the_card_are_mentioned_in_its_thread(
+    kit: Any, tmp_path: Path
+) -> None:
+    async with kit.env(tmp_path) as env:
+        everyone = {f"U{n:08d}" for n in range(400)}
+        for user in everyone:
+            env.app.store.follow("slack", kit.TEAM, user, "security-guarantees", False, NOW)
+        ref = await env.delivery.send(channel(kit), kit.make_alert())
+        card, *more = env.fake.of("chat.postMessage")
+        assert ref == "C0ALERTS:1755682200.000001"
+        assert "and 350 more in the thread" in card.body["text"]
+        assert len(set(re.findall(r"<@(U\d+)>", card.body["text"]))) == 50
+        assert more, "no follow-up message"
+        pinged: set[str] = set()
+        for post in more:
+            assert post.body["channel"] == kit.CHANNEL
+            assert post.body["thread_ts"] == "1755682200.000001"  # the card's ts
+            assert slack_len(post.body["text"]) <= 3000
+            assert post.body["text"].startswith("*Following:* <@")
+            pinged |= set(re.findall(r"<@(U\d+)>", post.body["text"]))
+        assert pinged | set(re.findall(r"<@(U\d+)>", card.body["text"])) == everyone
+        assert len(more) == 2  # about 230 mentions fit in one message
+        # Updating the card for a folded story re-sends no mentions.
+        await env.delivery.edit(channel(kit), ref or "", kit.make_alert())
+        assert len(env.fake.of("chat.postMessage")) == 3
+        [update] = env.fake.of("chat.update")
+        assert "and 350 more in the thread" in update.body["text"]
+
+
+async def test_a_failed_follow_up_mention_does_not_fail_the_alert(kit: Any, tmp_path: Path) -> None:
+    async with kit.env(tmp_path) as env:
+        for n in range(60):
+            env.app.store.follow("slack", kit.TEAM, f"U{n:08d}", "security-guarantees", False, NOW)
+        env.fake.script(
+            "chat.postMessage",
+            body={"ok": False, "error": "msg_too_long"},
+            match={"thread_ts": "1755682200.000001"},
+        )
+        assert await env.delivery.send(channel(kit), kit.make_alert()) == (
+            "C0ALERTS:1755682200.000001"
+        )
+        assert len(env.fake.of("chat.postMessage")) == 2
+
+
 async def test_rate_limit_waits_retry_after_and_never_double_posts(
     kit: Any, tmp_path: Path
 ) -> None:
@@ -167,10 +213,13 @@ async def test_rate_limit_waits_retry_after_and_never_double_posts(
         assert env.app.store.message_ref("story-2", dest.key) == "C0ALERTS:1755682200.000001"
 
 
-async def test_channel_not_found_breaks_the_destination_and_tells_admins_once(
+async def test_channel_not_found_is_retried_and_admins_are_told_once_plainly(
     kit: Any, tmp_path: Path
 ) -> None:
+    # Slack answers channel_not_found for a wrong id, and also for a private channel the bot
+    # was not invited to: the alerts wait for the admin's /invite instead of dying.
     async with kit.env(tmp_path) as env:
+        clock = use_clock(env)
         dest = channel(kit)
         for _ in range(2):
             env.fake.script(
@@ -179,21 +228,40 @@ async def test_channel_not_found_breaks_the_destination_and_tells_admins_once(
                 match={"channel": kit.CHANNEL},
             )
         store = env.app.store
-        store.save_alert(kit.make_alert(), "article-1", [dest.key], NOW)
+        store.save_alert(kit.make_alert(), "article-1", [dest.key], clock.now)
         assert await env.app.outbox.drain() == 0
-        [(_row, _alert, key, error)] = store.dead_outbox()
-        assert key == dest.key and "channel_not_found" in error
+        assert store.dead_outbox() == []
+        [(status, attempts)] = store.db.execute("SELECT status, attempts FROM outbox").fetchall()
+        assert (status, attempts) == ("pending", 1)
         assert store.destination_statuses()[dest.key][0] == "failing"
-        admin_posts = [p for p in env.fake.of("chat.postMessage") if p.body["channel"] == "C0ADMIN"]
-        assert len(admin_posts) == 1
-        assert "channel C0ALERTS is failing (channel_not_found)" in admin_posts[0].body["text"]
-        # After a restart (a new delivery), the store still says admins were told.
+
+        def admin_texts() -> list[str]:
+            posts = env.fake.of("chat.postMessage")
+            return [p.body["text"] for p in posts if p.body["channel"] == kit.ADMIN_CHANNEL]
+
+        [notice] = admin_texts()
+        assert notice == (
+            "Stancewatch: Alerts to slack_channel:C0ALERTS are failing: Slack answered"
+            " channel_not_found: the channel id in the watchlist routes is wrong, or the channel"
+            " is private and the bot is not in it: check the id, or invite the bot there"
+            " (/invite @Stancewatch). Its alerts are kept and retried."
+        )
+        assert notice.count("C0ALERTS") == 1 and notice.count("failing") == 1
+        # After a restart (a new delivery) it is still retryable, and admins are not told twice.
         fresh = SlackDelivery(store, env.settings, env.delivery.client, pace_s=0)
         with pytest.raises(DeliveryError) as caught:
             await fresh.send(dest, kit.make_alert("story-2"))
-        assert caught.value.destination_broken and caught.value.permanent
-        admin_posts = [p for p in env.fake.of("chat.postMessage") if p.body["channel"] == "C0ADMIN"]
-        assert len(admin_posts) == 1
+        assert caught.value.destination_broken and not caught.value.permanent
+
+        # The admin invites the bot: the kept alert goes out at its next try, after backoff.
+        assert await env.app.outbox.drain() == 0  # not due yet
+        clock.advance(3600)
+        assert await env.app.outbox.drain() == 1
+        assert store.message_ref("story-1", dest.key) is not None
+        assert store.destination_statuses()[dest.key][0] == "ok"
+        assert admin_texts()[1:] == [
+            "Stancewatch: Alerts to slack_channel:C0ALERTS are delivered again."
+        ]
 
 
 async def test_not_in_channel_and_revoked_token_are_retried(kit: Any, tmp_path: Path) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -26,6 +27,9 @@ from bot.models import Alert, StanceLine, TopicLine
 # What our own markup may look like: a user mention or a link to an http(s) URL.
 OWN_MARKUP = re.compile(r"^<@[UW][A-Z0-9]{2,20}>$|^<https?://[^\s<>|]+\|[^<>]*>$")
 ENTITY = re.compile(r"&(?!amp;|lt;|gt;)")
+BIDI = re.compile("[\u202a-\u202e\u2066-\u2069]")
+URL = re.compile(r"https?://[^\s<>\"']+")
+MARKERS = "*_~`\uff0a\uff3f\uff40"
 
 
 def texts(blocks: list[dict[str, Any]]) -> list[str]:
@@ -65,6 +69,7 @@ def assert_within_limits(blocks: list[dict[str, Any]], fallback: str) -> None:
     assert slack_len(fallback) <= MAX_FALLBACK
     assert total + slack_len(fallback) < 12_000
     assert len(json.dumps(blocks, ensure_ascii=False)) < 40_000
+    assert not any(BIDI.search(text) for text in [fallback, *texts(blocks)])
     for text in [fallback, *texts([b for b in blocks if b["type"] != "header"])]:
         assert "<!" not in text
         for token in re.findall(r"<[^>]*>?", text):
@@ -133,6 +138,57 @@ def test_mass_mentions_in_articles_are_escaped(kit: Any) -> None:
     assert "javascript" not in main  # not linked
 
 
+def assert_no_live_markers(escaped: str) -> None:
+    """Outside links, a mrkdwn marker is left only inside a word (where it never formats),
+    and no line opens a quote."""
+    prose = URL.sub(" ", escaped)
+    for at, char in enumerate(prose):
+        if char in MARKERS:
+            before, after = prose[at - 1 : at], prose[at + 1 : at + 2]
+            assert before.isalnum() and after.isalnum(), (char, prose[at - 10 : at + 10])
+    assert not re.search(r"^(&gt;|\uff1e)", escaped, re.MULTILINE)
+
+
+def test_article_markdown_and_bidi_controls_show_literally(kit: Any) -> None:
+    markup = "*bold* _it_ ~strike~ `tick` ```code``` \uff0awide\uff0a"
+    hostile = f"> {markup} \u202eevil\u202c \u2066iso\u2069 snake_case https://example.org/a_b*c~d"
+    stance = StanceLine(
+        hostile,
+        hostile,
+        hostile,
+        hostile,
+        before_label=hostile,
+        before_source=hostile,
+        before_date=datetime(2025, 8, 18, tzinfo=UTC),
+        reported_by=hostile,
+    )
+    alert = kit.make_alert(
+        title=hostile,
+        summary=hostile,
+        source=hostile,
+        topics=(TopicLine("security-guarantees", hostile, 0.8, hostile),),
+        stances=(stance, replace(stance, before_label=None)),
+        also_reported_by=((hostile, "https://harbour-post.com/a_b"),),
+    )
+    message = render_alert(alert)
+    assert_within_limits(message.blocks, message.text)
+    literal = "∗bold∗ ˍitˍ ∼strike∼ ˋtickˋ ˋˋˋcodeˋˋˋ ﹡wide﹡ evil iso snake_case"
+    header, main, *_ = message.blocks
+    assert header["text"]["text"].startswith(f"> {markup} evil iso")  # plain_text: as is
+    lines = main["text"]["text"].split("\n")
+    # The renderer's own markup still works: the bold, linked title and the topic label.
+    assert lines[0].startswith("*<https://example-wire.com/world/kremlin-veto|")
+    assert lines[0].endswith(">*") and f"&gt; {literal}" in lines[0]
+    assert lines[1].startswith("*Topic:* ")
+    # The summary starts a line: an invisible soft hyphen keeps it from becoming a quote.
+    assert lines[2] == f"\u00ad&gt; {literal} https://example.org/a_b*c~d"
+    shown = [message.text, *texts(message.blocks[1:])]
+    assert all(markup not in text for text in shown)
+    assert sum(text.count("∗bold∗ ˍitˍ ∼strike∼") for text in shown) >= 15  # each field
+    assert "*Now:* _" in str(message.blocks) and "*Before:* _" in str(message.blocks)
+    assert "<https://harbour-post.com/a_b|" in message.blocks[-1]["elements"][1]["text"]
+
+
 def test_escape_and_fit() -> None:
     assert escape("a & b < c > d") == "a &amp; b &lt; c &gt; d"
     assert escape("&lt;!channel&gt;") == "&amp;lt;!channel&amp;gt;"
@@ -169,6 +225,11 @@ hostile_piece = st.sampled_from(
         "_",
         "~",
         "`",
+        "```",
+        "\uff0a",
+        "> ",
+        "\n> quote",
+        "\u2066",
         "@here",
         "@channel",
         "😀",
@@ -227,6 +288,15 @@ alerts = st.builds(
 def test_any_alert_fits_slack_limits(alert: Alert) -> None:
     message = render_alert(alert)
     assert_within_limits(message.blocks, message.text)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(long_text, st.integers(1, 3000))
+def test_any_article_text_shows_literally(text: str, limit: int) -> None:
+    escaped = fit(text, limit, keep_newlines=True)
+    assert slack_len(escaped) <= limit
+    assert not BIDI.search(escaped)
+    assert_no_live_markers(escaped)
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -16,7 +16,12 @@ from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot.delivery.base import DeliveryError
 from bot.delivery.slack.pacing import ChannelPacer
-from bot.delivery.slack.render import SlackMessage, render_alert, render_text
+from bot.delivery.slack.render import (
+    SlackMessage,
+    followup_mentions,
+    render_alert,
+    render_text,
+)
 from bot.models import Alert, Destination, DestinationKind
 from bot.settings import Settings
 from bot.store.sqlite import SQLiteStore
@@ -32,11 +37,16 @@ DEFAULT_RETRY_AFTER_S = 30.0  # a 429 without Retry-After: Slack's documented Ti
 DM_MEMORY = 10_000  # (alert, user) pairs remembered so one alert DMs a user once
 
 # Errors that mean the destination itself is unusable: (permanent, what admins should do).
-# Permanent: retrying cannot succeed in this process (the channel id is wrong, the webhook
-# is gone). The others can heal (the bot is invited, the channel unarchived), so the
-# outbox keeps retrying until its give-up time.
+# Permanent: retrying cannot succeed in this process (the webhook is gone). The others can
+# heal (the bot is invited, the channel unarchived), so the outbox keeps retrying with
+# backoff until its give-up time. channel_not_found is one of them: Slack also answers it
+# for a private channel the bot was not invited to, which an admin fixes in a second.
 BROKEN: dict[str, tuple[bool, str]] = {
-    "channel_not_found": (True, "check the channel id in the watchlist routes"),
+    "channel_not_found": (
+        False,
+        "the channel id in the watchlist routes is wrong, or the channel is private and the"
+        " bot is not in it: check the id, or invite the bot there (/invite @Stancewatch)",
+    ),
     "not_in_channel": (False, "invite the bot to the channel (/invite @Stancewatch)"),
     "is_archived": (False, "unarchive the channel or route its topics elsewhere"),
     "restricted_action": (False, "let the bot post in the channel"),
@@ -144,14 +154,15 @@ class SlackDelivery:
             await self._post_webhook(destination, render_alert(replace(alert, mentions=())))
             return None
         mentioned, direct = await self._audience(destination, alert)
-        message = render_alert(replace(alert, mentions=tuple(mentioned)))
-        response = await self._call_channel(destination, destination.target, message)
+        pinging = replace(alert, mentions=tuple(mentioned))
+        response = await self._call_channel(destination, destination.target, render_alert(pinging))
         channel = str(response.get("channel") or destination.target)
-        ref = f"{channel}:{response.get('ts')}"
-        # DMs come after the channel post and never raise: a failure here must not make
-        # the outbox post the channel message again.
+        ts = str(response.get("ts") or "")
+        # Extra mentions and DMs come after the channel post and never raise: a failure
+        # here must not make the outbox post the channel message again.
+        await self._send_followups(channel, ts, followup_mentions(pinging))
         await self._send_dms(alert, direct)
-        return ref
+        return f"{channel}:{response.get('ts')}"
 
     async def edit(self, destination: Destination, message_ref: str, alert: Alert) -> None:
         """Update a posted alert with chat.update; webhooks cannot edit, so nothing is sent."""
@@ -233,13 +244,14 @@ class SlackDelivery:
         if code in table:
             permanent, hint = table[code]
             after = (
-                "Its alerts are kept, not retried: fix it, then `stancewatch outbox --replay`."
+                "Its alerts are kept, not retried: fix it, then run stancewatch outbox --replay."
                 if permanent
                 else "Its alerts are kept and retried."
             )
-            # The outbox tells admins once, with this message, when the status turns failing.
+            # The outbox tells admins once, as "Alerts to <destination> are failing: <this>",
+            # so this says what Slack answered and what to do, not again which destination.
             return DeliveryError(
-                f"Slack {where} is failing ({code}): {hint}. {after}",
+                f"Slack answered {code}: {hint}. {after}",
                 permanent=permanent,
                 destination_broken=True,
             )
@@ -289,7 +301,30 @@ class SlackDelivery:
         # The body is a short error code ("no_service"); anything longer is not one of ours.
         return response.status_code, (response.body or "").strip()[:100], response.headers or {}
 
-    # --- direct messages and admin notices ---------------------------------------------
+    # --- extra mentions, direct messages and admin notices --------------------------------
+
+    async def _send_followups(self, channel: str, ts: str, messages: list[SlackMessage]) -> None:
+        """Ping the followers the card had no room for, in the alert's thread (never raises).
+
+        A thread keeps the channel to one message per alert; a mention there still notifies.
+        """
+        if not messages or self.client is None:
+            return
+        for message in messages:
+            try:
+                async with self.pacer.slot(channel):
+                    await self.client.chat_postMessage(
+                        channel=channel, thread_ts=ts or None, **message.payload()
+                    )
+            except (
+                SlackApiError,
+                DeliveryError,
+                aiohttp.ClientError,
+                TimeoutError,
+                OSError,
+            ) as exc:
+                code = _error_code(exc) if isinstance(exc, SlackApiError) else type(exc).__name__
+                log.warning("could not post extra follower mentions in %s: %s", channel, code)
 
     async def _send_dms(self, alert: Alert, users: list[str]) -> None:
         if not users or self.client is None:

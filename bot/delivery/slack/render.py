@@ -1,7 +1,8 @@
 """Alerts and command replies as Block Kit blocks plus a plain `text` fallback (pure: no I/O).
 
-Everything that comes from an article is cleaned, escaped (`&`, `<`, `>`) and cut to size
-here, so no `<!channel>`-style token or oversized field can reach Slack.
+Everything that comes from an article is cleaned, escaped (`&`, `<`, `>` and the mrkdwn
+markers: asterisk, underscore, tilde, backtick) and cut to size here, so no `<!channel>`-style
+token, stray formatting or oversized field can reach Slack.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
+from urllib.parse import quote
 
 from bot.commands import Reply
 from bot.models import Alert, StanceLine
@@ -31,15 +33,41 @@ MAX_TOPICS = 3
 MAX_SHIFTS = 3
 MAX_RESTATEMENTS = 4
 MAX_ALSO = 5
-MAX_MENTIONS = 50  # more followers than this: the rest are counted, not pinged (≈1,200 chars)
+MAX_MENTIONS = 50  # followers mentioned in the card itself (≈750 chars); the rest, in its thread
+# Characters per follow-up message of mentions: the section limit, and under the 4,000 that
+# Slack advises for a message's text, so about 200 followers per message.
+MAX_FOLLOWUP = 3000
 MAX_URL = 600  # a longer URL is shown as text, not linked
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# Bidirectional embeddings, overrides and isolates: in article text they can reverse how the
+# rest of the line reads ("\u202e" makes "gpj.exe" show as "exe.jpg"), so they are dropped.
+_BIDI = re.compile(r"[\u202a-\u202e\u2066-\u2069]")
 _SPACE = re.compile(r"\s+")
 # Slack turns these into pings when a client sends them with link_names; a word joiner
 # after "@" keeps them readable but inert.
 _BROADCAST = re.compile(r"@(?=(channel|here|everyone)\b)", re.IGNORECASE)
 _USER_ID = re.compile(r"^[UW][A-Z0-9]{2,20}$")
+# mrkdwn has no escape character. A marker between two letters or digits never formats
+# ("SLACK_ADMIN_USERS"), so it is left alone; any other one becomes a look-alike that Slack
+# does not read as markup (the look-alikes jsx-slack uses, fullwidth markers included: Slack
+# reads those as markup too). Zero-width spaces would not do: around a marker they are what
+# *enables* formatting mid-word.
+_LOOKALIKE = {
+    "*": "\u2217",  # ∗ asterisk operator
+    "\uff0a": "\ufe61",  # ＊ → ﹡ small asterisk
+    "_": "\u02cd",  # ˍ modifier letter low macron
+    "\uff3f": "\u2e0f",  # ＿ → ⸏ paragraphos
+    "~": "\u223c",  # ∼ tilde operator
+    "`": "\u02cb",  # ˋ modifier letter grave accent
+    "\uff40": "\u02cb",  # ｀ → ˋ
+}
+_MARKER = re.compile("[" + re.escape("".join(_LOOKALIKE)) + "]")
+# Links in article text stay as they are: Slack makes links of them, and a look-alike would
+# point the link somewhere else.
+_URL = re.compile(r"https?://[^\s<>\"']+", re.IGNORECASE)
+# "> " at a line start makes a quote; a soft hyphen in front (invisible) stops it.
+_QUOTE = re.compile(r"^(?=&gt;|\uff1e)", re.MULTILINE)
 
 
 @dataclass(frozen=True)
@@ -60,17 +88,40 @@ def slack_len(text: str) -> int:
 
 
 def clean(text: str, keep_newlines: bool = False) -> str:
-    """Drop control characters and collapse whitespace (one line, unless asked)."""
-    text = _CONTROL.sub(" ", text)
+    """Drop control and bidi characters and collapse whitespace (one line, unless asked)."""
+    text = _CONTROL.sub(" ", _BIDI.sub("", text))
     if keep_newlines:
         return "\n".join(_SPACE.sub(" ", line).strip() for line in text.split("\n")).strip()
     return _SPACE.sub(" ", text).strip()
 
 
+def _lookalike(match: re.Match[str]) -> str:
+    """The look-alike for a matched marker, or the marker itself inside a word."""
+    text, at = match.string, match.start()
+    before = text[at - 1] if at > 0 else ""
+    after = text[at + 1] if at + 1 < len(text) else ""
+    if before.isalnum() and after.isalnum():
+        return match.group(0)  # inside a word: never a marker
+    return _LOOKALIKE[match.group(0)]
+
+
+def _unmark(text: str) -> str:
+    """Text whose mrkdwn markers show as written, links left intact."""
+    parts: list[str] = []
+    last = 0
+    for url in _URL.finditer(text):
+        parts += [_MARKER.sub(_lookalike, text[last : url.start()]), url.group(0)]
+        last = url.end()
+    parts.append(_MARKER.sub(_lookalike, text[last:]))
+    return "".join(parts)
+
+
 def escape(text: str) -> str:
-    """Escape for mrkdwn: `&`, `<`, `>` become entities; @channel-style words stay inert."""
-    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return _BROADCAST.sub("@\u2060", text)
+    """Escape for mrkdwn, so the text shows as written: `&`, `<`, `>` become entities,
+    formatting markers look-alikes, a leading quote mark is defused and @channel-style words
+    stay inert."""
+    text = _unmark(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return _BROADCAST.sub("@\u2060", _QUOTE.sub("\u00ad", text))
 
 
 def _cut(text: str, limit: int) -> str:
@@ -115,19 +166,45 @@ def plain(raw: str, limit: int) -> str:
 
 def link(url: str, label: str) -> str:
     """A mrkdwn link to an http(s) URL with an escaped label; just the label otherwise."""
-    url = url.strip()
+    # Bidi controls are percent-encoded, as a browser would send them anyway.
+    url = _BIDI.sub(lambda m: quote(m.group(0)), url.strip())
     if not re.match(r"^https?://\S+$", url) or len(url) > MAX_URL:
         return label
     safe = url.replace("&", "&amp;").replace("<", "%3C").replace(">", "%3E").replace("|", "%7C")
-    return f"<{safe}|{label}>"
+    # Slack does not link a URL inside a label, so markers `escape` left in one would format.
+    return f"<{safe}|{_MARKER.sub(_lookalike, label)}>"
+
+
+def _valid_users(user_ids: Iterable[str]) -> list[str]:
+    """The distinct, well-formed Slack user ids, in order."""
+    return [u for u in dict.fromkeys(user_ids) if _USER_ID.match(u)]
 
 
 def mentions(user_ids: Iterable[str], limit: int = MAX_MENTIONS) -> str:
-    """`<@U…>` for each valid user id (at most `limit`; the rest are counted)."""
-    valid = [u for u in dict.fromkeys(user_ids) if _USER_ID.match(u)]
+    """`<@U…>` for each valid user id (at most `limit`; the rest are pinged in the thread)."""
+    valid = _valid_users(user_ids)
     shown = " ".join(f"<@{u}>" for u in valid[:limit])
     extra = len(valid) - limit
-    return f"{shown} and {extra} more" if extra > 0 else shown
+    return f"{shown} and {extra} more in the thread" if extra > 0 else shown
+
+
+def followup_mentions(alert: Alert) -> list[SlackMessage]:
+    """Messages that ping the followers the card had no room for, each within MAX_FOLLOWUP.
+
+    Like Discord's extra mention messages: everyone who asked for a mention gets one.
+    """
+    lead = "*Following:*"
+    messages: list[SlackMessage] = []
+    text = lead
+    for user in _valid_users(alert.mentions)[MAX_MENTIONS:]:
+        token = f" <@{user}>"
+        if text != lead and slack_len(text + token) > MAX_FOLLOWUP:
+            messages.append(SlackMessage(text=text))
+            text = lead
+        text += token
+    if text != lead:
+        messages.append(SlackMessage(text=text))
+    return messages
 
 
 def section(text: str) -> Block:

@@ -52,39 +52,8 @@ def plain_text(text: str) -> str:
     return " ".join(text.split())[: MAX_ARGUMENT_CHARS * 2]
 
 
-def _names(app: App) -> tuple[set[str], dict[str, str]]:
-    """Exact topic names/ids, and actor id/name/alias → actor id (lower case)."""
-    topics = {t.id.lower() for t in app.watchlist.topics}
-    topics |= {" ".join(t.name.lower().split()) for t in app.watchlist.topics}
-    actors: dict[str, str] = {}
-    for actor in app.watchlist.actors:
-        for name in (actor.id, actor.name, *actor.aliases):
-            actors.setdefault(" ".join(name.lower().split()), actor.id)
-    return topics, actors
-
-
-def split_topic_actor(app: App, words: list[str]) -> tuple[str, str | None]:
-    """`positions` arguments: the longest trailing words that name an actor, unless the
-    whole text is a topic ("Security guarantees for Ukraine" is a topic, not Ukraine)."""
-    topics, actors = _names(app)
-    whole = " ".join(words)
-    if whole.lower() in topics or len(words) < 2:
-        return whole, None
-    fallback: tuple[str, str | None] | None = None
-    for cut in range(1, len(words)):
-        topic, actor = " ".join(words[:cut]), " ".join(words[cut:]).lower()
-        if actor in actors:
-            if topic.lower() in topics:
-                return topic, actors[actor]
-            fallback = fallback or (topic, actors[actor])
-    return fallback or (whole, None)
-
-
 async def answer(
-    commands: Commands,
-    app: App,
-    body: dict[str, Any],
-    is_admin: Callable[[], Awaitable[bool]],
+    commands: Commands, body: dict[str, Any], is_admin: Callable[[], Awaitable[bool]]
 ) -> Reply:
     """Run one /stancewatch request and return the reply (never raises)."""
     words = plain_text(str(body.get("text") or "")).split()
@@ -104,8 +73,7 @@ async def answer(
         if sub == "topics":
             return commands.topics(PLATFORM, team)
         if sub == "positions" and args:
-            topic, actor = split_topic_actor(app, args)
-            return commands.positions(topic, actor)
+            return commands.positions_line(" ".join(args))
         if sub == "recent" and args:
             count = 5
             if len(args) > 1 and args[-1].isdigit():
@@ -162,7 +130,7 @@ def register(bolt: AsyncApp, app: App, commands: Commands | None = None) -> None
         async def is_admin() -> bool:
             return await user_is_admin(client, app.settings.slack_admin_users, user)
 
-        reply = await answer(handler_commands, app, command, is_admin)
+        reply = await answer(handler_commands, command, is_admin)
         message = render_reply(reply)
         public = reply.ok and not reply.ephemeral
         await respond(

@@ -49,6 +49,10 @@ def detect_shift(
     before = current_position(history, thresholds)
     if before is None or before.position_id is None:
         return None
+    if new.published and before.published and new.published < before.published:
+        # An old article that surfaces late (a feed re-publishing its archive) says what the
+        # actor held back then; calling it a change from today's position would be backwards.
+        return None
     if not is_shift(topic, before.position_id, new.position_id):
         return None
     return Shift(actor_id=new.actor_id, topic_id=topic.id, before=before, now=new)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import UTC, datetime
 
 from bot.models import Position, Statement, Topic
 from bot.positions import THRESHOLDS
@@ -41,6 +42,15 @@ def test_a_confident_change_is_a_shift() -> None:
     shift = detect_shift(TOPIC, [before], now)
     assert shift is not None
     assert (shift.actor_id, shift.topic_id, shift.before, shift.now) == ("x", "t", before, now)
+
+
+def test_an_article_older_than_the_current_position_is_no_shift() -> None:
+    today = replace(said("yes", article="a1"), published=datetime(2026, 11, 20, tzinfo=UTC))
+    archive = replace(said("no", article="a2"), published=datetime(2019, 5, 13, tzinfo=UTC))
+    assert detect_shift(TOPIC, [today], archive) is None
+    # The same statement dated after the current position is a change.
+    recent = replace(archive, published=datetime(2026, 11, 21, tzinfo=UTC))
+    assert detect_shift(TOPIC, [today], recent) is not None
 
 
 def test_a_weak_change_is_not_reported() -> None:

@@ -1,4 +1,8 @@
-"""Drain the outbox: deliver each pending row, retry with backoff, never post twice."""
+"""Drain the outbox: deliver each pending row, retry with backoff, never post twice.
+
+Destinations are drained side by side (a few at a time), each one's rows in order: a
+broken or slow channel delays only its own alerts, never another channel's.
+"""
 
 from __future__ import annotations
 
@@ -7,10 +11,11 @@ import logging
 import random
 import time
 from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from bot.delivery.base import Delivery, DeliveryError
-from bot.models import Destination
+from bot.delivery.base import ATTEMPT_LIMIT_S, Delivery, DeliveryError, SentPlainer
+from bot.models import Alert, Destination
 from bot.store.sqlite import OutboxRow, SQLiteStore
 
 log = logging.getLogger(__name__)
@@ -19,6 +24,10 @@ log = logging.getLogger(__name__)
 # outages in tens of minutes; a slower retry would only delay a recovered channel.
 FIRST_RETRY_S = 5.0
 MAX_RETRY_S = 1800.0
+# Destinations delivered to at the same time. Enough that a few failing ones cannot hold
+# up the rest; few enough that a drain after an outage is not a burst of hundreds of
+# requests at once (Discord's global limit is 50 per second, Slack's about 1 per channel).
+MAX_PARALLEL_DESTINATIONS = 8
 
 
 def retry_delay_s(attempts: int, retry_after_s: float | None, rng: random.Random) -> float:
@@ -26,6 +35,22 @@ def retry_delay_s(attempts: int, retry_after_s: float | None, rng: random.Random
     delay = min(MAX_RETRY_S, FIRST_RETRY_S * float(2 ** max(0, attempts)))
     delay *= rng.uniform(0.8, 1.2)
     return float(max(delay, retry_after_s or 0.0))
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    """What one delivery came to, as its destination's lane needs to know."""
+
+    delivered: bool
+    hold_until: datetime | None = None  # the destination's later rows wait until then
+
+
+def _by_destination(rows: list[OutboxRow]) -> list[list[OutboxRow]]:
+    """The rows grouped by destination, each group in the order it was queued."""
+    lanes: dict[str, list[OutboxRow]] = {}
+    for row in rows:
+        lanes.setdefault(row.destination, []).append(row)
+    return list(lanes.values())
 
 
 def _superseded_edits(rows: list[OutboxRow]) -> set[int]:
@@ -68,6 +93,7 @@ class OutboxWorker:
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         rng: random.Random | None = None,
         notify_admins: Callable[[str], Awaitable[None]] | None = None,
+        stop_margin_s: float = ATTEMPT_LIMIT_S,
     ) -> None:
         self.store = store
         # Shared, not copied: platforms connected later join the same list.
@@ -80,29 +106,59 @@ class OutboxWorker:
         # One drain at a time: the scheduled drain and the stop-time drain would otherwise
         # read the same pending rows and post them twice.
         self._lock = asyncio.Lock()
-        # On stop: no new delivery starts after this time.monotonic() moment.
+        # On stop: no delivery runs past this time.monotonic() moment. One under way is
+        # never cut (a post cut after the platform took it would go out again next start),
+        # so a new one starts only while `stop_margin_s` (what an attempt may take) is left.
         self.deadline: float | None = None
+        self.stop_margin_s = stop_margin_s
 
     def _delivery_for(self, destination: Destination) -> Delivery | None:
         return next((d for d in self.deliveries if d.handles(destination)), None)
 
+    def _may_start(self) -> bool:
+        """False once stopping leaves too little time for another delivery."""
+        if self.deadline is None:
+            return True
+        return time.monotonic() + self.stop_margin_s <= self.deadline
+
     async def drain(self, limit: int = 200) -> int:
         """Deliver every due row (up to `limit`); return how many the platforms accepted."""
-        delivered = 0
         async with self._lock:
             rows = self.store.due_outbox(self.clock(), limit)
             superseded = _superseded_edits(rows)
             for row in rows:
-                if self.deadline is not None and time.monotonic() >= self.deadline:
-                    break  # stopping: the rest stay pending for the next start
                 if row.id in superseded:
                     self.store.mark_sent(row.id, self.clock())
-                    continue
-                if await self._deliver(row):
-                    delivered += 1
+            lanes = _by_destination([row for row in rows if row.id not in superseded])
+            slots = asyncio.Semaphore(MAX_PARALLEL_DESTINATIONS)
+            # Every lane runs to its end before the lock is let go, even when one of them
+            # raised: a lane left running could post what the next drain reads again.
+            results = await asyncio.gather(
+                *(self._drain_lane(lane, slots) for lane in lanes), return_exceptions=True
+            )
+        for result in results:
+            if isinstance(result, BaseException):
+                raise result
+        return sum(result for result in results if isinstance(result, int))
+
+    async def _drain_lane(self, rows: list[OutboxRow], slots: asyncio.Semaphore) -> int:
+        """Deliver one destination's rows in order; a failure of the destination holds the rest."""
+        delivered = 0
+        async with slots:
+            for index, row in enumerate(rows):
+                if not self._may_start():
+                    break  # stopping: the rest stay pending for the next start
+                outcome = await self._deliver(row)
+                delivered += outcome.delivered
+                if outcome.hold_until is not None:
+                    # The rest would meet the same outage or rate limit: they wait for this
+                    # row's retry, behind it, so they still go out in the order queued.
+                    later = [r.id for r in rows[index + 1 :]]
+                    self.store.postpone(later, outcome.hold_until)
+                    break
         return delivered
 
-    async def _deliver(self, row: OutboxRow) -> bool:
+    async def _deliver(self, row: OutboxRow) -> _Outcome:
         now = self.clock()
         destination = self.registry().get(row.destination)
         delivery = self._delivery_for(destination) if destination else None
@@ -113,49 +169,90 @@ class OutboxWorker:
             why = "destination no longer configured" if destination is None else "no delivery"
             return await self._failed(row, DeliveryError(why), now)
         try:
-            if row.action == "post":
-                ref = await delivery.send(destination, alert)
-                self.store.mark_sent(row.id, self.clock(), ref)
-            else:
-                ref = self.store.message_ref(row.alert_id, row.destination)
-                if ref is None:
-                    # Either the post is still pending (it renders the newest version
-                    # anyway) or the platform gave no message id to edit: nothing to do.
-                    self.store.mark_sent(row.id, self.clock())
-                    return True
-                await delivery.edit(destination, ref, alert)
-                self.store.mark_sent(row.id, self.clock())
+            refusal = await self._hand_over(row, delivery, destination, alert)
         except DeliveryError as exc:
             return await self._failed(row, exc, now)
         except Exception as exc:  # a bug in a renderer must not stop the other deliveries
             log.exception("delivery of alert %s to %s crashed", row.alert_id, row.destination)
             return await self._failed(row, DeliveryError(f"unexpected error: {exc!r}"), now)
-        if self.store.set_destination_status(row.destination, "ok", None):
-            name = self._label(row.destination)
-            log.info("destination %s recovered", name)
-            if self.notify_admins is not None:
-                await self.notify_admins(f"Alerts to {name} are delivered again.")
-        return True
+        if refusal is not None:
+            await self._tell_refused(row, refusal, "It went out in a plainer form instead")
+        if row.action == "post":
+            await self._recovered(row.destination)
+        return _Outcome(delivered=True)
+
+    async def _hand_over(
+        self, row: OutboxRow, delivery: Delivery, destination: Destination, alert: Alert
+    ) -> DeliveryError | None:
+        """Post or edit, then mark the row sent; the refusal if it went out in a plainer form."""
+        result: str | SentPlainer | None
+        if row.action == "post":
+            result = await delivery.send(destination, alert)
+            ref = result.message_ref if isinstance(result, SentPlainer) else result
+            self.store.mark_sent(row.id, self.clock(), ref)
+        else:
+            message_ref = self.store.message_ref(row.alert_id, row.destination)
+            if message_ref is None:
+                # Either the post is still pending (it renders the newest version anyway)
+                # or the platform gave no message id to edit: nothing to do.
+                self.store.mark_sent(row.id, self.clock())
+                return None
+            result = await delivery.edit(destination, message_ref, alert)
+            self.store.mark_sent(row.id, self.clock())
+        return result.refusal if isinstance(result, SentPlainer) else None
 
     def _label(self, key: str) -> str:
         """The destination as admins can recognise it (see `Destination.label`)."""
         destination = self.registry().get(key)
         return destination.label if destination is not None else key
 
-    async def _failed(self, row: OutboxRow, error: DeliveryError, now: datetime) -> bool:
-        if error.destination_broken and self.store.set_destination_status(
-            row.destination, "failing", str(error)
-        ):
-            # Told once: the stored status only changes back when a delivery succeeds.
+    # A destination's health follows its posts only, both ways. Edits reach older messages,
+    # and Discord lets a bot edit its own messages after it lost Send Messages: when edits
+    # counted, every folded story said "delivered again" and the next post "failing" again
+    # (eight notices in four drains). Posts alone cannot flap that way.
+
+    async def _recovered(self, key: str) -> None:
+        """A post went through: if the destination was failing, say it works again, once."""
+        if self.store.set_destination_status(key, "ok", None):
+            name = self._label(key)
+            log.info("destination %s recovered", name)
+            if self.notify_admins is not None:
+                await self.notify_admins(f"Alerts to {name} are delivered again.")
+
+    async def _broken(self, row: OutboxRow, error: DeliveryError) -> None:
+        """A post found the destination broken: tell admins once, until a post works again."""
+        if row.action != "post":
+            return
+        if self.store.set_destination_status(row.destination, "failing", str(error)):
             name = self._label(row.destination)
             log.warning("destination %s is failing: %s", name, error)
             if self.notify_admins is not None:
                 await self.notify_admins(f"Alerts to {name} are failing: {error}")
+
+    async def _tell_refused(self, row: OutboxRow, error: DeliveryError, then: str) -> None:
+        """The platform refused a payload: tell admins once per destination and kind."""
+        if not self.store.first_telling(row.destination, f"refused {error.refused}"):
+            return
+        name = self._label(row.destination)
+        log.warning("an alert to %s was refused (%s); %s", name, error, then)
+        if self.notify_admins is not None:
+            await self.notify_admins(
+                f"An alert to {name} was refused: {error}. {then}."
+                " (Said once for this kind of refusal.)"
+            )
+
+    async def _failed(self, row: OutboxRow, error: DeliveryError, now: datetime) -> _Outcome:
+        if error.destination_broken:
+            await self._broken(row, error)
         age_s = (now - row.created).total_seconds()
         if error.permanent or age_s >= self.give_up_after_s:
             log.error("giving up on alert %s to %s: %s", row.alert_id, row.destination, error)
             self.store.mark_dead(row.id, str(error))
-            return False
+            if error.refused:
+                await self._tell_refused(
+                    row, error, "It was given up on (stancewatch outbox lists it)"
+                )
+            return _Outcome(delivered=False)
         delay = retry_delay_s(row.attempts, error.retry_after_s, self.rng)
         log.warning(
             "delivery of alert %s to %s failed (%s); retry in %.0f s",
@@ -164,5 +261,6 @@ class OutboxWorker:
             error,
             delay,
         )
-        self.store.mark_retry(row.id, now + timedelta(seconds=delay), str(error))
-        return False
+        next_try = now + timedelta(seconds=delay)
+        self.store.mark_retry(row.id, next_try, str(error))
+        return _Outcome(delivered=False, hold_until=next_try if error.holds_destination else None)

@@ -135,6 +135,13 @@ class DeliveryStore(Connection):
             (error, row_id),
         )
 
+    def postpone(self, row_ids: Sequence[int], next_try_at: datetime) -> None:
+        """Hold deliveries back until then without counting a try (they queue behind one)."""
+        self.db.executemany(
+            "UPDATE outbox SET next_try_at = ? WHERE id = ? AND status = 'pending'",
+            [(iso(next_try_at), row_id) for row_id in row_ids],
+        )
+
     def replay_dead(self, now: datetime) -> int:
         """Put every dead delivery back in the queue."""
         cursor = self.db.execute(
@@ -236,6 +243,24 @@ class DeliveryStore(Connection):
             (key, status, error),
         )
         return bool(before != status)
+
+    def first_telling(self, key: str, subject: str) -> bool:
+        """Note that admins were told `subject` about this destination; True the first time.
+
+        Kept in the database, so a restart does not tell them again.
+        """
+        row = self.db.execute("SELECT admins_told FROM destinations WHERE key = ?", (key,))
+        found = row.fetchone()
+        told = set((found[0] if found else "").splitlines())
+        subject = " ".join(subject.split())  # one line per subject
+        if subject in told:
+            return False
+        self.db.execute(
+            "INSERT INTO destinations (key, admins_told) VALUES (?, ?)"
+            " ON CONFLICT(key) DO UPDATE SET admins_told = excluded.admins_told",
+            (key, "\n".join(sorted(told - {""} | {subject}))),
+        )
+        return True
 
     def destination_statuses(self) -> dict[str, tuple[str, str | None]]:
         """Every destination's (status, last error)."""

@@ -5,11 +5,13 @@ cannot import each other). The fake API records the real JSON that discord.py se
 
 Point discord.py at it with `DISCORD_API_BASE` (settings.discord_api_base). It answers
 `Content-Type: application/json` exactly (discord.py only parses JSON on that exact value)
-and can be told to fail a route a few times (429 with or without `Via`, 403, 404).
+and can be told to fail a route a few times (429 with or without `Via`, 403, 404), or to
+keep a request waiting, unanswered, until the test releases it.
 """
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import json
 import re
@@ -89,6 +91,7 @@ class Scripted:
     body: Any
     headers: dict[str, str]
     times: int
+    stall: bool = False  # answer only once the test calls `release()`
 
 
 @dataclass
@@ -103,6 +106,7 @@ class FakeDiscord:
     commands: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # scope → payload
     gateway_url: str = ""
     identify: list[dict[str, Any]] = field(default_factory=list)  # IDENTIFY payloads received
+    released: asyncio.Event = field(default_factory=asyncio.Event)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(500000000000000001))
 
     def next_id(self) -> str:
@@ -117,11 +121,17 @@ class FakeDiscord:
         body: Any = None,
         headers: dict[str, str] | None = None,
         times: int = 1,
+        stall: bool = False,
     ) -> None:
-        """Answer the next `times` requests matching method and path with this failure."""
+        """Answer the next `times` requests matching method and path with this failure
+        (with `stall`, only after `release()`: a server that takes the request and hangs)."""
         self.scripted.append(
-            Scripted(method, re.compile(path_regex), status, body, headers or {}, times)
+            Scripted(method, re.compile(path_regex), status, body, headers or {}, times, stall)
         )
+
+    def release(self) -> None:
+        """Let stalled requests be answered."""
+        self.released.set()
 
     def requests(self, method: str, path_regex: str) -> list[Seen]:
         """The requests received so far on matching routes."""
@@ -333,6 +343,8 @@ async def fake_discord() -> AsyncIterator[FakeDiscord]:
         for script in fake.scripted:
             if script.times and script.method == request.method and script.pattern.fullmatch(path):
                 script.times -= 1
+                if script.stall:
+                    await fake.released.wait()
                 return reply(script.body, script.status, script.headers)
         for method, pattern, handler in routes:
             match = pattern.fullmatch(path)
@@ -374,6 +386,7 @@ async def fake_discord() -> AsyncIterator[FakeDiscord]:
     try:
         yield fake
     finally:
+        fake.release()  # a stalled handler would hold up the server's shutdown
         await server.close()
 
 

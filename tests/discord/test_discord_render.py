@@ -25,6 +25,8 @@ from bot.models import Alert, StanceLine, TopicLine
 
 PINGS = re.compile(r"@(everyone|here)|<@[!&]?\d+>", re.IGNORECASE)
 SPECIAL = re.compile(r"<[#@/:]|<[at]:", re.IGNORECASE)
+BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")
+WHEN_2025 = datetime(2025, 8, 18, tzinfo=UTC)
 
 
 def texts_of(embed: dict[str, Any]) -> list[str]:
@@ -49,6 +51,20 @@ def assert_within_limits(embed: dict[str, Any]) -> None:
         assert 1 <= len(item["value"]) <= 1024
     assert embed_size(embed) <= 6000
     discord.Embed.from_dict(embed)  # discord.py accepts it as is
+
+
+def assert_names_on_one_line(embed: dict[str, Any]) -> None:
+    """Author and field names: no newline, no bidirectional control."""
+    names = [embed.get("author", {}).get("name", "")]
+    names += [item["name"] for item in embed.get("fields", [])]
+    for name in names:
+        assert "\n" not in name and not BIDI_CONTROLS.search(name), repr(name)
+
+
+def alert_with(**changes: Any) -> Alert:
+    """A small alert, with these fields changed."""
+    alert = Alert("a", "T", "https://e.example/a", "Src", WHEN_2025, (), "Summary.")
+    return replace(alert, **changes)
 
 
 def assert_no_pings(embed: dict[str, Any]) -> None:
@@ -123,6 +139,62 @@ def test_unusable_url_stays_visible_in_the_description() -> None:
     assert embed["description"].endswith("ftp://example.org/x")
 
 
+def test_a_long_topic_list_loses_whole_lines_and_says_how_many() -> None:
+    name = (
+        "Topic {} on a policy area the admins described in full: " + "who, what, when, " * 3 + "why"
+    )
+    topics = tuple(TopicLine(f"t{i}", name.format(i), 0.6, "") for i in range(20))
+    value = render_alert(alert_with(topics=topics)).embed["fields"][0]["value"]
+    assert len(value) <= 1024
+    *lines, last = value.split("\n")
+    assert lines == [f"**{name.format(i)}** · score 0.60" for i in range(len(lines))]
+    assert last == f"… and {20 - len(lines)} more"  # counts every topic not shown
+
+
+def test_a_long_shift_keeps_its_before_line_with_the_date() -> None:
+    stance = StanceLine(
+        actor_name="Russia",
+        topic_name="Security guarantees for Ukraine",
+        now_label="demands a veto over any guarantee " + "and much more detail " * 12,
+        now_quote="quote word " * 45,
+        before_label="accepts guarantees " + "with lots of nuance " * 10,
+        before_source="Harbour Post International Edition " * 3,
+        before_date=WHEN_2025,
+        reported_by="Foreign Ministry spokesperson Maria Zakharova in Moscow " * 2,
+    )
+    fields = render_alert(alert_with(stances=(stance,))).embed["fields"]
+    value = next(f["value"] for f in fields if f["name"].startswith("Position shifted"))
+    assert len(value) <= 1024
+    now, before = value.split("\n")
+    assert now.startswith("**Now:** *demands a veto") and now.endswith("word…”")
+    assert before.startswith("**Before:** *accepts guarantees with lots of nuance")
+    assert before.endswith("Harbour Post International…, 18 Aug 2025)")
+
+
+def test_names_are_one_line_without_bidirectional_controls() -> None:
+    sneaky = "Rus\u202esia\u202c\nand\u2066 friends\u2069"
+    stance = StanceLine(sneaky, sneaky, "now", "quote", "before", "src", None)
+    alert = alert_with(topics=(TopicLine("t", sneaky, 0.5, "passage"),), stances=(stance,))
+    embed = render_alert(alert).embed
+    assert embed["author"]["name"] == "Position shifted: Russia and friends"
+    assert [f["name"] for f in embed["fields"]] == [
+        "Topic",
+        "Matched passage · Russia and friends",
+        "Position shifted: Russia and friends — Russia and friends",
+    ]
+
+
+def test_the_plainer_form_keeps_the_link_as_text() -> None:
+    stance = StanceLine("Russia", "Topic", "now", "quote", "before", "src", WHEN_2025)
+    alert = alert_with(stances=(stance,), topics=(TopicLine("t", "Topic", 0.5, "p"),))
+    full, plain = render_alert(alert).embed, render_alert(alert, plain=True).embed
+    assert full["url"] == "https://e.example/a" and "url" not in plain
+    assert "author" in full and "author" not in plain
+    assert "timestamp" in full and "timestamp" not in plain
+    assert plain["description"] == "Summary.\n\nhttps://e.example/a"
+    assert plain["fields"] == full["fields"] and plain["title"] == full["title"]
+
+
 def test_reply_with_many_fields_says_how_many_are_hidden() -> None:
     reply = Reply("40 tracked topics", fields=tuple((f"T{i}", "x" * 900) for i in range(40)))
     embed = render_reply(reply)
@@ -184,6 +256,8 @@ HOSTILE = st.sampled_from(
         "\u200b",
         "e\u0301",
         "\n",
+        "\u202e",
+        "\u2067",
         "x" * 300,
     ]
 )
@@ -237,6 +311,11 @@ def test_any_alert_renders_within_limits_and_pings_only_followers(
     rendered = render_alert(replace(alert, mentions=tuple(followers)))
     assert_within_limits(rendered.embed)
     assert_no_pings(rendered.embed)
+    assert_names_on_one_line(rendered.embed)
+    plain = render_alert(alert, plain=True).embed
+    assert_within_limits(plain)
+    assert_no_pings(plain)
+    assert "url" not in plain and "author" not in plain
     if usable_url(alert.url):
         assert rendered.embed["url"] == alert.url  # the link is never lost
     wanted = list(dict.fromkeys(f for f in followers if re.fullmatch(r"\d{15,21}", f)))

@@ -1,7 +1,9 @@
 """Discord delivery: alerts to channels (bot mode) and webhooks, edits, follower pings, DMs.
 
 Every failure leaves as a `DeliveryError` the outbox understands: 429 → retry after the
-platform's delay, 403/404 → the destination is broken (configuration is never touched).
+platform's delay, 403/404 → the destination is broken (configuration is never touched),
+5xx or no answer within the time limit → retried later. A payload Discord refuses (400) is
+sent once more in a plainer form.
 """
 
 from __future__ import annotations
@@ -13,14 +15,15 @@ import logging
 import re
 import time
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 import aiohttp
 import discord
 
-from bot.delivery.base import DeliveryError
+from bot.delivery.base import DeliveryError, SentPlainer
+from bot.delivery.discord.calls import discord_call, response_watch
 from bot.delivery.discord.render import RenderedAlert, notice_content, render_alert
 from bot.models import Alert, Destination, DestinationKind
 from bot.settings import Settings
@@ -33,12 +36,12 @@ log = logging.getLogger(__name__)
 PLATFORM = "discord"
 WEBHOOK_TIMEOUT_S = 30.0
 NOT_CONNECTED_RETRY_S = 30.0  # login still in progress (or the network is down)
-DEFAULT_RETRY_AFTER_S = 5.0  # a 429 that names no delay
 DM_MEMORY = 10_000  # (alert, user) pairs remembered so two channels do not DM twice
 
-# Discord JSON error codes that mean "this message is gone", not "the channel is gone".
-UNKNOWN_MESSAGE = 10008
 _WEBHOOK_URL = re.compile(r"discord(?:app)?\.com/api/webhooks/\d{17,20}/[\w.-]{60,}")
+
+# Sends one rendering of an alert; returns the message id.
+Sender = Callable[[RenderedAlert], Awaitable[str]]
 
 
 def no_mentions() -> discord.AllowedMentions:
@@ -56,43 +59,36 @@ def only_users(user_ids: tuple[str, ...]) -> discord.AllowedMentions:
     )
 
 
-def _retry_after(exc: discord.HTTPException) -> float:
-    headers = getattr(exc.response, "headers", None) or {}
-    for name in ("Retry-After", "X-RateLimit-Reset-After"):
-        with contextlib.suppress(TypeError, ValueError):
-            return max(0.0, float(headers[name]))
-    return DEFAULT_RETRY_AFTER_S
+def _discord_struggles(exc: DeliveryError) -> bool:
+    """True for an outage or a rate limit, where more requests now would fail alike."""
+    return exc.unavailable or exc.retry_after_s is not None
 
 
-def to_delivery_error(exc: BaseException, where: str) -> DeliveryError:
-    """Translate a discord.py or network failure into what the outbox should do next."""
-    if isinstance(exc, DeliveryError):
-        return exc
-    if isinstance(exc, discord.RateLimited):  # a wait longer than max_ratelimit_timeout
-        return DeliveryError(f"{where}: rate limited", retry_after_s=exc.retry_after)
-    if isinstance(exc, discord.HTTPException):
-        detail = f"{where}: HTTP {exc.status} (code {exc.code}) {exc.text[:200]}".strip()
-        if exc.status == 429:  # no `Via` header: discord.py did not retry it itself
-            return DeliveryError(detail, retry_after_s=_retry_after(exc))
-        if isinstance(exc, discord.NotFound) and exc.code == UNKNOWN_MESSAGE:
-            return DeliveryError(detail, permanent=True)  # someone deleted the alert message
-        if isinstance(exc, discord.Forbidden | discord.NotFound) or exc.status == 401:
-            return DeliveryError(detail, destination_broken=True)
-        if exc.status >= 500:
-            return DeliveryError(detail)
-        return DeliveryError(detail, permanent=True)  # 400: the same payload fails again
-    if isinstance(exc, aiohttp.ClientError | TimeoutError | OSError):
-        return DeliveryError(f"{where}: network error {exc!r}")
-    return DeliveryError(f"{where}: unexpected error {exc!r}")
+async def with_plainer_retry(alert: Alert, send: Sender) -> str | SentPlainer:
+    """Send the alert; if Discord refuses the payload (400), once more in a plainer form.
 
-
-@contextlib.contextmanager
-def translated(where: str) -> Iterator[None]:
-    """Re-raise discord.py and network failures as `DeliveryError`."""
+    The plainer form drops what Discord checks beyond length (the title link, the author
+    line, the timestamp), as the Slack side re-sends refused blocks as text alone.
+    """
     try:
-        yield
-    except (discord.DiscordException, aiohttp.ClientError, TimeoutError, OSError) as exc:
-        raise to_delivery_error(exc, where) from exc
+        return await send(render_alert(alert))
+    except DeliveryError as exc:
+        if exc.refused is None:
+            raise
+        refusal = exc
+    log.warning("Discord refused an alert (%s); sending it in a plainer form", refusal)
+    try:
+        message_id = await send(render_alert(alert, plain=True))
+    except DeliveryError as again:
+        if again.refused is None:
+            raise  # an outage now: the outbox tries again later, the full form first
+        log.warning("Discord refused the plainer form too (%s)", again)
+        raise DeliveryError(
+            f"{refusal} (the plainer form was refused too)",
+            permanent=True,
+            refused=refusal.refused,
+        ) from again
+    return SentPlainer(message_id, refusal)
 
 
 def _snowflake(text: str, what: str, *, broken: bool = True) -> int:
@@ -157,19 +153,22 @@ class DiscordDelivery:
             return True
         return destination.kind is DestinationKind.DISCORD_CHANNEL and self.bot is not None
 
-    async def send(self, destination: Destination, alert: Alert) -> str | None:
+    async def send(self, destination: Destination, alert: Alert) -> str | SentPlainer:
         """Post the alert; the message id is the reference for later edits."""
         if destination.kind is DestinationKind.DISCORD_WEBHOOK:
             return await self._webhook_post(destination.target, alert, None)
         return await self._channel_post(destination.target, alert, None)
 
-    async def edit(self, destination: Destination, message_ref: str, alert: Alert) -> None:
+    async def edit(
+        self, destination: Destination, message_ref: str, alert: Alert
+    ) -> SentPlainer | None:
         """Replace the posted embed with the alert's new version (edits never ping)."""
         message_id = _snowflake(message_ref, "message id", broken=False)
         if destination.kind is DestinationKind.DISCORD_WEBHOOK:
-            await self._webhook_post(destination.target, alert, message_id)
+            result = await self._webhook_post(destination.target, alert, message_id)
         else:
-            await self._channel_post(destination.target, alert, message_id)
+            result = await self._channel_post(destination.target, alert, message_id)
+        return result if isinstance(result, SentPlainer) else None
 
     async def notify_admins(self, text: str) -> None:
         """Post to DISCORD_ADMIN_CHANNEL (a channel id, or a webhook URL), if set.
@@ -184,12 +183,12 @@ class DiscordDelivery:
         try:
             if _WEBHOOK_URL.search(target):
                 webhook = discord.Webhook.from_url(target, session=await self._webhook_session())
-                with translated("admin webhook"):
+                async with discord_call("admin webhook"):
                     await webhook.send(content, allowed_mentions=no_mentions())
             elif self.bot is not None:
                 client = await self.bot.client_for_sending()
                 channel = client.get_partial_messageable(_snowflake(target, "admin channel"))
-                with translated("admin channel"):
+                async with discord_call("admin channel"):
                     await channel.send(content, allowed_mentions=no_mentions())
             else:
                 log.warning("admin notice (DISCORD_ADMIN_CHANNEL needs DISCORD_TOKEN): %s", text)
@@ -207,24 +206,33 @@ class DiscordDelivery:
     async def _webhook_session(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
             timeout = aiohttp.ClientTimeout(total=WEBHOOK_TIMEOUT_S)
-            self._session = aiohttp.ClientSession(timeout=timeout)
+            # The watch lets discord_call see each answer: a webhook 429 has no cap in
+            # discord.py, so without it a 40 s retry_after held the whole drain 40 s.
+            self._session = aiohttp.ClientSession(timeout=timeout, trace_configs=[response_watch()])
         return self._session
 
-    async def _webhook_post(self, url: str, alert: Alert, message_id: int | None) -> str:
+    async def _webhook_post(
+        self, url: str, alert: Alert, message_id: int | None
+    ) -> str | SentPlainer:
         try:
             webhook = discord.Webhook.from_url(url, session=await self._webhook_session())
         except ValueError:
             raise DeliveryError(
                 "not a Discord webhook URL", permanent=True, destination_broken=True
             ) from None
-        rendered = render_alert(replace(alert, mentions=()))  # webhooks never ping
-        embed = discord.Embed.from_dict(rendered.embed)
-        with translated("webhook"):
-            if message_id is not None:
-                await webhook.edit_message(message_id, embed=embed, allowed_mentions=no_mentions())
-                return str(message_id)
-            message = await webhook.send(embed=embed, allowed_mentions=no_mentions(), wait=True)
-        return str(message.id)
+
+        async def send(rendered: RenderedAlert) -> str:
+            embed = discord.Embed.from_dict(rendered.embed)
+            async with discord_call("webhook"):
+                if message_id is not None:
+                    await webhook.edit_message(
+                        message_id, embed=embed, allowed_mentions=no_mentions()
+                    )
+                    return str(message_id)
+                message = await webhook.send(embed=embed, allowed_mentions=no_mentions(), wait=True)
+            return str(message.id)
+
+        return await with_plainer_retry(replace(alert, mentions=()), send)  # webhooks never ping
 
     # --- channels (bot mode) -------------------------------------------------------------
 
@@ -236,7 +244,8 @@ class DiscordDelivery:
         if guild is not None:
             guild_id: int | None = guild.id
         else:
-            data: Any = await client.http.get_channel(channel_id)
+            async with discord_call(f"channel {channel_id}"):
+                data: Any = await client.http.get_channel(channel_id)
             guild_id = int(data["guild_id"]) if data.get("guild_id") else None
         self._guilds[channel_id] = guild_id
         return guild_id
@@ -248,60 +257,79 @@ class DiscordDelivery:
         rows = self.store.followers(PLATFORM, str(guild_id), topic_ids)
         return [u for u, dm in rows if not dm], [u for u, dm in rows if dm]
 
-    async def _channel_post(self, target: str, alert: Alert, message_id: int | None) -> str:
+    async def _channel_post(
+        self, target: str, alert: Alert, message_id: int | None
+    ) -> str | SentPlainer:
         if self.bot is None:
             raise DeliveryError("Discord channels need DISCORD_TOKEN", destination_broken=True)
         client = await self.bot.client_for_sending()
         channel_id = _snowflake(target, "channel id")
-        with translated(f"channel {channel_id}"):
-            guild_id = await self._guild_of(client, channel_id)
-            mention, by_dm = self._followers(guild_id, alert)
-            rendered = render_alert(replace(alert, mentions=tuple(mention)))
-            channel = client.get_partial_messageable(channel_id, guild_id=guild_id)
+        guild_id = await self._guild_of(client, channel_id)
+        mention, by_dm = self._followers(guild_id, alert)
+        channel = client.get_partial_messageable(channel_id, guild_id=guild_id)
+        sent: list[RenderedAlert] = []  # the rendering Discord took (the plainer one, maybe)
+
+        async def send(rendered: RenderedAlert) -> str:
             embed = discord.Embed.from_dict(rendered.embed)
             allowed = only_users(rendered.mentioned)
-            if message_id is not None:
-                # Same content as the post (edits never notify, so nobody is pinged twice).
-                await channel.get_partial_message(message_id).edit(
-                    content=rendered.content, embed=embed, allowed_mentions=allowed
+            async with discord_call(f"channel {channel_id}"):
+                if message_id is not None:
+                    # Same content as the post (edits never notify: nobody is pinged twice).
+                    await channel.get_partial_message(message_id).edit(
+                        content=rendered.content, embed=embed, allowed_mentions=allowed
+                    )
+                    return str(message_id)
+                # The same nonce on every try, with enforce_nonce (discord.py sets it): if a
+                # crash (or the time limit) came after Discord took the post but before the
+                # outbox marked it sent, the retry returns the first message, not a second.
+                message = await channel.send(
+                    rendered.content,
+                    embed=embed,
+                    allowed_mentions=allowed,
+                    nonce=delivery_nonce(alert.id, channel_id),
                 )
-                return str(message_id)
-            # The same nonce on every try, with enforce_nonce (discord.py sets it): if a crash
-            # came after Discord took the post but before the outbox marked it sent, the
-            # retry returns the first message instead of posting a second one.
-            message = await channel.send(
-                rendered.content,
-                embed=embed,
-                allowed_mentions=allowed,
-                nonce=delivery_nonce(alert.id, channel_id),
-            )
-        # The alert is posted: from here on nothing may raise, or the outbox would post it again.
-        await self._extra_mentions(channel, rendered)
-        await self._direct_messages(client, alert, by_dm, embed)
-        return str(message.id)
+            sent.append(rendered)
+            return str(message.id)
+
+        result = await with_plainer_retry(replace(alert, mentions=tuple(mention)), send)
+        if message_id is None:
+            # Posted: from here on nothing may raise, or the outbox would post it again.
+            await self._extra_mentions(channel, sent[-1])
+            await self._direct_messages(client, alert, by_dm, sent[-1])
+        return result
 
     async def _extra_mentions(
         self, channel: discord.PartialMessageable, rendered: RenderedAlert
     ) -> None:
         for content, user_ids in rendered.more:
             try:
-                await channel.send(content, allowed_mentions=only_users(user_ids))
-            except (discord.DiscordException, aiohttp.ClientError, TimeoutError, OSError) as exc:
-                log.warning("could not post extra follower mentions: %r", exc)
+                async with discord_call("extra follower mentions"):
+                    await channel.send(content, allowed_mentions=only_users(user_ids))
+            except DeliveryError as exc:
+                log.warning("could not post extra follower mentions: %s", exc)
+                if _discord_struggles(exc):
+                    return  # the others would wait out the same trouble, each in turn
 
     async def _direct_messages(
-        self, client: discord.Client, alert: Alert, user_ids: list[str], embed: discord.Embed
+        self, client: discord.Client, alert: Alert, user_ids: list[str], rendered: RenderedAlert
     ) -> None:
+        embed = discord.Embed.from_dict(rendered.embed)
         for user_id in user_ids:
             key = (alert.id, user_id)
             if key in self._dmed or not user_id.isdigit():
                 continue
             try:
-                dm = await client.create_dm(discord.Object(id=int(user_id)))
-                await dm.send(embed=embed, allowed_mentions=no_mentions())
-            except (discord.DiscordException, aiohttp.ClientError, TimeoutError, OSError) as exc:
+                # One call per request: once the first is answered, a call is never cut.
+                async with discord_call(f"DM to follower {user_id}"):
+                    dm = await client.create_dm(discord.Object(id=int(user_id)))
+                async with discord_call(f"DM to follower {user_id}"):
+                    await dm.send(embed=embed, allowed_mentions=no_mentions())
+            except DeliveryError as exc:
                 # Closed DMs or a user who left: their problem, not the channel's.
-                log.info("could not DM follower %s: %r", user_id, exc)
+                log.info("could not DM follower %s: %s", user_id, exc)
+                if _discord_struggles(exc):
+                    log.warning("Discord is failing: the other follower DMs are skipped")
+                    return
                 continue
             self._dmed[key] = None
             while len(self._dmed) > DM_MEMORY:

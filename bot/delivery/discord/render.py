@@ -13,7 +13,7 @@ from typing import Any
 from urllib.parse import quote
 
 from bot.commands import Reply
-from bot.delivery.discord.text import ELLIPSIS, fit, fit_keeping_links, tidy
+from bot.delivery.discord.text import ELLIPSIS, fit, fit_keeping_links, one_line, tidy
 from bot.models import Alert, StanceLine
 
 # Discord's limits (https://discord.com/developers/docs/resources/message#embed-object-embed-limits).
@@ -39,6 +39,7 @@ REFUSED_COLOUR = 0xE74C3C
 EMPTY = "\u200b"  # Discord refuses empty field names and values
 
 _SNOWFLAKE = re.compile(r"^\d{15,21}$")
+_LEFT_OUT = re.compile(r"… and (\d+) more")  # the last line of a list that was shortened
 
 
 @dataclass(frozen=True)
@@ -88,23 +89,31 @@ def _when(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
+def _before_line(stance: StanceLine) -> str:
+    """A shift's "Before" line: the earlier position, where it was reported, and when."""
+    before = fit(tidy(stance.before_label or "", keep_newlines=False), LABEL_MAX)
+    when = _when(stance.before_date).strftime("%d %b %Y") if stance.before_date else "earlier"
+    source = fit(tidy(stance.before_source or "an earlier report", keep_newlines=False), 100)
+    return f"**Before:** *{before}* ({source}, {when})"
+
+
 def _stance_value(stance: StanceLine) -> str:
+    """The stance as a field value. A shift's "Before" line is kept whole (its date is
+    what makes it a shift): the quote gets the room the value's 1,024 characters leave."""
     label = fit(tidy(stance.now_label, keep_newlines=False), LABEL_MAX)
     relayed = ""
     if stance.reported_by:
         relayed = f" (as reported by {fit(tidy(stance.reported_by), 100)})"
-    quote_text = fit(tidy(stance.now_quote, keep_newlines=False), QUOTE_MAX)
-    now = f"*{label}*{relayed} — “{quote_text}”"
-    if not stance.is_shift:
-        return now
-    before = fit(tidy(stance.before_label or "", keep_newlines=False), LABEL_MAX)
-    when = _when(stance.before_date).strftime("%d %b %Y") if stance.before_date else "earlier"
-    source = fit(tidy(stance.before_source or "an earlier report", keep_newlines=False), 100)
-    return f"**Now:** {now}\n**Before:** *{before}* ({source}, {when})"
+    lead = "**Now:** " if stance.is_shift else ""
+    before = "\n" + _before_line(stance) if stance.is_shift else ""
+    frame = len(f"{lead}*{label}*{relayed} — “”{before}")
+    quote_room = min(QUOTE_MAX, FIELD_VALUE_MAX - frame)
+    quote_text = fit(tidy(stance.now_quote, keep_newlines=False), quote_room)
+    return f"{lead}*{label}*{relayed} — “{quote_text}”{before}"
 
 
 def _stance_name(stance: StanceLine) -> str:
-    who = f"{tidy(stance.actor_name)} — {tidy(stance.topic_name)}"
+    who = f"{one_line(stance.actor_name)} — {one_line(stance.topic_name)}"
     if stance.is_shift:
         return fit(f"Position shifted: {who}", FIELD_NAME_MAX)
     return fit(who, FIELD_NAME_MAX)
@@ -130,16 +139,15 @@ _KEEP_TOPICS, _KEEP_SHIFT, _KEEP_PASSAGE, _KEEP_ALSO, _KEEP_RESTATED = range(5)
 
 def _alert_fields(alert: Alert) -> list[tuple[int, str, str]]:
     fields: list[tuple[int, str, str]] = []
-    topics = "\n".join(
+    lines = [
         f"**{fit(tidy(t.topic_name, keep_newlines=False), 150)}** · score {t.score:.2f}"
         for t in alert.topics[:10]
-    )
-    if len(alert.topics) > 10:
-        topics += f"\n… and {len(alert.topics) - 10} more"
+    ]
+    topics = _lines_within(lines, FIELD_VALUE_MAX, left_out=max(0, len(alert.topics) - 10))
     fields.append((_KEEP_TOPICS, "Topics" if len(alert.topics) > 1 else "Topic", topics or EMPTY))
     for topic in alert.topics[:PASSAGE_TOPICS_SHOWN]:
         if topic.passage.strip():
-            name = fit(f"Matched passage · {tidy(topic.topic_name)}", FIELD_NAME_MAX)
+            name = fit(f"Matched passage · {one_line(topic.topic_name)}", FIELD_NAME_MAX)
             passage = fit(tidy(topic.passage, keep_newlines=False), QUOTE_MAX * 2)
             fields.append((_KEEP_PASSAGE, name, f"“{passage}”"))
     for stance in alert.shifts:
@@ -156,11 +164,38 @@ def _size(parts: list[str]) -> int:
     return sum(len(p) for p in parts)
 
 
+def _lines_within(lines: list[str], limit: int, left_out: int = 0) -> str:
+    """As many whole lines as fit in `limit`, then "… and N more" for the ones left out."""
+    for shown in range(len(lines), -1, -1):
+        rest = len(lines) - shown + left_out
+        text = "\n".join([*lines[:shown], f"… and {rest} more"] if rest else lines[:shown])
+        if len(text) <= limit:
+            return text
+    return _recut(f"… and {len(lines) + left_out} more", limit)
+
+
+def _cut_value(value: str, limit: int = FIELD_VALUE_MAX) -> str:
+    """A field value within `limit`: cut at a word, with "…". A list ending in
+    "… and N more" loses whole lines instead, and that last line counts them."""
+    if len(value) <= limit:
+        return value
+    *lines, last = value.split("\n")
+    left_out = _LEFT_OUT.fullmatch(last)
+    if lines and left_out:
+        return _lines_within(lines, limit, int(left_out.group(1)))
+    return _recut(value, limit)
+
+
+def _cut_name(name: str) -> str:
+    """A field name within Discord's 256, cut at a word."""
+    return name if len(name) <= FIELD_NAME_MAX else _recut(name, FIELD_NAME_MAX)
+
+
 def _assemble(
     embed: dict[str, Any], description: str, fields: list[tuple[int, str, str]]
 ) -> dict[str, Any]:
     """Fit the description and fields into what the rest of the embed leaves of 6000."""
-    fields = [(p, n[:FIELD_NAME_MAX] or EMPTY, v[:FIELD_VALUE_MAX] or EMPTY) for p, n, v in fields]
+    fields = [(p, _cut_name(n) or EMPTY, _cut_value(v) or EMPTY) for p, n, v in fields]
     while len(fields) > FIELDS_MAX:
         fields.remove(max(reversed(fields), key=lambda f: f[0]))
     fixed = _size([embed.get("title", ""), embed.get("footer", {}).get("text", "")])
@@ -196,8 +231,13 @@ def _recut(rendered: str, limit: int) -> str:
     return cut + ELLIPSIS
 
 
-def render_alert(alert: Alert) -> RenderedAlert:
-    """The embed for an alert, and content mentioning `alert.mentions` (the followers to ping)."""
+def render_alert(alert: Alert, *, plain: bool = False) -> RenderedAlert:
+    """The embed for an alert, and content mentioning `alert.mentions` (the followers to ping).
+
+    `plain` is the form sent after Discord refused the full one (a 400): no title link
+    (the link is a line of text instead), no author line and no timestamp, the parts
+    Discord checks beyond their length.
+    """
     first_topic = alert.topics[0].topic_id if alert.topics else alert.id
     published = _when(alert.published)
     source = tidy(alert.source, keep_newlines=False) or "unknown source"
@@ -205,17 +245,18 @@ def render_alert(alert: Alert) -> RenderedAlert:
         "type": "rich",
         "title": fit(tidy(alert.title, keep_newlines=False) or "(untitled)", TITLE_MAX),
         "color": topic_colour(first_topic),
-        "timestamp": published.isoformat(),
         "footer": {
             "text": fit(f"{source} · {published:%d %b %Y %H:%M} UTC", FOOTER_MAX, markdown=False)
         },
     }
-    if alert.shifts:
-        actors = ", ".join(dict.fromkeys(tidy(s.actor_name) for s in alert.shifts))
+    if not plain:
+        embed["timestamp"] = published.isoformat()
+    if alert.shifts and not plain:
+        actors = ", ".join(dict.fromkeys(one_line(s.actor_name) for s in alert.shifts))
         embed["author"] = {"name": fit(f"Position shifted: {actors}", AUTHOR_MAX, markdown=False)}
     summary = tidy(alert.summary)
     link_line = ""
-    if usable_url(alert.url):
+    if usable_url(alert.url) and not plain:
         embed["url"] = alert.url
     elif alert.url.strip():
         # Not a link Discord accepts in the title: keep it readable in the text instead.

@@ -16,6 +16,7 @@ from discord import app_commands
 
 from bot.app import App
 from bot.commands import Commands
+from bot.delivery.discord.calls import response_watch
 from bot.delivery.discord.delivery import BotLink, DiscordDelivery
 from bot.delivery.discord.slash import add_commands
 
@@ -24,7 +25,10 @@ log = logging.getLogger(__name__)
 DEFAULT_API_BASE = "https://discord.com/api/v10"
 LOGIN_WAIT_S = 15.0  # how long start_discord waits for the first login attempt
 READY_TIMEOUT_S = 30.0  # channel sends wait this long (from start) for the gateway's READY
-MAX_RATELIMIT_WAIT_S = 30.0  # longer rate-limit waits go back to the outbox instead of blocking
+# Longer rate-limit waits go back to the outbox instead of blocking (30 s is the least
+# discord.py accepts). Alert deliveries hand back any wait that does not fit their time
+# limit, ATTEMPT_LIMIT_S, at once: see calls.py.
+MAX_RATELIMIT_WAIT_S = 30.0
 LOGIN_RETRY_FIRST_S = 5.0
 LOGIN_RETRY_MAX_S = 300.0
 
@@ -51,6 +55,7 @@ class StancewatchClient(discord.Client):
             intents=bot_intents(),
             max_ratelimit_timeout=MAX_RATELIMIT_WAIT_S,
             allowed_mentions=discord.AllowedMentions.none(),
+            http_trace=response_watch(),  # lets deliveries see 5xx and 429 answers as they come
         )
         self.tree: app_commands.CommandTree[discord.Client] = app_commands.CommandTree(self)
         add_commands(self.tree, core)

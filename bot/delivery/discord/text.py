@@ -24,6 +24,9 @@ _AT = re.compile(r"@(?=everyone|here|[!&]?\d)", re.IGNORECASE)
 _ANGLE = re.compile(r"<(?=[@#/:]|[at]:|id:)", re.IGNORECASE)
 _SENTENCE_END = re.compile(r"(?<=[.!?…])[\"'”’)\]]*\s+")
 _SPACES = re.compile(r"[ \t\r\f\v]+")
+# Bidirectional embeddings, overrides and isolates (U+202A-U+202E, U+2066-U+2069): in a
+# name, an unclosed U+202E reverses the rest of Discord's line, our own words included.
+_BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")
 
 
 def defuse_mentions(text: str) -> str:
@@ -60,6 +63,12 @@ def tidy(text: str, *, keep_newlines: bool = True) -> str:
         return " ".join(text.split())
     lines = (_SPACES.sub(" ", line).strip() for line in text.splitlines())
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+
+
+def one_line(text: str) -> str:
+    """Text for a name Discord shows on one line (author, field name): no newlines, no
+    bidirectional controls, runs of spaces collapsed."""
+    return tidy(_BIDI_CONTROLS.sub("", text), keep_newlines=False)
 
 
 def _pieces(text: str, pattern: re.Pattern[str]) -> list[str]:

@@ -1,0 +1,167 @@
+"""Discord requests under a time limit, and their failures as `DeliveryError`s.
+
+discord.py retries on its own: a 5xx five times with 1+3+5+7+9 s of sleeps, and a 429
+that carries `Via` after sleeping its whole `retry_after` (webhooks with no cap at all).
+Sat out inside a delivery, that held every other destination of the outbox. Here each
+request runs under `ATTEMPT_LIMIT_S`, and an aiohttp trace on discord.py's sessions shows
+the call in progress each answer as it arrives, so a 5xx, or a 429 whose wait will not
+fit, ends the call at once and goes back to the outbox, which has backoff and
+Retry-After of its own.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import re
+from collections.abc import AsyncIterator, Iterator, Mapping
+from contextvars import ContextVar
+from dataclasses import dataclass
+from types import SimpleNamespace
+
+import aiohttp
+import discord
+
+from bot.delivery.base import ATTEMPT_LIMIT_S, DeliveryError
+
+DEFAULT_RETRY_AFTER_S = 5.0  # a 429 that names no delay
+# Discord JSON error codes that mean "this message is gone", not "the channel is gone".
+UNKNOWN_MESSAGE = 10008
+_ERROR_PATH = re.compile(r"^In ([\w.]+):", re.MULTILINE)
+
+
+def _retry_after(headers: Mapping[str, str] | None) -> float | None:
+    """Seconds from Retry-After (or X-RateLimit-Reset-After), if Discord sent one."""
+    for name in ("Retry-After", "X-RateLimit-Reset-After"):
+        with contextlib.suppress(KeyError, TypeError, ValueError):
+            return max(0.0, float((headers or {})[name]))
+    return None
+
+
+def refusal_kind(exc: discord.HTTPException) -> str:
+    """A stable name for what Discord refused: status, code and the fields it named.
+
+    Indexes become N ("embeds.N.url"), so the same mistake in another alert is the same
+    kind and admins hear about it once.
+    """
+    paths = sorted({re.sub(r"\d+", "N", p) for p in _ERROR_PATH.findall(exc.text or "")})
+    where = f" at {', '.join(paths)}" if paths else ""
+    return f"HTTP {exc.status} code {exc.code}{where}"
+
+
+def to_delivery_error(exc: BaseException, where: str) -> DeliveryError:
+    """Translate a discord.py or network failure into what the outbox should do next."""
+    if isinstance(exc, DeliveryError):
+        return exc
+    if isinstance(exc, discord.RateLimited):  # a wait longer than max_ratelimit_timeout
+        return DeliveryError(f"{where}: rate limited", retry_after_s=exc.retry_after)
+    if isinstance(exc, discord.HTTPException):
+        detail = f"{where}: HTTP {exc.status} (code {exc.code}) {exc.text[:200]}".strip()
+        if exc.status == 429:  # no `Via` header: discord.py did not retry it itself
+            headers = getattr(exc.response, "headers", None)
+            wait = _retry_after(headers)
+            return DeliveryError(
+                detail, retry_after_s=DEFAULT_RETRY_AFTER_S if wait is None else wait
+            )
+        if isinstance(exc, discord.NotFound) and exc.code == UNKNOWN_MESSAGE:
+            return DeliveryError(detail, permanent=True)  # someone deleted the alert message
+        if isinstance(exc, discord.Forbidden | discord.NotFound) or exc.status == 401:
+            return DeliveryError(detail, destination_broken=True)
+        if exc.status >= 500:
+            return DeliveryError(detail, unavailable=True)
+        # 400: the same payload fails again. Admins are told: our rendering needs a fix.
+        return DeliveryError(detail, permanent=True, refused=refusal_kind(exc))
+    if isinstance(exc, aiohttp.ClientError | TimeoutError | OSError):
+        return DeliveryError(f"{where}: network error {exc!r}", unavailable=True)
+    return DeliveryError(f"{where}: unexpected error {exc!r}")
+
+
+@contextlib.contextmanager
+def translated(where: str) -> Iterator[None]:
+    """Re-raise discord.py and network failures as `DeliveryError`."""
+    try:
+        yield
+    except (discord.DiscordException, aiohttp.ClientError, TimeoutError, OSError) as exc:
+        raise to_delivery_error(exc, where) from exc
+
+
+@dataclass
+class _Call:
+    """A Discord call in progress: its time limit, and the last answer Discord gave it."""
+
+    timeout: asyncio.Timeout
+    status: int | None = None
+    retry_after_s: float | None = None
+
+    def heard(self, status: int, headers: Mapping[str, str]) -> None:
+        """Discord answered one request of this call (discord.py has not acted on it yet)."""
+        if self.timeout.expired():
+            return  # already ended: nothing left to decide
+        self.status = status
+        now = asyncio.get_running_loop().time()
+        if 200 <= status < 300:
+            # Accepted. What discord.py still does (read the message, sleep out a spent
+            # rate-limit bucket) must not be cut: the outbox would post a second copy.
+            self.timeout.reschedule(None)
+        elif status == 429 and headers.get("Via"):
+            # A real rate limit, which discord.py would sleep out: only if it fits.
+            wait = _retry_after(headers)
+            self.retry_after_s = DEFAULT_RETRY_AFTER_S if wait is None else wait
+            ends = self.timeout.when()
+            if ends is not None and now + self.retry_after_s > ends:
+                self.timeout.reschedule(now)
+        elif status >= 500:
+            self.timeout.reschedule(now)  # not discord.py's 25 s of retries: the outbox's
+
+    def failure(self, where: str, limit_s: float) -> DeliveryError:
+        """Why the call was ended early, for the outbox."""
+        if self.status == 429 and self.retry_after_s is not None:
+            wait = self.retry_after_s
+            return DeliveryError(f"{where}: rate limited for {wait:.0f} s", retry_after_s=wait)
+        if self.status is not None and self.status >= 500:
+            return DeliveryError(f"{where}: HTTP {self.status} from Discord", unavailable=True)
+        return DeliveryError(
+            f"{where}: no answer from Discord within {limit_s:.0f} s", unavailable=True
+        )
+
+
+_CALL: ContextVar[_Call | None] = ContextVar("stancewatch_discord_call", default=None)
+
+
+async def _on_request_end(
+    session: aiohttp.ClientSession, context: SimpleNamespace, params: aiohttp.TraceRequestEndParams
+) -> None:
+    call = _CALL.get()
+    if call is not None:  # login, command sync and interactions run outside any call
+        call.heard(params.response.status, params.response.headers)
+
+
+def response_watch() -> aiohttp.TraceConfig:
+    """An aiohttp trace for discord.py's sessions that lets `discord_call` see each answer."""
+    trace = aiohttp.TraceConfig()
+    trace.on_request_end.append(_on_request_end)
+    return trace
+
+
+@contextlib.asynccontextmanager
+async def discord_call(where: str, limit_s: float | None = None) -> AsyncIterator[None]:
+    """Run discord.py requests for at most `limit_s` (default ATTEMPT_LIMIT_S); every
+    failure leaves as DeliveryError.
+
+    The answers come through `response_watch`, which runs in this task, hence a context
+    variable: the call in progress is the one of the task that made the request.
+    """
+    limit_s = ATTEMPT_LIMIT_S if limit_s is None else limit_s
+    call: _Call | None = None
+    try:
+        async with asyncio.timeout(limit_s) as timeout:
+            call = _Call(timeout)
+            token = _CALL.set(call)
+            try:
+                with translated(where):
+                    yield
+            finally:
+                _CALL.reset(token)
+    except TimeoutError as exc:  # only ours: translated() turned any other into DeliveryError
+        assert call is not None
+        raise call.failure(where, limit_s) from exc

@@ -1,0 +1,234 @@
+"""Discord failures through the outbox, with the real discord.py against the local fake:
+one failing destination holds up no other, long rate-limit waits and outages go back to the
+outbox, refused payloads go out plainer, and admins are told once."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+
+from bot.delivery.discord import calls
+from bot.models import Destination, DestinationKind, Route, Watchlist
+from bot.routing import CONSOLE
+from tests.conftest import RecordingConsole
+
+# The same ids as the kit in conftest.py (the fake answers any channel id).
+CHANNEL_ID = "700000000000000001"
+BROKEN_ID = "700000000000000005"
+CHANNEL = Destination(DestinationKind.DISCORD_CHANNEL, CHANNEL_ID)
+BROKEN = Destination(DestinationKind.DISCORD_CHANNEL, BROKEN_ID)
+MESSAGES = rf"/channels/{CHANNEL_ID}/messages"
+BROKEN_MESSAGES = rf"/channels/{BROKEN_ID}/messages"
+ADMIN_MESSAGES = r"/channels/700000000000000009/messages"
+WEBHOOK_PATH = r"/webhooks/600000000000000001/T{68}"
+ARTICLE_URL = "https://example-wire.com/world/russia-veto"
+SERVER_ERROR = {"message": "Internal Server Error", "code": 0}
+BAD_URL = {
+    "message": "Invalid Form Body",
+    "code": 50035,
+    "errors": {"embeds": {"0": {"url": {"_errors": [{"code": "URL_TYPE_INVALID_URL"}]}}}},
+}
+
+
+def _too_long(field: int) -> dict[str, Any]:
+    """Discord's 400 for a field value it finds too long."""
+    refused = {"value": {"_errors": [{"code": "BASE_TYPE_MAX_LENGTH"}]}}
+    return {
+        "message": "Invalid Form Body",
+        "code": 50035,
+        "errors": {"embeds": {"0": {"fields": {str(field): refused}}}},
+    }
+
+
+def _two_channels(dk: ModuleType) -> Watchlist:
+    """Every topic to two channels: the one that works and the one in an outage."""
+    base = dk.watchlist()
+    routes = (
+        Route(topics=("*",), discord_channel=BROKEN_ID),
+        Route(topics=("*",), discord_channel=CHANNEL_ID),
+    )
+    return Watchlist(actors=base.actors, topics=base.topics, routes=routes)
+
+
+def _row(app: Any, alert_id: str, destination: Destination) -> tuple[str, str, int]:
+    """(status, next_try_at, attempts) of an alert's post to a destination."""
+    row = app.store.db.execute(
+        "SELECT status, next_try_at, attempts FROM outbox"
+        " WHERE alert_id = ? AND destination = ? AND action = 'post'",
+        (alert_id, destination.key),
+    ).fetchone()
+    return row[0], row[1], row[2]
+
+
+def _notices(fake: Any) -> list[str]:
+    return [s.json["content"] for s in fake.requests("POST", ADMIN_MESSAGES)]
+
+
+async def test_a_channel_in_an_outage_holds_up_no_other_destination(
+    dk: ModuleType, tmp_path: Path
+) -> None:
+    async with dk.fake_discord() as fake:
+        fake.fail("POST", BROKEN_MESSAGES, 500, SERVER_ERROR, times=1000)
+        app = dk.make_app(tmp_path, fake, wl=_two_channels(dk))
+        console = RecordingConsole()  # another platform's destination in the same drain
+        app.outbox.deliveries.append(console)
+        async with dk.running(app):
+            for n in (1, 2):
+                story = dk.alert(f"story-{n}", title=f"Story {n}")
+                dk.queue(app, story, [BROKEN, CHANNEL, CONSOLE])
+            started = time.monotonic()
+            delivered = await app.outbox.drain()
+            took = time.monotonic() - started
+            # discord.py sat out 1+3+5+7+9 s of its own retries per row: 50 s for two.
+            assert took < 10, f"the outage held the drain for {took:.0f} s"
+            assert delivered == 4  # two to the working channel, two to the console
+            assert len(fake.requests("POST", MESSAGES)) == 2
+            assert [a.id for a in console.posts] == ["story-1", "story-2"]
+            # One request: the 5xx went back to the outbox at once, and story-2 waits
+            # behind story-1 (not tried, no attempt counted), so the order holds.
+            assert len(fake.requests("POST", BROKEN_MESSAGES)) == 1
+            first, second = _row(app, "story-1", BROKEN), _row(app, "story-2", BROKEN)
+            assert first[0] == second[0] == "pending"
+            assert second[1] == first[1] and (first[2], second[2]) == (1, 0)
+            assert BROKEN.key not in app.store.destination_statuses()  # not a broken route
+
+            fake.scripted.clear()  # the outage ends
+            app.outbox.clock = lambda: datetime.now(UTC) + timedelta(hours=1)
+            assert await app.outbox.drain() == 2
+        titles = [p.json["embeds"][0]["title"] for p in fake.requests("POST", BROKEN_MESSAGES)]
+        assert titles == ["Story 1", "Story 1", "Story 2"]
+
+
+async def test_a_channel_that_never_answers_is_left_after_the_time_limit(
+    dk: ModuleType, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(calls, "ATTEMPT_LIMIT_S", 1.0)
+    async with dk.fake_discord() as fake:
+        fake.fail("POST", BROKEN_MESSAGES, 500, SERVER_ERROR, stall=True)  # takes it, hangs
+        app = dk.make_app(tmp_path, fake, wl=_two_channels(dk))
+        async with dk.running(app):
+            dk.queue(app, dk.alert(), [BROKEN, CHANNEL])
+            started = time.monotonic()
+            assert await app.outbox.drain() == 1
+            assert time.monotonic() - started < 10  # the fake holds the request until the end
+            status, _next_try, attempts = _row(app, "story-1", BROKEN)
+            assert (status, attempts) == ("pending", 1)
+            [(error,)] = app.store.db.execute(
+                "SELECT last_error FROM outbox WHERE destination = ?", (BROKEN.key,)
+            ).fetchall()
+            assert error == f"channel {BROKEN_ID}: no answer from Discord within 1 s"
+        assert len(fake.requests("POST", MESSAGES)) == 1
+
+
+@pytest.mark.parametrize(("mode", "wait"), [("webhook", 40), ("bot", 20)])
+async def test_a_long_rate_limit_wait_goes_back_to_the_outbox(
+    dk: ModuleType, tmp_path: Path, mode: str, wait: int
+) -> None:
+    # A 429 with `Via` is a real rate limit, which discord.py sleeps out: webhooks with no
+    # cap at all, the bot client up to 30 s. Either way the whole drain waited with it.
+    limited, other = (dk.WEBHOOK, CHANNEL) if mode == "webhook" else (CHANNEL, dk.WEBHOOK)
+    path = WEBHOOK_PATH if mode == "webhook" else MESSAGES
+    async with dk.fake_discord() as fake:
+        body = {"message": "You are being rate limited.", "retry_after": wait, "global": False}
+        fake.fail("POST", path, 429, body, {"Via": "1.1 google", "Retry-After": str(wait)})
+        app = dk.make_app(tmp_path, fake)
+        async with dk.running(app):
+            dk.queue(app, dk.alert("story-1"), [limited])
+            dk.queue(app, dk.alert("story-2"), [other])
+            before = datetime.now(UTC)
+            started = time.monotonic()
+            assert await app.outbox.drain() == 1  # the other destination's alert
+            took = time.monotonic() - started
+            assert took < 10, f"the drain sat out the rate limit ({took:.0f} s)"
+            next_try = app.store.next_outbox_time()
+            assert next_try is not None and next_try >= before + timedelta(seconds=wait - 1)
+            assert len(fake.requests("POST", path)) == 1
+            app.outbox.clock = lambda: datetime.now(UTC) + timedelta(minutes=5)
+            assert await app.outbox.drain() == 1
+        assert len(fake.requests("POST", path)) == 2  # posted once, after the wait
+
+
+async def test_edits_that_work_while_posts_are_refused_tell_admins_once(
+    dk: ModuleType, tmp_path: Path
+) -> None:
+    # The bot lost Send Messages in the channel: posts get 403, but it may still edit the
+    # alerts it posted before, and every folded story is such an edit.
+    async with dk.fake_discord() as fake:
+        app = dk.make_app(tmp_path, fake, admin_channel=dk.ADMIN_CHANNEL_ID)
+        clock = [datetime.now(UTC)]
+        app.outbox.clock = lambda: clock[0]
+        missing_permissions = {"message": "Missing Permissions", "code": 50013}
+        async with dk.running(app):
+            dk.queue(app, dk.alert("story-1"), [CHANNEL])
+            assert await app.outbox.drain() == 1
+            fake.fail("POST", MESSAGES, 403, missing_permissions, times=1000)
+            dk.queue(app, dk.alert("story-2"), [CHANNEL])
+            assert await app.outbox.drain() == 0
+            for n in range(3):
+                outlet = (f"Outlet {n}", f"https://outlet.example/{n}")
+                app.store.update_alert(dk.alert("story-1", also=(outlet,)), clock[0])
+                assert await app.outbox.drain() == 1  # the edit (story-2 is not due yet)
+                clock[0] += timedelta(hours=1)
+                assert await app.outbox.drain() == 0  # story-2 again, refused again
+            assert len(fake.requests("PATCH", rf"{MESSAGES}/\d+")) == 3
+            assert len(_notices(fake)) == 1  # was 7: each edit said "delivered again"
+
+            fake.scripted.clear()  # an admin gives the permission back
+            clock[0] += timedelta(hours=1)
+            assert await app.outbox.drain() == 1
+        first, second = _notices(fake)
+        assert "are failing" in first and "Missing Permissions" in first
+        assert second.endswith("are delivered again.")
+
+
+@pytest.mark.parametrize("mode", ["bot", "webhook"])
+async def test_a_refused_alert_goes_out_plainer_and_admins_hear_once(
+    dk: ModuleType, tmp_path: Path, mode: str
+) -> None:
+    destination, path = (CHANNEL, MESSAGES) if mode == "bot" else (dk.WEBHOOK, WEBHOOK_PATH)
+    async with dk.fake_discord() as fake:
+        app = dk.make_app(tmp_path, fake, admin_channel=dk.ADMIN_CHANNEL_ID)
+        async with dk.running(app):
+            for n in (1, 2):
+                fake.fail("POST", path, 400, BAD_URL)  # the full form only
+                dk.queue(app, dk.alert(f"story-{n}"), [destination])
+                assert await app.outbox.drain() == 1
+            assert app.store.dead_outbox() == []
+        posts = [p.json["embeds"][0] for p in fake.requests("POST", path)]
+        assert len(posts) == 4  # each alert: refused, then taken in the plainer form
+        refused, plainer = posts[0], posts[1]
+        assert refused["url"] == ARTICLE_URL and "url" not in plainer
+        assert plainer["description"].endswith(ARTICLE_URL)  # the link, as a line of text
+        assert "author" not in plainer and "timestamp" not in plainer
+        assert (plainer["title"], plainer["fields"]) == (refused["title"], refused["fields"])
+        message_id = app.store.message_ref("story-1", destination.key)
+        assert message_id is not None and message_id in fake.messages
+        [notice] = _notices(fake)  # once for this kind of refusal, not once per alert
+        assert "was refused" in notice and "embeds.0.url" in notice
+        assert "went out in a plainer form instead" in notice
+
+
+async def test_an_alert_refused_in_both_forms_is_given_up_and_admins_hear_once(
+    dk: ModuleType, tmp_path: Path
+) -> None:
+    async with dk.fake_discord() as fake:
+        app = dk.make_app(tmp_path, fake, admin_channel=dk.ADMIN_CHANNEL_ID)
+        async with dk.running(app):
+            for n in (1, 2):
+                fake.fail("POST", MESSAGES, 400, _too_long(n), times=2)
+                dk.queue(app, dk.alert(f"story-{n}"), [CHANNEL])
+                assert await app.outbox.drain() == 0
+        dead = app.store.dead_outbox()
+        assert [alert_id for _, alert_id, _, _ in dead] == ["story-1", "story-2"]
+        assert "the plainer form was refused too" in dead[0][3]
+        assert len(fake.requests("POST", MESSAGES)) == 4
+        # Fields 1 and 2 are the same kind of refusal: one notice, kept across restarts.
+        [notice] = _notices(fake)
+        assert "embeds.0.fields.1.value" in notice and "given up on" in notice
+        kind = "refused HTTP 400 code 50035 at embeds.N.fields.N.value"
+        assert not app.store.first_telling(CHANNEL.key, kind)

@@ -83,14 +83,20 @@ def build_app(
 ) -> App:
     """Wire the parts together; nothing touches the feeds until the first poll.
 
-    The model is checked first (ModelLoadError): a bad STANCEWATCH_MODEL would otherwise
-    surface only after every feed was fetched, and again on every poll.
+    The database is opened first (StoreOpenError: missing, not a database, read-only, too
+    new), which takes milliseconds, then the model is checked (ModelLoadError): a bad
+    STANCEWATCH_MODEL would otherwise surface only after every feed was fetched, and again
+    on every poll.
     """
+    store = SQLiteStore(settings.db_path)
     if embedder is None:
         model = SentenceTransformerEmbedder(settings.model or None)
-        model.check()
+        try:
+            model.check()
+        except BaseException:
+            store.close()
+            raise
         embedder = model
-    store = SQLiteStore(settings.db_path)
     fetcher = Fetcher(
         user_agent=settings.user_agent,
         connect_timeout_s=settings.connect_timeout_s,

@@ -323,18 +323,28 @@ class Commands:
         return Reply(f"Why: {stored.article.title[:200]}", fields=tuple(fields))
 
     def feeds(self) -> Reply:
-        """Admin: the health of every feed."""
+        """Admin: the health of every feed in the watchlists, in their order.
+
+        Feeds removed or moved to a new URL keep their state in the database (a feed put
+        back resumes where it was) but are not listed: their "next poll" never comes.
+        """
+        states = {state.url: state for state in self.app.store.feed_states()}
         fields = []
-        for state in self.app.store.feed_states():
-            parts = [
-                f"status: {state.status}",
-                f"next poll: {_date(state.next_poll_at)} {state.next_poll_at:%H:%M} UTC",
-                f"last success: {_date(state.last_ok_at)}",
-            ]
-            if state.last_error:
-                parts.append(f"last error: {state.last_error[:200]} ({_date(state.last_error_at)})")
+        for feed in self.app.watchlist.feeds:
+            state = states.get(feed.url)
+            if state is None:  # just listed: the next poll tick stores and polls it
+                parts = ["status: not polled yet"]
+            else:
+                parts = [
+                    f"status: {state.status}",
+                    f"next poll: {_date(state.next_poll_at)} {state.next_poll_at:%H:%M} UTC",
+                    f"last success: {_date(state.last_ok_at)}",
+                ]
+                if state.last_error:
+                    error = state.last_error[:200]
+                    parts.append(f"last error: {error} ({_date(state.last_error_at)})")
             # Feed URLs may carry a token or a password: shown to members, never in full.
-            fields.append((state.name or safe_url(state.url), "\n".join(parts)))
+            fields.append((feed.name or safe_url(feed.url), "\n".join(parts)))
         dead = self.app.store.dead_outbox()
         lines = (
             (f"{len(dead)} deliveries given up on: `stancewatch outbox --replay` retries them.",)

@@ -65,6 +65,8 @@ async def run_demo(base: Watchlist, console: Console | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="stancewatch-demo-") as tmp:
         settings = Settings(db_path=Path(tmp) / "demo.db")
         app = build_app(settings, demo_watchlist(base, server.port, outlets), deliveries=[delivery])
+        # The snapshots are dated May 2026 and replayed as today's news: no age limit.
+        app.pipeline.max_alert_age = None
         try:
             for step in steps:
                 server.folder = step

@@ -14,8 +14,10 @@ _PATTERNS = (
     re.compile(r"\b(xox[abposr]-)[\w-]+"),
     re.compile(r"\b(xapp-)[\w-]+"),
 )
-# A URL inside free text (an exception message, a watchlist diff line): up to a space or quote.
-_URL_IN_TEXT = re.compile(r"\b[a-zA-Z][a-zA-Z0-9+.-]*://[^\s'\"<>]+")
+# A URL inside free text (an exception message, a watchlist diff line): up to a space or
+# quote, less the punctuation that ends it in a sentence or a list ("…/a.xml?v=1; - feed"),
+# which would otherwise be taken for part of the last query value and hidden with it.
+_URL_IN_TEXT = re.compile(r"\b[a-zA-Z][a-zA-Z0-9+.-]*://[^\s'\"<>]*[^\s'\"<>.,;:!?)]")
 
 
 def redact(text: str, secrets: tuple[str, ...] = ()) -> str:

@@ -40,6 +40,12 @@ log = logging.getLogger(__name__)
 # Articles whose passages are embedded in one call: ~1,000 texts, well inside the
 # embedder's cache, so none is evicted before its article is analysed.
 EMBED_CHUNK = 200
+# A new item dated further back than this is history, not news: stored and matched (it
+# still builds the positions history) but not alerted. Feeds re-surface old items (a CMS
+# migration, a re-sorted archive, a story from 2019 re-tagged), and an alert on them reads
+# as today's news. A week is far beyond publishers' clock and time-zone slips (hours) and
+# a daily or weekly feed's gap between items, yet well short of the years-old items seen.
+MAX_ALERT_AGE = timedelta(days=7)
 
 
 class StanceTracker(Protocol):
@@ -133,6 +139,7 @@ class Pipeline:
         pause_after_failures: int = 8,
         notify_admins: AdminNotifier | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        max_alert_age: timedelta | None = MAX_ALERT_AGE,
     ) -> None:
         self.store = store
         self.fetcher = fetcher
@@ -143,6 +150,8 @@ class Pipeline:
         self.pause_after_failures = pause_after_failures
         self.notify_admins = notify_admins
         self.clock = clock
+        # None: every new item may alert, however old (the demo replays dated snapshots).
+        self.max_alert_age = max_alert_age
         # Several feeds may be polled at once, but articles are written one feed at a time.
         self._write_lock = asyncio.Lock()
 
@@ -151,7 +160,16 @@ class Pipeline:
     ) -> None:
         """Switch to a newly loaded watchlist (hot reload)."""
         self.watchlist, self.matcher, self.stances = watchlist, matcher, stances
-        self.store.sync_feeds(watchlist.feeds, self.clock())
+        self._sync_feeds(self.clock())
+
+    def _sync_feeds(self, now: datetime) -> None:
+        """Bring the stored feeds in step with the watchlist; say which feeds moved."""
+        for new_url, old_url in self.store.sync_feeds(self.watchlist.feeds, now):
+            log.info(
+                "feed %s takes over from %s (same name): new items at its first poll alert",
+                safe_url(new_url),
+                safe_url(old_url),
+            )
 
     def due_feeds(self, now: datetime) -> list[Feed]:
         """Feeds whose next poll time has come."""
@@ -170,7 +188,7 @@ class Pipeline:
         statements enter the history in the order they were made.
         """
         now = self.clock()
-        self.store.sync_feeds(self.watchlist.feeds, now)
+        self._sync_feeds(now)
         todo = list(feeds) if feeds is not None else self.due_feeds(now)
         report = CycleReport()
         fetched = await asyncio.gather(*(self._fetch_feed(feed, report) for feed in todo))
@@ -366,13 +384,18 @@ class Pipeline:
                 self.store.touch_story(story_id, now)
             if story is not None and story.alerted:
                 self._fold(story_id, article, now, report)
-            elif not first_poll:
+            elif not first_poll and not self._too_old(article, now):
                 alert = self._build_alert(story_id, item, matched)
                 topic_ids = [m.topic_id for m in matched]
                 keys = [d.key for d in destinations_for(topic_ids, self.watchlist, self.enabled)]
                 self.store.save_alert(alert, article.id, keys, now)
                 self.store.mark_story_alerted(story_id)
                 report.alerts += 1
+
+    def _too_old(self, article: Article, now: datetime) -> bool:
+        """True when the article is dated too far back to be alerted (MAX_ALERT_AGE)."""
+        limit = self.max_alert_age
+        return limit is not None and article.published < now - limit
 
     def _fold(self, story_id: str, article: Article, now: datetime, report: CycleReport) -> None:
         """A later copy of an alerted story: add it to "also reported by" and queue edits."""

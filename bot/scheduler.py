@@ -22,6 +22,31 @@ DRAIN_TICK_S = 2.0
 PRUNE_TICK_S = 6 * 3600.0
 
 
+class _SkippedRunIsNormal(logging.Filter):
+    """Demote APScheduler's "skipped: maximum number of running instances" to DEBUG.
+
+    A drain longer than its 2 s tick, or a poll longer than 15 s (a first poll, a slow
+    feed), is normal here: the job never overlaps itself by design and the skipped tick
+    comes again. As a WARNING it read like a fault. Only that message is touched: job
+    errors ("… raised an exception") come from another logger and stay errors.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Pass every other record; pass this one as DEBUG, and only when DEBUG is on."""
+        if "maximum number of running instances" not in str(record.msg):
+            return True
+        record.levelno, record.levelname = logging.DEBUG, logging.getLevelName(logging.DEBUG)
+        # The logger checked the WARNING level before this filter ran: check DEBUG now.
+        return logging.getLogger().isEnabledFor(logging.DEBUG)
+
+
+def quiet_skipped_runs() -> None:
+    """Install the filter on APScheduler's scheduler logger (once)."""
+    logger = logging.getLogger("apscheduler.scheduler")
+    if not any(isinstance(f, _SkippedRunIsNormal) for f in logger.filters):
+        logger.addFilter(_SkippedRunIsNormal())
+
+
 async def serve(
     poll: Callable[[], Awaitable[object]],
     drain: Callable[[], Awaitable[object]],
@@ -29,6 +54,7 @@ async def serve(
     stop: asyncio.Event,
 ) -> None:
     """Run the jobs until `stop` is set; a job never overlaps itself."""
+    quiet_skipped_runs()
     scheduler = AsyncIOScheduler(timezone=UTC)
     now = datetime.now(UTC)
     options = {"max_instances": 1, "coalesce": True, "misfire_grace_time": 60}

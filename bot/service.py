@@ -18,6 +18,7 @@ from bot.logs import redact_urls
 from bot.models import Watchlist
 from bot.reload import reload_watchlists
 from bot.settings import Settings
+from bot.store.lock import hold_database
 
 log = logging.getLogger(__name__)
 
@@ -79,11 +80,12 @@ async def watch_watchlists(app: App, stop: asyncio.Event) -> None:
             app.use_watchlist(result.watchlist)
             told.clear()
             # Diff lines name feeds by URL, and a feed URL may carry a token or a password.
-            changes = redact_urls("; ".join(result.changes))
+            # Each line is cleaned before they are joined, so no separator is read as part
+            # of a URL.
+            changes = "; ".join(redact_urls(line) for line in result.changes)
             log.info("watchlists reloaded: %s", changes or "no changes")
             continue
-        problems = "; ".join(str(p) for p in result.problems if p.severity == "error")
-        text = redact_urls(problems)
+        text = "; ".join(redact_urls(str(p)) for p in result.problems if p.severity == "error")
         log.error("watchlist edit refused, keeping the last good watchlists: %s", text)
         if text not in told:
             told.add(text)
@@ -213,6 +215,11 @@ async def _one_pass(app: App, stop: asyncio.Event, received: list[signal.Signals
 
 
 def run_service(settings: Settings, watchlist: Watchlist, once: bool) -> int:
-    """Build the app and run it; returns the exit code."""
-    app = build_app(settings, watchlist, deliveries=[ConsoleDelivery()])
-    return asyncio.run(serve_app(app, once))
+    """Hold the database, build the app and run it; returns the exit code.
+
+    The lock is taken before the model loads, so a second `run` on the same file is
+    refused at once (DatabaseInUse) instead of polling and posting every alert twice.
+    """
+    with hold_database(settings.db_path):
+        app = build_app(settings, watchlist, deliveries=[ConsoleDelivery()])
+        return asyncio.run(serve_app(app, once))

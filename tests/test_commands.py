@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -116,7 +115,7 @@ def test_positions_accepts_an_actor_by_any_alias(app: App) -> None:
 
 def test_feeds_never_shows_a_password_or_token_from_a_feed_url(app: App) -> None:
     secret_url = "https://reader:hunter2pass@news.example/rss?token=s3cr3tT0ken&lang=en"
-    app.store.sync_feeds([Feed(secret_url, "", 600.0)], datetime.now(UTC))
+    app.use_watchlist(Watchlist(topics=TOPICS, feeds=(Feed(secret_url, "", 600.0),)))
     reply = Commands(app).feeds()
     shown = reply.text + "".join(name + value for name, value in reply.fields)
     assert "news.example/rss" in shown

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 from bot.cli import main
-from bot.models import Alert, Article, Statement, TopicLine
-from bot.store.schema import SCHEMA_VERSION
+from bot.models import Alert, Article, Feed, Statement, TopicLine
+from bot.store.schema import MIGRATIONS, SCHEMA_VERSION
 from bot.store.sqlite import SQLiteStore
 from bot.stories import RULES, find_story
 
@@ -106,3 +106,35 @@ def test_story_lookup_only_reads_stories_inside_the_window(tmp_path: Path) -> No
     found = find_story(store, "fresh key", vector, NOW)
     assert found is not None and found.id == "recent"
     store.close()
+
+
+def test_a_version_1_database_is_migrated_and_its_feeds_keep_their_schedule(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "v1.db"
+    db = sqlite3.connect(path)
+    db.executescript(MIGRATIONS[0] + "PRAGMA user_version = 1;")
+    last_ok, next_poll = NOW, NOW + timedelta(minutes=10)
+    db.execute(
+        "INSERT INTO feeds (url, name, first_polled_at, next_poll_at, last_ok_at)"
+        " VALUES ('https://wire.example/rss', 'Wire', ?, ?, ?)",
+        (last_ok.isoformat(), next_poll.isoformat(), last_ok.isoformat()),
+    )
+    db.commit()
+    db.close()
+    store = SQLiteStore(path)
+    try:
+        assert store.db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+        state = store.feed_state("https://wire.example/rss")
+        assert state is not None and state.interval_s is None
+        # The first sync records the interval; unchanged, it moves nothing.
+        store.sync_feeds([Feed("https://wire.example/rss", "Wire", 600.0)], NOW)
+        state = store.feed_state("https://wire.example/rss")
+        assert state is not None
+        assert (state.interval_s, state.next_poll_at, state.first_polled_at) == (
+            600.0,
+            next_poll,
+            last_ok,
+        )
+    finally:
+        store.close()

@@ -6,6 +6,7 @@ caller runs `parse_feed` in a worker thread (`asyncio.to_thread`) because parsin
 
 from __future__ import annotations
 
+import email.utils
 import hashlib
 import re
 from datetime import UTC, datetime, timedelta
@@ -262,14 +263,38 @@ def _entry_text(entry: Any) -> str:
 def _published(entry: Any, fetched: datetime) -> datetime:
     """The entry's date in UTC; missing, unreadable or far-future dates become fetch time."""
     stamp = dict.get(entry, "published_parsed") or dict.get(entry, "updated_parsed")
-    if stamp is None:
-        return fetched
-    try:
-        year, month, day, hour, minute, second = stamp[:6]  # feedparser gives UTC
-        when = datetime(year, month, day, hour, minute, second, tzinfo=UTC)
-    except (TypeError, ValueError):
+    if stamp is not None:
+        when = _from_struct(stamp)
+    else:
+        when = _rfc822_without_zone(dict.get(entry, "published") or dict.get(entry, "updated"))
+    if when is None:
         return fetched
     return fetched if when > fetched + MAX_FUTURE else when
+
+
+def _from_struct(stamp: Any) -> datetime | None:
+    """feedparser's parsed date (a UTC struct_time) as an aware datetime; None if invalid."""
+    try:
+        year, month, day, hour, minute, second = stamp[:6]
+        return datetime(year, month, day, hour, minute, second, tzinfo=UTC)
+    except (TypeError, ValueError):
+        return None
+
+
+def _rfc822_without_zone(text: str | None) -> datetime | None:
+    """An RSS date feedparser gave up on, such as one without a time zone, read as UTC.
+
+    feedparser returns no date for "Sun, 22 Nov 2026 05:00:00" (a weekday and no zone),
+    which would date the item at the fetch. Without a zone the offset is unknown; UTC is
+    the usual intent, and a wrong guess is off by hours, where the fetch time can be years.
+    """
+    if not text:
+        return None
+    try:
+        when = email.utils.parsedate_to_datetime(text.strip())
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+    return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
 
 
 def _host(url: str) -> str:

@@ -33,6 +33,21 @@ def next_poll_after_success(now: datetime, interval_s: float) -> datetime:
     return now + timedelta(seconds=interval_s)
 
 
+def next_poll_after_interval_change(
+    next_poll_at: datetime, last_polled_at: datetime | None, interval_s: float
+) -> datetime:
+    """The next poll once the feed's interval was edited: at most one new interval after
+    the last poll.
+
+    A mistyped `1d` fixed to `1m` must take effect now, not at the poll the old interval set
+    (a longer interval simply applies from the next poll on). A feed never polled is due
+    already.
+    """
+    if last_polled_at is None:
+        return next_poll_at
+    return min(next_poll_at, last_polled_at + timedelta(seconds=interval_s))
+
+
 def next_poll_after_failure(
     now: datetime,
     interval_s: float,

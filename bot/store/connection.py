@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from bot.store.schema import migrate
+from bot.store.schema import SchemaTooNew, migrate
 
 
 class StoreOpenError(Exception):
@@ -41,14 +41,29 @@ def open_sqlite(path: Path | str, *, create: bool, **options: Any) -> sqlite3.Co
     return db
 
 
+def check_writable(db: sqlite3.Connection) -> None:
+    """Raise sqlite3.Error unless this connection can write (the probe is rolled back).
+
+    SQLite opens a file it may not write (chmod, chattr +i, a read-only mount) read-only
+    without a word, and BEGIN IMMEDIATE still succeeds there: only a real write tells.
+    """
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        db.execute("CREATE TABLE stancewatch_write_probe (x)")
+    finally:
+        if db.in_transaction:  # some errors end the transaction themselves
+            db.execute("ROLLBACK")
+
+
 class Connection:
     """One SQLite connection, migrated on open; writes grouped by `transaction()`.
 
     `create=False` is for commands that work on the database the service made: a missing
-    file is a `StoreOpenError`, and nothing is created.
+    file is a `StoreOpenError`, and nothing is created. `writable=False` is for commands
+    that only read it, so a read-only copy can still be listed.
     """
 
-    def __init__(self, path: Path | str, *, create: bool = True) -> None:
+    def __init__(self, path: Path | str, *, create: bool = True, writable: bool = True) -> None:
         self.path = Path(path)
         if create and str(path) != ":memory:":
             self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -62,9 +77,16 @@ class Connection:
             self.db.execute("PRAGMA synchronous=NORMAL")
             self.db.execute("PRAGMA foreign_keys=ON")
             migrate(self.db)
-        except sqlite3.Error as exc:
+        except (sqlite3.Error, SchemaTooNew) as exc:
             self.db.close()
             raise StoreOpenError(f"cannot open database {path}: {exc}") from None
+        if writable:
+            # Refused at start, in one line: otherwise every poll fails on its first write.
+            try:
+                check_writable(self.db)
+            except sqlite3.Error as exc:
+                self.db.close()
+                raise StoreOpenError(f"cannot write to database {path}: {exc}") from None
         self._depth = 0
 
     def close(self) -> None:

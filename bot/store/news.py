@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Iterable, Sequence
 from datetime import UTC, datetime
 
 import numpy as np
 
+from bot.feeds.schedule import next_poll_after_interval_change
 from bot.models import Article, Feed, Statement
 from bot.store.connection import Connection
 from bot.store.rows import (
@@ -28,15 +29,59 @@ class NewsStore(Connection):
 
     # --- feeds -------------------------------------------------------------------------
 
-    def sync_feeds(self, feeds: Sequence[Feed], now: datetime) -> None:
-        """Add feeds the database has not seen; known feeds keep their state."""
+    def sync_feeds(self, feeds: Sequence[Feed], now: datetime) -> list[tuple[str, str]]:
+        """Bring the feeds table in step with the watchlist; return the feeds that moved.
+
+        A new URL is added, due now. A known feed keeps its state, takes its new name, and,
+        when its interval was edited, is polled no later than one new interval after its
+        last poll. A new URL whose name is that of a stored feed no longer in the watchlist
+        is that feed at a new address: it inherits the first poll, so its first fetch
+        alerts what is new instead of storing it as history. Returns (new URL, old URL)
+        for each such move. Feeds that left the watchlist keep their rows.
+        """
+        moves: list[tuple[str, str]] = []
+        listed = {feed.url for feed in feeds}
         with self.transaction():
+            stored = {state.url: state for state in self.feed_states()}
             for feed in feeds:
+                state = stored.get(feed.url)
+                if state is not None:
+                    self._update_feed(feed, state)
+                    continue
+                previous = _moved_from(feed, stored.values(), listed)
                 self.db.execute(
-                    "INSERT INTO feeds (url, name, next_poll_at) VALUES (?, ?, ?) "
-                    "ON CONFLICT(url) DO UPDATE SET name = excluded.name",
-                    (feed.url, feed.name, iso(now)),
+                    "INSERT INTO feeds (url, name, next_poll_at, interval_s, first_polled_at)"
+                    " VALUES (?, ?, ?, ?, ?)",
+                    (
+                        feed.url,
+                        feed.name,
+                        iso(now),
+                        feed.interval_s,
+                        iso(previous.first_polled_at)
+                        if previous and previous.first_polled_at
+                        else None,
+                    ),
                 )
+                if previous is not None:
+                    moves.append((feed.url, previous.url))
+        return moves
+
+    def _update_feed(self, feed: Feed, state: FeedState) -> None:
+        """Apply a listed feed's edited name and interval to its stored state."""
+        if state.name == feed.name and state.interval_s == feed.interval_s:
+            return  # the common case: nothing to write on every poll
+        next_at = state.next_poll_at
+        # None is a row from before intervals were stored (schema 1), taken as an edit: a
+        # healthy feed's next poll is its last one + interval already, so it stays; a
+        # failing or paused feed may be retried once sooner than its backoff said.
+        if state.interval_s != feed.interval_s:
+            next_at = next_poll_after_interval_change(
+                next_at, state.last_polled_at, feed.interval_s
+            )
+        self.db.execute(
+            "UPDATE feeds SET name = ?, interval_s = ?, next_poll_at = ? WHERE url = ?",
+            (feed.name, feed.interval_s, iso(next_at), feed.url),
+        )
 
     def feed_state(self, url: str) -> FeedState | None:
         """The polling state of one feed."""
@@ -262,3 +307,21 @@ class NewsStore(Connection):
             "SELECT * FROM statements WHERE article_id = ? ORDER BY id", (article_id,)
         )
         return [statement_from_row(r) for r in rows]
+
+
+def _moved_from(
+    feed: Feed, stored: Iterable[FeedState], listed: Collection[str]
+) -> FeedState | None:
+    """The stored feed this new URL replaces: same name, no longer listed, already polled.
+
+    Of several, the one polled last. A nameless feed replaces nothing: only the name says
+    that two addresses are one feed.
+    """
+    if not feed.name:
+        return None
+    candidates = [
+        state
+        for state in stored
+        if state.name == feed.name and state.url not in listed and state.first_polled_at
+    ]
+    return max(candidates, key=lambda s: s.last_polled_at or s.next_poll_at, default=None)

@@ -50,6 +50,13 @@ class FeedState:
     last_error: str | None
     last_error_at: datetime | None
     admins_told: str
+    interval_s: float | None = None  # the interval it was last scheduled with (None: unknown)
+
+    @property
+    def last_polled_at(self) -> datetime | None:
+        """When the feed was last fetched, whatever the outcome (None: never)."""
+        polls = [moment for moment in (self.last_ok_at, self.last_error_at) if moment]
+        return max(polls) if polls else None
 
 
 @dataclass(frozen=True)

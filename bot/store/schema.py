@@ -125,6 +125,11 @@ MIGRATIONS: tuple[str, ...] = (
         admins_told TEXT NOT NULL DEFAULT ''
     );
     """,
+    # The interval each feed was last scheduled with, so an edited interval is noticed and
+    # the next poll moved (NULL: not known yet, as on rows from version 1).
+    """
+    ALTER TABLE feeds ADD COLUMN interval_s REAL;
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -139,7 +144,8 @@ def migrate(db: sqlite3.Connection) -> int:
     version = int(db.execute("PRAGMA user_version").fetchone()[0])
     if version > SCHEMA_VERSION:
         raise SchemaTooNew(
-            f"database schema version {version} is newer than this program's {SCHEMA_VERSION}"
+            f"its schema version {version} is newer than this program's {SCHEMA_VERSION}"
+            " (written by a newer Stancewatch: upgrade, or use a backup made by this version)"
         )
     for index in range(version, SCHEMA_VERSION):
         # One transaction per step: a crash mid-migration leaves the previous version intact.

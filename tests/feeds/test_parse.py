@@ -121,6 +121,21 @@ def test_future_date_is_clamped_to_fetch_time() -> None:
     assert near.published == datetime(2025, 8, 20, 20, 0, tzinfo=UTC)
 
 
+@pytest.mark.parametrize(
+    ("written", "read"),
+    [
+        ("Tue, 19 Aug 2025 05:00:00", datetime(2025, 8, 19, 5, 0, tzinfo=UTC)),
+        ("Tuesday, 19 August 2025 05:00", datetime(2025, 8, 19, 5, 0, tzinfo=UTC)),
+        ("Tue, 19 Aug 2025 05:00:00 +0200", datetime(2025, 8, 19, 3, 0, tzinfo=UTC)),
+        ("Tue, 31 Feb 2025 05:00:00", FETCHED),  # no such day: the fetch time, as before
+        ("sometime last week", FETCHED),
+    ],
+)
+def test_a_date_without_a_time_zone_is_read_as_utc(written: str, read: datetime) -> None:
+    body = _rss(f"<item><guid>g</guid><title>Dated</title><pubDate>{written}</pubDate></item>")
+    assert parse_feed(body, _feed(), FETCHED)[0].published == read
+
+
 def test_longest_body_wins_and_long_fields_are_capped() -> None:
     long_text = "A sentence about talks. " * 2000
     body = _rss(

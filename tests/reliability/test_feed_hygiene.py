@@ -149,12 +149,12 @@ class _ReloadingApp:
         self.notices.append(text)
 
 
-async def test_reload_log_does_not_show_a_feed_urls_secret(
-    tmp_path: Path, caplog: pytest.LogCaptureFixture
-) -> None:
+async def _reload_messages(
+    folder: Path, caplog: pytest.LogCaptureFixture, before: list[str], after: list[str]
+) -> tuple[list[str], Watchlist]:
+    """Run the watchlist watcher through one edit of the feed URLs; the "reloaded" lines."""
     caplog.set_level(logging.INFO)
-    folder = tmp_path / "watchlists"
-    write_watchlist(folder, ["https://news.example/public.xml"])
+    write_watchlist(folder, before)
     watchlist = load_watchlists(folder, env={}).watchlist
     assert watchlist is not None
     app = _ReloadingApp(folder, watchlist)
@@ -162,13 +162,37 @@ async def test_reload_log_does_not_show_a_feed_urls_secret(
     watcher = asyncio.create_task(watch_watchlists(app, stop))  # type: ignore[arg-type]
     try:
         await asyncio.sleep(0.5)  # let the watcher start before the edit
-        secret_url = f"https://reader:{PASSWORD}@news.example/private.xml?token={TOKEN}"
-        write_watchlist(folder, ["https://news.example/public.xml", secret_url])
+        write_watchlist(folder, after)
         await asyncio.wait_for(app.applied.wait(), timeout=15)
     finally:
         stop.set()
         await asyncio.wait_for(watcher, timeout=15)
-    assert secret_url in {f.url for f in app.watchlist.feeds}
-    reloaded = [r.getMessage() for r in caplog.records if "reloaded" in r.getMessage()]
+    messages = [r.getMessage() for r in caplog.records if "reloaded" in r.getMessage()]
+    return messages, app.watchlist
+
+
+async def test_reload_log_does_not_show_a_feed_urls_secret(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    public = "https://news.example/public.xml"
+    secret_url = f"https://reader:{PASSWORD}@news.example/private.xml?token={TOKEN}"
+    reloaded, watchlist = await _reload_messages(
+        tmp_path / "watchlists", caplog, [public], [public, secret_url]
+    )
+    assert secret_url in {f.url for f in watchlist.feeds}
     assert reloaded and "news.example/private.xml?token=" in reloaded[0], reloaded
     assert TOKEN not in caplog.text and PASSWORD not in caplog.text
+
+
+async def test_reload_log_keeps_the_separator_after_a_url_with_a_hidden_query(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    old = "https://news.example/a.xml"
+    reloaded, _ = await _reload_messages(
+        tmp_path / "watchlists", caplog, [old], [f"{old}?key={TOKEN}"]
+    )
+    assert reloaded == [
+        "watchlists reloaded: + feed https://news.example/a.xml?key=…;"
+        " - feed https://news.example/a.xml"
+    ], reloaded
+    assert TOKEN not in caplog.text

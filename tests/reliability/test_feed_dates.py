@@ -1,0 +1,94 @@
+"""Item dates as publishers write them: without a time zone, or years in the past."""
+
+from __future__ import annotations
+
+import io
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from rich.console import Console
+
+from bot.app import App, build_app
+from bot.delivery.console import ConsoleDelivery
+from bot.matching.hashing import HashingEmbedder
+from bot.settings import Settings
+from bot.store.rows import iso
+from bot.watchlists import load_watchlists
+from tests.conftest import rss
+from tests.reliability.helpers import (
+    OFF_TOPIC,
+    ON_TOPIC,
+    FeedServer,
+    Reply,
+    rss_items,
+    write_watchlist,
+)
+
+
+def _app(tmp_path: Path, server: FeedServer, embedder: Any) -> App:
+    folder = tmp_path / "watchlists"
+    write_watchlist(folder, [server.url("/wire.xml")])
+    watchlist = load_watchlists(folder, env={}).watchlist
+    assert watchlist is not None
+    settings = replace(Settings(), db_path=tmp_path / "sw.db")
+    console = ConsoleDelivery(Console(file=io.StringIO(), width=120))
+    return build_app(settings, watchlist, embedder=embedder, deliveries=[console])
+
+
+def _published(app: App, title: str) -> str:
+    row = app.store.db.execute("SELECT published FROM articles WHERE title = ?", (title,))
+    return str(row.fetchone()[0])
+
+
+async def test_a_pubdate_without_a_time_zone_is_read_as_utc(
+    tmp_path: Path, feeds: FeedServer
+) -> None:
+    when = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=3)
+    zoned = when - timedelta(hours=1)
+    items = rss_items(OFF_TOPIC, "wire")
+    items[0]["date"] = when.strftime("%a, %d %b %Y %H:%M:%S")  # no zone, as some CMSs write
+    items[1]["date"] = format_datetime(zoned)  # "+0000": already read before the fix
+    feeds.replies["/wire.xml"] = Reply(body=rss("Wire", items))
+    app = _app(tmp_path, feeds, HashingEmbedder())
+    try:
+        await app.pipeline.poll(app.watchlist.feeds)
+        assert _published(app, OFF_TOPIC[0][0]) == iso(when)  # not the fetch time
+        assert _published(app, OFF_TOPIC[1][0]) == iso(zoned)
+    finally:
+        await app.close()
+
+
+@pytest.mark.model
+async def test_an_item_dated_years_back_that_appears_later_is_history_not_news(
+    tmp_path: Path, feeds: FeedServer, embedder: Any
+) -> None:
+    history = rss_items(OFF_TOPIC, "old")
+    feeds.replies["/wire.xml"] = Reply(body=rss("Wire", history))
+    app = _app(tmp_path, feeds, embedder)
+    try:
+        report = await app.pipeline.poll(app.watchlist.feeds)
+        assert (report.new_articles, report.alerts) == (2, 0), report  # the first poll
+
+        # Two on-topic items appear: one of today, one re-surfaced from 2019's archive.
+        fresh, dated = rss_items([ON_TOPIC[0]], "new"), rss_items([ON_TOPIC[4]], "archive")
+        dated[0]["date"] = "Mon, 13 May 2019 09:00:00 GMT"
+        feeds.replies["/wire.xml"] = Reply(body=rss("Wire", fresh + dated + history))
+        report = await app.pipeline.poll(app.watchlist.feeds)
+
+        # Both are stored and matched (the old one still counts for positions); only
+        # today's is alerted.
+        assert (report.new_articles, report.matched, report.alerts) == (2, 2, 1), report
+        rows = app.store.db.execute("SELECT json_extract(payload, '$.title') FROM alerts")
+        assert [r[0] for r in rows] == [ON_TOPIC[0][0]]
+        old = app.store.db.execute(
+            "SELECT a.published, m.matched FROM articles a JOIN matches m ON m.article_id = a.id"
+            " WHERE a.title = ? AND m.matched = 1",
+            (ON_TOPIC[4][0],),
+        ).fetchall()
+        assert old and old[0][0].startswith("2019-05-13"), old
+    finally:
+        await app.close()

@@ -16,10 +16,10 @@ _ROUTE_FIELDS = (
 )
 
 
-def destinations_for(
+def routed_destinations(
     topic_ids: Sequence[str], watchlist: Watchlist, enabled: Collection[DestinationKind]
 ) -> list[Destination]:
-    """Destinations of every route covering these topics; the console when none can be used.
+    """Destinations of every route covering these topics, in route order (maybe none).
 
     A route field left empty (an unset ${VAR}) or of a kind that is not enabled (a channel
     id without a bot token) is skipped rather than failing every delivery.
@@ -33,12 +33,42 @@ def destinations_for(
             if target and kind in enabled:
                 destination = Destination(kind, target)
                 found.setdefault(destination.key, destination)
-    return list(found.values()) or [CONSOLE]
+    return list(found.values())
 
 
-def destination_registry(watchlist: Watchlist) -> dict[str, Destination]:
+def destinations_for(
+    topic_ids: Sequence[str], watchlist: Watchlist, enabled: Collection[DestinationKind]
+) -> list[Destination]:
+    """Destinations of every route covering these topics; the console when none can be used."""
+    return routed_destinations(topic_ids, watchlist, enabled) or [CONSOLE]
+
+
+class DestinationRegistry(dict[str, Destination]):
+    """Every destination the watchlist names, by key, with the watchlist that names them.
+
+    The outbox stores keys, not URLs. When a row's key is no longer here (a route's webhook
+    URL or channel id was replaced), `routed` says where the alert's topics go now, so the
+    row can follow them (bot/delivery/outbox.py).
+    """
+
+    def __init__(self, watchlist: Watchlist) -> None:
+        super().__init__()
+        self.watchlist = watchlist
+
+    def routed(self, topic_ids: Sequence[str]) -> list[Destination]:
+        """Where the routes send these topics now, of every kind; no console fallback.
+
+        Which kinds this process can reach is for the caller to decide (it knows its
+        deliveries). The console is left out: a topic whose route was removed on purpose
+        must not have its backlog printed to the terminal instead.
+        """
+        return routed_destinations(topic_ids, self.watchlist, tuple(DestinationKind))
+
+
+def destination_registry(watchlist: Watchlist) -> DestinationRegistry:
     """Every destination the watchlist names, by key (the outbox stores keys, not URLs)."""
-    registry = {CONSOLE.key: CONSOLE}
+    registry = DestinationRegistry(watchlist)
+    registry[CONSOLE.key] = CONSOLE
     for route in watchlist.routes:
         for name, kind in _ROUTE_FIELDS:
             target = getattr(route, name)

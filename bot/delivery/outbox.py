@@ -1,7 +1,8 @@
 """Drain the outbox: deliver each pending row, retry with backoff, never post twice.
 
 Destinations are drained side by side (a few at a time), each one's rows in order: a
-broken or slow channel delays only its own alerts, never another channel's.
+broken or slow channel delays only its own alerts, never another channel's. A row whose
+destination left the watchlist follows its alert's topics to where the routes send them now.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from datetime import UTC, datetime, timedelta
 
 from bot.delivery.base import ATTEMPT_LIMIT_S, Delivery, DeliveryError, SentPlainer
 from bot.models import Alert, Destination
+from bot.routing import DestinationRegistry
 from bot.store.sqlite import OutboxRow, SQLiteStore
 
 log = logging.getLogger(__name__)
@@ -111,6 +113,9 @@ class OutboxWorker:
         # so a new one starts only while `stop_margin_s` (what an attempt may take) is left.
         self.deadline: float | None = None
         self.stop_margin_s = stop_margin_s
+        # The registry's keys at the last drain: when they change (a reload, or the start),
+        # every queued destination is checked for having left the routes (`_follow_routes`).
+        self._registry_keys: frozenset[str] | None = None
 
     def _delivery_for(self, destination: Destination) -> Delivery | None:
         return next((d for d in self.deliveries if d.handles(destination)), None)
@@ -125,6 +130,10 @@ class OutboxWorker:
         """Deliver every due row (up to `limit`); return how many the platforms accepted."""
         async with self._lock:
             rows = self.store.due_outbox(self.clock(), limit)
+            if self._follow_routes(rows):
+                # Read again: the moved rows are due at their new destinations, in their
+                # place in its queue, and the edits they made needless are gone.
+                rows = self.store.due_outbox(self.clock(), limit)
             superseded = _superseded_edits(rows)
             for row in rows:
                 if row.id in superseded:
@@ -140,6 +149,61 @@ class OutboxWorker:
             if isinstance(result, BaseException):
                 raise result
         return sum(result for result in results if isinstance(result, int))
+
+    def _follow_routes(self, rows: list[OutboxRow]) -> int:
+        """Move the backlog of every destination of these rows that left the watchlist.
+
+        Rows are keyed by destination (a webhook by a hash of its URL), so the usual fix for
+        a revoked webhook or a wrong channel id, a new one in the route, would otherwise
+        leave the queued alerts behind to be given up on. Return how many posts moved.
+        """
+        registry = self.registry()
+        if not isinstance(registry, DestinationRegistry):
+            return 0  # a fixed set of destinations, without routes to follow
+        queued = [row.destination for row in rows]
+        if frozenset(registry) != self._registry_keys:
+            # The routes changed: move a replaced destination's backlog now, not at its
+            # next retry, which after a long outage may be half an hour away.
+            queued += self.store.pending_destinations()
+            self._registry_keys = frozenset(registry)
+        gone = dict.fromkeys(key for key in queued if key not in registry)
+        return sum(self._move_backlog(old, registry) for old in gone)
+
+    def _move_backlog(self, old: str, registry: DestinationRegistry) -> int:
+        """Hand a gone destination's pending posts to where their alerts are routed now.
+
+        All of them at once, due or not, so admins read one line per new destination. A
+        post with nowhere new to go stays (the topic's route was removed on purpose, or
+        its other destinations have their own rows): it is retried and given up on as
+        before. Edits stay too: the alert's message is at the old destination.
+        """
+        now = self.clock()
+        moved: dict[str, int] = {}
+        with self.store.transaction():
+            for row in self.store.pending_posts(old):
+                homes = self._new_homes(row.alert_id, registry)
+                if homes:
+                    self.store.move_post(row.id, [home.key for home in homes], now)
+                    for home in homes:
+                        moved[home.key] = moved.get(home.key, 0) + 1
+        for key, count in moved.items():
+            # The old key is all that is left of it: for a webhook a hash, never the URL.
+            noun = "alert" if count == 1 else "alerts"
+            log.info("%d queued %s for %s moved to %s", count, noun, old, registry[key].label)
+        return sum(moved.values())
+
+    def _new_homes(self, alert_id: str, registry: DestinationRegistry) -> list[Destination]:
+        """Where the routes send the alert's topics now, that this process can reach and
+        that have no row for the alert yet (one never gets the same alert twice)."""
+        alert = self.store.alert(alert_id)
+        if alert is None:
+            return []
+        taken = self.store.alert_destinations(alert_id)
+        return [
+            home
+            for home in registry.routed([t.topic_id for t in alert.topics])
+            if home.key not in taken and self._delivery_for(home) is not None
+        ]
 
     async def _drain_lane(self, rows: list[OutboxRow], slots: asyncio.Semaphore) -> int:
         """Deliver one destination's rows in order; a failure of the destination holds the rest."""
@@ -164,8 +228,9 @@ class OutboxWorker:
         delivery = self._delivery_for(destination) if destination else None
         alert = self.store.alert(row.alert_id)
         if destination is None or delivery is None or alert is None:
-            # The route was removed or the platform is not configured now: keep the row
-            # and look again later, until the give-up time says otherwise.
+            # The destination left the routes and no route took the row over (see
+            # `_follow_routes`), or the platform is not configured now: keep the row and
+            # look again later, until the give-up time says otherwise.
             why = "destination no longer configured" if destination is None else "no delivery"
             return await self._failed(row, DeliveryError(why), now)
         try:

@@ -151,6 +151,56 @@ class DeliveryStore(Connection):
         )
         return cursor.rowcount
 
+    def pending_destinations(self) -> list[str]:
+        """Every destination with deliveries still to make, the longest waiting first."""
+        rows = self.db.execute(
+            "SELECT destination FROM outbox WHERE status = 'pending'"
+            " GROUP BY destination ORDER BY MIN(id)"
+        )
+        return [r[0] for r in rows]
+
+    def pending_posts(self, destination: str) -> list[OutboxRow]:
+        """A destination's posts still to make, due or not, in the order they were queued."""
+        rows = self.db.execute(
+            "SELECT * FROM outbox WHERE destination = ? AND action = 'post'"
+            " AND status = 'pending' ORDER BY id",
+            (destination,),
+        )
+        return [from_row(OutboxRow, r) for r in rows]
+
+    def alert_destinations(self, alert_id: str) -> set[str]:
+        """Every destination that has an outbox row for this alert, whatever its state."""
+        rows = self.db.execute(
+            "SELECT DISTINCT destination FROM outbox WHERE alert_id = ?", (alert_id,)
+        )
+        return {r[0] for r in rows}
+
+    def move_post(self, row_id: int, destinations: Sequence[str], now: datetime) -> None:
+        """Hand a pending post to other destinations, due now; one row each.
+
+        The first destination takes the row itself, so the alert keeps its place in the
+        queue; any other gets a copy queued now. Tries and the give-up time start afresh:
+        they measured the old destination's failures, not the new one's. The old
+        destination's pending edits of the alert are dropped, since it never showed the
+        alert and the moved post renders the newest version anyway.
+        """
+        first, *others = destinations
+        with self.transaction():
+            row = self.db.execute(
+                "SELECT alert_id, destination, version FROM outbox WHERE id = ?", (row_id,)
+            ).fetchone()
+            self.db.execute(
+                "UPDATE outbox SET destination = ?, attempts = 0, next_try_at = ?, created = ?,"
+                " last_error = NULL WHERE id = ?",
+                (first, iso(now), iso(now), row_id),
+            )
+            self._enqueue(row["alert_id"], others, "post", int(row["version"]), now)
+            self.db.execute(
+                "UPDATE outbox SET status = 'sent', sent_at = ? WHERE alert_id = ?"
+                " AND destination = ? AND action = 'edit' AND status = 'pending'",
+                (iso(now), row["alert_id"], row["destination"]),
+            )
+
     def dead_outbox(self) -> list[tuple[int, str, str, str]]:
         """Deliveries given up on: (row id, alert id, destination, last error)."""
         rows = self.db.execute(

@@ -142,7 +142,8 @@ def cmd_outbox(args: argparse.Namespace) -> int:
     from bot.store.sqlite import SQLiteStore
 
     # create=False: listing the outbox of a mistyped path must not make an empty database.
-    store = SQLiteStore(_settings(args).db_path, create=False)
+    # Listing only reads, so a read-only copy can be listed; --replay must write.
+    store = SQLiteStore(_settings(args).db_path, create=False, writable=args.replay)
     try:
         dead = store.dead_outbox()
         for row_id, alert_id, destination, error in dead:

@@ -8,7 +8,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -16,6 +16,8 @@ from typing import ClassVar
 
 import pytest
 
+from bot.store.schema import SCHEMA_VERSION
+from bot.store.sqlite import SQLiteStore
 from tests.conftest import rss
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -352,3 +354,58 @@ def test_run_with_a_bad_model_fails_at_start_before_fetching_any_feed(
     assert len(errors) == 1, done.stderr
     assert errors[0].startswith("error: cannot load sentence model 'nonexistent-model': ")
     assert _Handler.requested == []
+
+
+def _make_read_only(path: Path) -> Callable[[], None]:
+    """Make a file read-only, for root too (chattr +i, as the tester did); return the undo."""
+    if os.geteuid() != 0:
+        path.chmod(0o444)
+        return lambda: path.chmod(0o644)
+    if subprocess.run(["chattr", "+i", str(path)], capture_output=True).returncode != 0:
+        # Not a skip: a skipped test would pass CI without checking anything.
+        pytest.fail("chattr +i failed: as root, nothing else makes a file read-only")
+    return lambda: subprocess.run(["chattr", "-i", str(path)], check=True)
+
+
+def test_a_read_only_database_is_one_line_at_start_and_can_still_be_listed(
+    tmp_path: Path, server: str
+) -> None:
+    db = tmp_path / "ro.db"
+    SQLiteStore(db).close()
+    watchlists = _local_watchlist(tmp_path / "watchlists", f"{server}/good.xml")
+    undo = _make_read_only(db)
+    try:
+        _Handler.requested.clear()
+        done = _run("run", "--once", "--db", str(db), "--watchlists", str(watchlists))
+        assert done.returncode == 1, done.stderr[-3000:]
+        assert _one_error_line(done) == (
+            f"error: cannot write to database {db}: attempt to write a readonly database"
+        )
+        assert _Handler.requested == []  # refused before any feed is fetched
+        # Listing the outbox only reads; replaying it must write, and says it cannot.
+        listed = _run("outbox", "--db", str(db))
+        assert (listed.returncode, listed.stdout) == (0, "0 dead, 0 pending\n"), listed.stderr
+        replay = _run("outbox", "--replay", "--db", str(db))
+        assert replay.returncode == 1, replay.stderr[-3000:]
+        assert _one_error_line(replay).startswith(f"error: cannot write to database {db}: ")
+    finally:
+        undo()
+
+
+@pytest.mark.parametrize("command", [["run", "--once"], ["outbox"]], ids=lambda c: c[0])
+def test_a_database_from_a_newer_version_is_one_line_naming_it(
+    tmp_path: Path, server: str, command: list[str]
+) -> None:
+    db = tmp_path / "newer.db"
+    SQLiteStore(db).close()
+    con = sqlite3.connect(db)
+    con.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    con.commit()
+    con.close()
+    watchlists = _local_watchlist(tmp_path / "watchlists", f"{server}/good.xml")
+    done = _run(*command, "--db", str(db), "--watchlists", str(watchlists))
+    assert done.returncode == 1, done.stderr[-3000:]
+    assert _one_error_line(done).startswith(
+        f"error: cannot open database {db}: its schema version {SCHEMA_VERSION + 1} is newer"
+        f" than this program's {SCHEMA_VERSION}"
+    )

@@ -246,8 +246,8 @@ class Pipeline:
             if page.status != "ok":
                 log.info("full text of %s not fetched: %s", article.url, page.error)
                 return article
-            html = page.body.decode("utf-8", errors="replace")
-            text = await asyncio.to_thread(extract_main_text, html)
+            # Raw bytes: the page's own charset is read there (not every site is UTF-8).
+            text = await asyncio.to_thread(extract_main_text, page.body, article.url)
             return (
                 replace(article, text=text) if text and len(text) > len(article.text) else (article)
             )

@@ -55,6 +55,10 @@ class StoryRules:
     same_story_cosine: float = 0.78
     # Share of title words in common (Jaccard) that marks a re-issue or a light rewrite.
     same_title_jaccard: float = 0.6
+    # A headline with fewer content words than this ("Live updates", "Morning briefing",
+    # "Letters", "Photos of the day") is a recurring slot name that many different stories
+    # share, so shared words prove nothing; such titles are judged by title+lead vector only.
+    min_title_words: int = 3
 
 
 RULES = StoryRules()
@@ -71,6 +75,13 @@ def _jaccard(a: str, b: str) -> float:
     if not left or not right:
         return 0.0
     return len(left & right) / len(left | right)
+
+
+def _same_headline(key: str, other: str, rules: StoryRules) -> bool:
+    """True when two title keys are one headline: specific enough and mostly shared words."""
+    if min(len(key.split()), len(other.split())) < rules.min_title_words:
+        return False
+    return _jaccard(key, other) >= rules.same_title_jaccard
 
 
 def new_story_id(article_id: str) -> str:
@@ -90,7 +101,7 @@ def find_story(
     # cost follows the news rate, not the size of the database.
     best: tuple[float, StoryRow | None] = (0.0, None)
     for story in store.recent_stories(now - rules.window):
-        if key and _jaccard(key, story.title_key) >= rules.same_title_jaccard:
+        if _same_headline(key, story.title_key, rules):
             return story
         if vector is not None and story.embedding is not None:
             cosine = float(np.dot(vector, story.embedding))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 import numpy as np
@@ -9,25 +10,39 @@ import numpy as np
 MAX_SENTENCES = 3
 MAX_CHARS = 600
 
+_WORDS = re.compile(r"\w+")
+# What a sentence may end with: terminal punctuation, maybe inside closing quotes/brackets.
+_TERMINATED = re.compile(r"[.!?…:;][\"'”’»)\]]*$")
+
+
+def _normalised(sentence: str) -> str:
+    """The sentence's words, lowercased: "Talks resume." and "TALKS RESUME" compare equal."""
+    return " ".join(_WORDS.findall(sentence.lower()))
+
 
 def summarize(sentences: Sequence[str], relevance: Sequence[float], title: str = "") -> str:
     """Pick the lead and the most topic-relevant sentences, in reading order, no repeats.
 
     `sentences` are the article's sentences in order (title excluded) and `relevance`
-    their similarity to the matched topics.
+    their similarity to the matched topics. A sentence that only repeats the title (a
+    page's headline extracted with its body) or an earlier sentence is never picked.
     """
-    if not sentences:
+    seen = {_normalised(title)} if title.strip() else set()
+    unique: list[int] = []
+    for index, sentence in enumerate(sentences):
+        key = _normalised(sentence)
+        if key and key not in seen:
+            seen.add(key)
+            unique.append(index)
+    if not unique:
         return ""
-    chosen = {0}  # the lead says who, what and when: readers expect it first
-    seen = {sentences[0].strip().lower(), title.strip().lower()}
-    for index in np.argsort(-np.asarray(relevance, dtype=float)):
+    chosen = {unique[0]}  # the lead says who, what and when: readers expect it first
+    candidates = set(unique)
+    for index in np.argsort(-np.asarray(relevance, dtype=float), kind="stable"):
         if len(chosen) >= MAX_SENTENCES:
             break
-        normalised = sentences[int(index)].strip().lower()
-        if normalised in seen:
-            continue
-        seen.add(normalised)
-        chosen.add(int(index))
+        if int(index) in candidates:
+            chosen.add(int(index))
     picked: list[str] = []
     total = 0
     for index in sorted(chosen):
@@ -35,8 +50,21 @@ def summarize(sentences: Sequence[str], relevance: Sequence[float], title: str =
         if total + len(sentence) > MAX_CHARS and picked:
             break
         picked.append(sentence)
-        total += len(sentence) + 1
-    return cut_at_word(" ".join(picked), MAX_CHARS)
+        total += len(sentence) + 2
+    return cut_at_word(_join(picked), MAX_CHARS)
+
+
+def _join(sentences: Sequence[str]) -> str:
+    """Sentences as one paragraph; a fragment without a full stop gets one before the next.
+
+    Bullet points and headline-style lines carry no punctuation, and joined bare they would
+    read as one run-on sentence ("Russia struck Kyiv Talks set for Friday").
+    """
+    out: list[str] = []
+    for position, sentence in enumerate(sentences):
+        last = position == len(sentences) - 1
+        out.append(sentence if last or _TERMINATED.search(sentence) else sentence + ".")
+    return " ".join(out)
 
 
 def cut_at_word(text: str, limit: int, ellipsis: str = "…") -> str:

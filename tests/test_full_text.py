@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
 import pytest
 import pytest_asyncio
 from aiohttp import web
 
-from bot.app import build_app
+from bot.app import App, build_app
 from bot.local_http import serve_local
 from bot.matching.hashing import HashingEmbedder
 from bot.models import Feed, Watchlist
@@ -76,3 +76,87 @@ async def test_full_text_feed_reads_each_new_page_once(
     await app.pipeline.poll([feed])
     assert hits["page"] == 1  # known articles are not fetched again
     await app.close()
+
+
+async def _poll_pages(
+    tmp_path: Path, pages: dict[str, tuple[bytes, str]]
+) -> tuple[App, str, web.AppRunner]:
+    """Serve a full-text feed whose items link to these pages; poll it once.
+
+    `pages` maps a path ("/locked") to the page's bytes and its Content-Type header.
+    """
+
+    async def feed(request: web.Request) -> web.Response:
+        base = f"http://{request.host}"
+        items = [
+            {"title": path.strip("/"), "link": f"{base}{path}", "description": "Teaser kept."}
+            for path in pages
+        ]
+        return web.Response(body=rss("Wire", items), content_type="application/rss+xml")
+
+    def page(body: bytes, content_type: str) -> Callable[[web.Request], Awaitable[web.Response]]:
+        async def handler(request: web.Request) -> web.Response:
+            return web.Response(body=body, headers={"Content-Type": content_type})
+
+        return handler
+
+    http = web.Application()
+    http.router.add_get("/feed.xml", feed)
+    for path, (body, content_type) in pages.items():
+        http.router.add_get(path, page(body, content_type))
+    runner, port = await serve_local(http)
+    base = f"http://127.0.0.1:{port}"
+    wire = Feed(f"{base}/feed.xml", "Wire", 600.0, full_text=True)
+    app = build_app(
+        Settings(db_path=tmp_path / "p.db"),
+        Watchlist(feeds=(wire,)),
+        embedder=HashingEmbedder(),
+        deliveries=[],
+    )
+    await app.pipeline.poll([wire])
+    return app, base, runner
+
+
+def _text(app: App, url: str) -> str:
+    stored = app.store.article_by_canonical_url(url)
+    assert stored is not None, url
+    return stored.article.text
+
+
+@pytest.mark.asyncio(loop_scope="function")
+async def test_a_paywall_page_keeps_the_feed_summary_and_spares_the_others(
+    tmp_path: Path,
+) -> None:
+    prompt = (
+        "<html><body><article><p>Subscribe to continue reading. Already a subscriber? Sign in."
+        " Get unlimited digital access to all our journalism, cancel anytime.</p></article>"
+        "</body></html>"
+    )
+    app, base, runner = await _poll_pages(
+        tmp_path,
+        {"/locked": (prompt.encode(), "text/html"), "/story": (PAGE.encode(), "text/html")},
+    )
+    assert _text(app, f"{base}/locked") == "Teaser kept."
+    assert "further set of air-defence batteries" in _text(app, f"{base}/story")
+    await app.close()
+    await runner.cleanup()
+
+
+@pytest.mark.asyncio(loop_scope="function")
+async def test_a_page_in_a_legacy_charset_keeps_its_accents(tmp_path: Path) -> None:
+    # Many older news sites still serve windows-1252, declared in a <meta> tag only.
+    sentence = (
+        "The caf\u00e9 owners of Li\u00e8ge said the \u201cnew rules\u201d would cost them dearly. "
+    )
+    html = (
+        '<html><head><meta charset="windows-1252"><title>Li\u00e8ge</title></head><body>'
+        f"<article><p>{sentence * 4}</p><p>{sentence * 3}</p></article></body></html>"
+    )
+    app, base, runner = await _poll_pages(
+        tmp_path, {"/liege": (html.encode("windows-1252"), "text/html")}
+    )
+    text = _text(app, f"{base}/liege")
+    assert "caf\u00e9 owners of Li\u00e8ge" in text and "\u201cnew rules\u201d" in text
+    assert "\ufffd" not in text
+    await app.close()
+    await runner.cleanup()

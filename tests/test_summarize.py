@@ -51,3 +51,34 @@ def test_cut_never_splits_a_word(words: list[str], limit: int) -> None:
     kept = cut.removesuffix("…").split()
     if kept and len(kept[-1]) < limit - 1:  # a single over-long word may be cut
         assert kept == words[: len(kept)]
+
+
+def test_a_lead_that_repeats_the_title_is_not_shown_again() -> None:
+    # A full-text page often starts with its own headline, punctuated or cased differently.
+    sentences = [
+        "Talks resume in Geneva.",
+        "Delegations returned to the table on Tuesday.",
+        "A prisoner exchange is on the agenda.",
+    ]
+    summary = summarize(sentences, [0.9, 0.2, 0.5], title="Talks Resume in Geneva")
+    assert summary == (
+        "Delegations returned to the table on Tuesday. A prisoner exchange is on the agenda."
+    )
+
+
+def test_a_repeated_sentence_is_not_shown_twice_whatever_its_punctuation() -> None:
+    sentences = ["Russia struck Kyiv overnight.", "RUSSIA STRUCK KYIV OVERNIGHT!", "Talks go on."]
+    summary = summarize(sentences, [0.1, 0.9, 0.5])
+    assert summary == "Russia struck Kyiv overnight. Talks go on."
+
+
+def test_bullet_points_are_joined_as_sentences_not_one_run_on() -> None:
+    bullets = ["Russia struck Kyiv overnight", "Ukraine says 12 drones were downed", "Talks set"]
+    summary = summarize(bullets, [0.5, 0.5, 0.5])
+    assert summary == (
+        "Russia struck Kyiv overnight. Ukraine says 12 drones were downed. Talks set"
+    )
+
+
+def test_a_body_that_only_repeats_the_title_gives_no_summary() -> None:
+    assert summarize(["Talks resume"], [0.9], title="Talks resume.") == ""

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import codecs
 import logging
+import re
 
 from bot.feeds.parse import MAX_TEXT_CHARS, strip_controls, truncate_text
 
@@ -11,11 +13,80 @@ log = logging.getLogger(__name__)
 # Less than this is a cookie wall, a "please enable JavaScript" stub or a stray nav bar, not
 # an article; the feed's own summary is the better text then.
 MIN_TEXT_CHARS = 100
+# A page declares its charset in its first bytes (HTML requires the first 1,024).
+_SNIFF_BYTES = 2048
+_META_CHARSET = re.compile(
+    rb"""<meta[^>]{0,200}?charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]{1,40})""", re.I
+)
+# Browsers read these labels as windows-1252 (WHATWG Encoding): pages labelled Latin-1 use
+# its curly quotes and dashes in 0x80-0x9F, which real Latin-1 maps to control characters.
+_WINDOWS_1252_ALIASES = frozenset(("iso8859-1", "ascii", "latin-1", "iso-8859-1", "us-ascii"))
+_BOMS = (
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+# Subscription and registration prompts, as short paragraphs of their own: a paywalled page
+# extracts to its teaser plus these, and they must not replace the feed's summary.
+_PAYWALL = re.compile(
+    r"subscribe (?:now )?to (?:continue|keep) reading"
+    r"|(?:already|are you) an? (?:subscriber|member)"
+    r"|to (?:continue|keep) reading,? (?:please )?(?:subscribe|sign in|log in|register)"
+    r"|(?:sign|log) in to (?:continue|keep) reading"
+    r"|create a free account to (?:continue|keep) reading"
+    r"|(?:only|exclusively) available (?:to|for) (?:subscribers|members)"
+    r"|this (?:article|story|content) is (?:for|reserved for) (?:subscribers|members)"
+    r"|get unlimited (?:digital )?access"
+    r"|you(?:'ve| have) reached (?:your|the) (?:free )?(?:article|story) limit",
+    re.I,
+)
+# A paragraph this long is article prose even if it mentions subscriptions.
+_MAX_PROMPT_CHARS = 400
 
 
-def extract_main_text(html: str) -> str | None:
-    """The article's main text from its HTML page, or None when extraction fails."""
-    if not html.strip():
+def decode_page(body: bytes) -> str:
+    """HTML bytes as text, in the charset the page declares (BOM, then <meta>), else guessed.
+
+    Undeclared pages are UTF-8 when they decode as such, else windows-1252, the usual
+    legacy charset of news sites; decoding them all as UTF-8 turned "café" into "caf�".
+    """
+    for bom, name in _BOMS:
+        if body.startswith(bom):
+            return body.decode(name, errors="replace")
+    declared = _declared_charset(body[:_SNIFF_BYTES])
+    if declared is not None:
+        return body.decode(declared, errors="replace")
+    try:
+        return body.decode("utf-8")
+    except UnicodeDecodeError:
+        return body.decode("windows-1252", errors="replace")
+
+
+def _declared_charset(head: bytes) -> str | None:
+    """The codec named by the page's <meta charset>, or None if absent or unknown."""
+    found = _META_CHARSET.search(head)
+    if found is None:
+        return None
+    try:
+        name = codecs.lookup(found.group(1).decode("ascii")).name
+    except (LookupError, UnicodeDecodeError):
+        return None
+    if name in _WINDOWS_1252_ALIASES:
+        return "windows-1252"
+    # A page served as UTF-16 is already caught by its BOM; a meta tag saying so is wrong.
+    return None if name.startswith("utf-16") or name.startswith("utf-32") else name
+
+
+def extract_main_text(html: str | bytes, url: str = "") -> str | None:
+    """The article's main text from its HTML page, or None when extraction fails.
+
+    `html` may be the page's raw bytes, decoded by `decode_page`. `url` only names the
+    page in the log line that says why no text was taken.
+    """
+    page = decode_page(html) if isinstance(html, bytes) else html
+    where = f" of {url}" if url else ""
+    if not page.strip():
+        log.info("full text%s not used: empty page; the feed's summary is kept", where)
         return None
     try:
         import trafilatura  # lazy: heavy, and only feeds with `full_text: true` need it
@@ -23,17 +94,35 @@ def extract_main_text(html: str) -> str | None:
         # The feed's own summary is still usable, so degrade instead of failing the poll.
         log.warning("full-text extraction unavailable: cannot import trafilatura (%s)", exc)
         return None
+    # trafilatura warns "discarding data: None" for every page without an article; our
+    # own line below says the same once, with the page and the consequence.
+    logging.getLogger("trafilatura").setLevel(logging.ERROR)
     try:
         # Page text replaces the feed's, so it is cleaned of terminal escapes the same way;
         # before extraction, because the parser drops a bare ESC but keeps its "[31m".
         text = trafilatura.extract(
-            strip_controls(html), include_comments=False, include_tables=False, favor_precision=True
+            strip_controls(page), include_comments=False, include_tables=False, favor_precision=True
         )
     except Exception as exc:  # trafilatura/lxml raise many types on odd pages; any means "no text"
-        log.info("full-text extraction failed: %s", exc)
-        return None
-    if not isinstance(text, str) or len(text.strip()) < MIN_TEXT_CHARS:
+        log.info(
+            "full text%s not used: extraction failed (%s); the feed's summary is kept", where, exc
+        )
         return None
     # trafilatura puts one paragraph per line; match the feed text's blank-line paragraphs.
-    paragraphs = [" ".join(line.split()) for line in text.splitlines()]
-    return truncate_text("\n\n".join(p for p in paragraphs if p), MAX_TEXT_CHARS)
+    paragraphs = [" ".join(line.split()) for line in (text or "").splitlines()]
+    kept = [p for p in paragraphs if p and not _is_prompt(p)]
+    body = "\n\n".join(kept)
+    if len(body) < MIN_TEXT_CHARS:
+        reason = (
+            "only a subscription prompt"
+            if len(kept) < len([p for p in paragraphs if p])
+            else "no article text"
+        )
+        log.info("full text%s not used: %s found; the feed's summary is kept", where, reason)
+        return None
+    return truncate_text(body, MAX_TEXT_CHARS)
+
+
+def _is_prompt(paragraph: str) -> bool:
+    """True for a short paywall or registration prompt paragraph."""
+    return len(paragraph) <= _MAX_PROMPT_CHARS and _PAYWALL.search(paragraph) is not None

@@ -44,6 +44,26 @@ _ESCAPE_SEQUENCE = re.compile(
 )
 # C0 and C1 controls and DEL, except tab and newline, which text keeps.
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# WordPress shortcodes that feeds leak unrendered. A [caption] block wraps a photo and its
+# caption, which describe the picture, not the story: dropped whole. The media ones are
+# dropped as tags (an [embed]'s URL inside is dropped with its block).
+_CAPTION_BLOCK = re.compile(r"\[(caption|wp_caption|embed)\b[^\]]*\].*?\[/\1\]", re.I | re.S)
+_SHORTCODE = re.compile(
+    r"\[/?(?:caption|wp_caption|gallery|embed|audio|video|playlist)\b[^\]]*\]", re.I
+)
+# Common publishing-system trailers that say nothing about the story: WordPress's "The post
+# X appeared first on Y." footer, "Continue reading X" excerpt links, "Read more" links.
+# Matched only as a whole paragraph or at the very end of the text after a sentence end.
+_TRAILER = (
+    r"(?:the post .{1,300} appeared first on .{1,200}"
+    r"|continue reading\b.{0,200}"
+    r"|read (?:more|the (?:full|rest of the) (?:story|article))\b\W{0,6}"
+    r"|\[(?:…|\.\.\.)\])"
+)
+_TRAILER_PARAGRAPH = re.compile(rf"^{_TRAILER}$", re.I)
+_TRAILER_AT_END = re.compile(rf"(?<=[.!?…\]])\s+{_TRAILER}$", re.I)
+# "[…]" / "[...]", WordPress's mark for an excerpt cut short, reads better as "…".
+_CUT_MARK = re.compile(r"\s*\[(?:…|\.\.\.)\]\s*$")
 
 
 class FeedParseError(Exception):
@@ -110,6 +130,25 @@ def strip_controls(text: str) -> str:
 def _clean(text: str) -> str:
     """Controls removed, then whitespace normalised again where they stood."""
     return _plain_to_text(strip_controls(text))
+
+
+def strip_boilerplate(text: str) -> str:
+    """Item text without unrendered WordPress shortcodes and publishing-system trailers.
+
+    `text` is already plain (paragraphs separated by blank lines). Only whole paragraphs
+    and the text's tail are touched, so a sentence that merely quotes "read more" stays.
+    """
+    text = _SHORTCODE.sub(" ", _CAPTION_BLOCK.sub(" ", text))
+    kept = [p for p in _plain_to_text(text).split("\n\n") if not _TRAILER_PARAGRAPH.match(p)]
+    if kept:
+        last = kept[-1]
+        while True:  # "… Read more. The post X appeared first on Y." carries two
+            shorter = _TRAILER_AT_END.sub("", last)
+            if shorter == last:
+                break
+            last = shorter
+        kept[-1] = _CUT_MARK.sub(" …", last)
+    return "\n\n".join(p for p in kept if p)
 
 
 def _plain_to_text(text: str) -> str:
@@ -227,7 +266,7 @@ def _to_article(entry: Any, feed: Feed, fetched: datetime) -> Article | None:
         link = urljoin(feed.url, link)  # relative links are relative to the feed
     raw_title = html_to_text(entry.get("title") or "")
     title = truncate_text(_clean(raw_title), MAX_TITLE_CHARS)
-    text = truncate_text(_clean(_entry_text(entry)), MAX_TEXT_CHARS)
+    text = truncate_text(strip_boilerplate(_clean(_entry_text(entry))), MAX_TEXT_CHARS)
     if not title and not text:
         return None
     # dict.get skips feedparser's deprecated updated→published aliasing (and its warning).

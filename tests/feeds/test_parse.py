@@ -269,3 +269,42 @@ def test_strip_controls(raw: str, clean: str) -> None:
 def test_text_made_of_controls_alone_is_no_article() -> None:
     body = _rss("<item><title>\x1b[0m\x07</title><description>\x1b[2J</description></item>")
     assert parse_feed(body, _feed(), FETCHED) == []
+
+
+def _one_text(description_html: str) -> str:
+    item = (
+        "<item><title>Talks resume</title><link>https://news.example/a</link>"
+        f"<description><![CDATA[{description_html}]]></description></item>"
+    )
+    (article,) = parse_feed(_rss(item), _feed(), FETCHED)
+    return article.text
+
+
+def test_wordpress_shortcodes_and_footer_are_not_article_text() -> None:
+    text = _one_text(
+        "<p>Kyiv said on Monday that talks would resume.&nbsp;Officials declined to comment.</p>"
+        '<p>[caption id="attachment_7" align="alignnone" width="300"]<img src="p.jpg"> '
+        "Delegates arrive in Geneva. Photo: Wire[/caption]</p>"
+        "<p>The agenda includes a prisoner exchange.</p>"
+        '<p><a href="https://news.example/a">Read more…</a></p>'
+        '<p>The post <a href="https://news.example/a">Talks resume</a> appeared first on '
+        '<a href="https://news.example">Example News</a>.</p>'
+    )
+    assert text == (
+        "Kyiv said on Monday that talks would resume. Officials declined to comment."
+        "\n\nThe agenda includes a prisoner exchange."
+    )
+
+
+def test_excerpt_links_at_the_end_are_dropped_and_the_cut_mark_kept_as_an_ellipsis() -> None:
+    excerpt = (
+        "Ministers met in Brussels on Tuesday. They agreed new sanctions [&hellip;] "
+        '<a href="https://news.example/a">Continue reading <span>Talks resume</span> →</a>'
+    )
+    assert _one_text(excerpt) == "Ministers met in Brussels on Tuesday. They agreed new sanctions …"
+    assert _one_text('Ministers met. <a href="x">Read More</a>') == "Ministers met."
+
+
+def test_read_more_inside_a_sentence_is_article_text() -> None:
+    text = "Ministers met. Read more about it in our explainer on sanctions policy."
+    assert _one_text(f"<p>{text}</p>") == text

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
-from bot.feeds.fetch import Fetcher, FetchResult
+from bot.feeds.fetch import Fetcher, FetchResult, host_is_public
 from bot.feeds.fulltext import extract_main_text
 from bot.feeds.parse import FeedParseError, canonical_url, feed_scoped_id, parse_feed
 from bot.feeds.schedule import (
@@ -228,21 +228,23 @@ class Pipeline:
         guids = [a.id for a in articles if a.id.startswith("guid:")]
         articles = own_ids(feed.url, articles, self.store.article_origins(guids))
         if feed.full_text:
-            articles = await self._with_full_text(articles)
+            articles = await self._with_full_text(feed, articles)
         return _Fetched(feed, state, result, articles)
 
-    async def _with_full_text(self, articles: list[Article]) -> list[Article]:
+    async def _with_full_text(self, feed: Feed, articles: list[Article]) -> list[Article]:
         """Replace new articles' feed summaries with the main text of their pages.
 
         Only new articles are fetched (a page is read once); a page that fails or yields
-        less text than the feed keeps the feed's text, so nothing is lost.
+        less text than the feed keeps the feed's text, so nothing is lost. Pages on private
+        addresses are fetched only for a feed that is itself on one (an intranet feed).
         """
         known = self.store.known_article_ids([a.id for a in articles])
+        public_only = await host_is_public(feed.url, self.fetcher.is_public) is not False
 
         async def one(article: Article) -> Article:
             if article.id in known or not article.url.startswith(("http://", "https://")):
                 return article
-            page = await self.fetcher.fetch_page(article.url)
+            page = await self.fetcher.fetch_page(article.url, public_only=public_only)
             if page.status != "ok":
                 log.info("full text of %s not fetched: %s", article.url, page.error)
                 return article

@@ -79,11 +79,17 @@ async def test_full_text_feed_reads_each_new_page_once(
 
 
 async def _poll_pages(
-    tmp_path: Path, pages: dict[str, tuple[bytes, str]]
+    tmp_path: Path,
+    pages: dict[str, tuple[bytes, str]],
+    links: dict[str, str] | None = None,
+    is_public: Callable[[str], bool] | None = None,
+    also_on: str | None = None,
 ) -> tuple[App, str, web.AppRunner]:
     """Serve a full-text feed whose items link to these pages; poll it once.
 
-    `pages` maps a path ("/locked") to the page's bytes and its Content-Type header.
+    `pages` maps a path ("/locked") to the page's bytes and its Content-Type header;
+    `links` adds items (title → any link); `is_public` replaces the fetcher's idea of which
+    addresses are public; `also_on` serves the same pages on a second loopback address.
     """
 
     async def feed(request: web.Request) -> web.Response:
@@ -91,6 +97,9 @@ async def _poll_pages(
         items = [
             {"title": path.strip("/"), "link": f"{base}{path}", "description": "Teaser kept."}
             for path in pages
+        ] + [
+            {"title": title, "link": link.format(port=request.url.port), "description": "Kept."}
+            for title, link in (links or {}).items()
         ]
         return web.Response(body=rss("Wire", items), content_type="application/rss+xml")
 
@@ -105,6 +114,8 @@ async def _poll_pages(
     for path, (body, content_type) in pages.items():
         http.router.add_get(path, page(body, content_type))
     runner, port = await serve_local(http)
+    if also_on is not None:
+        await web.TCPSite(runner, also_on, port).start()
     base = f"http://127.0.0.1:{port}"
     wire = Feed(f"{base}/feed.xml", "Wire", 600.0, full_text=True)
     app = build_app(
@@ -113,6 +124,8 @@ async def _poll_pages(
         embedder=HashingEmbedder(),
         deliveries=[],
     )
+    if is_public is not None:
+        app.fetcher.is_public = is_public
     await app.pipeline.poll([wire])
     return app, base, runner
 
@@ -158,5 +171,22 @@ async def test_a_page_in_a_legacy_charset_keeps_its_accents(tmp_path: Path) -> N
     text = _text(app, f"{base}/liege")
     assert "caf\u00e9 owners of Li\u00e8ge" in text and "\u201cnew rules\u201d" in text
     assert "\ufffd" not in text
+    await app.close()
+    await runner.cleanup()
+
+
+@pytest.mark.asyncio(loop_scope="function")
+async def test_a_public_feed_cannot_make_the_bot_read_a_private_page(tmp_path: Path) -> None:
+    # 127.0.0.1 plays a public news site; 127.0.0.2 an intranet page a hostile item links to.
+    app, base, runner = await _poll_pages(
+        tmp_path,
+        {"/story": (PAGE.encode(), "text/html")},
+        links={"Intranet": "http://127.0.0.2:{port}/story"},
+        is_public=lambda address: address == "127.0.0.1",
+        also_on="127.0.0.2",  # reachable: only the rule keeps the bot from reading it
+    )
+    private = base.replace("127.0.0.1", "127.0.0.2") + "/story"
+    assert _text(app, private) == "Kept."  # the feed's own text: the page was not read
+    assert "further set of air-defence batteries" in _text(app, f"{base}/story")
     await app.close()
     await runner.cleanup()

@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
+import ipaddress
 import os
+import socket
 import time
 import urllib.parse
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC
 from types import TracebackType
@@ -44,6 +47,43 @@ class FetchResult:
     retry_after_s: float | None = None  # from Retry-After (seconds or HTTP date) on 429/503
     error: str | None = None  # one clear sentence for logs and admins
     permanent: bool = False  # 404/410: a hint to back off harder
+    location: str | None = None  # where a redirect points, when redirects are not followed
+
+
+_REDIRECTS = (301, 302, 303, 307, 308)
+
+
+def is_public_address(address: str) -> bool:
+    """True for an address on the public internet (not loopback, private, link-local …)."""
+    try:
+        return ipaddress.ip_address(address.split("%")[0]).is_global
+    except ValueError:
+        return False
+
+
+async def host_is_public(
+    url: str, is_public: Callable[[str], bool] = is_public_address
+) -> bool | None:
+    """Whether every address of the URL's host is public; None when the name does not resolve.
+
+    A name that resolves to both (split-horizon DNS) counts as private: that is the case a
+    hostile link would use.
+    """
+    host = (urllib.parse.urlsplit(url).hostname or "").strip("[]")
+    if not host:
+        return None
+    try:
+        ipaddress.ip_address(host)
+        addresses = [host]
+    except ValueError:
+        try:
+            infos = await asyncio.get_running_loop().getaddrinfo(
+                host, None, type=socket.SOCK_STREAM
+            )
+        except OSError:
+            return None  # the request itself will fail and say why
+        addresses = [str(info[4][0]) for info in infos]
+    return bool(addresses) and all(is_public(a) for a in addresses)
 
 
 class _Refused(Exception):
@@ -96,6 +136,9 @@ class Fetcher:
         self.max_redirects = max_redirects
         self.per_host_limit = per_host_limit
         self.total_limit = total_limit
+        # Which addresses count as public for `fetch_page(public_only=True)`; tests, whose
+        # servers are all on loopback, give their own.
+        self.is_public: Callable[[str], bool] = is_public_address
         self._session: aiohttp.ClientSession | None = None
         # Made lazily, like the session, so they belong to the loop that runs the fetches.
         self._host_slots: dict[str, asyncio.Semaphore] = {}
@@ -131,9 +174,24 @@ class Fetcher:
             headers["If-Modified-Since"] = last_modified
         return await self._get(url, headers, etag, last_modified, html_only=False)
 
-    async def fetch_page(self, url: str) -> FetchResult:
-        """Fetch an article's HTML page for full-text extraction."""
-        return await self._get(url, {"Accept": PAGE_ACCEPT}, None, None, html_only=True)
+    async def fetch_page(self, url: str, *, public_only: bool = False) -> FetchResult:
+        """Fetch an article's HTML page for full-text extraction.
+
+        `public_only`: refuse a page (or a redirect) on a loopback, private or link-local
+        address. A feed's links are someone else's input: without this, an item linking to
+        169.254.169.254 or an intranet page would have the bot fetch it and post its text.
+        """
+        headers = {"Accept": PAGE_ACCEPT}
+        if not public_only:
+            return await self._get(url, headers, None, None, html_only=True)
+        for _ in range(self.max_redirects + 1):
+            if await host_is_public(url, self.is_public) is False:
+                return FetchResult(url, "error", error="refused: not a public address")
+            result = await self._get(url, headers, None, None, html_only=True, follow=False)
+            if result.location is None:
+                return result
+            url = result.location  # each hop is checked again before it is fetched
+        return FetchResult(url, "error", error=f"too many redirects (max {self.max_redirects})")
 
     async def _get(
         self,
@@ -143,6 +201,7 @@ class Fetcher:
         last_modified: str | None,
         *,
         html_only: bool,
+        follow: bool = True,
     ) -> FetchResult:
         try:
             parts = urllib.parse.urlsplit(url)
@@ -163,7 +222,7 @@ class Fetcher:
         async with slot, self._total_slots:
             try:
                 async with asyncio.timeout(self.deadline_s):
-                    return await self._request(url, headers, etag, last_modified, html_only)
+                    return await self._request(url, headers, etag, last_modified, html_only, follow)
             except aiohttp.TooManyRedirects:
                 return FetchResult(
                     url, "error", error=f"too many redirects (max {self.max_redirects})"
@@ -207,10 +266,11 @@ class Fetcher:
         etag: str | None,
         last_modified: str | None,
         html_only: bool,
+        follow: bool = True,
     ) -> FetchResult:
         session = self._session_now()
         async with session.get(
-            url, headers=headers, allow_redirects=True, max_redirects=self.max_redirects
+            url, headers=headers, allow_redirects=follow, max_redirects=self.max_redirects
         ) as resp:
             code = resp.status
             new_etag = resp.headers.get("ETag")
@@ -223,6 +283,16 @@ class Fetcher:
                     etag=new_etag or etag,
                     last_modified=new_modified or last_modified,
                     http_status=code,
+                )
+            location = resp.headers.get("Location")
+            if not follow and code in _REDIRECTS and location:
+                resp.close()
+                return FetchResult(
+                    url,
+                    "error",
+                    http_status=code,
+                    error=f"HTTP {code} redirect",
+                    location=urllib.parse.urljoin(url, location),
                 )
             if code >= 300:
                 retry = None

@@ -138,6 +138,12 @@ def _app(state: State) -> web.Application:
     async def pdf(request: web.Request) -> web.StreamResponse:
         return web.Response(body=b"%PDF-1.7", content_type="application/pdf")
 
+    async def to_private(request: web.Request) -> web.StreamResponse:
+        raise web.HTTPFound(f"http://127.0.0.2:{request.url.port}/page")
+
+    async def to_page(request: web.Request) -> web.StreamResponse:
+        raise web.HTTPFound("/page")
+
     app = web.Application()
     app.router.add_get("/feed", feed)
     app.router.add_get("/lm", last_modified_only)
@@ -154,6 +160,8 @@ def _app(state: State) -> web.Application:
     app.router.add_get("/counted", counted)
     app.router.add_get("/page", page)
     app.router.add_get("/pdf", pdf)
+    app.router.add_get("/to-private", to_private)
+    app.router.add_get("/to-page", to_page)
     return app
 
 
@@ -332,6 +340,23 @@ async def test_fetch_page_accepts_html_and_refuses_other_types() -> None:
     assert b"<p>Hi</p>" in page.body
     assert pdf.status == "error"
     assert pdf.error == "not an HTML page (content type application/pdf)"
+
+
+async def test_a_page_on_a_private_address_is_refused_when_only_public_ones_may_be_read() -> None:
+    # Every test server is on loopback: here 127.0.0.1 plays the public internet and the
+    # rest of 127/8 the private network a hostile feed item might point at.
+    async with serve() as (server, _), _fetcher() as fetcher:
+        fetcher.is_public = lambda address: address == "127.0.0.1"
+        page = str(server.make_url("/page"))
+        private = page.replace("127.0.0.1", "127.0.0.2")
+        direct = await fetcher.fetch_page(private, public_only=True)
+        redirected = await fetcher.fetch_page(str(server.make_url("/to-private")), public_only=True)
+        allowed = await fetcher.fetch_page(str(server.make_url("/to-page")), public_only=True)
+        metadata = await fetcher.fetch_page("http://169.254.169.254/latest/", public_only=True)
+    for refused in (direct, redirected, metadata):
+        assert (refused.status, refused.error) == ("error", "refused: not a public address")
+    assert redirected.url == private  # refused at the hop, before any request was sent
+    assert allowed.status == "ok" and b"<p>Hi</p>" in allowed.body
 
 
 async def test_connection_refused_is_an_error_not_an_exception() -> None:

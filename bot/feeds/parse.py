@@ -66,6 +66,12 @@ _TRAILER_AT_END = re.compile(rf"(?<=[.!?…\]])\s+{_TRAILER}$", re.I)
 _CUT_MARK = re.compile(r"\s*\[(?:…|\.\.\.)\]\s*$")
 
 
+# A link with a scheme other than http(s): a feed's item may carry "javascript:alert(1)" or
+# "file:///etc/passwd", which must not be posted as the alert's link. (A link without a
+# scheme is a local file feed's relative path and stays.)
+_UNSAFE_LINK = re.compile(r"^(?!https?:)[a-z][a-z0-9+.-]+:", re.I)
+
+
 class FeedParseError(Exception):
     """The body is not a feed; the message says why in one sentence."""
 
@@ -264,6 +270,8 @@ def _to_article(entry: Any, feed: Feed, fetched: datetime) -> Article | None:
     link = (entry.get("link") or "").strip()
     if link and feed.url.lower().startswith(("http://", "https://")):
         link = urljoin(feed.url, link)  # relative links are relative to the feed
+    if _UNSAFE_LINK.match(link):
+        link = ""  # "javascript:" or "file:" must never become an alert's link
     raw_title = html_to_text(entry.get("title") or "")
     title = truncate_text(_clean(raw_title), MAX_TITLE_CHARS)
     text = truncate_text(strip_boilerplate(_clean(_entry_text(entry))), MAX_TEXT_CHARS)

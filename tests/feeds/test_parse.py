@@ -24,6 +24,7 @@ from bot.feeds.parse import (
     truncate_text,
 )
 from bot.models import Feed
+from tests.conftest import rss
 
 DATA = Path(__file__).parent.parent / "data" / "feeds"
 GOLDEN = sorted(p for p in DATA.iterdir() if not p.name.endswith(".expected.json"))
@@ -308,3 +309,19 @@ def test_excerpt_links_at_the_end_are_dropped_and_the_cut_mark_kept_as_an_ellips
 def test_read_more_inside_a_sentence_is_article_text() -> None:
     text = "Ministers met. Read more about it in our explainer on sanctions policy."
     assert _one_text(f"<p>{text}</p>") == text
+
+
+def test_a_link_that_is_not_a_web_address_is_never_the_alerts_link() -> None:
+    items = [
+        {"title": "Script", "link": "javascript:alert(document.cookie)", "description": "One."},
+        {"title": "File", "link": "file:///etc/passwd", "description": "Two."},
+        {"title": "Web", "link": "https://news.example/story", "description": "Three."},
+        {"title": "Relative", "link": "/world/story", "description": "Four."},
+    ]
+    articles = parse_feed(rss("X", items), _feed(), FETCHED)
+    assert {a.title: a.url for a in articles} == {
+        "Script": "",
+        "File": "",
+        "Web": "https://news.example/story",
+        "Relative": "https://feeds.example/world/story",
+    }

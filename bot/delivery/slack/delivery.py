@@ -34,6 +34,9 @@ PLATFORM = "slack"
 PACE_S = 1.0  # Slack: "about one message per second per channel"
 TIMEOUT_S = 15
 DEFAULT_RETRY_AFTER_S = 30.0  # a 429 without Retry-After: Slack's documented Tier-1 pause
+# What a post beside the alert (extra mentions, a DM, an admin notice) may raise: logged, never
+# raised, so it can neither fail the alert nor make the outbox post it again.
+_SIDE_POST_ERRORS = (SlackApiError, DeliveryError, aiohttp.ClientError, TimeoutError, OSError)
 DM_MEMORY = 10_000  # (alert, user) pairs remembered so one alert DMs a user once
 
 # Errors that mean the destination itself is unusable: (permanent, what admins should do).
@@ -316,13 +319,7 @@ class SlackDelivery:
                     await self.client.chat_postMessage(
                         channel=channel, thread_ts=ts or None, **message.payload()
                     )
-            except (
-                SlackApiError,
-                DeliveryError,
-                aiohttp.ClientError,
-                TimeoutError,
-                OSError,
-            ) as exc:
+            except _SIDE_POST_ERRORS as exc:
                 code = _error_code(exc) if isinstance(exc, SlackApiError) else type(exc).__name__
                 log.warning("could not post extra follower mentions in %s: %s", channel, code)
 
@@ -343,15 +340,7 @@ class SlackDelivery:
                     await self.client.chat_postMessage(
                         channel=channel, unfurl_links=False, unfurl_media=False, **message.payload()
                     )
-            except (
-                SlackApiError,
-                DeliveryError,
-                aiohttp.ClientError,
-                TimeoutError,
-                OSError,
-                KeyError,
-                TypeError,
-            ) as exc:
+            except (*_SIDE_POST_ERRORS, KeyError, TypeError) as exc:  # odd conversations.open reply
                 log.warning(
                     "could not DM %s about alert %s: %s",
                     user,
@@ -373,12 +362,6 @@ class SlackDelivery:
                 async with self.pacer.slot(channel):
                     await self.client.chat_postMessage(channel=channel, **message.payload())
                 return
-            except (
-                SlackApiError,
-                DeliveryError,
-                aiohttp.ClientError,
-                TimeoutError,
-                OSError,
-            ) as exc:
+            except _SIDE_POST_ERRORS as exc:
                 log.warning("could not post to the Slack admin channel: %s", type(exc).__name__)
         log.warning("Slack admin notice (not posted): %s", text)

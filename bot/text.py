@@ -28,7 +28,11 @@ _STARTERS = words(
     "there meanwhile however after before as when while if yet still so now later earlier "
     "separately asked speaking"
 )
-_BOUNDARY = re.compile(r"[.!?…]+[\"'”’)\]]*\s+(?=[\"'“‘(\[]?[A-Z0-9])")
+# A sentence starts with a capital or a digit: Latin, accented Latin, Greek and Cyrillic
+# capitals, or a letter of a script without case (Arabic, Hebrew). Opening quotes include
+# guillemets and low quotes ("« Nous", "„Wir").
+_SENTENCE_START = "A-Z0-9À-ÖØ-ÞΑ-ΩЀ-Я\u05d0-\u05ea\u0620-\u064a"
+_BOUNDARY = re.compile(rf"[.!?…]+[\"'”’»)\]]*\s+(?=[\"'“‘«„(\[]?\s?[{_SENTENCE_START}])")
 _PARAGRAPH = re.compile(r"\n\s*\n")
 # A dateline: a place in capitals, maybe ", Region" and "(Agency)", then a dash. Only the
 # first paragraph is looked at, where wire copy puts it.

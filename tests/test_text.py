@@ -50,3 +50,21 @@ def test_strip_dateline(paragraph: str, expected: str) -> None:
 def test_only_the_first_paragraph_loses_a_dateline() -> None:
     text = "BRUSSELS — The EU agreed.\n\nNATO — the alliance — met later."
     assert paragraphs(text) == ["The EU agreed.", "NATO — the alliance — met later."]
+
+
+def test_sentences_in_other_scripts_and_with_guillemets_are_split() -> None:
+    assert split_sentences("Переговори відновляться. Міністр додав, що це важливо.") == [
+        "Переговори відновляться.",
+        "Міністр додав, що це важливо.",
+    ]
+    assert split_sentences(
+        "Il était optimiste. « Nous avançons », a-t-il dit. Émile a répondu."
+    ) == [
+        "Il était optimiste.",
+        "« Nous avançons », a-t-il dit.",
+        "Émile a répondu.",
+    ]
+    assert split_sentences("قال الوزير إن المحادثات ستستأنف. وأضاف أن ذلك مهم.") == [
+        "قال الوزير إن المحادثات ستستأنف.",
+        "وأضاف أن ذلك مهم.",
+    ]

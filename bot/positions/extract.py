@@ -389,6 +389,11 @@ def _skip_posting(tokens: list[Tok], i: int, hi: int) -> int:
     return i
 
 
+# Adverbs between "said" and what was said ("said again that …"); a negator is not one of
+# them: it belongs to what was said ("said no mining should be allowed").
+_SKIPPED_AFTER_SAID = lx.ADVERBS - lx.NEGATORS
+
+
 def _lead_attribution(tokens: list[Tok]) -> tuple[Span, Span, str] | None:
     """("According to X," | "X said [that]") at the start: content span, X's group, the verb."""
     n = len(tokens)
@@ -404,8 +409,7 @@ def _lead_attribution(tokens: list[Tok]) -> tuple[Span, Span, str] | None:
     i = verb.end
     if verb.main in ("tell", "assure", "warn", "caution") and "that" in _lows(tokens, i, i + 6):
         i = _lows(tokens, i, i + 6).index("that") + i  # "told reporters that …"
-    # A negator after the verb belongs to what was said: "said no mining should be allowed".
-    while i < n and (tokens[i].low in lx.ADVERBS - lx.NEGATORS or tokens[i].text in ":,"):
+    while i < n and (tokens[i].low in _SKIPPED_AFTER_SAID or tokens[i].text in ":,"):
         i += 1
     i = lx.time_phrase_end(tokens, i) or i
     return (i, n), groups[0], verb.main

@@ -13,14 +13,17 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 from rich.console import Console
 
+from bot.app import App, build_app
 from bot.delivery.console import ConsoleDelivery
+from bot.settings import Settings
+from bot.watchlists import load_watchlists
 from tests.conftest import rss
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -338,3 +341,19 @@ class Recorder(ConsoleDelivery):
 
     async def notify_admins(self, text: str) -> None:
         self.notices.append(text)
+
+
+def app_for_feeds(tmp_path: Path, urls: list[str], embedder: Any, **settings: Any) -> App:
+    """An app on these feeds (the shipped topics), its alerts into a `Recorder`."""
+    folder = tmp_path / "watchlists"
+    write_watchlist(folder, urls)
+    watchlist = load_watchlists(folder, env={}).watchlist
+    assert watchlist is not None
+    config = replace(Settings(), db_path=tmp_path / "sw.db", **settings)
+    return build_app(config, watchlist, embedder=embedder, deliveries=[Recorder()])
+
+
+def alert_titles(app: App) -> list[str]:
+    """The titles of every alert the app made, sorted."""
+    rows = app.store.db.execute("SELECT json_extract(payload, '$.title') FROM alerts")
+    return sorted(str(r[0]) for r in rows)

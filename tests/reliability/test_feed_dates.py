@@ -2,41 +2,25 @@
 
 from __future__ import annotations
 
-import io
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
-from rich.console import Console
 
-from bot.app import App, build_app
-from bot.delivery.console import ConsoleDelivery
+from bot.app import App
 from bot.matching.hashing import HashingEmbedder
-from bot.settings import Settings
 from bot.store.rows import iso
-from bot.watchlists import load_watchlists
 from tests.conftest import rss
 from tests.reliability.helpers import (
     OFF_TOPIC,
     ON_TOPIC,
     FeedServer,
     Reply,
+    app_for_feeds,
     rss_items,
-    write_watchlist,
 )
-
-
-def _app(tmp_path: Path, server: FeedServer, embedder: Any) -> App:
-    folder = tmp_path / "watchlists"
-    write_watchlist(folder, [server.url("/wire.xml")])
-    watchlist = load_watchlists(folder, env={}).watchlist
-    assert watchlist is not None
-    settings = replace(Settings(), db_path=tmp_path / "sw.db")
-    console = ConsoleDelivery(Console(file=io.StringIO(), width=120))
-    return build_app(settings, watchlist, embedder=embedder, deliveries=[console])
 
 
 def _published(app: App, title: str) -> str:
@@ -53,7 +37,7 @@ async def test_a_pubdate_without_a_time_zone_is_read_as_utc(
     items[0]["date"] = when.strftime("%a, %d %b %Y %H:%M:%S")  # no zone, as some CMSs write
     items[1]["date"] = format_datetime(zoned)  # "+0000": already read before the fix
     feeds.replies["/wire.xml"] = Reply(body=rss("Wire", items))
-    app = _app(tmp_path, feeds, HashingEmbedder())
+    app = app_for_feeds(tmp_path, [feeds.url("/wire.xml")], HashingEmbedder())
     try:
         await app.pipeline.poll(app.watchlist.feeds)
         assert _published(app, OFF_TOPIC[0][0]) == iso(when)  # not the fetch time
@@ -68,7 +52,7 @@ async def test_an_item_dated_years_back_that_appears_later_is_history_not_news(
 ) -> None:
     history = rss_items(OFF_TOPIC, "old")
     feeds.replies["/wire.xml"] = Reply(body=rss("Wire", history))
-    app = _app(tmp_path, feeds, embedder)
+    app = app_for_feeds(tmp_path, [feeds.url("/wire.xml")], embedder)
     try:
         report = await app.pipeline.poll(app.watchlist.feeds)
         assert (report.new_articles, report.alerts) == (2, 0), report  # the first poll

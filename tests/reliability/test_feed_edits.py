@@ -25,6 +25,7 @@ from tests.reliability.helpers import (
     ON_TOPIC,
     FeedServer,
     Reply,
+    alert_titles,
     rss_items,
     write_watchlist,
 )
@@ -52,11 +53,6 @@ def _state(app: App, url: str) -> FeedState:
     state = app.store.feed_state(url)
     assert state is not None, url
     return state
-
-
-def _alert_titles(app: App) -> list[str]:
-    rows = app.store.db.execute("SELECT json_extract(payload, '$.title') FROM alerts")
-    return sorted(str(r[0]) for r in rows)
 
 
 async def test_an_edited_interval_moves_the_next_poll_on_reload_and_after_a_restart(
@@ -122,7 +118,7 @@ async def test_a_feed_moved_to_a_new_url_under_its_name_alerts_what_is_new_at_on
         # The moved feed's new story is alerted; its old items are known, so nothing floods;
         # the new feed's items are history, as for any feed seen for the first time.
         assert (report.new_articles, report.alerts) == (3, 1), report
-        assert _alert_titles(app) == [ON_TOPIC[4][0]]
+        assert alert_titles(app) == [ON_TOPIC[4][0]]
         first_poll = app.store.db.execute(
             "SELECT title FROM articles WHERE first_poll = 1 AND feed_url = ?",
             (feeds.url("/b.xml"),),

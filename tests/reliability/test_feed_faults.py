@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 import email.utils
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from bot.app import App, build_app
+from bot.app import App
 from bot.models import Feed
-from bot.settings import Settings
-from bot.watchlists import load_watchlists
 from tests.conftest import rss
 from tests.reliability.helpers import (
     OFF_TOPIC,
@@ -21,29 +18,16 @@ from tests.reliability.helpers import (
     FeedServer,
     Recorder,
     Reply,
+    alert_titles,
+    app_for_feeds,
     rss_items,
-    write_watchlist,
 )
 
 pytestmark = pytest.mark.model
 
 
-def _app(tmp_path: Path, server: FeedServer, paths: list[str], embedder: Any, **kw: Any) -> App:
-    folder = tmp_path / "watchlists"
-    write_watchlist(folder, [server.url(p) for p in paths])
-    watchlist = load_watchlists(folder, env={}).watchlist
-    assert watchlist is not None
-    settings = replace(Settings(), db_path=tmp_path / "sw.db", **kw)
-    return build_app(settings, watchlist, embedder=embedder, deliveries=[Recorder()])
-
-
 def _feed(app: App, url: str) -> Feed:
     return next(f for f in app.watchlist.feeds if f.url == url)
-
-
-def _alert_titles(app: App) -> list[str]:
-    rows = app.store.db.execute("SELECT json_extract(payload, '$.title') FROM alerts")
-    return sorted(str(r[0]) for r in rows)
 
 
 async def test_retry_after_on_429_and_503_is_honoured(
@@ -54,7 +38,7 @@ async def test_retry_after_on_429_and_503_is_honoured(
     feeds.replies["/503.xml"] = Reply(
         503, b"busy", {"Retry-After": email.utils.format_datetime(when, usegmt=True)}, "text/plain"
     )
-    app = _app(tmp_path, feeds, ["/429.xml", "/503.xml"], embedder)
+    app = app_for_feeds(tmp_path, [feeds.url("/429.xml"), feeds.url("/503.xml")], embedder)
     try:
         started = datetime.now(UTC)
         report = await app.pipeline.poll(app.watchlist.feeds)
@@ -78,7 +62,7 @@ async def test_410_backs_off_harder_than_a_500(
 ) -> None:
     feeds.replies["/gone.xml"] = Reply(410, b"gone", content_type="text/plain")
     feeds.replies["/oops.xml"] = Reply(500, b"oops", content_type="text/plain")
-    app = _app(tmp_path, feeds, ["/gone.xml", "/oops.xml"], embedder)
+    app = app_for_feeds(tmp_path, [feeds.url("/gone.xml"), feeds.url("/oops.xml")], embedder)
     try:
         now = datetime.now(UTC)
         for _ in range(2):
@@ -110,9 +94,8 @@ async def test_oversized_and_garbage_bodies_fail_cleanly_while_bad_bytes_in_item
         b"</channel></rss>"
     )
     feeds.replies["/messy.xml"] = Reply(body=messy)
-    app = _app(
-        tmp_path, feeds, ["/big.xml", "/garbage.xml", "/messy.xml"], embedder, max_feed_bytes=20_000
-    )
+    urls = [feeds.url(p) for p in ("/big.xml", "/garbage.xml", "/messy.xml")]
+    app = app_for_feeds(tmp_path, urls, embedder, max_feed_bytes=20_000)
     try:
         report = await app.pipeline.poll(app.watchlist.feeds)
         assert report.failures == 2, report.errors
@@ -147,10 +130,10 @@ async def test_entries_missing_guid_link_title_or_date_are_each_kept_and_alerted
 
     history = [item(t, d, link=f"https://o.example/{i}") for i, (t, d) in enumerate(OFF_TOPIC)]
     feeds.replies["/odd.xml"] = Reply(body=feed(history))
-    app = _app(tmp_path, feeds, ["/odd.xml"], embedder)
+    app = app_for_feeds(tmp_path, [feeds.url("/odd.xml")], embedder)
     try:
         await app.pipeline.poll(app.watchlist.feeds)
-        assert _alert_titles(app) == []
+        assert alert_titles(app) == []
         (t0, d0), (t1, d1), (t2, d2), (_t3, d3) = ON_TOPIC[:4]
         new = [
             item(t0, d0),  # no guid, no link, no date
@@ -162,7 +145,7 @@ async def test_entries_missing_guid_link_title_or_date_are_each_kept_and_alerted
         report = await app.pipeline.poll(app.watchlist.feeds)
         assert report.new_articles == 4, report
         assert report.failures == 0
-        titles = _alert_titles(app)
+        titles = alert_titles(app)
         assert t0 in titles and t1 in titles and t2 in titles, titles
         assert len(titles) == 4, titles
     finally:
@@ -174,13 +157,13 @@ async def test_reissued_items_with_new_guids_or_dates_do_not_alert_again(
 ) -> None:
     old = rss_items(OFF_TOPIC, "old")
     feeds.replies["/re.xml"] = Reply(body=rss("Re", old))
-    app = _app(tmp_path, feeds, ["/re.xml"], embedder)
+    app = app_for_feeds(tmp_path, [feeds.url("/re.xml")], embedder)
     try:
         await app.pipeline.poll(app.watchlist.feeds)
         new = rss_items(ON_TOPIC[:3], "new")
         feeds.replies["/re.xml"] = Reply(body=rss("Re", new + old))
         await app.pipeline.poll(app.watchlist.feeds)
-        first = _alert_titles(app)
+        first = alert_titles(app)
         assert len(first) == 3, first
         later = email.utils.format_datetime(datetime.now(UTC) + timedelta(hours=2), usegmt=True)
         reissued = [
@@ -192,7 +175,7 @@ async def test_reissued_items_with_new_guids_or_dates_do_not_alert_again(
         feeds.replies["/re.xml"] = Reply(body=rss("Re", reissued + new + old))
         report = await app.pipeline.poll(app.watchlist.feeds)
         assert report.new_articles >= 3, report
-        assert _alert_titles(app) == first
+        assert alert_titles(app) == first
         pending = app.store.db.execute(
             "SELECT COUNT(*) FROM outbox WHERE action = 'post'"
         ).fetchone()[0]
@@ -205,7 +188,7 @@ async def test_feed_paused_after_n_failures_kept_and_admins_told_once(
     tmp_path: Path, feeds: FeedServer, embedder: Any
 ) -> None:
     feeds.replies["/down.xml"] = Reply(500, b"down", content_type="text/plain")
-    app = _app(tmp_path, feeds, ["/down.xml"], embedder, pause_after_failures=2)
+    app = app_for_feeds(tmp_path, [feeds.url("/down.xml")], embedder, pause_after_failures=2)
     recorder = app.deliveries[0]
     assert isinstance(recorder, Recorder)
     url = feeds.url("/down.xml")

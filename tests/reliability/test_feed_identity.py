@@ -2,26 +2,21 @@
 
 from __future__ import annotations
 
-import io
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
-from rich.console import Console
 
-from bot.app import App, build_app
-from bot.delivery.console import ConsoleDelivery
-from bot.settings import Settings
-from bot.watchlists import load_watchlists
+from bot.app import App
 from tests.conftest import rss
 from tests.reliability.helpers import (
     OFF_TOPIC,
     ON_TOPIC,
     FeedServer,
     Reply,
+    alert_titles,
+    app_for_feeds,
     rss_items,
-    write_watchlist,
 )
 
 pytestmark = pytest.mark.model
@@ -32,24 +27,9 @@ BAKERY = (
 )
 
 
-def _app(tmp_path: Path, server: FeedServer, paths: list[str], embedder: Any) -> App:
-    folder = tmp_path / "watchlists"
-    write_watchlist(folder, [server.url(p) for p in paths])
-    watchlist = load_watchlists(folder, env={}).watchlist
-    assert watchlist is not None
-    settings = replace(Settings(), db_path=tmp_path / "sw.db")
-    console = ConsoleDelivery(Console(file=io.StringIO(), width=120))
-    return build_app(settings, watchlist, embedder=embedder, deliveries=[console])
-
-
 def _numbered(items: list[tuple[str, str]], prefix: str, first: int) -> list[dict[str, str]]:
     """Items whose guids are plain numbers, as small sites number them."""
     return [{**item, "guid": str(first + i)} for i, item in enumerate(rss_items(items, prefix))]
-
-
-def _alert_titles(app: App) -> list[str]:
-    rows = app.store.db.execute("SELECT json_extract(payload, '$.title') FROM alerts")
-    return sorted(str(r[0]) for r in rows)
 
 
 def _stored(app: App) -> list[tuple[str, str]]:
@@ -64,7 +44,7 @@ async def test_two_feeds_numbering_items_alike_each_keep_their_articles(
     b_history = _numbered([BAKERY], "b", 1)  # guid "1" again, another site's story
     feeds.replies["/a.xml"] = Reply(body=rss("A", a_items))
     feeds.replies["/b.xml"] = Reply(body=rss("B", b_history))
-    app = _app(tmp_path, feeds, ["/a.xml", "/b.xml"], embedder)
+    app = app_for_feeds(tmp_path, [feeds.url("/a.xml"), feeds.url("/b.xml")], embedder)
     a_url, b_url = feeds.url("/a.xml"), feeds.url("/b.xml")
     try:
         # 1. First poll of both: every item of both feeds is stored, nothing alerted.
@@ -81,13 +61,13 @@ async def test_two_feeds_numbering_items_alike_each_keep_their_articles(
         feeds.replies["/b.xml"] = Reply(body=rss("B", b_items))
         report = await app.pipeline.poll(app.watchlist.feeds)
         assert (report.new_articles, report.alerts) == (1, 1), report
-        assert _alert_titles(app) == [ON_TOPIC[0][0]]
+        assert alert_titles(app) == [ON_TOPIC[0][0]]
         assert (b_url, ON_TOPIC[0][0]) in _stored(app)
 
         # 3. Nothing changed: the feed-scoped id is found again, nothing new, no alert.
         report = await app.pipeline.poll(app.watchlist.feeds)
         assert (report.failures, report.new_articles, report.alerts) == (0, 0, 0), report
-        assert _alert_titles(app) == [ON_TOPIC[0][0]]
+        assert alert_titles(app) == [ON_TOPIC[0][0]]
         assert len(_stored(app)) == 4
     finally:
         await app.close()
@@ -97,7 +77,7 @@ async def test_a_feed_empty_at_first_does_not_flood_when_its_items_appear(
     tmp_path: Path, feeds: FeedServer, embedder: Any
 ) -> None:
     feeds.replies["/late.xml"] = Reply(body=rss("Late", []))
-    app = _app(tmp_path, feeds, ["/late.xml"], embedder)
+    app = app_for_feeds(tmp_path, [feeds.url("/late.xml")], embedder)
     try:
         # 1. The feed answers, but has no items yet.
         report = await app.pipeline.poll(app.watchlist.feeds)
@@ -109,13 +89,13 @@ async def test_a_feed_empty_at_first_does_not_flood_when_its_items_appear(
         report = await app.pipeline.poll(app.watchlist.feeds)
         assert report.new_articles == 9, report
         assert report.matched >= 5, report
-        assert (report.alerts, _alert_titles(app)) == (0, []), report
+        assert (report.alerts, alert_titles(app)) == (0, []), report
 
         # 3. A story published after that is news: it is alerted.
         newer = rss_items(ON_TOPIC[7:], "new") + history
         feeds.replies["/late.xml"] = Reply(body=rss("Late", newer))
         report = await app.pipeline.poll(app.watchlist.feeds)
         assert (report.new_articles, report.alerts) == (1, 1), report
-        assert _alert_titles(app) == [ON_TOPIC[7][0]]
+        assert alert_titles(app) == [ON_TOPIC[7][0]]
     finally:
         await app.close()

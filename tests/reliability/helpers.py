@@ -173,6 +173,11 @@ class FakeWebhook(_Server):
                 outer.first_post.set()
                 time.sleep(outer.delay_s)
                 status, body, headers = outer.script(number) if outer.script else (200, "ok", {})
+                if status == 200:
+                    # Recorded before the answer is sent: once the client has its "ok", a
+                    # test may look, and must find the post (it did not, now and then).
+                    with outer._lock:
+                        outer.accepted.append(payload)
                 data = body.encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "text/plain")
@@ -182,9 +187,6 @@ class FakeWebhook(_Server):
                 self.end_headers()
                 self.wfile.write(data)
                 self.wfile.flush()
-                if status == 200:
-                    with outer._lock:
-                        outer.accepted.append(payload)
 
         super().__init__(Handler)
 

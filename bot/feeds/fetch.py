@@ -21,6 +21,7 @@ from types import TracebackType
 from typing import Literal
 
 import aiohttp
+from aiohttp.abc import AbstractResolver, ResolveResult
 
 from bot.logs import redact_urls
 
@@ -86,6 +87,39 @@ async def host_is_public(
     return bool(addresses) and all(is_public(a) for a in addresses)
 
 
+class NotPublicAddressError(OSError):
+    """A host resolved, at connect time, to an address a public-only fetch may not reach."""
+
+
+class PublicOnlyResolver(AbstractResolver):
+    """Resolves names like the default resolver, but refuses any that reach a private address.
+
+    `fetch_page(public_only=True)` checks a host before each request, but the connection
+    resolves the name again: a DNS answer that changes in between (rebinding) would slip
+    through. With this resolver on the connection itself, the address that is checked is
+    the address that is dialled.
+    """
+
+    def __init__(self, is_public: Callable[[str], bool]) -> None:
+        self._inner = aiohttp.DefaultResolver()
+        self._is_public = is_public
+
+    async def resolve(
+        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
+    ) -> list[ResolveResult]:
+        """The host's addresses, or NotPublicAddressError when any of them is not public."""
+        results = await self._inner.resolve(host, port, family)
+        # All or nothing, as in `host_is_public`: a name that also answers with a private
+        # address is the case a hostile link would use.
+        if not results or not all(self._is_public(r["host"]) for r in results):
+            raise NotPublicAddressError(f"{host} resolves to an address that is not public")
+        return results
+
+    async def close(self) -> None:
+        """Release the wrapped resolver."""
+        await self._inner.close()
+
+
 class _Refused(Exception):
     """A response we chose not to accept (too big, wrong type); its message is the error."""
 
@@ -140,6 +174,9 @@ class Fetcher:
         # servers are all on loopback, give their own.
         self.is_public: Callable[[str], bool] = is_public_address
         self._session: aiohttp.ClientSession | None = None
+        # Public-only page fetches get their own session, whose connections resolve names
+        # through `PublicOnlyResolver` (and never from the feed session's DNS cache).
+        self._public_session: aiohttp.ClientSession | None = None
         # Made lazily, like the session, so they belong to the loop that runs the fetches.
         self._host_slots: dict[str, asyncio.Semaphore] = {}
         self._total_slots: asyncio.Semaphore | None = None
@@ -159,9 +196,10 @@ class Fetcher:
         """Close the HTTP session; a later fetch opens a new one."""
         self._host_slots.clear()
         self._total_slots = None
-        if self._session is not None:
-            session, self._session = self._session, None
-            await session.close()
+        for session in (self._session, self._public_session):
+            if session is not None:
+                await session.close()
+        self._session = self._public_session = None
 
     async def fetch(
         self, url: str, *, etag: str | None = None, last_modified: str | None = None
@@ -187,7 +225,9 @@ class Fetcher:
         for _ in range(self.max_redirects + 1):
             if await host_is_public(url, self.is_public) is False:
                 return FetchResult(url, "error", error="refused: not a public address")
-            result = await self._get(url, headers, None, None, html_only=True, follow=False)
+            result = await self._get(
+                url, headers, None, None, html_only=True, follow=False, public_only=True
+            )
             if result.location is None:
                 return result
             url = result.location  # each hop is checked again before it is fetched
@@ -202,6 +242,7 @@ class Fetcher:
         *,
         html_only: bool,
         follow: bool = True,
+        public_only: bool = False,
     ) -> FetchResult:
         try:
             parts = urllib.parse.urlsplit(url)
@@ -222,7 +263,9 @@ class Fetcher:
         async with slot, self._total_slots:
             try:
                 async with asyncio.timeout(self.deadline_s):
-                    return await self._request(url, headers, etag, last_modified, html_only, follow)
+                    return await self._request(
+                        url, headers, etag, last_modified, html_only, follow, public_only
+                    )
             except aiohttp.TooManyRedirects:
                 return FetchResult(
                     url, "error", error=f"too many redirects (max {self.max_redirects})"
@@ -239,25 +282,39 @@ class Fetcher:
             except (aiohttp.ClientError, OSError, ValueError) as exc:
                 return FetchResult(url, "error", error=_describe(exc, host))
 
-    def _session_now(self) -> aiohttp.ClientSession:
+    def _session_now(self, public_only: bool = False) -> aiohttp.ClientSession:
         # Created here, not in __init__, so it binds to the loop that actually runs fetches.
+        if public_only:
+            if self._public_session is None or self._public_session.closed:
+                resolver = PublicOnlyResolver(lambda address: self.is_public(address))
+                self._public_session = self._new_session(
+                    aiohttp.TCPConnector(
+                        limit=self.total_limit,
+                        limit_per_host=self.per_host_limit,
+                        resolver=resolver,
+                        use_dns_cache=False,
+                    )
+                )
+            return self._public_session
         if self._session is None or self._session.closed:
-            timeout = aiohttp.ClientTimeout(
-                total=None,
-                connect=self.connect_timeout_s,
-                sock_connect=self.connect_timeout_s,
-                sock_read=self.read_timeout_s,
-            )
-            connector = aiohttp.TCPConnector(
-                limit=self.total_limit, limit_per_host=self.per_host_limit
-            )
-            self._session = aiohttp.ClientSession(
-                timeout=timeout,
-                connector=connector,
-                headers={"User-Agent": self.user_agent},
-                trust_env=False,
+            self._session = self._new_session(
+                aiohttp.TCPConnector(limit=self.total_limit, limit_per_host=self.per_host_limit)
             )
         return self._session
+
+    def _new_session(self, connector: aiohttp.TCPConnector) -> aiohttp.ClientSession:
+        timeout = aiohttp.ClientTimeout(
+            total=None,
+            connect=self.connect_timeout_s,
+            sock_connect=self.connect_timeout_s,
+            sock_read=self.read_timeout_s,
+        )
+        return aiohttp.ClientSession(
+            timeout=timeout,
+            connector=connector,
+            headers={"User-Agent": self.user_agent},
+            trust_env=False,
+        )
 
     async def _request(
         self,
@@ -267,8 +324,9 @@ class Fetcher:
         last_modified: str | None,
         html_only: bool,
         follow: bool = True,
+        public_only: bool = False,
     ) -> FetchResult:
-        session = self._session_now()
+        session = self._session_now(public_only)
         async with session.get(
             url, headers=headers, allow_redirects=follow, max_redirects=self.max_redirects
         ) as resp:
@@ -381,6 +439,10 @@ def _describe(exc: BaseException, host: str) -> str:
 
 
 def _sentence(exc: BaseException, host: str) -> str:
+    if isinstance(exc, aiohttp.ClientConnectorError) and isinstance(
+        exc.os_error, NotPublicAddressError
+    ):
+        return "refused: not a public address"
     if isinstance(exc, aiohttp.ClientConnectorDNSError):
         return f"cannot resolve host {host}"
     if isinstance(exc, aiohttp.ClientConnectorError):

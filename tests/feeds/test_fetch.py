@@ -15,6 +15,7 @@ from typing import Any
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
+from bot.feeds import fetch as fetch_module
 from bot.feeds.fetch import Fetcher, parse_retry_after
 
 UA = "Stancewatch/0.1 (+https://github.com/stancewatch)"
@@ -357,6 +358,28 @@ async def test_a_page_on_a_private_address_is_refused_when_only_public_ones_may_
         assert (refused.status, refused.error) == ("error", "refused: not a public address")
     assert redirected.url == private  # refused at the hop, before any request was sent
     assert allowed.status == "ok" and b"<p>Hi</p>" in allowed.body
+
+
+async def test_a_name_that_turns_private_after_the_check_is_refused_at_connect(
+    monkeypatch: Any,
+) -> None:
+    # DNS rebinding: the name answered with a public address when it was checked, then
+    # with a loopback one when the connection resolved it. The connection must not go there.
+    async def answered_public(url: str, is_public: Any = None) -> bool:
+        return True
+
+    monkeypatch.setattr(fetch_module, "host_is_public", answered_public)
+    async with serve() as (server, _), _fetcher() as fetcher:
+        url = f"http://localhost:{server.port}/page"
+        fetcher.is_public = lambda address: True  # control: the same page is reachable
+        reachable = await fetcher.fetch_page(url, public_only=True)
+        await fetcher.close()  # no pooled connection to reuse
+        fetcher.is_public = lambda address: False  # loopback is private again
+        rebound = await fetcher.fetch_page(url, public_only=True)
+        as_feed = await fetcher.fetch(url)  # feeds are the admin's own URLs: not guarded
+    assert reachable.status == "ok" and b"<p>Hi</p>" in reachable.body
+    assert (rebound.status, rebound.error) == ("error", "refused: not a public address")
+    assert as_feed.status == "ok"
 
 
 async def test_connection_refused_is_an_error_not_an_exception() -> None:

@@ -14,7 +14,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.web.async_slack_response import AsyncSlackResponse
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
-from bot.delivery.base import DeliveryError
+from bot.delivery.base import ATTEMPT_LIMIT_S, DeliveryError
 from bot.delivery.slack.pacing import ChannelPacer
 from bot.delivery.slack.render import (
     SlackMessage,
@@ -32,7 +32,9 @@ T = TypeVar("T")
 
 PLATFORM = "slack"
 PACE_S = 1.0  # Slack: "about one message per second per channel"
-TIMEOUT_S = 15
+# One Slack request may take as long as one delivery attempt may (base.ATTEMPT_LIMIT_S), so a
+# stalled Slack ends inside the stop grace like a stalled Discord does.
+TIMEOUT_S = int(ATTEMPT_LIMIT_S)
 DEFAULT_RETRY_AFTER_S = 30.0  # a 429 without Retry-After: Slack's documented Tier-1 pause
 # What a post beside the alert (extra mentions, a DM, an admin notice) may raise: logged, never
 # raised, so it can neither fail the alert nor make the outbox post it again.

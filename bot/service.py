@@ -72,24 +72,38 @@ async def watch_watchlists(app: App, stop: asyncio.Event) -> None:
 
     told: set[str] = set()
     async for _changes in awatch(app.settings.watchlists_dir, stop_event=stop, debounce=800):
-        result = reload_watchlists(
-            app.settings.watchlists_dir, app.watchlist, app.settings.default_interval_s
-        )
-        if result.applied:
-            assert result.watchlist is not None
-            app.use_watchlist(result.watchlist)
+        try:
+            text = _reload_once(app)
+        except Exception as exc:  # one odd edit must not end hot reload for good
+            log.exception("watchlist reload failed, keeping the last good watchlists")
+            text = f"reload failed ({type(exc).__name__}: {exc})"
+        if text is None:
             told.clear()
-            # Diff lines name feeds by URL, and a feed URL may carry a token or a password.
-            # Each line is cleaned before they are joined, so no separator is read as part
-            # of a URL.
-            changes = "; ".join(redact_urls(line) for line in result.changes)
-            log.info("watchlists reloaded: %s", changes or "no changes")
-            continue
-        text = "; ".join(redact_urls(str(p)) for p in result.problems if p.severity == "error")
-        log.error("watchlist edit refused, keeping the last good watchlists: %s", text)
-        if text not in told:
+        elif text not in told:
             told.add(text)
             await app.notify_admins(f"Watchlist edit refused (last good set kept): {text}")
+
+
+def _reload_once(app: App) -> str | None:
+    """Read the watchlists again and apply them; None when applied, else what was refused."""
+    result = reload_watchlists(
+        app.settings.watchlists_dir, app.watchlist, app.settings.default_interval_s
+    )
+    if result.applied:
+        assert result.watchlist is not None
+        app.use_watchlist(result.watchlist)
+        # Diff lines name feeds by URL, and a feed URL may carry a token or a password.
+        # Each line is cleaned before they are joined, so no separator is read as part
+        # of a URL.
+        changes = "; ".join(redact_urls(line) for line in result.changes)
+        log.info("watchlists reloaded: %s", changes or "no changes")
+        # What `check` and the start show as warnings (an unset ${VAR} skips a destination).
+        for problem in result.problems:
+            log.warning("watchlist: %s", redact_urls(str(problem)))
+        return None
+    text = "; ".join(redact_urls(str(p)) for p in result.problems if p.severity == "error")
+    log.error("watchlist edit refused, keeping the last good watchlists: %s", text)
+    return text
 
 
 async def _prune(app: App) -> None:

@@ -188,17 +188,41 @@ class _Source:
         self.duplicates: list[tuple[Path_, int, int]] = []
         # (section, id) of items that failed validation: known to exist, not loaded.
         self.invalid_ids: set[tuple[str, str]] = set()
+        # Line of an alias that refers to a node containing it (`&a [*a]`): the data would be
+        # infinitely deep, so it is refused before anything walks it.
+        self.recursive_alias: int | None = None
         loader = yaml.SafeLoader(text)
         try:
             node = loader.get_single_node()
-            self.data: Any = loader.construct_document(node) if node is not None else {}
+            # Indexed before construction: constructing flattens merge keys (`<<: *base`)
+            # into the node, and a key that overrides a merged one would read as a repeat.
+            if node is not None:
+                self._index(node, (), set(), set())
+            self.data: Any = (
+                loader.construct_document(node)
+                if node is not None and self.recursive_alias is None
+                else {}
+            )
         finally:
             loader.dispose()
-        if node is not None:
-            self._index(node, ())
 
-    def _index(self, node: yaml.Node, path: Path_) -> None:
+    def _index(self, node: yaml.Node, path: Path_, active: set[int], done: set[int]) -> None:
+        if id(node) in active:
+            # An alias carries no line of its own: the line of its key, or of its list.
+            if self.recursive_alias is None:
+                self.recursive_alias = self.line(path)
+            return
         self.lines.setdefault(path, node.start_mark.line + 1)
+        if id(node) in done:
+            return  # an alias of a node indexed already: its repeats were found there
+        active.add(id(node))
+        done.add(id(node))
+        self._index_children(node, path, active, done)
+        active.discard(id(node))
+
+    def _index_children(
+        self, node: yaml.Node, path: Path_, active: set[int], done: set[int]
+    ) -> None:
         if isinstance(node, yaml.MappingNode):
             first_line: dict[str, int] = {}
             for key_node, value_node in node.value:
@@ -210,10 +234,10 @@ class _Source:
                 else:
                     first_line[key] = line
                 self.lines[child] = line
-                self._index(value_node, child)
+                self._index(value_node, child, active, done)
         elif isinstance(node, yaml.SequenceNode):
             for index, item in enumerate(node.value):
-                self._index(item, (*path, index))
+                self._index(item, (*path, index), active, done)
 
     def line(self, path: Path_) -> int:
         """The line of the deepest part of the path we know."""
@@ -267,6 +291,9 @@ def _load_file(
         line = mark.line + 1 if mark is not None else 1
         problem = getattr(exc, "problem", None) or str(exc)
         return None, None, [Problem(name, line, "(yaml)", f"YAML syntax error: {problem}")]
+    if source.recursive_alias is not None:
+        line = source.recursive_alias
+        return None, None, [Problem(name, line, "(yaml)", "an alias refers to its own item")]
     data = source.data
     if data is None:
         data = {}
@@ -276,15 +303,14 @@ def _load_file(
             source,
             [Problem(name, 1, "(file)", "must be a mapping with actors/topics/feeds/routes")],
         )
+    # A repeated key is an error, but the file's other problems are found too.
     problems = [
         Problem(name, line, _key(p), f"duplicate key (first at line {first}); remove one")
         for p, line, first in source.duplicates
     ]
-    if problems:
-        return None, source, problems
     missing: list[tuple[Path_, str]] = []
     data = _expand(data, (), env, missing)
-    problems = [
+    problems += [
         Problem(name, source.line(p), _key(p), f"environment variable {var} is not set", "warning")
         for p, var in missing
     ]
@@ -436,7 +462,11 @@ def load_watchlists(
         return LoadResult(
             None, (Problem(str(folder), 1, "(folder)", "watchlist folder not found"),)
         )
-    files = sorted([*folder.glob("*.yaml"), *folder.glob("*.yml")])
+    # Hidden files are editors' and systems' litter, not watchlists: Emacs's lock
+    # `.#a.yaml` (a symlink to nowhere, there while a buffer is modified), macOS's `._a.yaml`.
+    files = sorted(
+        p for p in [*folder.glob("*.yaml"), *folder.glob("*.yml")] if not p.name.startswith(".")
+    )
     if not files:
         return LoadResult(None, (Problem(str(folder), 1, "(folder)", "no *.yaml watchlist files"),))
     problems: list[Problem] = []
@@ -446,9 +476,13 @@ def load_watchlists(
     routes: list[tuple[Route, str, int, _Source]] = []  # route, file, index in file, source
     owners: dict[tuple[str, str], str] = {}  # (kind, id) -> "file:line"
     unloaded_topics: set[str] = set()  # ids of topics with errors: they exist, for routes
+    # A file that could not be read or parsed, or lost a block to a repeated key, may define
+    # any topic: a route naming one is not reported as unknown on top of that file's error.
+    unread = False
     for path in files:
         model, src, file_problems = _load_file(path, env)
         problems.extend(file_problems)
+        unread = unread or model is None or src is None or bool(src.duplicates)
         if src is not None:
             unloaded_topics |= {item_id for kind, item_id in src.invalid_ids if kind == "topics"}
         if model is None or src is None:
@@ -499,7 +533,7 @@ def load_watchlists(
     topic_ids = {t.id for t in topics} | unloaded_topics
     for route, name, i, src in routes:
         for j, topic_id in enumerate(route.topics):
-            if topic_id != "*" and topic_id not in topic_ids:
+            if topic_id != "*" and topic_id not in topic_ids and not unread:
                 at: Path_ = ("routes", i, "topics", j)
                 problems.append(
                     Problem(name, src.line(at), _key(at), f"unknown topic {topic_id!r}")

@@ -215,3 +215,62 @@ def test_env_variable_with_a_default_is_quiet_when_unset(tmp_path: Path) -> None
     result = load_watchlists(tmp_path, env={})
     assert result.problems == ()
     assert result.watchlist is not None and result.watchlist.routes[0].discord_webhook == ""
+
+
+def test_a_repeated_key_does_not_hide_the_file_s_other_problems(tmp_path: Path) -> None:
+    text = GOOD.replace("interval: 10m", "interval: 1h30m") + (
+        "topics:\n  - id: other\n    name: Other\n    description: Another topic.\n"
+        "    threshold: 7\n"
+    )
+    path = _write(tmp_path, "a.yaml", text)
+    problems = _errors(tmp_path)
+    assert sorted((p.file, p.line, p.key) for p in problems) == [
+        (str(path), 12, "feeds[0].interval"),
+        (str(path), 16, "topics"),
+        (str(path), 20, "topics[0].threshold"),
+    ]
+
+
+def test_a_file_that_does_not_parse_gives_no_unknown_topic_elsewhere(tmp_path: Path) -> None:
+    # The route's topic is in a.yaml, which has a syntax error: one error, not two.
+    path = _write(tmp_path, "a.yaml", GOOD.replace("name: Example", 'name: "Example'))
+    _write(tmp_path, "b.yaml", "routes:\n  - topics: [guarantees]\n    slack_webhook: ${HOOK}\n")
+    (problem,) = _errors(tmp_path)
+    assert (problem.file, problem.key) == (str(path), "(yaml)")
+
+
+def test_a_merge_key_override_is_not_a_repeated_key(tmp_path: Path) -> None:
+    text = GOOD.replace(
+        "feeds:\n",
+        "feeds:\n  - &base\n    url: https://example.org/a\n    interval: 1h\n"
+        "  - <<: *base\n    url: https://example.org/b\n",
+    )
+    _write(tmp_path, "a.yaml", text)
+    result = load_watchlists(tmp_path, env={"HOOK": "https://hooks.example/x"})
+    assert result.errors == ()
+    assert result.watchlist is not None
+    assert [(f.url, f.interval_s) for f in result.watchlist.feeds][:2] == [
+        ("https://example.org/a", 3600.0),
+        ("https://example.org/b", 3600.0),
+    ]
+
+
+def test_an_alias_inside_its_own_anchor_is_an_error_not_a_crash(tmp_path: Path) -> None:
+    text = GOOD.replace("  - id: russia\n", "  - &ru\n    id: russia\n    aliases: [*ru]\n")
+    path = _write(tmp_path, "a.yaml", text)
+    (problem,) = _errors(tmp_path)
+    assert (problem.file, problem.line) == (str(path), 4)
+    assert "alias" in problem.message
+
+
+def test_editor_lock_and_hidden_files_are_not_watchlists(tmp_path: Path) -> None:
+    _write(tmp_path, "a.yaml", GOOD)
+    # Emacs keeps `.#a.yaml`, a symlink to nowhere, while a buffer has unsaved changes;
+    # macOS copies leave `._a.yaml` (binary).
+    (tmp_path / ".#a.yaml").symlink_to("admin@host.4242:1700000000")
+    (tmp_path / "._a.yaml").write_bytes(b"\x00\x05\x16\x07\x00\x02\x00\x00Mac OS X\xff\xfe")
+    result = load_watchlists(tmp_path, env={"HOOK": "https://hooks.example/x"})
+    assert result.errors == ()
+    assert result.watchlist is not None and [t.id for t in result.watchlist.topics] == [
+        "guarantees"
+    ]

@@ -1,0 +1,96 @@
+"""Hot reload keeps going: an edit that breaks the reload is refused, later edits still apply."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from bot.models import Watchlist
+from bot.service import watch_watchlists
+from bot.settings import Settings
+from bot.watchlists import load_watchlists
+
+TOPIC = """\
+topics:
+  - id: {id}
+    name: Topic {id}
+    description: A topic that is described well enough.
+"""
+
+
+class _App:
+    """What `watch_watchlists` uses of the app; applying the first reload raises."""
+
+    def __init__(self, folder: Path, watchlist: Watchlist) -> None:
+        self.settings = replace(Settings(), watchlists_dir=folder)
+        self.watchlist = watchlist
+        self.calls = 0
+        self.applied = asyncio.Event()
+        self.notices: list[str] = []
+
+    def use_watchlist(self, watchlist: Watchlist) -> None:
+        self.calls += 1
+        if self.calls == 1:
+            raise RuntimeError("the matcher could not be built")
+        self.watchlist = watchlist
+        self.applied.set()
+
+    async def notify_admins(self, text: str) -> None:
+        self.notices.append(text)
+
+
+async def _edit(folder: Path, text: str) -> None:
+    (folder / "a.yaml").write_text(text, encoding="utf-8")
+    await asyncio.sleep(2.0)  # past the watcher's 800 ms debounce
+
+
+async def test_a_reload_that_raises_does_not_stop_hot_reload(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    (tmp_path / "a.yaml").write_text(TOPIC.format(id="one"), encoding="utf-8")
+    watchlist = load_watchlists(tmp_path, env={}).watchlist
+    assert watchlist is not None
+    app = _App(tmp_path, watchlist)
+    stop = asyncio.Event()
+    watcher = asyncio.create_task(watch_watchlists(app, stop))  # type: ignore[arg-type]
+    try:
+        await asyncio.sleep(0.5)  # let the watcher start before the edit
+        await _edit(tmp_path, TOPIC.format(id="two"))  # this reload raises
+        assert not watcher.done(), "the watcher died with the failed reload"
+        assert [t.id for t in app.watchlist.topics] == ["one"]  # the last good set is kept
+        assert len(app.notices) == 1 and "the matcher could not be built" in app.notices[0]
+        await _edit(tmp_path, TOPIC.format(id="three"))
+        await asyncio.wait_for(app.applied.wait(), timeout=15)
+        assert [t.id for t in app.watchlist.topics] == ["three"]
+    finally:
+        stop.set()
+        await asyncio.wait_for(watcher, timeout=15)
+
+
+async def test_a_reload_logs_the_warnings_of_the_edit(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    caplog.set_level(logging.INFO)
+    monkeypatch.delenv("SWEEP_UNSET_HOOK", raising=False)
+    (tmp_path / "a.yaml").write_text(TOPIC.format(id="one"), encoding="utf-8")
+    watchlist = load_watchlists(tmp_path, env={}).watchlist
+    assert watchlist is not None
+    app = _App(tmp_path, watchlist)
+    app.calls = 1  # no failure in this test
+    stop = asyncio.Event()
+    watcher = asyncio.create_task(watch_watchlists(app, stop))  # type: ignore[arg-type]
+    try:
+        await asyncio.sleep(0.5)
+        route = "routes:\n  - topics: [one]\n    discord_webhook: ${SWEEP_UNSET_HOOK}\n"
+        (tmp_path / "a.yaml").write_text(TOPIC.format(id="one") + route, encoding="utf-8")
+        await asyncio.wait_for(app.applied.wait(), timeout=15)
+    finally:
+        stop.set()
+        await asyncio.wait_for(watcher, timeout=15)
+    warned = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert any("SWEEP_UNSET_HOOK is not set" in m and "a.yaml:7" in m for m in warned), warned

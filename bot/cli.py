@@ -99,8 +99,9 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
     settings = _settings(args)
     result = _load(settings)
+    # Warnings too (as `check` prints them): "fewer than 2 examples" explains a low figure.
+    _print_problems(result)
     if result.watchlist is None:
-        _print_problems(result)
         return 1
     try:
         records = load_records(

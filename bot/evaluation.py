@@ -37,7 +37,11 @@ def load_records(
     seen: dict[str, int] = {}
     try:
         # utf-8-sig: editors on Windows save JSON Lines with a byte order mark.
-        lines = path.read_text(encoding="utf-8-sig").splitlines()
+        # Split on "\n" only: str.splitlines() also breaks at U+2028, U+2029 and NEL, which
+        # JSON allows raw inside strings (json.dumps(ensure_ascii=False) writes them so).
+        lines = [
+            line.removesuffix("\r") for line in path.read_text(encoding="utf-8-sig").split("\n")
+        ]
     except (OSError, UnicodeDecodeError) as exc:
         raise EvalDataError(f"{path}: cannot read: {exc}") from None
     for number, line in enumerate(lines, 1):
@@ -48,6 +52,8 @@ def load_records(
             record = json.loads(line)
         except json.JSONDecodeError as exc:
             raise EvalDataError(f"{where}: not valid JSON: {exc.msg}") from None
+        except (ValueError, RecursionError) as exc:  # a 5000-digit number, deep nesting
+            raise EvalDataError(f"{where}: not valid JSON: {exc}") from None
         if not isinstance(record, dict):
             raise EvalDataError(f"{where}: each line must be a JSON object")
         missing = [key for key in REQUIRED if key not in record]
@@ -57,6 +63,9 @@ def load_records(
         for key in ("title", "text"):
             if not isinstance(record[key], str):
                 raise EvalDataError(f"{where}: {key!r} must be a string")
+            # "\ud83d" alone is valid JSON (often half an emoji cut by a length limit) but
+            # no text the model's tokenizer takes: it becomes U+FFFD, as in a feed's text.
+            record[key] = _whole_characters(record[key])
         try:
             parse_published(record["published"])
         except ValueError as exc:
@@ -77,6 +86,11 @@ def load_records(
     if not records:
         raise EvalDataError(f"{path}: no labeled articles")
     return sorted(records, key=published_order)
+
+
+def _whole_characters(text: str) -> str:
+    """The text with each lone UTF-16 surrogate replaced by U+FFFD."""
+    return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
 
 
 def _check_positions(
@@ -202,7 +216,8 @@ def baseline_keywords(topics: Sequence[Topic]) -> dict[str, list[str]]:
     say nothing about which topic an article is on.
     """
     words = {
-        t.id: {w for w in re.findall(r"[a-z0-9]+", t.name.lower()) if w not in _STOP}
+        # \w, not [a-z0-9]: "Zölle" is one word, not "z" and "lle"; a Cyrillic name has words.
+        t.id: {w for w in re.findall(r"\w+", t.name.lower()) if w not in _STOP}
         for t in topics
     }
     common = set.intersection(*words.values()) if len(words) > 1 else set()

@@ -8,14 +8,22 @@ import re
 import subprocess
 import sys
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from bot.evaluation import best_thresholds, evaluate, load_records
+from bot.evaluation import (
+    EvalDataError,
+    baseline_keywords,
+    best_thresholds,
+    evaluate,
+    keyword_baseline,
+    load_records,
+)
 from bot.matching.embedder import Embedder
-from bot.models import Watchlist
+from bot.models import Article, Topic, Watchlist
 from bot.reporting import print_eval
 from bot.watchlists import load_watchlists
 
@@ -431,3 +439,137 @@ def test_a_topic_no_article_is_labeled_with_gets_no_made_up_figures(
     assert figures_row.count("—") >= 2, figures_row  # recall and F1
     assert re.findall(r"\d\.\d+", thresholds_row) == [f"{best['current']:.2f}"], thresholds_row
     assert any("no article" in line and "harbour-tolls" in line for line in lines), lines
+
+
+# --- Reading odd but valid data files ---
+
+ONE_RECORD = {
+    "id": "a1",
+    "published": "2025-06-02T09:00:00Z",
+    "title": "Council rations water",
+    "text": "The council said it would ration water.",
+    "topics": [],
+}
+
+
+@pytest.mark.parametrize("separator", ["\u2028", "\u2029", "\x85"])
+def test_unicode_line_separators_inside_a_string_do_not_split_the_line(
+    tmp_path: Path, separator: str
+) -> None:
+    # JSON allows these raw inside strings; json.dumps(ensure_ascii=False) writes them raw.
+    second = {**ONE_RECORD, "id": "a2", "text": f"First paragraph.{separator}Second paragraph."}
+    path = tmp_path / "data.jsonl"
+    path.write_text(
+        json.dumps(ONE_RECORD) + "\n" + json.dumps(second, ensure_ascii=False) + "\n",
+        encoding="utf-8",
+    )
+    records = load_records(path, set())
+    assert [r["id"] for r in records] == ["a1", "a2"]
+    assert separator in records[1]["text"]
+
+
+def test_crlf_line_endings_are_read(tmp_path: Path) -> None:
+    path = tmp_path / "data.jsonl"
+    path.write_bytes((json.dumps(ONE_RECORD) + "\r\n").encode())
+    assert [r["id"] for r in load_records(path, set())] == ["a1"]
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        pytest.param("[" * 100_000 + "]" * 100_000, id="deep-nesting"),
+        pytest.param('{"id": 1' + "0" * 5000 + "}", id="5000-digit-number"),
+    ],
+)
+def test_json_the_decoder_refuses_is_a_line_error_not_a_traceback(
+    tmp_path: Path, line: str
+) -> None:
+    path = tmp_path / "data.jsonl"
+    path.write_text(json.dumps(ONE_RECORD) + "\n" + line + "\n", encoding="utf-8")
+    with pytest.raises(EvalDataError, match=rf"{path}:2: not valid JSON"):
+        load_records(path, set())
+
+
+@pytest.mark.parametrize("key", ["title", "text"])
+def test_half_a_character_is_replaced_not_a_crash_in_the_tokenizer(
+    tmp_path: Path, key: str
+) -> None:
+    # Valid JSON ("\ud83d", an emoji cut in half by a length limit); the tokenizer raised
+    # TypeError on it deep inside the model, after minutes of work.
+    bad = {**ONE_RECORD, key: "Water \ud83d rationing \U0001f4a7"}
+    path = tmp_path / "data.jsonl"
+    path.write_text(json.dumps(bad) + "\n", encoding="utf-8")
+    [record] = load_records(path, set())
+    assert record[key] == "Water \ufffd rationing \U0001f4a7"
+
+
+# --- The keyword baseline in any script ---
+
+DESCRIPTION = "A topic described at enough length."
+
+
+def _topic(topic_id: str, name: str) -> Topic:
+    return Topic(id=topic_id, name=name, description=DESCRIPTION)
+
+
+def test_accented_and_non_latin_names_give_whole_words() -> None:
+    topics = [_topic("zoelle", "Zölle auf Elektroautos"), _topic("voda", "Водные ограничения")]
+    keywords = baseline_keywords(topics)
+    assert sorted(keywords["zoelle"]) == ["auf", "elektroautos", "zölle"]  # not "z", "lle"
+    assert sorted(keywords["voda"]) == ["водные", "ограничения"]  # not [] (never matches)
+
+
+def test_a_cyrillic_topic_name_finds_its_articles() -> None:
+    when = datetime(2025, 6, 2, tzinfo=UTC)
+    article = Article(
+        id="a1",
+        feed_url="eval",
+        source="eval",
+        url="eval:a1",
+        title="Водные ограничения в Марлоу",
+        text="Город вводит ограничения.",
+        published=when,
+        fetched=when,
+    )
+    topics = [_topic("voda", "Водные ограничения"), _topic("tolls", "Harbour bridge tolls")]
+    assert keyword_baseline([article], topics) == [{"voda"}]
+
+
+# --- eval shows the watchlist warnings check shows ---
+
+
+FEW_EXAMPLES_WATCHLIST = """\
+actors:
+  - id: council
+    name: Marlow City Council
+    aliases: [Harte]
+topics:
+  - id: water-rationing
+    name: Water rationing in Marlow
+    description: Limits on household and farm water use during a drought.
+    positions:
+      - id: backs-rationing
+        label: supports rationing water
+        examples: ["We must ration water now."]
+      - id: opposes-rationing
+        label: opposes water rationing
+"""
+
+
+def test_eval_prints_watchlist_warnings(tmp_path: Path) -> None:
+    folder = tmp_path / "watchlists"
+    folder.mkdir()
+    (folder / "marlow.yaml").write_text(FEW_EXAMPLES_WATCHLIST, encoding="utf-8")
+    data = tmp_path / "empty.jsonl"
+    data.write_text("", encoding="utf-8")  # refused before the model loads: a fast test
+    done = subprocess.run(
+        [*STANCEWATCH, "eval", "--watchlists", str(folder), "--data", str(data)],
+        cwd=ROOT,
+        env={**os.environ, "HF_HUB_OFFLINE": "1"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 1
+    assert done.stderr.count("warning: fewer than 2 distinct examples") == 2, done.stderr
+    assert "no labeled articles" in done.stderr

@@ -33,6 +33,11 @@ _CELL_TAGS = frozenset(("td", "th"))
 _SKIP_TAGS = frozenset(("script", "style", "noscript", "template"))
 _TRACKING_PARAMS = frozenset(("fbclid", "gclid"))
 _DEFAULT_PORTS = {"http": 80, "https": 443}
+# A character reference to no character: half of a UTF-16 pair ("&#xD83D;", often an emoji
+# cut in two by a length limit) or past U+10FFFF; also when escaped twice. feedparser's
+# fallback parser raises on these, and no database or model takes a lone surrogate. They
+# become U+FFFD, as in HTML5.
+_NUMERIC_REF = re.compile(rb"&(?:amp;)?#(?:[xX]([0-9a-fA-F]{1,8})|(\d{1,10}));")
 _HTML_START = re.compile(rb"<(!doctype\s+html|html[\s>]|head[\s>]|body[\s>])", re.IGNORECASE)
 # Terminal control sequences (ECMA-48), removed whole so no "[31m" debris is left: CSI
 # ("ESC [" or its 8-bit form, parameters, final byte), OSC ("ESC ]" … BEL or ST, e.g. an
@@ -237,7 +242,11 @@ def parse_feed(body: bytes, feed: Feed, fetched_at: datetime) -> list[Article]:
         raise FeedParseError("empty response body")
     import feedparser  # lazy: keeps the core importable without loading feedparser
 
-    parsed = feedparser.parse(body)
+    try:
+        parsed = feedparser.parse(_NUMERIC_REF.sub(_replacement_ref, body))
+    except (ValueError, LookupError, RecursionError) as exc:  # UnicodeError is a ValueError
+        # feedparser's own bugs on hostile input: the feed fails, the poll goes on.
+        raise FeedParseError(f"feed could not be parsed: {type(exc).__name__}") from None
     fetched = _as_utc(fetched_at)
     if not parsed.entries:
         _raise_if_not_feed(body, parsed)
@@ -250,6 +259,15 @@ def parse_feed(body: bytes, feed: Feed, fetched_at: datetime) -> list[Article]:
             seen.add(article.id)
             articles.append(article)
     return articles
+
+
+def _replacement_ref(match: re.Match[bytes]) -> bytes:
+    """U+FFFD for a reference to no character; any other reference unchanged."""
+    hexadecimal, decimal = match.groups()
+    code = int(hexadecimal, 16) if hexadecimal is not None else int(decimal)
+    if 0xD800 <= code <= 0xDFFF or code > 0x10FFFF:
+        return b"&#xFFFD;"
+    return match.group(0)
 
 
 def _raise_if_not_feed(body: bytes, parsed: Any) -> None:

@@ -172,6 +172,18 @@ def test_not_a_feed_is_explained(body: bytes, reason: str) -> None:
     assert str(info.value).startswith(reason)
 
 
+def test_a_reference_to_no_character_becomes_a_replacement_character() -> None:
+    # "&#xD83D;" is half an emoji (a title cut by a length limit); feedparser raised
+    # UnicodeEncodeError on it, and on a code point past U+10FFFF, ending the feed's poll.
+    body = _rss(
+        "<item><guid>1</guid><title>Dam opens &#xD83D; today &#55357;</title>"
+        "<description>Levels &#56000000; rose &#x1F4A7; &#233;t&#xE9;</description></item>"
+    )
+    [article] = parse_feed(body, _feed(), FETCHED)
+    assert article.title == "Dam opens \ufffd today \ufffd"
+    assert article.text == "Levels \ufffd rose \U0001f4a7 \u00e9t\u00e9"
+
+
 def test_source_falls_back_to_link_host() -> None:
     body = _rss("<item><title>t</title><link>https://www.wire.example.com/a</link></item>")
     (article,) = parse_feed(body, _feed(name=""), FETCHED)

@@ -420,6 +420,40 @@ def _check_topic(model: TopicModel, where: str, src: _Source, path: Path_) -> li
     return problems
 
 
+# Words so common in news that an alias spelled like one would make nearly every sentence
+# "speak for" its actor. An all-capitals acronym ("US", "IT") matches only itself: not these.
+# fmt: off
+_COMMON_WORDS = frozenset({
+    "a", "an", "and", "are", "as", "at", "be", "been", "but", "by", "can", "could", "did", "do",
+    "for", "from", "had", "has", "have", "he", "her", "his", "i", "in", "is", "it", "its",
+    "may", "more", "new", "no", "not", "of", "on", "one", "or", "our", "over", "said", "say",
+    "says", "she", "so", "than", "that", "the", "their", "them", "then", "there", "these",
+    "they", "this", "those", "to", "two", "us", "was", "we", "were", "what", "when", "which",
+    "who", "will", "with", "would", "year", "you",
+})
+# fmt: on
+
+
+def _check_actor(model: ActorModel, where: str, src: _Source, path: Path_) -> list[Problem]:
+    """Warnings for aliases that would find the actor everywhere (an empty or common word)."""
+    problems = []
+    for j, alias in enumerate(model.aliases):
+        at = (*path, "aliases", j)
+        if not alias.strip():
+            message = "empty alias: ignored"
+        elif alias.strip().lower() in _COMMON_WORDS and not (
+            alias.isupper() and len(alias.strip()) > 1
+        ):
+            message = (
+                f"alias {alias!r} is a common word: ordinary sentences would be read as "
+                "this actor's"
+            )
+        else:
+            continue
+        problems.append(Problem(where, src.line(at), _key(at), message, "warning"))
+    return problems
+
+
 # Channel (bot-mode) destinations need the platform's bot token; webhooks do not.
 _TOKEN_FOR = {"discord_channel": "DISCORD_TOKEN", "slack_channel": "SLACK_BOT_TOKEN"}
 
@@ -508,7 +542,10 @@ def load_watchlists(
         for i, topic_model in _present(model.topics):
             problems.extend(_check_topic(topic_model, name, src, ("topics", i)))
             topics.append(_to_topic(topic_model, None))
-        actors.extend(Actor(a.id, a.name, tuple(a.aliases)) for _, a in _present(model.actors))
+        for i, actor_model in _present(model.actors):
+            problems.extend(_check_actor(actor_model, name, src, ("actors", i)))
+            aliases = tuple(alias.strip() for alias in actor_model.aliases if alias.strip())
+            actors.append(Actor(actor_model.id, actor_model.name, aliases))
         for _, feed_model in _present(model.feeds):
             interval = (
                 parse_interval(feed_model.interval)

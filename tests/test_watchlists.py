@@ -274,3 +274,22 @@ def test_editor_lock_and_hidden_files_are_not_watchlists(tmp_path: Path) -> None
     assert result.watchlist is not None and [t.id for t in result.watchlist.topics] == [
         "guarantees"
     ]
+
+
+def test_an_empty_or_common_word_alias_is_a_warning_and_an_empty_one_is_dropped(
+    tmp_path: Path,
+) -> None:
+    text = GOOD.replace(
+        "    name: Russia\n", '    name: Russia\n    aliases: [Kremlin, " ", the, US, Said]\n'
+    )
+    path = _write(tmp_path, "a.yaml", text)
+    result = load_watchlists(tmp_path, env={"HOOK": "https://hooks.example/x"})
+    assert result.errors == ()
+    warned = [(p.file, p.line, p.key, p.message.split(":")[0]) for p in result.problems]
+    assert warned == [
+        (str(path), 4, "actors[0].aliases[1]", "empty alias"),
+        (str(path), 4, "actors[0].aliases[2]", "alias 'the' is a common word"),
+        (str(path), 4, "actors[0].aliases[4]", "alias 'Said' is a common word"),
+    ]  # "US" is an acronym: it matches only itself
+    assert result.watchlist is not None
+    assert result.watchlist.actors[0].aliases == ("Kremlin", "the", "US", "Said")

@@ -25,7 +25,7 @@ from bot.matching.embedder import Embedder
 from bot.models import Topic
 from bot.positions import THRESHOLDS, Thresholds
 from bot.positions.extract import ActorSentence
-from bot.positions.polarity import polarity, position_polarity, states_no_stance
+from bot.positions.polarity import polarity, states_no_stance, topic_polarities
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
@@ -97,7 +97,7 @@ class PositionAssigner:
             prototypes[index] = _unit(examples[owners == index].mean(axis=0))
         model = _TopicModel(
             position_ids=tuple(p.id for p in topic.positions),
-            polarities=np.asarray([position_polarity(p) for p in topic.positions], np.float32),
+            polarities=np.asarray(topic_polarities(topic), np.float32),
             anchors=vectors,
             examples=examples,
             example_owner=owners,

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from bot.models import Position
+from bot.models import Position, Topic
 from bot.positions import THRESHOLDS
 from bot.positions.lexicon import (
     ADVERBS,
@@ -268,6 +268,19 @@ def position_polarity(position: Position) -> float:
         return 0.0
     lean = sum(voiced) / len(voiced)
     return float(np.sign(lean)) if abs(lean) >= 1 / 3 else 0.0
+
+
+def topic_polarities(topic: Topic) -> tuple[float, ...]:
+    """Each position's polarity, or all 0 when every position of the topic has the same one.
+
+    A polarity all positions share cannot tell them apart; worse, a cue against it would
+    contradict every position, and the assigner would abstain on each such sentence (a
+    migration topic whose three positions all read as "against" lost its "for" sentences).
+    """
+    signs = tuple(position_polarity(p) for p in topic.positions)
+    if len(signs) > 1 and len(set(signs)) == 1:
+        return tuple(0.0 for _ in signs)
+    return signs
 
 
 # Clauses that report no stance of their subject: no comment, no decision yet, a hedge, an

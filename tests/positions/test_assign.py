@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from bot.models import Topic, Watchlist
+from bot.models import Position, Topic, Watchlist
 from bot.positions.assign import Assignment, PositionAssigner, best_per_actor
 from bot.positions.extract import ActorSentence
+from bot.positions.polarity import position_polarity
 from tests.positions.conftest import ENERGY
 
 pytestmark = pytest.mark.model
@@ -185,3 +186,40 @@ def test_abstains_on_a_hedge_an_accusation_or_no_comment(
     topic = shipped.topic("security-guarantees")
     assert topic is not None
     assert one(assigner, topic, text) is None
+
+
+# Two positions whose texts both carry "against" cue words (halt, end, scrap): the cue
+# cannot tell them apart.
+BORDER = Topic(
+    id="border-checks",
+    name="Internal border checks",
+    description="Checks and police controls at borders between Schengen countries.",
+    positions=(
+        Position(
+            "imposes-checks",
+            "reintroduces checks at its internal borders",
+            (
+                "The ministry halted passport-free travel and put police at the crossings.",
+                "Officers will stop every vehicle at the border from Monday.",
+            ),
+        ),
+        Position(
+            "lifts-checks",
+            "ends checks at its internal borders",
+            (
+                "The checks at the crossings will end at midnight.",
+                "The government scrapped the border controls it brought in last year.",
+            ),
+        ),
+    ),
+)
+
+
+def test_a_cue_all_positions_share_does_not_silence_the_topic(
+    assigner: PositionAssigner,
+) -> None:
+    assert [position_polarity(p) for p in BORDER.positions] == [-1.0, -1.0]
+    # "accepted" is a "for" cue: it contradicted both positions, so every such sentence was
+    # dropped.
+    text = "Austria accepted that the checks on its border with Slovenia should go."
+    assert one(PositionAssigner([BORDER], assigner.embedder), BORDER, text) == "lifts-checks"

@@ -221,7 +221,9 @@ class Pipeline:
             await self._fetch_failed(feed, result.error or "fetch failed", result, now, report)
             return None
         try:
-            articles = await asyncio.to_thread(parse_feed, result.body, feed, now)
+            articles = await asyncio.to_thread(
+                parse_feed, result.body, feed, now, result.content_type
+            )
         except FeedParseError as exc:
             await self._fetch_failed(feed, str(exc), result, now, report)
             return None
@@ -386,6 +388,8 @@ class Pipeline:
                 self.store.touch_story(story_id, now)
             if story is not None and story.alerted:
                 self._fold(story_id, article, now, report)
+            elif story is not None and self._reissue_of_history(story_id, article):
+                return  # the feed's own first-poll item under a new id or date: not news
             elif not first_poll and not self._too_old(article, now):
                 alert = self._build_alert(story_id, item, matched)
                 topic_ids = [m.topic_id for m in matched]
@@ -393,6 +397,20 @@ class Pipeline:
                 self.store.save_alert(alert, article.id, keys, now)
                 self.store.mark_story_alerted(story_id)
                 report.alerts += 1
+
+    def _reissue_of_history(self, story_id: str, article: Article) -> bool:
+        """True when this feed stored the story at its first poll (history, never alerted).
+
+        A copy from another outlet is news and alerts; the same feed's item again, under a
+        new guid or date (or, with neither guid nor link, a new date), is the history item
+        itself: had it been alerted, this copy would fold into it and post nothing.
+        """
+        return any(
+            stored.first_poll
+            and stored.article.feed_url == article.feed_url
+            and stored.article.id != article.id
+            for stored in self.store.story_articles(story_id)
+        )
 
     def _too_old(self, article: Article, now: datetime) -> bool:
         """True when the article is dated too far back to be alerted (MAX_ALERT_AGE)."""

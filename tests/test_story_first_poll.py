@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
 from pathlib import Path
 
 import pytest
@@ -13,11 +15,11 @@ from bot.app import build_app
 from bot.delivery.console import ConsoleDelivery
 from bot.local_http import serve_local
 from bot.matching.hashing import HashingEmbedder
-from bot.models import Feed, Route, Topic, Watchlist
+from bot.models import Feed, Route, Watchlist
 from bot.settings import Settings
 from tests.conftest import rss
+from tests.one_feed import DRILLS, one_feed
 
-TOPIC = Topic("drills", "Harbour drills", "harbour navy drills exercise ships", threshold=0.3)
 STORY = "Navy drills in the harbour as ships exercise"
 
 
@@ -45,7 +47,7 @@ async def test_copy_after_a_first_poll_original_is_alerted(
     console = ConsoleDelivery()
     app = build_app(
         Settings(db_path=tmp_path / "s.db"),
-        Watchlist(topics=(TOPIC,), feeds=(a, b), routes=(Route(("*",)),)),
+        Watchlist(topics=(DRILLS,), feeds=(a, b), routes=(Route(("*",)),)),
         embedder=HashingEmbedder(),
         deliveries=[console],
     )
@@ -72,3 +74,31 @@ async def test_copy_after_a_first_poll_original_is_alerted(
     # … and that story, never alerted, is alerted now, once.
     assert [(alert.id, alert.source) for alert in console.sent] == [(first.story_id, "Wire B")]
     await app.close()
+
+
+def _undated_ids(items: list[tuple[str, datetime]]) -> bytes:
+    # Neither guid nor link: an item's id is its title and date, as in some real feeds.
+    body = "".join(
+        f"<item><title>{title}</title><pubDate>{format_datetime(date)}</pubDate>"
+        f"<description>{title}. Ships exercise.</description></item>"
+        for title, date in items
+    )
+    return f'<rss version="2.0"><channel><title>T</title>{body}</channel></rss>'.encode()
+
+
+async def test_a_feed_redating_its_own_history_item_alerts_only_the_new_story(
+    tmp_path: Path,
+) -> None:
+    now = datetime.now(UTC).replace(microsecond=0)
+    new = "Submarine drills begin off the coast, navy says"
+    async with one_feed(tmp_path, _undated_ids([(STORY, now - timedelta(hours=5))])) as served:
+        first = await served.poll()  # history only
+        # The publisher bumps the old item's date, and a genuinely new story arrives.
+        served.body = _undated_ids(
+            [(new, now - timedelta(minutes=1)), (STORY, now - timedelta(minutes=5))]
+        )
+        second = await served.poll()
+        sent = await served.sent_titles()
+    assert (first.matched, first.alerts) == (1, 0)
+    assert second.new_articles == 2  # the old item has a new id (title and date) …
+    assert sent == [new]  # … but its story is the feed's own history: not news again

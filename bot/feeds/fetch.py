@@ -49,6 +49,7 @@ class FetchResult:
     error: str | None = None  # one clear sentence for logs and admins
     permanent: bool = False  # 404/410: a hint to back off harder
     location: str | None = None  # where a redirect points, when redirects are not followed
+    content_type: str | None = None  # the Content-Type header: it may name the body's charset
 
 
 _REDIRECTS = (301, 302, 303, 307, 308)
@@ -379,6 +380,7 @@ class Fetcher:
                 etag=new_etag,
                 last_modified=new_modified,
                 http_status=code,
+                content_type=resp.headers.get("Content-Type"),
             )
 
     async def _read_capped(self, resp: aiohttp.ClientResponse) -> bytes:

@@ -6,9 +6,11 @@ caller runs `parse_feed` in a worker thread (`asyncio.to_thread`) because parsin
 
 from __future__ import annotations
 
+import codecs
 import email.utils
 import hashlib
 import re
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
 from typing import Any
@@ -21,6 +23,10 @@ MAX_TEXT_CHARS = 20_000
 # Publishers' clocks and time zones drift; beyond a day ahead a date is a mistake, and
 # trusting it would pin the article to the top of every "recent" list.
 MAX_FUTURE = timedelta(days=1)
+# No news feed dates an item before feeds existed: such a date is a placeholder (Go's zero
+# time 0001-01-01 from Hugo sites, the Unix epoch from an empty CMS field, a Unix timestamp
+# feedparser read as the year 1763). Trusted, it would make the item "too old to alert".
+EARLIEST = datetime(1995, 1, 1, tzinfo=UTC)
 
 # fmt: off
 _BLOCK_TAGS = frozenset((
@@ -31,6 +37,17 @@ _BLOCK_TAGS = frozenset((
 # fmt: on
 _CELL_TAGS = frozenset(("td", "th"))
 _SKIP_TAGS = frozenset(("script", "style", "noscript", "template"))
+# Inline tags publishers put in titles; with the block, cell and skipped tags above, the
+# tags a "<" in a title may open. Any other "<" is text: "x<y", "<Kyiv>".
+# fmt: off
+_INLINE_TAGS = frozenset((
+    "a", "abbr", "b", "bdi", "bdo", "big", "cite", "code", "del", "dfn", "em", "font", "i",
+    "img", "ins", "kbd", "mark", "nobr", "q", "s", "samp", "small", "span", "strike", "strong",
+    "sub", "sup", "time", "tt", "u", "var", "wbr",
+))
+# fmt: on
+_TITLE_TAGS = "|".join(sorted(_INLINE_TAGS | _BLOCK_TAGS | _CELL_TAGS | _SKIP_TAGS))
+_LITERAL_LT = re.compile(rf"<(?!/?(?:{_TITLE_TAGS})(?:[\s/>]|$)|!--)", re.I)
 _TRACKING_PARAMS = frozenset(("fbclid", "gclid"))
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 # A character reference to no character: half of a UTF-16 pair ("&#xD83D;", often an emoji
@@ -38,6 +55,9 @@ _DEFAULT_PORTS = {"http": 80, "https": 443}
 # fallback parser raises on these, and no database or model takes a lone surrogate. They
 # become U+FFFD, as in HTML5.
 _NUMERIC_REF = re.compile(rb"&(?:amp;)?#(?:[xX]([0-9a-fA-F]{1,8})|(\d{1,10}));")
+_CHARSET = re.compile(r";\s*charset\s*=\s*[\"']?([A-Za-z0-9._:-]+)", re.I)
+_XML_ENCODING = re.compile(rb"^<\?xml[^>]*?encoding\s*=\s*[\"']([A-Za-z0-9._:-]+)", re.I)
+_BOMS = (codecs.BOM_UTF8, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
 _HTML_START = re.compile(rb"<(!doctype\s+html|html[\s>]|head[\s>]|body[\s>])", re.IGNORECASE)
 # Terminal control sequences (ECMA-48), removed whole so no "[31m" debris is left: CSI
 # ("ESC [" or its 8-bit form, parameters, final byte), OSC ("ESC ]" … BEL or ST, e.g. an
@@ -236,14 +256,23 @@ def feed_scoped_id(feed_url: str, article_id: str) -> str:
     return f"fguid:{digest}:{article_id.removeprefix('guid:')}"
 
 
-def parse_feed(body: bytes, feed: Feed, fetched_at: datetime) -> list[Article]:
-    """Parse RSS, Atom or RDF bytes into articles; raise FeedParseError if it is no feed."""
+def parse_feed(
+    body: bytes, feed: Feed, fetched_at: datetime, content_type: str | None = None
+) -> list[Article]:
+    """Parse RSS, Atom or RDF bytes into articles; raise FeedParseError if it is no feed.
+
+    `content_type` is the HTTP Content-Type header, whose charset may be the only place a
+    feed's encoding is named.
+    """
     if not body.strip():
         raise FeedParseError("empty response body")
     import feedparser  # lazy: keeps the core importable without loading feedparser
 
+    headers = _encoding_hint(body, content_type)
     try:
-        parsed = feedparser.parse(_NUMERIC_REF.sub(_replacement_ref, body))
+        parsed = feedparser.parse(
+            _NUMERIC_REF.sub(_replacement_ref, body), response_headers=headers
+        )
     except (ValueError, LookupError, RecursionError) as exc:  # UnicodeError is a ValueError
         # feedparser's own bugs on hostile input: the feed fails, the poll goes on.
         raise FeedParseError(f"feed could not be parsed: {type(exc).__name__}") from None
@@ -251,14 +280,32 @@ def parse_feed(body: bytes, feed: Feed, fetched_at: datetime) -> list[Article]:
     if not parsed.entries:
         _raise_if_not_feed(body, parsed)
         return []  # a well-formed feed that has no items right now
+    read = [_to_article(entry, feed, fetched) for entry in parsed.entries]
     articles: list[Article] = []
     seen: set[str] = set()
-    for entry in parsed.entries:
-        article = _to_article(entry, feed, fetched)
-        if article is not None and article.id not in seen:
+    for article in _unshare_guids([a for a in read if a is not None]):
+        if article.id not in seen:
             seen.add(article.id)
             articles.append(article)
     return articles
+
+
+def _unshare_guids(articles: list[Article]) -> list[Article]:
+    """Items that share one guid but link to different pages: each identified by its link.
+
+    Some publishing systems give every item the same guid (the site's home page, "0").
+    Keyed by that guid, all items but the first would be dropped as duplicates, and each
+    later item would look already seen: never stored, never alerted.
+    """
+    pages: dict[str, set[str]] = {}
+    for article in articles:
+        if article.id.startswith("guid:") and article.url:
+            pages.setdefault(article.id, set()).add(canonical_url(article.url))
+    shared = {guid for guid, links in pages.items() if len(links) > 1}
+    return [
+        replace(a, id=f"url:{canonical_url(a.url)}") if a.id in shared and a.url else a
+        for a in articles
+    ]
 
 
 def _replacement_ref(match: re.Match[bytes]) -> bytes:
@@ -268,6 +315,37 @@ def _replacement_ref(match: re.Match[bytes]) -> bytes:
     if 0xD800 <= code <= 0xDFFF or code > 0x10FFFF:
         return b"&#xFFFD;"
     return match.group(0)
+
+
+def _decodes(body: bytes, encoding: str) -> bool:
+    try:
+        body.decode(encoding)
+    except (LookupError, UnicodeDecodeError):
+        return False
+    return True
+
+
+def _encoding_hint(body: bytes, content_type: str | None) -> dict[str, str] | None:
+    """Headers naming the body's encoding for feedparser, when the document does not say it.
+
+    A BOM, or an XML declaration that the bytes agree with, is left to feedparser. Bytes
+    that are valid UTF-8 and not plain ASCII are UTF-8 whatever a declaration or a server
+    default claims (text in a single-byte encoding is almost never valid UTF-8). Otherwise
+    the server's charset: Cyrillic sites often name windows-1251 only in the HTTP header,
+    and feedparser, not given the header, reads such a feed as windows-1252 (mojibake).
+    """
+    head = body[:1024]
+    if body.startswith(_BOMS) or b"\x00" in head:
+        return None  # UTF-16/32: feedparser detects these itself
+    if not body.isascii() and _decodes(body, "utf-8"):
+        return {"content-type": "application/xml; charset=utf-8"}
+    declared = _XML_ENCODING.match(head.lstrip())
+    if declared and _decodes(body, declared.group(1).decode("ascii")):
+        return None
+    charset = _CHARSET.search(content_type or "")
+    if charset and _decodes(body, charset.group(1)):
+        return {"content-type": f"application/xml; charset={charset.group(1)}"}
+    return None
 
 
 def _raise_if_not_feed(body: bytes, parsed: Any) -> None:
@@ -291,7 +369,11 @@ def _to_article(entry: Any, feed: Feed, fetched: datetime) -> Article | None:
     if _UNSAFE_LINK.match(link):
         link = ""  # "javascript:" or "file:" must never become an alert's link
     raw_title = html_to_text(entry.get("title") or "")
-    title = truncate_text(_clean(raw_title), MAX_TITLE_CHARS)
+    # A "<" that opens no HTML tag is text; read as a tag it would swallow the title up to
+    # the next ">" ("Inflation x<y falls … <Kyiv> responds" became "Inflation x responds").
+    # `raw_title` stays as it was read before, for the id.
+    shown_title = html_to_text(_LITERAL_LT.sub("&lt;", entry.get("title") or ""))
+    title = truncate_text(_clean(shown_title), MAX_TITLE_CHARS)
     text = truncate_text(strip_boilerplate(_clean(_entry_text(entry))), MAX_TEXT_CHARS)
     if not title and not text:
         return None
@@ -326,13 +408,14 @@ def _entry_text(entry: Any) -> str:
 
 
 def _published(entry: Any, fetched: datetime) -> datetime:
-    """The entry's date in UTC; missing, unreadable or far-future dates become fetch time."""
+    """The entry's date in UTC; missing, unreadable, placeholder or far-future dates become
+    fetch time."""
     stamp = dict.get(entry, "published_parsed") or dict.get(entry, "updated_parsed")
     if stamp is not None:
         when = _from_struct(stamp)
     else:
         when = _rfc822_without_zone(dict.get(entry, "published") or dict.get(entry, "updated"))
-    if when is None:
+    if when is None or when < EARLIEST:
         return fetched
     return fetched if when > fetched + MAX_FUTURE else when
 

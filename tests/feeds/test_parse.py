@@ -7,6 +7,7 @@ import subprocess
 import sys
 import unicodedata
 from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,7 @@ from bot.feeds.parse import (
 )
 from bot.models import Feed
 from tests.conftest import rss
+from tests.one_feed import one_feed
 
 DATA = Path(__file__).parent.parent / "data" / "feeds"
 GOLDEN = sorted(p for p in DATA.iterdir() if not p.name.endswith(".expected.json"))
@@ -337,3 +339,176 @@ def test_a_link_that_is_not_a_web_address_is_never_the_alerts_link() -> None:
         "Web": "https://news.example/story",
         "Relative": "https://feeds.example/world/story",
     }
+
+
+# --- Encodings: a charset named only by the server, or named wrongly -------------------
+
+CYRILLIC = "Кремль отверг гарантии безопасности для Украины"
+LATIN = "Café owners back the guarantees"
+
+
+def _one_item(title: str, declaration: str = '<?xml version="1.0"?>') -> str:
+    return (
+        f'{declaration}<rss version="2.0"><channel><title>T</title>'
+        f"<item><title>{title}</title><link>https://news.example/1</link>"
+        "<description>Текст статьи.</description></item></channel></rss>"
+    )
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type", "title"),
+    [
+        # Windows-1251 named only in the HTTP header (no encoding in the XML declaration).
+        (
+            _one_item(CYRILLIC).encode("cp1251"),
+            "application/rss+xml; charset=windows-1251",
+            CYRILLIC,
+        ),
+        (_one_item(CYRILLIC).encode("cp1251"), 'text/xml; charset="Windows-1251"', CYRILLIC),
+        # A template's declaration says UTF-8, the bytes and the server say windows-1251.
+        (
+            _one_item(CYRILLIC, '<?xml version="1.0" encoding="utf-8"?>').encode("cp1251"),
+            "application/rss+xml; charset=windows-1251",
+            CYRILLIC,
+        ),
+        # The declaration is right and the server's default charset is not: keep the former.
+        (
+            _one_item(CYRILLIC, '<?xml version="1.0" encoding="windows-1251"?>').encode("cp1251"),
+            "text/xml; charset=ISO-8859-1",
+            CYRILLIC,
+        ),
+        # UTF-8 bytes under a wrong ISO-8859-1 declaration, with or without a header.
+        (
+            _one_item(LATIN, '<?xml version="1.0" encoding="iso-8859-1"?>').encode("utf-8"),
+            "application/rss+xml; charset=utf-8",
+            LATIN,
+        ),
+        (
+            _one_item(LATIN, '<?xml version="1.0" encoding="iso-8859-1"?>').encode("utf-8"),
+            None,
+            LATIN,
+        ),
+        # Apache's default ISO-8859-1 on a UTF-8 feed.
+        (_one_item(LATIN).encode("utf-8"), "text/xml; charset=ISO-8859-1", LATIN),
+    ],
+)
+def test_charset_from_the_server_or_the_bytes(
+    body: bytes, content_type: str | None, title: str
+) -> None:
+    (article,) = parse_feed(body, _feed(), FETCHED, content_type)
+    assert article.title == title
+
+
+async def test_the_http_charset_reaches_the_parser(tmp_path: Path) -> None:
+    body = _one_item(CYRILLIC).encode("cp1251")
+    async with one_feed(
+        tmp_path, body, content_type="application/rss+xml; charset=windows-1251"
+    ) as served:
+        await served.poll()
+        stored = served.app.store.article_by_canonical_url("https://news.example/1")
+    assert stored is not None and stored.article.title == CYRILLIC
+
+
+# --- Items that all share one guid (a broken CMS) --------------------------------------
+
+HOME = "https://news.example/"
+
+
+def _shared_guid(numbers: list[int], guid: str = HOME) -> bytes:
+    return _rss(
+        "".join(
+            f"<item><title>Story number {n}</title><link>https://news.example/{n}</link>"
+            f"<guid>{guid}</guid><description>Text of story {n}.</description></item>"
+            for n in numbers
+        )
+    )
+
+
+def test_items_sharing_a_guid_are_told_apart_by_their_links() -> None:
+    articles = parse_feed(_shared_guid([1, 2, 3]), _feed(), FETCHED)
+    assert [a.url for a in articles] == [f"https://news.example/{n}" for n in (1, 2, 3)]
+    assert len({a.id for a in articles}) == 3
+
+
+def test_a_guid_used_once_stays_the_id() -> None:
+    (article,) = parse_feed(_shared_guid([1]), _feed(), FETCHED)
+    assert article.id == f"guid:{HOME}"
+
+
+async def test_new_items_of_a_shared_guid_feed_are_new(tmp_path: Path) -> None:
+    async with one_feed(tmp_path, _shared_guid([1, 2, 3])) as served:
+        first = await served.poll()
+        served.body = _shared_guid([4, 5, 1, 2, 3])
+        second = await served.poll()
+        assert served.app.store.article_by_canonical_url("https://news.example/5") is not None
+    assert (first.new_articles, second.new_articles) == (3, 2)
+
+
+# --- Placeholder dates --------------------------------------------------------------------
+
+
+def _dated(items: list[tuple[str, str]], first: int = 0) -> bytes:
+    return _rss(
+        "".join(
+            f"<item><title>{title}</title><link>https://news.example/{n}</link>"
+            f"<pubDate>{date}</pubDate><description>{title}.</description></item>"
+            for n, (title, date) in enumerate(items, first)
+        )
+    )
+
+
+@pytest.mark.parametrize(
+    "date",
+    [
+        "Mon, 01 Jan 0001 00:00:00 +0000",  # Go's zero time, as Hugo writes it
+        "Thu, 01 Jan 1970 00:00:00 +0000",  # the Unix epoch
+        "1755691200",  # a Unix timestamp, which feedparser reads as a year
+    ],
+)
+def test_placeholder_dates_become_the_fetch_time(date: str) -> None:
+    (article,) = parse_feed(_dated([("Harbour drills", date)]), _feed(), FETCHED)
+    assert article.published == FETCHED
+
+
+def test_an_old_but_real_date_is_kept() -> None:
+    body = _dated([("Harbour drills", "Tue, 05 Mar 2019 10:00:00 GMT")])
+    (article,) = parse_feed(body, _feed(), FETCHED)
+    assert article.published == datetime(2019, 3, 5, 10, 0, tzinfo=UTC)
+
+
+async def test_new_items_with_placeholder_dates_are_alerted(tmp_path: Path) -> None:
+    # Read as dates, they were decades old: stored as history, never alerted, never logged.
+    recent = format_datetime(datetime.now(UTC) - timedelta(hours=1))
+    async with one_feed(tmp_path, _dated([("Council approves new cycle lanes", recent)])) as served:
+        await served.poll()  # first poll: history only
+        story = "Navy drills in the harbour as ships exercise"
+        served.body = _dated([(story, "Mon, 01 Jan 0001 00:00:00 +0000")], 1)
+        report = await served.poll()
+        assert await served.sent_titles() == [story]
+    assert (report.new_articles, report.matched, report.alerts) == (1, 1, 1)
+
+
+# --- A literal "<" in a title ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("xml_title", "title"),
+    [
+        (
+            "Inflation x&lt;y falls below target as &lt;Kyiv&gt; responds",
+            "Inflation x<y falls below target as <Kyiv> responds",
+        ),
+        ("Growth &lt;2% in Q3", "Growth <2% in Q3"),
+        # Markup a title does carry is still read as HTML.
+        ("A &lt;b&gt;bold&lt;/b&gt; title", "A bold title"),
+        ("<![CDATA[Title <em>with</em> markup &amp; more]]>", "Title with markup & more"),
+        ("Title with &lt;em&gt;em&lt;/em&gt; and x&lt;y", "Title with em and x<y"),
+    ],
+)
+def test_a_less_than_that_opens_no_tag_is_text(xml_title: str, title: str) -> None:
+    body = _rss(
+        f"<item><title>{xml_title}</title><link>https://news.example/1</link>"
+        "<description>Body.</description></item>"
+    )
+    (article,) = parse_feed(body, _feed(), FETCHED)
+    assert article.title == title

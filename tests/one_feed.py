@@ -1,0 +1,73 @@
+"""One feed on a local HTTP server and an app that polls it: for tests of what a feed's
+bytes become in the database and in alerts."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from aiohttp import web
+
+from bot.app import App, build_app
+from bot.delivery.console import ConsoleDelivery
+from bot.local_http import serve_local
+from bot.matching.hashing import HashingEmbedder
+from bot.models import Feed, Route, Topic, Watchlist
+from bot.pipeline import CycleReport
+from bot.settings import Settings
+
+# A topic the hashing embedder matches on plain harbour words.
+DRILLS = Topic("drills", "Harbour drills", "harbour navy drills exercise ships", threshold=0.3)
+
+
+@dataclass
+class OneFeed:
+    """The served feed (change `body` between polls), the app, and what it delivered."""
+
+    body: bytes
+    content_type: str
+    feed: Feed = field(init=False)
+    app: App = field(init=False)
+    console: ConsoleDelivery = field(default_factory=ConsoleDelivery)
+
+    async def poll(self) -> CycleReport:
+        """One poll of the feed, as the scheduler would run it."""
+        return await self.app.pipeline.poll([self.feed])
+
+    async def sent_titles(self) -> list[str]:
+        """Titles of the alerts delivered so far (the outbox drained first)."""
+        await self.app.outbox.drain()
+        return [alert.title for alert in self.console.sent]
+
+
+@asynccontextmanager
+async def one_feed(
+    tmp_path: Path,
+    body: bytes,
+    *,
+    content_type: str = "application/rss+xml",
+    topic: Topic = DRILLS,
+) -> AsyncIterator[OneFeed]:
+    """Serve `body` as a feed and build an app on it, with alerts to the console."""
+    served = OneFeed(body, content_type)
+
+    async def answer(request: web.Request) -> web.Response:
+        return web.Response(body=served.body, headers={"Content-Type": served.content_type})
+
+    server = web.Application()
+    server.router.add_get("/feed.xml", answer)
+    runner, port = await serve_local(server)
+    served.feed = Feed(f"http://127.0.0.1:{port}/feed.xml", "News", 600.0)
+    served.app = build_app(
+        Settings(db_path=tmp_path / "s.db"),
+        Watchlist(topics=(topic,), feeds=(served.feed,), routes=(Route(("*",)),)),
+        embedder=HashingEmbedder(),
+        deliveries=[served.console],
+    )
+    try:
+        yield served
+    finally:
+        await served.app.close()
+        await runner.cleanup()

@@ -488,9 +488,12 @@ def alert(
     )
 
 
-def queue(app: App, item: Alert, destinations: Sequence[Destination]) -> None:
-    """Put an alert in the outbox for these destinations, as the pipeline does."""
-    app.store.save_alert(item, item.id, [d.key for d in destinations], datetime.now(UTC))
+def queue(
+    app: App, item: Alert, destinations: Sequence[Destination], at: datetime | None = None
+) -> None:
+    """Put an alert in the outbox for these destinations, as the pipeline does (due `at`)."""
+    when = at or datetime.now(UTC)
+    app.store.save_alert(item, item.id, [d.key for d in destinations], when)
 
 
 _interaction_ids = itertools.count(400000000000000001)

@@ -24,10 +24,13 @@ DRILLS = Topic("drills", "Harbour drills", "harbour navy drills exercise ships",
 
 @dataclass
 class OneFeed:
-    """The served feed (change `body` between polls), the app, and what it delivered."""
+    """The served feed (change `body` or `headers` between polls), the app, what the
+    server was asked and what the app delivered."""
 
     body: bytes
     content_type: str
+    headers: dict[str, str] = field(default_factory=dict)  # sent with every answer
+    requests: list[dict[str, str]] = field(default_factory=list)  # each request's headers
     feed: Feed = field(init=False)
     app: App = field(init=False)
     console: ConsoleDelivery = field(default_factory=ConsoleDelivery)
@@ -54,7 +57,9 @@ async def one_feed(
     served = OneFeed(body, content_type)
 
     async def answer(request: web.Request) -> web.Response:
-        return web.Response(body=served.body, headers={"Content-Type": served.content_type})
+        served.requests.append(dict(request.headers))
+        headers = {"Content-Type": served.content_type, **served.headers}
+        return web.Response(body=served.body, headers=headers)
 
     server = web.Application()
     server.router.add_get("/feed.xml", answer)

@@ -26,6 +26,7 @@ from bot.settings import Settings
 from bot.store.sqlite import SQLiteStore
 from bot.watchlists import load_watchlists
 from tests.conftest import RecordingConsole, make_alert, rss
+from tests.one_feed import one_feed
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -345,3 +346,22 @@ async def test_why_names_the_guard_that_refused_a_topic(
     line = next(x for x in scores.splitlines() if x.startswith("NATO membership"))
     # The score clears the threshold; the reply says what refused the match.
     assert "not matched: none of its keywords appear)" in line
+
+
+async def test_each_poll_sends_the_validators_of_the_last_answer(tmp_path: Path) -> None:
+    # A server that stops sending an ETag: the next request must not pair the old ETag
+    # with the new Last-Modified (two different versions of the feed).
+    async with one_feed(tmp_path, rss("T", [])) as served:
+        served.headers = {"ETag": '"v1"', "Last-Modified": "Mon, 18 Aug 2025 09:00:00 GMT"}
+        await served.poll()
+        served.headers = {"Last-Modified": "Tue, 19 Aug 2025 09:00:00 GMT"}
+        await served.poll()
+        await served.poll()
+    first, second, third = served.requests
+    assert "If-None-Match" not in first
+    assert (second["If-None-Match"], second["If-Modified-Since"]) == (
+        '"v1"',
+        "Mon, 18 Aug 2025 09:00:00 GMT",
+    )
+    assert "If-None-Match" not in third
+    assert third["If-Modified-Since"] == "Tue, 19 Aug 2025 09:00:00 GMT"

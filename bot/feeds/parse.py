@@ -36,7 +36,7 @@ _BLOCK_TAGS = frozenset((
 ))
 # fmt: on
 _CELL_TAGS = frozenset(("td", "th"))
-_SKIP_TAGS = frozenset(("script", "style", "noscript", "template"))
+_SKIP_TAGS = frozenset(("script", "style", "noscript", "template", "iframe"))
 # Inline tags publishers put in titles; with the block, cell and skipped tags above, the
 # tags a "<" in a title may open. Any other "<" is text: "x<y", "<Kyiv>".
 # fmt: off
@@ -67,8 +67,10 @@ _ESCAPE_SEQUENCE = re.compile(
     r"|(?:\x1b\]|\x9d)[^\x07\x1b\x9c]*(?:\x07|\x1b\\|\x9c)"
     r"|\x1b[@-_]"
 )
-# C0 and C1 controls and DEL, except tab and newline, which text keeps.
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# C0 and C1 controls and DEL, except tab and newline, which text keeps; and the bidi
+# embeddings, overrides and isolates (U+202A-U+202E, U+2066-U+2069), with which a title can
+# show its words, or a link's, in an order other than the one they are in.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 # WordPress shortcodes that feeds leak unrendered. A [caption] block wraps a photo and its
 # caption, which describe the picture, not the story: dropped whole. The media ones are
 # dropped as tags (an [embed]'s URL inside is dropped with its block).

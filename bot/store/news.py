@@ -108,8 +108,11 @@ class NewsStore(Connection):
         without alerting. An empty feed's poll leaves that to the first poll with items.
         """
         first_polled = iso(now) if had_items else None
+        # The validators are the ones this answer gave (a 304's are those we sent, unless it
+        # sent new ones): a 200 without an ETag must not leave the old ETag to be sent beside
+        # its new Last-Modified, which would describe two different versions.
         self.db.execute(
-            "UPDATE feeds SET etag = COALESCE(?, etag), last_modified = COALESCE(?, last_modified),"
+            "UPDATE feeds SET etag = ?, last_modified = ?,"
             " status = 'ok', failures = 0, last_ok_at = ?, next_poll_at = ?,"
             " first_polled_at = COALESCE(first_polled_at, ?) WHERE url = ?",
             (etag, last_modified, iso(now), iso(next_poll_at), first_polled, url),

@@ -197,6 +197,7 @@ def test_html_to_text_keeps_paragraphs() -> None:
         "<h2>Title</h2><p>First   paragraph\n spans lines.</p><div>Second</div>"
         "line one<br>line two<ul><li>a</li><li>b</li></ul>"
         "<script>var x = '<p>no</p>';</script><style>p { color: red }</style>"
+        "<iframe src='https://video.example/1'>Your browser cannot show frames</iframe>"
         "<p>Fish &amp; chips &eacute; &#8212; &nbsp;end</p>"
     )
     assert html_to_text(html) == (
@@ -275,6 +276,10 @@ def test_terminal_escapes_and_control_characters_never_reach_an_article() -> Non
         ("bell\x07 del\x7f nel\x85", "bell del nel "),
         ("keeps\ttab\nand newline", "keeps\ttab\nand newline"),
         ("unterminated \x1b]8;;x", "unterminated 8;;x"),  # no terminator: the text stays
+        # A right-to-left override shows "exe.txt" as "txt.exe"; isolates likewise reorder.
+        ("invoice\u202etxt.exe", "invoicetxt.exe"),
+        ("a \u2067b\u2069 c", "a b c"),
+        ("joiners stay: \u200d\u200c", "joiners stay: \u200d\u200c"),
     ],
 )
 def test_strip_controls(raw: str, clean: str) -> None:

@@ -154,6 +154,7 @@ class Pipeline:
         self.max_alert_age = max_alert_age
         # Several feeds may be polled at once, but articles are written one feed at a time.
         self._write_lock = asyncio.Lock()
+        self._told_moved: set[str] = set()  # feeds whose permanent redirect was logged
 
     def use_watchlist(
         self, watchlist: Watchlist, matcher: TopicMatcher, stances: StanceTracker | None
@@ -222,11 +223,20 @@ class Pipeline:
             return None
         try:
             articles = await asyncio.to_thread(
-                parse_feed, result.body, feed, now, result.content_type
+                parse_feed, result.body, feed, now, result.content_type, result.final_url
             )
         except FeedParseError as exc:
             await self._fetch_failed(feed, str(exc), result, now, report)
             return None
+        if result.moved_permanently and feed.url not in self._told_moved:
+            # It keeps working through the redirect, but costs a request per poll and breaks
+            # the day the old address goes: the admin should know, once per run.
+            self._told_moved.add(feed.url)
+            log.warning(
+                "feed %s has moved permanently to %s: put the new URL in the watchlist",
+                safe_url(feed.url),
+                safe_url(result.final_url or ""),
+            )
         guids = [a.id for a in articles if a.id.startswith("guid:")]
         articles = own_ids(feed.url, articles, self.store.article_origins(guids))
         if feed.full_text:

@@ -52,8 +52,13 @@ async def one_feed(
     *,
     content_type: str = "application/rss+xml",
     topic: Topic = DRILLS,
+    path: str = "/feed.xml",
 ) -> AsyncIterator[OneFeed]:
-    """Serve `body` as a feed and build an app on it, with alerts to the console."""
+    """Serve `body` as a feed and build an app on it, with alerts to the console.
+
+    The feed is at /feed.xml and /news/feed.xml; /moved.xml redirects permanently to the
+    latter. `path` is the one the watchlist names.
+    """
     served = OneFeed(body, content_type)
 
     async def answer(request: web.Request) -> web.Response:
@@ -61,10 +66,15 @@ async def one_feed(
         headers = {"Content-Type": served.content_type, **served.headers}
         return web.Response(body=served.body, headers=headers)
 
+    async def moved(request: web.Request) -> web.Response:
+        raise web.HTTPMovedPermanently("/news/feed.xml")
+
     server = web.Application()
     server.router.add_get("/feed.xml", answer)
+    server.router.add_get("/news/feed.xml", answer)
+    server.router.add_get("/moved.xml", moved)
     runner, port = await serve_local(server)
-    served.feed = Feed(f"http://127.0.0.1:{port}/feed.xml", "News", 600.0)
+    served.feed = Feed(f"http://127.0.0.1:{port}{path}", "News", 600.0)
     served.app = build_app(
         Settings(db_path=tmp_path / "s.db"),
         Watchlist(topics=(topic,), feeds=(served.feed,), routes=(Route(("*",)),)),

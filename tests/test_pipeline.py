@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import replace
@@ -11,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pytest
 import pytest_asyncio
 from aiohttp import web
 from aiohttp.test_utils import TestServer
@@ -365,3 +367,21 @@ async def test_each_poll_sends_the_validators_of_the_last_answer(tmp_path: Path)
     )
     assert "If-None-Match" not in third
     assert third["If-Modified-Since"] == "Tue, 19 Aug 2025 09:00:00 GMT"
+
+
+async def test_a_feed_moved_permanently_is_logged_once_and_its_links_resolve_there(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    body = rss("T", [{"title": "Navy drills in the harbour", "link": "story/1"}])
+    async with one_feed(tmp_path, body, path="/moved.xml") as served:
+        with caplog.at_level(logging.WARNING):
+            await served.poll()
+            await served.poll()
+        base = served.feed.url.removesuffix("/moved.xml")
+        stored = served.app.store.article_by_canonical_url(f"{base}/news/story/1")
+    assert stored is not None  # not {base}/story/1, which is relative to the old address
+    moved = [r.getMessage() for r in caplog.records if "moved permanently" in r.getMessage()]
+    assert moved == [
+        f"feed {base}/moved.xml has moved permanently to {base}/news/feed.xml: "
+        "put the new URL in the watchlist"
+    ]

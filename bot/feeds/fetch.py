@@ -50,6 +50,8 @@ class FetchResult:
     permanent: bool = False  # 404/410: a hint to back off harder
     location: str | None = None  # where a redirect points, when redirects are not followed
     content_type: str | None = None  # the Content-Type header: it may name the body's charset
+    final_url: str | None = None  # where followed redirects led (None: no redirect)
+    moved_permanently: bool = False  # one of them was a 301 or 308
 
 
 _REDIRECTS = (301, 302, 303, 307, 308)
@@ -381,6 +383,8 @@ class Fetcher:
                 last_modified=new_modified,
                 http_status=code,
                 content_type=resp.headers.get("Content-Type"),
+                final_url=str(resp.url) if resp.history else None,
+                moved_permanently=any(step.status in (301, 308) for step in resp.history),
             )
 
     async def _read_capped(self, resp: aiohttp.ClientResponse) -> bytes:

@@ -259,12 +259,17 @@ def feed_scoped_id(feed_url: str, article_id: str) -> str:
 
 
 def parse_feed(
-    body: bytes, feed: Feed, fetched_at: datetime, content_type: str | None = None
+    body: bytes,
+    feed: Feed,
+    fetched_at: datetime,
+    content_type: str | None = None,
+    base_url: str | None = None,
 ) -> list[Article]:
     """Parse RSS, Atom or RDF bytes into articles; raise FeedParseError if it is no feed.
 
     `content_type` is the HTTP Content-Type header, whose charset may be the only place a
-    feed's encoding is named.
+    feed's encoding is named. `base_url` is where the feed was found after redirects:
+    relative links are relative to it (default: the feed's URL).
     """
     if not body.strip():
         raise FeedParseError("empty response body")
@@ -282,7 +287,8 @@ def parse_feed(
     if not parsed.entries:
         _raise_if_not_feed(body, parsed)
         return []  # a well-formed feed that has no items right now
-    read = [_to_article(entry, feed, fetched) for entry in parsed.entries]
+    base = base_url or feed.url
+    read = [_to_article(entry, feed, fetched, base) for entry in parsed.entries]
     articles: list[Article] = []
     seen: set[str] = set()
     for article in _unshare_guids([a for a in read if a is not None]):
@@ -364,10 +370,10 @@ def _raise_if_not_feed(body: bytes, parsed: Any) -> None:
         raise FeedParseError("not a feed: no RSS, Atom or RDF document found")
 
 
-def _to_article(entry: Any, feed: Feed, fetched: datetime) -> Article | None:
+def _to_article(entry: Any, feed: Feed, fetched: datetime, base: str) -> Article | None:
     link = (entry.get("link") or "").strip()
-    if link and feed.url.lower().startswith(("http://", "https://")):
-        link = urljoin(feed.url, link)  # relative links are relative to the feed
+    if link and base.lower().startswith(("http://", "https://")):
+        link = urljoin(base, link)  # relative links are relative to the feed
     if _UNSAFE_LINK.match(link):
         link = ""  # "javascript:" or "file:" must never become an alert's link
     raw_title = html_to_text(entry.get("title") or "")

@@ -37,11 +37,12 @@ RUN site="$(python -c 'import bot, pathlib; print(pathlib.Path(bot.__file__).par
 USER 10001:10001
 VOLUME ["/data", "/watchlists"]
 
-# Healthy while the service keeps writing its database (feed states are saved on every
-# poll; the default interval is 10 min, so 30 min without a write means it is stuck).
-# SQLite in WAL mode writes the -wal file first, so the newer of the two counts.
+# Healthy while the service's poll loop runs: every 15 s tick touches "<db>.lock" (the file
+# that keeps a second service off the database), even when no feed is due. 10 min without a
+# tick means it is stuck. (The database itself can go hours without a write when every
+# feed's interval is long.)
 HEALTHCHECK --interval=60s --timeout=10s --start-period=180s --retries=3 \
-    CMD ["python", "-c", "import os, sys, time; p = os.environ['STANCEWATCH_DB']; t = max((os.path.getmtime(f) for f in (p, p + '-wal') if os.path.exists(f)), default=0); sys.exit(0 if time.time() - t < 1800 else 1)"]
+    CMD ["python", "-c", "import os, sys, time; p = os.path.realpath(os.environ['STANCEWATCH_DB']) + '.lock'; sys.exit(0 if os.path.exists(p) and time.time() - os.path.getmtime(p) < 600 else 1)"]
 
 ENTRYPOINT ["stancewatch"]
 CMD ["run"]

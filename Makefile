@@ -9,9 +9,13 @@ export TRANSFORMERS_OFFLINE := 1
 .PHONY: demo test lint install clean
 
 # The CPU build of torch goes in first, pinned: a plain `torch` would pull a multi-GB CUDA build.
+# Where pip's own index serves the CUDA wheel for this pin (PyPI on Linux), name the CPU index:
+#   make demo TORCH_INDEX=https://download.pytorch.org/whl/cpu
+TORCH_INDEX ?=
+
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet torch==2.13.0
+	$(BIN)/python -m pip install --quiet $(if $(TORCH_INDEX),--index-url $(TORCH_INDEX)) torch==2.13.0
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 

@@ -18,7 +18,7 @@ from bot.logs import redact_urls
 from bot.models import Watchlist
 from bot.reload import reload_watchlists
 from bot.settings import Settings
-from bot.store.lock import hold_database
+from bot.store.lock import heartbeat, hold_database
 
 log = logging.getLogger(__name__)
 
@@ -152,6 +152,7 @@ async def serve_app(app: App, once: bool, stop: asyncio.Event | None = None) -> 
 
         async def poll() -> None:
             await app.pipeline.poll()
+            heartbeat(app.settings.db_path)  # every tick, even with no feed due
 
         async def drain() -> None:
             await app.outbox.drain()

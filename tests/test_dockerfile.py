@@ -97,3 +97,27 @@ def test_dockerignore_keeps_local_state_out():
     ignored = (ROOT / ".dockerignore").read_text().split()
     for entry in (".venv/", ".git/", ".pytest_cache/", ".mypy_cache/", ".ruff_cache/"):
         assert entry in ignored
+
+
+def test_the_health_check_follows_the_service_heartbeat(tmp_path: Path) -> None:
+    # The health check's own command, run here: healthy only while `run` keeps ticking,
+    # whatever the feeds' intervals (the database may see no write for hours).
+    from bot.store.lock import heartbeat, lock_path
+
+    args = {word: a for word, a in _instructions()}["HEALTHCHECK"]
+    command = json.loads(args.partition(" CMD ")[2])
+    db = tmp_path / "stancewatch.db"
+    env = {**os.environ, "STANCEWATCH_DB": str(db)}
+
+    def healthy() -> bool:
+        return subprocess.run(command, env=env, timeout=30).returncode == 0
+
+    assert not healthy()  # no service has ever run here
+    heartbeat(db)  # creates nothing: only a running service has the lock file
+    assert not healthy()
+    lock_path(db).touch()
+    old = lock_path(db).stat().st_mtime - 20 * 60
+    os.utime(lock_path(db), (old, old))  # a service that stopped ticking 20 min ago
+    assert not healthy()
+    heartbeat(db)
+    assert healthy()

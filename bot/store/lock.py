@@ -9,6 +9,7 @@ Commands that only read or copy the database (`outbox`, `backup`) do not take it
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import os
 from collections.abc import Iterator
@@ -65,6 +66,18 @@ def _acquire(db_path: Path | str) -> IO[str]:
     handle.write(f"{os.getpid()}\n")
     handle.flush()
     return handle
+
+
+def heartbeat(db_path: Path | str) -> None:
+    """Mark the service alive: the lock file's modification time is its heartbeat.
+
+    The container's health check reads it. The database itself is a poor sign of life: with
+    every feed on a long interval, nothing writes to it for hours.
+    """
+    if str(db_path) == ":memory:":
+        return
+    with contextlib.suppress(OSError):  # a missed beat is not worth stopping a poll for
+        os.utime(lock_path(db_path))
 
 
 @contextmanager

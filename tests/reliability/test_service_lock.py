@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import fcntl
+import os
+import time
 from pathlib import Path
 
 import pytest
@@ -54,6 +56,10 @@ def test_a_second_run_on_the_same_database_is_refused_naming_it_and_the_first(
         first = start("run", *paths)
         try:
             assert wait_for(lambda: _locked(lock), timeout=120), first.stderr
+            # Each 15 s tick touches the lock file: the heartbeat the health check reads.
+            past = time.time() - 3600
+            os.utime(lock, (past, past))
+            assert wait_for(lambda: lock.stat().st_mtime > past + 60, timeout=40)
             second = run("run", "--once", *paths)
             assert second.returncode == 1, second.stderr[-3000:]
             assert "Traceback" not in second.stderr, second.stderr[-3000:]

@@ -103,6 +103,9 @@ def cmd_eval(args: argparse.Namespace) -> int:
     _print_problems(result)
     if result.watchlist is None:
         return 1
+    if not result.watchlist.topics:
+        print(f"error: {settings.watchlists_dir}: no topics, nothing to evaluate", file=sys.stderr)
+        return 1
     try:
         records = load_records(
             Path(args.data), {t.id for t in result.watchlist.topics}, result.watchlist

@@ -239,7 +239,8 @@ class Commands:
             actor_id = self._actor_id(actor)
             if actor_id is None:
                 return self._unknown("actor", actor, self._actors)
-        history = [s for s in self.app.store.statements(topic_id, actor_id) if s.position_id]
+        # The last five of each actor are shown: only those are read, not the whole history.
+        history = self.app.store.latest_statements(topic_id, actor_id, per_actor=5)
         if not found.positions:
             return Reply(f"{found.name} has no named positions in the watchlist.", ok=True)
         if not history:

@@ -64,7 +64,11 @@ async def serve(
     scheduler.add_job(
         drain, "interval", seconds=DRAIN_TICK_S, next_run_time=now, id="drain", **options
     )
-    scheduler.add_job(prune, "interval", seconds=PRUNE_TICK_S, id="prune", **options)
+    # Pruned at start too: a service restarted more often than every 6 h (deploys, a
+    # crash loop, `run --once` from cron) would otherwise never prune at all.
+    scheduler.add_job(
+        prune, "interval", seconds=PRUNE_TICK_S, next_run_time=now, id="prune", **options
+    )
     scheduler.start()
     log.info("scheduler started")
     try:

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 from bot.matching.embedder import Embedder
 from bot.models import Article, Shift, StanceLine, Statement, Topic, Watchlist
+from bot.positions import THRESHOLDS
 from bot.store.sqlite import SQLiteStore
 
 
@@ -45,8 +46,12 @@ class PositionTracker:
                 published=article.published,
             )
             for statement in found:
-                history = self.store.statements(topic.id, statement.actor_id)
-                shift = detect_shift(topic, history, statement)
+                # Only the current position matters to a shift: read that one statement,
+                # not the pair's whole history (which grows every day the service runs).
+                current = self.store.current_statement(
+                    topic.id, statement.actor_id, THRESHOLDS.statement_min
+                )
+                shift = detect_shift(topic, [current] if current else [], statement)
                 lines.append(self._line(topic, statement, shift))
             statements.extend(found)
         return statements, lines

@@ -220,11 +220,38 @@ class NewsStore(Connection):
         return [from_row(MatchRow, r) for r in rows]
 
     def prune_articles(self, before: datetime) -> int:
-        """Drop old article text and embeddings; keep ids, positions history and alerts."""
-        cursor = self.db.execute(
-            "UPDATE articles SET text = '', embedding = NULL WHERE fetched < ? AND text != ''",
-            (iso(before),),
-        )
+        """Drop old article text and embeddings; keep ids, positions history and alerts.
+
+        Each pruned row is written anew (delete and insert) rather than updated in place:
+        SQLite never merges pages that an UPDATE leaves nearly empty, so a shrunken row kept
+        its page and the file grew by the full size of every article for ever. Deleting lets
+        the emptied pages go to the freelist, where new articles reuse them. Stories past
+        the same age lose their embedding too (clustering only looks at the last 48 hours).
+        """
+        # Every column, read from the table itself, so a column a later migration adds is
+        # carried over too; only the text and the embedding are dropped.
+        names = [str(row[1]) for row in self.db.execute("PRAGMA table_info(articles)")]
+        columns = ", ".join(names)
+        pruned = ", ".join({"text": "''", "embedding": "NULL"}.get(name, name) for name in names)
+        with self.transaction():
+            self.db.execute(
+                "CREATE TEMP TABLE IF NOT EXISTS pruning AS SELECT * FROM articles WHERE 0"
+            )
+            self.db.execute("DELETE FROM temp.pruning")
+            self.db.execute(
+                f"INSERT INTO temp.pruning ({columns}) SELECT {pruned}"
+                " FROM articles WHERE fetched < ? AND text != ''",
+                (iso(before),),
+            )
+            self.db.execute("DELETE FROM articles WHERE id IN (SELECT id FROM temp.pruning)")
+            cursor = self.db.execute(
+                f"INSERT INTO articles ({columns}) SELECT {columns} FROM temp.pruning"
+            )
+            self.db.execute("DELETE FROM temp.pruning")
+            self.db.execute(
+                "UPDATE stories SET embedding = NULL WHERE last_seen < ? AND embedding IS NOT NULL",
+                (iso(before),),
+            )
         return cursor.rowcount
 
     # --- stories -----------------------------------------------------------------------
@@ -303,6 +330,68 @@ class NewsStore(Connection):
                 (topic_id, actor_id),
             )
         return [statement_from_row(r) for r in rows]
+
+    def latest_statements(
+        self, topic_id: str, actor_id: str | None = None, per_actor: int = 5
+    ) -> list[Statement]:
+        """Each actor's latest `per_actor` statements that name a position on the topic.
+
+        Oldest first within an actor; actors in the order of their first such statement
+        (as in the full history). Every read is an index seek or a short index walk, so the
+        cost follows the number of actors, not the length of the history.
+        """
+        named = " AND position_id IS NOT NULL AND position_id != ''"
+        if actor_id is not None:
+            actors = [actor_id]
+        else:
+            # A loose index scan: one seek per distinct actor on the topic.
+            actors = [
+                r[0]
+                for r in self.db.execute(
+                    "WITH RECURSIVE a(actor) AS ("
+                    " SELECT MIN(actor_id) FROM statements WHERE topic_id = ?"
+                    " UNION ALL SELECT (SELECT MIN(actor_id) FROM statements"
+                    " WHERE topic_id = ? AND actor_id > a.actor) FROM a"
+                    " WHERE a.actor IS NOT NULL)"
+                    " SELECT actor FROM a WHERE actor IS NOT NULL",
+                    (topic_id, topic_id),
+                )
+            ]
+        found: list[tuple[tuple[str, int], list[Statement]]] = []
+        for actor in actors:
+            first = self.db.execute(
+                "SELECT published, id FROM statements WHERE topic_id = ? AND actor_id = ?"
+                + named
+                + " ORDER BY published, id LIMIT 1",
+                (topic_id, actor),
+            ).fetchone()
+            if first is None:
+                continue
+            rows = self.db.execute(
+                "SELECT * FROM statements WHERE topic_id = ? AND actor_id = ?"
+                + named
+                + " ORDER BY published DESC, id DESC LIMIT ?",
+                (topic_id, actor, per_actor),
+            ).fetchall()
+            found.append(((first[0], first[1]), [statement_from_row(r) for r in reversed(rows)]))
+        found.sort(key=lambda item: item[0])
+        return [statement for _, statements in found for statement in statements]
+
+    def current_statement(
+        self, topic_id: str, actor_id: str, min_confidence: float
+    ) -> Statement | None:
+        """The actor's latest statement on the topic with a position held this confidently.
+
+        What a new statement is compared with: one row read through the (actor, topic,
+        published) index, however long the history has grown.
+        """
+        row = self.db.execute(
+            "SELECT * FROM statements WHERE actor_id = ? AND topic_id = ?"
+            " AND position_id IS NOT NULL AND confidence >= ?"
+            " ORDER BY published DESC, id DESC LIMIT 1",
+            (actor_id, topic_id, min_confidence),
+        ).fetchone()
+        return statement_from_row(row) if row else None
 
     def article_statements(self, article_id: str) -> list[Statement]:
         """The statements found in one article."""

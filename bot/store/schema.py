@@ -130,6 +130,17 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE feeds ADD COLUMN interval_s REAL;
     """,
+    # `/positions` on a topic for every actor: the (actor, topic) index cannot serve a topic
+    # alone, so each call read the whole positions history of every topic.
+    """
+    CREATE INDEX statements_topic ON statements(topic_id, actor_id, published);
+    """,
+    # Pruning reads only the articles and stories it has still to prune: without these
+    # partial indexes every prune walked every article ever pruned (the whole history).
+    """
+    CREATE INDEX articles_unpruned ON articles(fetched) WHERE text != '';
+    CREATE INDEX stories_unpruned ON stories(last_seen) WHERE embedding IS NOT NULL;
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -1,0 +1,111 @@
+"""`/positions` reads only what it shows (each actor's last five statements), through an
+index, however long the positions history has grown; the reply is what the full history
+gives."""
+
+from __future__ import annotations
+
+import random
+import sqlite3
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from bot.app import build_app
+from bot.commands import Commands
+from bot.matching.hashing import HashingEmbedder
+from bot.models import Actor, Position, Statement, Topic, Watchlist
+from bot.settings import Settings
+from bot.store.schema import MIGRATIONS
+from bot.store.sqlite import SQLiteStore
+
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
+TOPIC = Topic(
+    "aid",
+    "Military aid",
+    "Weapons sent abroad.",
+    positions=(
+        Position("sends", "sends weapons", ("We will send more weapons.",)),
+        Position("halts", "halts weapons", ("Deliveries are halted.",)),
+    ),
+)
+ACTORS = tuple(Actor(a, a.capitalize(), (a.capitalize(),)) for a in ("north", "south", "east"))
+
+
+def _history(rng: random.Random) -> list[Statement]:
+    history = []
+    for i in range(300):
+        actor = rng.choice(["north", "south", "east"])
+        position = rng.choice(["sends", "halts", None])
+        # Several statements share a second: ties are broken by insertion order.
+        when = T0 + timedelta(hours=i // 3)
+        history.append(
+            Statement(
+                actor,
+                "aid",
+                position,
+                f"quote {i}",
+                0.9,
+                article_id=f"a{i}",
+                source=f"S{i}",
+                published=when,
+            )
+        )
+    return history
+
+
+def _old_reply_fields(store: SQLiteStore, actor: str | None) -> list[tuple[str, list[str]]]:
+    """What /positions showed when it read the whole history: actor, last five quotes."""
+    by_actor: dict[str, list[str]] = {}
+    for s in store.statements("aid", actor):
+        if s.position_id:
+            by_actor.setdefault(s.actor_id, []).append(s.quote)
+    return [(who, quotes[-5:]) for who, quotes in by_actor.items()]
+
+
+def test_positions_shows_the_same_as_the_full_history_and_reads_through_an_index(
+    tmp_path: Path,
+) -> None:
+    app = build_app(
+        Settings(db_path=tmp_path / "p.db"),
+        Watchlist(actors=ACTORS, topics=(TOPIC,)),
+        embedder=HashingEmbedder(),
+        deliveries=[],
+    )
+    with app.store.transaction():
+        app.store.add_statements(_history(random.Random(3)))
+    commands = Commands(app)
+    ran: list[str] = []
+    app.store.db.set_trace_callback(ran.append)
+    replies = {actor: commands.positions("aid", actor) for actor in (None, "south")}
+    app.store.db.set_trace_callback(None)
+    for actor, reply in replies.items():
+        expected = _old_reply_fields(app.store, actor)
+        shown = [
+            (
+                name.split(":")[0].lower(),
+                [line.split("“")[1].split("”")[0] for line in v.split("\n")],
+            )
+            for name, v in reply.fields
+        ]
+        assert shown == expected
+    reads = [sql for sql in ran if "FROM statements" in sql]
+    assert reads
+    for sql in reads:
+        plan = " | ".join(r[3] for r in app.store.db.execute("EXPLAIN QUERY PLAN " + sql))
+        assert "SCAN statements" not in plan, plan
+    app.store.close()
+
+
+def test_a_version_2_database_gains_the_topic_index(tmp_path: Path) -> None:
+    path = tmp_path / "v2.db"
+    db = sqlite3.connect(path)
+    db.executescript(MIGRATIONS[0] + MIGRATIONS[1] + "PRAGMA user_version = 2;")
+    db.close()
+    store = SQLiteStore(path)
+    plan = " | ".join(
+        r[3]
+        for r in store.db.execute(
+            "EXPLAIN QUERY PLAN SELECT * FROM statements WHERE topic_id = 'aid'"
+        )
+    )
+    assert "USING INDEX statements_topic" in plan
+    store.close()

@@ -71,9 +71,10 @@ async def watch_watchlists(app: App, stop: asyncio.Event) -> None:
     from watchfiles import awatch
 
     told: set[str] = set()
+    warned: set[str] = set()
     async for _changes in awatch(app.settings.watchlists_dir, stop_event=stop, debounce=800):
         try:
-            text = _reload_once(app)
+            text = _reload_once(app, warned)
         except Exception as exc:  # one odd edit must not end hot reload for good
             log.exception("watchlist reload failed, keeping the last good watchlists")
             text = f"reload failed ({type(exc).__name__}: {exc})"
@@ -84,8 +85,11 @@ async def watch_watchlists(app: App, stop: asyncio.Event) -> None:
             await app.notify_admins(f"Watchlist edit refused (last good set kept): {text}")
 
 
-def _reload_once(app: App) -> str | None:
-    """Read the watchlists again and apply them; None when applied, else what was refused."""
+def _reload_once(app: App, warned: set[str]) -> str | None:
+    """Read the watchlists again and apply them; None when applied, else what was refused.
+
+    `warned`: the warnings already logged; each is logged once while it stands.
+    """
     result = reload_watchlists(
         app.settings.watchlists_dir, app.watchlist, app.settings.default_interval_s
     )
@@ -97,9 +101,13 @@ def _reload_once(app: App) -> str | None:
         # of a URL.
         changes = "; ".join(redact_urls(line) for line in result.changes)
         log.info("watchlists reloaded: %s", changes or "no changes")
-        # What `check` and the start show as warnings (an unset ${VAR} skips a destination).
-        for problem in result.problems:
-            log.warning("watchlist: %s", redact_urls(str(problem)))
+        # What `check` and the start show as warnings (an unset ${VAR} skips a destination),
+        # once each: an edit elsewhere in the folder does not repeat them.
+        current = {redact_urls(str(problem)) for problem in result.problems}
+        for text in sorted(current - warned):
+            log.warning("watchlist: %s", text)
+        warned.clear()
+        warned.update(current)
         return None
     text = "; ".join(redact_urls(str(p)) for p in result.problems if p.severity == "error")
     log.error("watchlist edit refused, keeping the last good watchlists: %s", text)

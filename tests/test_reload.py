@@ -89,8 +89,14 @@ async def test_a_reload_logs_the_warnings_of_the_edit(
         route = "routes:\n  - topics: [one]\n    discord_webhook: ${SWEEP_UNSET_HOOK}\n"
         (tmp_path / "a.yaml").write_text(TOPIC.format(id="one") + route, encoding="utf-8")
         await asyncio.wait_for(app.applied.wait(), timeout=15)
+        app.applied.clear()
+        # Another good edit, the unset variable still there: not said again.
+        edited = TOPIC.format(id="one").replace("Topic one", "Topic number one") + route
+        (tmp_path / "a.yaml").write_text(edited, encoding="utf-8")
+        await asyncio.wait_for(app.applied.wait(), timeout=15)
     finally:
         stop.set()
         await asyncio.wait_for(watcher, timeout=15)
     warned = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
-    assert any("SWEEP_UNSET_HOOK is not set" in m and "a.yaml:7" in m for m in warned), warned
+    unset = [m for m in warned if "SWEEP_UNSET_HOOK is not set" in m]
+    assert len(unset) == 1 and "a.yaml:7" in unset[0], warned

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import sqlite3
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
@@ -78,6 +80,7 @@ class CycleReport:
     alerts: int = 0
     folded: int = 0
     errors: list[str] = field(default_factory=list)
+    store_error: str | None = None  # the database refused this cycle's writes
 
 
 @dataclass(frozen=True)
@@ -155,6 +158,7 @@ class Pipeline:
         # Several feeds may be polled at once, but articles are written one feed at a time.
         self._write_lock = asyncio.Lock()
         self._told_moved: set[str] = set()  # feeds whose permanent redirect was logged
+        self._store_error: str | None = None  # the write failure last reported, if unhealed
 
     def use_watchlist(
         self, watchlist: Watchlist, matcher: TopicMatcher, stances: StanceTracker | None
@@ -188,10 +192,37 @@ class Pipeline:
         publication order, so the earliest copy of a story leads its alert and an actor's
         statements enter the history in the order they were made.
         """
+        report = CycleReport()
+        try:
+            await self._poll(feeds, report)
+        except sqlite3.OperationalError as exc:
+            await self._store_failed(exc, report)
+        else:
+            self._store_error = None
+        return report
+
+    async def _store_failed(self, exc: sqlite3.OperationalError, report: CycleReport) -> None:
+        """Say once that the database refuses writes (disk full, read-only, I/O error).
+
+        Nothing is lost: a feed's validators are saved only after its articles, so every
+        feed this cycle could not store is fetched again in full by the next one.
+        """
+        message = f"cannot write to the database {self.store.path}: {exc}"
+        report.store_error = message
+        if message == self._store_error:
+            log.debug("%s (again)", message)
+            return
+        self._store_error = message
+        log.error("%s; this poll is given up and the next one tries again", message)
+        if self.notify_admins is not None:
+            # Straight to the platforms: the usual notice path records itself in the database.
+            with contextlib.suppress(Exception):
+                await self.notify_admins(f"Stancewatch {message}. Polls are retried.")
+
+    async def _poll(self, feeds: Sequence[Feed] | None, report: CycleReport) -> None:
         now = self.clock()
         self._sync_feeds(now)
         todo = list(feeds) if feeds is not None else self.due_feeds(now)
-        report = CycleReport()
         fetched = await asyncio.gather(*(self._fetch_feed(feed, report) for feed in todo))
         batches = [batch for batch in fetched if batch is not None]
         async with self._write_lock:
@@ -204,7 +235,6 @@ class Pipeline:
             if batch.state is not None and batch.state.status != "ok" and batch.state.admins_told:
                 name = feed_label(batch.feed)
                 await self._tell_admins(batch.feed.url, "", f"Feed {name} has recovered.")
-        return report
 
     async def _fetch_feed(self, feed: Feed, report: CycleReport) -> _Fetched | None:
         state = self.store.feed_state(feed.url)

@@ -231,7 +231,9 @@ async def _one_pass(app: App, stop: asyncio.Event, received: list[signal.Signals
             finished = False
         await draining
     if finished:
-        return 0
+        # A pass whose writes the database refused (disk full) did not do its job: a cron
+        # job or a script must see that.
+        return 1 if report is not None and report.store_error else 0
     log.info("stopped; what was stored is kept, the rest waits for the next run")
     # 130: the shell's code for Ctrl-C, so a script can tell an interrupted pass.
     return 130 if signal.SIGINT in received else 0

@@ -385,3 +385,42 @@ async def test_a_feed_moved_permanently_is_logged_once_and_its_links_resolve_the
         f"feed {base}/moved.xml has moved permanently to {base}/news/feed.xml: "
         "put the new URL in the watchlist"
     ]
+
+
+async def test_a_full_disk_is_said_once_loses_nothing_and_heals(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    text = "Navy ships exercise in the harbour during the drills. " * 40
+    items = [
+        {"title": f"Harbour drills, day {n}", "link": f"https://x.example/{n}", "description": text}
+        for n in range(60)
+    ]
+    async with one_feed(tmp_path, rss("T", items)) as served:
+        store = served.app.store
+        pages = store.db.execute("PRAGMA page_count").fetchone()[0]
+        store.db.execute(f"PRAGMA max_page_count = {pages + 20}")  # the disk fills up
+        with caplog.at_level(logging.ERROR):
+            full = await served.poll()
+            again = await served.poll()
+        store.db.execute("PRAGMA max_page_count = 1000000")  # space is freed
+        healed = await served.poll()
+        stored = store.db.execute("SELECT count(*) FROM articles").fetchone()[0]
+        state = store.feed_state(served.feed.url)
+    assert full.store_error is not None and "database or disk is full" in full.store_error
+    assert again.store_error == full.store_error
+    errors = [r.getMessage() for r in caplog.records if "cannot write" in r.getMessage()]
+    assert len(errors) == 1  # said once, not at every 15 s tick
+    # Validators and the first poll were not recorded: the whole feed was fetched again.
+    assert healed.store_error is None and stored == 60
+    assert state is not None and state.first_polled_at is not None
+
+
+async def test_run_once_on_a_full_disk_exits_1(tmp_path: Path) -> None:
+    from bot.service import serve_app
+
+    items = [{"title": f"Harbour drills {n}", "link": f"https://x.example/{n}"} for n in range(40)]
+    async with one_feed(tmp_path, rss("T", items)) as served:
+        store = served.app.store
+        pages = store.db.execute("PRAGMA page_count").fetchone()[0]
+        store.db.execute(f"PRAGMA max_page_count = {pages + 2}")
+        assert await serve_app(served.app, once=True) == 1  # a cron job must see it

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -108,9 +109,19 @@ class Connection:
         try:
             yield
         except BaseException:
-            self.db.execute("ROLLBACK")
+            # SQLite rolls some failures back itself (a full disk): a second ROLLBACK would
+            # raise "no transaction is active" and hide the error that matters.
+            with contextlib.suppress(sqlite3.Error):
+                self.db.execute("ROLLBACK")
             raise
         else:
-            self.db.execute("COMMIT")
+            try:
+                self.db.execute("COMMIT")
+            except sqlite3.Error:
+                # A COMMIT that fails (disk full) leaves the transaction open: end it, or
+                # the next BEGIN fails too and nothing is ever written again.
+                with contextlib.suppress(sqlite3.Error):
+                    self.db.execute("ROLLBACK")
+                raise
         finally:
             self._depth = 0

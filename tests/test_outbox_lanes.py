@@ -5,9 +5,12 @@ the stop grace; admins are told once."""
 from __future__ import annotations
 
 import asyncio
+import logging
+import sqlite3
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from bot.delivery.base import DeliveryError, SentPlainer
 from bot.delivery.outbox import MAX_PARALLEL_DESTINATIONS, OutboxWorker
@@ -288,4 +291,33 @@ async def test_refusals_are_told_once_per_destination_and_kind(tmp_path: Path) -
     queue(store, "s-4", [place])
     assert await worker.drain() == 1
     assert len(fake.notices) == 2
+    store.close()
+
+
+async def test_a_post_whose_sent_mark_the_full_disk_refuses_is_not_posted_again(
+    tmp_path: Path, caplog: Any
+) -> None:
+    # The platform took the post, then the database could not record it: left pending,
+    # the row went out again at every 2 s drain for as long as the disk stayed full.
+    room = channel("CROOM")
+    store = SQLiteStore(tmp_path / "o.db")
+    fake = Fake()
+    worker = worker_for(store, fake, [room], [NOW])
+    queue(store, "s-1", [room])
+    recorded = store.mark_sent
+
+    def disk_full(*args: Any, **kwargs: Any) -> None:
+        raise sqlite3.OperationalError("database or disk is full")
+
+    store.mark_sent = disk_full  # type: ignore[method-assign]
+    with caplog.at_level(logging.ERROR):
+        for _ in range(3):
+            await worker.drain()
+    assert fake.posts == [("CROOM", "s-1")]  # once, not once per drain
+    said = [r.getMessage() for r in caplog.records if "cannot write" in r.getMessage()]
+    assert len(said) == 1
+    store.mark_sent = recorded  # type: ignore[method-assign]
+    await worker.drain()  # the disk has room again: the post is recorded, not repeated
+    assert fake.posts == [("CROOM", "s-1")]
+    assert outbox_rows(store, room) == []
     store.close()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import sqlite3
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
@@ -116,6 +117,10 @@ class OutboxWorker:
         # The registry's keys at the last drain: when they change (a reload, or the start),
         # every queued destination is checked for having left the routes (`_follow_routes`).
         self._registry_keys: frozenset[str] | None = None
+        # Rows a platform took whose "sent" the database refused (a full disk), with their
+        # message ids: never handed over again; recorded as soon as the database writes.
+        self._unrecorded: dict[int, str | None] = {}
+        self._store_error: str | None = None  # the write failure last logged, if unhealed
 
     def _delivery_for(self, destination: Destination) -> Delivery | None:
         return next((d for d in self.deliveries if d.handles(destination)), None)
@@ -127,8 +132,26 @@ class OutboxWorker:
         return time.monotonic() + self.stop_margin_s <= self.deadline
 
     async def drain(self, limit: int = 200) -> int:
-        """Deliver every due row (up to `limit`); return how many the platforms accepted."""
+        """Deliver every due row (up to `limit`); return how many the platforms accepted.
+
+        When the database refuses writes (a full disk), the drain stops and says so once;
+        a row a platform took is never posted again because its "sent" could not be saved.
+        """
+        try:
+            return await self._drain(limit)
+        except sqlite3.OperationalError as exc:
+            message = f"outbox: cannot write to the database: {exc}"
+            if message != self._store_error:
+                self._store_error = message
+                log.error("%s; deliveries wait until it writes again", message)
+            return 0
+
+    async def _drain(self, limit: int) -> int:
         async with self._lock:
+            for row_id, ref in list(self._unrecorded.items()):
+                self.store.mark_sent(row_id, self.clock(), ref)
+                del self._unrecorded[row_id]
+            self._store_error = None
             rows = self.store.due_outbox(self.clock(), limit)
             if self._follow_routes(rows):
                 # Read again: the moved rows are due at their new destinations, in their
@@ -237,6 +260,8 @@ class OutboxWorker:
             refusal = await self._hand_over(row, delivery, destination, alert)
         except DeliveryError as exc:
             return await self._failed(row, exc, now)
+        except sqlite3.OperationalError:
+            raise  # the database, not the delivery: `drain` stops and says so once
         except Exception as exc:  # a bug in a renderer must not stop the other deliveries
             log.exception("delivery of alert %s to %s crashed", row.alert_id, row.destination)
             return await self._failed(row, DeliveryError(f"unexpected error: {exc!r}"), now)
@@ -254,7 +279,7 @@ class OutboxWorker:
         if row.action == "post":
             result = await delivery.send(destination, alert)
             ref = result.message_ref if isinstance(result, SentPlainer) else result
-            self.store.mark_sent(row.id, self.clock(), ref)
+            self._record_sent(row, ref)
         else:
             message_ref = self.store.message_ref(row.alert_id, row.destination)
             if message_ref is None:
@@ -263,8 +288,20 @@ class OutboxWorker:
                 self.store.mark_sent(row.id, self.clock())
                 return None
             result = await delivery.edit(destination, message_ref, alert)
-            self.store.mark_sent(row.id, self.clock())
+            self._record_sent(row, None)
         return result.refusal if isinstance(result, SentPlainer) else None
+
+    def _record_sent(self, row: OutboxRow, ref: str | None) -> None:
+        """Mark a row the platform took as sent; if the database refuses, remember it here.
+
+        Left pending, the row would be posted again at every drain (every 2 s) for as long
+        as the disk stays full.
+        """
+        try:
+            self.store.mark_sent(row.id, self.clock(), ref)
+        except sqlite3.OperationalError:
+            self._unrecorded[row.id] = ref
+            raise
 
     def _label(self, key: str) -> str:
         """The destination as admins can recognise it (see `Destination.label`)."""

@@ -58,6 +58,7 @@ _NUMERIC_REF = re.compile(rb"&(?:amp;)?#(?:[xX]([0-9a-fA-F]{1,8})|(\d{1,10}));")
 _CHARSET = re.compile(r";\s*charset\s*=\s*[\"']?([A-Za-z0-9._:-]+)", re.I)
 _XML_ENCODING = re.compile(rb"^<\?xml[^>]*?encoding\s*=\s*[\"']([A-Za-z0-9._:-]+)", re.I)
 _BOMS = (codecs.BOM_UTF8, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+_CLOSING_ROOT = re.compile(rb"</(?:[\w.-]+:)?(?:rss|feed|rdf)\s*>(?:\s*<!--.*?-->)*$", re.I | re.S)
 _HTML_START = re.compile(rb"<(!doctype\s+html|html[\s>]|head[\s>]|body[\s>])", re.IGNORECASE)
 # Terminal control sequences (ECMA-48), removed whole so no "[31m" debris is left: CSI
 # ("ESC [" or its 8-bit form, parameters, final byte), OSC ("ESC ]" … BEL or ST, e.g. an
@@ -283,6 +284,11 @@ def parse_feed(
     except (ValueError, LookupError, RecursionError) as exc:  # UnicodeError is a ValueError
         # feedparser's own bugs on hostile input: the feed fails, the poll goes on.
         raise FeedParseError(f"feed could not be parsed: {type(exc).__name__}") from None
+    if parsed.entries and parsed.get("bozo") and _cut_off(body):
+        # A body the connection cut short still parses into the items before the cut. Taken
+        # as the whole feed, a first poll would store half of it as history and the other
+        # half would be alerted as new at the next poll.
+        raise FeedParseError("feed is cut off: the document ends before its closing tag")
     fetched = _as_utc(fetched_at)
     if not parsed.entries:
         _raise_if_not_feed(body, parsed)
@@ -296,6 +302,11 @@ def parse_feed(
             seen.add(article.id)
             articles.append(article)
     return articles
+
+
+def _cut_off(body: bytes) -> bool:
+    """True when the body does not end with the closing tag of an RSS, Atom or RDF root."""
+    return _CLOSING_ROOT.search(body[-256:].rstrip(b" \t\r\n\x00")) is None
 
 
 def _unshare_guids(articles: list[Article]) -> list[Article]:

@@ -517,3 +517,18 @@ def test_a_less_than_that_opens_no_tag_is_text(xml_title: str, title: str) -> No
     )
     (article,) = parse_feed(body, _feed(), FETCHED)
     assert article.title == title
+
+
+# --- A body cut short -------------------------------------------------------------------
+
+
+def test_a_feed_cut_off_mid_document_is_an_error_not_half_a_feed() -> None:
+    whole = rss("T", [{"title": f"Story {n}", "link": f"https://x.example/{n}"} for n in range(4)])
+    cut = whole[: whole.index(b"<item>", whole.index(b"Story 2"))]  # the connection dropped
+    with pytest.raises(FeedParseError, match="cut off"):
+        parse_feed(cut, _feed(), FETCHED)
+    # A whole feed with a fault inside (an unescaped "&") is still read, and so is one
+    # with a comment after its closing tag.
+    faulty = whole.replace(b"Story 1", b"Story 1 & more")
+    assert len(parse_feed(faulty, _feed(), FETCHED)) == 4
+    assert len(parse_feed(faulty + b"\n<!-- cached 12:00 -->\n", _feed(), FETCHED)) == 4

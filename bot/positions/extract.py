@@ -63,7 +63,14 @@ def actor_sentences(
         clauses = [c for s in split_paragraph(paragraph) for c in _SEMICOLON.split(s) if c]
         for sentence in clauses:
             tokens = tokenize(sentence, index.find(sentence))
-            found, next_speaker = _attribute(tokens, speaker)
+            if not pending and _whole_quote(sentence):
+                # '"Russia must withdraw."' after '"…," he said.': the quote goes on in the
+                # speaker's voice; an actor it names speaks only as relayed ("Russia has
+                # agreed …"), never by being its subject.
+                found: Found = _reported(tokens, (0, len(tokens)), speaker, True)
+                next_speaker = speaker
+            else:
+                found, next_speaker = _attribute(tokens, speaker)
             if found:
                 for actor, reporter, span in found:
                     out.extend(
@@ -89,6 +96,14 @@ def _text(sentence: str, tokens: list[Tok], span: Span) -> str:
     while inner and inner[-1].text in _BREAKS | {":"}:
         inner = inner[:-1]
     return sentence[inner[0].start : inner[-1].end] if inner else sentence
+
+
+def _whole_quote(sentence: str) -> bool:
+    """True for a sentence that is one quotation and nothing else: '"We will not give up."'."""
+    text = sentence.strip()
+    if len(text) < 3 or text[0] not in '"“' or text[-1] not in '"”':
+        return False
+    return text.count('"') + text.count("“") + text.count("”") == 2
 
 
 def _quote_open(sentences: list[str]) -> bool:
@@ -192,14 +207,45 @@ def _is_stance_verb(verb: VerbGroup | None) -> bool:
 def _resolve(tokens: list[Tok], group: Span, carried: str | None) -> str | None:
     """The actor a noun group stands for: its own alias, else the carried speaker for "he"."""
     inside = tokens[group[0] : group[1]]
+    if any(t.low in _NOT_IN_OFFICE for t in inside):
+        # "Israeli opposition leader Yair Lapid", "Former British prime minister Boris
+        # Johnson": the country qualifies an office its government does not hold (now). Only
+        # a person named after the title who is an alias himself ("… Dmitry Medvedev") counts.
+        titles = [k for k, t in enumerate(inside) if t.low in lx.TITLES]
+        inside = inside[titles[-1] + 1 :] if titles else []
     # "Israel's ambassador in Washington": the possessor speaks, the place does not.
     owners = [t.actor for t, after in pairwise(inside) if t.actor and after.low == "'s"]
     if owners:
         return owners[0]
+    posted = _posting(inside)
+    if posted is not None:
+        # "The US ambassador in Moscow", "the Russian embassy in Washington": the place after
+        # a diplomatic title is where the official serves, never whom they speak for.
+        inside = inside[:posted]
     named = [t.actor for t in inside if t.actor]
     if named:
         return named[-1]
     return carried if _is_anaphor(tokens, group) else None
+
+
+# Words that put an official outside the government the country name stands for.
+_NOT_IN_OFFICE = frozenset({"former", "ex", "opposition", "exiled", "retired", "dissident"})
+
+# Titles of officials who serve abroad: "in X" after them names their posting.
+# fmt: off
+_POSTED_TITLES = frozenset({
+    "ambassador", "ambassadors", "envoy", "envoys", "embassy", "diplomat", "diplomats",
+    "mission", "consulate", "consul", "delegation", "delegations",
+})
+# fmt: on
+
+
+def _posting(inside: list[Tok]) -> int | None:
+    """Index of "in"/"at" after a diplomatic title in a noun group, if there is one."""
+    for k in range(1, len(inside)):
+        if inside[k].low in ("in", "at") and inside[k - 1].low in _POSTED_TITLES:
+            return k
+    return None
 
 
 def _reported(tokens: list[Tok], content: Span, speaker: str | None, relays: bool) -> Found:
@@ -208,12 +254,18 @@ def _reported(tokens: list[Tok], content: Span, speaker: str | None, relays: boo
     # "he"/"it" inside what someone said refers back to the speaker: "Washington said it …".
     subjects = [_resolve(tokens, group, speaker) for group in groups]
     relayed = []
-    if relays and verb is not None and lx.is_own_stance(verb):
+    if relays and verb is not None and (lx.is_own_stance(verb) or _relays_in_turn(verb)):
         # "Russia had agreed …" is Russia's stance; "Russia must stop …" is the speaker's demand.
         relayed = [a for a in subjects if a is not None and a != speaker]
     if relayed:
         return [(a, speaker, content) for a in dict.fromkeys(relayed)]
     return [(speaker, None, content)] if speaker is not None else []
+
+
+def _relays_in_turn(verb: VerbGroup) -> bool:
+    """True for "Putin had told Trump that …": a statement of its subject, relayed once more."""
+    own = VerbGroup(verb.auxiliaries, "agree", verb.end)  # the modal test of is_own_stance
+    return verb.main in lx.RELAY_VERBS and lx.is_own_stance(own)
 
 
 # --- noun groups and clause structure -------------------------------------------------------
@@ -422,6 +474,8 @@ def _lows(tokens: list[Tok], lo: int, hi: int) -> list[str]:
 def _tail_attribution(tokens: list[Tok]) -> tuple[Span, Span, str] | None:
     """ "…, X said." / "…," said X." / "…, according to X." at the end: content, X, the verb."""
     n = len(tokens)
+    if _asked_opener(tokens):
+        return None  # "Asked whether Russia would accept, Lavrov said no": the answer follows
     for k in range(n - 2, 0, -1):
         if tokens[k].text not in _BREAKS:
             continue
@@ -429,6 +483,12 @@ def _tail_attribution(tokens: list[Tok]) -> tuple[Span, Span, str] | None:
         if found is not None:
             return (0, k), *found
     return None
+
+
+def _asked_opener(tokens: list[Tok]) -> bool:
+    """True for a sentence that opens with the question put to its speaker ("When asked …,")."""
+    words = [t.low for t in tokens[:3] if t.is_word]
+    return words[:1] == ["asked"] or words[:2] in (["when", "asked"], ["if", "asked"])
 
 
 def _attribution_after(tokens: list[Tok], i: int) -> tuple[Span, str] | None:

@@ -224,3 +224,58 @@ def test_an_upper_case_acronym_is_not_the_pronoun_it() -> None:
 def test_a_commissioner_is_an_office_like_a_minister() -> None:
     text = "Ukraine's trade commissioner, speaking in Geneva, said the plan was fair."
     assert found(text) == [("ukraine", None)]
+
+
+# --- found in a sweep of news English the development files do not cover --------------------
+
+
+def test_a_diplomat_speaks_for_the_country_that_posted_him_not_the_host() -> None:
+    assert found("The US ambassador in Moscow said Washington would not lift sanctions.") == [
+        ("usa", None)
+    ]
+    assert found("The Russian embassy in Kyiv said the talks would not change anything.") == [
+        ("russia", None)
+    ]
+    assert found("Western diplomats in Moscow said they expected no breakthrough.") == []
+    # Officials in a capital are still that country's own.
+    assert found("Officials in Kyiv said they rejected the plan.") == [("ukraine", None)]
+
+
+def test_former_and_opposition_officials_do_not_speak_for_the_government() -> None:
+    assert found("Russian opposition leader Ilya Yashin rejected the ceasefire plan.") == []
+    assert found("Former Ukrainian president Petro Poroshenko said the plan was a trap.") == []
+    assert found("Former US national security adviser John Bolton rejected the deal.") == []
+    # An alias named after the title is that person's own: "… Lavrov" still speaks.
+    assert found("Russia's former ambassador Sergei Lavrov rejected the plan.") == [
+        ("russia", None)
+    ]
+
+
+def test_the_question_put_to_a_speaker_is_not_his_answer() -> None:
+    [sentence] = actor_sentences(
+        "Asked whether Russia would accept the plan, Lavrov said no.", ACTORS
+    )
+    assert (sentence.actor_id, sentence.clause) == ("russia", "no.")
+    [sentence] = actor_sentences(
+        'When asked if the US would send troops, Witkoff said: "Not yet."', ACTORS
+    )
+    assert (sentence.actor_id, sentence.clause) == ("usa", "Not yet.")
+
+
+def test_a_quote_that_goes_on_after_its_attribution_keeps_its_speaker() -> None:
+    text = '"We will never give up our land," Zelensky said. "Russia must withdraw."'
+    assert found(text) == [("ukraine", None), ("ukraine", None)]
+    text = '"We will never give up our land," Zelensky said. "Russia has agreed to nothing."'
+    assert found(text) == [("ukraine", None), ("russia", "ukraine")]
+    assert found('"Russia must withdraw."') == []  # nobody known says it
+
+
+def test_an_actor_compared_with_in_an_opening_phrase_is_not_a_subject() -> None:
+    assert found("Unlike America, Kyiv has refused to freeze the front line.") == [
+        ("ukraine", None)
+    ]
+
+
+def test_a_statement_relayed_twice_is_its_first_speakers() -> None:
+    text = "Zelensky said Lavrov had told Witkoff that Russia was ready to freeze the front line."
+    assert found(text) == [("russia", "ukraine")]

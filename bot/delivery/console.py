@@ -9,6 +9,13 @@ from rich.panel import Panel
 from bot.models import Alert, Destination, DestinationKind
 
 
+def _link_target(url: str) -> str:
+    """The URL as a [link=…] tag value: a "]" would end the tag and leave the rest of the
+    URL to be read as markup (styles, another link; an unmatched "[/link]" raises), and a
+    space would be read as a second style word. Percent-encoded, they mean the same URL."""
+    return url.replace("[", "%5B").replace("]", "%5D").replace(" ", "%20")
+
+
 def alert_lines(alert: Alert) -> list[str]:
     """The alert as rich-markup lines (article text is escaped, so it cannot style itself)."""
     topics = ", ".join(f"{escape(t.topic_name)} ({t.score:.2f})" for t in alert.topics)
@@ -37,7 +44,7 @@ def alert_lines(alert: Alert) -> list[str]:
             )
     if alert.stances:
         lines.append("")
-    lines.append(f"[link={alert.url}]{escape(alert.url)}[/link]")
+    lines.append(f"[link={_link_target(alert.url)}]{escape(alert.url)}[/link]")
     lines.append(f"[dim]{escape(alert.source)} · {alert.published:%Y-%m-%d %H:%M} UTC[/dim]")
     if alert.also_reported_by:
         others = ", ".join(escape(source) for source, _ in alert.also_reported_by)

@@ -385,7 +385,9 @@ def _to_article(entry: Any, feed: Feed, fetched: datetime, base: str) -> Article
     link = (entry.get("link") or "").strip()
     if link and base.lower().startswith(("http://", "https://")):
         link = urljoin(base, link)  # relative links are relative to the feed
-    if _UNSAFE_LINK.match(link):
+    # Checked as shown, too: a control before the scheme ("\u202ejavascript:…") hid it from
+    # the check and was stripped after it.
+    if _UNSAFE_LINK.match(link) or _UNSAFE_LINK.match(strip_controls(link).strip()):
         link = ""  # "javascript:" or "file:" must never become an alert's link
     raw_title = html_to_text(entry.get("title") or "")
     # A "<" that opens no HTML tag is text; read as a tag it would swallow the title up to
@@ -401,7 +403,7 @@ def _to_article(entry: Any, feed: Feed, fetched: datetime, base: str) -> Article
     # The id comes from the title and link as read before controls were stripped, so items
     # already stored keep their ids and an upgrade alerts nothing twice.
     raw_id_title = truncate_text(raw_title, MAX_TITLE_CHARS)
-    clean_link = strip_controls(link)
+    clean_link = _without_credentials(strip_controls(link).strip())
     return Article(
         id=article_id(entry.get("id"), link, raw_id_title, date_str),
         feed_url=feed.url,
@@ -412,6 +414,18 @@ def _to_article(entry: Any, feed: Feed, fetched: datetime, base: str) -> Article
         published=_published(entry, fetched),
         fetched=fetched,
     )
+
+
+def _without_credentials(url: str) -> str:
+    """The link without a user name or password: no news link carries one, and
+    "https://reuters.com@evil.example/" reads as Reuters but goes to evil.example."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # an unbalanced "[" in the host: shown as it is, never dialled here
+        return url
+    if "@" not in parts.netloc:
+        return url
+    return urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
 
 
 def _entry_text(entry: Any) -> str:

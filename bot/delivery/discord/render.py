@@ -260,7 +260,9 @@ def render_alert(alert: Alert, *, plain: bool = False) -> RenderedAlert:
         embed["url"] = alert.url
     elif alert.url.strip():
         # Not a link Discord accepts in the title: keep it readable in the text instead.
-        link_line = fit(tidy(alert.url, keep_newlines=False), 512, markdown=False)
+        # Escaped like any article text: it is shown in the description, which renders
+        # markdown ("https://a.example/x [Reuters](https://evil.example)" was a masked link).
+        link_line = fit(tidy(alert.url, keep_newlines=False), 512)
     fields = _alert_fields(alert)
     room = DESCRIPTION_MAX - (len(link_line) + 2 if link_line else 0)
     description = fit(summary, room) if summary else ""

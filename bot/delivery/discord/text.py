@@ -13,7 +13,12 @@ ELLIPSIS = "…"
 ZWSP = "\u200b"  # a zero-width space breaks mention syntax without changing what people read
 
 # Links are left as they are (escaping them would break them); everything else is escaped.
-_URL = re.compile(r"https?://[^\s<>\"']+", re.IGNORECASE)
+# Only what Discord itself autolinks counts as a link: a lowercase scheme (its URL rule is
+# case-sensitive), ended by any character JavaScript's \s matches. U+FEFF is whitespace to
+# JavaScript but not to Python: kept inside a "link" here, it ended Discord's link early and
+# left the rest raw ("https://a.example/\ufeff[Reuters](https://evil.example)" showed a
+# masked link). U+180E was whitespace in older engines.
+_URL = re.compile(r"https?://[^\s<>\"'\ufeff\u180e]+")
 # Characters Discord reads as markdown anywhere in a line (bold, italics, strike, code,
 # spoilers, masked links) and at the start of a line (quotes, headings, lists).
 _INLINE = re.compile(r"([\\*_~`|\[\]])")

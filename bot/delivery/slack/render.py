@@ -164,13 +164,17 @@ def plain(raw: str, limit: int) -> str:
     return _cut(text, size)
 
 
-def link(url: str, label: str) -> str:
+def link(url: str, label: str, max_url: int = MAX_URL) -> str:
     """A mrkdwn link to an http(s) URL with an escaped label; just the label otherwise."""
     # Bidi controls are percent-encoded, as a browser would send them anyway.
     url = _BIDI.sub(lambda m: quote(m.group(0)), url.strip())
-    if not re.match(r"^https?://\S+$", url) or len(url) > MAX_URL:
+    if not re.match(r"^https?://\S+$", url):
         return label
     safe = url.replace("&", "&amp;").replace("<", "%3C").replace(">", "%3E").replace("|", "%7C")
+    # Measured as sent: each "&" is five characters then, so a 600-character URL of "&"s
+    # was 3,000 and pushed its section past Slack's limit (the whole card was refused).
+    if slack_len(safe) > max_url:
+        return label
     # Slack does not link a URL inside a label, so markers `escape` left in one would format.
     return f"<{safe}|{_MARKER.sub(_lookalike, label)}>"
 
@@ -288,7 +292,7 @@ def _context(alert: Alert, hidden_shifts: int) -> Block:
     ]
     if alert.also_reported_by:
         others = ", ".join(
-            link(url if len(url) <= 200 else "", fit(source, 50) or "another outlet")
+            link(url, fit(source, 50) or "another outlet", max_url=200)
             for source, url in alert.also_reported_by[:MAX_ALSO]
         )
         more = len(alert.also_reported_by) - MAX_ALSO

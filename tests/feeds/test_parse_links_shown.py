@@ -1,0 +1,40 @@
+"""An item's link as it will be shown: no hidden scheme, no credentials posing as a host."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from bot.feeds.parse import parse_feed
+from bot.models import Feed
+
+WHEN = datetime(2025, 8, 18, tzinfo=UTC)
+
+
+def items(link: str, feed_url: str = "/srv/feeds/local.xml") -> list[str]:
+    body = (
+        '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>x</title>'
+        f"<item><title>T</title><link>{link}</link><guid>1</guid>"
+        "<description>Text.</description></item></channel></rss>"
+    )
+    feed = Feed(url=feed_url, name="Feed", interval_s=60)
+    return [a.url for a in parse_feed(body.encode(), feed, WHEN)]
+
+
+def test_a_control_before_the_scheme_does_not_let_javascript_through() -> None:
+    assert items("&#x202E;javascript:alert(1)") == [""]
+    assert items("&#x2066;file:///etc/passwd") == [""]
+
+
+def test_credentials_are_dropped_from_the_link() -> None:
+    assert items("https://reuters.com@evil.example/x", "https://feed.example/rss") == [
+        "https://evil.example/x"
+    ]
+    assert items("https://user:pw@wire.example/a", "https://feed.example/rss") == [
+        "https://wire.example/a"
+    ]
+
+
+def test_ordinary_links_are_unchanged() -> None:
+    assert items("https://wire.example/a?b=1#c", "https://feed.example/rss") == [
+        "https://wire.example/a?b=1#c"
+    ]

@@ -562,14 +562,7 @@ def test_eval_prints_watchlist_warnings(tmp_path: Path) -> None:
     (folder / "marlow.yaml").write_text(FEW_EXAMPLES_WATCHLIST, encoding="utf-8")
     data = tmp_path / "empty.jsonl"
     data.write_text("", encoding="utf-8")  # refused before the model loads: a fast test
-    done = subprocess.run(
-        [*STANCEWATCH, "eval", "--watchlists", str(folder), "--data", str(data)],
-        cwd=ROOT,
-        env={**os.environ, "HF_HUB_OFFLINE": "1"},
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    done = _run("eval", "--watchlists", str(folder), "--data", str(data))
     assert done.returncode == 1
     assert done.stderr.count("warning: fewer than 2 distinct examples") == 2, done.stderr
     assert "no labeled articles" in done.stderr
@@ -585,13 +578,6 @@ def test_eval_on_watchlists_without_topics_says_there_is_nothing_to_evaluate(
     )
     data = tmp_path / "data.jsonl"
     data.write_text(json.dumps({**ONE_RECORD}) + "\n", encoding="utf-8")
-    done = subprocess.run(
-        [*STANCEWATCH, "eval", "--watchlists", str(folder), "--data", str(data)],
-        cwd=ROOT,
-        env={**os.environ, "HF_HUB_OFFLINE": "1"},
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    done = _run("eval", "--watchlists", str(folder), "--data", str(data))
     assert done.returncode == 1
     assert done.stderr.strip() == f"error: {folder}: no topics, nothing to evaluate"

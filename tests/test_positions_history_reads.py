@@ -62,9 +62,14 @@ def _history(rng: random.Random) -> list[Statement]:
 def _old_reply_fields(store: SQLiteStore, actor: str | None) -> list[tuple[str, list[str]]]:
     """What /positions showed when it read the whole history: actor, last five quotes."""
     by_actor: dict[str, list[str]] = {}
-    for s in store.statements("aid", actor):
-        if s.position_id:
-            by_actor.setdefault(s.actor_id, []).append(s.quote)
+    rows = store.db.execute(
+        "SELECT actor_id, position_id, quote FROM statements WHERE topic_id = 'aid'"
+        " AND (? IS NULL OR actor_id = ?) ORDER BY published, id",
+        (actor, actor),
+    )
+    for who, position, quote in rows:
+        if position:
+            by_actor.setdefault(who, []).append(quote)
     return [(who, quotes[-5:]) for who, quotes in by_actor.items()]
 
 
@@ -121,13 +126,6 @@ def test_a_version_2_database_gains_the_topic_index(tmp_path: Path) -> None:
 WATCHLIST = Watchlist(actors=(Actor("north", "Northland", ("Northland",)),), topics=(TOPIC,))
 
 
-class NoHistoryStore(SQLiteStore):
-    """A store whose full-history read fails: the per-article path must not need it."""
-
-    def statements(self, topic_id: str, actor_id: str | None = None) -> list[Statement]:
-        raise AssertionError("the whole positions history was read for one new statement")
-
-
 def _statement(position: str | None, confidence: float, day: int) -> Statement:
     return Statement(
         "north",
@@ -141,10 +139,11 @@ def _statement(position: str | None, confidence: float, day: int) -> Statement:
     )
 
 
-def test_a_shift_is_found_from_the_current_position_without_reading_the_history(
+def test_a_shift_is_found_from_the_current_position_past_unsure_and_empty_statements(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    store = NoHistoryStore(tmp_path / "s.db")
+    # The store has no whole-history read any more: the tracker reads the current position.
+    store = SQLiteStore(tmp_path / "s.db")
     history = [_statement("sends", 0.9, day) for day in range(100)]
     history.append(_statement("halts", 0.9, 100))  # the current position
     history.append(_statement("sends", 0.2, 101))  # too unsure to count

@@ -317,20 +317,6 @@ class NewsStore(Connection):
             ],
         )
 
-    def statements(self, topic_id: str, actor_id: str | None = None) -> list[Statement]:
-        """The positions history on a topic (of one actor, or all), oldest first."""
-        if actor_id is None:
-            rows = self.db.execute(
-                "SELECT * FROM statements WHERE topic_id = ? ORDER BY published, id", (topic_id,)
-            )
-        else:
-            rows = self.db.execute(
-                "SELECT * FROM statements WHERE topic_id = ? AND actor_id = ?"
-                " ORDER BY published, id",
-                (topic_id, actor_id),
-            )
-        return [statement_from_row(r) for r in rows]
-
     def latest_statements(
         self, topic_id: str, actor_id: str | None = None, per_actor: int = 5
     ) -> list[Statement]:

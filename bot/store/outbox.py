@@ -64,13 +64,6 @@ class DeliveryStore(Connection):
         row = self.db.execute("SELECT payload FROM alerts WHERE id = ?", (alert_id,)).fetchone()
         return alert_from_json(row["payload"]) if row else None
 
-    def alert_for_article(self, article_id: str) -> Alert | None:
-        """The alert an article started, if any."""
-        row = self.db.execute(
-            "SELECT payload FROM alerts WHERE article_id = ?", (article_id,)
-        ).fetchone()
-        return alert_from_json(row["payload"]) if row else None
-
     def recent_alerts(self, topic_id: str, limit: int) -> list[Alert]:
         """The latest alerts for a topic, newest first."""
         rows = self.db.execute(

@@ -6,6 +6,7 @@ render the `Reply` natively. Nothing here knows about either platform.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
@@ -65,6 +66,22 @@ def choices(typed: str, names: dict[str, str], limit: int = 25) -> list[tuple[st
     return sorted(hits)[:limit]
 
 
+# A shorter fragment ("to", "of") would pick a topic by a word that says nothing about it.
+MIN_PARTIAL_CHARS = 3
+
+
+def _holding(typed: str, names: dict[str, str]) -> list[str]:
+    """Keys whose id or name holds `typed` (lower case, spaces collapsed) as whole words."""
+    if len(typed.replace(" ", "")) < MIN_PARTIAL_CHARS:
+        return []
+    pattern = re.compile(rf"(?<!\w){re.escape(typed)}(?!\w)")
+    return [
+        key
+        for key, name in names.items()
+        if pattern.search(key.lower()) or pattern.search(name.lower())
+    ]
+
+
 def _date(moment: datetime | None) -> str:
     return moment.strftime("%d %b %Y") if moment else "?"
 
@@ -84,11 +101,15 @@ class Commands:
         return {a.id: a.name for a in self.app.watchlist.actors}
 
     def _resolve(self, typed: str, names: dict[str, str]) -> str | None:
+        """The id typed by id or name; else the one name that holds what was typed as whole
+        words ("nato membership" for "NATO membership for Ukraine"), since Slack has no
+        autocomplete and members type what they remember. Several such names: None."""
         typed = " ".join(typed.split())[:MAX_ARGUMENT_CHARS].lower()
         for key, name in names.items():
             if typed in (key.lower(), name.lower()):
                 return key
-        return None
+        partial = _holding(typed, names)
+        return partial[0] if len(partial) == 1 else None
 
     def _actor_id(self, typed: str) -> str | None:
         """The actor typed by id, name or any alias: members type what the news says
@@ -101,6 +122,14 @@ class Commands:
 
     def _unknown(self, kind: str, typed: str, names: dict[str, str]) -> Reply:
         shown = typed[:80]
+        several = _holding(" ".join(typed.split())[:MAX_ARGUMENT_CHARS].lower(), names)
+        if len(several) > 1:
+            listed = ", ".join(sorted(names[key] for key in several)[:5])
+            return Reply(
+                f"“{shown}” is part of {len(several)} {kind} names.",
+                (f"Which one: {listed}?",),
+                ok=False,
+            )
         suggestions = closest(typed[:MAX_ARGUMENT_CHARS], names)
         hint = f"Did you mean: {', '.join(suggestions)}?" if suggestions else f"No {kind}s yet."
         return Reply(f"Unknown {kind} “{shown}”.", (hint,), ok=False)

@@ -192,3 +192,30 @@ def test_positions_line_splits_topic_and_actor_as_users_type_them(app: App) -> N
         "NATO membership for Ukraine has no named positions in the watchlist."
     )
     assert commands.positions_line("atlantis talks").title == "Unknown topic “atlantis talks”."
+
+
+def test_a_topic_can_be_named_by_whole_words_of_its_name_when_only_one_has_them(
+    app: App,
+) -> None:
+    commands = Commands(app)
+    reply = commands.follow("slack", "T1", "u1", "nato  Membership")
+    assert reply.ok and reply.title == "You now follow NATO membership for Ukraine."
+    assert commands.unfollow("slack", "T1", "u1", "nato").ok
+    assert app.store.following("slack", "T1", "u1") == []
+    # Slack has one line for `positions`: a partial topic name still splits from the actor.
+    app.use_watchlist(Watchlist(actors=(Actor("russia", "Russia", ("Kremlin",)),), topics=TOPICS))
+    assert commands.split_topic_actor("nato membership kremlin") == ("nato membership", "kremlin")
+
+
+def test_a_partial_name_that_fits_several_topics_asks_which_one(app: App) -> None:
+    commands = Commands(app)
+    reply = commands.follow("slack", "T1", "u1", "for ukraine")
+    assert reply.ok is False
+    assert reply.title == "“for ukraine” is part of 2 topic names."
+    assert reply.lines == (
+        "Which one: NATO membership for Ukraine, Security guarantees for Ukraine?",
+    )
+    # Parts of words and bare short words pick nothing.
+    assert commands.follow("slack", "T1", "u1", "guarante").title.startswith("Unknown topic")
+    assert commands.follow("slack", "T1", "u1", "to").title.startswith("Unknown topic")
+    assert app.store.following("slack", "T1", "u1") == []

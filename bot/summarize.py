@@ -15,7 +15,7 @@ _WORDS = re.compile(r"\w+")
 _TERMINATED = re.compile(r"[.!?…:;][\"'”’»)\]]*$")
 
 
-def _normalised(sentence: str) -> str:
+def normalised(sentence: str) -> str:
     """The sentence's words, lowercased: "Talks resume." and "TALKS RESUME" compare equal."""
     return " ".join(_WORDS.findall(sentence.lower()))
 
@@ -27,10 +27,10 @@ def summarize(sentences: Sequence[str], relevance: Sequence[float], title: str =
     their similarity to the matched topics. A sentence that only repeats the title (a
     page's headline extracted with its body) or an earlier sentence is never picked.
     """
-    seen = {_normalised(title)} if title.strip() else set()
+    seen = {normalised(title)} if title.strip() else set()
     unique: list[int] = []
     for index, sentence in enumerate(sentences):
-        key = _normalised(sentence)
+        key = normalised(sentence)
         if key and key not in seen:
             seen.add(key)
             unique.append(index)

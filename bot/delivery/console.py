@@ -6,6 +6,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.panel import Panel
 
+from bot.delivery.passages import shown_at
 from bot.models import Alert, Destination, DestinationKind
 
 
@@ -18,10 +19,17 @@ def _link_target(url: str) -> str:
 
 def alert_lines(alert: Alert) -> list[str]:
     """The alert as rich-markup lines (article text is escaped, so it cannot style itself)."""
-    topics = ", ".join(f"{escape(t.topic_name)} ({t.score:.2f})" for t in alert.topics)
+    places = [shown_at(alert, t) for t in alert.topics]
+    topics = ", ".join(
+        f"{escape(t.topic_name)} ({t.score:.2f}{f', matched {place}' if place else ''})"
+        for t, place in zip(alert.topics, places, strict=True)
+    )
     lines = [f"[bold]Topics:[/bold] {topics}"]
-    for topic in alert.topics:
-        lines.append(f"[dim]Matched ({escape(topic.topic_name)}):[/dim] “{escape(topic.passage)}”")
+    for topic, place in zip(alert.topics, places, strict=True):
+        if place is None and topic.passage.strip():
+            lines.append(
+                f"[dim]Matched ({escape(topic.topic_name)}):[/dim] “{escape(topic.passage)}”"
+            )
     lines += ["", escape(alert.summary), ""]
     for stance in alert.stances:
         who = f"{escape(stance.actor_name)} — {escape(stance.topic_name)}"

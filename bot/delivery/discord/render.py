@@ -14,6 +14,7 @@ from urllib.parse import quote
 
 from bot.commands import Reply
 from bot.delivery.discord.text import ELLIPSIS, fit, fit_keeping_links, one_line, tidy
+from bot.delivery.passages import shown_at
 from bot.models import Alert, StanceLine
 
 # Discord's limits (https://discord.com/developers/docs/resources/message#embed-object-embed-limits).
@@ -139,14 +140,16 @@ _KEEP_TOPICS, _KEEP_SHIFT, _KEEP_PASSAGE, _KEEP_ALSO, _KEEP_RESTATED = range(5)
 
 def _alert_fields(alert: Alert) -> list[tuple[int, str, str]]:
     fields: list[tuple[int, str, str]] = []
+    places = {t.topic_id: shown_at(alert, t) for t in alert.topics}
     lines = [
         f"**{fit(tidy(t.topic_name, keep_newlines=False), 150)}** · score {t.score:.2f}"
+        + (f" · matched {places[t.topic_id]}" if places[t.topic_id] else "")
         for t in alert.topics[:10]
     ]
     topics = _lines_within(lines, FIELD_VALUE_MAX, left_out=max(0, len(alert.topics) - 10))
     fields.append((_KEEP_TOPICS, "Topics" if len(alert.topics) > 1 else "Topic", topics or EMPTY))
     for topic in alert.topics[:PASSAGE_TOPICS_SHOWN]:
-        if topic.passage.strip():
+        if topic.passage.strip() and places[topic.topic_id] is None:
             name = fit(f"Matched passage · {one_line(topic.topic_name)}", FIELD_NAME_MAX)
             passage = fit(tidy(topic.passage, keep_newlines=False), QUOTE_MAX * 2)
             fields.append((_KEEP_PASSAGE, name, f"“{passage}”"))

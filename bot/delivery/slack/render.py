@@ -15,7 +15,8 @@ from typing import Any
 from urllib.parse import quote
 
 from bot.commands import Reply
-from bot.models import Alert, StanceLine
+from bot.delivery.passages import shown_at
+from bot.models import Alert, StanceLine, TopicLine
 
 Block = dict[str, Any]
 
@@ -233,7 +234,8 @@ def _main(alert: Alert) -> Block:
     lines = [f"*{link(alert.url, title)}*"]
     if alert.topics:
         shown = ", ".join(
-            f"{fit(t.topic_name, 70)} ({t.score:.2f})" for t in alert.topics[:MAX_TOPICS]
+            f"{fit(t.topic_name, 70)} ({t.score:.2f}{_matched_where(alert, t)})"
+            for t in alert.topics[:MAX_TOPICS]
         )
         more = len(alert.topics) - MAX_TOPICS
         label = "Topics" if len(alert.topics) > 1 else "Topic"
@@ -243,11 +245,16 @@ def _main(alert: Alert) -> Block:
     return section("\n".join(lines))
 
 
+def _matched_where(alert: Alert, topic: TopicLine) -> str:
+    place = shown_at(alert, topic)
+    return f", matched {place}" if place else ""
+
+
 def _passages(alert: Alert) -> Block | None:
     lines = [
         f"• _{fit(t.topic_name, 70)}_ ({t.score:.2f}): “{fit(t.passage, 300)}”"
         for t in alert.topics[:MAX_TOPICS]
-        if t.passage.strip()
+        if t.passage.strip() and shown_at(alert, t) is None
     ]
     return section("*Matched passage*\n" + "\n".join(lines)) if lines else None
 

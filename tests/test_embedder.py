@@ -74,3 +74,13 @@ def test_a_model_that_cannot_be_loaded_is_one_error_naming_it(tmp_path: Path) ->
     # Encoding later says the same, rather than a library traceback.
     with pytest.raises(ModelLoadError):
         embedder.encode(["text"])
+
+
+def test_loading_the_model_prints_no_progress_bar(capfd: pytest.CaptureFixture[str]) -> None:
+    # The demo and the service's log are read by people: a bar of control characters there
+    # says nothing. The real packaged model, loaded from scratch.
+    vectors = SentenceTransformerEmbedder().encode(["Talks resume on Friday."])
+    assert vectors.shape == (1, 384)
+    captured = capfd.readouterr()
+    assert "Loading weights" not in captured.err + captured.out
+    assert "it/s" not in captured.err + captured.out

@@ -57,12 +57,19 @@ class SentenceTransformerEmbedder:
         # Imported here so that `import bot.pipeline` stays light (a test checks this).
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+        # A progress bar for loading 103 weights says nothing to someone reading alerts or
+        # logs, and in a log file it is a line of control characters.
+        os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
         path = self.model_name or "all-MiniLM-L6-v2 (packaged)"
         try:
             path = self.model_name or default_model_path()
             log.info("loading embedding model from %s", path)
             from sentence_transformers import SentenceTransformer
+            from transformers.utils import logging as transformers_logging
 
+            # transformers reads the variable once, when first imported: it may have been.
+            if os.environ["HF_HUB_DISABLE_PROGRESS_BARS"] != "0":
+                transformers_logging.disable_progress_bar()
             return SentenceTransformer(path, device="cpu")
         except Exception as exc:  # the library raises OSError, ValueError, HF errors, ...
             first_line = (str(exc).strip().splitlines() or [type(exc).__name__])[0]

@@ -27,6 +27,33 @@ MAX_FUTURE = timedelta(days=1)
 # time 0001-01-01 from Hugo sites, the Unix epoch from an empty CMS field, a Unix timestamp
 # feedparser read as the year 1763). Trusted, it would make the item "too old to alert".
 EARLIEST = datetime(1995, 1, 1, tzinfo=UTC)
+# Time zone names that news feeds write ("Sat, 21 Nov 2026 14:00:00 MSK") and feedparser
+# does not know: it knows UT, GMT, Z, the US zones, MET/MEST and some military letters, and
+# reads any other name as UTC, so a Moscow item was dated three hours late. Offsets are
+# those of the IANA tz database's zones that use each name today. Each name already says
+# standard or summer time (CET in winter, CEST in summer), so one fixed offset is right
+# whatever the date. (MSK was +04 from 2011 to 2014; older items are off by an hour.)
+# Left out, and read as feedparser reads them: names that mean zones far apart, where a
+# guess can be further off than UTC. IST is India (+05:30), Ireland (+01) or Israel (+02);
+# CST and AST are US Central and Atlantic to feedparser, China (+08) and Arabia (+03) to
+# others. BST is kept as British Summer Time: where it means Bangladesh (+06), +01 is
+# still nearer than UTC was.
+_ZONE_OFFSETS = {
+    "MSK": "+0300",  # Moscow
+    "EET": "+0200",  # Eastern Europe (Kyiv, Helsinki, Athens, Bucharest), winter
+    "EEST": "+0300",  # Eastern Europe, summer
+    "CET": "+0100",  # Central Europe, winter
+    "CEST": "+0200",  # Central Europe, summer
+    "BST": "+0100",  # British Summer Time
+    "JST": "+0900",  # Japan
+    "KST": "+0900",  # Korea
+    "HKT": "+0800",  # Hong Kong
+    "SGT": "+0800",  # Singapore
+    "AEST": "+1000",  # Eastern Australia, winter
+    "AEDT": "+1100",  # Eastern Australia, summer
+}
+# An RFC 822 date ending in a time and then a zone name: "… 14:00:00 MSK".
+_ZONE_NAME = re.compile(r"^(.*\d)\s+([A-Za-z]{3,4})$")
 
 # fmt: off
 _BLOCK_TAGS = frozenset((
@@ -443,11 +470,15 @@ def _entry_text(entry: Any) -> str:
 def _published(entry: Any, fetched: datetime) -> datetime:
     """The entry's date in UTC; missing, unreadable, placeholder or far-future dates become
     fetch time."""
-    stamp = dict.get(entry, "published_parsed") or dict.get(entry, "updated_parsed")
+    field = "published" if dict.get(entry, "published_parsed") is not None else "updated"
+    stamp = dict.get(entry, f"{field}_parsed")
     if stamp is not None:
-        when = _from_struct(stamp)
+        text = dict.get(entry, field)
     else:
-        when = _rfc822_without_zone(dict.get(entry, "published") or dict.get(entry, "updated"))
+        text = dict.get(entry, "published") or dict.get(entry, "updated")
+    when = _with_zone_name(text)
+    if when is None:
+        when = _from_struct(stamp) if stamp is not None else _rfc822_without_zone(text)
     if when is None or when < EARLIEST:
         return fetched
     return fetched if when > fetched + MAX_FUTURE else when
@@ -460,6 +491,24 @@ def _from_struct(stamp: Any) -> datetime | None:
         return datetime(year, month, day, hour, minute, second, tzinfo=UTC)
     except (TypeError, ValueError):
         return None
+
+
+def _with_zone_name(text: str | None) -> datetime | None:
+    """An RFC 822 date that ends in a zone name of `_ZONE_OFFSETS`, in UTC; else None.
+
+    feedparser has read such a date already, as UTC (it knows no other offset for the
+    name). The name becomes its offset and the date is read again. None leaves the date to
+    feedparser's reading: no such name, or a date that does not read with the offset.
+    """
+    match = _ZONE_NAME.match((text or "").strip())
+    offset = _ZONE_OFFSETS.get(match.group(2).upper()) if match else None
+    if match is None or offset is None:
+        return None
+    try:
+        when = email.utils.parsedate_to_datetime(f"{match.group(1)} {offset}")
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+    return None if when.tzinfo is None else when.astimezone(UTC)
 
 
 def _rfc822_without_zone(text: str | None) -> datetime | None:

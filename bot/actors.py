@@ -7,6 +7,44 @@ from collections.abc import Sequence
 
 from bot.models import Actor
 
+# An alias that is only part of a longer proper name is not the actor: "Korea" in "North
+# Korea", "Paris" in "the Paris Agreement", "Kyiv" in "a Kyiv-based analyst". The word lists
+# (space-separated) are for English news.
+#
+# Capitalised words that, right before an alias, make it another place ("North Korea",
+# "South Sudan", "Northern Ireland", "Latin America", "Equatorial Guinea"). Not "Great"
+# ("Great Britain" is Britain) nor "Upper"/"Lower"/"Greater", which headlines use as plain
+# words ("Fed to Lower US Rates"). "New" counts, but never at the start of a sentence, where
+# it is the adjective ("New US sanctions …"), not "New Mexico".
+QUALIFIERS = "North South East West Northern Southern Eastern Western Central Latin Equatorial New"
+# Head nouns that, right after an alias, make it the name of a treaty, a club, an airline, an
+# outlet or a university ("the Paris Agreement", "British Airways", "the Moscow Times"), in
+# capitals only: lower-case "post", "times" or "daily" are ordinary words. Not words that
+# keep the actor's own voice or are its events ("government", "ministry", "summit", "talks"),
+# nor "Open" ("Kremlin Open to Talks").
+NAME_HEADS = (
+    "Agreement Agreements Accord Accords Treaty Protocol Convention Declaration Memorandum "
+    "Charter Club Times Post Journal Independent Herald Daily Tribune Gazette Telegraph "
+    "Chronicle Airways Airlines Olympics University Stock Exchange"
+)
+# The treaty words also in lower case: news writes "the Paris agreement", "the Minsk accords".
+LOWER_NAME_HEADS = "agreement agreements accord accords treaty protocol convention declaration"
+# Hyphenated origins, in any case: where someone or something comes from, not who speaks ("a
+# Kyiv-based analyst", "London-listed miners"). Not "-led" or "-backed" ("U.S.-led",
+# "Moscow-backed"), which say what the actor does.
+ORIGIN_SUFFIXES = "based born listed headquartered registered"
+
+
+def _any_of(words: str) -> str:
+    """A regex alternation of space-separated words."""
+    return "|".join(words.split())
+
+
+_QUALIFIED = re.compile(rf"(?<![\w-])({_any_of(QUALIFIERS)}) \Z")
+_SENTENCE_START = re.compile(r"(?:\A|[.!?:;\n])[\s\"'“‘(\[]*\Z")
+_NAME_HEAD = re.compile(rf" (?:{_any_of(NAME_HEADS)}|{_any_of(LOWER_NAME_HEADS)})\b")
+_ORIGIN = re.compile(rf"-(?:{_any_of(ORIGIN_SUFFIXES)})\b", re.IGNORECASE)
+
 
 def alias_pattern(alias: str) -> str:
     """A regex for one alias: exact case, except that a lower-case alias may be capitalised.
@@ -17,6 +55,25 @@ def alias_pattern(alias: str) -> str:
     if alias[:1].islower():
         body = f"[{alias[0]}{alias[0].upper()}]{re.escape(alias[1:])}"
     return rf"(?<![\w.]){body}(?!\w)"
+
+
+def _part_of_longer_name(text: str, start: int, end: int) -> bool:
+    """True when the alias at text[start:end] is only part of a longer proper name.
+
+    Three cases: a qualifier before it makes another place ("North Korea"); a head noun after
+    it names a treaty, club, airline or outlet ("the Paris Agreement", "the Moscow Times"); a
+    hyphenated origin after it ("a Kyiv-based analyst"). A longer form that is itself an alias
+    ("South Korea") never gets here: the longest alias at a position wins.
+    """
+    # Windows, not the whole text: `mentioned` reads an article at once. Lookbehinds and \A
+    # still see the real text around a window.
+    before = _QUALIFIED.search(text, max(0, start - 16), start)
+    if before and not (
+        before.group(1) == "New"
+        and _SENTENCE_START.search(text, max(0, before.start() - 8), before.start())
+    ):
+        return True
+    return bool(_NAME_HEAD.match(text, end) or _ORIGIN.match(text, end))
 
 
 class ActorIndex:
@@ -36,12 +93,16 @@ class ActorIndex:
         return {actor_id for _, _, actor_id in self.find(text)}
 
     def find(self, sentence: str) -> list[tuple[int, int, str]]:
-        """(start, end, actor id) of every alias occurrence, left to right, no overlaps."""
+        """(start, end, actor id) of every alias occurrence, left to right, no overlaps.
+
+        An alias that is only part of a longer proper name ("North Korea", "the Moscow
+        Times") is left out: it names something else, not the actor.
+        """
         if self._regex is None:
             return []
         out = []
         for found in self._regex.finditer(sentence):
             group = found.lastgroup
-            if group is not None:
+            if group is not None and not _part_of_longer_name(sentence, *found.span()):
                 out.append((found.start(), found.end(), self._owner[group]))
         return out

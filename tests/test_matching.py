@@ -144,6 +144,18 @@ def test_a_topic_about_a_named_actor_needs_an_article_that_names_it(embedder: Em
     assert _scores(plain, elsewhere)["arms-to-ukraine"].matched
 
 
+def test_an_outlet_or_an_origin_named_after_a_place_does_not_name_the_actor(
+    embedder: Embedder,
+) -> None:
+    matcher = TopicMatcher([ARMS, WATER], embedder, actors=[UKRAINE, USA])
+    taiwan = _article(
+        "Taiwan takes delivery of new air-defence missiles",
+        "Taiwan received a first batch of air-defence missiles on Tuesday, the Kyiv "
+        "Independent reported, citing a Kyiv-based analyst who follows arms sales in Asia.",
+    )
+    assert matcher.refusal(ARMS, taiwan) == "the article names none of: Ukraine"
+
+
 def test_an_actor_named_only_in_the_description_does_not_guard_the_topic(
     embedder: Embedder,
 ) -> None:

@@ -279,3 +279,81 @@ def test_an_actor_compared_with_in_an_opening_phrase_is_not_a_subject() -> None:
 def test_a_statement_relayed_twice_is_its_first_speakers() -> None:
     text = "Zelensky said Lavrov had told Witkoff that Russia was ready to freeze the front line."
     assert found(text) == [("russia", "ukraine")]
+
+
+# --- an alias that is only part of a longer proper name -------------------------------------
+
+# Aliases that are also the tail or the head of other proper names.
+NAMED = (
+    Actor("south-korea", "South Korea", ("Korea", "Seoul")),
+    Actor("france", "France", ("France", "Paris", "French")),
+    Actor("russia", "Russia", ("Russia", "Moscow", "Russian")),
+    Actor("uk", "United Kingdom", ("Britain", "British", "London")),
+    Actor("ukraine", "Ukraine", ("Ukraine", "Kyiv")),
+    Actor("germany", "Germany", ("Germany", "Berlin")),
+    Actor("usa", "United States", ("US", "U.S.", "America", "American", "Washington")),
+    Actor("mexico", "Mexico", ("Mexico", "Mexican")),
+)
+
+
+def named(text: str) -> list[tuple[str, str | None]]:
+    """(actor, reported_by) of every actor sentence, over the watchlist above."""
+    return [(s.actor_id, s.reported_by) for s in actor_sentences(text, NAMED)]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "North Korea said it would test another long-range missile before the end of the year.",
+        "North Korea's foreign ministry called the drills a rehearsal for an invasion.",
+        "Latin American leaders rejected the plan at their summit.",
+        "Central American leaders rejected the deportation plan at their meeting.",
+        "Texas and New Mexico said they would sue over the border wall.",
+    ],
+)
+def test_a_qualified_place_is_another_place(text: str) -> None:
+    assert named(text) == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "British Airways chief executive Tom Hale said flights would resume in March.",
+        "Paris Club chairman Anne Leroy said the loans would be rescheduled.",
+        "The Moscow Times reported that the talks had stalled again.",
+        "A Kyiv-based analyst said the offensive was running out of steam.",
+        "Two London-listed miners warned that the new rules would cut their output.",
+    ],
+)
+def test_an_outlet_a_club_or_an_origin_is_not_the_actor(text: str) -> None:
+    assert named(text) == []
+
+
+def test_a_named_agreement_does_not_hide_who_signs_it() -> None:
+    assert named("Paris Agreement: Germany pledges deeper emission cuts") == [("germany", None)]
+    assert named("Berlin said the Minsk agreements had never been implemented.") == [
+        ("germany", None)
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "actor"),
+    [
+        ("Seoul said it would not send troops abroad.", "south-korea"),
+        # A longer form that is itself an alias (here the actor's name) is still the actor.
+        ("South Korea said it would not send troops abroad.", "south-korea"),
+        ("French officials said the plan was workable.", "france"),
+        ("France said the Paris Agreement must be respected.", "france"),
+        ("Moscow's envoy said the plan was unacceptable.", "russia"),
+        ("The British government said it would keep its troops in Estonia.", "uk"),
+        # "New" opening a sentence is the adjective, not "New Mexico".
+        ("New US envoy Mark Bellamy said Kyiv must cede land.", "usa"),
+        ("Washington said the U.S.-led coalition would keep flying patrols.", "usa"),
+        ("Washington said the Russia-Ukraine talks would resume next week.", "usa"),
+        ("Kyiv said Moscow-backed forces had shelled the city.", "ukraine"),
+        ("Paris said the EU-Russia summit had ended without a deal.", "france"),
+        ("Officials in Mexico said the border wall was a waste of money.", "mexico"),
+    ],
+)
+def test_the_actor_itself_still_speaks(text: str, actor: str) -> None:
+    assert named(text) == [(actor, None)]

@@ -69,7 +69,7 @@ class SentenceTransformerEmbedder:
 
             # transformers reads the variable once, when first imported: it may have been.
             if os.environ["HF_HUB_DISABLE_PROGRESS_BARS"] != "0":
-                transformers_logging.disable_progress_bar()
+                transformers_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
             return SentenceTransformer(path, device="cpu")
         except Exception as exc:  # the library raises OSError, ValueError, HF errors, ...
             first_line = (str(exc).strip().splitlines() or [type(exc).__name__])[0]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from bot.logs import redact_urls, safe_url
@@ -346,7 +346,14 @@ class Commands:
             story = "Alerted."
         else:
             story = f"Folded into the alert for “{alert.title[:150]}” ({alert.source})."
-        fields = [("Topic scores", "\n".join(lines) or "not scored (a re-issued copy)")]
+        days = self.app.settings.retention_days
+        if lines:
+            scores = "\n".join(lines)
+        elif stored.article.fetched < datetime.now(UTC) - timedelta(days=days):
+            scores = f"no longer kept: topic scores go with the article's text after {days} days"
+        else:
+            scores = "not scored (a re-issued copy)"
+        fields = [("Topic scores", scores)]
         if statements:
             fields.append(("Statements found", "\n".join(statements)))
         fields.append(("Story", story))

@@ -19,6 +19,8 @@ from bot.models import Watchlist
 from bot.reload import reload_watchlists
 from bot.settings import Settings
 from bot.store.lock import heartbeat, hold_database
+from bot.store.sqlite import SQLiteStore
+from bot.stories import RULES
 
 log = logging.getLogger(__name__)
 
@@ -114,12 +116,28 @@ def _reload_once(app: App, warned: set[str]) -> str | None:
     return text
 
 
+def prune_store(store: SQLiteStore, now: datetime, retention_days: int) -> tuple[int, int]:
+    """Drop what is older than the retention: articles' text, embeddings and topic scores,
+    and the delivery rows of settled alerts; return (articles pruned, deliveries dropped).
+
+    A delivery row waits for its story to leave the clustering window as well, so with a
+    retention shorter than that window (1 day) a late copy still edits the alert's message.
+    """
+    before = now - timedelta(days=retention_days)
+    articles = store.prune_articles(before)
+    deliveries = store.prune_outbox(min(before, now - RULES.window))
+    return articles, deliveries
+
+
 async def _prune(app: App) -> None:
-    before = datetime.now(UTC) - timedelta(days=app.settings.retention_days)
-    pruned = app.store.prune_articles(before)
-    if pruned:
+    days = app.settings.retention_days
+    articles, deliveries = prune_store(app.store, datetime.now(UTC), days)
+    if articles or deliveries:
         log.info(
-            "pruned text of %d articles older than %d days", pruned, app.settings.retention_days
+            "pruned the text and scores of %d articles and %d sent deliveries older than %d days",
+            articles,
+            deliveries,
+            days,
         )
 
 

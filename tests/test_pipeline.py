@@ -24,6 +24,7 @@ from bot.delivery.console import ConsoleDelivery
 from bot.delivery.outbox import OutboxWorker
 from bot.models import Alert, Destination, Feed, Watchlist
 from bot.routing import CONSOLE
+from bot.service import prune_store
 from bot.settings import Settings
 from bot.store.sqlite import SQLiteStore
 from bot.watchlists import load_watchlists
@@ -424,3 +425,55 @@ async def test_run_once_on_a_full_disk_exits_1(tmp_path: Path) -> None:
         pages = store.db.execute("PRAGMA page_count").fetchone()[0]
         store.db.execute(f"PRAGMA max_page_count = {pages + 2}")
         assert await serve_app(served.app, once=True) == 1  # a cron job must see it
+
+
+async def test_a_story_running_past_the_retention_still_edits_its_alert_after_a_prune(
+    tmp_path: Path, embedder: Any, feeds: tuple[Feeds, str]
+) -> None:
+    """The alert's deliveries are older than the retention, but its story is not over:
+    the outlet's follow-ups kept it in the clustering window, so a new outlet's copy after
+    the prune must still edit the message posted 32 days ago."""
+    state, base = feeds
+    state.items["third"] = []
+    watchlist = replace(
+        _watchlist(base),
+        feeds=(*_watchlist(base).feeds, Feed(f"{base}/third.xml", "Third Post", 600.0)),
+    )
+    console = RecordingConsole()
+    app = _app(tmp_path / "p.db", watchlist, embedder, console)
+    start = NOW - timedelta(days=32)
+    clock = [start]
+    app.pipeline.clock = app.outbox.clock = lambda: clock[0]
+    try:
+        state.items.update(wire=[NATO_OLD], other=[COUNCIL], third=[WEATHER])
+        await app.pipeline.poll(watchlist.feeds)  # first polls: history
+        state.items["wire"] = [GUARANTEES, NATO_OLD]
+        assert (await app.pipeline.poll(watchlist.feeds)).alerts == 1
+        await app.outbox.drain()
+        # A follow-up from the other outlet every 47 hours: the first is folded in (an
+        # edit), the rest only keep the story within its 48-hour window.
+        for n in range(16):
+            clock[0] = start + timedelta(hours=47 * (n + 1))
+            update = {**GUARANTEES_COPY, "link": f"https://other.example/guarantees-{n}"}
+            state.items["other"].insert(0, update)
+            report = await app.pipeline.poll(watchlist.feeds)
+            assert (report.new_articles, report.alerts) == (1, 0)
+            await app.outbox.drain()
+        assert (len(console.posts), len(console.edits)) == (1, 1)
+
+        clock[0] = NOW
+        prune_store(app.store, NOW, app.settings.retention_days)
+        old = Commands(app).why(GUARANTEES["link"]).text
+        assert "after 30 days" in old and "Alerted." in old
+
+        state.items["third"] = [{**GUARANTEES_COPY, "link": "https://third.example/g"}, WEATHER]
+        report = await app.pipeline.poll(watchlist.feeds)
+        assert (report.new_articles, report.alerts, report.folded) == (1, 0, 1)
+        await app.outbox.drain()
+    finally:
+        await app.close()
+    assert len(console.posts) == 1
+    assert [source for source, _ in console.edits[-1].also_reported_by] == [
+        "Other Times",
+        "Third Post",
+    ]

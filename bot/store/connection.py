@@ -11,6 +11,9 @@ from typing import Any
 
 from bot.store.schema import SchemaTooNew, migrate
 
+# The size the write-ahead log is cut back to once a checkpoint has emptied it.
+WAL_SIZE_LIMIT = 32 * 1024 * 1024
+
 
 class StoreOpenError(Exception):
     """The database file is missing (where it must exist) or is not a usable SQLite file."""
@@ -74,6 +77,10 @@ class Connection:
         self.db.row_factory = sqlite3.Row
         try:
             self.db.execute("PRAGMA journal_mode=WAL")
+            # A large write (a migration, the first prune of a grown database) grows the
+            # -wal file to its size; without a limit the file keeps that size for as long
+            # as the service runs. Polls write a few MB at most.
+            self.db.execute(f"PRAGMA journal_size_limit={WAL_SIZE_LIMIT}")
             self.db.execute("PRAGMA busy_timeout=5000")
             self.db.execute("PRAGMA synchronous=NORMAL")
             self.db.execute("PRAGMA foreign_keys=ON")

@@ -220,13 +220,16 @@ class NewsStore(Connection):
         return [from_row(MatchRow, r) for r in rows]
 
     def prune_articles(self, before: datetime) -> int:
-        """Drop old article text and embeddings; keep ids, positions history and alerts.
+        """Drop old articles' text, embeddings and topic scores; keep ids, positions history
+        and alerts.
 
         Each pruned row is written anew (delete and insert) rather than updated in place:
         SQLite never merges pages that an UPDATE leaves nearly empty, so a shrunken row kept
         its page and the file grew by the full size of every article for ever. Deleting lets
         the emptied pages go to the freelist, where new articles reuse them. Stories past
         the same age lose their embedding too (clustering only looks at the last 48 hours).
+        The per-topic scores and passages (`/why`'s evidence, read for nothing else) go with
+        the text: an alert keeps its own copy of the matched topics' scores and passages.
         """
         # Every column, read from the table itself, so a column a later migration adds is
         # carried over too; only the text and the embedding are dropped.
@@ -244,6 +247,7 @@ class NewsStore(Connection):
                 (iso(before),),
             )
             self.db.execute("DELETE FROM articles WHERE id IN (SELECT id FROM temp.pruning)")
+            self.db.execute("DELETE FROM matches WHERE article_id IN (SELECT id FROM temp.pruning)")
             cursor = self.db.execute(
                 f"INSERT INTO articles ({columns}) SELECT {columns} FROM temp.pruning"
             )

@@ -194,6 +194,45 @@ class DeliveryStore(Connection):
                 (iso(now), row["alert_id"], row["destination"]),
             )
 
+    def prune_outbox(self, before: datetime) -> int:
+        """Drop the delivery rows and message ids of alerts settled before `before`.
+
+        An alert is settled when every row of it was sent before then and its story was
+        last seen before then. Until then its rows are still needed: a later copy of the
+        story queues edits where the alert was posted (its post rows) to the messages it
+        posted (their ids). An alert with a delivery still pending or given up keeps every
+        row and message id: `outbox` lists the given-up ones, `--replay` queues them again,
+        and a replayed edit needs its message id. The alerts themselves are kept (`/recent`,
+        `/why`). Only sent rows older than `before` are read (the (status, next_try_at)
+        index: a sent row was due when it went), not the whole history.
+        """
+        with self.transaction():
+            self.db.execute("CREATE TEMP TABLE IF NOT EXISTS settled (alert_id TEXT PRIMARY KEY)")
+            self.db.execute("DELETE FROM temp.settled")
+            when = {"before": iso(before)}
+            # The candidates, then each alert checked once (not once per row of it).
+            self.db.execute(
+                "INSERT OR IGNORE INTO temp.settled SELECT alert_id FROM outbox"
+                " WHERE status = 'sent' AND next_try_at < :before",
+                when,
+            )
+            self.db.execute(
+                "DELETE FROM temp.settled WHERE EXISTS (SELECT 1 FROM outbox k"
+                "  WHERE k.alert_id = settled.alert_id"
+                "  AND (k.status != 'sent' OR k.sent_at IS NULL OR k.sent_at >= :before))"
+                " OR EXISTS (SELECT 1 FROM stories s WHERE s.id = settled.alert_id"
+                "  AND s.last_seen >= :before)",
+                when,
+            )
+            cursor = self.db.execute(
+                "DELETE FROM outbox WHERE alert_id IN (SELECT alert_id FROM temp.settled)"
+            )
+            self.db.execute(
+                "DELETE FROM messages WHERE alert_id IN (SELECT alert_id FROM temp.settled)"
+            )
+            self.db.execute("DELETE FROM temp.settled")
+        return cursor.rowcount
+
     def dead_outbox(self) -> list[tuple[int, str, str, str]]:
         """Deliveries given up on: (row id, alert id, destination, last error)."""
         rows = self.db.execute(

@@ -141,6 +141,13 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX articles_unpruned ON articles(fetched) WHERE text != '';
     CREATE INDEX stories_unpruned ON stories(last_seen) WHERE embedding IS NOT NULL;
     """,
+    # Topic scores now go with the article's text when it is pruned: drop those of the
+    # articles an earlier version pruned (text and embedding gone; an article that was
+    # scored always has an embedding until then). Nothing else reads them but `/why`.
+    """
+    DELETE FROM matches WHERE article_id IN
+        (SELECT id FROM articles WHERE text = '' AND embedding IS NULL);
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

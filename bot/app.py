@@ -11,14 +11,17 @@ from bot.delivery.base import Delivery
 from bot.delivery.console import ConsoleDelivery
 from bot.delivery.outbox import OutboxWorker
 from bot.feeds.fetch import Fetcher
-from bot.matching.embedder import Embedder, SentenceTransformerEmbedder
+from bot.matching.embedder import Embedder, NamedModel, SentenceTransformerEmbedder
 from bot.matching.topics import TopicMatcher
+from bot.matching.vectors import VectorCache, watchlist_texts
 from bot.models import DestinationKind, Watchlist
 from bot.pipeline import Pipeline, StanceTracker
 from bot.positions.tracker import build_stance_tracker
 from bot.routing import destination_registry
 from bot.settings import Settings
+from bot.store.connection import StoreOpenError
 from bot.store.sqlite import SQLiteStore
+from bot.store.vectors import TextVectorStore
 
 log = logging.getLogger(__name__)
 
@@ -50,10 +53,17 @@ class App:
     outbox: OutboxWorker
     deliveries: list[Delivery]
     extras: dict[str, Any] = field(default_factory=dict)
+    # The watchlist's vectors kept in the database (None: the embedder names no model, or
+    # the database is in memory); when set, it is also `embedder`.
+    vectors: VectorCache | None = None
 
     def use_watchlist(self, watchlist: Watchlist) -> None:
         """Apply a newly validated watchlist everywhere."""
         self.watchlist = watchlist
+        if self.vectors is not None:
+            # Before the new matcher is built: its texts are then read from the database
+            # (or held already); only new and edited ones reach the model.
+            self.vectors.watch(watchlist_texts(watchlist))
         matcher = TopicMatcher.for_watchlist(watchlist, self.embedder)
         self.pipeline.use_watchlist(watchlist, matcher, self._tracker(watchlist))
 
@@ -71,6 +81,8 @@ class App:
     async def close(self) -> None:
         """Release network sessions and the database."""
         await self.fetcher.close()
+        if self.vectors is not None:
+            self.vectors.close()
         self.store.close()
 
 
@@ -97,6 +109,9 @@ def build_app(
             store.close()
             raise
         embedder = model
+    vectors = keep_watchlist_vectors(settings, embedder, watchlist)
+    if vectors is not None:
+        embedder = vectors
     fetcher = Fetcher(
         user_agent=settings.user_agent,
         connect_timeout_s=settings.connect_timeout_s,
@@ -127,6 +142,34 @@ def build_app(
     outbox = OutboxWorker(
         store, chosen, registry, give_up_after_s=settings.delivery_give_up_s, notify_admins=notify
     )
-    app = App(settings, store, fetcher, embedder, watchlist, pipeline, outbox, chosen)
+    app = App(
+        settings, store, fetcher, embedder, watchlist, pipeline, outbox, chosen, vectors=vectors
+    )
     app_ref["app"] = app
     return app
+
+
+def keep_watchlist_vectors(
+    settings: Settings, embedder: Embedder, watchlist: Watchlist
+) -> VectorCache | None:
+    """Wrap the embedder so the watchlist's vectors are kept in the database; None if not.
+
+    Only an embedder that names its model can reuse stored vectors. The cache has its own
+    connection to the file: the matcher embeds in worker threads while the event loop
+    writes articles and deliveries, and one SQLite connection must not be written from two
+    threads at once (a transaction would take in the other's statements). A database the
+    cache cannot use costs the cache, never the start.
+    """
+    if not isinstance(embedder, NamedModel) or str(settings.db_path) == ":memory:":
+        return None
+    identity = embedder.model_identity()
+    if not identity:
+        return None
+    try:
+        rows = TextVectorStore(settings.db_path, create=False, writable=False)
+    except StoreOpenError as exc:
+        log.warning("watchlist vectors are not kept on disk: %s", exc)
+        return None
+    vectors = VectorCache(embedder, identity, rows)
+    vectors.watch(watchlist_texts(watchlist))
+    return vectors

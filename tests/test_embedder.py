@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -84,3 +85,27 @@ def test_loading_the_model_prints_no_progress_bar(capfd: pytest.CaptureFixture[s
     captured = capfd.readouterr()
     assert "Loading weights" not in captured.err + captured.out
     assert "it/s" not in captured.err + captured.out
+
+
+def test_the_model_identity_follows_the_weights_without_loading_them(tmp_path: Path) -> None:
+    # Vectors kept on disk are reused only under the same identity: it must change when
+    # the weights do, stay put when nothing changed, and cost no model load.
+    (tmp_path / "modules.json").write_text("[]", encoding="utf-8")
+    weights = tmp_path / "model.safetensors"
+    weights.write_bytes(b"\0" * 16)
+    embedder = SentenceTransformerEmbedder(str(tmp_path))
+    first = embedder.model_identity()
+    assert first and first == SentenceTransformerEmbedder(str(tmp_path)).model_identity()
+    weights.write_bytes(b"\1" * 16)  # same size, written again: a new modification time
+    stat = weights.stat()
+    os.utime(weights, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
+    second = embedder.model_identity()
+    assert second != first
+    weights.write_bytes(b"\1" * 32)
+    assert embedder.model_identity() not in {first, second}
+    assert embedder._model is None
+
+
+def test_a_model_not_on_disk_has_no_identity() -> None:
+    assert SentenceTransformerEmbedder("no-such-model-anywhere").model_identity() is None
+    assert SentenceTransformerEmbedder().model_identity()  # the packaged one names itself

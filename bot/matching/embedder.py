@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 import numpy as np
 
@@ -31,6 +32,15 @@ class Embedder(Protocol):
 
     def encode(self, texts: Sequence[str]) -> NDArray[np.float32]:
         """Embed the texts; rows are unit length so a dot product is a cosine."""
+        ...
+
+
+@runtime_checkable
+class NamedModel(Protocol):
+    """An embedder that can name the exact model behind its vectors (vectors kept on disk)."""
+
+    def model_identity(self) -> str | None:
+        """A name that changes whenever the vectors could; None when it cannot tell."""
         ...
 
 
@@ -87,6 +97,32 @@ class SentenceTransformerEmbedder:
             if self._model is None and not _found_locally(self.model_name):
                 self._model = self._load()
 
+    def model_identity(self) -> str | None:
+        """Name the exact model this embedder uses, without loading it; None if not on disk.
+
+        The model's folder (the packaged one, a folder named in STANCEWATCH_MODEL, or the
+        Hugging Face cache snapshot of a name), the size and modification time of every
+        file in it, and the versions of the libraries that compute the vectors: new
+        weights, a reinstall or an upgrade give a new identity, so vectors kept for
+        another model are never reused. A few `stat` calls, no torch.
+        """
+        folder = _local_folder(self.model_name)
+        if folder is None:
+            return None
+        parts = [str(folder.resolve())]
+        parts += [f"{dist}={_version(dist)}" for dist in _LIBRARIES]
+        try:
+            for path in sorted(folder.rglob("*")):
+                relative = path.relative_to(folder)
+                if any(p.startswith(".") for p in relative.parts) or not path.is_file():
+                    continue
+                stat = path.stat()
+                parts.append(f"{relative.as_posix()}:{stat.st_size}:{stat.st_mtime_ns}")
+        except OSError:  # a file vanished or cannot be read: the load will say more
+            return None
+        digest = hashlib.sha256("\n".join(parts).encode("utf-8", "surrogateescape"))
+        return f"{self.model_name or 'all-MiniLM-L6-v2'}@{digest.hexdigest()[:20]}"
+
     def encode(self, texts: Sequence[str]) -> NDArray[np.float32]:
         """Embed the texts in batches; cached texts are not sent to the model again."""
         with self._lock:
@@ -126,25 +162,45 @@ class SentenceTransformerEmbedder:
         return vectors
 
 
+# Libraries whose version may change the numbers a model gives (part of its identity).
+_LIBRARIES = ("sentence-transformers", "transformers", "torch")
+
+
+def _version(distribution: str) -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(distribution)
+    except PackageNotFoundError:
+        return ""
+
+
 def _found_locally(name: str) -> bool:
     """Whether the model's files are plainly on disk: a model folder, or in the HF cache."""
+    return _local_folder(name) is not None
+
+
+def _local_folder(name: str) -> Path | None:
+    """The folder the model would load from, when it is on disk: its own, or in the HF cache."""
     try:
         folder = Path(name or default_model_path())
     except ImportError:  # the packaged model is not installed: the load will say so
-        return False
+        return None
     if folder.is_dir():
-        return any((folder / f).is_file() for f in ("modules.json", "config.json"))
+        found = any((folder / f).is_file() for f in ("modules.json", "config.json"))
+        return folder if found else None
     if not name:
-        return False
+        return None
     try:
         from huggingface_hub import try_to_load_from_cache
     except ImportError:
-        return False
+        return None
     # sentence-transformers looks a bare name up under its own organisation too.
     for repo_id in (name, f"sentence-transformers/{name}") if "/" not in name else (name,):
         try:
-            if isinstance(try_to_load_from_cache(repo_id, "config.json"), str):
-                return True
+            config = try_to_load_from_cache(repo_id, "config.json")
         except Exception:  # an invalid repo id: let the real load report it
             continue
-    return False
+        if isinstance(config, str):
+            return Path(config).parent
+    return None

@@ -26,6 +26,10 @@ class HashingEmbedder:
         self.texts_encoded = 0
         self._seen: set[str] = set()
 
+    def model_identity(self) -> str:
+        """The same words always give the same vector: the width names the model."""
+        return f"hashing-v1-{self.dims}"
+
     def encode(self, texts: Sequence[str]) -> NDArray[np.float32]:
         """Embed the texts (an empty text gets a fixed unit vector)."""
         out = np.zeros((len(texts), self.dims), dtype=np.float32)

@@ -148,6 +148,19 @@ MIGRATIONS: tuple[str, ...] = (
     DELETE FROM matches WHERE article_id IN
         (SELECT id FROM articles WHERE text = '' AND embedding IS NULL);
     """,
+    # The vectors of the watchlists' own texts (topic descriptions, examples and near-misses,
+    # position labels and examples), so a restart does not embed them again. One row per
+    # model and text: `model` names the exact weights (`model_identity`), `text_key` is
+    # the SHA-256 of the text, `vector` its float32 row. Only the texts of the watchlist in
+    # use are kept; article vectors stay on their own rows (articles, stories).
+    """
+    CREATE TABLE text_vectors (
+        model TEXT NOT NULL,
+        text_key BLOB NOT NULL,
+        vector BLOB NOT NULL,
+        PRIMARY KEY (model, text_key)
+    );
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

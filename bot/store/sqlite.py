@@ -1,7 +1,10 @@
 """The one Store implementation: SQLite in WAL mode, one connection, explicit transactions.
 
 Split by domain (like lemon24/reader's storage): `news` holds feeds, articles, stories and
-positions; `outbox` holds alerts, deliveries and followers; both share one `Connection`.
+positions; `outbox` holds alerts, deliveries and followers; `vectors` holds the vectors of
+the watchlists' own texts; all share one `Connection`. (The running app also opens a
+`TextVectorStore` of its own on the same file: watchlist vectors are written from the
+threads that embed, and one connection must not be written from two threads at once.)
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from bot.store.rows import (
     from_iso,
     iso,
 )
+from bot.store.vectors import TextVectorStore
 
 __all__ = [
     "FeedState",
@@ -30,5 +34,6 @@ __all__ = [
 ]
 
 
-class SQLiteStore(NewsStore, DeliveryStore):
-    """Articles, stories, positions, alerts, the outbox and followers in one SQLite file."""
+class SQLiteStore(NewsStore, DeliveryStore, TextVectorStore):
+    """Articles, stories, positions, alerts, the outbox, followers and watchlist vectors in
+    one SQLite file."""

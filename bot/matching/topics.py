@@ -115,7 +115,9 @@ class TopicMatcher:
         # The actors each topic's name names: the topic is about them.
         self._named_actors = {t.id: self._actor_index.mentioned(t.name) for t in topics}
         self._prototypes: dict[str, NDArray[np.float32]] = {}
-        self._excludes: dict[str, NDArray[np.float32] | None] = {}
+        self._near_misses: dict[str, NDArray[np.float32]] = {}  # each topic's `exclude`
+        self._texts: NDArray[np.float32] | None = None  # every vector above, stacked once
+        self._groups: NDArray[np.intp] = np.zeros(0, dtype=np.intp)  # where each set starts
         self._classifier: NDArray[np.float32] | None = None
 
     @classmethod
@@ -133,13 +135,16 @@ class TopicMatcher:
                 texts += [e for p in topic.positions for e in p.examples]
             self._prototypes[topic.id] = self.embedder.encode(texts)
         for topic in self.topics:
-            # A passage is set against the topic's declared near-misses and against the
-            # other topics: a sentence about NATO accession speaks for NATO membership,
-            # not for security guarantees, even though the two sit close together.
-            parts = [self._prototypes[o.id] for o in self.topics if o.id != topic.id]
             if topic.exclude:
-                parts.append(self.embedder.encode(list(topic.exclude)))
-            self._excludes[topic.id] = np.vstack(parts) if parts else None
+                self._near_misses[topic.id] = self.embedder.encode(list(topic.exclude))
+        # One matrix of every text, each topic's and each near-miss set a block of rows: an
+        # article is compared with it once. (A copy of the other topics' texts per topic
+        # cost memory and time that grew with the square of the number of topics: 1.5 GB
+        # with 200 topics.)
+        sets = [self._prototypes[t.id] for t in self.topics]
+        sets += [self._near_misses[t.id] for t in self.topics if t.id in self._near_misses]
+        self._texts = np.vstack(sets)
+        self._groups = np.cumsum([0, *(len(block) for block in sets[:-1])]).astype(np.intp)
         self._classifier = self._train_classifier()
 
     def _train_classifier(self) -> NDArray[np.float32] | None:
@@ -153,8 +158,8 @@ class TopicMatcher:
             target[:, index] = 1.0
             rows.append(vectors)
             targets.append(target)
-            if topic.exclude:
-                near_misses = self.embedder.encode(list(topic.exclude))
+            near_misses = self._near_misses.get(topic.id)
+            if near_misses is not None:
                 rows.append(near_misses)
                 targets.append(-np.ones((len(near_misses), len(self.topics)), np.float32))
         features = np.vstack(rows)
@@ -218,19 +223,39 @@ class TopicMatcher:
         names = sorted(self._actor_names.get(a, a) for a in required)
         return "the article names none of: " + ", ".join(names)
 
+    def _closest_by_set(self, passages: NDArray[np.float32]) -> NDArray[np.float32]:
+        """Each passage's best cosine with each set of texts: one column per topic, in
+        order, then one per topic that has near-misses, in the same order."""
+        assert self._texts is not None
+        closest: NDArray[np.float32] = np.maximum.reduceat(
+            passages @ self._texts.T, self._groups, axis=1
+        )
+        return closest
+
     def score(self, article: Article, vectors: ArticleVectors) -> list[TopicScore]:
         """Every topic's score for the article, best first."""
         self._prepare()
         full_text = f"{article.title}\n{article.text}"
         seen: dict[str, set[str]] = {}
         results = []
+        if not self.topics:
+            return []
         learned = vectors.vectors @ self._classifier if self._classifier is not None else None
+        closest = self._closest_by_set(vectors.vectors)
+        topics = len(self.topics)
+        near_miss_column = topics
         for column, topic in enumerate(self.topics):
-            positive = (vectors.vectors @ self._prototypes[topic.id].T).max(axis=1)
-            excludes = self._excludes[topic.id]
-            if excludes is not None:
-                negative = (vectors.vectors @ excludes.T).max(axis=1)
-                # A passage nearer a declared near-miss than the topic loses the difference.
+            positive = closest[:, column]
+            # A passage is set against the topic's declared near-misses and against the
+            # other topics: a sentence about NATO accession speaks for NATO membership,
+            # not for security guarantees, even though the two sit close together.
+            rivals = [np.delete(closest[:, :topics], column, axis=1)] if topics > 1 else []
+            if topic.id in self._near_misses:
+                rivals.append(closest[:, near_miss_column : near_miss_column + 1])
+                near_miss_column += 1
+            if rivals:
+                negative = np.hstack(rivals).max(axis=1)
+                # A passage nearer a near-miss than the topic loses the difference.
                 positive = positive - self.thresholds.exclude_weight * np.maximum(
                     0.0, negative - positive
                 )

@@ -6,11 +6,13 @@ The only module that imports apscheduler.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.interval import IntervalTrigger
 
 log = logging.getLogger(__name__)
 
@@ -20,6 +22,12 @@ POLL_TICK_S = 15.0
 # The outbox is drained often: a new alert should not wait long once it is stored.
 DRAIN_TICK_S = 2.0
 PRUNE_TICK_S = 6 * 3600.0
+# How often the wall clock is checked for a step back (see `follow_clock_steps`). The loop's
+# own timers run on the monotonic clock, so this check itself cannot stall.
+CLOCK_CHECK_S = 5.0
+# A job whose next run is further off than its interval plus this margin was scheduled by a
+# clock that has since gone back; a smaller gap is the scheduler's own slack.
+CLOCK_STEP_MARGIN = timedelta(seconds=2)
 
 
 class _SkippedRunIsNormal(logging.Filter):
@@ -47,6 +55,39 @@ def quiet_skipped_runs() -> None:
         logger.addFilter(_SkippedRunIsNormal())
 
 
+def reschedule_after_clock_step(scheduler: AsyncIOScheduler, now: datetime) -> timedelta | None:
+    """Run at once every job whose next run is further off than its interval; how far the
+    clock went back (None: it did not).
+
+    APScheduler keeps next run times in wall-clock time: after NTP or a resumed VM steps the
+    clock back an hour, every job's next run is an hour away, and nothing was polled or
+    delivered for that hour. A job brought to `now` runs, and its next run is counted from
+    there.
+    """
+    step: timedelta | None = None
+    for job in scheduler.get_jobs():
+        trigger, next_run = job.trigger, job.next_run_time
+        if not isinstance(trigger, IntervalTrigger) or next_run is None:
+            continue
+        ahead = next_run - now - trigger.interval
+        if ahead > CLOCK_STEP_MARGIN:
+            step = max(step or ahead, ahead)
+            job.modify(next_run_time=now)  # wakes the scheduler up
+    return step
+
+
+async def follow_clock_steps(scheduler: AsyncIOScheduler, stop: asyncio.Event) -> None:
+    """Every CLOCK_CHECK_S until `stop`, bring the jobs back to a clock that went back."""
+    while not stop.is_set():
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), CLOCK_CHECK_S)
+        step = reschedule_after_clock_step(scheduler, datetime.now(UTC))
+        if step is not None:
+            # About: the job measured was due anywhere within its interval.
+            shown = timedelta(seconds=round(step.total_seconds()))
+            log.warning("the clock went back by about %s: the scheduled jobs run now", shown)
+
+
 async def serve(
     poll: Callable[[], Awaitable[object]],
     drain: Callable[[], Awaitable[object]],
@@ -72,7 +113,7 @@ async def serve(
     scheduler.start()
     log.info("scheduler started")
     try:
-        await stop.wait()
+        await follow_clock_steps(scheduler, stop)
     finally:
         scheduler.shutdown(wait=False)
         log.info("scheduler stopped")

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta, tzinfo
+from typing import cast
 
+import apscheduler.executors.base as aps_executors
+import apscheduler.schedulers.base as aps_base
 import pytest
 
 from bot import scheduler
@@ -54,3 +58,69 @@ async def test_a_skipped_tick_is_debug_while_a_failing_job_is_still_an_error(
     failed = [r for r in caplog.records if "raised an exception" in r.getMessage()]
     assert failed and all(r.levelno == logging.ERROR for r in failed)
     assert "the feeds table is gone" in caplog.text
+
+
+class _SteppedClock:
+    """The wall clock as APScheduler and the scheduler read it, moved by `step()`.
+
+    Only the wall clock moves: the event loop's timers run on the monotonic clock, as they
+    do when NTP steps the system clock.
+    """
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.offset = timedelta(0)
+        clock = self
+
+        class SteppedDatetime(datetime):
+            @classmethod
+            def now(cls, tz: tzinfo | None = None) -> SteppedDatetime:
+                return cast(SteppedDatetime, datetime.now(tz) + clock.offset)
+
+        for module in (aps_base, aps_executors, scheduler):
+            monkeypatch.setattr(module, "datetime", SteppedDatetime)
+
+    def step(self, by: timedelta) -> None:
+        self.offset += by
+
+
+async def _serve_counting(
+    stop: asyncio.Event,
+) -> tuple[asyncio.Task[None], dict[str, int]]:
+    """Serve jobs that only count their runs."""
+    runs = {"poll": 0, "drain": 0, "prune": 0}
+
+    def counter(name: str) -> Callable[[], Awaitable[None]]:
+        async def job() -> None:
+            runs[name] += 1
+
+        return job
+
+    serving = asyncio.create_task(
+        scheduler.serve(counter("poll"), counter("drain"), counter("prune"), stop)
+    )
+    return serving, runs
+
+
+async def test_polls_and_drains_go_on_when_the_clock_is_stepped_back(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    # NTP steps the clock back an hour: APScheduler's next run times are wall-clock times
+    # an hour away, and nothing was polled or delivered for that hour.
+    caplog.set_level(logging.INFO)
+    clock = _SteppedClock(monkeypatch)
+    monkeypatch.setattr(scheduler, "POLL_TICK_S", 0.2)
+    monkeypatch.setattr(scheduler, "DRAIN_TICK_S", 0.1)
+    monkeypatch.setattr(scheduler, "CLOCK_CHECK_S", 0.1)
+    stop = asyncio.Event()
+    serving, runs = await _serve_counting(stop)
+    try:
+        await _wait(lambda: runs["poll"] >= 2 and runs["drain"] >= 2)
+        clock.step(-timedelta(hours=1))
+        await asyncio.sleep(0.3)  # any run already due goes through first
+        polls, drains = runs["poll"], runs["drain"]
+        await _wait(lambda: runs["poll"] >= polls + 2 and runs["drain"] >= drains + 2)
+    finally:
+        stop.set()
+        await serving
+    stepped = [r for r in caplog.records if "clock went back" in r.getMessage()]
+    assert len(stepped) == 1, [r.getMessage() for r in stepped]

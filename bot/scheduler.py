@@ -98,7 +98,10 @@ async def serve(
     quiet_skipped_runs()
     scheduler = AsyncIOScheduler(timezone=UTC)
     now = datetime.now(UTC)
-    options = {"max_instances": 1, "coalesce": True, "misfire_grace_time": 60}
+    # A late run is still wanted, however late (a laptop that slept, a clock stepped
+    # forward): run once (coalesce), not skip it with a "missed by" warning. The prune
+    # skipped that way waited another 6 h.
+    options = {"max_instances": 1, "coalesce": True, "misfire_grace_time": None}
     scheduler.add_job(
         poll, "interval", seconds=POLL_TICK_S, next_run_time=now, id="poll", **options
     )

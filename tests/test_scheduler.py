@@ -124,3 +124,25 @@ async def test_polls_and_drains_go_on_when_the_clock_is_stepped_back(
         await serving
     stepped = [r for r in caplog.records if "clock went back" in r.getMessage()]
     assert len(stepped) == 1, [r.getMessage() for r in stepped]
+
+
+async def test_a_late_run_after_a_sleep_runs_once_without_a_warning(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    # A laptop wakes after 8 hours: the 6-hourly prune was "missed by 2:00:00" (a warning)
+    # and skipped until its next slot, 12 hours after the last.
+    caplog.set_level(logging.INFO)
+    clock = _SteppedClock(monkeypatch)
+    stop = asyncio.Event()
+    serving, runs = await _serve_counting(stop)
+    try:
+        await _wait(lambda: runs["prune"] == 1 and runs["poll"] == 1)
+        clock.step(timedelta(hours=8))
+        await _wait(lambda: runs["prune"] == 2)
+        await _wait(lambda: runs["poll"] >= 2)
+    finally:
+        stop.set()
+        await serving
+    assert runs["prune"] == 2  # once, not once per missed slot
+    warnings = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+    assert warnings == []

@@ -15,6 +15,7 @@ from bot.feeds.fetch import Fetcher, FetchResult, host_is_public
 from bot.feeds.fulltext import extract_main_text
 from bot.feeds.parse import FeedParseError, canonical_url, feed_scoped_id, parse_feed
 from bot.feeds.schedule import (
+    next_poll_after_clock_step,
     next_poll_after_failure,
     next_poll_after_success,
     paused_probe_interval_s,
@@ -178,12 +179,35 @@ class Pipeline:
 
     def due_feeds(self, now: datetime) -> list[Feed]:
         """Feeds whose next poll time has come."""
-        states = {s.url: s for s in self.store.feed_states()}
+        states = {s.url: s for s in self._after_clock_step(self.store.feed_states(), now)}
         return [
             f
             for f in self.watchlist.feeds
             if f.url not in states or states[f.url].next_poll_at <= now
         ]
+
+    def _after_clock_step(self, states: list[FeedState], now: datetime) -> list[FeedState]:
+        """The states, each next poll set by a clock ahead of `now` moved back (and stored).
+
+        Next polls are wall-clock times: after the clock went back an hour, every feed
+        waited an hour on top of its interval or backoff (years, after a clock that had
+        booted in the future was set right).
+        """
+        result: list[FeedState] = []
+        moved = 0
+        for state in states:
+            # The moment that set the next poll: a good poll sets it, so does a failure.
+            scheduled_at = state.last_ok_at if state.status == "ok" else state.last_error_at
+            next_at = next_poll_after_clock_step(state.next_poll_at, scheduled_at, now)
+            if next_at is not None:
+                self.store.set_next_poll(state.url, next_at)
+                state = replace(state, next_poll_at=next_at)
+                moved += 1
+            result.append(state)
+        if moved:
+            # Once per step: a moved next poll is within its wait of every later tick.
+            log.warning("the clock went back: %d feeds' next polls counted from now", moved)
+        return result
 
     async def poll(self, feeds: Sequence[Feed] | None = None) -> CycleReport:
         """Poll the given feeds (default: the due ones); one failing feed stops none.

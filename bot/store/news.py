@@ -130,6 +130,10 @@ class NewsStore(Connection):
         row = self.db.execute("SELECT failures FROM feeds WHERE url = ?", (url,)).fetchone()
         return int(row["failures"]) if row else 0
 
+    def set_next_poll(self, url: str, next_poll_at: datetime) -> None:
+        """Move a feed's next poll (after the clock went back since it was set)."""
+        self.db.execute("UPDATE feeds SET next_poll_at = ? WHERE url = ?", (iso(next_poll_at), url))
+
     def set_feed_status(self, url: str, status: str) -> None:
         """Set a feed's health status (ok / failing / paused)."""
         self.db.execute("UPDATE feeds SET status = ? WHERE url = ?", (status, url))

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 import sqlite3
+import urllib.parse
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
@@ -92,6 +93,14 @@ class _Fetched:
     articles: list[Article]
 
 
+@dataclass
+class _Outage:
+    """This machine looks offline: since when, and the feeds whose failure was not counted."""
+
+    since: datetime
+    feeds: set[str] = field(default_factory=set)
+
+
 @dataclass(frozen=True)
 class _Analysed:
     article: Article
@@ -160,6 +169,7 @@ class Pipeline:
         self._write_lock = asyncio.Lock()
         self._told_moved: set[str] = set()  # feeds whose permanent redirect was logged
         self._store_error: str | None = None  # the write failure last reported, if unhealed
+        self._outage: _Outage | None = None  # while no feed at all can be reached
 
     def use_watchlist(
         self, watchlist: Watchlist, matcher: TopicMatcher, stances: StanceTracker | None
@@ -248,7 +258,9 @@ class Pipeline:
         self._sync_feeds(now)
         todo = list(feeds) if feeds is not None else self.due_feeds(now)
         fetched = await asyncio.gather(*(self._fetch_feed(feed, report) for feed in todo))
-        batches = [batch for batch in fetched if batch is not None]
+        batches = [b for b in fetched if b is not None and b.result.status != "error"]
+        unreached = [b for b in fetched if b is not None and b.result.status == "error"]
+        await self._judge_unreached(unreached, answered=len(unreached) < len(todo), report=report)
         async with self._write_lock:
             await self._ingest(batches, report)
             # Validators are saved only after the articles are: a crash in between means
@@ -271,6 +283,9 @@ class Pipeline:
         now = self.clock()
         if result.status == "not_modified":
             report.not_modified += 1
+            return _Fetched(feed, state, result, [])
+        if result.status == "error" and result.unreachable:
+            # Judged with the whole pass (`_judge_unreached`): the network may be down.
             return _Fetched(feed, state, result, [])
         if result.status == "error":
             await self._fetch_failed(feed, result.error or "fetch failed", result, now, report)
@@ -296,6 +311,73 @@ class Pipeline:
         if feed.full_text:
             articles = await self._with_full_text(feed, articles)
         return _Fetched(feed, state, result, articles)
+
+    async def _judge_unreached(
+        self, unreached: Sequence[_Fetched], *, answered: bool, report: CycleReport
+    ) -> None:
+        """Count the feeds no connection reached as failures, unless this machine is offline.
+
+        Offline (network down, DNS failing), every feed failed, one line each at every
+        retry (a thousand feeds: a thousand lines at once); backoff then held them back for
+        hours after the network came back, and a day offline paused them all, with a notice
+        to admins for each. So when no feed of a pass answered and feeds on two hosts that
+        were healthy could not be reached, the outage is logged once, its failures are not
+        counted, and its feeds retry at their interval; the first feed that answers ends
+        it, and the others are polled at once. One host down is still that host's failure.
+        """
+        now = self.clock()
+        if answered and self._outage is not None:
+            self._outage_over(now)
+        if not answered and unreached and (self._outage or self._looks_offline(unreached)):
+            self._outage_goes_on(unreached, now)
+            report.failures += len(unreached)
+            report.errors.extend(f"{safe_url(b.feed.url)}: unreachable" for b in unreached)
+            return
+        for batch in unreached:
+            error = batch.result.error or "fetch failed"
+            await self._fetch_failed(batch.feed, error, batch.result, now, report)
+
+    @staticmethod
+    def _looks_offline(unreached: Sequence[_Fetched]) -> bool:
+        """True when feeds on two hosts or more that last answered could not be reached."""
+        hosts = {
+            urllib.parse.urlsplit(b.feed.url).hostname
+            for b in unreached
+            if b.state is not None and b.state.failures == 0 and b.state.last_ok_at is not None
+        }
+        return len(hosts) >= 2
+
+    def _outage_goes_on(self, unreached: Sequence[_Fetched], now: datetime) -> None:
+        """Retry the feeds at their interval, without counting a failure; say it once."""
+        if self._outage is None:
+            self._outage = _Outage(now)
+            hosts = {urllib.parse.urlsplit(b.feed.url).hostname for b in unreached}
+            log.warning(
+                "the network looks down: %d feeds on %d hosts could not be reached (%s);"
+                " they are retried at their interval and their failures are not counted,"
+                " until a feed answers",
+                len(unreached),
+                len(hosts),
+                redact_urls(unreached[0].result.error or "no connection"),
+            )
+        for batch in unreached:
+            self._outage.feeds.add(batch.feed.url)
+            wait = batch.feed.interval_s
+            if batch.state is not None and batch.state.status == "paused":
+                wait = max(wait, paused_probe_interval_s())  # still only re-probed
+            self.store.set_next_poll(batch.feed.url, now + timedelta(seconds=wait))
+
+    def _outage_over(self, now: datetime) -> None:
+        """A feed answered: the network is back, and the feeds it held back are due now."""
+        assert self._outage is not None
+        outage, self._outage = self._outage, None
+        for url in outage.feeds:
+            self.store.set_next_poll(url, now)
+        log.info(
+            "the network is back after %s: %d feeds it held back are polled now",
+            timedelta(seconds=round((now - outage.since).total_seconds())),
+            len(outage.feeds),
+        )
 
     async def _with_full_text(self, feed: Feed, articles: list[Article]) -> list[Article]:
         """Replace new articles' feed summaries with the main text of their pages.

@@ -52,6 +52,9 @@ class FetchResult:
     content_type: str | None = None  # the Content-Type header: it may name the body's charset
     final_url: str | None = None  # where followed redirects led (None: no redirect)
     moved_permanently: bool = False  # one of them was a 301 or 308
+    # No connection was made (the name did not resolve, the host was refused or out of
+    # reach, the connection timed out): what every feed meets when this machine is offline.
+    unreachable: bool = False
 
 
 _REDIRECTS = (301, 302, 303, 307, 308)
@@ -275,7 +278,7 @@ class Fetcher:
                 )
             except aiohttp.ConnectionTimeoutError:
                 msg = f"connection timed out after {_secs(self.connect_timeout_s)} s"
-                return FetchResult(url, "error", error=msg)
+                return FetchResult(url, "error", error=msg, unreachable=True)
             except aiohttp.ServerTimeoutError:
                 msg = f"timed out after {_secs(self.read_timeout_s)} s waiting for data"
                 return FetchResult(url, "error", error=msg)
@@ -283,7 +286,9 @@ class Fetcher:
                 msg = f"timed out after {_secs(self.deadline_s)} s in total"
                 return FetchResult(url, "error", error=msg)
             except (aiohttp.ClientError, OSError, ValueError) as exc:
-                return FetchResult(url, "error", error=_describe(exc, host))
+                return FetchResult(
+                    url, "error", error=_describe(exc, host), unreachable=_unreachable(exc)
+                )
 
     def _session_now(self, public_only: bool = False) -> aiohttp.ClientSession:
         # Created here, not in __init__, so it binds to the loop that actually runs fetches.
@@ -437,6 +442,17 @@ def _check_html(content_type: str | None) -> None:
     kind = content_type.split(";", 1)[0].strip().lower()
     if kind and kind not in _HTML_TYPES:
         raise _Refused(f"not an HTML page (content type {kind})")
+
+
+def _unreachable(exc: BaseException) -> bool:
+    """True when no connection was made: DNS failed, or the host refused or was out of reach.
+
+    A refusal of our own (a private address for a public-only fetch) is not one: the
+    network worked.
+    """
+    return isinstance(exc, aiohttp.ClientConnectorError) and not isinstance(
+        exc.os_error, NotPublicAddressError
+    )
 
 
 def _describe(exc: BaseException, host: str) -> str:

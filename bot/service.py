@@ -161,13 +161,16 @@ async def serve_app(app: App, once: bool, stop: asyncio.Event | None = None) -> 
         if once:
             return await _one_pass(app, stop, received)
 
-        running: set[asyncio.Task[None]] = set()
+        running: set[asyncio.Task[None]] = set()  # drains and prunes: given the grace
+        polling: set[asyncio.Task[None]] = set()  # polls: given up at once on stop
 
-        def job(work: Callable[[], Awaitable[None]]) -> Callable[[], Awaitable[None]]:
+        def job(
+            work: Callable[[], Awaitable[None]], tasks: set[asyncio.Task[None]] = running
+        ) -> Callable[[], Awaitable[None]]:
             async def run() -> None:
                 task = asyncio.ensure_future(work())
-                running.add(task)
-                task.add_done_callback(running.discard)
+                tasks.add(task)
+                task.add_done_callback(tasks.discard)
                 # On stop the scheduler cancels running jobs; the work itself is shielded and
                 # given the stop grace: a post cancelled after the platform took it would be
                 # posted again on the next start.
@@ -187,8 +190,16 @@ async def serve_app(app: App, once: bool, stop: asyncio.Event | None = None) -> 
             await _prune(app)
 
         watcher = asyncio.create_task(watch_watchlists(app, stop))
-        await serve(job(poll), job(drain), job(prune), stop)
+        await serve(job(poll, polling), job(drain), job(prune), stop)
         watcher.cancel()
+        # A poll is not waited for: a stalled feed or a long first pass took the whole grace
+        # (and `docker stop`'s 10 s). Nothing is lost: an article is stored with its alert in
+        # one transaction, and a feed's validators only after its articles, so the next start
+        # fetches again what this poll had not stored.
+        for task in polling:
+            task.cancel()
+        if polling:
+            await asyncio.wait(set(polling))
         log.info("stopping: finishing deliveries (up to %.0f s)", STOP_GRACE_S)
         end = time.monotonic() + STOP_GRACE_S
         app.outbox.deadline = end  # a drain under way starts no new delivery after this

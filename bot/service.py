@@ -268,12 +268,33 @@ async def _one_pass(app: App, stop: asyncio.Event, received: list[signal.Signals
     return 130 if signal.SIGINT in received else 0
 
 
+class _StoppedWhileStarting(BaseException):
+    """SIGTERM came while the app was being built (the model loads): nothing has run yet.
+
+    A BaseException, like KeyboardInterrupt, so that no library's `except Exception`
+    swallows it.
+    """
+
+
+def _stop_while_starting(signum: int, frame: object) -> None:
+    raise _StoppedWhileStarting
+
+
 def run_service(settings: Settings, watchlist: Watchlist, once: bool) -> int:
     """Hold the database, build the app and run it; returns the exit code.
 
     The lock is taken before the model loads, so a second `run` on the same file is
     refused at once (DatabaseInUse) instead of polling and posting every alert twice.
     """
+    # Until `serve_app` sets its own handlers, SIGTERM (a service manager stopping `run`
+    # while the model loads, seconds) killed the process: exit 143, not the 0 of a stop.
+    previous = signal.signal(signal.SIGTERM, _stop_while_starting)
     with hold_database(settings.db_path):
-        app = build_app(settings, watchlist, deliveries=[ConsoleDelivery()])
+        try:
+            app = build_app(settings, watchlist, deliveries=[ConsoleDelivery()])
+        except _StoppedWhileStarting:
+            log.info("stopped while starting; nothing was polled")
+            return 0
+        finally:
+            signal.signal(signal.SIGTERM, previous)
         return asyncio.run(serve_app(app, once))

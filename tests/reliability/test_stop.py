@@ -106,3 +106,20 @@ def test_ctrl_c_during_run_once_stops_at_once_and_loses_nothing(tmp_path: Path) 
         again = run("run", "--once", *paths, env={"STANCEWATCH_FETCH_TIMEOUT": "1"})
         assert again.returncode == 0, again.stderr[-3000:]
         assert query(db, "SELECT count(*) FROM articles")[0][0] == len(OFF_TOPIC)
+
+
+def test_sigterm_while_the_model_loads_exits_0(tmp_path: Path) -> None:
+    # A service manager stopping `run` while it starts: SIGTERM came before the signal
+    # handlers were set, and the process died of it (exit -15, 143 in a shell).
+    folder, db = tmp_path / "watchlists", tmp_path / "sw.db"
+    write_watchlist(folder, ["http://127.0.0.1:9/none.xml"])
+    proc = start("run", "--watchlists", str(folder), "--db", str(db))
+    try:
+        # The lock is taken just before the model is loaded.
+        while not (tmp_path / "sw.db.lock").exists() and proc.poll() is None:
+            time.sleep(0.01)
+        err, _took = _signal_and_wait(proc, signal.SIGTERM)
+    finally:
+        kill(proc)
+    assert proc.returncode == 0, (proc.returncode, err[-3000:])
+    assert "Traceback" not in err, err[-3000:]

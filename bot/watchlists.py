@@ -9,6 +9,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, TypeVar
+from urllib.parse import urlsplit
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -507,6 +508,7 @@ def load_watchlists(
     actors: list[Actor] = []
     topics: list[Topic] = []
     feeds: dict[str, Feed] = {}
+    spelled: dict[tuple[str, ...], tuple[str, str]] = {}  # feed key -> (url, "file:line")
     routes: list[tuple[Route, str, int, _Source]] = []  # route, file, index in file, source
     owners: dict[tuple[str, str], str] = {}  # (kind, id) -> "file:line"
     unloaded_topics: set[str] = set()  # ids of topics with errors: they exist, for routes
@@ -546,7 +548,7 @@ def load_watchlists(
             problems.extend(_check_actor(actor_model, name, src, ("actors", i)))
             aliases = tuple(alias.strip() for alias in actor_model.aliases if alias.strip())
             actors.append(Actor(actor_model.id, actor_model.name, aliases))
-        for _, feed_model in _present(model.feeds):
+        for i, feed_model in _present(model.feeds):
             interval = (
                 parse_interval(feed_model.interval)
                 if feed_model.interval is not None
@@ -557,6 +559,16 @@ def load_watchlists(
                 url = str((path.parent / url).resolve())
             # One URL listed in several files is fetched once: the first listing wins.
             feeds.setdefault(url, Feed(url, feed_model.name, interval, feed_model.full_text, name))
+            url_at: Path_ = ("feeds", i, "url")
+            first_url, first_at = spelled.setdefault(
+                _feed_key(url), (url, f"{name}:{src.line(url_at)}")
+            )
+            if first_url != url:
+                message = (
+                    f"the same feed as {first_url} ({first_at}), written differently: it would"
+                    " be fetched twice; keep one spelling"
+                )
+                problems.append(Problem(name, src.line(url_at), _key(url_at), message, "warning"))
         for i, route_model in _present(model.routes):
             route = Route(
                 tuple(route_model.topics),
@@ -581,6 +593,21 @@ def load_watchlists(
         tuple(actors), tuple(topics), tuple(feeds.values()), tuple(r[0] for r in routes)
     )
     return LoadResult(watchlist, tuple(problems))
+
+
+def _feed_key(url: str) -> tuple[str, ...]:
+    """What two spellings of one feed share: "http" or "https", a host's capitals, a
+    default port and a trailing slash do not make another feed."""
+    parts = urlsplit(url.strip())
+    if not parts.netloc:
+        return ("file", url)
+    try:
+        port = parts.port
+    except ValueError:  # a port that is not a number: compare as written
+        port = None
+    port_text = "" if port in (None, 80, 443) else str(port)
+    host = (parts.hostname or "").lower()
+    return (host, port_text, parts.path.rstrip("/") or "/", parts.query)
 
 
 def schema_json() -> str:

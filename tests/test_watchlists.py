@@ -210,6 +210,26 @@ def test_a_feed_listed_in_two_files_is_polled_once(tmp_path: Path) -> None:
     assert result.watchlist.feeds[0].name == "Example"  # the first listing wins
 
 
+def test_one_feed_written_two_ways_is_a_warning_naming_both(tmp_path: Path) -> None:
+    _write(tmp_path, "a.yaml", GOOD)
+    other = (
+        "feeds:\n  - url: http://EXAMPLE.org:80/rss/\n    name: Again\n"
+        "  - url: https://example.org/rss?page=2\n    name: Page two\n"
+    )
+    second = _write(tmp_path, "b.yaml", other)
+    result = load_watchlists(tmp_path, env={"HOOK": "https://hooks.example/x"})
+    assert result.watchlist is not None  # a warning: the service still starts
+    (problem,) = result.problems
+    assert (problem.file, problem.line, problem.key, problem.severity) == (
+        str(second),
+        2,
+        "feeds[0].url",
+        "warning",
+    )
+    assert "the same feed as https://example.org/rss" in problem.message
+    assert "fetched twice" in problem.message
+
+
 def test_env_variable_with_a_default_is_quiet_when_unset(tmp_path: Path) -> None:
     _write(tmp_path, "a.yaml", GOOD.replace("${HOOK}", "${HOOK:-}"))
     result = load_watchlists(tmp_path, env={})

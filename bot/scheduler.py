@@ -109,7 +109,7 @@ async def serve(
         drain, "interval", seconds=DRAIN_TICK_S, next_run_time=now, id="drain", **options
     )
     # Pruned at start too: a service restarted more often than every 6 h (deploys, a
-    # crash loop, `run --once` from cron) would otherwise never prune at all.
+    # crash loop) would otherwise never prune at all. (`run --once` prunes in its pass.)
     scheduler.add_job(
         prune, "interval", seconds=PRUNE_TICK_S, next_run_time=now, id="prune", **options
     )

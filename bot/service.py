@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 import signal
+import sqlite3
 import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
@@ -141,6 +142,15 @@ async def _prune(app: App) -> None:
         )
 
 
+async def _prune_or_say_why(app: App) -> None:
+    """Prune; a database that refuses the writes (a full disk) is said in one line, and the
+    pass goes on: it has its own way of reporting a store that cannot be written."""
+    try:
+        await _prune(app)
+    except sqlite3.Error as exc:
+        log.warning("could not prune old data: %s", exc)
+
+
 async def serve_app(app: App, once: bool, stop: asyncio.Event | None = None) -> int:
     """Run the service on a built app until stopped (or one pass with `once`)."""
     from bot.scheduler import serve
@@ -187,7 +197,7 @@ async def serve_app(app: App, once: bool, stop: asyncio.Event | None = None) -> 
             await app.outbox.drain()
 
         async def prune() -> None:
-            await _prune(app)
+            await _prune_or_say_why(app)
 
         watcher = asyncio.create_task(watch_watchlists(app, stop))
         await serve(job(poll, polling), job(drain), job(prune), stop)
@@ -240,6 +250,9 @@ async def _one_pass(app: App, stop: asyncio.Event, received: list[signal.Signals
     one transaction, and a feed's validators only after its articles), so the next run
     fetches again whatever this one had not stored.
     """
+    # First, as the service does at start: a database served only by `run --once` from cron
+    # never met the service's 6-hourly prune, and grew without limit.
+    await _prune_or_say_why(app)
     finished, report = await _until_stopped(app.pipeline.poll(app.watchlist.feeds), stop)
     if finished and report is not None:
         log.info(

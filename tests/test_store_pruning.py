@@ -30,7 +30,7 @@ from bot.models import (
     Watchlist,
 )
 from bot.routing import CONSOLE
-from bot.service import prune_store
+from bot.service import prune_store, serve_app
 from bot.settings import Settings
 from bot.store.sqlite import MatchRow, SQLiteStore
 from tests.conftest import RecordingConsole, make_alert
@@ -311,3 +311,19 @@ def test_the_write_ahead_log_shrinks_back_after_a_large_write(tmp_path: Path) ->
         store.set_destination_status("console", status, None)
     assert wal.stat().st_size <= 33 * 1024 * 1024
     store.close()
+
+
+async def test_run_once_prunes_too(tmp_path: Path) -> None:
+    # A database served only by `run --once` from cron never met the service's 6-hourly
+    # prune: old article text stayed for ever.
+    settings = Settings(db_path=tmp_path / "cron.db", retention_days=30)
+    app = build_app(settings, Watchlist(), embedder=HashingEmbedder(), deliveries=[])
+    old = datetime.now(UTC) - timedelta(days=40)
+    _add(app.store, "old", 2, old)
+    _add(app.store, "new", 1, datetime.now(UTC))
+    assert await serve_app(app, once=True) == 0  # and closes the app
+    store = SQLiteStore(settings.db_path)
+    texts = dict(store.db.execute("SELECT id, text FROM articles").fetchall())
+    store.close()
+    assert texts["old0"] == texts["old1"] == ""
+    assert texts["new0"].startswith("Some words")

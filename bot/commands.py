@@ -287,7 +287,8 @@ class Commands:
                 for s in statements[-5:]
             ]
             fields.append((f"{self._actors.get(who, who)}: {label}", "\n".join(timeline)))
-        return Reply(f"Positions on {found.name}", fields=tuple(fields[:25]), ephemeral=False)
+        # All of them: each platform shows what fits and says how many more were not shown.
+        return Reply(f"Positions on {found.name}", fields=tuple(fields), ephemeral=False)
 
     def recent(self, topic: str, count: int = 5) -> Reply:
         """The latest alerts for a topic."""
@@ -360,7 +361,10 @@ class Commands:
         return Reply(f"Why: {stored.article.title[:200]}", fields=tuple(fields))
 
     def feeds(self) -> Reply:
-        """Admin: the health of every feed in the watchlists, in their order.
+        """Admin: the health of every feed in the watchlists, the ones in trouble first.
+
+        With many feeds a platform shows the first 25 and says how many more there are:
+        a failing or paused feed must not be among those left out.
 
         Feeds removed or moved to a new URL keep their state in the database (a feed put
         back resumes where it was) but are not listed: their "next poll" never comes.
@@ -381,14 +385,16 @@ class Commands:
                     error = state.last_error[:200]
                     parts.append(f"last error: {error} ({_date(state.last_error_at)})")
             # Feed URLs may carry a token or a password: shown to members, never in full.
-            fields.append((feed.name or safe_url(feed.url), "\n".join(parts)))
+            trouble = state is not None and state.status != "ok"
+            fields.append((not trouble, feed.name or safe_url(feed.url), "\n".join(parts)))
         dead = self.app.store.dead_outbox()
         lines = (
             (f"{len(dead)} deliveries given up on: `stancewatch outbox --replay` retries them.",)
             if dead
             else ()
         )
-        return Reply(f"{len(fields)} feeds", lines, fields=tuple(fields[:25]))
+        shown = tuple((name, value) for _, name, value in sorted(fields, key=lambda f: f[0]))
+        return Reply(f"{len(fields)} feeds", lines, fields=shown)
 
     def reload(self) -> Reply:
         """Admin: re-read the watchlists; apply them or say what is wrong."""

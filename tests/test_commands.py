@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -120,6 +121,24 @@ def test_feeds_never_shows_a_password_or_token_from_a_feed_url(app: App) -> None
     shown = reply.text + "".join(name + value for name, value in reply.fields)
     assert "news.example/rss" in shown
     assert "hunter2pass" not in shown and "s3cr3tT0ken" not in shown
+
+
+def test_feeds_puts_feeds_in_trouble_first_and_drops_none(app: App) -> None:
+    from bot.delivery.discord.render import render_reply
+
+    feeds = tuple(Feed(f"https://news{i}.example/rss", f"Outlet {i}", 600.0) for i in range(40))
+    app.use_watchlist(Watchlist(topics=TOPICS, feeds=feeds))
+    now = datetime.now(UTC)
+    app.store.sync_feeds(feeds, now)
+    app.store.record_fetch_error(feeds[37].url, now, "HTTP 404", now, "failing")
+    reply = Commands(app).feeds()
+    assert reply.title == "40 feeds"
+    assert len(reply.fields) == 40  # the platform shows what fits and counts the rest
+    assert reply.fields[0][0] == "Outlet 37" and "status: failing" in reply.fields[0][1]
+    # On Discord: 24 feeds, then a note for the 16 not shown, the failing one among those shown.
+    embed = render_reply(reply)
+    assert embed["fields"][0]["name"] == "Outlet 37"
+    assert embed["fields"][-1]["value"] == "… and 16 more not shown"
 
 
 def test_follow_says_plainly_when_the_platform_gets_no_channel_post(app: App) -> None:

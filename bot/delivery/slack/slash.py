@@ -34,7 +34,7 @@ USAGE = (
     f"{COMMAND} why <url> — why an article was (or was not) alerted",
     f"{COMMAND} feeds — feed health (admins)",
     f"{COMMAND} reload — re-read the watchlists (admins)",
-    "A topic is its name or its id, e.g. “NATO membership” or nato-membership.",
+    "A topic is its name, its id, or words of its name no other topic has, e.g. “NATO membership”.",
 )
 # Slack sends links as <https://…> or <https://…|label> and escapes &, < and >.
 _LINK = re.compile(r"<((?:https?|mailto):[^|>]*)(?:\|[^>]*)?>")

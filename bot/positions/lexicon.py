@@ -183,7 +183,8 @@ FUNCTION_WORDS = words(
 OPENERS = words(
     "on in at after before during meanwhile however earlier later separately also still now "
     "yet but and so speaking asked in addition instead late last this since despite amid "
-    "following while as when unlike like along alongside besides"
+    "following while as when unlike like along alongside besides under with without for by "
+    "from through within over across throughout among against toward towards until upon"
 )
 PREPOSITIONS = words(
     "to for in into on onto against from with of at over about toward towards across inside "

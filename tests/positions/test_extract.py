@@ -357,3 +357,17 @@ def test_a_named_agreement_does_not_hide_who_signs_it() -> None:
 )
 def test_the_actor_itself_still_speaks(text: str, actor: str) -> None:
     assert named(text) == [(actor, None)]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Under the new plan, Russia said it would keep its troops in place.",
+        "With the talks stalled, the Kremlin rejected any foreign force.",
+        "For now, Moscow has refused to sign.",
+        "Through its envoy, Russia offered a pause in strikes.",
+    ],
+)
+def test_an_opening_phrase_up_to_its_comma_does_not_hide_the_subject(text: str) -> None:
+    # "On Monday, …" and "After the talks, …" were read; "Under the deal, …" was not.
+    assert found(text) == [("russia", None)]

@@ -12,11 +12,11 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
+from bot.clock import next_time_after_clock_step
 from bot.feeds.fetch import Fetcher, FetchResult, host_is_public
 from bot.feeds.fulltext import extract_main_text
 from bot.feeds.parse import FeedParseError, canonical_url, feed_scoped_id, parse_feed
 from bot.feeds.schedule import (
-    next_poll_after_clock_step,
     next_poll_after_failure,
     next_poll_after_success,
     paused_probe_interval_s,
@@ -208,7 +208,7 @@ class Pipeline:
         for state in states:
             # The moment that set the next poll: a good poll sets it, so does a failure.
             scheduled_at = state.last_ok_at if state.status == "ok" else state.last_error_at
-            next_at = next_poll_after_clock_step(state.next_poll_at, scheduled_at, now)
+            next_at = next_time_after_clock_step(state.next_poll_at, scheduled_at, now)
             if next_at is not None:
                 self.store.set_next_poll(state.url, next_at)
                 state = replace(state, next_poll_at=next_at)

@@ -139,3 +139,26 @@ def test_a_version_1_database_is_migrated_and_its_feeds_keep_their_schedule(
         )
     finally:
         store.close()
+
+
+def test_an_upgrade_gives_pending_deliveries_their_queued_time_as_scheduled(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "v6.db"
+    db = sqlite3.connect(path)
+    db.executescript("".join(MIGRATIONS[:6]) + "PRAGMA user_version = 6;")
+    for status in ("pending", "sent"):
+        db.execute(
+            "INSERT INTO outbox (alert_id, destination, action, version, status, next_try_at,"
+            " created) VALUES (?, 'slack_channel:C1', 'post', 1, ?, ?, ?)",
+            (f"a-{status}", status, (NOW + timedelta(seconds=30)).isoformat(), NOW.isoformat()),
+        )
+    db.commit()
+    db.close()
+    store = SQLiteStore(path)
+    try:
+        rows = store.db.execute("SELECT status, scheduled_at FROM outbox ORDER BY id")
+        # A lower bound for when the next try was set; a sent row is never read for it.
+        assert [tuple(r) for r in rows] == [("pending", NOW.isoformat()), ("sent", None)]
+    finally:
+        store.close()

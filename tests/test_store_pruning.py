@@ -258,6 +258,7 @@ def test_an_upgrade_drops_the_scores_of_articles_an_earlier_version_pruned(
     # As the previous version left it: text and embedding pruned, scores kept; schema 4.
     store.db.execute("UPDATE articles SET text = '', embedding = NULL WHERE id = 'a-s-old'")
     store.db.execute("DROP TABLE text_vectors")  # added by migration 6
+    store.db.execute("ALTER TABLE outbox DROP COLUMN scheduled_at")  # added by migration 7
     store.db.execute("PRAGMA user_version = 4")
     store.close()
     store = SQLiteStore(db)

@@ -16,6 +16,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from bot.clock import next_time_after_clock_step
 from bot.delivery.base import ATTEMPT_LIMIT_S, Delivery, DeliveryError, SentPlainer
 from bot.models import Alert, Destination
 from bot.routing import DestinationRegistry
@@ -152,6 +153,7 @@ class OutboxWorker:
                 self.store.mark_sent(row_id, self.clock(), ref)
                 del self._unrecorded[row_id]
             self._store_error = None
+            self._after_clock_step(self.clock())
             rows = self.store.due_outbox(self.clock(), limit)
             if self._follow_routes(rows):
                 # Read again: the moved rows are due at their new destinations, in their
@@ -172,6 +174,30 @@ class OutboxWorker:
             if isinstance(result, BaseException):
                 raise result
         return sum(result for result in results if isinstance(result, int))
+
+    def _after_clock_step(self, now: datetime) -> None:
+        """Move back (and store) every next try set by a clock ahead of `now`.
+
+        Next tries are wall-clock times: after the clock went back an hour, a delivery
+        waiting 30 s for its retry, or held behind its destination's failure, waited an
+        hour on top (years, after a clock that had booted in the future was set right). Its
+        queued time moves back with it, so it is given up on when it would have been, not
+        the step later.
+        """
+        moves = [
+            (row, next_try)
+            for row in self.store.scheduled_ahead(now)  # a read; usually finds nothing
+            if (next_try := next_time_after_clock_step(row.next_try_at, row.scheduled_at, now))
+            is not None
+        ]
+        if not moves:
+            return
+        with self.store.transaction():
+            for row, next_try in moves:
+                created = row.created - (row.next_try_at - next_try)
+                self.store.reschedule(row.id, next_try, created, now)
+        # Once per step: a moved row's next try was set now, not ahead of a later drain.
+        log.warning("the clock went back: %d deliveries' next tries counted from now", len(moves))
 
     def _follow_routes(self, rows: list[OutboxRow]) -> int:
         """Move the backlog of every destination of these rows that left the watchlist.
@@ -241,7 +267,7 @@ class OutboxWorker:
                     # The rest would meet the same outage or rate limit: they wait for this
                     # row's retry, behind it, so they still go out in the order queued.
                     later = [r.id for r in rows[index + 1 :]]
-                    self.store.postpone(later, outcome.hold_until)
+                    self.store.postpone(later, outcome.hold_until, self.clock())
                     break
         return delivered
 
@@ -364,5 +390,5 @@ class OutboxWorker:
             delay,
         )
         next_try = now + timedelta(seconds=delay)
-        self.store.mark_retry(row.id, next_try, str(error))
+        self.store.mark_retry(row.id, next_try, str(error), now)
         return _Outcome(delivered=False, hold_until=next_try if error.holds_destination else None)

@@ -48,21 +48,6 @@ def next_poll_after_interval_change(
     return min(next_poll_at, last_polled_at + timedelta(seconds=interval_s))
 
 
-def next_poll_after_clock_step(
-    next_poll_at: datetime, scheduled_at: datetime | None, now: datetime
-) -> datetime | None:
-    """The next poll moved back when the clock went back since it was set; None when it stands.
-
-    `scheduled_at` is when `next_poll_at` was set (the feed's last poll; None: never polled,
-    so it was due when added). A next poll further from `now` than the wait it was given
-    was set by a clock ahead of this one: stepped back by NTP, or set right after a boot
-    with a wrong date. The feed then waits its wait from now, not the step on top (an hour,
-    or years). Once moved, it is within its wait of any later `now`, so it moves only once.
-    """
-    wait = max(next_poll_at - scheduled_at, timedelta(0)) if scheduled_at else timedelta(0)
-    return now + wait if next_poll_at > now + wait else None
-
-
 def next_poll_after_failure(
     now: datetime,
     interval_s: float,

@@ -55,8 +55,8 @@ class DeliveryStore(Connection):
     ) -> None:
         self.db.executemany(
             "INSERT OR IGNORE INTO outbox (alert_id, destination, action, version, next_try_at,"
-            " created) VALUES (?, ?, ?, ?, ?, ?)",
-            [(alert_id, d, action, version, iso(now), iso(now)) for d in destinations],
+            " scheduled_at, created) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [(alert_id, d, action, version, iso(now), iso(now), iso(now)) for d in destinations],
         )
 
     def alert(self, alert_id: str) -> Alert | None:
@@ -112,12 +112,12 @@ class DeliveryStore(Connection):
                     (row["alert_id"], row["destination"], message_ref),
                 )
 
-    def mark_retry(self, row_id: int, next_try_at: datetime, error: str) -> None:
+    def mark_retry(self, row_id: int, next_try_at: datetime, error: str, now: datetime) -> None:
         """The delivery failed for now; try again later."""
         self.db.execute(
-            "UPDATE outbox SET attempts = attempts + 1, next_try_at = ?, last_error = ?"
-            " WHERE id = ?",
-            (iso(next_try_at), error, row_id),
+            "UPDATE outbox SET attempts = attempts + 1, next_try_at = ?, scheduled_at = ?,"
+            " last_error = ? WHERE id = ?",
+            (iso(next_try_at), iso(now), error, row_id),
         )
 
     def mark_dead(self, row_id: int, error: str) -> None:
@@ -128,19 +128,38 @@ class DeliveryStore(Connection):
             (error, row_id),
         )
 
-    def postpone(self, row_ids: Sequence[int], next_try_at: datetime) -> None:
+    def postpone(self, row_ids: Sequence[int], next_try_at: datetime, now: datetime) -> None:
         """Hold deliveries back until then without counting a try (they queue behind one)."""
         self.db.executemany(
-            "UPDATE outbox SET next_try_at = ? WHERE id = ? AND status = 'pending'",
-            [(iso(next_try_at), row_id) for row_id in row_ids],
+            "UPDATE outbox SET next_try_at = ?, scheduled_at = ? WHERE id = ?"
+            " AND status = 'pending'",
+            [(iso(next_try_at), iso(now), row_id) for row_id in row_ids],
+        )
+
+    def scheduled_ahead(self, now: datetime) -> list[OutboxRow]:
+        """Pending deliveries whose next try was set after `now`: by a clock ahead of it."""
+        rows = self.db.execute(
+            "SELECT * FROM outbox WHERE status = 'pending' AND scheduled_at > ? ORDER BY id",
+            (iso(now),),
+        )
+        return [from_row(OutboxRow, r) for r in rows]
+
+    def reschedule(
+        self, row_id: int, next_try_at: datetime, created: datetime, now: datetime
+    ) -> None:
+        """Set a pending delivery's next try and queued time, as set `now` (a clock step)."""
+        self.db.execute(
+            "UPDATE outbox SET next_try_at = ?, created = ?, scheduled_at = ? WHERE id = ?"
+            " AND status = 'pending'",
+            (iso(next_try_at), iso(created), iso(now), row_id),
         )
 
     def replay_dead(self, now: datetime) -> int:
         """Put every dead delivery back in the queue."""
         cursor = self.db.execute(
-            "UPDATE outbox SET status = 'pending', next_try_at = ?, attempts = 0"
-            " WHERE status = 'dead'",
-            (iso(now),),
+            "UPDATE outbox SET status = 'pending', next_try_at = ?, scheduled_at = ?,"
+            " attempts = 0 WHERE status = 'dead'",
+            (iso(now), iso(now)),
         )
         return cursor.rowcount
 
@@ -183,9 +202,9 @@ class DeliveryStore(Connection):
                 "SELECT alert_id, destination, version FROM outbox WHERE id = ?", (row_id,)
             ).fetchone()
             self.db.execute(
-                "UPDATE outbox SET destination = ?, attempts = 0, next_try_at = ?, created = ?,"
-                " last_error = NULL WHERE id = ?",
-                (first, iso(now), iso(now), row_id),
+                "UPDATE outbox SET destination = ?, attempts = 0, next_try_at = ?,"
+                " scheduled_at = ?, created = ?, last_error = NULL WHERE id = ?",
+                (first, iso(now), iso(now), iso(now), row_id),
             )
             self._enqueue(row["alert_id"], others, "post", int(row["version"]), now)
             self.db.execute(

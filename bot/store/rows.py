@@ -92,6 +92,8 @@ class OutboxRow:
     version: int
     attempts: int
     created: datetime
+    next_try_at: datetime
+    scheduled_at: datetime | None  # when next_try_at was set (None: before that was kept)
 
 
 @dataclass(frozen=True)

@@ -161,6 +161,14 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (model, text_key)
     );
     """,
+    # When each outbox row's next try was set (its last try, or when it was queued, held
+    # behind its destination's failure or replayed), so a next try set by a clock ahead of
+    # this one is noticed (`OutboxWorker._after_clock_step`). Rows pending from before get
+    # their queued time: a lower bound, which at worst counts a longer wait from the step.
+    """
+    ALTER TABLE outbox ADD COLUMN scheduled_at TEXT;
+    UPDATE outbox SET scheduled_at = created WHERE status = 'pending';
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -234,12 +234,12 @@ class TopicMatcher:
 
     def score(self, article: Article, vectors: ArticleVectors) -> list[TopicScore]:
         """Every topic's score for the article, best first."""
+        if not self.topics:
+            return []
         self._prepare()
         full_text = f"{article.title}\n{article.text}"
         seen: dict[str, set[str]] = {}
         results = []
-        if not self.topics:
-            return []
         learned = vectors.vectors @ self._classifier if self._classifier is not None else None
         closest = self._closest_by_set(vectors.vectors)
         topics = len(self.topics)

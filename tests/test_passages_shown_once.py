@@ -15,7 +15,7 @@ import pytest
 from bot.delivery.console import alert_lines
 from bot.delivery.discord.render import render_alert as discord_render
 from bot.delivery.slack.render import render_alert as slack_render
-from bot.models import Alert, TopicLine
+from bot.models import Alert, StanceLine, TopicLine
 
 LEAD = "Norway will fund two more air-defence batteries for Ukraine, its defence minister said."
 LATER = "Deliveries are due before the winter, according to the ministry."
@@ -43,7 +43,7 @@ RENDERERS: dict[str, Callable[[Alert], str]] = {
 }
 
 
-def _alert(*passages: str) -> Alert:
+def _alert(*passages: str, stances: tuple[StanceLine, ...] = ()) -> Alert:
     names = ("Arms shipments", "Air defence", "Aid budgets")
     return Alert(
         id="story-oslo",
@@ -55,6 +55,7 @@ def _alert(*passages: str) -> Alert:
             TopicLine(f"t{i}", names[i], 0.7 - i / 100, p) for i, p in enumerate(passages)
         ),
         summary=SUMMARY,
+        stances=stances,
     )
 
 
@@ -80,3 +81,30 @@ def test_a_passage_the_card_does_not_hold_is_shown_by_itself(platform: str) -> N
     assert "The parliament in Oslo approved the money" in shown
     assert shown.count("Norway will fund two more air-defence batteries") == 2
     assert "matched the" not in shown
+
+
+def _stance(quote: str, *, shift: bool) -> StanceLine:
+    return StanceLine(
+        actor_name="Norway",
+        topic_name="Air defence",
+        now_label="funds air defence for Ukraine",
+        now_quote=quote,
+        before_label="holds back new funding" if shift else None,
+        before_source="News Example" if shift else None,
+        before_date=datetime(2026, 10, 1, tzinfo=UTC) if shift else None,
+    )
+
+
+@pytest.mark.parametrize("platform", RENDERERS)
+def test_a_restated_quote_the_summary_holds_is_pointed_to(platform: str) -> None:
+    shown = RENDERERS[platform](_alert(ELSEWHERE, stances=(_stance(LEAD, shift=False),)))
+    assert shown.count("Norway will fund two more air-defence batteries") == 1
+    assert "funds air defence for Ukraine" in shown
+    assert "(the summary's first sentence)" in shown
+
+
+@pytest.mark.parametrize("platform", RENDERERS)
+def test_a_shift_keeps_its_quote_beside_the_claim(platform: str) -> None:
+    # The quote is the evidence for "position shifted": it stays, even if the summary has it.
+    shown = RENDERERS[platform](_alert(ELSEWHERE, stances=(_stance(LEAD, shift=True),)))
+    assert shown.count("Norway will fund two more air-defence batteries") == 2

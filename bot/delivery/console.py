@@ -6,7 +6,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.panel import Panel
 
-from bot.delivery.passages import shown_at
+from bot.delivery.passages import restated_at, shown_at
 from bot.models import Alert, Destination, DestinationKind
 
 
@@ -46,10 +46,9 @@ def alert_lines(alert: Alert) -> list[str]:
                 f" ({escape(stance.before_source or '')}, {when})"
             )
         else:
-            lines.append(
-                f"[bold]{who}:[/bold] {escape(stance.now_label)}{relayed}"
-                f" — “{escape(stance.now_quote)}”"
-            )
+            place = restated_at(alert, stance)
+            evidence = f" ({place})" if place else f" — “{escape(stance.now_quote)}”"
+            lines.append(f"[bold]{who}:[/bold] {escape(stance.now_label)}{relayed}{evidence}")
     if alert.stances:
         lines.append("")
     lines.append(f"[link={_link_target(alert.url)}]{escape(alert.url)}[/link]")

@@ -7,7 +7,7 @@ card. A renderer shows a passage by itself only when the card does not already h
 
 from __future__ import annotations
 
-from bot.models import Alert, TopicLine
+from bot.models import Alert, StanceLine, TopicLine
 from bot.summarize import normalised
 from bot.text import split_sentences
 
@@ -17,7 +17,20 @@ _ORDINALS = ("first", "second", "third", "fourth", "fifth")
 def shown_at(alert: Alert, topic: TopicLine) -> str | None:
     """Where the card already shows `topic`'s passage ("the headline", "the summary's first
     sentence"), or None when it does not and the passage must be shown by itself."""
-    passage = normalised(topic.passage)
+    return _place(alert, topic.passage)
+
+
+def restated_at(alert: Alert, stance: StanceLine) -> str | None:
+    """Where the card already shows a restated position's quote, or None.
+
+    Only for restatements: a shift's quote is the evidence for the claim the card makes
+    next to it, and stays there whatever else shows it.
+    """
+    return None if stance.is_shift else _place(alert, stance.now_quote)
+
+
+def _place(alert: Alert, text: str) -> str | None:
+    passage = normalised(text)
     if not passage:
         return None
     if passage == normalised(alert.title):

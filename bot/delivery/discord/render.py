@@ -14,7 +14,7 @@ from urllib.parse import quote
 
 from bot.commands import Reply
 from bot.delivery.discord.text import ELLIPSIS, fit, fit_keeping_links, one_line, tidy
-from bot.delivery.passages import shown_at
+from bot.delivery.passages import restated_at, shown_at
 from bot.models import Alert, StanceLine
 
 # Discord's limits (https://discord.com/developers/docs/resources/message#embed-object-embed-limits).
@@ -98,13 +98,16 @@ def _before_line(stance: StanceLine) -> str:
     return f"**Before:** *{before}* ({source}, {when})"
 
 
-def _stance_value(stance: StanceLine) -> str:
+def _stance_value(stance: StanceLine, place: str | None = None) -> str:
     """The stance as a field value. A shift's "Before" line is kept whole (its date is
-    what makes it a shift): the quote gets the room the value's 1,024 characters leave."""
+    what makes it a shift): the quote gets the room the value's 1,024 characters leave.
+    A restated quote the card already shows (at `place`) is pointed to, not repeated."""
     label = fit(tidy(stance.now_label, keep_newlines=False), LABEL_MAX)
     relayed = ""
     if stance.reported_by:
         relayed = f" (as reported by {fit(tidy(stance.reported_by), 100)})"
+    if place and not stance.is_shift:
+        return f"*{label}*{relayed} ({place})"
     lead = "**Now:** " if stance.is_shift else ""
     before = "\n" + _before_line(stance) if stance.is_shift else ""
     frame = len(f"{lead}*{label}*{relayed} — “”{before}")
@@ -157,7 +160,8 @@ def _alert_fields(alert: Alert) -> list[tuple[int, str, str]]:
         fields.append((_KEEP_SHIFT, _stance_name(stance), _stance_value(stance)))
     for stance in alert.stances:
         if not stance.is_shift:
-            fields.append((_KEEP_RESTATED, _stance_name(stance), _stance_value(stance)))
+            value = _stance_value(stance, restated_at(alert, stance))
+            fields.append((_KEEP_RESTATED, _stance_name(stance), value))
     if alert.also_reported_by:
         fields.append((_KEEP_ALSO, "Also reported by", _also_reported(alert)))
     return fields

@@ -15,7 +15,7 @@ from typing import Any
 from urllib.parse import quote
 
 from bot.commands import Reply
-from bot.delivery.passages import shown_at
+from bot.delivery.passages import restated_at, shown_at
 from bot.models import Alert, StanceLine, TopicLine
 
 Block = dict[str, Any]
@@ -274,7 +274,7 @@ def _shift(stance: StanceLine) -> Block:
     )
 
 
-def _restatements(stances: Sequence[StanceLine]) -> Block | None:
+def _restatements(alert: Alert, stances: Sequence[StanceLine]) -> Block | None:
     if not stances:
         return None
     lines = []
@@ -283,7 +283,10 @@ def _restatements(stances: Sequence[StanceLine]) -> Block | None:
             f"• *{fit(stance.actor_name, 60)}* — {fit(stance.topic_name, 80)}:"
             f" {_italic(fit(stance.now_label, 150))}{_relayed(stance)}"
         )
-        if stance.now_quote.strip():
+        place = restated_at(alert, stance)
+        if place:
+            line += f" ({place})"
+        elif stance.now_quote.strip():
             line += f" — “{fit(stance.now_quote, 200)}”"
         lines.append(line)
     more = len(stances) - MAX_RESTATEMENTS
@@ -369,7 +372,7 @@ def render_alert(alert: Alert) -> SlackMessage:
         candidates.append((8, section(f"*Following:* {pinged}"), True))
     candidates += [(3 + i, _shift(s), False) for i, s in enumerate(shifts[:MAX_SHIFTS])]
     candidates.append((2, _passages(alert), False))
-    candidates.append((7, _restatements(restated), False))
+    candidates.append((7, _restatements(alert, restated), False))
     chosen: list[tuple[int, Block]] = []
     used = 0
     for order, block, required in candidates:

@@ -160,6 +160,15 @@ def statements(db: Path) -> list[tuple[Any, ...]]:
         con.close()
 
 
+async def replay_without_cache(tmp_path: Path, feed: Path, watchlist: Watchlist) -> Path:
+    """The first two passes again, on a database of their own, with no vector kept."""
+    for count in (1, 2):
+        write_feed(feed, count)
+        app = start(tmp_path, watchlist, Unnamed(HashingEmbedder()), db="plain.db")
+        await run_once(app)
+    return tmp_path / "plain.db"
+
+
 async def test_a_second_start_sends_no_watchlist_text_to_the_model(tmp_path: Path) -> None:
     feed = tmp_path / "feed.xml"
     watchlist = watchlist_on(feed)
@@ -271,12 +280,9 @@ async def test_damaged_rows_are_embedded_again_and_matching_is_unchanged(
     assert len(set(again.sent) & texts_of(watchlist)) == len(damaged)
 
     # The same two passes without any stored vector match and track identically.
-    write_feed(feed, 1)
-    await run_once(start(tmp_path, watchlist, Unnamed(HashingEmbedder()), db="plain.db"))
-    write_feed(feed, 2)
-    await run_once(start(tmp_path, watchlist, Unnamed(HashingEmbedder()), db="plain.db"))
-    assert matches(tmp_path / "s.db") == matches(tmp_path / "plain.db")
-    assert statements(tmp_path / "s.db") == statements(tmp_path / "plain.db")
+    plain = await replay_without_cache(tmp_path, feed, watchlist)
+    assert matches(tmp_path / "s.db") == matches(plain)
+    assert statements(tmp_path / "s.db") == statements(plain)
 
     # The damaged rows were rewritten: the next start embeds nothing of the watchlist.
     write_feed(feed, 3)
@@ -302,11 +308,8 @@ async def test_vectors_of_another_width_are_replaced_not_a_crash(tmp_path: Path)
     again = Recorder()
     await run_once(start(tmp_path, watchlist, again))
     assert texts_of(watchlist) <= set(again.sent)
-    write_feed(feed, 1)
-    await run_once(start(tmp_path, watchlist, Unnamed(HashingEmbedder()), db="plain.db"))
-    write_feed(feed, 2)
-    await run_once(start(tmp_path, watchlist, Unnamed(HashingEmbedder()), db="plain.db"))
-    assert matches(tmp_path / "s.db") == matches(tmp_path / "plain.db")
+    plain = await replay_without_cache(tmp_path, feed, watchlist)
+    assert matches(tmp_path / "s.db") == matches(plain)
 
 
 async def test_a_database_that_refuses_writes_only_costs_the_cache(

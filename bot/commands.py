@@ -66,6 +66,11 @@ def choices(typed: str, names: dict[str, str], limit: int = 25) -> list[tuple[st
     return sorted(hits)[:limit]
 
 
+def _as_typed(text: str) -> str:
+    """An argument as names are compared with it: spaces collapsed, capped, lower case."""
+    return " ".join(text.split())[:MAX_ARGUMENT_CHARS].lower()
+
+
 # A shorter fragment ("to", "of") would pick a topic by a word that says nothing about it.
 MIN_PARTIAL_CHARS = 3
 
@@ -104,7 +109,7 @@ class Commands:
         """The id typed by id or name; else the one name that holds what was typed as whole
         words ("nato membership" for "NATO membership for Ukraine"), since Slack has no
         autocomplete and members type what they remember. Several such names: None."""
-        typed = " ".join(typed.split())[:MAX_ARGUMENT_CHARS].lower()
+        typed = _as_typed(typed)
         for key, name in names.items():
             if typed in (key.lower(), name.lower()):
                 return key
@@ -114,7 +119,7 @@ class Commands:
     def _actor_id(self, typed: str) -> str | None:
         """The actor typed by id, name or any alias: members type what the news says
         ("Kremlin", "Moscow"), not our ids."""
-        typed = " ".join(typed.split())[:MAX_ARGUMENT_CHARS].lower()
+        typed = _as_typed(typed)
         for actor in self.app.watchlist.actors:
             if typed in {n.lower() for n in (actor.id, actor.name, *actor.aliases)}:
                 return actor.id
@@ -122,7 +127,7 @@ class Commands:
 
     def _unknown(self, kind: str, typed: str, names: dict[str, str]) -> Reply:
         shown = typed[:80]
-        several = _holding(" ".join(typed.split())[:MAX_ARGUMENT_CHARS].lower(), names)
+        several = _holding(_as_typed(typed), names)
         if len(several) > 1:
             listed = ", ".join(sorted(names[key] for key in several)[:5])
             return Reply(

@@ -236,3 +236,56 @@ class Alert:
     def shifts(self) -> tuple[StanceLine, ...]:
         """The stance lines that report a change of position."""
         return tuple(s for s in self.stances if s.is_shift)
+
+
+@dataclass(frozen=True)
+class DigestItem:
+    """One held alert as a digest lists it: a line, not a card."""
+
+    alert_id: str
+    title: str
+    url: str
+    source: str
+    published: datetime
+    topic_ids: tuple[str, ...]
+    topic_names: tuple[str, ...]
+    shifted: bool = False  # the alert carries a position shift
+    also_reported_by: tuple[str, ...] = ()  # the other outlets' names
+
+    @classmethod
+    def of(cls, alert: Alert) -> DigestItem:
+        """The digest line of an alert (its newest version: folded outlets included)."""
+        return cls(
+            alert_id=alert.id,
+            title=alert.title,
+            url=alert.url,
+            source=alert.source,
+            published=alert.published,
+            topic_ids=tuple(t.topic_id for t in alert.topics),
+            topic_names=tuple(t.topic_name for t in alert.topics),
+            shifted=bool(alert.shifts),
+            also_reported_by=tuple(source for source, _ in alert.also_reported_by),
+        )
+
+
+@dataclass(frozen=True)
+class Digest:
+    """Alerts a destination's hourly cap held back, folded into one platform-neutral message.
+
+    Too long for one message on a platform, it is sent as several parts (`part` of
+    `parts`), each listing some of the items; no item is ever left out.
+    """
+
+    items: tuple[DigestItem, ...]
+    cap: int  # the destination's full alerts per hour, said in the message
+    part: int = 1
+    parts: int = 1
+    mentions: tuple[str, ...] = ()  # platform user ids, filled per destination
+    # Whose followers this part mentions: every topic of the whole digest on its first part,
+    # none on the others, so a follower is pinged once per digest, never once per item.
+    mention_topics: tuple[str, ...] = ()
+
+    @property
+    def topic_ids(self) -> tuple[str, ...]:
+        """Every topic of every item, once each, in order."""
+        return tuple(dict.fromkeys(t for item in self.items for t in item.topic_ids))

@@ -77,6 +77,10 @@ class Settings:
     pause_after_failures: int = 8
     delivery_give_up_s: float = 24 * 3600.0
     retention_days: int = 30
+    # Full alert cards per destination per rolling hour; later ones go into a digest. Ten:
+    # a busy but normal day on a tracked topic gives a handful an hour, and more than about
+    # ten cards an hour is where readers stop reading a channel and mute it. 0: no cap.
+    max_alerts_per_hour: int = 10
     user_agent: str = USER_AGENT
 
     @property
@@ -116,4 +120,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
             env, "STANCEWATCH_DELIVERY_GIVE_UP", 24 * 3600.0, 60, 365 * 24 * 3600.0
         ),
         retention_days=_whole(env, "STANCEWATCH_RETENTION_DAYS", 30, 1, 36_500),
+        # 0 turns the cap off; above 1,000 an hour (one every 3.6 s) it could never apply
+        # under the platforms' own pacing, so such a value is a typo.
+        max_alerts_per_hour=_whole(env, "STANCEWATCH_MAX_ALERTS_PER_HOUR", 10, 0, 1_000),
     )

@@ -310,6 +310,10 @@ def test_backup_still_copies_an_existing_database(tmp_path: Path) -> None:
         ("STANCEWATCH_DEFAULT_INTERVAL", "soon", "not like 90s"),
         ("STANCEWATCH_PAUSE_AFTER", "0", "between"),
         ("STANCEWATCH_DELIVERY_GIVE_UP", "-5", "between"),
+        ("STANCEWATCH_MAX_ALERTS_PER_HOUR", "-1", "between"),
+        ("STANCEWATCH_MAX_ALERTS_PER_HOUR", "5000", "between"),
+        ("STANCEWATCH_MAX_ALERTS_PER_HOUR", "2.5", "whole number"),
+        ("STANCEWATCH_MAX_ALERTS_PER_HOUR", "many", "number"),
     ],
 )
 def test_out_of_range_environment_values_are_one_line_naming_the_variable(

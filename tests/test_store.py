@@ -162,3 +162,63 @@ def test_an_upgrade_gives_pending_deliveries_their_queued_time_as_scheduled(
         assert [tuple(r) for r in rows] == [("pending", NOW.isoformat()), ("sent", None)]
     finally:
         store.close()
+
+
+def test_an_upgrade_keeps_queued_posts_and_lets_the_hourly_cap_hold_them(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "v7.db"
+    db = sqlite3.connect(path)
+    db.executescript("".join(MIGRATIONS[:7]) + "PRAGMA user_version = 7;")
+    for n, status in enumerate(("sent", "pending")):
+        db.execute(
+            "INSERT INTO outbox (alert_id, destination, action, version, status, next_try_at,"
+            " scheduled_at, created, sent_at) VALUES (?, 'slack_channel:C1', 'post', 1, ?, ?,"
+            " ?, ?, ?)",
+            (
+                f"a-{n}",
+                status,
+                NOW.isoformat(),
+                NOW.isoformat(),
+                NOW.isoformat(),
+                NOW.isoformat() if status == "sent" else None,
+            ),
+        )
+    db.commit()
+    db.close()
+    store = SQLiteStore(path)
+    try:
+        assert store.db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+        assert store.posts_sent_since("slack_channel:C1", NOW - timedelta(hours=1)) == 1
+        [row] = store.due_outbox(NOW)
+        assert (row.alert_id, row.action, row.held_at) == ("a-1", "post", None)
+        later = NOW + timedelta(minutes=15)
+        store.hold_post(row.id, NOW, later)
+        [held] = store.held_posts("slack_channel:C1")
+        assert (held.alert_id, held.action, held.held_at, held.next_try_at) == (
+            "a-1",
+            "held",
+            NOW,
+            later,
+        )
+        assert store.due_outbox(NOW) == []
+        assert store.release_held(NOW) == 1 and len(store.due_outbox(NOW)) == 1
+    finally:
+        store.close()
+
+
+def test_holding_a_post_drops_its_pending_edits_and_queues_none_later(tmp_path: Path) -> None:
+    store = SQLiteStore(tmp_path / "h.db")
+    alert = Alert(
+        "s-1", "Title", "https://w.example/1", "Wire", NOW, (TopicLine("t", "T", 0.7, "p"),), "S"
+    )
+    with store.transaction():
+        store.save_alert(alert, "a-1", ["slack_channel:C1"], NOW)
+    store.update_alert(alert, NOW)  # a later copy while the post is still queued
+    post = store.due_outbox(NOW)[0]
+    store.hold_post(post.id, NOW, NOW + timedelta(minutes=15))
+    statuses = store.db.execute("SELECT action, status FROM outbox ORDER BY id").fetchall()
+    assert [tuple(r) for r in statuses] == [("held", "pending"), ("edit", "sent")]
+    store.update_alert(alert, NOW)  # held: it has no message to edit
+    assert store.db.execute("SELECT COUNT(*) FROM outbox").fetchone()[0] == 2
+    store.close()

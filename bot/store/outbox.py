@@ -32,7 +32,11 @@ class DeliveryStore(Connection):
         self._enqueue(alert.id, destinations, "post", 1, now)
 
     def update_alert(self, alert: Alert, now: datetime) -> int:
-        """Store a new version of an alert and queue an edit where it was delivered."""
+        """Store a new version of an alert and queue an edit where it was delivered.
+
+        Only where it was posted as a card: where the hourly cap held it, it has no message
+        of its own (its digest, if still to go, lists the newest version anyway).
+        """
         self.db.execute(
             "UPDATE alerts SET payload = ?, version = version + 1, updated = ? WHERE id = ?",
             (alert_to_json(alert), iso(now), alert.id),
@@ -172,9 +176,10 @@ class DeliveryStore(Connection):
         return [r[0] for r in rows]
 
     def pending_posts(self, destination: str) -> list[OutboxRow]:
-        """A destination's posts still to make, due or not, in the order they were queued."""
+        """A destination's posts still to make, due or not, in the order they were queued;
+        held ones (waiting for a digest) included."""
         rows = self.db.execute(
-            "SELECT * FROM outbox WHERE destination = ? AND action = 'post'"
+            "SELECT * FROM outbox WHERE destination = ? AND action IN ('post', 'held')"
             " AND status = 'pending' ORDER BY id",
             (destination,),
         )
@@ -194,7 +199,8 @@ class DeliveryStore(Connection):
         queue; any other gets a copy queued now. Tries and the give-up time start afresh:
         they measured the old destination's failures, not the new one's. The old
         destination's pending edits of the alert are dropped, since it never showed the
-        alert and the moved post renders the newest version anyway.
+        alert and the moved post renders the newest version anyway. A post the old
+        destination's cap held goes as a post again: the new destination's cap decides.
         """
         first, *others = destinations
         with self.transaction():
@@ -202,8 +208,9 @@ class DeliveryStore(Connection):
                 "SELECT alert_id, destination, version FROM outbox WHERE id = ?", (row_id,)
             ).fetchone()
             self.db.execute(
-                "UPDATE outbox SET destination = ?, attempts = 0, next_try_at = ?,"
-                " scheduled_at = ?, created = ?, last_error = NULL WHERE id = ?",
+                "UPDATE outbox SET destination = ?, action = 'post', held_at = NULL,"
+                " attempts = 0, next_try_at = ?, scheduled_at = ?, created = ?,"
+                " last_error = NULL WHERE id = ?",
                 (first, iso(now), iso(now), iso(now), row_id),
             )
             self._enqueue(row["alert_id"], others, "post", int(row["version"]), now)
@@ -212,6 +219,66 @@ class DeliveryStore(Connection):
                 " AND destination = ? AND action = 'edit' AND status = 'pending'",
                 (iso(now), row["alert_id"], row["destination"]),
             )
+
+    # --- the hourly cap and its digests ------------------------------------------------
+
+    def posts_sent_since(self, destination: str, since: datetime) -> int:
+        """How many alert cards (posts, not edits or digests) went to a destination since then."""
+        row = self.db.execute(
+            "SELECT COUNT(*) FROM outbox WHERE destination = ? AND action = 'post'"
+            " AND sent_at >= ? AND status = 'sent'",
+            (destination, iso(since)),
+        ).fetchone()
+        return int(row[0])
+
+    def held_since(self, destination: str, since: datetime) -> bool:
+        """True when the destination's cap held an alert since then."""
+        row = self.db.execute(
+            "SELECT 1 FROM outbox WHERE destination = ? AND action = 'held' AND held_at >= ?"
+            " LIMIT 1",
+            (destination, iso(since)),
+        ).fetchone()
+        return row is not None
+
+    def hold_post(self, row_id: int, now: datetime, digest_at: datetime) -> None:
+        """Turn a pending post into a held one, listed in the digest due at `digest_at`.
+
+        Its pending edits are dropped: the alert has no message of its own there, and the
+        digest renders the alert's newest version.
+        """
+        with self.transaction():
+            self.db.execute(
+                "UPDATE outbox SET action = 'held', held_at = ?, next_try_at = ?,"
+                " scheduled_at = ? WHERE id = ? AND action = 'post' AND status = 'pending'",
+                (iso(now), iso(digest_at), iso(now), row_id),
+            )
+            self.db.execute(
+                "UPDATE outbox SET status = 'sent', sent_at = ? WHERE action = 'edit'"
+                " AND status = 'pending' AND (alert_id, destination) ="
+                " (SELECT alert_id, destination FROM outbox WHERE id = ?)",
+                (iso(now), row_id),
+            )
+
+    def held_posts(self, destination: str) -> list[OutboxRow]:
+        """A destination's held alerts still to go out in a digest, in the order held."""
+        rows = self.db.execute(
+            "SELECT * FROM outbox WHERE destination = ? AND action = 'held'"
+            " AND status = 'pending' ORDER BY id",
+            (destination,),
+        )
+        return [from_row(OutboxRow, r) for r in rows]
+
+    def release_held(self, now: datetime) -> int:
+        """Make every held alert not yet tried due now (`run --once` sends its digests).
+
+        A digest that failed keeps its retry time, as any delivery does.
+        """
+        cursor = self.db.execute(
+            "UPDATE outbox SET next_try_at = ?, scheduled_at = ? WHERE action = 'held'"
+            " AND status = 'pending' AND attempts = 0 AND next_try_at > ?",
+            (iso(now), iso(now), iso(now)),
+        )
+        return cursor.rowcount
 
     def prune_outbox(self, before: datetime) -> int:
         """Drop the delivery rows and message ids of alerts settled before `before`.

@@ -83,7 +83,11 @@ class StoryRow:
 
 @dataclass(frozen=True)
 class OutboxRow:
-    """One delivery to make: an alert version to a destination."""
+    """One delivery to make: an alert version to a destination.
+
+    `action` is "post", "edit", or "held": a post beyond the destination's hourly cap,
+    waiting to be listed in its next digest (bot/delivery/digest.py).
+    """
 
     id: int
     alert_id: str
@@ -94,6 +98,7 @@ class OutboxRow:
     created: datetime
     next_try_at: datetime
     scheduled_at: datetime | None  # when next_try_at was set (None: before that was kept)
+    held_at: datetime | None = None  # a post the hourly cap held for a digest: since when
 
 
 @dataclass(frozen=True)

@@ -92,7 +92,7 @@ MIGRATIONS: tuple[str, ...] = (
         id INTEGER PRIMARY KEY,
         alert_id TEXT NOT NULL,
         destination TEXT NOT NULL,      -- Destination.key
-        action TEXT NOT NULL,           -- post | edit
+        action TEXT NOT NULL,           -- post | edit (| held, from version 8)
         version INTEGER NOT NULL,
         status TEXT NOT NULL DEFAULT 'pending', -- pending | sent | dead
         attempts INTEGER NOT NULL DEFAULT 0,
@@ -168,6 +168,15 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE outbox ADD COLUMN scheduled_at TEXT;
     UPDATE outbox SET scheduled_at = created WHERE status = 'pending';
+    """,
+    # The hourly cap on full alerts per destination (bot/delivery/digest.py): a post beyond
+    # it becomes a row with action 'held', listed in the destination's next digest;
+    # `held_at` is when it was held (NULL on every other row). Each post then counts the
+    # destination's posts sent in the last hour: without the index that count walked every
+    # sent row kept for the retention (30 days of them).
+    """
+    ALTER TABLE outbox ADD COLUMN held_at TEXT;
+    CREATE INDEX outbox_sent_by_destination ON outbox(destination, action, sent_at);
     """,
 )
 

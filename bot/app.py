@@ -140,7 +140,12 @@ def build_app(
         notify_admins=notify,
     )
     outbox = OutboxWorker(
-        store, chosen, registry, give_up_after_s=settings.delivery_give_up_s, notify_admins=notify
+        store,
+        chosen,
+        registry,
+        give_up_after_s=settings.delivery_give_up_s,
+        notify_admins=notify,
+        max_alerts_per_hour=settings.max_alerts_per_hour,
     )
     app = App(
         settings, store, fetcher, embedder, watchlist, pipeline, outbox, chosen, vectors=vectors

@@ -69,6 +69,22 @@ async def drain_until_idle(app: App, deadline_s: float) -> None:
             break
 
 
+async def deliver_everything(app: App, deadline_s: float) -> None:
+    """`run --once`'s deliveries: what is due, then the digests of what the cap held.
+
+    A held alert waits for its digest's delay, a timer that only a running service sees
+    fire: a pass ending without sending it would leave the alert held until some later
+    run, or for ever. Whatever a later run holds goes into that run's digest, and the cap
+    still counts the cards every earlier run sent (from the database).
+    """
+    end = time.monotonic() + deadline_s
+    await drain_until_idle(app, deadline_s)
+    if app.outbox.deadline is not None and app.outbox.deadline < end:
+        return  # a stop moved the deadline: no new delivery starts
+    if app.outbox.release_digests():
+        await drain_until_idle(app, max(0.0, end - time.monotonic()))
+
+
 async def watch_watchlists(app: App, stop: asyncio.Event) -> None:
     """Hot reload: apply good edits within seconds; refuse bad ones and keep the last good set."""
     from watchfiles import awatch
@@ -262,7 +278,7 @@ async def _one_pass(app: App, stop: asyncio.Event, received: list[signal.Signals
             report.alerts,
             report.failures,
         )
-        draining = asyncio.ensure_future(drain_until_idle(app, 60.0))
+        draining = asyncio.ensure_future(deliver_everything(app, 60.0))
         stopping = asyncio.ensure_future(stop.wait())
         await asyncio.wait({draining, stopping}, return_when=asyncio.FIRST_COMPLETED)
         stopping.cancel()

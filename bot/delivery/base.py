@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
-from bot.models import Alert, Destination
+from bot.models import Alert, Destination, Digest
 
 # The longest one delivery attempt should take, up to the platform's answer. Discord
 # enforces it on each of its requests (a 5xx or a long rate-limit wait goes back to the
@@ -59,7 +59,7 @@ class SentPlainer:
 
 
 class Delivery(Protocol):
-    """Sends and edits alert messages on one platform."""
+    """Sends and edits alert messages, and sends digests, on one platform."""
 
     def handles(self, destination: Destination) -> bool:
         """True when this delivery can reach the destination."""
@@ -73,6 +73,14 @@ class Delivery(Protocol):
         self, destination: Destination, message_ref: str, alert: Alert
     ) -> SentPlainer | None:
         """Replace a posted alert with its new version (a story folded in more sources)."""
+        ...
+
+    def digest_parts(self, destination: Destination, digest: Digest) -> list[Digest]:
+        """The digest as messages this platform takes: whole items, in order, none left out."""
+        ...
+
+    async def send_digest(self, destination: Destination, digest: Digest) -> None:
+        """Post one part of a digest (as `digest_parts` split it)."""
         ...
 
     async def notify_admins(self, text: str) -> None:

@@ -6,8 +6,9 @@ from rich.console import Console
 from rich.markup import escape
 from rich.panel import Panel
 
+from bot.delivery.digest import digest_heading, digest_reason
 from bot.delivery.passages import restated_at, shown_at
-from bot.models import Alert, Destination, DestinationKind
+from bot.models import Alert, Destination, DestinationKind, Digest
 
 
 def _link_target(url: str) -> str:
@@ -59,6 +60,23 @@ def alert_lines(alert: Alert) -> list[str]:
     return lines
 
 
+def digest_lines(digest: Digest) -> list[str]:
+    """A digest as rich-markup lines, one per held alert (article text escaped)."""
+    lines: list[str] = []
+    for item in digest.items:
+        topics = ", ".join(escape(name) for name in item.topic_names)
+        shift = " [bold red]position shift[/bold red]" if item.shifted else ""
+        also = (
+            f" · also {escape(', '.join(item.also_reported_by))}" if item.also_reported_by else ""
+        )
+        lines.append(
+            f"• [link={_link_target(item.url)}]{escape(item.title)}[/link]"
+            f" [dim]({escape(item.source)} · {topics}{also})[/dim]{shift}"
+        )
+    lines += ["", f"[dim]{escape(digest_reason(digest))}[/dim]"]
+    return lines
+
+
 class ConsoleDelivery:
     """Prints each alert as a panel; an edit prints the updated alert again, marked as such."""
 
@@ -93,6 +111,21 @@ class ConsoleDelivery:
         """Print the updated alert (a terminal cannot edit what it printed)."""
         self.sent.append(alert)
         self._print(alert, edited=True)
+
+    def digest_parts(self, destination: Destination, digest: Digest) -> list[Digest]:
+        """A terminal has no message limits: one part."""
+        return [digest]
+
+    async def send_digest(self, destination: Destination, digest: Digest) -> None:
+        """Print the digest as one panel (the console itself is never capped; see digest.py)."""
+        self.console.print(
+            Panel(
+                "\n".join(digest_lines(digest)),
+                title=escape(digest_heading(digest)),
+                title_align="left",
+                border_style="magenta",
+            )
+        )
 
     async def notify_admins(self, text: str) -> None:
         """Print an admin notice."""

@@ -3,6 +3,8 @@
 Destinations are drained side by side (a few at a time), each one's rows in order: a
 broken or slow channel delays only its own alerts, never another channel's. A row whose
 destination left the watchlist follows its alert's topics to where the routes send them now.
+A post beyond its destination's hourly cap is held and goes out later in a digest
+(bot/delivery/digest.py), through the same retries, holds and give-up rules.
 """
 
 from __future__ import annotations
@@ -13,11 +15,11 @@ import random
 import sqlite3
 import time
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from bot.clock import next_time_after_clock_step
 from bot.delivery.base import ATTEMPT_LIMIT_S, Delivery, DeliveryError, SentPlainer
+from bot.delivery.held import HeldDeliveries, Outcome
 from bot.models import Alert, Destination
 from bot.routing import DestinationRegistry
 from bot.store.sqlite import OutboxRow, SQLiteStore
@@ -39,14 +41,6 @@ def retry_delay_s(attempts: int, retry_after_s: float | None, rng: random.Random
     delay = min(MAX_RETRY_S, FIRST_RETRY_S * float(2 ** max(0, attempts)))
     delay *= rng.uniform(0.8, 1.2)
     return float(max(delay, retry_after_s or 0.0))
-
-
-@dataclass(frozen=True)
-class _Outcome:
-    """What one delivery came to, as its destination's lane needs to know."""
-
-    delivered: bool
-    hold_until: datetime | None = None  # the destination's later rows wait until then
 
 
 def _by_destination(rows: list[OutboxRow]) -> list[list[OutboxRow]]:
@@ -71,12 +65,12 @@ def _superseded_edits(rows: list[OutboxRow]) -> set[int]:
         key = (row.alert_id, row.destination)
         if row.action == "post":
             posted.add(key)
-        else:
+        elif row.action == "edit":
             last_edit[key] = row.id
     return {
         row.id
         for row in rows
-        if row.action != "post"
+        if row.action == "edit"
         and (
             (row.alert_id, row.destination) in posted
             or last_edit[(row.alert_id, row.destination)] != row.id
@@ -84,7 +78,7 @@ def _superseded_edits(rows: list[OutboxRow]) -> set[int]:
     }
 
 
-class OutboxWorker:
+class OutboxWorker(HeldDeliveries):
     """Hands pending alert deliveries to the platform that handles each destination."""
 
     def __init__(
@@ -98,6 +92,7 @@ class OutboxWorker:
         rng: random.Random | None = None,
         notify_admins: Callable[[str], Awaitable[None]] | None = None,
         stop_margin_s: float = ATTEMPT_LIMIT_S,
+        max_alerts_per_hour: int = 0,
     ) -> None:
         self.store = store
         # Shared, not copied: platforms connected later join the same list.
@@ -107,6 +102,9 @@ class OutboxWorker:
         self.clock = clock
         self.rng = rng or random.Random()
         self.notify_admins = notify_admins
+        # Full alert cards per destination per rolling hour (0: no cap); the service takes
+        # it from STANCEWATCH_MAX_ALERTS_PER_HOUR (bot/app.py).
+        self.max_alerts_per_hour = max_alerts_per_hour
         # One drain at a time: the scheduled drain and the stop-time drain would otherwise
         # read the same pending rows and post them twice.
         self._lock = asyncio.Lock()
@@ -126,11 +124,22 @@ class OutboxWorker:
     def _delivery_for(self, destination: Destination) -> Delivery | None:
         return next((d for d in self.deliveries if d.handles(destination)), None)
 
+    def _retry_delay(self, attempts: int, retry_after_s: float | None) -> float:
+        return retry_delay_s(attempts, retry_after_s, self.rng)
+
     def _may_start(self) -> bool:
         """False once stopping leaves too little time for another delivery."""
         if self.deadline is None:
             return True
         return time.monotonic() + self.stop_margin_s <= self.deadline
+
+    def release_digests(self) -> int:
+        """Make every held alert's digest due now, without waiting for its delay.
+
+        For `run --once`, which would otherwise end with alerts held for a digest whose
+        time comes when nothing runs. Returns how many held alerts it released.
+        """
+        return self.store.release_held(self.clock())
 
     async def drain(self, limit: int = 200) -> int:
         """Deliver every due row (up to `limit`); return how many the platforms accepted.
@@ -257,21 +266,28 @@ class OutboxWorker:
     async def _drain_lane(self, rows: list[OutboxRow], slots: asyncio.Semaphore) -> int:
         """Deliver one destination's rows in order; a failure of the destination holds the rest."""
         delivered = 0
+        in_digest: set[int] = set()  # held rows a digest of this lane already took
         async with slots:
             for index, row in enumerate(rows):
+                if row.id in in_digest:
+                    continue
                 if not self._may_start():
                     break  # stopping: the rest stay pending for the next start
-                outcome = await self._deliver(row)
+                if row.action == "held":
+                    outcome, taken = await self._deliver_digest(row.destination)
+                    in_digest |= taken
+                else:
+                    outcome = await self._deliver(row)
                 delivered += outcome.delivered
                 if outcome.hold_until is not None:
                     # The rest would meet the same outage or rate limit: they wait for this
                     # row's retry, behind it, so they still go out in the order queued.
-                    later = [r.id for r in rows[index + 1 :]]
+                    later = [r.id for r in rows[index + 1 :] if r.id not in in_digest]
                     self.store.postpone(later, outcome.hold_until, self.clock())
                     break
         return delivered
 
-    async def _deliver(self, row: OutboxRow) -> _Outcome:
+    async def _deliver(self, row: OutboxRow) -> Outcome:
         now = self.clock()
         destination = self.registry().get(row.destination)
         delivery = self._delivery_for(destination) if destination else None
@@ -282,6 +298,8 @@ class OutboxWorker:
             # look again later, until the give-up time says otherwise.
             why = "destination no longer configured" if destination is None else "no delivery"
             return await self._failed(row, DeliveryError(why), now)
+        if row.action == "post" and self._hold_for_digest(row, destination, alert, now):
+            return Outcome(delivered=False)
         try:
             refusal = await self._hand_over(row, delivery, destination, alert)
         except DeliveryError as exc:
@@ -295,7 +313,7 @@ class OutboxWorker:
             await self._tell_refused(row, refusal, "It went out in a plainer form instead")
         if row.action == "post":
             await self._recovered(row.destination)
-        return _Outcome(delivered=True)
+        return Outcome(delivered=True)
 
     async def _hand_over(
         self, row: OutboxRow, delivery: Delivery, destination: Destination, alert: Alert
@@ -349,7 +367,7 @@ class OutboxWorker:
 
     async def _broken(self, row: OutboxRow, error: DeliveryError) -> None:
         """A post found the destination broken: tell admins once, until a post works again."""
-        if row.action != "post":
+        if row.action not in ("post", "held"):
             return
         if self.store.set_destination_status(row.destination, "failing", str(error)):
             name = self._label(row.destination)
@@ -369,7 +387,7 @@ class OutboxWorker:
                 " (Said once for this kind of refusal.)"
             )
 
-    async def _failed(self, row: OutboxRow, error: DeliveryError, now: datetime) -> _Outcome:
+    async def _failed(self, row: OutboxRow, error: DeliveryError, now: datetime) -> Outcome:
         if error.destination_broken:
             await self._broken(row, error)
         age_s = (now - row.created).total_seconds()
@@ -380,7 +398,7 @@ class OutboxWorker:
                 await self._tell_refused(
                     row, error, "It was given up on (stancewatch outbox lists it)"
                 )
-            return _Outcome(delivered=False)
+            return Outcome(delivered=False)
         delay = retry_delay_s(row.attempts, error.retry_after_s, self.rng)
         log.warning(
             "delivery of alert %s to %s failed (%s); retry in %.0f s",
@@ -391,4 +409,4 @@ class OutboxWorker:
         )
         next_try = now + timedelta(seconds=delay)
         self.store.mark_retry(row.id, next_try, str(error), now)
-        return _Outcome(delivered=False, hold_until=next_try if error.holds_destination else None)
+        return Outcome(delivered=False, hold_until=next_try if error.holds_destination else None)

@@ -23,9 +23,16 @@ import aiohttp
 import discord
 
 from bot.delivery.base import DeliveryError, SentPlainer
+from bot.delivery.digest import direct_followers, followed_items
 from bot.delivery.discord.calls import discord_call, response_watch
-from bot.delivery.discord.render import RenderedAlert, notice_content, render_alert
-from bot.models import Alert, Destination, DestinationKind
+from bot.delivery.discord.render import (
+    RenderedAlert,
+    digest_parts,
+    notice_content,
+    render_alert,
+    render_digest,
+)
+from bot.models import Alert, Destination, DestinationKind, Digest
 from bot.settings import Settings
 
 if TYPE_CHECKING:
@@ -170,6 +177,25 @@ class DiscordDelivery:
             result = await self._channel_post(destination.target, alert, message_id)
         return result if isinstance(result, SentPlainer) else None
 
+    def digest_parts(self, destination: Destination, digest: Digest) -> list[Digest]:
+        """The digest as embeds within Discord's limits (see render.digest_parts)."""
+        return digest_parts(digest)
+
+    async def send_digest(self, destination: Destination, digest: Digest) -> None:
+        """Post one digest part: to a webhook with no pings; to a channel with its followers
+        mentioned (on the first part only) and its items DMed to those who asked."""
+        if destination.kind is DestinationKind.DISCORD_WEBHOOK:
+            webhook = await self._webhook(destination.target)
+            rendered = render_digest(replace(digest, mentions=()))
+            async with discord_call("webhook"):
+                await webhook.send(
+                    embed=discord.Embed.from_dict(rendered.embed),
+                    allowed_mentions=no_mentions(),
+                    wait=True,
+                )
+            return
+        await self._channel_digest(destination.target, digest)
+
     async def notify_admins(self, text: str) -> None:
         """Post to DISCORD_ADMIN_CHANNEL (a channel id, or a webhook URL), if set.
 
@@ -211,15 +237,18 @@ class DiscordDelivery:
             self._session = aiohttp.ClientSession(timeout=timeout, trace_configs=[response_watch()])
         return self._session
 
-    async def _webhook_post(
-        self, url: str, alert: Alert, message_id: int | None
-    ) -> str | SentPlainer:
+    async def _webhook(self, url: str) -> discord.Webhook:
         try:
-            webhook = discord.Webhook.from_url(url, session=await self._webhook_session())
+            return discord.Webhook.from_url(url, session=await self._webhook_session())
         except ValueError:
             raise DeliveryError(
                 "not a Discord webhook URL", permanent=True, destination_broken=True
             ) from None
+
+    async def _webhook_post(
+        self, url: str, alert: Alert, message_id: int | None
+    ) -> str | SentPlainer:
+        webhook = await self._webhook(url)
 
         async def send(rendered: RenderedAlert) -> str:
             embed = discord.Embed.from_dict(rendered.embed)
@@ -298,6 +327,63 @@ class DiscordDelivery:
             await self._direct_messages(client, alert, by_dm, sent[-1])
         return result
 
+    async def _channel_digest(self, target: str, digest: Digest) -> None:
+        if self.bot is None:
+            raise DeliveryError("Discord channels need DISCORD_TOKEN", destination_broken=True)
+        client = await self.bot.client_for_sending()
+        channel_id = _snowflake(target, "channel id")
+        guild_id = await self._guild_of(client, channel_id)
+        mention: list[str] = []
+        if guild_id is not None and digest.mention_topics:
+            rows = self.store.followers(PLATFORM, str(guild_id), list(digest.mention_topics))
+            mention = [u for u, dm in rows if not dm]
+        rendered = render_digest(replace(digest, mentions=tuple(mention)))
+        channel = client.get_partial_messageable(channel_id, guild_id=guild_id)
+        ids = ",".join(item.alert_id for item in digest.items)
+        async with discord_call(f"channel {channel_id}"):
+            # A stable nonce, as for alerts: a retry after a post Discord took returns it.
+            await channel.send(
+                rendered.content,
+                embed=discord.Embed.from_dict(rendered.embed),
+                allowed_mentions=only_users(rendered.mentioned),
+                nonce=delivery_nonce(f"digest:{ids}", channel_id),
+            )
+        # Posted: from here on nothing may raise, or the outbox would post it again.
+        await self._extra_mentions(channel, rendered)
+        if guild_id is not None:
+            await self._digest_dms(client, str(guild_id), digest)
+
+    async def _digest_dms(self, client: discord.Client, guild_id: str, digest: Digest) -> None:
+        """DM each follower who asked for DMs the part's items on their topics, once each."""
+        users = direct_followers(self.store, PLATFORM, guild_id, digest.topic_ids)
+        for user_id, topics in users.items():
+            mine = followed_items(digest, topics)
+            if mine is None or not user_id.isdigit():
+                continue
+            fresh = tuple(i for i in mine.items if (i.alert_id, user_id) not in self._dmed)
+            if not fresh:
+                continue  # the same alerts reached them from another channel's digest
+            embed = discord.Embed.from_dict(render_digest(replace(mine, items=fresh)).embed)
+            try:
+                async with discord_call(f"DM to follower {user_id}"):
+                    dm = await client.create_dm(discord.Object(id=int(user_id)))
+                async with discord_call(f"DM to follower {user_id}"):
+                    await dm.send(embed=embed, allowed_mentions=no_mentions())
+            except DeliveryError as exc:
+                log.info("could not DM follower %s: %s", user_id, exc)
+                if _discord_struggles(exc):
+                    log.warning("Discord is failing: the other follower DMs are skipped")
+                    return
+                continue
+            for item in fresh:
+                self._remember_dm(item.alert_id, user_id)
+
+    def _remember_dm(self, alert_id: str, user_id: str) -> None:
+        """Note that the user was DMed this alert, so another channel does not DM it again."""
+        self._dmed[(alert_id, user_id)] = None
+        while len(self._dmed) > DM_MEMORY:
+            self._dmed.popitem(last=False)
+
     async def _extra_mentions(
         self, channel: discord.PartialMessageable, rendered: RenderedAlert
     ) -> None:
@@ -331,6 +417,4 @@ class DiscordDelivery:
                     log.warning("Discord is failing: the other follower DMs are skipped")
                     return
                 continue
-            self._dmed[key] = None
-            while len(self._dmed) > DM_MEMORY:
-                self._dmed.popitem(last=False)
+            self._remember_dm(alert.id, user_id)

@@ -13,9 +13,10 @@ from typing import Any
 from urllib.parse import quote
 
 from bot.commands import Reply
+from bot.delivery.digest import digest_heading, digest_reason, paginate
 from bot.delivery.discord.text import ELLIPSIS, fit, fit_keeping_links, one_line, tidy
 from bot.delivery.passages import restated_at, shown_at
-from bot.models import Alert, StanceLine
+from bot.models import Alert, Digest, DigestItem, StanceLine
 
 # Discord's limits (https://discord.com/developers/docs/resources/message#embed-object-embed-limits).
 CONTENT_MAX = 2000
@@ -34,6 +35,13 @@ QUOTE_MAX = 400
 LABEL_MAX = 200
 PASSAGE_TOPICS_SHOWN = 3
 DESCRIPTION_MIN = 300  # fields are dropped before the summary shrinks below this
+
+# A digest's lines all go in its description; the rest (title, footer) is short, so a part
+# stays far under the 6000 total. One item's line is at most about 2,700 characters (the
+# longest link Discord takes is 2,048), so any item fits a part of its own.
+DIGEST_LINES_MAX = DESCRIPTION_MAX - 96
+DIGEST_ITEMS_MAX = 50  # lines per part: past that a list is no longer read
+DIGEST_COLOUR = 0x95A5A6
 
 OK_COLOUR = 0x2ECC71
 REFUSED_COLOUR = 0xE74C3C
@@ -65,11 +73,17 @@ def usable_url(url: str) -> bool:
     )
 
 
-def _link(name: str, url: str, name_max: int = 100) -> str:
-    label = fit(tidy(name, keep_newlines=False) or "link", name_max)
+def _link_target(url: str) -> str | None:
+    """The URL as a markdown link target, or None when Discord would not take it."""
     # A ")" or space would end the markdown link early; "@" is encoded so no "@here" shows.
     safe = quote(url.strip(), safe=":/?#[]!$&'*+,;=%~-._")
-    return f"[{label}]({safe})" if usable_url(safe) else label
+    return safe if usable_url(safe) else None
+
+
+def _link(name: str, url: str, name_max: int = 100) -> str:
+    label = fit(tidy(name, keep_newlines=False) or "link", name_max)
+    target = _link_target(url)
+    return f"[{label}]({target})" if target else label
 
 
 def mention_chunks(user_ids: list[str]) -> list[tuple[str, tuple[str, ...]]]:
@@ -334,3 +348,49 @@ def embed_size(embed: dict[str, Any]) -> int:
         embed.get("author", {}).get("name", "")
     )
     return total + sum(len(f["name"]) + len(f["value"]) for f in embed.get("fields", []))
+
+
+def _names(names: tuple[str, ...], shown: int, limit: int) -> str:
+    """Up to `shown` names, escaped, then "and N more", within `limit`."""
+    text = ", ".join(one_line(n) for n in names[:shown])
+    more = len(names) - shown
+    return fit(text + (f" and {more} more" if more > 0 else ""), limit)
+
+
+def digest_line(item: DigestItem) -> str:
+    """One held alert as a digest line: the linked headline, source, topics, markers.
+
+    The link is checked as an alert's is; one Discord would refuse shows as text instead.
+    """
+    title = fit(tidy(item.title, keep_newlines=False) or "(untitled)", 200)
+    target = _link_target(item.url)
+    headline = f"[{title}]({target})" if target else title
+    if not target and item.url.strip():
+        headline += f" ({fit(tidy(item.url, keep_newlines=False), 300)})"
+    parts = [f"• {headline}", fit(one_line(item.source) or "unknown source", 80)]
+    if item.topic_names:
+        parts.append(_names(item.topic_names, 3, 200))
+    if item.shifted:
+        parts.append("**position shift**")
+    if item.also_reported_by:
+        parts.append("also " + _names(item.also_reported_by, 3, 150))
+    return " · ".join(parts)
+
+
+def digest_parts(digest: Digest) -> list[Digest]:
+    """The digest as parts whose lines fit one embed's description, none left out."""
+    return paginate(digest, lambda item: len(digest_line(item)), DIGEST_LINES_MAX, DIGEST_ITEMS_MAX)
+
+
+def render_digest(digest: Digest) -> RenderedAlert:
+    """One digest part (as `digest_parts` cut it) as an embed, mentioning `digest.mentions`."""
+    embed: dict[str, Any] = {
+        "type": "rich",
+        "title": fit(digest_heading(digest), TITLE_MAX, markdown=False),
+        "color": DIGEST_COLOUR,
+        "description": "\n".join(digest_line(item) for item in digest.items),
+        "footer": {"text": fit(digest_reason(digest), FOOTER_MAX, markdown=False)},
+    }
+    chunks = mention_chunks(list(digest.mentions))
+    content, mentioned = chunks[0] if chunks else (None, ())
+    return RenderedAlert(embed, content, mentioned, tuple(chunks[1:]))

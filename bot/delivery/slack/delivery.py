@@ -15,14 +15,17 @@ from slack_sdk.web.async_slack_response import AsyncSlackResponse
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot.delivery.base import ATTEMPT_LIMIT_S, DeliveryError
+from bot.delivery.digest import direct_followers, followed_items
 from bot.delivery.slack.pacing import ChannelPacer
 from bot.delivery.slack.render import (
     SlackMessage,
+    digest_parts,
     followup_mentions,
     render_alert,
+    render_digest,
     render_text,
 )
-from bot.models import Alert, Destination, DestinationKind
+from bot.models import Alert, Destination, DestinationKind, Digest
 from bot.settings import Settings
 from bot.store.sqlite import SQLiteStore
 
@@ -106,6 +109,13 @@ def retry_after_s(headers: Mapping[str, Any] | None) -> float:
     return min(max(seconds, 1.0), 3600.0)
 
 
+def _blocks_refused(code: str) -> DeliveryError:
+    """Slack refused a digest's blocks: given up, and admins told (our rendering is wrong)."""
+    return DeliveryError(
+        f"Slack refused the digest's blocks: {code}", permanent=True, refused=f"digest {code}"
+    )
+
+
 def _error_code(exc: SlackApiError) -> str:
     try:
         return str(exc.response.get("error") or "unknown_error")
@@ -169,6 +179,38 @@ class SlackDelivery:
         await self._send_dms(alert, direct)
         return f"{channel}:{response.get('ts')}"
 
+    def digest_parts(self, destination: Destination, digest: Digest) -> list[Digest]:
+        """The digest as messages within Slack's limits (see render.digest_parts)."""
+        return digest_parts(digest)
+
+    async def send_digest(self, destination: Destination, digest: Digest) -> None:
+        """Post one digest part: to a webhook with no pings; to a channel with its followers
+        mentioned (on the first part only) and its items DMed to those who asked.
+
+        Refused blocks are not re-sent as the text fallback alone, as an alert's are: that
+        text names the topics, not the items, so the alerts would be lost in it.
+        """
+        if destination.kind is DestinationKind.SLACK_WEBHOOK:
+            message = render_digest(replace(digest, mentions=()))
+            await self._post_webhook(destination, message, text_alone=False)
+            return
+        team = await self._guard(destination, self.identify())
+        mentioned: list[str] = []
+        if digest.mention_topics:
+            rows = self.store.followers(PLATFORM, team, list(digest.mention_topics))
+            mentioned = [u for u, dm in rows if not dm]
+        pinging = replace(digest, mentions=tuple(mentioned))
+        message = render_digest(pinging)
+        response = await self._call_channel(
+            destination, destination.target, message, text_alone=False
+        )
+        channel = str(response.get("channel") or destination.target)
+        # As after an alert: nothing below raises, or the outbox would post the part again.
+        await self._send_followups(
+            channel, str(response.get("ts") or ""), followup_mentions(pinging)
+        )
+        await self._send_digest_dms(team, digest)
+
     async def edit(self, destination: Destination, message_ref: str, alert: Alert) -> None:
         """Update a posted alert with chat.update; webhooks cannot edit, so nothing is sent."""
         if destination.kind is DestinationKind.SLACK_WEBHOOK:
@@ -190,7 +232,13 @@ class SlackDelivery:
         return [u for u, dm in rows if not dm], [u for u, dm in rows if dm]
 
     async def _call_channel(
-        self, destination: Destination, channel: str, message: SlackMessage, ts: str | None = None
+        self,
+        destination: Destination,
+        channel: str,
+        message: SlackMessage,
+        ts: str | None = None,
+        *,
+        text_alone: bool = True,
     ) -> AsyncSlackResponse:
         assert self.client is not None
         client = self.client
@@ -208,6 +256,8 @@ class SlackDelivery:
         except SlackApiError as exc:
             if _error_code(exc) not in BLOCK_ERRORS:
                 raise await self._failure(destination, channel, exc) from exc
+            if not text_alone:
+                raise _blocks_refused(_error_code(exc)) from exc
             log.warning("Slack refused the blocks (%s); sending the text alone", _error_code(exc))
         except (aiohttp.ClientError, TimeoutError, OSError) as exc:
             raise DeliveryError(f"Slack unreachable: {type(exc).__name__}") from exc
@@ -272,11 +322,15 @@ class SlackDelivery:
 
     # --- webhooks ----------------------------------------------------------------------
 
-    async def _post_webhook(self, destination: Destination, message: SlackMessage) -> None:
+    async def _post_webhook(
+        self, destination: Destination, message: SlackMessage, *, text_alone: bool = True
+    ) -> None:
         response = await self._webhook_call(destination, message)
         if response[0] == 200:
             return
         status, body, headers = response
+        if status == 400 and body in BLOCK_ERRORS and message.blocks and not text_alone:
+            raise _blocks_refused(body)
         if status == 400 and body in BLOCK_ERRORS and message.blocks:
             log.warning("Slack refused the webhook blocks (%s); sending the text alone", body)
             status, body, headers = await self._webhook_call(
@@ -332,23 +386,47 @@ class SlackDelivery:
         for user in users:
             if (alert.id, user) in self._dmed:
                 continue  # the alert also went to another channel of this workspace
-            self._dmed[(alert.id, user)] = None
-            while len(self._dmed) > DM_MEMORY:
-                self._dmed.popitem(last=False)
-            try:
-                opened = await self.client.conversations_open(users=user)
-                channel = str(opened["channel"]["id"])
-                async with self.pacer.slot(channel):
-                    await self.client.chat_postMessage(
-                        channel=channel, unfurl_links=False, unfurl_media=False, **message.payload()
-                    )
-            except (*_SIDE_POST_ERRORS, KeyError, TypeError) as exc:  # odd conversations.open reply
-                log.warning(
-                    "could not DM %s about alert %s: %s",
-                    user,
-                    alert.id,
-                    type(exc).__name__ if not isinstance(exc, SlackApiError) else _error_code(exc),
+            self._remember_dm(alert.id, user)
+            await self._dm(user, message, f"alert {alert.id}")
+
+    async def _send_digest_dms(self, team: str, digest: Digest) -> None:
+        """DM each follower who asked for DMs the part's items on their topics, once each."""
+        if self.client is None:
+            return
+        for user, topics in direct_followers(self.store, PLATFORM, team, digest.topic_ids).items():
+            mine = followed_items(digest, topics)
+            fresh = tuple(
+                i for i in (mine.items if mine else ()) if (i.alert_id, user) not in self._dmed
+            )
+            if mine is None or not fresh:
+                continue  # nothing of theirs, or it reached them from another channel
+            for item in fresh:
+                self._remember_dm(item.alert_id, user)
+            await self._dm(user, render_digest(replace(mine, items=fresh)), "a digest")
+
+    def _remember_dm(self, alert_id: str, user: str) -> None:
+        """Note that the user was DMed this alert (an alert DMs a user once)."""
+        self._dmed[(alert_id, user)] = None
+        while len(self._dmed) > DM_MEMORY:
+            self._dmed.popitem(last=False)
+
+    async def _dm(self, user: str, message: SlackMessage, what: str) -> None:
+        """Send a direct message; a failure is logged, never raised."""
+        assert self.client is not None
+        try:
+            opened = await self.client.conversations_open(users=user)
+            channel = str(opened["channel"]["id"])
+            async with self.pacer.slot(channel):
+                await self.client.chat_postMessage(
+                    channel=channel, unfurl_links=False, unfurl_media=False, **message.payload()
                 )
+        except (*_SIDE_POST_ERRORS, KeyError, TypeError) as exc:  # odd conversations.open reply
+            log.warning(
+                "could not DM %s about %s: %s",
+                user,
+                what,
+                type(exc).__name__ if not isinstance(exc, SlackApiError) else _error_code(exc),
+            )
 
     async def notify_admins(self, text: str) -> None:
         """Post to settings.slack_admin_channel when set — never raises.

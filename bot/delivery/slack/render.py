@@ -15,8 +15,9 @@ from typing import Any
 from urllib.parse import quote
 
 from bot.commands import Reply
+from bot.delivery.digest import digest_heading, digest_reason, paginate
 from bot.delivery.passages import restated_at, shown_at
-from bot.models import Alert, StanceLine, TopicLine
+from bot.models import Alert, Digest, DigestItem, StanceLine, TopicLine
 
 Block = dict[str, Any]
 
@@ -39,6 +40,13 @@ MAX_MENTIONS = 50  # followers mentioned in the card itself (≈750 chars); the 
 # Slack advises for a message's text, so about 200 followers per message.
 MAX_FOLLOWUP = 3000
 MAX_URL = 600  # a longer URL is shown as text, not linked
+# A digest part: its item lines packed into sections of at most DIGEST_SECTION characters,
+# DIGEST_LINES in all, which leaves the header, the mentions (≈750) and the context line
+# room inside CARD_BUDGET. One line is at most about 1,300 (a 600-character link, a
+# 200-character headline, names), so every item fits a part of its own.
+DIGEST_SECTION = MAX_SECTION - 100
+DIGEST_LINES = CARD_BUDGET - 1500
+DIGEST_ITEMS = 40  # lines per part: past that a list is no longer read
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 # Bidirectional embeddings, overrides and isolates: in article text they can reverse how the
@@ -193,7 +201,7 @@ def mentions(user_ids: Iterable[str], limit: int = MAX_MENTIONS) -> str:
     return f"{shown} and {extra} more in the thread" if extra > 0 else shown
 
 
-def followup_mentions(alert: Alert) -> list[SlackMessage]:
+def followup_mentions(alert: Alert | Digest) -> list[SlackMessage]:
     """Messages that ping the followers the card had no room for, each within MAX_FOLLOWUP.
 
     Like Discord's extra mention messages: everyone who asked for a mention gets one.
@@ -424,3 +432,55 @@ def render_reply(reply: Reply) -> SlackMessage:
         sections.append(f"…and {len(chunks) - shown} more not shown.")
     fallback = fit(reply.title, 300) or "Stancewatch"
     return SlackMessage(text=fallback, blocks=[section(s) for s in sections])
+
+
+def _names(names: Sequence[str], shown: int, each: int) -> str:
+    """Up to `shown` names, escaped, then "and N more"."""
+    text = ", ".join(fit(name, each) for name in names[:shown])
+    more = len(names) - shown
+    return text + (f" and {more} more" if more > 0 else "")
+
+
+def digest_line(item: DigestItem) -> str:
+    """One held alert as a digest line: the linked headline, source, topics, markers.
+
+    The link is checked as an alert's is (http(s) only, not too long); else the headline
+    shows unlinked.
+    """
+    title = fit(item.title, 200) or "(untitled)"
+    parts = [f"• {link(item.url, title)}", fit(item.source, 60) or "unknown source"]
+    if item.topic_names:
+        parts.append(_names(item.topic_names, 3, 60))
+    if item.shifted:
+        parts.append(":arrows_counterclockwise: *position shift*")
+    if item.also_reported_by:
+        parts.append("also " + _names(item.also_reported_by, 3, 40))
+    return " · ".join(parts)
+
+
+def digest_parts(digest: Digest) -> list[Digest]:
+    """The digest as parts that each fit one message, none left out."""
+    return paginate(digest, lambda item: slack_len(digest_line(item)), DIGEST_LINES, DIGEST_ITEMS)
+
+
+def render_digest(digest: Digest) -> SlackMessage:
+    """One digest part (as `digest_parts` cut it) as blocks, mentioning `digest.mentions`."""
+    heading = digest_heading(digest)
+    sections: list[str] = []
+    for line in (digest_line(item) for item in digest.items):
+        if sections and slack_len(sections[-1]) + 1 + slack_len(line) <= DIGEST_SECTION:
+            sections[-1] += "\n" + line
+        else:
+            sections.append(line)
+    blocks: list[Block] = [
+        {"type": "header", "text": {"type": "plain_text", "text": plain(heading, MAX_HEADER)}}
+    ]
+    blocks += [section(text) for text in sections]
+    pinged = mentions(digest.mentions)
+    if pinged:
+        blocks.append(section(f"*Following:* {pinged}"))
+    reason = fit(digest_reason(digest), 300)
+    blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": reason}]})
+    names = dict.fromkeys(name for item in digest.items for name in item.topic_names)
+    text = fit(f"{heading}: {', '.join(names)}", 1000)
+    return SlackMessage(text=f"{text}\n{pinged}" if pinged else text, blocks=blocks)

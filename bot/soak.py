@@ -3,6 +3,11 @@
 Local feeds gain items every few seconds; a local fake Slack webhook sometimes fails (500)
 or rate-limits (429 with Retry-After). The report compares alerts expected with alerts the
 webhook accepted, counts duplicates, and shows memory at the start and the end.
+
+The hourly cap applies as in the service (STANCEWATCH_MAX_ALERTS_PER_HOUR): an alert beyond
+it is delivered as a line of a digest, not lost, so it counts as delivered, and the report
+says how many went each way. The digests still waiting when the run ends are sent then, as
+`run --once` sends them.
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ import asyncio
 import json
 import logging
 import random
+import re
 import tempfile
 import time
 from dataclasses import dataclass, field, replace
@@ -25,7 +31,7 @@ from bot.bench_news import generate_items
 from bot.delivery.slack.delivery import SlackDelivery
 from bot.local_http import LocalServer
 from bot.models import Feed, Route
-from bot.settings import Settings
+from bot.settings import Settings, load_settings
 
 log = logging.getLogger(__name__)
 
@@ -88,7 +94,8 @@ async def soak(minutes: float, tmp: Path, seed: int = 7) -> dict[str, Any]:
     feeds = tuple(Feed(server.url(n), f"Soak {n}", 2.0) for n in names)
     route = Route(("*",), slack_webhook=f"http://127.0.0.1:{hook.port}/hook")
     watchlist = replace(shipped_watchlist(), feeds=feeds, routes=(route,))
-    settings = replace(Settings(), db_path=tmp / "soak.db")
+    cap = load_settings().max_alerts_per_hour
+    settings = replace(Settings(), db_path=tmp / "soak.db", max_alerts_per_hour=cap)
     app = build_app(settings, watchlist, deliveries=[])
     app.deliveries.append(SlackDelivery(app.store, settings))
     figures: dict[str, Any] = {"minutes": minutes, "feeds": FEEDS}
@@ -110,12 +117,14 @@ async def soak(minutes: float, tmp: Path, seed: int = 7) -> dict[str, Any]:
             polls += 1
             await asyncio.sleep(TICK_S)
         run_s = time.monotonic() - started
+        app.outbox.release_digests()  # no digest is left waiting for a timer after the run
         drain_end = time.monotonic() + FINAL_DRAIN_S
         while app.store.pending_count() and time.monotonic() < drain_end:
             await app.outbox.drain()
             await asyncio.sleep(TICK_S)
         figures["rss_mb_end"] = rss_mb()
         figures.update(_tally(app.store.db, hook, published, polls, run_s))
+        figures["max_alerts_per_hour"] = cap
     finally:
         await app.close()
         await server.stop()
@@ -123,9 +132,20 @@ async def soak(minutes: float, tmp: Path, seed: int = 7) -> dict[str, Any]:
     return figures
 
 
+# A digest's header ("12 more alerts, in brief"), as bot/delivery/digest.py words it.
+_DIGEST_HEADER = re.compile(r'"text": "\d+ more alerts?, in brief')
+
+
+def _carries(payload: str, url: str) -> bool:
+    """True when the payload links this very URL (".../n1" is not in a post of ".../n10")."""
+    return re.search(re.escape(url) + r'(?=[|>\s"\\]|$)', payload) is not None
+
+
 def _tally(db: Any, hook: FakeWebhook, published: int, polls: int, run_s: float) -> dict[str, Any]:
     urls = [str(r[0]) for r in db.execute("SELECT json_extract(payload, '$.url') FROM alerts")]
-    counts = {u: sum(1 for p in hook.accepted if u in p) for u in urls}
+    counts = {u: sum(1 for p in hook.accepted if _carries(p, u)) for u in urls}
+    digests = [p for p in hook.accepted if _DIGEST_HEADER.search(p)]
+    in_digest = {u for u in urls if any(_carries(p, u) for p in digests)}
     statuses = dict(db.execute("SELECT status, COUNT(*) FROM outbox GROUP BY status").fetchall())
     return {
         "run_seconds": round(run_s, 1),
@@ -134,6 +154,9 @@ def _tally(db: Any, hook: FakeWebhook, published: int, polls: int, run_s: float)
         "articles_stored": db.execute("SELECT COUNT(*) FROM articles").fetchone()[0],
         "alerts_expected": len(urls),
         "alerts_delivered": sum(1 for n in counts.values() if n),
+        "alerts_as_cards": sum(1 for u, n in counts.items() if n and u not in in_digest),
+        "alerts_in_digests": len(in_digest),
+        "digest_messages": len(digests),
         "alerts_missing": sum(1 for n in counts.values() if not n),
         "duplicates": sum(n - 1 for n in counts.values() if n > 1),
         "webhook_answers": {str(k): v for k, v in sorted(hook.answers.items())},

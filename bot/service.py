@@ -318,12 +318,16 @@ def run_service(settings: Settings, watchlist: Watchlist, once: bool) -> int:
     # Until `serve_app` sets its own handlers, SIGTERM (a service manager stopping `run`
     # while the model loads, seconds) killed the process: exit 143, not the 0 of a stop.
     previous = signal.signal(signal.SIGTERM, _stop_while_starting)
-    with hold_database(settings.db_path):
-        try:
-            app = build_app(settings, watchlist, deliveries=[ConsoleDelivery()])
-        except _StoppedWhileStarting:
-            log.info("stopped while starting; nothing was polled")
-            return 0
-        finally:
-            signal.signal(signal.SIGTERM, previous)
-        return asyncio.run(serve_app(app, once))
+    try:
+        with hold_database(settings.db_path):
+            try:
+                app = build_app(settings, watchlist, deliveries=[ConsoleDelivery()])
+            finally:
+                signal.signal(signal.SIGTERM, previous)
+            return asyncio.run(serve_app(app, once))
+    except _StoppedWhileStarting:
+        # Caught around the lock too: its file exists before `hold_database` has returned,
+        # and a SIGTERM in between left as a traceback and exit 1.
+        signal.signal(signal.SIGTERM, previous)
+        log.info("stopped while starting; nothing was polled")
+        return 0

@@ -6,6 +6,7 @@ import re
 from collections.abc import Sequence
 
 from bot.models import Actor
+from bot.positions.lexicon import ADVERBS, AUXILIARIES, lemma
 
 # An alias that is only part of a longer proper name is not the actor: "Korea" in "North
 # Korea", "Paris" in "the Paris Agreement", "Kyiv" in "a Kyiv-based analyst". The word lists
@@ -14,8 +15,8 @@ from bot.models import Actor
 # Capitalised words that, right before an alias, make it another place ("North Korea",
 # "South Sudan", "Northern Ireland", "Latin America", "Equatorial Guinea"). Not "Great"
 # ("Great Britain" is Britain) nor "Upper"/"Lower"/"Greater", which headlines use as plain
-# words ("Fed to Lower US Rates"). "New" counts, but never at the start of a sentence, where
-# it is the adjective ("New US sanctions …"), not "New Mexico".
+# words ("Fed to Lower US Rates"). "New" counts; at the start of a sentence, where any word
+# has a capital, it may also be the adjective: see `_new_is_adjective`.
 QUALIFIERS = "North South East West Northern Southern Eastern Western Central Latin Equatorial New"
 # Head nouns that, right after an alias, make it the name of a treaty, a club, an airline, an
 # outlet or a university ("the Paris Agreement", "British Airways", "the Moscow Times"), in
@@ -71,9 +72,33 @@ def _part_of_longer_name(text: str, start: int, end: int) -> bool:
     if before and not (
         before.group(1) == "New"
         and _SENTENCE_START.search(text, max(0, before.start() - 8), before.start())
+        and _new_is_adjective(text, end)
     ):
         return True
     return bool(_NAME_HEAD.match(text, end) or _ORIGIN.match(text, end))
+
+
+_NEXT_WORD = re.compile(r" ([a-z]+)\b")
+
+
+def _new_is_adjective(text: str, end: int) -> bool:
+    """True when "New" opening a sentence is the adjective, judged by what follows the alias.
+
+    "New US sanctions …", "New Russian demands …": the alias qualifies a noun after it, and
+    "New" that noun. "New Mexico said …", "New Mexico's governor …", "New Mexico, Texas
+    and …": the alias heads its group (a verb, a possessive or punctuation follows), where
+    an adjective "new" makes no sense, so the two words are one name. A capitalised word
+    after it ("New Mexico Governor …") continues the name too.
+    """
+    found = _NEXT_WORD.match(text, end)
+    if found is None:
+        return bool(re.match(r"-\w", text[end : end + 2]))  # "New US-made drones": a compound
+    word = found.group(1)
+    # A past form ("said", "agreed", "told"), an auxiliary, an adverb or "and" ends the
+    # group. A plural noun looks like a verb in -s ("New EU rules"), so -s and -ing forms
+    # are read as nouns: "New Mexico sues …" is missed rather than "New US curbs" misread.
+    past = word.endswith("ed") or (lemma(word) != word and not word.endswith(("s", "ing")))
+    return not (past or word in AUXILIARIES or word in ADVERBS or word in ("and", "or"))
 
 
 class ActorIndex:

@@ -371,3 +371,16 @@ def test_the_actor_itself_still_speaks(text: str, actor: str) -> None:
 def test_an_opening_phrase_up_to_its_comma_does_not_hide_the_subject(text: str) -> None:
     # "On Monday, …" and "After the talks, …" were read; "Under the deal, …" was not.
     assert found(text) == [("russia", None)]
+
+
+def test_new_before_a_place_at_a_sentence_start_is_part_of_its_name() -> None:
+    # "New" opening a sentence is both a capital letter and the start of "New Mexico": an
+    # alias followed by a verb, a possessive or a comma heads its group, so "New" is part
+    # of the name; an alias followed by a noun qualifies it ("New US envoy …").
+    assert named("New Mexico said it would sue over the border wall.") == []
+    assert named("New Mexico's governor said the wall was a waste of money.") == []
+    assert named("New Mexico, Texas and Arizona have refused to pay for the wall.") == []
+    assert named("New Mexico has refused to pay for the wall.") == []
+    assert named('The governor said: "New Mexico will not pay for the wall."') == []
+    assert named("New South Wales said it would ban the devices from schools.") == []
+    assert named("New US sanctions took effect on Monday, Mexico said.") == [("mexico", None)]

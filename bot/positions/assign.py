@@ -34,7 +34,7 @@ if TYPE_CHECKING:
 class Assignment(NamedTuple):
     """One actor sentence, the position it states (None: abstain), and how sure that is.
 
-    The three flags say how good a piece of evidence the sentence is; an actor's combined
+    The four flags say how good a piece of evidence the sentence is; an actor's combined
     assignment has each flag when any of its sentences has it. Only a `clear` one may report
     a change of position: cue words and margins are tuned on few examples, and a false
     "position shifted" costs more trust than a missed one.
@@ -46,11 +46,14 @@ class Assignment(NamedTuple):
     in_body: bool = True  # not the headline, which compresses and often names both sides
     alone: bool = True  # gives no other actor a stance too ("EU and China opened talks")
     focused: bool = True  # at least `shift_relevance_min` close to the topic
+    # The actor's own words or acts, not hearsay ("according to people familiar with …",
+    # "is said to", analysts' reading): a rumour may be the current position, never news.
+    on_record: bool = True
 
     @property
     def clear(self) -> bool:
         """True when the evidence is good enough to announce a change of position."""
-        return self.in_body and self.alone and self.focused
+        return self.in_body and self.alone and self.focused and self.on_record
 
 
 @dataclass(frozen=True)
@@ -166,6 +169,7 @@ class PositionAssigner:
                     confidence,
                     in_body=not sentence.headline,
                     focused=bool(relevance[row] >= th.shift_relevance_min),
+                    on_record=not sentence.hearsay,
                 )
             )
         return _mark_shared(out)
@@ -229,6 +233,7 @@ def best_per_actor(assigned: Sequence[Assignment]) -> list[Assignment]:
                 in_body=any(item.in_body for item in items),
                 alone=any(item.alone for item in items),
                 focused=any(item.focused for item in items),
+                on_record=any(item.on_record for item in items),
             )
         )
     return out

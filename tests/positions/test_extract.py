@@ -384,3 +384,78 @@ def test_new_before_a_place_at_a_sentence_start_is_part_of_its_name() -> None:
     assert named('The governor said: "New Mexico will not pay for the wall."') == []
     assert named("New South Wales said it would ban the devices from schools.") == []
     assert named("New US sanctions took effect on Monday, Mexico said.") == [("mexico", None)]
+
+
+# --- hearsay: an actor's stance passed on second-hand ----------------------------------------
+
+
+def hearsay(text: str) -> list[tuple[str, bool]]:
+    """(actor, hearsay) of every actor sentence."""
+    return [(s.actor_id, s.hearsay) for s in actor_sentences(text, ACTORS)]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Russia is ready to accept the plan, according to people familiar with the matter.",
+        "The US has paused the deliveries, officials said on condition of anonymity.",
+        "The Kremlin is said to be weighing a shorter truce.",
+        "Moscow reportedly rejected the proposal for a ceasefire over the winter.",
+        "Russia rejected the offer, according to a report in a Swiss newspaper.",
+        "Russia has dropped its demand for a veto, two sources told a news agency.",
+        "Kyiv will accept a smaller force, people briefed on the talks said on Friday.",
+        "Analysts said Moscow would reject the plan once the elections were over.",
+        "Moscow would reject the plan once the elections were over, analysts said.",
+        "The US has halted the shipments, said the officials, who asked not to be named.",
+        "Russia is understood to have accepted the monitoring mission.",
+        "Russia has accepted the monitoring mission, the Baltic Courier reported.",
+    ],
+)
+def test_hearsay_about_an_actor_is_marked(text: str) -> None:
+    [(_, second_hand)] = hearsay(text)
+    assert second_hand
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Russia said it was ready to accept the plan.",
+        "Russia is ready to accept the plan, Lavrov told reporters.",
+        "Witkoff said Russia had agreed to let Western states protect Kyiv.",
+        # Words inside the speaker's own quotation are the speaker's.
+        '"Sources say many things, and we ignore them," Peskov said.',
+        'Peskov said: "Anonymous sources don\'t speak for the Kremlin."',
+        # An actor's own report, and a report it dismisses, are on the record.
+        "The Kremlin dismissed the experts' report as biased.",
+        "Kyiv said it was ready to talk, according to a statement from the president's office.",
+    ],
+)
+def test_the_actors_own_words_are_not_hearsay(text: str) -> None:
+    assert [second_hand for _, second_hand in hearsay(text)] == [False]
+
+
+def test_a_quotation_is_as_second_hand_as_the_source_that_names_its_speaker() -> None:
+    assert hearsay('"Moscow will not budge on the veto," a source close to the Kremlin said.') == [
+        ("russia", True)
+    ]
+    text = (
+        '"We will not budge. Not now, not ever," Peskov said, according to two people '
+        "familiar with the meeting."
+    )
+    assert hearsay(text) == [("russia", True), ("russia", True)]
+
+
+def test_the_sourcing_of_hearsay_is_not_part_of_the_stance() -> None:
+    # Like "…, Lavrov said", the closing attribution is cut from the clause the model reads.
+    [sentence] = actor_sentences(
+        "Russia is ready to accept the plan, according to people familiar with the matter.",
+        ACTORS,
+    )
+    assert sentence.clause == "Russia is ready to accept the plan"
+
+
+def test_said_of_an_actor_is_not_said_by_it() -> None:
+    # "is said to" reports what others say of the subject: the clause keeps the subject.
+    [sentence] = actor_sentences("The Kremlin is said to be weighing a shorter truce.", ACTORS)
+    assert sentence.actor_id == "russia" and sentence.clause == ""
+    assert found("A truce would follow within days, Moscow was told.") == []

@@ -183,7 +183,14 @@ def _without_sourcing(tokens: list[Tok], span: Span) -> Span:
             return span
         if _hearsay(tail):
             return (lo, k)
+        if tail[0].low in _COORDINATORS:
+            # "…, according to people familiar with the talks, and will send …": the
+            # attribution is not the sentence's close, and a span cannot skip its middle.
+            return span
     return span
+
+
+_COORDINATORS = frozenset(("and", "but", "or", "yet", "while", "whereas"))
 
 
 # Words an attribution such as "according to two people briefed on the negotiations" takes

@@ -454,6 +454,17 @@ def test_the_sourcing_of_hearsay_is_not_part_of_the_stance() -> None:
     assert sentence.clause == "Russia is ready to accept the plan"
 
 
+def test_a_clause_after_the_sourcing_is_kept() -> None:
+    # The attribution sits in the middle: what follows it is more of the stance, not more
+    # of the sourcing, so nothing may be cut from the clause the model reads.
+    [sentence] = actor_sentences(
+        "Ukraine has accepted the truce terms, according to people familiar with the talks,"
+        " and will send a delegation to Geneva.",
+        ACTORS,
+    )
+    assert sentence.text.endswith("will send a delegation to Geneva.")
+
+
 def test_said_of_an_actor_is_not_said_by_it() -> None:
     # "is said to" reports what others say of the subject: the clause keeps the subject.
     [sentence] = actor_sentences("The Kremlin is said to be weighing a shorter truce.", ACTORS)

@@ -364,19 +364,12 @@ class DiscordDelivery:
             if not fresh:
                 continue  # the same alerts reached them from another channel's digest
             embed = discord.Embed.from_dict(render_digest(replace(mine, items=fresh)).embed)
-            try:
-                async with discord_call(f"DM to follower {user_id}"):
-                    dm = await client.create_dm(discord.Object(id=int(user_id)))
-                async with discord_call(f"DM to follower {user_id}"):
-                    await dm.send(embed=embed, allowed_mentions=no_mentions())
-            except DeliveryError as exc:
-                log.info("could not DM follower %s: %s", user_id, exc)
-                if _discord_struggles(exc):
-                    log.warning("Discord is failing: the other follower DMs are skipped")
-                    return
-                continue
-            for item in fresh:
-                self._remember_dm(item.alert_id, user_id)
+            sent = await self._send_dm(client, user_id, embed)
+            if sent is None:
+                return
+            if sent:
+                for item in fresh:
+                    self._remember_dm(item.alert_id, user_id)
 
     def _remember_dm(self, alert_id: str, user_id: str) -> None:
         """Note that the user was DMed this alert, so another channel does not DM it again."""
@@ -404,17 +397,28 @@ class DiscordDelivery:
             key = (alert.id, user_id)
             if key in self._dmed or not user_id.isdigit():
                 continue
-            try:
-                # One call per request: once the first is answered, a call is never cut.
-                async with discord_call(f"DM to follower {user_id}"):
-                    dm = await client.create_dm(discord.Object(id=int(user_id)))
-                async with discord_call(f"DM to follower {user_id}"):
-                    await dm.send(embed=embed, allowed_mentions=no_mentions())
-            except DeliveryError as exc:
-                # Closed DMs or a user who left: their problem, not the channel's.
-                log.info("could not DM follower %s: %s", user_id, exc)
-                if _discord_struggles(exc):
-                    log.warning("Discord is failing: the other follower DMs are skipped")
-                    return
-                continue
-            self._remember_dm(alert.id, user_id)
+            sent = await self._send_dm(client, user_id, embed)
+            if sent is None:
+                return
+            if sent:
+                self._remember_dm(alert.id, user_id)
+
+    async def _send_dm(
+        self, client: discord.Client, user_id: str, embed: discord.Embed
+    ) -> bool | None:
+        """DM one follower: True when sent, False when not (closed DMs, a user who left:
+        their problem, not the channel's), None when Discord itself is failing and the
+        other followers' DMs should be skipped."""
+        try:
+            # One call per request: once the first is answered, a call is never cut.
+            async with discord_call(f"DM to follower {user_id}"):
+                dm = await client.create_dm(discord.Object(id=int(user_id)))
+            async with discord_call(f"DM to follower {user_id}"):
+                await dm.send(embed=embed, allowed_mentions=no_mentions())
+        except DeliveryError as exc:
+            log.info("could not DM follower %s: %s", user_id, exc)
+            if _discord_struggles(exc):
+                log.warning("Discord is failing: the other follower DMs are skipped")
+                return None
+            return False
+        return True

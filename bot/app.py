@@ -11,7 +11,12 @@ from bot.delivery.base import Delivery
 from bot.delivery.console import ConsoleDelivery
 from bot.delivery.outbox import OutboxWorker
 from bot.feeds.fetch import Fetcher
-from bot.matching.embedder import Embedder, NamedModel, SentenceTransformerEmbedder
+from bot.matching.embedder import (
+    Embedder,
+    NamedModel,
+    SentenceTransformerEmbedder,
+    english_only,
+)
 from bot.matching.topics import TopicMatcher
 from bot.matching.vectors import VectorCache, watchlist_texts
 from bot.models import DestinationKind, Watchlist
@@ -109,6 +114,8 @@ def build_app(
             store.close()
             raise
         embedder = model
+    # Asked of the model itself, before the watchlist's vector cache wraps it.
+    reads_english_only = english_only(embedder)
     vectors = keep_watchlist_vectors(settings, embedder, watchlist)
     if vectors is not None:
         embedder = vectors
@@ -138,6 +145,7 @@ def build_app(
         enabled=enabled_kinds(settings),
         pause_after_failures=settings.pause_after_failures,
         notify_admins=notify,
+        english_only_model=reads_english_only,
     )
     outbox = OutboxWorker(
         store,

@@ -19,6 +19,8 @@ if TYPE_CHECKING:
     from bot.app import App
 
 MAX_ARGUMENT_CHARS = 200
+# A feed's health line when its items are not in English and the model reads English only.
+NOT_ENGLISH = "not in English: the model reads English only; articles are stored but rarely match"
 
 
 @dataclass(frozen=True)
@@ -389,6 +391,8 @@ class Commands:
                 if state.last_error:
                     error = state.last_error[:200]
                     parts.append(f"last error: {error} ({_date(state.last_error_at)})")
+                if state.language_told and self.app.pipeline.english_only_model:
+                    parts.append(NOT_ENGLISH)
             # Feed URLs may carry a token or a password: shown to members, never in full.
             trouble = state is not None and state.status != "ok"
             fields.append((not trouble, feed.name or safe_url(feed.url), "\n".join(parts)))

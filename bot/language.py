@@ -21,6 +21,8 @@ import re
 from collections.abc import Iterable
 from enum import StrEnum
 
+from bot.text import words
+
 # The thresholds, in one place. Measured on the 1,061 distinct English articles (title and
 # text) in examples/ and on 48 passages in 29 other languages and 10 scripts written for the
 # tests (tests/language_samples.py):
@@ -48,6 +50,10 @@ MAX_OTHER_SHARE = 0.04
 # long a full-text article is.
 MAX_CHARS = 2_000
 
+# A feed is judged on the verdicts of its latest new items, at most this many: about one
+# feed document's worth (feeds list 10 to 50 items), so a feed's first poll is enough, and
+# items seen weeks ago do not outvote this week's.
+RECENT_ITEMS = 20
 # A feed is "not in English" when at least this many of its items got a verdict …
 MIN_FEED_ITEMS = 5
 # … and at least this share of those are not English: a clear majority, so an English
@@ -57,12 +63,12 @@ FEED_MAJORITY = 2 / 3
 
 # Very common English words that are rare as words of other Latin-script languages. Kept
 # despite a neighbour: "for" (Danish, Norwegian), "of" (Dutch "or"), "by" (Polish, Danish).
-_FUNCTION_WORDS = frozenset(
+_FUNCTION_WORDS = words(
     "the of and that for with by from it its she they his their this these those which "
     "who whom whose are were been being has have had would could should not but or than "
     "there then into about after before between against said says what when where while "
     "our us you your them him can may might must only such other more most any some each "
-    "because since until during through".split()
+    "because since until during through"
 )
 # Letters, with the combining marks that Indic and Thai vowels are written with (\w alone
 # cuts "मंत्री" into three words).
@@ -84,20 +90,28 @@ class Language(StrEnum):
 def read_language(text: str) -> Language:
     """Whether the text is English, another language, or too short (or unclear) to tell."""
     text = text[:MAX_CHARS]
-    words = _WORD.findall(text)
-    letters = sum(len(w) for w in words)
+    found = _WORD.findall(text)
+    letters = sum(len(w) for w in found)
     cjk = len(_CJK.findall(text))
     if letters + (CJK_WEIGHT - 1) * cjk < MIN_LETTERS:
         return Language.UNKNOWN
     latin = len(_LATIN.findall(text))
     if latin < MIN_LATIN_SHARE * letters:
         return Language.OTHER
-    common = sum(1 for w in words if w.lower() in _FUNCTION_WORDS)
-    if common >= MIN_ENGLISH_SHARE * len(words):
+    common = sum(1 for w in found if w.lower() in _FUNCTION_WORDS)
+    if common >= MIN_ENGLISH_SHARE * len(found):
         return Language.ENGLISH
-    if common < MAX_OTHER_SHARE * len(words):
+    if common < MAX_OTHER_SHARE * len(found):
         return Language.OTHER
     return Language.UNKNOWN
+
+
+def recent_languages(stored: str, new: Iterable[Language]) -> list[Language]:
+    """A feed's stored verdicts ("english,other,…", oldest first) and the new ones after
+    them, UNKNOWN left out: the latest RECENT_ITEMS."""
+    readings = [Language(value) for value in stored.split(",") if value]
+    readings += [r for r in new if r is not Language.UNKNOWN]
+    return readings[-RECENT_ITEMS:]
 
 
 def feed_language(readings: Iterable[Language]) -> Language:

@@ -22,6 +22,7 @@ from bot.feeds.schedule import (
     paused_probe_interval_s,
     should_pause,
 )
+from bot.language import Language, feed_language, read_language, recent_languages
 from bot.logs import redact_urls, safe_url
 from bot.matching.topics import ArticleVectors, TopicMatcher, TopicScore
 from bot.models import (
@@ -108,11 +109,21 @@ class _Analysed:
     scores: list[TopicScore]
     statements: list[Statement]
     stances: list[StanceLine]
+    language: Language = Language.UNKNOWN
 
 
 def feed_label(feed: Feed) -> str:
     """How a feed is named to people: its name, else its URL without secrets."""
     return feed.name or safe_url(feed.url)
+
+
+def _not_english_notice(feed: Feed, others: int, judged: int) -> str:
+    """What admins are told about a feed the English-only model cannot read."""
+    return (
+        f"Feed {feed_label(feed)} is not in English ({others} of its last {judged} items):"
+        " the embedding model reads English only, so its articles are stored but rarely match"
+        " a topic. STANCEWATCH_MODEL can name a multilingual model instead."
+    )
 
 
 def own_ids(
@@ -153,6 +164,7 @@ class Pipeline:
         notify_admins: AdminNotifier | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         max_alert_age: timedelta | None = MAX_ALERT_AGE,
+        english_only_model: bool = False,
     ) -> None:
         self.store = store
         self.fetcher = fetcher
@@ -165,6 +177,9 @@ class Pipeline:
         self.clock = clock
         # None: every new item may alert, however old (the demo replays dated snapshots).
         self.max_alert_age = max_alert_age
+        # The model reads English only (the packaged one): a feed in another language then
+        # never alerts, and admins are told so, once per feed (`_read_languages`).
+        self.english_only_model = english_only_model
         # Several feeds may be polled at once, but articles are written one feed at a time.
         self._write_lock = asyncio.Lock()
         self._told_moved: set[str] = set()  # feeds whose permanent redirect was logged
@@ -262,15 +277,53 @@ class Pipeline:
         unreached = [b for b in fetched if b is not None and b.result.status == "error"]
         await self._judge_unreached(unreached, answered=len(unreached) < len(todo), report=report)
         async with self._write_lock:
-            await self._ingest(batches, report)
+            readings = await self._ingest(batches, report)
             # Validators are saved only after the articles are: a crash in between means
             # the feed is fetched again in full, never that its items are skipped.
             for batch in batches:
                 self._fetch_ok(batch.feed, batch.result, self.clock(), bool(batch.articles))
+            foreign = self._read_languages(batches, readings)
         for batch in batches:
             if batch.state is not None and batch.state.status != "ok" and batch.state.admins_told:
                 name = feed_label(batch.feed)
                 await self._tell_admins(batch.feed.url, "", f"Feed {name} has recovered.")
+        for text in foreign:
+            log.warning("%s", text)
+            if self.notify_admins is not None:
+                await self.notify_admins(text)
+
+    def _read_languages(
+        self, batches: Sequence[_Fetched], readings: Mapping[str, list[Language]]
+    ) -> list[str]:
+        """Add each feed's new items' languages to its recent ones; return what to tell.
+
+        A feed whose recent items are clearly not English is told about once (the fact is
+        kept in the database, so a restart does not say it again), and only while the
+        model reads English only. Matching is not changed: the items are stored and scored
+        like any other, they just rarely reach a threshold.
+        """
+        told: list[str] = []
+        if not self.english_only_model:
+            return told  # nothing was read (`_analyse`), nor is there anything to say
+        for batch in batches:
+            new = readings.get(batch.feed.url)
+            state = self.store.feed_state(batch.feed.url) if new else None
+            if not new or state is None:
+                continue
+            recent = recent_languages(state.recent_languages, new)
+            verdict = feed_language(recent)
+            was_told = state.language_told
+            if verdict is Language.OTHER and not was_told:
+                others = sum(1 for r in recent if r is Language.OTHER)
+                told.append(_not_english_notice(batch.feed, others, len(recent)))
+                was_told = True
+            elif verdict is Language.ENGLISH and was_told:
+                # Clearly English again (a feed that changed its edition): said again if it
+                # ever changes back.
+                log.info("feed %s reads as English again", feed_label(batch.feed))
+                was_told = False
+            self.store.set_feed_languages(batch.feed.url, ",".join(recent), told=was_told)
+        return told
 
     async def _fetch_feed(self, feed: Feed, report: CycleReport) -> _Fetched | None:
         state = self.store.feed_state(feed.url)
@@ -453,8 +506,12 @@ class Pipeline:
         else:
             log.warning("admin notice: %s", text)
 
-    async def _ingest(self, batches: Sequence[_Fetched], report: CycleReport) -> None:
+    async def _ingest(
+        self, batches: Sequence[_Fetched], report: CycleReport
+    ) -> dict[str, list[Language]]:
+        """Store, match and alert the new articles; return what each feed's new items read as."""
         first_poll: dict[str, bool] = {}
+        readings: dict[str, list[Language]] = {}
         fresh: dict[str, Article] = {}
         # Guids claimed by this cycle's new articles: two feeds first seen in the same cycle
         # can number their items alike too (stored ones were resolved in `_fetch_feed`).
@@ -482,6 +539,8 @@ class Pipeline:
                 # Embedding and stance analysis are CPU work: off the event loop.
                 item = await asyncio.to_thread(self._analyse, article)
                 self._record(item, first_poll[article.id], report)
+                readings.setdefault(article.feed_url, []).append(item.language)
+        return readings
 
     def _republished(self, article: Article) -> bool:
         """True when this page is already stored (under another guid or date)."""
@@ -490,9 +549,16 @@ class Pipeline:
         return bool(canonical) and self.store.article_by_canonical_url(canonical) is not None
 
     def _analyse(self, article: Article) -> _Analysed:
+        # A few regular expressions over the article's start (bot/language.py), no model:
+        # only asked while the model reads English only, where the answer matters.
+        language = (
+            read_language(f"{article.title}\n\n{article.text}")
+            if self.english_only_model
+            else Language.UNKNOWN
+        )
         if self._republished(article):
             # Same page under a new guid or date: nothing new to read.
-            return _Analysed(article, None, [], [], [])
+            return _Analysed(article, None, [], [], [], language)
         vectors = self.matcher.embed(article)
         scores = self.matcher.score(article, vectors)
         matched = [s.topic_id for s in scores if s.matched]
@@ -500,7 +566,7 @@ class Pipeline:
         stances: list[StanceLine] = []
         if matched and self.stances is not None:
             statements, stances = self.stances.analyse(article, matched)
-        return _Analysed(article, vectors, scores, statements, stances)
+        return _Analysed(article, vectors, scores, statements, stances, language)
 
     def _record(self, item: _Analysed, first_poll: bool, report: CycleReport) -> None:
         """Store one article and, in the same transaction, its alert and outbox rows."""

@@ -15,7 +15,8 @@ NOT_ENGLISH: dict[str, tuple[str, ...]] = {
         "Über die Entsendung von Soldaten werde erst nach einem Waffenstillstand entschieden, "
         "betonte ein Sprecher der Regierung in Berlin.",
         "Russland hat nach Angaben der Kiewer Behörden in der Nacht erneut Drohnen und Raketen "
-        "auf die Energieversorgung abgefeuert. In mehreren Regionen fiel der Strom für Stunden aus.",
+        "auf die Energieversorgung abgefeuert. In mehreren Regionen fiel der Strom für Stunden "
+        "aus.",
         "NATO-Generalsekretär Mark Rutte warnte vor zu hohen Erwartungen an die Gespräche in "
         "Genf. Ein Abkommen ohne belastbare Sicherheitsgarantien für Kiew sei nichts wert.",
     ),

@@ -3,10 +3,11 @@ bytes become in the database and in alerts."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from aiohttp import web
 
@@ -34,6 +35,12 @@ class OneFeed:
     feed: Feed = field(init=False)
     app: App = field(init=False)
     console: ConsoleDelivery = field(default_factory=ConsoleDelivery)
+    build: Callable[[], App] = field(init=False)  # a new app on the same database
+
+    async def restart(self) -> None:
+        """Close the app and build a new one on the same database, as a restart would."""
+        await self.app.close()
+        self.app = self.build()
 
     async def poll(self) -> CycleReport:
         """One poll of the feed, as the scheduler would run it."""
@@ -53,13 +60,18 @@ async def one_feed(
     content_type: str = "application/rss+xml",
     topic: Topic = DRILLS,
     path: str = "/feed.xml",
+    embedder: Any = None,
+    console: ConsoleDelivery | None = None,
 ) -> AsyncIterator[OneFeed]:
     """Serve `body` as a feed and build an app on it, with alerts to the console.
 
     The feed is at /feed.xml and /news/feed.xml; /moved.xml redirects permanently to the
-    latter. `path` is the one the watchlist names.
+    latter. `path` is the one the watchlist names. The embedder is the hashing one unless
+    given (the real model, for what depends on it).
     """
     served = OneFeed(body, content_type)
+    if console is not None:
+        served.console = console
 
     async def answer(request: web.Request) -> web.Response:
         served.requests.append(dict(request.headers))
@@ -75,12 +87,13 @@ async def one_feed(
     server.router.add_get("/moved.xml", moved)
     runner, port = await serve_local(server)
     served.feed = Feed(f"http://127.0.0.1:{port}{path}", "News", 600.0)
-    served.app = build_app(
+    served.build = lambda: build_app(
         Settings(db_path=tmp_path / "s.db"),
         Watchlist(topics=(topic,), feeds=(served.feed,), routes=(Route(("*",)),)),
-        embedder=HashingEmbedder(),
+        embedder=embedder if embedder is not None else HashingEmbedder(),
         deliveries=[served.console],
     )
+    served.app = served.build()
     try:
         yield served
     finally:

@@ -109,3 +109,33 @@ def test_the_model_identity_follows_the_weights_without_loading_them(tmp_path: P
 def test_a_model_not_on_disk_has_no_identity() -> None:
     assert SentenceTransformerEmbedder("no-such-model-anywhere").model_identity() is None
     assert SentenceTransformerEmbedder().model_identity()  # the packaged one names itself
+
+
+@pytest.mark.parametrize(
+    "model",
+    ["", "all-MiniLM-L6-v2", "sentence-transformers/all-MiniLM-L6-v2", "/models/all-MiniLM-L6-v2/"],
+)
+def test_the_packaged_model_is_known_to_read_english_only(model: str) -> None:
+    # Asked without loading anything: the pipeline asks at start.
+    embedder = SentenceTransformerEmbedder(model)
+    assert embedder.reads_english_only() is True
+    assert embedder._model is None
+
+
+def test_the_packaged_model_named_by_its_folder_reads_english_only() -> None:
+    folder = embedder_module.default_model_path()
+    assert SentenceTransformerEmbedder(folder).reads_english_only() is True
+
+
+@pytest.mark.parametrize(
+    "model",
+    [
+        "paraphrase-multilingual-MiniLM-L12-v2",
+        "sentence-transformers/distiluse-base-multilingual-cased-v2",
+        "intfloat/multilingual-e5-small",
+    ],
+)
+def test_another_model_is_not_assumed_to_read_english_only(model: str) -> None:
+    # A multilingual model reads other languages; an unknown one is given the benefit of
+    # the doubt: a notice that is wrong is worse than one not given.
+    assert SentenceTransformerEmbedder(model).reads_english_only() is False

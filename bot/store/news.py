@@ -142,6 +142,13 @@ class NewsStore(Connection):
         """Remember which status admins were last told about, so they are told once."""
         self.db.execute("UPDATE feeds SET admins_told = ? WHERE url = ?", (told, url))
 
+    def set_feed_languages(self, url: str, recent: str, *, told: bool) -> None:
+        """Save what a feed's latest items read as, and whether admins were told it."""
+        self.db.execute(
+            "UPDATE feeds SET recent_languages = ?, language_told = ? WHERE url = ?",
+            (recent, int(told), url),
+        )
+
     # --- articles ----------------------------------------------------------------------
 
     def known_article_ids(self, ids: Sequence[str]) -> set[str]:

@@ -51,6 +51,8 @@ class FeedState:
     last_error_at: datetime | None
     admins_told: str
     interval_s: float | None = None  # the interval it was last scheduled with (None: unknown)
+    recent_languages: str = ""  # what its latest new items read as: "english,other,…"
+    language_told: bool = False  # admins were told it is not in English
 
     @property
     def last_polled_at(self) -> datetime | None:

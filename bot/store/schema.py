@@ -178,6 +178,13 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE outbox ADD COLUMN held_at TEXT;
     CREATE INDEX outbox_sent_by_destination ON outbox(destination, action, sent_at);
     """,
+    # What the language check (bot/language.py) read in each feed's latest new items that
+    # it could judge, oldest first ("english,other,…", at most `RECENT_ITEMS`), and whether
+    # admins were told the feed is not in English, so that is said once, restarts included.
+    """
+    ALTER TABLE feeds ADD COLUMN recent_languages TEXT NOT NULL DEFAULT '';
+    ALTER TABLE feeds ADD COLUMN language_told INTEGER NOT NULL DEFAULT 0;
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

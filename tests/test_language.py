@@ -80,3 +80,17 @@ def test_a_feed_is_other_only_with_enough_items_and_a_clear_majority() -> None:
     # Half and half: no clear majority either way.
     assert feed_language([english] * 5 + [other] * 5) is unknown
     assert feed_language([english] * 3 + [other] * 7) is other
+
+
+def test_feeds_of_terse_generated_english_never_read_as_foreign() -> None:
+    # The bench's generated items are terse ("Museum attendance in Rome climbed to 2498
+    # thousand visitors last year"): a few read as not English alone, never a feed.
+    import random
+
+    from bot.bench_news import generate_items
+
+    items = generate_items(2_000, random.Random(7), "feed")
+    readings = [read_language(f"{item.title}\n\n{item.text}") for item in items]
+    assert readings.count(Language.ENGLISH) > 0.98 * len(readings)
+    feeds = [readings[start : start + 10] for start in range(0, len(readings), 10)]
+    assert all(feed_language(feed) is not Language.OTHER for feed in feeds)

@@ -109,21 +109,32 @@ def test_story_lookup_only_reads_stories_inside_the_window(tmp_path: Path) -> No
     store.close()
 
 
+# A feed row as the first schema already had it (url, name, three ISO dates).
+FEED_ROW = (
+    "INSERT INTO feeds (url, name, first_polled_at, next_poll_at, last_ok_at)"
+    " VALUES (?, ?, ?, ?, ?)"
+)
+
+
+def database_at(tmp_path: Path, version: int, *rows: tuple[str, tuple[object, ...]]) -> Path:
+    """A database file as schema `version` left it, holding these rows (SQL, parameters)."""
+    path = tmp_path / f"v{version}.db"
+    db = sqlite3.connect(path)
+    db.executescript("".join(MIGRATIONS[:version]) + f"PRAGMA user_version = {version};")
+    for sql, parameters in rows:
+        db.execute(sql, parameters)
+    db.commit()
+    db.close()
+    return path
+
+
 def test_a_version_1_database_is_migrated_and_its_feeds_keep_their_schedule(
     tmp_path: Path,
 ) -> None:
-    path = tmp_path / "v1.db"
-    db = sqlite3.connect(path)
-    db.executescript(MIGRATIONS[0] + "PRAGMA user_version = 1;")
     last_ok, next_poll = NOW, NOW + timedelta(minutes=10)
-    db.execute(
-        "INSERT INTO feeds (url, name, first_polled_at, next_poll_at, last_ok_at)"
-        " VALUES ('https://wire.example/rss', 'Wire', ?, ?, ?)",
-        (last_ok.isoformat(), next_poll.isoformat(), last_ok.isoformat()),
-    )
-    db.commit()
-    db.close()
-    store = SQLiteStore(path)
+    dates = (last_ok.isoformat(), next_poll.isoformat(), last_ok.isoformat())
+    feed = (FEED_ROW, ("https://wire.example/rss", "Wire", *dates))
+    store = SQLiteStore(database_at(tmp_path, 1, feed))
     try:
         assert store.db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
         state = store.feed_state("https://wire.example/rss")
@@ -144,17 +155,8 @@ def test_a_version_1_database_is_migrated_and_its_feeds_keep_their_schedule(
 def test_an_upgrade_leaves_every_feed_with_no_language_read_and_nothing_told(
     tmp_path: Path,
 ) -> None:
-    path = tmp_path / "v8.db"
-    db = sqlite3.connect(path)
-    db.executescript("".join(MIGRATIONS[:8]) + "PRAGMA user_version = 8;")
-    db.execute(
-        "INSERT INTO feeds (url, name, first_polled_at, next_poll_at, last_ok_at)"
-        " VALUES ('https://vesti.example/rss', 'Vesti', ?, ?, ?)",
-        (NOW.isoformat(), NOW.isoformat(), NOW.isoformat()),
-    )
-    db.commit()
-    db.close()
-    store = SQLiteStore(path)
+    feed = (FEED_ROW, ("https://vesti.example/rss", "Vesti", *[NOW.isoformat()] * 3))
+    store = SQLiteStore(database_at(tmp_path, 8, feed))
     try:
         assert store.db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
         state = store.feed_state("https://vesti.example/rss")
@@ -171,18 +173,15 @@ def test_an_upgrade_leaves_every_feed_with_no_language_read_and_nothing_told(
 def test_an_upgrade_gives_pending_deliveries_their_queued_time_as_scheduled(
     tmp_path: Path,
 ) -> None:
-    path = tmp_path / "v6.db"
-    db = sqlite3.connect(path)
-    db.executescript("".join(MIGRATIONS[:6]) + "PRAGMA user_version = 6;")
-    for status in ("pending", "sent"):
-        db.execute(
+    rows = [
+        (
             "INSERT INTO outbox (alert_id, destination, action, version, status, next_try_at,"
             " created) VALUES (?, 'slack_channel:C1', 'post', 1, ?, ?, ?)",
             (f"a-{status}", status, (NOW + timedelta(seconds=30)).isoformat(), NOW.isoformat()),
         )
-    db.commit()
-    db.close()
-    store = SQLiteStore(path)
+        for status in ("pending", "sent")
+    ]
+    store = SQLiteStore(database_at(tmp_path, 6, *rows))
     try:
         rows = store.db.execute("SELECT status, scheduled_at FROM outbox ORDER BY id")
         # A lower bound for when the next try was set; a sent row is never read for it.
@@ -194,11 +193,8 @@ def test_an_upgrade_gives_pending_deliveries_their_queued_time_as_scheduled(
 def test_an_upgrade_keeps_queued_posts_and_lets_the_hourly_cap_hold_them(
     tmp_path: Path,
 ) -> None:
-    path = tmp_path / "v7.db"
-    db = sqlite3.connect(path)
-    db.executescript("".join(MIGRATIONS[:7]) + "PRAGMA user_version = 7;")
-    for n, status in enumerate(("sent", "pending")):
-        db.execute(
+    rows = [
+        (
             "INSERT INTO outbox (alert_id, destination, action, version, status, next_try_at,"
             " scheduled_at, created, sent_at) VALUES (?, 'slack_channel:C1', 'post', 1, ?, ?,"
             " ?, ?, ?)",
@@ -211,9 +207,9 @@ def test_an_upgrade_keeps_queued_posts_and_lets_the_hourly_cap_hold_them(
                 NOW.isoformat() if status == "sent" else None,
             ),
         )
-    db.commit()
-    db.close()
-    store = SQLiteStore(path)
+        for n, status in enumerate(("sent", "pending"))
+    ]
+    store = SQLiteStore(database_at(tmp_path, 7, *rows))
     try:
         assert store.db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
         assert store.posts_sent_since("slack_channel:C1", NOW - timedelta(hours=1)) == 1

@@ -6,7 +6,6 @@ import asyncio
 import contextlib
 import logging
 import sqlite3
-import urllib.parse
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
@@ -15,6 +14,7 @@ from typing import Protocol
 from bot.clock import next_time_after_clock_step
 from bot.feeds.fetch import Fetcher, FetchResult, host_is_public
 from bot.feeds.fulltext import extract_main_text
+from bot.feeds.outage import OutageWatch
 from bot.feeds.parse import FeedParseError, canonical_url, feed_scoped_id, parse_feed
 from bot.feeds.schedule import (
     next_poll_after_failure,
@@ -92,14 +92,6 @@ class _Fetched:
     state: FeedState | None
     result: FetchResult
     articles: list[Article]
-
-
-@dataclass
-class _Outage:
-    """This machine looks offline: since when, and the feeds whose failure was not counted."""
-
-    since: datetime
-    feeds: set[str] = field(default_factory=set)
 
 
 @dataclass(frozen=True)
@@ -184,7 +176,7 @@ class Pipeline:
         self._write_lock = asyncio.Lock()
         self._told_moved: set[str] = set()  # feeds whose permanent redirect was logged
         self._store_error: str | None = None  # the write failure last reported, if unhealed
-        self._outage: _Outage | None = None  # while no feed at all can be reached
+        self._outage = OutageWatch(store)
 
     def use_watchlist(
         self, watchlist: Watchlist, matcher: TopicMatcher, stances: StanceTracker | None
@@ -368,69 +360,16 @@ class Pipeline:
     async def _judge_unreached(
         self, unreached: Sequence[_Fetched], *, answered: bool, report: CycleReport
     ) -> None:
-        """Count the feeds no connection reached as failures, unless this machine is offline.
-
-        Offline (network down, DNS failing), every feed failed, one line each at every
-        retry (a thousand feeds: a thousand lines at once); backoff then held them back for
-        hours after the network came back, and a day offline paused them all, with a notice
-        to admins for each. So when no feed of a pass answered and feeds on two hosts that
-        were healthy could not be reached, the outage is logged once, its failures are not
-        counted, and its feeds retry at their interval; the first feed that answers ends
-        it, and the others are polled at once. One host down is still that host's failure.
-        """
+        """Count the feeds no connection reached as failures, unless this machine is offline
+        (bot/feeds/outage.py): then they are retried at their interval, uncounted."""
         now = self.clock()
-        if answered and self._outage is not None:
-            self._outage_over(now)
-        if not answered and unreached and (self._outage or self._looks_offline(unreached)):
-            self._outage_goes_on(unreached, now)
+        if self._outage.is_outage(unreached, answered=answered, now=now):
             report.failures += len(unreached)
             report.errors.extend(f"{safe_url(b.feed.url)}: unreachable" for b in unreached)
             return
         for batch in unreached:
             error = batch.result.error or "fetch failed"
             await self._fetch_failed(batch.feed, error, batch.result, now, report)
-
-    @staticmethod
-    def _looks_offline(unreached: Sequence[_Fetched]) -> bool:
-        """True when feeds on two hosts or more that last answered could not be reached."""
-        hosts = {
-            urllib.parse.urlsplit(b.feed.url).hostname
-            for b in unreached
-            if b.state is not None and b.state.failures == 0 and b.state.last_ok_at is not None
-        }
-        return len(hosts) >= 2
-
-    def _outage_goes_on(self, unreached: Sequence[_Fetched], now: datetime) -> None:
-        """Retry the feeds at their interval, without counting a failure; say it once."""
-        if self._outage is None:
-            self._outage = _Outage(now)
-            hosts = {urllib.parse.urlsplit(b.feed.url).hostname for b in unreached}
-            log.warning(
-                "the network looks down: %d feeds on %d hosts could not be reached (%s);"
-                " they are retried at their interval and their failures are not counted,"
-                " until a feed answers",
-                len(unreached),
-                len(hosts),
-                redact_urls(unreached[0].result.error or "no connection"),
-            )
-        for batch in unreached:
-            self._outage.feeds.add(batch.feed.url)
-            wait = batch.feed.interval_s
-            if batch.state is not None and batch.state.status == "paused":
-                wait = max(wait, paused_probe_interval_s())  # still only re-probed
-            self.store.set_next_poll(batch.feed.url, now + timedelta(seconds=wait))
-
-    def _outage_over(self, now: datetime) -> None:
-        """A feed answered: the network is back, and the feeds it held back are due now."""
-        assert self._outage is not None
-        outage, self._outage = self._outage, None
-        for url in outage.feeds:
-            self.store.set_next_poll(url, now)
-        log.info(
-            "the network is back after %s: %d feeds it held back are polled now",
-            timedelta(seconds=round((now - outage.since).total_seconds())),
-            len(outage.feeds),
-        )
 
     async def _with_full_text(self, feed: Feed, articles: list[Article]) -> list[Article]:
         """Replace new articles' feed summaries with the main text of their pages.

@@ -109,13 +109,29 @@ def feed_label(feed: Feed) -> str:
     return feed.name or safe_url(feed.url)
 
 
-def _not_english_notice(feed: Feed, others: int, judged: int) -> str:
-    """What admins are told about a feed the English-only model cannot read."""
-    return (
-        f"Feed {feed_label(feed)} is not in English ({others} of its last {judged} items):"
-        " the embedding model reads English only, so its articles are stored but rarely match"
+# Feeds named one by one in a notice about several; `/feeds` lists every one.
+NOTICE_FEEDS_NAMED = 10
+
+
+def _not_english_notice(found: Sequence[tuple[Feed, int, int]]) -> str:
+    """What admins are told about feeds the English-only model cannot read: one notice
+    per pass, however many feeds (a team adding a dozen regional feeds hears it once).
+
+    `found` holds each feed with how many of its last items were not English, of how many.
+    """
+    why = (
+        "the embedding model reads English only, so {} articles are stored but rarely match"
         " a topic. STANCEWATCH_MODEL can name a multilingual model instead."
     )
+    if len(found) == 1:
+        [(feed, others, judged)] = found
+        head = f"Feed {feed_label(feed)} is not in English ({others} of its last {judged} items)"
+        return f"{head}: {why.format('its')}"
+    named = ", ".join(feed_label(feed) for feed, _, _ in found[:NOTICE_FEEDS_NAMED])
+    more = len(found) - NOTICE_FEEDS_NAMED
+    if more > 0:
+        named += f" and {more} more (see /feeds)"
+    return f"{len(found)} feeds are not in English ({named}): {why.format('their')}"
 
 
 def own_ids(
@@ -279,22 +295,24 @@ class Pipeline:
             if batch.state is not None and batch.state.status != "ok" and batch.state.admins_told:
                 name = feed_label(batch.feed)
                 await self._tell_admins(batch.feed.url, "", f"Feed {name} has recovered.")
-        for text in foreign:
+        if foreign:
+            text = _not_english_notice(foreign)
             log.warning("%s", text)
             if self.notify_admins is not None:
                 await self.notify_admins(text)
 
     def _read_languages(
         self, batches: Sequence[_Fetched], readings: Mapping[str, list[Language]]
-    ) -> list[str]:
-        """Add each feed's new items' languages to its recent ones; return what to tell.
+    ) -> list[tuple[Feed, int, int]]:
+        """Add each feed's new items' languages to its recent ones; return the feeds to tell
+        about, each with how many of its recent items were not English, of how many.
 
         A feed whose recent items are clearly not English is told about once (the fact is
         kept in the database, so a restart does not say it again), and only while the
         model reads English only. Matching is not changed: the items are stored and scored
         like any other, they just rarely reach a threshold.
         """
-        told: list[str] = []
+        told: list[tuple[Feed, int, int]] = []
         if not self.english_only_model:
             return told  # nothing was read (`_analyse`), nor is there anything to say
         for batch in batches:
@@ -307,7 +325,7 @@ class Pipeline:
             was_told = state.language_told
             if verdict is Language.OTHER and not was_told:
                 others = sum(1 for r in recent if r is Language.OTHER)
-                told.append(_not_english_notice(batch.feed, others, len(recent)))
+                told.append((batch.feed, others, len(recent)))
                 was_told = True
             elif verdict is Language.ENGLISH and was_told:
                 # Clearly English again (a feed that changed its edition): said again if it

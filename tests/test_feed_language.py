@@ -7,13 +7,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from aiohttp import web
 from rich.console import Console
 
+from bot.app import build_app
 from bot.commands import Commands
 from bot.delivery.console import ConsoleDelivery
 from bot.matching.hashing import HashingEmbedder
+from bot.models import Feed, Route, Watchlist
+from bot.settings import Settings
 from tests.conftest import rss
-from tests.one_feed import OneFeed, one_feed
+from tests.one_feed import DRILLS, OneFeed, one_feed, serve_local
 from tests.reliability.helpers import OFF_TOPIC, ON_TOPIC
 
 # Items of a Russian-language outlet, written for this test: a headline and a lead each.
@@ -227,3 +231,35 @@ async def test_a_stand_in_for_the_english_model_is_told_like_the_real_one(
     ) as served:
         await served.poll()
         assert len(_language_notices(recorder)) == 1
+
+
+async def test_several_feeds_not_in_english_are_one_notice_naming_each(tmp_path: Path) -> None:
+    # A team adding a dozen regional feeds at once hears it once, not a dozen times.
+    async def answer(request: web.Request) -> web.Response:
+        # Each outlet's own items (the same links would be one outlet's copies).
+        name = request.match_info["name"]
+        body = _feed_body(RUSSIAN).replace(b"vesti.example", f"{name}.example".encode())
+        return web.Response(body=body, content_type="application/rss+xml")
+
+    server = web.Application()
+    server.router.add_get("/{name}.xml", answer)
+    runner, port = await serve_local(server)
+    names = ("Vesti", "Kommersant", "Izvestia")
+    feeds = tuple(Feed(f"http://127.0.0.1:{port}/{n}.xml", n, 600.0) for n in names)
+    recorder = NoticeRecorder()
+    app = build_app(
+        Settings(db_path=tmp_path / "s.db"),
+        Watchlist(topics=(DRILLS,), feeds=feeds, routes=(Route(("*",)),)),
+        embedder=HashingEmbedder(english_only=True),
+        deliveries=[recorder],
+    )
+    try:
+        await app.pipeline.poll()
+        [notice] = _language_notices(recorder)
+        assert all(name in notice for name in names)
+        assert notice.startswith("3 feeds are not in English")
+        await app.pipeline.poll()
+        assert len(_language_notices(recorder)) == 1
+    finally:
+        app.store.close()
+        await runner.cleanup()

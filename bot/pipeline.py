@@ -134,6 +134,22 @@ def _not_english_notice(found: Sequence[tuple[Feed, int, int]]) -> str:
     return f"{len(found)} feeds are not in English ({named}): {why.format('their')}"
 
 
+# Notices shown in full in one message about several; the Discord admin message holds
+# 2,000 characters, and one notice with its error runs to about 250.
+NOTICES_SHOWN = 6
+
+
+def _one_notice(texts: Sequence[str]) -> str:
+    """Several notices of one pass as one message: each on its line, the rest counted."""
+    if len(texts) == 1:
+        return texts[0]
+    lines = [f"{len(texts)} notices about feeds:"]
+    lines += [f"- {text}" for text in texts[:NOTICES_SHOWN]]
+    if len(texts) > NOTICES_SHOWN:
+        lines.append(f"- … and {len(texts) - NOTICES_SHOWN} more: see /feeds.")
+    return "\n".join(lines)
+
+
 def own_ids(
     feed_url: str, articles: Sequence[Article], held: Mapping[str, tuple[str, str]]
 ) -> list[Article]:
@@ -193,6 +209,8 @@ class Pipeline:
         self._told_moved: set[str] = set()  # feeds whose permanent redirect was logged
         self._store_error: str | None = None  # the write failure last reported, if unhealed
         self._outage = OutageWatch(store)
+        # Admin notices of the pass under way: sent together when it ends (`_send_notices`).
+        self._notices: list[tuple[str, str, str]] = []  # (feed url, status told, text)
 
     def use_watchlist(
         self, watchlist: Watchlist, matcher: TopicMatcher, stances: StanceTracker | None
@@ -250,13 +268,35 @@ class Pipeline:
         statements enter the history in the order they were made.
         """
         report = CycleReport()
+        self._notices = []
         try:
             await self._poll(feeds, report)
         except sqlite3.OperationalError as exc:
             await self._store_failed(exc, report)
         else:
             self._store_error = None
+        await self._send_notices()
         return report
+
+    async def _send_notices(self) -> None:
+        """Tell admins this pass's notices about feeds: one message, however many.
+
+        A host down takes its feeds down together, and they reach the pause in the same
+        pass: ten feeds of one publisher were ten messages in the admin channel at once.
+        Each is recorded as told only here, as it is sent.
+        """
+        notices, self._notices = self._notices, []
+        if not notices:
+            return
+        for url, status, _ in notices:
+            if url:  # (a language notice is recorded where it is decided)
+                with contextlib.suppress(sqlite3.OperationalError):  # said by `_store_failed`
+                    self.store.set_feed_admins_told(url, status)
+        text = _one_notice([text for _, _, text in notices])
+        if self.notify_admins is not None:
+            await self.notify_admins(text)
+        else:
+            log.warning("admin notice: %s", text)
 
     async def _store_failed(self, exc: sqlite3.OperationalError, report: CycleReport) -> None:
         """Say once that the database refuses writes (disk full, read-only, I/O error).
@@ -294,12 +334,11 @@ class Pipeline:
         for batch in batches:
             if batch.state is not None and batch.state.status != "ok" and batch.state.admins_told:
                 name = feed_label(batch.feed)
-                await self._tell_admins(batch.feed.url, "", f"Feed {name} has recovered.")
+                self._tell_admins(batch.feed.url, "", f"Feed {name} has recovered.")
         if foreign:
             text = _not_english_notice(foreign)
             log.warning("%s", text)
-            if self.notify_admins is not None:
-                await self.notify_admins(text)
+            self._notices.append(("", "", text))  # recorded as told in `_read_languages`
 
     def _read_languages(
         self, batches: Sequence[_Fetched], readings: Mapping[str, list[Language]]
@@ -446,22 +485,19 @@ class Pipeline:
         shown = safe_url(feed.url)
         log.warning("feed %s failed (%d in a row, %s): %s", shown, failures, status, error)
         if paused:
-            await self._tell_admins(
+            self._tell_admins(
                 feed.url,
                 "paused",
                 f"Feed {feed_label(feed)} is paused after {failures} failures: {error}. "
                 "It is kept and re-probed every few hours.",
             )
 
-    async def _tell_admins(self, url: str, status: str, text: str) -> None:
+    def _tell_admins(self, url: str, status: str, text: str) -> None:
+        """Queue a notice about a feed for the end of the pass, unless admins know already."""
         state = self.store.feed_state(url)
         if state is None or state.admins_told == status:
             return
-        self.store.set_feed_admins_told(url, status)
-        if self.notify_admins is not None:
-            await self.notify_admins(text)
-        else:
-            log.warning("admin notice: %s", text)
+        self._notices.append((url, status, text))
 
     async def _ingest(
         self, batches: Sequence[_Fetched], report: CycleReport

@@ -209,3 +209,34 @@ async def test_feed_paused_after_n_failures_kept_and_admins_told_once(
         assert "down.xml" in paused[0] or "Feed 0" in paused[0]
     finally:
         await app.close()
+
+
+async def test_feeds_of_one_host_paused_together_are_one_admin_notice(
+    tmp_path: Path, feeds: FeedServer, embedder: Any
+) -> None:
+    # A publisher's host down takes its section feeds down together; they reach the pause
+    # in the same pass. The admin channel hears it once, with every feed named, and once
+    # more when they are back.
+    paths = [f"/section-{n}.xml" for n in range(8)]
+    for path in paths:
+        feeds.replies[path] = Reply(500, b"down", content_type="text/plain")
+    urls = [feeds.url(path) for path in paths]
+    app = app_for_feeds(tmp_path, urls, embedder, pause_after_failures=2)
+    recorder = app.deliveries[0]
+    assert isinstance(recorder, Recorder)
+    try:
+        for _ in range(2):
+            await app.pipeline.poll(app.watchlist.feeds)
+        [notice] = recorder.notices
+        assert notice.startswith("8 notices about feeds:")
+        assert notice.count("is paused after 2 failures") == 6  # the rest are counted
+        assert "… and 2 more: see /feeds." in notice
+        await app.pipeline.poll(app.watchlist.feeds)
+        assert len(recorder.notices) == 1  # paused feeds are told once
+        for path in paths:
+            feeds.replies[path] = Reply(200, rss("Back", []))
+        await app.pipeline.poll(app.watchlist.feeds)
+        assert len(recorder.notices) == 2 and recorder.notices[1].startswith("8 notices")
+        assert recorder.notices[1].count("has recovered") == 6
+    finally:
+        await app.close()

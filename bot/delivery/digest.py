@@ -40,19 +40,22 @@ def is_capped(destination: Destination, cap: int) -> bool:
     return cap > 0 and destination.kind is not DestinationKind.CONSOLE
 
 
-def should_hold(
-    destination: Destination, alert: Alert, *, cap: int, attempts: int, sent_last_hour: int
-) -> bool:
-    """True when this post goes into the destination's digest instead of its own card.
+def holdable(destination: Destination, alert: Alert, *, cap: int, attempts: int) -> bool:
+    """True when this post may go into a digest once the destination reaches its cap.
 
     A position shift always gets its card (shifts are rare and the most valuable thing we
     post; it still counts toward the cap). A post already tried is never held: its first
     try may have reached the platform before failing, and listing it again in a digest
     would show it twice.
     """
-    return (
-        is_capped(destination, cap) and not alert.shifts and attempts == 0 and sent_last_hour >= cap
-    )
+    return is_capped(destination, cap) and not alert.shifts and attempts == 0
+
+
+def should_hold(
+    destination: Destination, alert: Alert, *, cap: int, attempts: int, sent_last_hour: int
+) -> bool:
+    """True when this post goes into the destination's digest instead of its own card."""
+    return holdable(destination, alert, cap=cap, attempts=attempts) and sent_last_hour >= cap
 
 
 def build_digest(alerts: Sequence[Alert], cap: int) -> Digest:

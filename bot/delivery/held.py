@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from bot.delivery.base import Delivery, DeliveryError
-from bot.delivery.digest import CAP_WINDOW, DIGEST_DELAY, build_digest, is_capped, should_hold
+from bot.delivery.digest import CAP_WINDOW, DIGEST_DELAY, build_digest, holdable, should_hold
 from bot.models import Alert, Destination
 from bot.store.sqlite import OutboxRow, SQLiteStore
 
@@ -67,7 +67,7 @@ class HeldDeliveries:
         of `run --once` keeps to the cap across its runs as the service does.
         """
         cap = self.max_alerts_per_hour
-        if not is_capped(destination, cap) or alert.shifts or row.attempts:
+        if not holdable(destination, alert, cap=cap, attempts=row.attempts):
             return False  # (the cheap reasons first: no count needed)
         sent = self.store.posts_sent_since(row.destination, now - CAP_WINDOW)
         if not should_hold(destination, alert, cap=cap, attempts=row.attempts, sent_last_hour=sent):

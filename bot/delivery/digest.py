@@ -12,7 +12,7 @@ The outbox worker asks these functions what to do; the platforms render `Digest`
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Container, Sequence
 from dataclasses import replace
 from datetime import timedelta
 from typing import TYPE_CHECKING
@@ -113,6 +113,25 @@ def direct_followers(
             if dm:
                 users.setdefault(user_id, set()).add(topic_id)
     return users
+
+
+def digests_to_dm(
+    store: SQLiteStore,
+    platform: str,
+    scope: str,
+    digest: Digest,
+    dmed: Container[tuple[str, str]],
+) -> list[tuple[str, Digest]]:
+    """Each follower who asked for DMs, with the digest's items on their topics that were
+    not DMed to them yet (`dmed` holds (alert id, user id): the same alert may reach them
+    from another channel's digest). Followers left with nothing are left out."""
+    out: list[tuple[str, Digest]] = []
+    for user_id, topics in direct_followers(store, platform, scope, digest.topic_ids).items():
+        mine = followed_items(digest, topics)
+        fresh = tuple(i for i in (mine.items if mine else ()) if (i.alert_id, user_id) not in dmed)
+        if mine is not None and fresh:
+            out.append((user_id, replace(mine, items=fresh)))
+    return out
 
 
 def digest_heading(digest: Digest) -> str:

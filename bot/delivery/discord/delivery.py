@@ -23,7 +23,7 @@ import aiohttp
 import discord
 
 from bot.delivery.base import DeliveryError, SentPlainer
-from bot.delivery.digest import direct_followers, followed_items
+from bot.delivery.digest import digests_to_dm
 from bot.delivery.discord.calls import discord_call, response_watch
 from bot.delivery.discord.render import (
     RenderedAlert,
@@ -355,20 +355,15 @@ class DiscordDelivery:
 
     async def _digest_dms(self, client: discord.Client, guild_id: str, digest: Digest) -> None:
         """DM each follower who asked for DMs the part's items on their topics, once each."""
-        users = direct_followers(self.store, PLATFORM, guild_id, digest.topic_ids)
-        for user_id, topics in users.items():
-            mine = followed_items(digest, topics)
-            if mine is None or not user_id.isdigit():
+        for user_id, theirs in digests_to_dm(self.store, PLATFORM, guild_id, digest, self._dmed):
+            if not user_id.isdigit():
                 continue
-            fresh = tuple(i for i in mine.items if (i.alert_id, user_id) not in self._dmed)
-            if not fresh:
-                continue  # the same alerts reached them from another channel's digest
-            embed = discord.Embed.from_dict(render_digest(replace(mine, items=fresh)).embed)
+            embed = discord.Embed.from_dict(render_digest(theirs).embed)
             sent = await self._send_dm(client, user_id, embed)
             if sent is None:
                 return
             if sent:
-                for item in fresh:
+                for item in theirs.items:
                     self._remember_dm(item.alert_id, user_id)
 
     def _remember_dm(self, alert_id: str, user_id: str) -> None:

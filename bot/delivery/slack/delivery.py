@@ -15,7 +15,7 @@ from slack_sdk.web.async_slack_response import AsyncSlackResponse
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot.delivery.base import ATTEMPT_LIMIT_S, DeliveryError
-from bot.delivery.digest import direct_followers, followed_items
+from bot.delivery.digest import digests_to_dm
 from bot.delivery.slack.pacing import ChannelPacer
 from bot.delivery.slack.render import (
     SlackMessage,
@@ -393,16 +393,10 @@ class SlackDelivery:
         """DM each follower who asked for DMs the part's items on their topics, once each."""
         if self.client is None:
             return
-        for user, topics in direct_followers(self.store, PLATFORM, team, digest.topic_ids).items():
-            mine = followed_items(digest, topics)
-            fresh = tuple(
-                i for i in (mine.items if mine else ()) if (i.alert_id, user) not in self._dmed
-            )
-            if mine is None or not fresh:
-                continue  # nothing of theirs, or it reached them from another channel
-            for item in fresh:
+        for user, theirs in digests_to_dm(self.store, PLATFORM, team, digest, self._dmed):
+            for item in theirs.items:
                 self._remember_dm(item.alert_id, user)
-            await self._dm(user, render_digest(replace(mine, items=fresh)), "a digest")
+            await self._dm(user, render_digest(theirs), "a digest")
 
     def _remember_dm(self, alert_id: str, user: str) -> None:
         """Note that the user was DMed this alert (an alert DMs a user once)."""

@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from bot.lexicon import ADVERBS, AUXILIARIES, lemma
 from bot.models import Actor
-from bot.positions.lexicon import ADVERBS, AUXILIARIES, lemma
 
 # An alias that is only part of a longer proper name is not the actor: "Korea" in "North
 # Korea", "Paris" in "the Paris Agreement", "Kyiv" in "a Kyiv-based analyst". The word lists

@@ -13,10 +13,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import pairwise
 
+from bot import lexicon as lx
 from bot.actors import ActorIndex
+from bot.lexicon import Tok, VerbGroup, clause_verb, tokenize
 from bot.models import Actor
-from bot.positions import lexicon as lx
-from bot.positions.lexicon import Tok, VerbGroup, clause_verb, tokenize
 from bot.text import paragraphs, split_paragraph
 
 Span = tuple[int, int]

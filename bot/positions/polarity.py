@@ -11,9 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from bot.models import Position, Topic
-from bot.positions import THRESHOLDS
-from bot.positions.lexicon import (
+from bot.lexicon import (
     ADVERBS,
     AGAINST_VERBS,
     DETERMINERS,
@@ -23,6 +21,8 @@ from bot.positions.lexicon import (
     TOKEN_PATTERN,
     lemma,
 )
+from bot.models import Position, Topic
+from bot.positions import THRESHOLDS
 from bot.text import words
 
 # Words that judge something unacceptable; they count against but negate nothing.

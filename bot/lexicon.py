@@ -1,5 +1,8 @@
 """Generic English vocabulary for reading who says what: tokens, verb groups, speakers.
 
+Shared by the actor finder (bot/actors.py) and the stance reader (bot/positions/), so it
+sits below both.
+
 Every list here is ordinary news English (reporting verbs, titles, modal verbs, words of
 refusal and of consent); none names an actor, a topic or a position of any watchlist.
 """

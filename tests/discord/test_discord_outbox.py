@@ -234,3 +234,29 @@ async def test_an_alert_refused_in_both_forms_is_given_up_and_admins_hear_once(
         assert "embeds.0.fields.1.value" in notice and "given up on" in notice
         kind = "refused HTTP 400 code 50035 at embeds.N.fields.N.value"
         assert not app.store.first_telling(CHANNEL.key, kind)
+
+
+async def test_a_global_rate_limit_cut_short_does_not_wedge_the_bot(
+    dk: ModuleType, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A global 429 makes discord.py close its global gate and sleep out the wait. The wait
+    # did not fit the time limit, so the sleep was cut, and the gate stayed closed: every
+    # later bot request waited for it and timed out ("no answer from Discord"), for ever.
+    monkeypatch.setattr(calls, "ATTEMPT_LIMIT_S", 2.0)
+    async with dk.fake_discord() as fake:
+        body = {"message": "You are being rate limited.", "retry_after": 20, "global": True}
+        headers = {"Via": "1.1 google", "Retry-After": "20", "X-RateLimit-Global": "true"}
+        fake.fail("POST", MESSAGES, 429, body, headers)
+        app = dk.make_app(tmp_path, fake)
+        async with dk.running(app):
+            dk.queue(app, dk.alert("story-1"), [CHANNEL])
+            assert await app.outbox.drain() == 0
+            status, _next_try, attempts = _row(app, "story-1", CHANNEL)
+            assert (status, attempts) == ("pending", 1)
+            app.outbox.clock = lambda: datetime.now(UTC) + timedelta(minutes=5)
+            assert await app.outbox.drain() == 1
+            [(error,)] = app.store.db.execute(
+                "SELECT last_error FROM outbox WHERE alert_id = 'story-1'"
+            ).fetchall()
+            assert "rate limited" in error
+        assert len(fake.requests("POST", MESSAGES)) == 2

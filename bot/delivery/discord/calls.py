@@ -143,13 +143,29 @@ def response_watch() -> aiohttp.TraceConfig:
     return trace
 
 
+def _reopen_global_gate(client: discord.Client) -> None:
+    """Open discord.py's global rate-limit gate again, after a call sleeping behind it was cut.
+
+    On a global 429 discord.py closes the gate, sleeps out the wait and opens it again; a
+    sleep cut by our time limit never opens it, and every later request of the client waited
+    on it for ever. Private API (discord.py is pinned to 2.7.x). Opening it early costs at
+    most one more 429 per destination, each of which goes back to the outbox with its wait.
+    """
+    gate = getattr(client.http, "_global_over", None)
+    if isinstance(gate, asyncio.Event):
+        gate.set()
+
+
 @contextlib.asynccontextmanager
-async def discord_call(where: str, limit_s: float | None = None) -> AsyncIterator[None]:
+async def discord_call(
+    where: str, limit_s: float | None = None, *, client: discord.Client | None = None
+) -> AsyncIterator[None]:
     """Run discord.py requests for at most `limit_s` (default ATTEMPT_LIMIT_S); every
     failure leaves as DeliveryError.
 
     The answers come through `response_watch`, which runs in this task, hence a context
-    variable: the call in progress is the one of the task that made the request.
+    variable: the call in progress is the one of the task that made the request. Bot calls
+    pass their `client`, so a rate-limit wait cut short does not leave it gated.
     """
     limit_s = ATTEMPT_LIMIT_S if limit_s is None else limit_s
     call: _Call | None = None
@@ -164,4 +180,6 @@ async def discord_call(where: str, limit_s: float | None = None) -> AsyncIterato
                 _CALL.reset(token)
     except TimeoutError as exc:  # only ours: translated() turned any other into DeliveryError
         assert call is not None
+        if client is not None and call.status == 429:
+            _reopen_global_gate(client)
         raise call.failure(where, limit_s) from exc

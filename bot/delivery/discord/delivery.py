@@ -214,7 +214,7 @@ class DiscordDelivery:
             elif self.bot is not None:
                 client = await self.bot.client_for_sending()
                 channel = client.get_partial_messageable(_snowflake(target, "admin channel"))
-                async with discord_call("admin channel"):
+                async with discord_call("admin channel", client=client):
                     await channel.send(content, allowed_mentions=no_mentions())
             else:
                 log.warning("admin notice (DISCORD_ADMIN_CHANNEL needs DISCORD_TOKEN): %s", text)
@@ -273,7 +273,7 @@ class DiscordDelivery:
         if guild is not None:
             guild_id: int | None = guild.id
         else:
-            async with discord_call(f"channel {channel_id}"):
+            async with discord_call(f"channel {channel_id}", client=client):
                 data: Any = await client.http.get_channel(channel_id)
             guild_id = int(data["guild_id"]) if data.get("guild_id") else None
         self._guilds[channel_id] = guild_id
@@ -301,7 +301,7 @@ class DiscordDelivery:
         async def send(rendered: RenderedAlert) -> str:
             embed = discord.Embed.from_dict(rendered.embed)
             allowed = only_users(rendered.mentioned)
-            async with discord_call(f"channel {channel_id}"):
+            async with discord_call(f"channel {channel_id}", client=client):
                 if message_id is not None:
                     # Same content as the post (edits never notify: nobody is pinged twice).
                     await channel.get_partial_message(message_id).edit(
@@ -323,7 +323,7 @@ class DiscordDelivery:
         result = await with_plainer_retry(replace(alert, mentions=tuple(mention)), send)
         if message_id is None:
             # Posted: from here on nothing may raise, or the outbox would post it again.
-            await self._extra_mentions(channel, sent[-1])
+            await self._extra_mentions(client, channel, sent[-1])
             await self._direct_messages(client, alert, by_dm, sent[-1])
         return result
 
@@ -340,7 +340,7 @@ class DiscordDelivery:
         rendered = render_digest(replace(digest, mentions=tuple(mention)))
         channel = client.get_partial_messageable(channel_id, guild_id=guild_id)
         ids = ",".join(item.alert_id for item in digest.items)
-        async with discord_call(f"channel {channel_id}"):
+        async with discord_call(f"channel {channel_id}", client=client):
             # A stable nonce, as for alerts: a retry after a post Discord took returns it.
             await channel.send(
                 rendered.content,
@@ -349,7 +349,7 @@ class DiscordDelivery:
                 nonce=delivery_nonce(f"digest:{ids}", channel_id),
             )
         # Posted: from here on nothing may raise, or the outbox would post it again.
-        await self._extra_mentions(channel, rendered)
+        await self._extra_mentions(client, channel, rendered)
         if guild_id is not None:
             await self._digest_dms(client, str(guild_id), digest)
 
@@ -373,11 +373,11 @@ class DiscordDelivery:
             self._dmed.popitem(last=False)
 
     async def _extra_mentions(
-        self, channel: discord.PartialMessageable, rendered: RenderedAlert
+        self, client: discord.Client, channel: discord.PartialMessageable, rendered: RenderedAlert
     ) -> None:
         for content, user_ids in rendered.more:
             try:
-                async with discord_call("extra follower mentions"):
+                async with discord_call("extra follower mentions", client=client):
                     await channel.send(content, allowed_mentions=only_users(user_ids))
             except DeliveryError as exc:
                 log.warning("could not post extra follower mentions: %s", exc)
@@ -406,9 +406,9 @@ class DiscordDelivery:
         other followers' DMs should be skipped."""
         try:
             # One call per request: once the first is answered, a call is never cut.
-            async with discord_call(f"DM to follower {user_id}"):
+            async with discord_call(f"DM to follower {user_id}", client=client):
                 dm = await client.create_dm(discord.Object(id=int(user_id)))
-            async with discord_call(f"DM to follower {user_id}"):
+            async with discord_call(f"DM to follower {user_id}", client=client):
                 await dm.send(embed=embed, allowed_mentions=no_mentions())
         except DeliveryError as exc:
             log.info("could not DM follower %s: %s", user_id, exc)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import random
 import sqlite3
 import time
@@ -30,6 +31,11 @@ log = logging.getLogger(__name__)
 # outages in tens of minutes; a slower retry would only delay a recovered channel.
 FIRST_RETRY_S = 5.0
 MAX_RETRY_S = 1800.0
+# The longest Retry-After taken as given (Slack's side caps its own at the same hour). A
+# platform asking for more (a ban page, a bad header, "inf") is asked again after this;
+# taken at its word, 1e12 s overflowed the next-try date and 1e10 s parked the alert for
+# centuries, never tried and so never given up on.
+MAX_RETRY_AFTER_S = 3600.0
 # Destinations delivered to at the same time. Enough that a few failing ones cannot hold
 # up the rest; few enough that a drain after an outage is not a burst of hundreds of
 # requests at once (Discord's global limit is 50 per second, Slack's about 1 per channel).
@@ -37,10 +43,13 @@ MAX_PARALLEL_DESTINATIONS = 8
 
 
 def retry_delay_s(attempts: int, retry_after_s: float | None, rng: random.Random) -> float:
-    """Exponential backoff with ±20% jitter; a platform's Retry-After is a floor."""
+    """Exponential backoff with ±20% jitter; a platform's Retry-After (up to an hour) is a floor."""
     delay = min(MAX_RETRY_S, FIRST_RETRY_S * float(2 ** max(0, attempts)))
     delay *= rng.uniform(0.8, 1.2)
-    return float(max(delay, retry_after_s or 0.0))
+    floor = retry_after_s or 0.0
+    if not math.isfinite(floor) or floor > MAX_RETRY_AFTER_S:
+        floor = MAX_RETRY_AFTER_S  # nan lands here too, as does inf
+    return float(max(delay, floor))
 
 
 def _by_destination(rows: list[OutboxRow]) -> list[list[OutboxRow]]:

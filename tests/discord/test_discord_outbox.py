@@ -260,3 +260,27 @@ async def test_a_global_rate_limit_cut_short_does_not_wedge_the_bot(
             ).fetchall()
             assert "rate limited" in error
         assert len(fake.requests("POST", MESSAGES)) == 2
+
+
+@pytest.mark.parametrize("retry_after", ["inf", "1e12", "1e10"])
+async def test_an_absurd_retry_after_is_capped_not_a_crash(
+    dk: ModuleType, tmp_path: Path, retry_after: str
+) -> None:
+    # A Retry-After of "inf" or 1e12 s overflowed the next-try date: the drain raised, the
+    # row kept no attempt and was posted again at every 2 s tick. 1e10 s (317 years) parked
+    # the alert for good, never tried again and so never given up on either.
+    async with dk.fake_discord() as fake:
+        body = {"message": "You are being rate limited.", "retry_after": 1.0, "global": False}
+        fake.fail("POST", MESSAGES, 429, body, {"Retry-After": retry_after}, times=1000)
+        app = dk.make_app(tmp_path, fake)
+        async with dk.running(app):
+            dk.queue(app, dk.alert("story-1"), [CHANNEL])
+            before = datetime.now(UTC)
+            assert await app.outbox.drain() == 0
+            assert await app.outbox.drain() == 0  # not due again at once
+            status, _next_try, attempts = _row(app, "story-1", CHANNEL)
+            assert (status, attempts) == ("pending", 1)
+            next_try = app.store.next_outbox_time()
+            assert next_try is not None
+            assert before + timedelta(minutes=30) <= next_try <= before + timedelta(hours=2)
+        assert len(fake.requests("POST", MESSAGES)) == 1

@@ -339,3 +339,37 @@ async def test_unreachable_slack_is_a_retryable_error(kit: Any, tmp_path: Path) 
             await offline.send(channel(kit), kit.make_alert())
         assert not caught.value.permanent and not caught.value.destination_broken
         assert "unreachable" in str(caught.value)
+
+
+@pytest.mark.parametrize("outage", ["http-503", "unreachable"])
+async def test_an_outage_holds_the_channel_queue_behind_one_try(
+    kit: Any, tmp_path: Path, outage: str
+) -> None:
+    # An outage fails every post to the channel alike. Each queued alert was tried in turn
+    # (one request each, a second apart, up to 8 s each when Slack did not answer), and the
+    # drain, which waits for every destination, held Discord and the console as long.
+    async with kit.env(tmp_path) as env:
+        clock = use_clock(env)
+        dest = channel(kit)
+        if outage == "unreachable":
+            dead = AsyncWebClient(token="x", base_url="http://127.0.0.1:9/api/", retry_handlers=[])
+            env.delivery.client = dead
+            env.delivery.team_id = kit.TEAM
+        else:
+            for _ in range(3):
+                env.fake.script("chat.postMessage", 503, {"ok": False, "error": "fatal_error"})
+        for n in (1, 2, 3):
+            alert = kit.make_alert(f"story-{n}")
+            env.app.store.save_alert(alert, f"article-{n}", [dest.key], clock.now)
+        assert await env.app.outbox.drain() == 0
+        rows = env.app.store.db.execute(
+            "SELECT alert_id, status, attempts FROM outbox ORDER BY id"
+        ).fetchall()
+        assert [tuple(r) for r in rows] == [
+            ("story-1", "pending", 1),
+            ("story-2", "pending", 0),
+            ("story-3", "pending", 0),
+        ]
+        if outage == "http-503":
+            assert len(env.fake.of("chat.postMessage")) == 1
+        assert dest.key not in env.app.store.destination_statuses()  # not a broken channel

@@ -85,6 +85,8 @@ BLOCK_ERRORS = {
 }
 # An edit that can never land (the message is gone or too old): give up on the edit only.
 EDIT_GONE = {"message_not_found", "cant_update_message", "edit_window_closed"}
+# Slack itself is failing (as with an HTTP 5xx): every post to the channel would fail alike.
+SLACK_DOWN = {"fatal_error", "internal_error", "service_unavailable"}
 
 
 def api_base(url: str) -> str:
@@ -114,6 +116,11 @@ def _blocks_refused(code: str) -> DeliveryError:
     return DeliveryError(
         f"Slack refused the digest's blocks: {code}", permanent=True, refused=f"digest {code}"
     )
+
+
+def _unreachable(what: str, exc: BaseException) -> DeliveryError:
+    """No answer (network down, time limit): the destination's other alerts wait behind it."""
+    return DeliveryError(f"{what} unreachable: {type(exc).__name__}", unavailable=True)
 
 
 def _error_code(exc: SlackApiError) -> str:
@@ -260,7 +267,7 @@ class SlackDelivery:
                 raise _blocks_refused(_error_code(exc)) from exc
             log.warning("Slack refused the blocks (%s); sending the text alone", _error_code(exc))
         except (aiohttp.ClientError, TimeoutError, OSError) as exc:
-            raise DeliveryError(f"Slack unreachable: {type(exc).__name__}") from exc
+            raise _unreachable("Slack", exc) from exc
         return await self._guard(destination, call(SlackMessage(text=message.text)), channel)
 
     async def _guard(self, destination: Destination, call: Awaitable[T], key: str = "") -> T:
@@ -270,7 +277,7 @@ class SlackDelivery:
         except SlackApiError as exc:
             raise await self._failure(destination, key or destination.target, exc) from exc
         except (aiohttp.ClientError, TimeoutError, OSError) as exc:
-            raise DeliveryError(f"Slack unreachable: {type(exc).__name__}") from exc
+            raise _unreachable("Slack", exc) from exc
 
     async def _failure(
         self, destination: Destination, key: str, exc: SlackApiError
@@ -312,6 +319,11 @@ class SlackDelivery:
             )
         if code in EDIT_GONE or code in BLOCK_ERRORS or status in (400, 404, 410):
             return DeliveryError(f"Slack refused the message for {where}: {code}", permanent=True)
+        if status >= 500 or code in SLACK_DOWN:
+            # The destination's other alerts wait behind this one instead of each trying.
+            return DeliveryError(
+                f"Slack failed for {where}: {code} (HTTP {status})", unavailable=True
+            )
         return DeliveryError(f"Slack error for {where}: {code} (HTTP {status})")
 
     @staticmethod
@@ -354,9 +366,7 @@ class SlackDelivery:
                 )
             except (aiohttp.ClientError, TimeoutError, OSError, ValueError) as exc:
                 # Never str(exc): aiohttp errors quote the URL, which holds the webhook secret.
-                raise DeliveryError(
-                    f"{destination.label} unreachable: {type(exc).__name__}"
-                ) from exc
+                raise _unreachable(destination.label, exc) from exc
         # The body is a short error code ("no_service"); anything longer is not one of ours.
         return response.status_code, (response.body or "").strip()[:100], response.headers or {}
 

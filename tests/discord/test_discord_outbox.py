@@ -4,6 +4,7 @@ outbox, refused payloads go out plainer, and admins are told once."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -284,3 +285,44 @@ async def test_an_absurd_retry_after_is_capped_not_a_crash(
             assert next_try is not None
             assert before + timedelta(minutes=30) <= next_try <= before + timedelta(hours=2)
         assert len(fake.requests("POST", MESSAGES)) == 1
+
+
+@pytest.mark.parametrize("reset_after", ["3600", "inf", None])
+async def test_a_spent_webhook_bucket_is_not_sat_out_inside_the_drain(
+    dk: ModuleType, tmp_path: Path, reset_after: str | None
+) -> None:
+    # Discord took the post and said the webhook's bucket is spent for an hour. discord.py
+    # sleeps that out before it returns the message, holding the drain (every destination)
+    # an hour; "inf" for ever; with no reset header it raised KeyError after the post went
+    # out, and the outbox posted it again. The wait belongs to the next post, in the outbox.
+    async with dk.fake_discord() as fake:
+        message = {
+            "id": "500000000000000999",
+            "channel_id": CHANNEL_ID,
+            "webhook_id": "600000000000000001",
+            "author": dk.user("600000000000000001", "hook", bot=True),
+            "content": "",
+            "timestamp": "2025-08-20T09:00:00.000000+00:00",
+            "edited_timestamp": None,
+            "tts": False,
+            "mention_everyone": False,
+            "mentions": [],
+            "mention_roles": [],
+            "attachments": [],
+            "embeds": [],
+            "pinned": False,
+            "type": 0,
+            "flags": 0,
+            "components": [],
+        }
+        spent = {"X-RateLimit-Remaining": "0"}
+        if reset_after is not None:
+            spent["X-RateLimit-Reset-After"] = reset_after
+        fake.fail("POST", WEBHOOK_PATH, 200, message, spent)
+        app = dk.make_app(tmp_path, fake)
+        async with dk.running(app):
+            dk.queue(app, dk.alert("story-1"), [dk.WEBHOOK])
+            dk.queue(app, dk.alert("story-2"), [CHANNEL])
+            assert await asyncio.wait_for(app.outbox.drain(), 60) == 2
+            assert app.store.message_ref("story-1", dk.WEBHOOK.key) == "500000000000000999"
+        assert len(fake.requests("POST", WEBHOOK_PATH)) == 1

@@ -21,6 +21,8 @@ from types import SimpleNamespace
 
 import aiohttp
 import discord
+from aiohttp.connector import Connection
+from multidict import CIMultiDict, CIMultiDictProxy
 
 from bot.delivery.base import ATTEMPT_LIMIT_S, DeliveryError
 
@@ -134,6 +136,32 @@ async def _on_request_end(
     call = _CALL.get()
     if call is not None:  # login, command sync and interactions run outside any call
         call.heard(params.response.status, params.response.headers)
+
+
+class WebhookResponse(aiohttp.ClientResponse):
+    """A webhook answer whose spent rate-limit bucket discord.py sits out only if it is short.
+
+    After a post Discord took with `X-RateLimit-Remaining: 0`, discord.py's webhook code
+    sleeps out `X-RateLimit-Reset-After` before it returns the message, with no cap: a post
+    answered "spent for an hour" held the drain, and so every destination, an hour; a value
+    it cannot read ("inf", or no reset header at all) hung it or raised after the post went
+    out, which the outbox then posted again. Such a wait is hidden from discord.py here: the
+    next post to the webhook meets a 429, whose wait goes back to the outbox (see `_Call`).
+    """
+
+    async def start(self, connection: Connection) -> aiohttp.ClientResponse:
+        """Read the status and headers, dropping a spent-bucket wait that would not fit."""
+        started = await super().start(connection)
+        if self._headers.get("X-RateLimit-Remaining") == "0":
+            wait: float | None = None
+            with contextlib.suppress(KeyError, ValueError):
+                wait = float(self._headers["X-RateLimit-Reset-After"])
+            if wait is None or not 0 <= wait <= ATTEMPT_LIMIT_S:  # nan and inf fail too
+                headers = CIMultiDict(self._headers)
+                del headers["X-RateLimit-Remaining"]
+                self._headers = CIMultiDictProxy(headers)
+                self._cache.pop("headers", None)  # `headers` is cached once start() read it
+        return started
 
 
 def response_watch() -> aiohttp.TraceConfig:

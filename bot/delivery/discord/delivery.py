@@ -24,7 +24,7 @@ import discord
 
 from bot.delivery.base import DeliveryError, SentPlainer
 from bot.delivery.digest import digests_to_dm
-from bot.delivery.discord.calls import discord_call, response_watch
+from bot.delivery.discord.calls import WebhookResponse, discord_call, response_watch
 from bot.delivery.discord.render import (
     RenderedAlert,
     digest_parts,
@@ -234,7 +234,9 @@ class DiscordDelivery:
             timeout = aiohttp.ClientTimeout(total=WEBHOOK_TIMEOUT_S)
             # The watch lets discord_call see each answer: a webhook 429 has no cap in
             # discord.py, so without it a 40 s retry_after held the whole drain 40 s.
-            self._session = aiohttp.ClientSession(timeout=timeout, trace_configs=[response_watch()])
+            self._session = aiohttp.ClientSession(
+                timeout=timeout, trace_configs=[response_watch()], response_class=WebhookResponse
+            )
         return self._session
 
     async def _webhook(self, url: str) -> discord.Webhook:

@@ -244,3 +244,16 @@ async def test_follow_a_topic_slack_gets_only_by_webhook_says_nobody_is_notified
         _, body = await env.command("follow nato-membership", user="U0ANN")
         assert body["text"] == "You already followed NATO membership."
         assert "with a mention in the alert channel" in text_of(body)
+
+
+async def test_recent_with_a_count_in_other_digits(kit: Any, tmp_path: Path) -> None:
+    # "²" is a digit to str.isdigit but not to int(): the command answered "Something went
+    # wrong" and logged a traceback. It is part of the topic now, which is then unknown.
+    async with kit.env(tmp_path) as env:
+        alert = kit.make_alert("story-1", title="Alert number one")
+        env.app.store.save_alert(alert, "article-1", [], NOW)
+        _, body = await env.command("recent security guarantees for ukraine ²")
+        assert "went wrong" not in body["text"]
+        assert body["text"].startswith("Unknown topic")
+        _, body = await env.command("recent security guarantees for ukraine ٣")  # Arabic 3
+        assert body["text"] == "Latest alerts: Security guarantees for Ukraine"

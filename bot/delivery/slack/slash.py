@@ -76,7 +76,8 @@ async def answer(
             return commands.positions_line(" ".join(args))
         if sub == "recent" and args:
             count = 5
-            if len(args) > 1 and args[-1].isdigit():
+            # isdecimal, not isdigit: "²" is a digit that int() refuses.
+            if len(args) > 1 and args[-1].isdecimal():
                 count, args = max(1, min(int(args[-1]), MAX_RECENT)), args[:-1]
             return commands.recent(" ".join(args), count)
         if sub == "why" and args:

@@ -373,3 +373,28 @@ async def test_an_outage_holds_the_channel_queue_behind_one_try(
         if outage == "http-503":
             assert len(env.fake.of("chat.postMessage")) == 1
         assert dest.key not in env.app.store.destination_statuses()  # not a broken channel
+
+
+async def test_an_alert_refused_as_blocks_and_as_text_is_given_up_and_admins_hear_once(
+    kit: Any, tmp_path: Path
+) -> None:
+    # Given up on without a word to admins: only the log said so, while Discord's side
+    # tells admins once per kind of refusal, since it is our rendering that needs a fix.
+    async with kit.env(tmp_path) as env:
+        clock = use_clock(env)
+        dest = channel(kit)
+        for n in (1, 2):
+            env.fake.script("chat.postMessage", 200, {"ok": False, "error": "invalid_blocks"})
+            env.fake.script("chat.postMessage", 200, {"ok": False, "error": "msg_too_long"})
+            alert = kit.make_alert(f"story-{n}")
+            env.app.store.save_alert(alert, f"article-{n}", [dest.key], clock.now)
+            assert await env.app.outbox.drain() == 0
+        dead = env.app.store.dead_outbox()
+        assert [alert_id for _, alert_id, _, _ in dead] == ["story-1", "story-2"]
+        notices = [
+            p.body["text"]
+            for p in env.fake.of("chat.postMessage")
+            if p.body["channel"] == kit.ADMIN_CHANNEL
+        ]
+        assert len(notices) == 1
+        assert "was refused" in notices[0] and "msg_too_long" in notices[0]

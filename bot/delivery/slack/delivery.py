@@ -317,7 +317,13 @@ class SlackDelivery:
                 permanent=permanent,
                 destination_broken=True,
             )
-        if code in EDIT_GONE or code in BLOCK_ERRORS or status in (400, 404, 410):
+        if code in BLOCK_ERRORS:
+            # Refused even as the text alone: our rendering needs a fix, so admins hear of it
+            # once per kind (the outbox says so), as on Discord.
+            return DeliveryError(
+                f"Slack refused the message for {where}: {code}", permanent=True, refused=code
+            )
+        if code in EDIT_GONE or status in (400, 404, 410):
             return DeliveryError(f"Slack refused the message for {where}: {code}", permanent=True)
         if status >= 500 or code in SLACK_DOWN:
             # The destination's other alerts wait behind this one instead of each trying.

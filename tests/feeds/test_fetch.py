@@ -242,6 +242,13 @@ def test_parse_retry_after_forms() -> None:
     assert parse_retry_after(None, now) is None
 
 
+def test_retry_after_in_other_scripts_digits_is_ignored_not_a_crash() -> None:
+    # str.isdigit() accepts superscripts, which float() refuses: the feed's whole poll
+    # would have failed on one odd header instead of backing off by its own schedule.
+    assert parse_retry_after("²") is None
+    assert parse_retry_after("3²") is None
+
+
 async def test_gone_and_not_found_are_permanent_but_500_is_not() -> None:
     async with serve() as (server, _), _fetcher() as fetcher:
         not_found = await fetcher.fetch(str(server.make_url("/status/404")))

@@ -180,6 +180,20 @@ async def test_feeds_is_refused_to_non_admins(kit: Any, tmp_path: Path) -> None:
         assert len(env.fake.of("users.info")) == 2
 
 
+async def test_admin_lookup_failing_says_so_instead_of_refusing(kit: Any, tmp_path: Path) -> None:
+    async with kit.env(tmp_path) as env:
+        env.fake.admins.add("U0ADM")
+        # Slack could not say who the user is: a real admin must not be told they are none.
+        env.fake.script("users.info", body={"ok": False, "error": "ratelimited"})
+        _, body = await env.command("feeds", user="U0ADM")
+        assert body["response_type"] == "ephemeral"
+        assert "Could not check" in body["text"]
+        assert "ratelimited" in text_of(body)
+        assert "Only workspace admins" not in text_of(body)
+        _, body = await env.command("feeds", user="U0ADM")  # the next try works
+        assert body["text"] == "0 feeds"
+
+
 async def test_reload_for_admins(kit: Any, tmp_path: Path) -> None:
     async with kit.env(tmp_path) as env:
         _, body = await env.command("reload", user="U0ANN")

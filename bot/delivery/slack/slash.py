@@ -7,6 +7,7 @@ import re
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
+import aiohttp
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.respond.async_respond import AsyncRespond
@@ -38,6 +39,10 @@ USAGE = (
 )
 # Slack sends links as <https://…> or <https://…|label> and escapes &, < and >.
 _LINK = re.compile(r"<((?:https?|mailto):[^|>]*)(?:\|[^>]*)?>")
+
+
+class AdminCheckFailed(Exception):
+    """Slack could not say whether the user is an admin (users.info failed)."""
 
 
 def usage(problem: str = "") -> Reply:
@@ -83,7 +88,16 @@ async def answer(
         if sub == "why" and args:
             return commands.why(args[0])
         if sub in ("feeds", "reload"):
-            if not await is_admin():
+            try:
+                admin = await is_admin()
+            except AdminCheckFailed as exc:
+                # Not "only admins can…": that would tell a real admin they are none.
+                return Reply(
+                    "Could not check whether you are a workspace admin; try again shortly.",
+                    (f"Slack said: {exc}",),
+                    ok=False,
+                )
+            if not admin:
                 return Reply(
                     f"Only workspace admins can use “{sub}”.",
                     (
@@ -104,14 +118,21 @@ async def answer(
 
 
 async def user_is_admin(client: AsyncWebClient, admin_users: tuple[str, ...], user: str) -> bool:
-    """A workspace admin or owner (users.info), or a user listed in SLACK_ADMIN_USERS."""
+    """A workspace admin or owner (users.info), or a user listed in SLACK_ADMIN_USERS.
+
+    Raises AdminCheckFailed when Slack cannot be asked or does not answer the question.
+    """
     if user in admin_users:
         return True
     try:
         response = await client.users_info(user=user)
     except SlackApiError as exc:
-        log.warning("users.info failed for %s: %s", user, exc.response.get("error"))
-        return False
+        error = str(exc.response.get("error") or "unknown error")
+        log.warning("users.info failed for %s: %s", user, error)
+        raise AdminCheckFailed(error) from exc
+    except (aiohttp.ClientError, TimeoutError) as exc:
+        log.warning("users.info failed for %s: %s", user, type(exc).__name__)
+        raise AdminCheckFailed("no answer from Slack") from exc
     profile = response.get("user") or {}
     return bool(
         profile.get("is_admin") or profile.get("is_owner") or profile.get("is_primary_owner")

@@ -410,6 +410,10 @@ def _raise_if_not_feed(body: bytes, parsed: Any) -> None:
 
 def _to_article(entry: Any, feed: Feed, fetched: datetime, base: str) -> Article | None:
     link = (entry.get("link") or "").strip()
+    if not _splits(link):
+        # An unbalanced "[" ("http://[::1"): every later step (joining, ids, canonical
+        # links) would raise, failing the whole poll. The item stays, without a link.
+        link = ""
     if link and base.lower().startswith(("http://", "https://")):
         link = urljoin(base, link)  # relative links are relative to the feed
     # Checked as shown, too: a control before the scheme ("\u202ejavascript:…") hid it from
@@ -441,6 +445,15 @@ def _to_article(entry: Any, feed: Feed, fetched: datetime, base: str) -> Article
         published=_published(entry, fetched),
         fetched=fetched,
     )
+
+
+def _splits(url: str) -> bool:
+    """True when urllib can split the URL into its parts (it raises on an unbalanced "[")."""
+    try:
+        urlsplit(url)
+    except ValueError:
+        return False
+    return True
 
 
 def _without_credentials(url: str) -> str:

@@ -346,6 +346,20 @@ def test_a_link_that_is_not_a_web_address_is_never_the_alerts_link() -> None:
     }
 
 
+async def test_a_link_no_url_parser_reads_loses_only_that_link(tmp_path: Path) -> None:
+    # "http://[::1" (an unbalanced bracket) made urljoin raise ValueError: the whole poll
+    # failed with a traceback, every feed of it unpolled, at every tick.
+    history = [{"title": "Council approves new cycle lanes", "link": "https://news.example/1"}]
+    async with one_feed(tmp_path, rss("X", history)) as served:
+        await served.poll()  # first poll: history only
+        story = "Navy drills in the harbour as ships exercise"
+        served.body = rss("X", [{"title": story, "link": "http://[::1/story"}, *history])
+        report = await served.poll()
+        assert await served.sent_titles() == [story]
+        assert served.console.sent[0].url == ""
+    assert (report.failures, report.new_articles, report.alerts) == (0, 1, 1)
+
+
 # --- Encodings: a charset named only by the server, or named wrongly -------------------
 
 CYRILLIC = "Кремль отверг гарантии безопасности для Украины"

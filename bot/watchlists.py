@@ -86,6 +86,14 @@ class FeedModel(_Strict):
     def _url_ok(cls, value: str) -> str:
         if "://" in value and not value.startswith(("http://", "https://", "file://")):
             raise ValueError("must be an http(s) URL or a local file path")
+        try:
+            urlsplit(value)
+        except ValueError:
+            # The value is left out of the message: the bracket may be in a password.
+            raise ValueError(
+                "has an unbalanced '[' or ']' (only an IPv6 address is written in brackets;"
+                " percent-encode them elsewhere: %5B, %5D)"
+            ) from None
         return value
 
 

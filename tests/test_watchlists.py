@@ -313,3 +313,17 @@ def test_an_empty_or_common_word_alias_is_a_warning_and_an_empty_one_is_dropped(
     ]  # "US" is an acronym: it matches only itself
     assert result.watchlist is not None
     assert result.watchlist.actors[0].aliases == ("Kremlin", "the", "US", "Said")
+
+
+@pytest.mark.parametrize(
+    "url", ["http://[::1/feed", "https://reader:pa[ss@example.org/rss", "https://example.org]/rss"]
+)
+def test_a_feed_url_with_an_unbalanced_bracket_is_an_error_naming_its_line(
+    tmp_path: Path, url: str
+) -> None:
+    # It raised ValueError out of the loader: `check` and `run` ended in a traceback.
+    path = _write(tmp_path, "a.yaml", GOOD.replace("https://example.org/rss", url))
+    (error,) = _errors(tmp_path)
+    assert (error.file, error.line, error.key) == (str(path), 10, "feeds[0].url")
+    assert "percent-encode" in error.message
+    assert "pa[ss" not in error.message  # a password stays out of the output

@@ -75,6 +75,10 @@ _INLINE_TAGS = frozenset((
 # fmt: on
 _TITLE_TAGS = "|".join(sorted(_INLINE_TAGS | _BLOCK_TAGS | _CELL_TAGS | _SKIP_TAGS))
 _LITERAL_LT = re.compile(rf"<(?!/?(?:{_TITLE_TAGS})(?:[\s/>]|$)|!--)", re.I)
+# A "<" that opens a tag (or an end tag) which meets another "<" before any ">": the tag
+# can never close. Python's HTMLParser rescans the rest of the text for each such "<", so
+# thousands of them ("a<b a<b …") took minutes; read as text, they cost nothing.
+_UNCLOSED_TAG = re.compile(r"<(?=[A-Za-z/][^<>]*(?:<|\Z))")
 _TRACKING_PARAMS = frozenset(("fbclid", "gclid"))
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 # A character reference to no character: half of a UTF-16 pair ("&#xD83D;", often an emoji
@@ -172,7 +176,7 @@ class _TextExtractor(HTMLParser):
 def html_to_text(html: str) -> str:
     """Plain text from HTML: paragraphs separated by a blank line, scripts and styles dropped."""
     parser = _TextExtractor()
-    parser.feed(html)
+    parser.feed(_UNCLOSED_TAG.sub("&lt;", html))
     parser.close()
     return "\n\n".join(parser.paragraphs)
 

@@ -96,7 +96,8 @@ _HTML_START = re.compile(rb"<(!doctype\s+html|html[\s>]|head[\s>]|body[\s>])", r
 # OSC-8 hyperlink that hides its target) and two-byte ESC sequences.
 _ESCAPE_SEQUENCE = re.compile(
     r"(?:\x1b\[|\x9b)[0-?]*[ -/]*[@-~]"
-    r"|(?:\x1b\]|\x9d)[^\x07\x1b\x9c]*(?:\x07|\x1b\\|\x9c)"
+    # (An OSC stops at the next one's start: unterminated, each would scan to the end.)
+    r"|(?:\x1b\]|\x9d)[^\x07\x1b\x9c\x9d]*(?:\x07|\x1b\\|\x9c)"
     r"|\x1b[@-_]"
 )
 # C0 and C1 controls and DEL, except tab and newline, which text keeps; and the bidi
@@ -106,9 +107,15 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]"
 # WordPress shortcodes that feeds leak unrendered. A [caption] block wraps a photo and its
 # caption, which describe the picture, not the story: dropped whole. The media ones are
 # dropped as tags (an [embed]'s URL inside is dropped with its block).
-_CAPTION_BLOCK = re.compile(r"\[(caption|wp_caption|embed)\b[^\]]*\].*?\[/\1\]", re.I | re.S)
+# A block ends before the next one opens: unclosed, each searched the rest of the text
+# for its end, and thousands of them took minutes.
+_CAPTION_BLOCK = re.compile(
+    r"\[(caption|wp_caption|embed)\b[^\]\[]*\]"
+    r"(?:(?!\[(?:caption|wp_caption|embed)\b).)*?\[/\1\]",
+    re.I | re.S,
+)
 _SHORTCODE = re.compile(
-    r"\[/?(?:caption|wp_caption|gallery|embed|audio|video|playlist)\b[^\]]*\]", re.I
+    r"\[/?(?:caption|wp_caption|gallery|embed|audio|video|playlist)\b[^\]\[]*\]", re.I
 )
 # Common publishing-system trailers that say nothing about the story: WordPress's "The post
 # X appeared first on Y." footer, "Continue reading X" excerpt links, "Read more" links.

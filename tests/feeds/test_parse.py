@@ -547,6 +547,28 @@ def test_a_title_of_many_tags_that_never_close_is_read_in_linear_time() -> None:
     assert article.title.startswith("a<b a<b a<b")
 
 
+@pytest.mark.parametrize(
+    ("description", "text"),
+    [
+        # WordPress [caption] blocks that never close: each one searched the rest of the text.
+        ("[caption id=1] drills " * 8000, "drills drills"),
+        ("[gallery ids=1 drills " * 30000, "[gallery ids=1 drills"),
+        # OSC escape sequences (8-bit form) that never end: each one searched the rest too.
+        ("\x9d" * 30000 + "Harbour drills.", "Harbour drills."),
+    ],
+    ids=["caption", "gallery", "osc"],
+)
+def test_markers_that_never_close_are_removed_in_linear_time(description: str, text: str) -> None:
+    body = _rss(
+        "<item><title>Harbour drills</title><link>https://news.example/1</link>"
+        f"<description>{description}</description></item>"
+    )
+    started = time.monotonic()
+    (article,) = parse_feed(body, _feed(), FETCHED)
+    assert time.monotonic() - started < 5
+    assert article.text.startswith(text)
+
+
 # --- A body cut short -------------------------------------------------------------------
 
 

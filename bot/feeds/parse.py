@@ -314,6 +314,7 @@ def parse_feed(
         raise FeedParseError("empty response body")
     import feedparser  # lazy: keeps the core importable without loading feedparser
 
+    body = _repair_utf8(body)
     headers = _encoding_hint(body, content_type)
     try:
         parsed = feedparser.parse(
@@ -380,6 +381,22 @@ def _decodes(body: bytes, encoding: str) -> bool:
     except (LookupError, UnicodeDecodeError):
         return False
     return True
+
+
+def _repair_utf8(body: bytes) -> bytes:
+    """A UTF-8 body with a few invalid bytes, those bytes replaced by U+FFFD; else as it is.
+
+    An emoji cut in two by a length limit made the whole feed invalid UTF-8, and it was
+    read as windows-1252: every item of it mojibake. Text in a single-byte encoding holds
+    next to no valid multi-byte UTF-8 sequences, so UTF-8 is taken only when they outnumber
+    the invalid bytes.
+    """
+    if body.startswith(_BOMS[1:]) or b"\x00" in body[:1024] or _decodes(body, "utf-8"):
+        return body  # UTF-16/32 (feedparser reads them), or nothing to repair
+    text = body.decode("utf-8", errors="replace")
+    invalid = text.count("\ufffd")
+    valid = len(text) - len(text.encode("ascii", errors="ignore")) - invalid
+    return text.encode("utf-8") if valid > invalid else body
 
 
 def _encoding_hint(body: bytes, content_type: str | None) -> dict[str, str] | None:

@@ -419,6 +419,22 @@ def test_charset_from_the_server_or_the_bytes(
     assert article.title == title
 
 
+@pytest.mark.parametrize("content_type", [None, "application/rss+xml; charset=utf-8"])
+def test_a_few_bad_bytes_in_a_utf8_feed_spoil_only_themselves(content_type: str | None) -> None:
+    # An emoji cut in two by a length limit: the whole feed was read as windows-1252, and
+    # every item's title and text was stored as mojibake ("ĐšŃ€ĐľĐźĐťŃŒ").
+    quoted = f"{CYRILLIC} \u2014 \u201cno\u201d"
+    items = "".join(
+        f"<item><title>{quoted} {n}</title><link>https://news.example/{n}</link>"
+        f"<description>Текст статьи {n}.</description></item>"
+        for n in range(3)
+    )
+    body = _rss(items).replace("статьи 1".encode(), "статьи 1".encode() + b"\xf0\x9f")
+    articles = parse_feed(body, _feed(), FETCHED, content_type)
+    assert [a.title for a in articles] == [f"{quoted} {n}" for n in range(3)]
+    assert articles[1].text == "Текст статьи 1\ufffd."
+
+
 async def test_the_http_charset_reaches_the_parser(tmp_path: Path) -> None:
     body = _one_item(CYRILLIC).encode("cp1251")
     async with one_feed(

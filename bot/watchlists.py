@@ -24,6 +24,10 @@ MAX_INTERVAL_S = 7 * 24 * 3600.0
 _ENV_VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 _INTERVAL = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*$")
 _UNIT_S = {"": 1.0, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
+# Aliases let a few hundred bytes stand for billions of values (lists of aliases of lists):
+# reading them out took minutes and gigabytes. Ten thousand topics are a few hundred
+# thousand values, so a real watchlist stays far below this.
+MAX_VALUES = 1_000_000
 
 
 class _Strict(BaseModel):
@@ -200,6 +204,7 @@ class _Source:
         # Line of an alias that refers to a node containing it (`&a [*a]`): the data would be
         # infinitely deep, so it is refused before anything walks it.
         self.recursive_alias: int | None = None
+        self.too_big = False
         loader = yaml.SafeLoader(text)
         try:
             node = loader.get_single_node()
@@ -207,9 +212,11 @@ class _Source:
             # into the node, and a key that overrides a merged one would read as a repeat.
             if node is not None:
                 self._index(node, (), set(), set())
+                if self.recursive_alias is None:
+                    self.too_big = _values(node, {}) > MAX_VALUES
             self.data: Any = (
                 loader.construct_document(node)
-                if node is not None and self.recursive_alias is None
+                if node is not None and self.recursive_alias is None and not self.too_big
                 else {}
             )
         finally:
@@ -254,6 +261,19 @@ class _Source:
             if path[:end] in self.lines:
                 return self.lines[path[:end]]
         return 1
+
+
+def _values(node: yaml.Node, counted: dict[int, int]) -> int:
+    """How many values the node holds with every alias read out (an alias is the same node
+    object as its anchor, so each is counted once and reused)."""
+    if id(node) not in counted:
+        children: list[yaml.Node] = []
+        if isinstance(node, yaml.MappingNode):
+            children = [part for pair in node.value for part in pair]
+        elif isinstance(node, yaml.SequenceNode):
+            children = list(node.value)
+        counted[id(node)] = 1 + sum(_values(child, counted) for child in children)
+    return counted[id(node)]
 
 
 def _expand(
@@ -303,6 +323,9 @@ def _load_file(
     if source.recursive_alias is not None:
         line = source.recursive_alias
         return None, None, [Problem(name, line, "(yaml)", "an alias refers to its own item")]
+    if source.too_big:
+        message = f"its aliases expand to more than {MAX_VALUES:,} values: too big to read"
+        return None, None, [Problem(name, 1, "(yaml)", message)]
     data = source.data
     if data is None:
         data = {}

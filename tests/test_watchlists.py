@@ -327,3 +327,14 @@ def test_a_feed_url_with_an_unbalanced_bracket_is_an_error_naming_its_line(
     assert (error.file, error.line, error.key) == (str(path), 10, "feeds[0].url")
     assert "percent-encode" in error.message
     assert "pa[ss" not in error.message  # a password stays out of the output
+
+
+def test_aliases_that_expand_to_millions_of_values_are_refused_quickly(tmp_path: Path) -> None:
+    # A few hundred bytes whose aliases nest ten lists of ten: 10**7 strings once expanded.
+    # Read naively, it took minutes and gigabytes (and would stall a hot reload).
+    lines = ['x-0: &l0 ["a", "a", "a", "a", "a", "a", "a", "a", "a", "a"]']
+    lines += [f"x-{n}: &l{n} [{', '.join([f'*l{n - 1}'] * 10)}]" for n in range(1, 7)]
+    path = _write(tmp_path, "a.yaml", GOOD + "\n".join(lines) + "\n")
+    (problem,) = _errors(tmp_path)
+    assert (problem.file, problem.line, problem.key) == (str(path), 1, "(yaml)")
+    assert "aliases" in problem.message

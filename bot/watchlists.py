@@ -320,6 +320,8 @@ def _load_file(
         line = mark.line + 1 if mark is not None else 1
         problem = getattr(exc, "problem", None) or str(exc)
         return None, None, [Problem(name, line, "(yaml)", f"YAML syntax error: {problem}")]
+    except RecursionError:  # thousands of nested lists: no watchlist is written so
+        return None, None, [Problem(name, 1, "(yaml)", "values nested too deeply to read")]
     if source.recursive_alias is not None:
         line = source.recursive_alias
         return None, None, [Problem(name, line, "(yaml)", "an alias refers to its own item")]

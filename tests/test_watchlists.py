@@ -338,3 +338,10 @@ def test_aliases_that_expand_to_millions_of_values_are_refused_quickly(tmp_path:
     (problem,) = _errors(tmp_path)
     assert (problem.file, problem.line, problem.key) == (str(path), 1, "(yaml)")
     assert "aliases" in problem.message
+
+
+def test_lists_nested_thousands_deep_are_an_error_not_a_traceback(tmp_path: Path) -> None:
+    path = _write(tmp_path, "a.yaml", GOOD + "x-deep: " + "[" * 3000 + "]" * 3000 + "\n")
+    (problem,) = _errors(tmp_path)
+    assert (problem.file, problem.key) == (str(path), "(yaml)")
+    assert "nested too deeply" in problem.message

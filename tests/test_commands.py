@@ -238,3 +238,10 @@ def test_a_partial_name_that_fits_several_topics_asks_which_one(app: App) -> Non
     assert commands.follow("slack", "T1", "u1", "guarante").title.startswith("Unknown topic")
     assert commands.follow("slack", "T1", "u1", "to").title.startswith("Unknown topic")
     assert app.store.following("slack", "T1", "u1") == []
+
+
+def test_why_on_a_link_with_an_unbalanced_bracket_says_it_is_unknown(app: App) -> None:
+    # urllib refuses "http://[…" (an unclosed IPv6 host): it raised out of the command.
+    reply = Commands(app).why("http://[::1/story")
+    assert reply.ok is False
+    assert reply.title == "I have not seen that article."

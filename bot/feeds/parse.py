@@ -7,6 +7,7 @@ caller runs `parse_feed` in a worker thread (`asyncio.to_thread`) because parsin
 from __future__ import annotations
 
 import codecs
+import contextlib
 import email.utils
 import hashlib
 import re
@@ -247,7 +248,10 @@ def truncate_text(text: str, limit: int) -> str:
 
 def canonical_url(url: str) -> str:
     """The URL without tracking noise, so the same article links compare equal."""
-    parts = urlsplit(url.strip())
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError:  # an unbalanced "[" in the host: compared as written
+        return url.strip()
     scheme = parts.scheme.lower()
     if not parts.netloc:
         return urlunsplit((scheme, "", parts.path, parts.query, ""))
@@ -443,7 +447,9 @@ def _to_article(entry: Any, feed: Feed, fetched: datetime, base: str) -> Article
         # links) would raise, failing the whole poll. The item stays, without a link.
         link = ""
     if link and base.lower().startswith(("http://", "https://")):
-        link = urljoin(base, link)  # relative links are relative to the feed
+        # An unbalanced "[" in the host makes urljoin raise: kept as written, like the rest.
+        with contextlib.suppress(ValueError):
+            link = urljoin(base, link)  # relative links are relative to the feed
     # Checked as shown, too: a control before the scheme ("\u202ejavascript:…") hid it from
     # the check and was stripped after it.
     if _UNSAFE_LINK.match(link) or _UNSAFE_LINK.match(strip_controls(link).strip()):
@@ -570,7 +576,10 @@ def _rfc822_without_zone(text: str | None) -> datetime | None:
 
 def _host(url: str) -> str:
     """The host to show as a source, without a leading "www."."""
-    host = (urlsplit(url).hostname or "").lower()
+    try:
+        host = (urlsplit(url).hostname or "").lower()
+    except ValueError:  # an unbalanced "[" in the host: no host to show
+        return ""
     return host.removeprefix("www.")
 
 

@@ -598,3 +598,18 @@ def test_a_feed_cut_off_mid_document_is_an_error_not_half_a_feed() -> None:
     faulty = whole.replace(b"Story 1", b"Story 1 & more")
     assert len(parse_feed(faulty, _feed(), FETCHED)) == 4
     assert len(parse_feed(faulty + b"\n<!-- cached 12:00 -->\n", _feed(), FETCHED)) == 4
+
+
+def test_an_item_link_with_an_unbalanced_bracket_does_not_lose_the_feed() -> None:
+    # urllib raises on "http://[…": one such link made the whole feed fail to parse.
+    body = _rss(
+        "<item><title>Broken link</title><link>http://[::1/a</link>"
+        "<description>First item.</description></item>"
+        "<item><title>Good link</title><link>https://news.example/b</link>"
+        "<description>Second item.</description></item>"
+    )
+    articles = parse_feed(body, _feed(name=""), FETCHED)  # unnamed: the source is the host
+    assert [a.title for a in articles] == ["Broken link", "Good link"]
+    assert articles[1].source == "news.example"
+    assert articles[1].url == "https://news.example/b"
+    assert articles[0].id != articles[1].id

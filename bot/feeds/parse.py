@@ -7,7 +7,6 @@ caller runs `parse_feed` in a worker thread (`asyncio.to_thread`) because parsin
 from __future__ import annotations
 
 import codecs
-import contextlib
 import email.utils
 import hashlib
 import re
@@ -447,9 +446,7 @@ def _to_article(entry: Any, feed: Feed, fetched: datetime, base: str) -> Article
         # links) would raise, failing the whole poll. The item stays, without a link.
         link = ""
     if link and base.lower().startswith(("http://", "https://")):
-        # An unbalanced "[" in the host makes urljoin raise: kept as written, like the rest.
-        with contextlib.suppress(ValueError):
-            link = urljoin(base, link)  # relative links are relative to the feed
+        link = urljoin(base, link)  # relative links are relative to the feed
     # Checked as shown, too: a control before the scheme ("\u202ejavascript:…") hid it from
     # the check and was stripped after it.
     if _UNSAFE_LINK.match(link) or _UNSAFE_LINK.match(strip_controls(link).strip()):

@@ -189,11 +189,15 @@ def score_topics(
                 int(topic in truth and topic not in guess),
             )
     total = sum(per_topic.values(), Counts())
-    return {**total.figures(), "per_topic": {t: _topic_figures(c) for t, c in per_topic.items()}}
+    return {
+        **_topic_figures(total),
+        "per_topic": {t: _topic_figures(c) for t, c in per_topic.items()},
+    }
 
 
 def _topic_figures(counts: Counts) -> dict[str, float | None]:
-    """One topic's figures; None where no article is labeled with it and so none is defined.
+    """Figures of one topic, or of all; None where no article is labeled with the topic (with
+    any topic, for all) and so none is defined.
 
     A 0.000 there would read as "the matcher fails this topic" and drag down any average.
     Precision stays when the topic was matched: every such match was a false alarm.
@@ -252,7 +256,8 @@ def cosine_baseline(
     best: tuple[float, float, list[set[str]]] = (-1.0, 0.0, [])
     for threshold in np.arange(0.05, 0.95, 0.01):
         predicted = [{topics[int(j)].id for j in np.flatnonzero(row >= threshold)} for row in sims]
-        f1 = score_topics(gold, predicted, [t.id for t in topics])["f1"]
+        # No labeled article: F1 is undefined at every threshold, so the first one stands.
+        f1 = score_topics(gold, predicted, [t.id for t in topics])["f1"] or 0.0
         if f1 > best[0]:
             best = (f1, float(threshold), predicted)
     return best[2], round(best[1], 2)

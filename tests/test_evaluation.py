@@ -21,6 +21,7 @@ from bot.evaluation import (
     evaluate,
     keyword_baseline,
     load_records,
+    score_topics,
 )
 from bot.matching.embedder import Embedder
 from bot.models import Article, Topic, Watchlist
@@ -581,3 +582,16 @@ def test_eval_on_watchlists_without_topics_says_there_is_nothing_to_evaluate(
     done = _run("eval", "--watchlists", str(folder), "--data", str(data))
     assert done.returncode == 1
     assert done.stderr.strip() == f"error: {folder}: no topics, nothing to evaluate"
+
+
+def test_overall_topic_figures_are_null_where_no_article_is_labeled_with_any_topic() -> None:
+    # A file of negatives only (to count false alarms): recall and F1 have no meaning, and
+    # 0.000 read as "the matcher fails", as it does for a single unlabeled topic.
+    quiet = score_topics([set(), set()], [set(), set()], ["a", "b"])
+    assert {k: quiet[k] for k in ("precision", "recall", "f1")} == dict.fromkeys(
+        ("precision", "recall", "f1")
+    )
+    alarmed = score_topics([set(), set()], [{"a"}, set()], ["a", "b"])
+    assert (alarmed["precision"], alarmed["recall"], alarmed["f1"]) == (0.0, None, None)
+    labeled = score_topics([{"a"}, set()], [{"a"}, {"b"}], ["a", "b"])
+    assert (labeled["precision"], labeled["recall"], labeled["f1"]) == (0.5, 1.0, 0.6667)

@@ -60,6 +60,12 @@ def load_records(
         if missing:
             keys = ", ".join(repr(key) for key in missing)
             raise EvalDataError(f"{where}: missing key{'s' if len(missing) > 1 else ''} {keys}")
+        # str() would make null "None" and an object its repr: ids that name no article.
+        record_id = record["id"]
+        if isinstance(record_id, bool) or not isinstance(record_id, str | int):
+            raise EvalDataError(f"{where}: 'id' must be a string or a whole number")
+        if not str(record_id).strip():
+            raise EvalDataError(f"{where}: 'id' is empty")
         for key in ("title", "text"):
             if not isinstance(record[key], str):
                 raise EvalDataError(f"{where}: {key!r} must be a string")

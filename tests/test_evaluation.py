@@ -382,6 +382,18 @@ def bad_data(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[Path, list
             (json.dumps({**RECORDS[0], "text": None}), ["{path}:1:", "'text'"]),
             id="text-null",
         ),
+        pytest.param(
+            (json.dumps({**RECORDS[0], "id": None}), ["{path}:1:", "'id'"]),
+            id="id-null",
+        ),
+        pytest.param(
+            (json.dumps({**RECORDS[0], "id": " "}), ["{path}:1:", "'id'"]),
+            id="id-blank",
+        ),
+        pytest.param(
+            (json.dumps({**RECORDS[0], "id": {"n": 1}}), ["{path}:1:", "'id'"]),
+            id="id-object",
+        ),
         pytest.param(("", ["{path}"]), id="empty-file"),
         pytest.param(("\n  \n", ["{path}"]), id="blank-lines-only"),
     ],

@@ -132,7 +132,10 @@ def parse_published(value: Any) -> datetime:
     if not isinstance(value, str):
         raise ValueError(f"'published' must be an ISO 8601 date-time string, got {value!r}")
     try:
-        published = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+        # RFC 3339 allows a lower-case "z" for UTC; fromisoformat reads only "Z".
+        text = value.strip()
+        text = text[:-1] + "+00:00" if text[-1:] in ("Z", "z") else text
+        published = datetime.fromisoformat(text)
     except ValueError:
         raise ValueError(
             f"'published' is not an ISO 8601 date-time like 2025-08-19T09:00:00Z: {value!r}"

@@ -487,6 +487,25 @@ def test_crlf_line_endings_are_read(tmp_path: Path) -> None:
     assert [r["id"] for r in load_records(path, set())] == ["a1"]
 
 
+def test_iso_dates_in_their_other_spellings_are_read_in_time_order(tmp_path: Path) -> None:
+    # RFC 3339 allows a lower-case "z"; a date alone and an offset without a colon are
+    # ISO 8601 too. All name instants, and replay follows the instants, not the text.
+    spellings = {
+        "late": "2025-06-02T09:00:00z",
+        "early": "2025-06-01",
+        "middle": "2025-06-02T10:30:00+0200",
+    }
+    path = tmp_path / "data.jsonl"
+    path.write_text(
+        "".join(
+            json.dumps({**ONE_RECORD, "id": key, "published": when}) + "\n"
+            for key, when in spellings.items()
+        ),
+        encoding="utf-8",
+    )
+    assert [r["id"] for r in load_records(path, set())] == ["early", "middle", "late"]
+
+
 @pytest.mark.parametrize(
     "line",
     [

@@ -88,6 +88,8 @@ class FeedModel(_Strict):
     @field_validator("url")
     @classmethod
     def _url_ok(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("is empty: give the feed's http(s) URL or a local file path")
         if "://" in value and not value.startswith(("http://", "https://", "file://")):
             raise ValueError("must be an http(s) URL or a local file path")
         try:
@@ -98,7 +100,22 @@ class FeedModel(_Strict):
                 "has an unbalanced '[' or ']' (only an IPv6 address is written in brackets;"
                 " percent-encode them elsewhere: %5B, %5D)"
             ) from None
+        if value.startswith(("http://", "https://")) and not _has_host(value):
+            raise ValueError(
+                "is not a URL that can be fetched (write it like https://example.org/rss)"
+            )
         return value
+
+
+def _has_host(url: str) -> bool:
+    """Whether an http(s) URL names a host (and a port, if any) that can be dialled."""
+    try:
+        parts = urlsplit(url.strip())
+        host = parts.hostname
+        parts.port  # noqa: B018 - a port that is not a number or over 65535 raises
+    except ValueError:  # an unbalanced "[" in the host, a bad port
+        return False
+    return bool(host) and not any(char.isspace() for char in host or "")
 
 
 class RouteModel(_Strict):

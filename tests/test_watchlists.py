@@ -345,3 +345,22 @@ def test_lists_nested_thousands_deep_are_an_error_not_a_traceback(tmp_path: Path
     (problem,) = _errors(tmp_path)
     assert (problem.file, problem.key) == (str(path), "(yaml)")
     assert "nested too deeply" in problem.message
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        pytest.param("https://", id="no-host"),
+        pytest.param("https://example .org/rss", id="space-in-url"),
+        pytest.param("   ", id="blank"),
+    ],
+)
+def test_a_feed_url_that_cannot_be_fetched_is_an_error_on_its_line(
+    tmp_path: Path, url: str
+) -> None:
+    # These passed check and failed only at the first poll (a blank one was read as the
+    # watchlist folder itself). An unbalanced "[" has its own test above.
+    path = _write(tmp_path, "a.yaml", GOOD.replace("https://example.org/rss", f'"{url}"'))
+    (problem,) = _errors(tmp_path)
+    assert (problem.file, problem.line, problem.key) == (str(path), 10, "feeds[0].url")
+    assert "URL" in problem.message or "empty" in problem.message

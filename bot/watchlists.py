@@ -413,7 +413,7 @@ def _to_topic(model: TopicModel, default_threshold: float | None) -> Topic:
         description=" ".join(model.description.split()),
         examples=tuple(model.examples),
         exclude=tuple(model.exclude),
-        keywords=tuple(model.keywords),
+        keywords=tuple(word.strip() for word in model.keywords if word.strip()),
         threshold=model.threshold if model.threshold is not None else default_threshold,
         positions=positions,
         reversals=tuple((a, b) for a, b in model.reversals),
@@ -421,8 +421,14 @@ def _to_topic(model: TopicModel, default_threshold: float | None) -> Topic:
 
 
 def _check_topic(model: TopicModel, where: str, src: _Source, path: Path_) -> list[Problem]:
-    """Checks pydantic cannot express: unique position ids, known reversal ids, enough examples."""
+    """Checks pydantic cannot express: unique position ids, known reversal ids, enough
+    examples, no empty keyword."""
     problems: list[Problem] = []
+    for j, word in enumerate(model.keywords):
+        if not word.strip():  # it would match every article: the guard would be off
+            at = (*path, "keywords", j)
+            message = "empty keyword: ignored"
+            problems.append(Problem(where, src.line(at), _key(at), message, "warning"))
     seen: set[str] = set()
     for i, position in enumerate(model.positions):
         p_path = (*path, "positions", i)

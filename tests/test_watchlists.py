@@ -364,3 +364,23 @@ def test_a_feed_url_that_cannot_be_fetched_is_an_error_on_its_line(
     (problem,) = _errors(tmp_path)
     assert (problem.file, problem.line, problem.key) == (str(path), 10, "feeds[0].url")
     assert "URL" in problem.message or "empty" in problem.message
+
+
+def test_an_empty_keyword_is_a_warning_and_dropped_so_the_guard_still_works(
+    tmp_path: Path,
+) -> None:
+    # "" matched every article (\b\b), so one stray empty keyword turned the guard off.
+    text = GOOD.replace("    threshold: 0.5\n", '    threshold: 0.5\n    keywords: [Kyiv, " "]\n')
+    path = _write(tmp_path, "a.yaml", text)
+    result = load_watchlists(tmp_path, env={"HOOK": "https://hooks.example/x"})
+    assert result.errors == ()
+    (problem,) = result.problems
+    assert (problem.file, problem.line, problem.key, problem.severity) == (
+        str(path),
+        9,
+        "topics[0].keywords[1]",
+        "warning",
+    )
+    assert "empty keyword" in problem.message
+    assert result.watchlist is not None
+    assert result.watchlist.topics[0].keywords == ("Kyiv",)

@@ -54,7 +54,7 @@ class TopicModel(_Strict):
     examples: list[str] = Field(default_factory=list)
     exclude: list[str] = Field(default_factory=list, description="Near-misses to keep out.")
     keywords: list[str] = Field(default_factory=list, description="Optional guard words.")
-    threshold: float | None = Field(default=None, gt=0.0, lt=1.0)
+    threshold: float | None = Field(default=None, gt=0.0, lt=1.0, allow_inf_nan=False)
     positions: list[PositionModel] = Field(default_factory=list)
     reversals: list[tuple[str, str]] = Field(
         default_factory=list,
@@ -318,6 +318,14 @@ def _pydantic_message(error: Mapping[str, Any]) -> str:
         return "unknown key"
     if error["type"] == "missing":
         return "required key is missing"
+    # Pydantic's own words name a regular expression or a Python type; an admin needs the rule.
+    if error["type"] == "string_pattern_mismatch":
+        return (
+            "must be lower-case a-z, digits, '-' or '_' (at most 64, starting with a"
+            f" letter or digit), got {error['input']!r}"
+        )
+    if error["type"] == "string_type" and isinstance(error["input"], int | float):
+        return "must be text: put it in quotes (YAML reads a bare number as a number)"
     message = str(error["msg"])
     return message.removeprefix("Value error, ")
 

@@ -384,3 +384,21 @@ def test_an_empty_keyword_is_a_warning_and_dropped_so_the_guard_still_works(
     assert "empty keyword" in problem.message
     assert result.watchlist is not None
     assert result.watchlist.topics[0].keywords == ("Kyiv",)
+
+
+def test_an_id_a_bare_number_or_nan_gets_a_message_an_admin_can_act_on(tmp_path: Path) -> None:
+    # Pydantic's own words were "String should match pattern '^[a-z0-9]…'", "Input should
+    # be a valid string" for a channel id written without quotes, and "less than 1" for NaN.
+    text = (
+        GOOD.replace("id: guarantees", "id: Security-Guarantees")
+        .replace("routes:\n  - topics: [guarantees]", "routes:\n  - topics: [Security-Guarantees]")
+        .replace("discord_webhook: ${HOOK}", "discord_channel: 123456789012345678")
+        .replace("threshold: 0.5", "threshold: .nan")
+    )
+    _write(tmp_path, "a.yaml", text)
+    messages = {p.key: p.message for p in _errors(tmp_path)}
+    assert set(messages) == {"topics[0].id", "topics[0].threshold", "routes[0].discord_channel"}
+    assert "lower-case a-z" in messages["topics[0].id"]
+    assert "'Security-Guarantees'" in messages["topics[0].id"]
+    assert "quotes" in messages["routes[0].discord_channel"]
+    assert "finite" in messages["topics[0].threshold"]

@@ -573,6 +573,7 @@ def load_watchlists(
     topics: list[Topic] = []
     feeds: dict[str, Feed] = {}
     spelled: dict[tuple[str, ...], tuple[str, str]] = {}  # feed key -> (url, "file:line")
+    listed: dict[str, str] = {}  # feed url -> "file:line" of its first listing
     routes: list[tuple[Route, str, int, _Source]] = []  # route, file, index in file, source
     owners: dict[tuple[str, str], str] = {}  # (kind, id) -> "file:line"
     unloaded_topics: set[str] = set()  # ids of topics with errors: they exist, for routes
@@ -622,8 +623,22 @@ def load_watchlists(
             if "://" not in url and not Path(url).is_absolute():
                 url = str((path.parent / url).resolve())
             # One URL listed in several files is fetched once: the first listing wins.
-            feeds.setdefault(url, Feed(url, feed_model.name, interval, feed_model.full_text, name))
+            feed = Feed(url, feed_model.name, interval, feed_model.full_text, name)
+            first_feed = feeds.setdefault(url, feed)
             url_at: Path_ = ("feeds", i, "url")
+            where_url = f"{name}:{src.line(url_at)}"
+            first_listed = listed.setdefault(url, where_url)
+            settings = (feed.name, feed.interval_s, feed.full_text)
+            if first_listed != where_url and settings != (
+                first_feed.name,
+                first_feed.interval_s,
+                first_feed.full_text,
+            ):
+                message = (
+                    f"this feed is listed already ({first_listed}) with other settings: this"
+                    " listing's name, interval and full_text are ignored; keep one listing"
+                )
+                problems.append(Problem(name, src.line(url_at), _key(url_at), message, "warning"))
             first_url, first_at = spelled.setdefault(
                 _feed_key(url), (url, f"{name}:{src.line(url_at)}")
             )

@@ -402,3 +402,25 @@ def test_an_id_a_bare_number_or_nan_gets_a_message_an_admin_can_act_on(tmp_path:
     assert "'Security-Guarantees'" in messages["topics[0].id"]
     assert "quotes" in messages["routes[0].discord_channel"]
     assert "finite" in messages["topics[0].threshold"]
+
+
+def test_a_feed_listed_again_with_other_settings_is_a_warning_naming_the_first(
+    tmp_path: Path,
+) -> None:
+    # The first listing wins; the second's interval and name were dropped without a word.
+    text = GOOD.replace(
+        "    interval: 10m\n",
+        "    interval: 10m\n  - url: https://example.org/rss\n    name: Fast\n    interval: 1m\n",
+    )
+    path = _write(tmp_path, "a.yaml", text)
+    result = load_watchlists(tmp_path, env={"HOOK": "https://hooks.example/x"})
+    assert result.watchlist is not None
+    assert [(f.name, f.interval_s) for f in result.watchlist.feeds] == [("Example", 600.0)]
+    (problem,) = result.problems
+    assert (problem.file, problem.line, problem.key, problem.severity) == (
+        str(path),
+        13,
+        "feeds[1].url",
+        "warning",
+    )
+    assert f"{path}:10" in problem.message and "ignored" in problem.message

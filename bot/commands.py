@@ -7,6 +7,7 @@ render the `Reply` natively. Nothing here knows about either platform.
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
@@ -69,8 +70,13 @@ def choices(typed: str, names: dict[str, str], limit: int = 25) -> list[tuple[st
 
 
 def _as_typed(text: str) -> str:
-    """An argument as names are compared with it: spaces collapsed, capped, lower case."""
-    return " ".join(text.split())[:MAX_ARGUMENT_CHARS].lower()
+    """Text as names and arguments are compared: compatibility forms folded (full-width
+    letters), hyphens and underscores read as spaces, spaces collapsed, capped, lower case.
+
+    Members remember "interest rate path", not whether the name said "Interest-rate".
+    """
+    folded = unicodedata.normalize("NFKC", text).replace("-", " ").replace("_", " ")
+    return " ".join(folded.split())[:MAX_ARGUMENT_CHARS].lower()
 
 
 # A shorter fragment ("to", "of") would pick a topic by a word that says nothing about it.
@@ -85,7 +91,7 @@ def _holding(typed: str, names: dict[str, str]) -> list[str]:
     return [
         key
         for key, name in names.items()
-        if pattern.search(key.lower()) or pattern.search(name.lower())
+        if pattern.search(_as_typed(key)) or pattern.search(_as_typed(name))
     ]
 
 
@@ -113,7 +119,7 @@ class Commands:
         autocomplete and members type what they remember. Several such names: None."""
         typed = _as_typed(typed)
         for key, name in names.items():
-            if typed in (key.lower(), name.lower()):
+            if typed in (_as_typed(key), _as_typed(name)):
                 return key
         partial = _holding(typed, names)
         return partial[0] if len(partial) == 1 else None
@@ -123,7 +129,7 @@ class Commands:
         ("Kremlin", "Moscow"), not our ids."""
         typed = _as_typed(typed)
         for actor in self.app.watchlist.actors:
-            if typed in {n.lower() for n in (actor.id, actor.name, *actor.aliases)}:
+            if typed in {_as_typed(n) for n in (actor.id, actor.name, *actor.aliases)}:
                 return actor.id
         return None
 

@@ -245,3 +245,25 @@ def test_why_on_a_link_with_an_unbalanced_bracket_says_it_is_unknown(app: App) -
     reply = Commands(app).why("http://[::1/story")
     assert reply.ok is False
     assert reply.title == "I have not seen that article."
+
+
+@pytest.mark.parametrize(
+    ("typed", "topic_id"),
+    [
+        ("interest rate path", "rate-path"),  # the name says "Interest-rate"
+        ("Rate_Path", "rate-path"),
+        ("balance sheet", "balance-sheet"),  # part of "Balance-sheet runoff and bond buying"
+        ("ｒａｔｅ－ｐａｔｈ", "rate-path"),  # full-width letters, as some keyboards type them
+    ],
+)
+def test_a_hyphen_typed_as_a_space_or_underscore_still_finds_the_topic(
+    app: App, typed: str, topic_id: str
+) -> None:
+    topics = (
+        Topic("rate-path", "Interest-rate path", "Rate decisions and guidance."),
+        Topic("balance-sheet", "Balance-sheet runoff and bond buying", "QE and QT."),
+    )
+    app.use_watchlist(Watchlist(topics=topics, routes=ROUTES))
+    reply = Commands(app).follow("slack", "T1", "u1", typed)
+    assert reply.ok, reply.text
+    assert app.store.following("slack", "T1", "u1") == [(topic_id, False)]

@@ -557,6 +557,9 @@ def load_watchlists(
     """Load and merge every *.yaml/*.yml in the folder; collect every problem, raise nothing."""
     env = os.environ if env is None else env
     folder = Path(folder)
+    if folder.is_file():
+        message = f"is a file: give the folder that holds the watchlists ({folder.parent})"
+        return LoadResult(None, (Problem(str(folder), 1, "(folder)", message),))
     if not folder.is_dir():
         return LoadResult(
             None, (Problem(str(folder), 1, "(folder)", "watchlist folder not found"),)

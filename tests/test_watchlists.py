@@ -424,3 +424,13 @@ def test_a_feed_listed_again_with_other_settings_is_a_warning_naming_the_first(
         "warning",
     )
     assert f"{path}:10" in problem.message and "ignored" in problem.message
+
+
+def test_a_watchlist_file_given_for_the_folder_is_named_as_a_file(tmp_path: Path) -> None:
+    # `check --watchlists watchlists/a.yaml` said "watchlist folder not found" of a file
+    # that is plainly there.
+    path = _write(tmp_path, "a.yaml", GOOD)
+    result = load_watchlists(path, env={})
+    (problem,) = result.problems
+    assert (problem.file, problem.key) == (str(path), "(folder)")
+    assert "is a file" in problem.message and str(tmp_path) in problem.message

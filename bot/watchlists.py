@@ -165,7 +165,11 @@ def parse_interval(value: str | float) -> float:
             raise ValueError(f"interval {value!r} is not like 90s, 10m, 1h or 1d")
         seconds = float(found.group(1)) * _UNIT_S[found.group(2)]
     if not MIN_INTERVAL_S <= seconds <= MAX_INTERVAL_S:
-        raise ValueError(f"interval must be between 1m and 7d, got {value!r}")
+        hint = ""
+        if isinstance(value, int | float) and 0 < seconds < MIN_INTERVAL_S:
+            # "interval: 5" is most often five minutes meant.
+            hint = f" (a bare number is seconds: write {value:g}m for minutes)"
+        raise ValueError(f"interval must be between 1m and 7d, got {value!r}{hint}")
     return seconds
 
 

@@ -434,3 +434,14 @@ def test_a_watchlist_file_given_for_the_folder_is_named_as_a_file(tmp_path: Path
     (problem,) = result.problems
     assert (problem.file, problem.key) == (str(path), "(folder)")
     assert "is a file" in problem.message and str(tmp_path) in problem.message
+
+
+def test_an_interval_given_as_a_small_bare_number_says_that_numbers_are_seconds(
+    tmp_path: Path,
+) -> None:
+    # "interval: 5" meant five minutes to the admin who wrote it; "got 5.0" did not say why.
+    _write(tmp_path, "a.yaml", GOOD.replace("interval: 10m", "interval: 5"))
+    (problem,) = _errors(tmp_path)
+    assert problem.key == "feeds[0].interval"
+    assert "between 1m and 7d" in problem.message
+    assert "a bare number is seconds" in problem.message and "5m" in problem.message

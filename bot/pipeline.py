@@ -11,18 +11,12 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
-from bot.clock import next_time_after_clock_step
 from bot.feeds.fetch import Fetcher, FetchResult, host_is_public
 from bot.feeds.fulltext import extract_main_text
+from bot.feeds.health import FeedHealth
 from bot.feeds.outage import OutageWatch
 from bot.feeds.parse import FeedParseError, canonical_url, feed_scoped_id, parse_feed
-from bot.feeds.schedule import (
-    next_poll_after_failure,
-    next_poll_after_success,
-    paused_probe_interval_s,
-    should_pause,
-)
-from bot.language import Language, feed_language, read_language, recent_languages
+from bot.language import Language, read_language
 from bot.logs import redact_urls, safe_url
 from bot.matching.topics import ArticleVectors, TopicMatcher, TopicScore
 from bot.models import (
@@ -104,52 +98,6 @@ class _Analysed:
     language: Language = Language.UNKNOWN
 
 
-def feed_label(feed: Feed) -> str:
-    """How a feed is named to people: its name, else its URL without secrets."""
-    return feed.name or safe_url(feed.url)
-
-
-# Feeds named one by one in a notice about several; `/feeds` lists every one.
-NOTICE_FEEDS_NAMED = 10
-
-
-def _not_english_notice(found: Sequence[tuple[Feed, int, int]]) -> str:
-    """What admins are told about feeds the English-only model cannot read: one notice
-    per pass, however many feeds (a team adding a dozen regional feeds hears it once).
-
-    `found` holds each feed with how many of its last items were not English, of how many.
-    """
-    why = (
-        "the embedding model reads English only, so {} articles are stored but rarely match"
-        " a topic. STANCEWATCH_MODEL can name a multilingual model instead."
-    )
-    if len(found) == 1:
-        [(feed, others, judged)] = found
-        head = f"Feed {feed_label(feed)} is not in English ({others} of its last {judged} items)"
-        return f"{head}: {why.format('its')}"
-    named = ", ".join(feed_label(feed) for feed, _, _ in found[:NOTICE_FEEDS_NAMED])
-    more = len(found) - NOTICE_FEEDS_NAMED
-    if more > 0:
-        named += f" and {more} more (see /feeds)"
-    return f"{len(found)} feeds are not in English ({named}): {why.format('their')}"
-
-
-# Notices shown in full in one message about several; the Discord admin message holds
-# 2,000 characters, and one notice with its error runs to about 250.
-NOTICES_SHOWN = 6
-
-
-def _one_notice(texts: Sequence[str]) -> str:
-    """Several notices of one pass as one message: each on its line, the rest counted."""
-    if len(texts) == 1:
-        return texts[0]
-    lines = [f"{len(texts)} notices about feeds:"]
-    lines += [f"- {text}" for text in texts[:NOTICES_SHOWN]]
-    if len(texts) > NOTICES_SHOWN:
-        lines.append(f"- … and {len(texts) - NOTICES_SHOWN} more: see /feeds.")
-    return "\n".join(lines)
-
-
 def own_ids(
     feed_url: str, articles: Sequence[Article], held: Mapping[str, tuple[str, str]]
 ) -> list[Article]:
@@ -196,21 +144,19 @@ class Pipeline:
         self.watchlist = watchlist
         self.stances = stances
         self.enabled = enabled
-        self.pause_after_failures = pause_after_failures
         self.notify_admins = notify_admins
         self.clock = clock
         # None: every new item may alert, however old (the demo replays dated snapshots).
         self.max_alert_age = max_alert_age
         # The model reads English only (the packaged one): a feed in another language then
-        # never alerts, and admins are told so, once per feed (`_read_languages`).
+        # never alerts, and admins are told so, once per feed (`FeedHealth.record_languages`).
         self.english_only_model = english_only_model
         # Several feeds may be polled at once, but articles are written one feed at a time.
         self._write_lock = asyncio.Lock()
         self._told_moved: set[str] = set()  # feeds whose permanent redirect was logged
         self._store_error: str | None = None  # the write failure last reported, if unhealed
         self._outage = OutageWatch(store)
-        # Admin notices of the pass under way: sent together when it ends (`_send_notices`).
-        self._notices: list[tuple[str, str, str]] = []  # (feed url, status told, text)
+        self.health = FeedHealth(store, pause_after_failures)
 
     def use_watchlist(
         self, watchlist: Watchlist, matcher: TopicMatcher, stances: StanceTracker | None
@@ -230,35 +176,12 @@ class Pipeline:
 
     def due_feeds(self, now: datetime) -> list[Feed]:
         """Feeds whose next poll time has come."""
-        states = {s.url: s for s in self._after_clock_step(self.store.feed_states(), now)}
+        states = {s.url: s for s in self.health.after_clock_step(self.store.feed_states(), now)}
         return [
             f
             for f in self.watchlist.feeds
             if f.url not in states or states[f.url].next_poll_at <= now
         ]
-
-    def _after_clock_step(self, states: list[FeedState], now: datetime) -> list[FeedState]:
-        """The states, each next poll set by a clock ahead of `now` moved back (and stored).
-
-        Next polls are wall-clock times: after the clock went back an hour, every feed
-        waited an hour on top of its interval or backoff (years, after a clock that had
-        booted in the future was set right).
-        """
-        result: list[FeedState] = []
-        moved = 0
-        for state in states:
-            # The moment that set the next poll: a good poll sets it, so does a failure.
-            scheduled_at = state.last_ok_at if state.status == "ok" else state.last_error_at
-            next_at = next_time_after_clock_step(state.next_poll_at, scheduled_at, now)
-            if next_at is not None:
-                self.store.set_next_poll(state.url, next_at)
-                state = replace(state, next_poll_at=next_at)
-                moved += 1
-            result.append(state)
-        if moved:
-            # Once per step: a moved next poll is within its wait of every later tick.
-            log.warning("the clock went back: %d feeds' next polls counted from now", moved)
-        return result
 
     async def poll(self, feeds: Sequence[Feed] | None = None) -> CycleReport:
         """Poll the given feeds (default: the due ones); one failing feed stops none.
@@ -268,35 +191,15 @@ class Pipeline:
         statements enter the history in the order they were made.
         """
         report = CycleReport()
-        self._notices = []
+        self.health.start_pass()
         try:
             await self._poll(feeds, report)
         except sqlite3.OperationalError as exc:
             await self._store_failed(exc, report)
         else:
             self._store_error = None
-        await self._send_notices()
+        await self.health.send_notices(self.notify_admins)
         return report
-
-    async def _send_notices(self) -> None:
-        """Tell admins this pass's notices about feeds: one message, however many.
-
-        A host down takes its feeds down together, and they reach the pause in the same
-        pass: ten feeds of one publisher were ten messages in the admin channel at once.
-        Each is recorded as told only here, as it is sent.
-        """
-        notices, self._notices = self._notices, []
-        if not notices:
-            return
-        for url, status, _ in notices:
-            if url:  # (a language notice is recorded where it is decided)
-                with contextlib.suppress(sqlite3.OperationalError):  # said by `_store_failed`
-                    self.store.set_feed_admins_told(url, status)
-        text = _one_notice([text for _, _, text in notices])
-        if self.notify_admins is not None:
-            await self.notify_admins(text)
-        else:
-            log.warning("admin notice: %s", text)
 
     async def _store_failed(self, exc: sqlite3.OperationalError, report: CycleReport) -> None:
         """Say once that the database refuses writes (disk full, read-only, I/O error).
@@ -323,56 +226,18 @@ class Pipeline:
         fetched = await asyncio.gather(*(self._fetch_feed(feed, report) for feed in todo))
         batches = [b for b in fetched if b is not None and b.result.status != "error"]
         unreached = [b for b in fetched if b is not None and b.result.status == "error"]
-        await self._judge_unreached(unreached, answered=len(unreached) < len(todo), report=report)
+        self._judge_unreached(unreached, answered=len(unreached) < len(todo), report=report)
         async with self._write_lock:
             readings = await self._ingest(batches, report)
             # Validators are saved only after the articles are: a crash in between means
             # the feed is fetched again in full, never that its items are skipped.
             for batch in batches:
-                self._fetch_ok(batch.feed, batch.result, self.clock(), bool(batch.articles))
-            foreign = self._read_languages(batches, readings)
-        for batch in batches:
-            if batch.state is not None and batch.state.status != "ok" and batch.state.admins_told:
-                name = feed_label(batch.feed)
-                self._tell_admins(batch.feed.url, "", f"Feed {name} has recovered.")
-        if foreign:
-            text = _not_english_notice(foreign)
-            log.warning("%s", text)
-            self._notices.append(("", "", text))  # recorded as told in `_read_languages`
-
-    def _read_languages(
-        self, batches: Sequence[_Fetched], readings: Mapping[str, list[Language]]
-    ) -> list[tuple[Feed, int, int]]:
-        """Add each feed's new items' languages to its recent ones; return the feeds to tell
-        about, each with how many of its recent items were not English, of how many.
-
-        A feed whose recent items are clearly not English is told about once (the fact is
-        kept in the database, so a restart does not say it again), and only while the
-        model reads English only. Matching is not changed: the items are stored and scored
-        like any other, they just rarely reach a threshold.
-        """
-        told: list[tuple[Feed, int, int]] = []
-        if not self.english_only_model:
-            return told  # nothing was read (`_analyse`), nor is there anything to say
-        for batch in batches:
-            new = readings.get(batch.feed.url)
-            state = self.store.feed_state(batch.feed.url) if new else None
-            if not new or state is None:
-                continue
-            recent = recent_languages(state.recent_languages, new)
-            verdict = feed_language(recent)
-            was_told = state.language_told
-            if verdict is Language.OTHER and not was_told:
-                others = sum(1 for r in recent if r is Language.OTHER)
-                told.append((batch.feed, others, len(recent)))
-                was_told = True
-            elif verdict is Language.ENGLISH and was_told:
-                # Clearly English again (a feed that changed its edition): said again if it
-                # ever changes back.
-                log.info("feed %s reads as English again", feed_label(batch.feed))
-                was_told = False
-            self.store.set_feed_languages(batch.feed.url, ",".join(recent), told=was_told)
-        return told
+                self.health.record_ok(batch.feed, batch.result, self.clock(), bool(batch.articles))
+                self.health.record_recovery(batch.feed, batch.state)
+            if self.english_only_model:  # otherwise nothing was read (`_analyse`)
+                self.health.record_languages(
+                    [(batch.feed, readings.get(batch.feed.url, [])) for batch in batches]
+                )
 
     async def _fetch_feed(self, feed: Feed, report: CycleReport) -> _Fetched | None:
         state = self.store.feed_state(feed.url)
@@ -390,14 +255,14 @@ class Pipeline:
             # Judged with the whole pass (`_judge_unreached`): the network may be down.
             return _Fetched(feed, state, result, [])
         if result.status == "error":
-            await self._fetch_failed(feed, result.error or "fetch failed", result, now, report)
+            self._fetch_failed(feed, result.error or "fetch failed", result, now, report)
             return None
         try:
             articles = await asyncio.to_thread(
                 parse_feed, result.body, feed, now, result.content_type, result.final_url
             )
         except FeedParseError as exc:
-            await self._fetch_failed(feed, str(exc), result, now, report)
+            self._fetch_failed(feed, str(exc), result, now, report)
             return None
         if result.moved_permanently and feed.url not in self._told_moved:
             # It keeps working through the redirect, but costs a request per poll and breaks
@@ -414,7 +279,7 @@ class Pipeline:
             articles = await self._with_full_text(feed, articles)
         return _Fetched(feed, state, result, articles)
 
-    async def _judge_unreached(
+    def _judge_unreached(
         self, unreached: Sequence[_Fetched], *, answered: bool, report: CycleReport
     ) -> None:
         """Count the feeds no connection reached as failures, unless this machine is offline
@@ -426,7 +291,7 @@ class Pipeline:
             return
         for batch in unreached:
             error = batch.result.error or "fetch failed"
-            await self._fetch_failed(batch.feed, error, batch.result, now, report)
+            self._fetch_failed(batch.feed, error, batch.result, now, report)
 
     async def _with_full_text(self, feed: Feed, articles: list[Article]) -> list[Article]:
         """Replace new articles' feed summaries with the main text of their pages.
@@ -453,17 +318,7 @@ class Pipeline:
 
         return list(await asyncio.gather(*(one(a) for a in articles)))
 
-    def _fetch_ok(self, feed: Feed, result: FetchResult, now: datetime, had_items: bool) -> None:
-        self.store.record_fetch_ok(
-            feed.url,
-            now,
-            result.etag,
-            result.last_modified,
-            next_poll_after_success(now, feed.interval_s),
-            had_items=had_items,
-        )
-
-    async def _fetch_failed(
+    def _fetch_failed(
         self, feed: Feed, error: str, result: FetchResult, now: datetime, report: CycleReport
     ) -> None:
         # Errors quote URLs (aiohttp's messages do), and feed URLs may carry a token or a
@@ -471,33 +326,7 @@ class Pipeline:
         error = redact_urls(error)
         report.failures += 1
         report.errors.append(f"{safe_url(feed.url)}: {error}")
-        state = self.store.feed_state(feed.url)
-        failures = (state.failures if state else 0) + 1
-        paused = should_pause(failures, self.pause_after_failures)
-        next_at = next_poll_after_failure(
-            now, feed.interval_s, failures, result.retry_after_s, result.permanent
-        )
-        if paused:
-            # Paused, never deleted: re-probed at a low rate until it answers again.
-            next_at = max(next_at, now + timedelta(seconds=paused_probe_interval_s()))
-        status = "paused" if paused else "failing"
-        self.store.record_fetch_error(feed.url, now, error, next_at, status)
-        shown = safe_url(feed.url)
-        log.warning("feed %s failed (%d in a row, %s): %s", shown, failures, status, error)
-        if paused:
-            self._tell_admins(
-                feed.url,
-                "paused",
-                f"Feed {feed_label(feed)} is paused after {failures} failures: {error}. "
-                "It is kept and re-probed every few hours.",
-            )
-
-    def _tell_admins(self, url: str, status: str, text: str) -> None:
-        """Queue a notice about a feed for the end of the pass, unless admins know already."""
-        state = self.store.feed_state(url)
-        if state is None or state.admins_told == status:
-            return
-        self._notices.append((url, status, text))
+        self.health.record_failure(feed, error, result, now)
 
     async def _ingest(
         self, batches: Sequence[_Fetched], report: CycleReport

@@ -92,6 +92,9 @@ class FeedModel(_Strict):
             raise ValueError("is empty: give the feed's http(s) URL or a local file path")
         if "://" in value and not value.startswith(("http://", "https://", "file://")):
             raise ValueError("must be an http(s) URL or a local file path")
+        if "://" not in value and value.lower().startswith(("http:", "https:")):
+            # Else read as a local path, and failing only at the first poll: "file not found".
+            raise ValueError("is not a whole URL: a '/' is missing after 'http:' or 'https:'")
         try:
             urlsplit(value)
         except ValueError:

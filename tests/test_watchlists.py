@@ -353,6 +353,7 @@ def test_lists_nested_thousands_deep_are_an_error_not_a_traceback(tmp_path: Path
         pytest.param("https://", id="no-host"),
         pytest.param("https://example .org/rss", id="space-in-url"),
         pytest.param("   ", id="blank"),
+        pytest.param("https:/example.org/rss", id="one-slash"),  # was read as a local path
     ],
 )
 def test_a_feed_url_that_cannot_be_fetched_is_an_error_on_its_line(

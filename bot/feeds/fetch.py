@@ -10,6 +10,7 @@ import asyncio
 import email.utils
 import ipaddress
 import os
+import re
 import socket
 import time
 import urllib.parse
@@ -58,6 +59,8 @@ class FetchResult:
 
 
 _REDIRECTS = (301, 302, 303, 307, 308)
+# aiohttp's words for a body in a compression it cannot read ("brotli (br)", "zstandard (zstd)").
+_UNREADABLE_ENCODING = re.compile(r"Can not decode content-encoding: ([\w-]+)(?: \((\w+)\))?")
 
 
 def is_public_address(address: str) -> bool:
@@ -472,6 +475,11 @@ def _sentence(exc: BaseException, host: str) -> str:
         return f"cannot connect to {host}: {exc.os_error.strerror or exc.os_error}"
     if isinstance(exc, aiohttp.InvalidURL | aiohttp.NonHttpUrlRedirectClientError):
         return f"invalid URL: {exc}"
+    encoding = _UNREADABLE_ENCODING.search(str(exc))
+    if isinstance(exc, aiohttp.ClientResponseError) and encoding:
+        # aiohttp reports it as a "400" of its own; the server had answered 200.
+        name = encoding.group(2) or encoding.group(1)
+        return f"the server compressed its answer as {name!r}, which was not asked for"
     if isinstance(exc, aiohttp.ClientPayloadError):
         return "response body was cut off or badly encoded"
     if isinstance(exc, aiohttp.ServerDisconnectedError):

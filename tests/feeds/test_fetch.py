@@ -145,6 +145,10 @@ def _app(state: State) -> web.Application:
     async def to_page(request: web.Request) -> web.StreamResponse:
         raise web.HTTPFound("/page")
 
+    async def brotli(request: web.Request) -> web.StreamResponse:
+        # Compressed in a way nobody asked for (aiohttp reads gzip and deflate only).
+        return web.Response(body=b"\x1b\x03\x00\xf8", headers={"Content-Encoding": "br"})
+
     app = web.Application()
     app.router.add_get("/feed", feed)
     app.router.add_get("/lm", last_modified_only)
@@ -163,6 +167,7 @@ def _app(state: State) -> web.Application:
     app.router.add_get("/pdf", pdf)
     app.router.add_get("/to-private", to_private)
     app.router.add_get("/to-page", to_page)
+    app.router.add_get("/brotli", brotli)
     return app
 
 
@@ -231,6 +236,14 @@ async def test_retry_after_as_http_date_on_503() -> None:
     assert result.http_status == 503
     assert result.retry_after_s is not None
     assert 250 <= result.retry_after_s <= 300
+
+
+async def test_a_body_compressed_in_a_form_not_asked_for_is_named_as_such() -> None:
+    async with serve() as (server, _), _fetcher() as fetcher:
+        result = await fetcher.fetch(str(server.make_url("/brotli")))
+    assert result.status == "error"
+    # Not aiohttp's "400, message='Can not decode content-encoding…'": the server sent 200.
+    assert result.error == "the server compressed its answer as 'br', which was not asked for"
 
 
 def test_parse_retry_after_forms() -> None:

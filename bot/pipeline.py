@@ -13,7 +13,7 @@ from typing import Protocol
 
 from bot.feeds.fetch import Fetcher, FetchResult, host_is_public
 from bot.feeds.fulltext import extract_main_text
-from bot.feeds.health import FeedHealth
+from bot.feeds.health import FeedHealth, feed_label
 from bot.feeds.outage import OutageWatch
 from bot.feeds.parse import FeedParseError, canonical_url, feed_scoped_id, parse_feed
 from bot.language import Language, read_language
@@ -45,6 +45,10 @@ EMBED_CHUNK = 200
 # as today's news. A week is far beyond publishers' clock and time-zone slips (hours) and
 # a daily or weekly feed's gap between items, yet well short of the years-old items seen.
 MAX_ALERT_AGE = timedelta(days=7)
+# How long one feed's pages may take in one pass, in read timeouts (60 s at the default
+# 15 s): a slow page takes one, and a first poll's many pages, two per host at a time, fit
+# in a few; a host that never answers then delays the pass by a minute, not by a page each.
+FULL_TEXT_BUDGET_READS = 4
 
 
 class StanceTracker(Protocol):
@@ -151,6 +155,8 @@ class Pipeline:
         # The model reads English only (the packaged one): a feed in another language then
         # never alerts, and admins are told so, once per feed (`FeedHealth.record_languages`).
         self.english_only_model = english_only_model
+        # None: FULL_TEXT_BUDGET_READS of the fetcher's read timeout (tests set seconds).
+        self.full_text_budget_s: float | None = None
         # Several feeds may be polled at once, but articles are written one feed at a time.
         self._write_lock = asyncio.Lock()
         self._told_moved: set[str] = set()  # feeds whose permanent redirect was logged
@@ -299,6 +305,7 @@ class Pipeline:
         Only new articles are fetched (a page is read once); a page that fails or yields
         less text than the feed keeps the feed's text, so nothing is lost. Pages on private
         addresses are fetched only for a feed that is itself on one (an intranet feed).
+        Pages still loading when the feed's budget is spent keep the feed's text too.
         """
         known = self.store.known_article_ids([a.id for a in articles])
         public_only = await host_is_public(feed.url, self.fetcher.is_public) is not False
@@ -316,7 +323,28 @@ class Pipeline:
                 replace(article, text=text) if text and len(text) > len(article.text) else (article)
             )
 
-        return list(await asyncio.gather(*(one(a) for a in articles)))
+        tasks = [asyncio.ensure_future(one(article)) for article in articles]
+        if not tasks:
+            return []
+        # The whole pass waits for its pages: a slow article host must not hold up every
+        # feed's alerts for its read timeout per page.
+        budget = self.full_text_budget_s
+        if budget is None:
+            budget = FULL_TEXT_BUDGET_READS * self.fetcher.read_timeout_s
+        done, late = await asyncio.wait(tasks, timeout=budget)
+        for task in late:
+            task.cancel()
+        if late:
+            log.warning(
+                "full text of %d articles of %s not read within %.0f s: their feed text is kept",
+                len(late),
+                feed_label(feed),
+                budget,
+            )
+        return [
+            task.result() if task in done else article
+            for task, article in zip(tasks, articles, strict=True)
+        ]
 
     def _fetch_failed(
         self, feed: Feed, error: str, result: FetchResult, now: datetime, report: CycleReport

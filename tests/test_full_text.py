@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
@@ -190,3 +191,52 @@ async def test_a_public_feed_cannot_make_the_bot_read_a_private_page(tmp_path: P
     assert "further set of air-defence batteries" in _text(app, f"{base}/story")
     await app.close()
     await runner.cleanup()
+
+
+@pytest.mark.asyncio(loop_scope="function")
+async def test_a_stalled_article_host_holds_up_the_poll_only_for_the_budget(
+    tmp_path: Path,
+) -> None:
+    # Pages are read inside the poll, and every feed's alerts wait for it: a host that
+    # accepts connections and never answers held the pass for its read timeout per page
+    # (at two pages at a time, a first poll of 100 items: about twelve minutes).
+    released = asyncio.Event()
+
+    async def feed(request: web.Request) -> web.Response:
+        base = f"http://{request.host}"
+        items = [
+            {"title": "Quick", "link": f"{base}/quick", "description": "Teaser kept."},
+            {"title": "Stalled", "link": f"{base}/stalled", "description": "Teaser kept."},
+        ]
+        return web.Response(body=rss("Wire", items), content_type="application/rss+xml")
+
+    async def quick(request: web.Request) -> web.Response:
+        return web.Response(text=PAGE, content_type="text/html")
+
+    async def stalled(request: web.Request) -> web.Response:
+        await released.wait()
+        return web.Response(text=PAGE, content_type="text/html")
+
+    http = web.Application()
+    http.router.add_get("/feed.xml", feed)
+    http.router.add_get("/quick", quick)
+    http.router.add_get("/stalled", stalled)
+    runner, port = await serve_local(http)
+    base = f"http://127.0.0.1:{port}"
+    wire = Feed(f"{base}/feed.xml", "Wire", 600.0, full_text=True)
+    app = build_app(
+        Settings(db_path=tmp_path / "s.db"),  # pages may take 15 s each to time out
+        Watchlist(feeds=(wire,)),
+        embedder=HashingEmbedder(),
+        deliveries=[],
+    )
+    app.pipeline.full_text_budget_s = 0.5
+    try:
+        report = await asyncio.wait_for(app.pipeline.poll([wire]), timeout=8)
+        assert report.new_articles == 2 and report.failures == 0
+        assert "further set of air-defence batteries" in _text(app, f"{base}/quick")
+        assert _text(app, f"{base}/stalled") == "Teaser kept."  # stored with the feed's text
+    finally:
+        released.set()
+        await app.close()
+        await runner.cleanup()

@@ -301,22 +301,29 @@ def _values(node: yaml.Node, counted: dict[int, int]) -> int:
 
 
 def _expand(
-    value: Any, path: Path_, env: Mapping[str, str], missing: list[tuple[Path_, str]]
+    value: Any,
+    path: Path_,
+    env: Mapping[str, str],
+    missing: list[tuple[Path_, str]],
+    nested: list[Path_],
 ) -> Any:
-    """Replace ${VAR} in every string; note variables that are not set."""
+    """Replace ${VAR} in every string; note variables that are not set, and values with a
+    ${VAR} inside a default (`nested`), which are not supported."""
     if isinstance(value, str):
 
         def sub(found: re.Match[str]) -> str:
             name, default = found.group(1), found.group(2)
+            if default is not None and "${" in default:
+                nested.append(path)
             if name not in env and default is None:
                 missing.append((path, name))
             return env.get(name, default or "")
 
         return _ENV_VAR.sub(sub, value)
     if isinstance(value, list):
-        return [_expand(v, (*path, i), env, missing) for i, v in enumerate(value)]
+        return [_expand(v, (*path, i), env, missing, nested) for i, v in enumerate(value)]
     if isinstance(value, dict):
-        return {k: _expand(v, (*path, str(k)), env, missing) for k, v in value.items()}
+        return {k: _expand(v, (*path, str(k)), env, missing, nested) for k, v in value.items()}
     return value
 
 
@@ -375,16 +382,28 @@ def _load_file(
         for p, line, first in source.duplicates
     ]
     missing: list[tuple[Path_, str]] = []
-    data = _expand(data, (), env, missing)
+    nested: list[Path_] = []
+    data = _expand(data, (), env, missing, nested)
     problems += [
         Problem(name, source.line(p), _key(p), f"environment variable {var} is not set", "warning")
         for p, var in missing
+    ]
+    problems += [
+        Problem(
+            name,
+            source.line(p),
+            _key(p),
+            "a ${VAR} inside a default (${A:-${B}}) is not supported: write the default out",
+        )
+        for p in dict.fromkeys(nested)
     ]
     try:
         model = WatchlistFile.model_validate(data)
     except ValidationError as exc:
         for error in exc.errors():
             loc: Path_ = tuple(error["loc"])
+            if loc in nested:
+                continue  # its value is garbled by the nesting, said above
             problems.append(Problem(name, source.line(loc), _key(loc), _pydantic_message(error)))
         return _valid_items(data, source), source, problems
     return model, source, problems

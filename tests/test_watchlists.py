@@ -175,6 +175,19 @@ def test_a_channel_route_without_its_bot_token_is_a_warning(tmp_path: Path) -> N
     assert load_watchlists(tmp_path, env={"DISCORD_TOKEN": "t"}).problems == ()
 
 
+def test_a_variable_inside_a_default_is_an_error_saying_so(tmp_path: Path) -> None:
+    # "${HOOK:-${OTHER}}" read the default as "${OTHER" and left a stray "}": the route was
+    # then refused as "must be the webhook's full URL", which hid the cause.
+    text = GOOD.replace("${HOOK}", "${HOOK:-${OTHER}}")
+    path = _write(tmp_path, "a.yaml", text)
+    problems = load_watchlists(tmp_path, env={}).problems
+    errors = [p for p in problems if p.severity == "error"]
+    assert [(p.file, p.line, p.key) for p in errors] == [
+        (str(path), 15, "routes[0].discord_webhook")
+    ]
+    assert "inside a default" in errors[0].message
+
+
 def test_every_problem_is_reported_at_once(tmp_path: Path) -> None:
     text = GOOD.replace("threshold: 0.5", "threshold: 1.5").replace(
         "interval: 10m", "interval: 10x"

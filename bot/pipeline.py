@@ -434,7 +434,12 @@ class Pipeline:
                 return
             key = title_key(article.title)
             vector = item.vectors.story_vector
-            story = find_story(self.store, key, vector, now) if matched else None
+            # An actor's reversal reads like the article that gave its earlier stance (same
+            # actor, topic and words), so it would join that story and be folded in as
+            # "also reported by", hiding the shift: an article that shifts a position is
+            # news of its own and starts its own story.
+            shifted = any(line.is_shift for line in item.stances)
+            story = find_story(self.store, key, vector, now) if matched and not shifted else None
             story_id = story.id if story else new_story_id(article.id)
             self.store.add_article(article, canonical, story_id, vector, first_poll)
             self.store.add_matches(

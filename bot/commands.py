@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING
 from bot.logs import redact_urls, safe_url
 from bot.models import Statement, Topic
 from bot.routing import PLATFORM_KINDS, platform_reach
+from bot.summarize import cut_at_word
+from bot.text import without_unpaired_quotes
 
 if TYPE_CHECKING:
     from bot.app import App
@@ -97,6 +99,12 @@ def _holding(typed: str, names: dict[str, str]) -> list[str]:
 
 def _date(moment: datetime | None) -> str:
     return moment.strftime("%d %b %Y") if moment else "?"
+
+
+def _quoted(text: str, limit: int) -> str:
+    """A quote or passage to set between quotation marks: whole words, no stray marks."""
+    # Quotes are clauses, sometimes half a quotation; a hard slice cut words in two.
+    return cut_at_word(without_unpaired_quotes(text), limit)
 
 
 class Commands:
@@ -295,8 +303,8 @@ class Commands:
             current = statements[-1]
             label = _label(found, current.position_id)
             timeline = [
-                f"{_date(s.published)} · {_label(found, s.position_id)} — “{s.quote[:160]}” "
-                f"({s.source})"
+                f"{_date(s.published)} · {_label(found, s.position_id)}"
+                f" — “{_quoted(s.quote, 160)}” ({s.source})"
                 for s in statements[-5:]
             ]
             fields.append((f"{self._actors.get(who, who)}: {label}", "\n".join(timeline)))
@@ -341,12 +349,13 @@ class Commands:
                 verdict = f"not matched: {refusal}" if refusal else verdict
             lines.append(
                 f"{self._topics.get(match.topic_id, match.topic_id)}: {match.score:.2f}"
-                f" (threshold {threshold:.2f}, {verdict}) — “{match.passage[:200]}”"
+                f" (threshold {threshold:.2f}, {verdict}) — “{_quoted(match.passage, 200)}”"
             )
         statements = [
             f"{self._actors.get(s.actor_id, s.actor_id)} on "
             f"{self._topics.get(s.topic_id, s.topic_id)}:"
-            f" {s.position_id or 'no confident position'} ({s.confidence:.2f}) — “{s.quote[:160]}”"
+            f" {s.position_id or 'no confident position'} ({s.confidence:.2f})"
+            f" — “{_quoted(s.quote, 160)}”"
             for s in self.app.store.article_statements(stored.article.id)
         ]
         alert = self.app.store.alert(stored.story_id) if stored.story_id else None

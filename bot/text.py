@@ -103,3 +103,33 @@ def _ends_sentence(before: str, after: str) -> bool:
         next_word = re.sub(r"^[\"'“‘(\[]+", "", after).split(" ", 1)[0].lower()
         return next_word in _STARTERS
     return True
+
+
+def without_unpaired_quotes(text: str) -> str:
+    """The text without double quotation marks that open or close nothing.
+
+    A stance is read clause by clause, so the clause shown as an actor's quote can be half
+    a quotation ('"We do not support caps', 'a vote would be unacceptable," he said.'); set
+    between the card's own quotation marks, the stray mark reads as a typo.
+    """
+    marks: list[tuple[int, bool]] = []  # (index, opens)
+    for index, char in enumerate(text):
+        if char == "“":
+            marks.append((index, True))
+        elif char == "”":
+            marks.append((index, False))
+        elif char == '"':
+            # A straight mark opens at the start or after a space or bracket, else closes.
+            before = text[index - 1] if index else " "
+            marks.append((index, before.isspace() or before in "([{—–"))
+    unpaired: set[int] = set()
+    open_at: list[int] = []
+    for index, opens in marks:
+        if opens:
+            open_at.append(index)
+        elif open_at:
+            open_at.pop()
+        else:
+            unpaired.add(index)
+    unpaired.update(open_at)
+    return "".join(c for i, c in enumerate(text) if i not in unpaired)

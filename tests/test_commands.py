@@ -11,7 +11,7 @@ import pytest
 from bot.app import App, build_app
 from bot.commands import Commands
 from bot.matching.hashing import HashingEmbedder
-from bot.models import Actor, Feed, Route, Topic, Watchlist
+from bot.models import Actor, Feed, Position, Route, Statement, Topic, Watchlist
 from bot.settings import Settings
 
 TOPICS = (
@@ -267,3 +267,32 @@ def test_a_hyphen_typed_as_a_space_or_underscore_still_finds_the_topic(
     reply = Commands(app).follow("slack", "T1", "u1", typed)
     assert reply.ok, reply.text
     assert app.store.following("slack", "T1", "u1") == [(topic_id, False)]
+
+
+def test_positions_shows_a_long_quote_cut_at_a_word_without_stray_quote_marks(
+    app: App,
+) -> None:
+    # A stance is read clause by clause: its quote may be half a quotation, and long.
+    topic = Topic(
+        "caps",
+        "Limits on plastic production",
+        "Capping plastic output.",
+        positions=(Position("supports-cap", "backs a cap"), Position("opposes-cap", "no cap")),
+    )
+    quote = (
+        '"We do not support caps on production in this agreement, and we will say so at every'
+        " session from now until the end of the talks, whatever the other delegations say"
+    )
+    app.use_watchlist(Watchlist(actors=(Actor("usa", "United States"),), topics=(topic,)))
+    app.store.add_statements(
+        [
+            Statement(
+                "usa", "caps", "opposes-cap", quote, 0.9, source="Wire", published=datetime.now(UTC)
+            )
+        ]
+    )
+    (_, timeline), *_ = Commands(app).positions("caps").fields
+    shown = timeline.split(" — “", 1)[1].split("”", 1)[0]
+    assert shown.startswith("We do not support caps") and '"' not in shown
+    assert shown.endswith("…") and quote.startswith('"' + shown[:-1])
+    assert shown[:-1].split()[-1] in quote.split()  # a whole word, not cut in the middle

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.text import paragraphs, split_sentences, strip_dateline
+from bot.text import paragraphs, split_sentences, strip_dateline, without_unpaired_quotes
 
 
 def test_split_keeps_abbreviations_initials_and_quotes_together() -> None:
@@ -68,3 +68,21 @@ def test_sentences_in_other_scripts_and_with_guillemets_are_split() -> None:
         "قال الوزير إن المحادثات ستستأنف.",
         "وأضاف أن ذلك مهم.",
     ]
+
+
+@pytest.mark.parametrize(
+    ("clause", "shown"),
+    [
+        # A quotation cut at its semicolon keeps an opening mark that closes nothing …
+        ('"We do not support caps on production', "We do not support caps on production"),
+        # … or its second half keeps a closing mark that opened nothing.
+        ('a vote would be unacceptable," he said.', "a vote would be unacceptable, he said."),
+        ("“We will not sign", "We will not sign"),
+        # Whole quotations stay as written.
+        ('"We are done," she said.', '"We are done," she said.'),
+        ('She said "Never!" and left.', 'She said "Never!" and left.'),
+        ("“Not now,” he said.", "“Not now,” he said."),
+    ],
+)
+def test_unpaired_quotes_are_dropped_and_pairs_kept(clause: str, shown: str) -> None:
+    assert without_unpaired_quotes(clause) == shown

@@ -8,6 +8,7 @@ from bot.matching.embedder import Embedder
 from bot.models import Article, Shift, StanceLine, Statement, Topic, Watchlist
 from bot.positions import THRESHOLDS
 from bot.store.sqlite import SQLiteStore
+from bot.text import without_unpaired_quotes
 
 
 class PositionTracker:
@@ -66,7 +67,8 @@ class PositionTracker:
             actor_name=actor.name if actor else now.actor_id,
             topic_name=topic.name,
             now_label=position.label if position else (now.position_id or ""),
-            now_quote=now.quote,
+            # The quote is a clause, maybe half a quotation: no stray marks in the card.
+            now_quote=without_unpaired_quotes(now.quote),
             before_label=before_position.label if before_position else None,
             before_source=before.source if before else None,
             before_date=before.published if before else None,

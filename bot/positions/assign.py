@@ -25,7 +25,7 @@ from bot.matching.embedder import Embedder
 from bot.models import Topic
 from bot.positions import THRESHOLDS, Thresholds
 from bot.positions.extract import ActorSentence
-from bot.positions.polarity import polarity, states_no_stance, topic_polarities
+from bot.positions.polarity import content_words, polarity, states_no_stance, topic_polarities
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
@@ -143,8 +143,9 @@ class PositionAssigner:
         relevance = self._relevance(topic, vectors)
         other = self._best_other(topic, vectors)
         out: list[Assignment] = []
+        content = content_words(topic)
         for row, sentence in enumerate(sentences):
-            cue = polarity(sentence.text)
+            cue = polarity(sentence.text, content)
             cue_sign = float(np.sign(cue)) if abs(cue) >= th.polarity_min else 0.0
             final = scores[row] + th.polarity_weight * cue_sign * model.polarities
             order = np.argsort(-final)

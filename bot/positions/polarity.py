@@ -6,6 +6,7 @@ actor, a topic or a position of any watchlist.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -105,8 +106,11 @@ def _is_verb_form(low: list[str], i: int, caps: frozenset[int] = frozenset()) ->
     return before in _SUBJECT_LIKE or before in ADVERBS or named
 
 
-def _cue_at(low: list[str], i: int, caps: frozenset[int]) -> tuple[str, int] | None:
-    """(kind, length in tokens) of the cue starting at token i, if any."""
+def _cue_at(
+    low: list[str], i: int, caps: frozenset[int], content: frozenset[str] = frozenset()
+) -> tuple[str, int] | None:
+    """(kind, length in tokens) of the cue starting at token i, if any; words in `content`
+    (see `content_words`) are no cue."""
     for phrasal in AGAINST_PHRASAL:
         if tuple(low[i : i + len(phrasal)]) == phrasal:
             return "refuse", len(phrasal)
@@ -119,6 +123,8 @@ def _cue_at(low: list[str], i: int, caps: frozenset[int]) -> tuple[str, int] | N
     if lemma(word) == "close" and {"door", "doors"} & set(low[i + 1 : i + 4]):
         return "refuse", 1  # "close the door to": a refusal; closing a plant is not
     base = lemma(word)
+    if base in content or word in content:
+        return None
     if word in NEGATORS:
         return "neg", 1
     if word in UNDO_VERBS:
@@ -134,7 +140,9 @@ def _cue_at(low: list[str], i: int, caps: frozenset[int]) -> tuple[str, int] | N
     return None
 
 
-def _cues(low: list[str], caps: frozenset[int]) -> list[_Cue]:
+def _cues(
+    low: list[str], caps: frozenset[int], content: frozenset[str] = frozenset()
+) -> list[_Cue]:
     """Every cue of the sentence, left to right; cues in a background clause weigh 0."""
     out: list[_Cue] = []
     background = False
@@ -144,7 +152,7 @@ def _cues(low: list[str], caps: frozenset[int]) -> list[_Cue]:
             background = False
         elif low[i] in _BACKGROUND:
             background = True
-        found = _cue_at(low, i, caps)
+        found = _cue_at(low, i, caps, content)
         if found is None:
             i += 1
             continue
@@ -231,18 +239,24 @@ def _chain(low: list[str], cues: list[_Cue], k: int) -> tuple[float, int]:
     return head.weight * alone[head.kind], k + 1
 
 
-def polarity(sentence: str) -> float:
+def _tokens(sentence: str) -> tuple[list[str], frozenset[int]]:
+    """The sentence's tokens in lower case, and the indices of the capitalised ones."""
+    raw = [m.group() for m in TOKEN_PATTERN.finditer(sentence)]
+    low = [t.lower().replace("’", "'") for t in raw]
+    return low, frozenset(i for i, t in enumerate(raw) if t[:1].isupper())
+
+
+def polarity(sentence: str, content: frozenset[str] = frozenset()) -> float:
     """Net stance polarity of a sentence from cue words: > 0 for, < 0 against, 0 unknown.
 
     A negator flips the cue just after it ("not agree"); a refusal verb flips what it
     governs ("refused to rule out" is for); a consent verb passes on what it governs
     ("ready to abandon" is against). A negator that flips nothing counts against by itself
     ("no foreign soldiers"). Cues in a background clause ("after a pause") count for nothing.
+    Words in `content` are what the topic is about, not cues (`content_words`).
     """
-    raw = [m.group() for m in TOKEN_PATTERN.finditer(sentence)]
-    low = [t.lower().replace("’", "'") for t in raw]
-    caps = frozenset(i for i, t in enumerate(raw) if t[:1].isupper())
-    cues = _cues(low, caps)
+    low, caps = _tokens(sentence)
+    cues = _cues(low, caps, content)
     total, k = 0.0, 0
     while k < len(cues):
         value, k = _chain(low, cues, k)
@@ -268,6 +282,34 @@ def position_polarity(position: Position) -> float:
         return 0.0
     lean = sum(voiced) / len(voiced)
     return float(np.sign(lean)) if abs(lean) >= 1 / 3 else 0.0
+
+
+@functools.cache
+def content_words(topic: Topic) -> frozenset[str]:
+    """Cue words that name what the topic is about, not a stance, in this topic.
+
+    A position's own words are the judge: a cue standing alone in a text of a position
+    whose polarity it contradicts ("limit" in "backs a binding limit on plastic
+    production", a position for) is the thing the position is for or against, so in a
+    statement on this topic it says nothing about the stance ("the treaty must still limit
+    production" restated the position and read as rejecting it). Cues inside a chain
+    ("rejected calls to halt deliveries") are left alone: there the words compose.
+    """
+    found: set[str] = set()
+    for position, sign in zip(topic.positions, topic_polarities(topic), strict=True):
+        if not sign:
+            continue
+        for text in (position.label, *position.examples):
+            low, caps = _tokens(text)
+            cues = _cues(low, caps)
+            for k, cue in enumerate(cues):
+                chained = (k > 0 and _governs(low, cues[k - 1], cue)) or (
+                    k + 1 < len(cues) and _governs(low, cue, cues[k + 1])
+                )
+                alone = {"refuse": -1.0, "judge": -1.0, "consent": 1.0}.get(cue.kind, 0.0)
+                if not chained and cue.weight and alone * sign < 0:
+                    found.add(lemma(low[cue.at]))
+    return frozenset(found)
 
 
 def topic_polarities(topic: Topic) -> tuple[float, ...]:

@@ -74,3 +74,25 @@ def assigner(shipped: Watchlist, embedder: Embedder) -> PositionAssigner:
 def energy_assigner(embedder: Embedder) -> PositionAssigner:
     """An assigner over a watchlist unlike ours."""
     return PositionAssigner(ENERGY.topics, embedder)
+
+
+# A position for a limit: "limit" is what it is for, not a refusal.
+CAPS = Topic(
+    "production-caps",
+    "Caps on plastic production",
+    "Whether a treaty caps how much new plastic is made.",
+    positions=(
+        Position(
+            "backs-cap",
+            "backs a binding limit on plastic production",
+            ("The delegation wants a global limit on new plastic output.",),
+            "for",
+        ),
+        Position(
+            "rejects-cap",
+            "rejects any cap on production",
+            ("The delegation refused to accept a cap on output.",),
+            "against",
+        ),
+    ),
+)

@@ -10,7 +10,7 @@ from bot.positions.extract import ActorSentence, actor_sentences
 from bot.positions.polarity import position_polarity
 from bot.positions.shifts import detect_shift
 from bot.positions.statements import topic_statements
-from tests.positions.conftest import ENERGY
+from tests.positions.conftest import CAPS, ENERGY
 
 pytestmark = pytest.mark.model
 
@@ -259,3 +259,13 @@ def test_a_cue_all_positions_share_does_not_silence_the_topic(
     # dropped.
     text = "Austria accepted that the checks on its border with Slovenia should go."
     assert one(PositionAssigner([BORDER], assigner.embedder), BORDER, text) == "lifts-checks"
+
+
+def test_restating_support_for_a_limit_is_not_read_as_rejecting_it(
+    assigner: PositionAssigner,
+) -> None:
+    # "limit" is a refusal cue, and it contradicted the position it restates: the sentence
+    # was given to the position against the cap, and announced as a shift.
+    text = "The treaty must still limit plastic production, the bloc's negotiator said."
+    found = one(PositionAssigner([CAPS], assigner.embedder), CAPS, text)
+    assert found == "backs-cap"

@@ -4,8 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from bot.models import Position
-from bot.positions.polarity import polarity, position_polarity, states_no_stance
+from bot.models import Position, Topic
+from bot.positions.polarity import (
+    content_words,
+    polarity,
+    position_polarity,
+    states_no_stance,
+)
+from tests.positions.conftest import CAPS
 
 
 @pytest.mark.parametrize(
@@ -121,3 +127,22 @@ def test_an_undeclared_polarity_is_read_from_the_words(
     label: str, examples: tuple[str, ...], sign: float
 ) -> None:
     assert position_polarity(Position("p", label, examples)) == sign
+
+
+def test_a_cue_word_a_position_is_for_is_the_topic_not_a_stance() -> None:
+    assert content_words(CAPS) == {"limit"}
+    sentence = "The treaty must still limit the production of new plastic."
+    assert polarity(sentence) < 0  # read alone, "limit" refuses
+    assert polarity(sentence, content_words(CAPS)) == 0  # here it is what the position backs
+    # Other cues keep their meaning, and a chain of them is left alone.
+    assert polarity("The delegation rejected a limit.", content_words(CAPS)) < 0
+    chained = Topic(
+        "t",
+        "T",
+        "d",
+        positions=(
+            Position("keep", "keeps sending", ("They rejected calls to halt deliveries.",), "for"),
+            Position("stop", "stops sending", ("They halted deliveries.",), "against"),
+        ),
+    )
+    assert content_words(chained) == frozenset()

@@ -13,6 +13,15 @@ MAX_CHARS = 600
 _WORDS = re.compile(r"\w+")
 # What a sentence may end with: terminal punctuation, maybe inside closing quotes/brackets.
 _TERMINATED = re.compile(r"[.!?…:;][\"'”’»)\]]*$")
+# A sentence whose speaker is only a pronoun: the subject ("He said …") or the attribution
+# of a quote ("…," she added). Without the sentence before it, the pronoun points at
+# whoever the summary named last, often someone else.
+_LEANS_ON_PREVIOUS = re.compile(
+    r"^[\"“‘']?(?:he|she|they|his|her|their)\b"
+    r"|[,?!][\"”’']?\s+(?:he|she|they)\s+(?:said|says|added|told|warned|noted|argued|"
+    r"insisted|stressed|replied|wrote)\b",
+    re.IGNORECASE,
+)
 
 
 def normalised(sentence: str) -> str:
@@ -41,7 +50,7 @@ def summarize(sentences: Sequence[str], relevance: Sequence[float], title: str =
     for index in np.argsort(-np.asarray(relevance, dtype=float), kind="stable"):
         if len(chosen) >= MAX_SENTENCES:
             break
-        if int(index) in candidates:
+        if int(index) in candidates and not _orphaned(sentences, int(index), chosen):
             chosen.add(int(index))
     picked: list[str] = []
     total = 0
@@ -52,6 +61,12 @@ def summarize(sentences: Sequence[str], relevance: Sequence[float], title: str =
         picked.append(sentence)
         total += len(sentence) + 2
     return cut_at_word(_join(picked), MAX_CHARS)
+
+
+def _orphaned(sentences: Sequence[str], index: int, chosen: set[int]) -> bool:
+    """True when the sentence's speaker is a pronoun and the sentence before it, which
+    names them, is not in the summary."""
+    return index - 1 not in chosen and _LEANS_ON_PREVIOUS.search(sentences[index]) is not None
 
 
 def _join(sentences: Sequence[str]) -> str:

@@ -82,3 +82,19 @@ def test_bullet_points_are_joined_as_sentences_not_one_run_on() -> None:
 
 def test_a_body_that_only_repeats_the_title_gives_no_summary() -> None:
     assert summarize(["Talks resume"], [0.9], title="Talks resume.") == ""
+
+
+def test_a_quote_given_to_he_or_she_comes_with_the_sentence_that_names_them() -> None:
+    sentences = [
+        "Delegates split on Tuesday over whether the treaty may be put to a vote.",
+        '"Consensus cannot become a veto," the Norwegian envoy Kari Lund said.',
+        "Saudi Arabia's delegate Omar Al-Amri rejected the idea outright.",
+        '"Every decision must be taken by consensus," he said.',
+        "Talks resume on Thursday.",
+    ]
+    # Picked without its antecedent, "he" would read as Lund, who argued the opposite.
+    summary = summarize(sentences, [0.5, 0.8, 0.3, 0.9, 0.1])
+    assert "he said" not in summary or "Al-Amri" in summary
+    assert summary.startswith("Delegates split")
+    # A quote whose speaker is named keeps its place.
+    assert "Lund said" in summary

@@ -293,6 +293,9 @@ class Commands:
         history = self.app.store.latest_statements(topic_id, actor_id, per_actor=5)
         if not found.positions:
             return Reply(f"{found.name} has no named positions in the watchlist.", ok=True)
+        if not history and actor_id is not None:
+            name = self._actors.get(actor_id, actor_id)
+            return Reply(f"No position of {name} recorded yet on {found.name}.")
         if not history:
             return Reply(f"No positions recorded yet on {found.name}.")
         fields = []

@@ -114,6 +114,20 @@ def test_positions_accepts_an_actor_by_any_alias(app: App) -> None:
     assert unknown.ok is False and unknown.title == "Unknown actor “Atlantis”."
 
 
+def test_positions_of_one_actor_with_none_names_that_actor(app: App) -> None:
+    russia = Actor("russia", "Russia", ("Moscow",))
+    caps = Topic(
+        "caps",
+        "Production caps",
+        "Caps on output.",
+        positions=(Position("backs-cap", "backs a cap"), Position("no-cap", "no cap")),
+    )
+    app.use_watchlist(Watchlist(actors=(russia,), topics=(caps,)))
+    reply = Commands(app).positions("caps", "Moscow")
+    # Not "No positions recorded yet on …": other actors may well have some.
+    assert reply.title == "No position of Russia recorded yet on Production caps."
+
+
 def test_feeds_never_shows_a_password_or_token_from_a_feed_url(app: App) -> None:
     secret_url = "https://reader:hunter2pass@news.example/rss?token=s3cr3tT0ken&lang=en"
     app.use_watchlist(Watchlist(topics=TOPICS, feeds=(Feed(secret_url, "", 600.0),)))

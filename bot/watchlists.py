@@ -121,6 +121,11 @@ def _has_host(url: str) -> bool:
     return bool(host) and not any(char.isspace() for char in host or "")
 
 
+_DESTINATION_KEYS = frozenset(
+    ("discord_channel", "discord_webhook", "slack_channel", "slack_webhook")
+)
+
+
 class RouteModel(_Strict):
     """Where alerts for some topics go."""
 
@@ -687,6 +692,15 @@ def load_watchlists(
             )
             routes.append((route, name, i, src))
             problems.extend(_check_route_tokens(route, name, src, ("routes", i), env))
+            if not route_model.model_fields_set & _DESTINATION_KEYS:
+                at_route: Path_ = ("routes", i)
+                message = (
+                    "no destination: give discord_channel, discord_webhook, slack_channel"
+                    " or slack_webhook, or the route sends nothing"
+                )
+                problems.append(
+                    Problem(name, src.line(at_route), _key(at_route), message, "warning")
+                )
     topic_ids = {t.id for t in topics} | unloaded_topics
     for route, name, i, src in routes:
         for j, topic_id in enumerate(route.topics):

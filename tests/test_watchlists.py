@@ -188,6 +188,18 @@ def test_a_variable_inside_a_default_is_an_error_saying_so(tmp_path: Path) -> No
     assert "inside a default" in errors[0].message
 
 
+def test_a_route_naming_no_destination_is_a_warning(tmp_path: Path) -> None:
+    path = _write(tmp_path, "a.yaml", GOOD.replace("    discord_webhook: ${HOOK}\n", ""))
+    result = load_watchlists(tmp_path, env={})
+    assert result.watchlist is not None
+    (warning,) = result.problems
+    assert (warning.file, warning.line, warning.key) == (str(path), 14, "routes[0]")
+    assert "no destination" in warning.message
+    # An optional destination left empty on purpose (${VAR:-}) is not this mistake.
+    _write(tmp_path, "a.yaml", GOOD.replace("${HOOK}", "${HOOK:-}"))
+    assert load_watchlists(tmp_path, env={}).problems == ()
+
+
 def test_every_problem_is_reported_at_once(tmp_path: Path) -> None:
     text = GOOD.replace("threshold: 0.5", "threshold: 1.5").replace(
         "interval: 10m", "interval: 10x"

@@ -119,6 +119,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     if args.json:
         if not args.evidence:
             figures.pop("evidence", None)
+            figures.pop("position_mistakes", None)
         print(json.dumps(figures, indent=2))
     else:
         print_eval(figures)
@@ -198,7 +199,9 @@ def build_parser() -> argparse.ArgumentParser:
     ev = with_paths(sub.add_parser("eval", help="precision/recall on labeled articles"))
     ev.add_argument("--data", required=True, help="JSON Lines labeled articles")
     ev.add_argument("--json", action="store_true", help="print figures as JSON")
-    ev.add_argument("--evidence", action="store_true", help="with --json: per-article scores")
+    ev.add_argument(
+        "--evidence", action="store_true", help="with --json: per-article scores, wrong stances"
+    )
     ev.set_defaults(func=cmd_eval)
     bench = sub.add_parser("bench", help="measure speed and memory on local generated feeds")
     bench.add_argument("--feeds", type=int, default=200)

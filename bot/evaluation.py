@@ -367,6 +367,8 @@ def evaluate(
         result["positions"] = figures["positions"]
         result["shifts"] = figures["shifts"]
         result["baselines"]["nearest_example"] = figures.get("baseline")
+        # Read with `evidence`: each wrong stance or shift, with its quote.
+        result["position_mistakes"] = figures["mistakes"]
     result["data_sha256"] = hashlib.sha256(
         json.dumps([r["id"] for r in records]).encode()
     ).hexdigest()[:12]

@@ -216,6 +216,7 @@ def test_json_output_has_the_documented_figures_and_counts_shifts_in_time_order(
         assert set(out[key]) == fields, key
         _assert_fractions(out[key])
     assert "evidence" not in out  # per-article scores only with --evidence
+    assert "position_mistakes" not in out
     assert out["articles"] == len(RECORDS)
     assert set(out["topics"]["per_topic"]) == TOPIC_IDS
     for per in out["topics"]["per_topic"].values():

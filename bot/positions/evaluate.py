@@ -32,6 +32,7 @@ class Replay:
 
     positions: set[Triple] = field(default_factory=set)
     shifts: set[Triple] = field(default_factory=set)
+    quotes: dict[Triple, str] = field(default_factory=dict)  # the sentence behind each
 
 
 def _ordered(records: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
@@ -79,6 +80,7 @@ def replay(
                         str(statement.position_id),
                     )
                     out.positions.add(triple)
+                    out.quotes.setdefault(triple, statement.quote)
                     if shift is not None:
                         out.shifts.add(triple)
     return out
@@ -119,6 +121,63 @@ def _report(found: Replay, truth: Replay) -> dict[str, Any]:
     return {"positions": score(found.positions, truth.positions), "shifts": shifts}
 
 
+def mistakes(found: Replay, truth: Replay) -> list[dict[str, Any]]:
+    """Each stance and shift the method got wrong, with what was expected and the quote it
+    read, so a wrong figure can be traced to its article."""
+
+    def key(triple: Triple) -> tuple[str, str, str]:
+        return triple[:3]
+
+    expected = {key(t): t[3] for t in truth.positions}
+    predicted = {key(t): t[3] for t in found.positions}
+    out: list[dict[str, Any]] = []
+    for triple in sorted(found.positions - truth.positions):
+        article, actor, topic, position = triple
+        out.append(
+            {
+                "article": article,
+                "actor": actor,
+                "topic": topic,
+                "kind": "wrong position" if key(triple) in expected else "unlabeled position",
+                "predicted": position,
+                "expected": expected.get(key(triple)),
+                "quote": found.quotes.get(triple, ""),
+            }
+        )
+    for triple in sorted(truth.positions - found.positions):
+        if key(triple) not in predicted:
+            article, actor, topic, position = triple
+            out.append(
+                {
+                    "article": article,
+                    "actor": actor,
+                    "topic": topic,
+                    "kind": "missed position",
+                    "predicted": None,
+                    "expected": position,
+                    "quote": "",
+                }
+            )
+    for kind, triples, source in (
+        ("false shift", found.shifts - truth.shifts, found),
+        ("missed shift", truth.shifts - found.shifts, truth),
+    ):
+        for triple in sorted(triples):
+            article, actor, topic, position = triple
+            out.append(
+                {
+                    "article": article,
+                    "actor": actor,
+                    "topic": topic,
+                    "kind": kind,
+                    "predicted": predicted.get(key(triple)),
+                    "expected": expected.get(key(triple)),
+                    "quote": source.quotes.get(triple, found.quotes.get(triple, "")),
+                }
+            )
+    return sorted(out, key=lambda m: (m["article"], m["actor"], m["topic"], m["kind"]))
+
+
 def evaluate_positions(
     watchlist: Watchlist,
     records: Sequence[Mapping[str, Any]],
@@ -139,4 +198,5 @@ def evaluate_positions(
     report = _report(ours, truth)
     report["baseline"] = _report(baseline, truth)
     report["articles"] = sum(1 for r in records if "positions" in r)
+    report["mistakes"] = mistakes(ours, truth)
     return report

@@ -90,6 +90,16 @@ def test_figures_match_a_hand_count(shipped: Watchlist, embedder: Embedder) -> N
     baseline = report["baseline"]
     assert set(baseline) == {"positions", "shifts"}
     assert 0.0 <= baseline["positions"]["f1"] <= 1.0
+    # Each wrong stance and shift names its article and quote, so it can be traced.
+    wrong = {(m["article"], m["actor"], m["kind"]): m for m in report["mistakes"]}
+    assert set(wrong) == {
+        ("a4", "ukraine", "missed position"),
+        ("a5", "germany", "unlabeled position"),
+        ("a5", "germany", "false shift"),
+    }
+    false_shift = wrong["a5", "germany", "false shift"]
+    assert false_shift["predicted"] == "supports-deliveries"
+    assert "resumed shipments" in false_shift["quote"]
 
 
 def test_gold_shifts_follow_labels_in_time_order(shipped: Watchlist) -> None:

@@ -193,7 +193,7 @@ def evaluate_positions(
     assigner = PositionAssigner(topics, embedder, thresholds)
     truth = gold(watchlist, records)
     ours = replay(watchlist, records, topics_for, assigner.assign, thresholds)
-    plain = replace(thresholds, statement_min=0.0, shift_min=0.0)
+    plain = replace(thresholds, statement_min=0.0, shift_min=0.0, shift_min_cued=0.0)
     baseline = replay(watchlist, records, topics_for, assigner.nearest, plain)
     report = _report(ours, truth)
     report["baseline"] = _report(baseline, truth)

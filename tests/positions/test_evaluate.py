@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import pytest
 
 from bot.matching.embedder import Embedder
 from bot.models import Watchlist
+from bot.positions import THRESHOLDS
 from bot.positions.evaluate import evaluate_positions, gold, score
 
 RECORDS: list[dict[str, Any]] = [
@@ -100,6 +102,20 @@ def test_figures_match_a_hand_count(shipped: Watchlist, embedder: Embedder) -> N
     false_shift = wrong["a5", "germany", "false shift"]
     assert false_shift["predicted"] == "supports-deliveries"
     assert "resumed shipments" in false_shift["quote"]
+
+
+@pytest.mark.model
+def test_the_baseline_reports_every_change_whatever_our_shift_bars(
+    shipped: Watchlist, embedder: Embedder
+) -> None:
+    # The baseline has no bars: our lower bar for cue-backed shifts leaked into it, and
+    # hid its changes whose quote carried a cue ("resumed", "agreed").
+    def baseline_with(cued: float) -> dict[str, Any]:
+        bars = replace(THRESHOLDS, shift_min_cued=cued)
+        report = evaluate_positions(shipped, RECORDS, embedder, lambda r: r["topics"], bars)
+        return dict(report["baseline"])
+
+    assert baseline_with(1.0) == baseline_with(0.0)
 
 
 def test_gold_shifts_follow_labels_in_time_order(shipped: Watchlist) -> None:

@@ -307,12 +307,18 @@ class Commands:
             label = _label(found, current.position_id)
             timeline = [
                 f"{_date(s.published)} · {_label(found, s.position_id)}"
-                f" — “{_quoted(s.quote, 160)}” ({s.source})"
+                f" — “{_quoted(s.quote, 160)}” ({s.source}){self._relayed(s)}"
                 for s in statements[-5:]
             ]
             fields.append((f"{self._actors.get(who, who)}: {label}", "\n".join(timeline)))
         # All of them: each platform shows what fits and says how many more were not shown.
         return Reply(f"Positions on {found.name}", fields=tuple(fields), ephemeral=False)
+
+    def _relayed(self, statement: Statement) -> str:
+        """ " (as reported by X)" for a stance another actor relayed, as alerts say it."""
+        if not statement.reported_by:
+            return ""
+        return f" (as reported by {self._actors.get(statement.reported_by, statement.reported_by)})"
 
     def recent(self, topic: str, count: int = 5) -> Reply:
         """The latest alerts for a topic."""
@@ -358,7 +364,7 @@ class Commands:
             f"{self._actors.get(s.actor_id, s.actor_id)} on "
             f"{self._topics.get(s.topic_id, s.topic_id)}:"
             f" {s.position_id or 'no confident position'} ({s.confidence:.2f})"
-            f" — “{_quoted(s.quote, 160)}”"
+            f" — “{_quoted(s.quote, 160)}”{self._relayed(s)}"
             for s in self.app.store.article_statements(stored.article.id)
         ]
         alert = self.app.store.alert(stored.story_id) if stored.story_id else None

@@ -310,3 +310,31 @@ def test_positions_shows_a_long_quote_cut_at_a_word_without_stray_quote_marks(
     assert shown.startswith("We do not support caps") and '"' not in shown
     assert shown.endswith("…") and quote.startswith('"' + shown[:-1])
     assert shown[:-1].split()[-1] in quote.split()  # a whole word, not cut in the middle
+
+
+def test_positions_marks_a_stance_another_actor_relayed(app: App) -> None:
+    # "Rwanda's minister said Saudi Arabia rejects any cap" is Saudi Arabia's stance as
+    # Rwanda tells it: the history must say so, as the alert does.
+    topic = Topic(
+        "caps",
+        "Limits on plastic production",
+        "Capping plastic output.",
+        positions=(Position("supports-cap", "backs a cap"), Position("opposes-cap", "no cap")),
+    )
+    actors = (Actor("saudi", "Saudi Arabia"), Actor("rwanda", "Rwanda"))
+    app.use_watchlist(Watchlist(actors=actors, topics=(topic,)))
+    when = datetime.now(UTC)
+    app.store.add_statements(
+        [
+            Statement(
+                "saudi", "caps", "opposes-cap", "rejects any cap", 0.9, "rwanda", "a1", "Wire", when
+            ),
+            Statement(
+                "saudi", "caps", "opposes-cap", "a cap has no place", 0.9, None, "a2", "Post", when
+            ),
+        ]
+    )
+    (_, timeline), *_ = Commands(app).positions("caps", "saudi").fields
+    relayed, own = timeline.splitlines()
+    assert "as reported by Rwanda" in relayed
+    assert "reported by" not in own

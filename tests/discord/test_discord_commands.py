@@ -179,7 +179,7 @@ async def test_positions_recent_and_why_defer_first(dk: ModuleType, tmp_path: Pa
         assert callback(fake, recent) == {"type": 5, "data": {"flags": EPHEMERAL}}
         assert callback(fake, why) == {"type": 5, "data": {"flags": EPHEMERAL}}
         assert edited_original(fake, positions)["embeds"][0]["title"] == (
-            "No positions recorded yet on Security guarantees for Ukraine."
+            "No position of Russia recorded yet on Security guarantees for Ukraine."
         )
         assert edited_original(fake, recent)["embeds"][0]["title"] == (
             "No alerts yet for Arms shipments."

@@ -210,6 +210,7 @@ class StanceLine:
     before_source: str | None = None
     before_date: datetime | None = None
     reported_by: str | None = None  # name of the actor who relayed it
+    before_url: str | None = None  # the article that gave the earlier position
 
     @property
     def is_shift(self) -> bool:

@@ -73,6 +73,7 @@ class PositionTracker:
             before_source=before.source if before else None,
             before_date=before.published if before else None,
             reported_by=reporter.name if reporter else None,
+            before_url=(before.url or None) if before else None,
         )
 
 

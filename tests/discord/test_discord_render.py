@@ -341,3 +341,23 @@ def test_any_reply_renders_within_limits(reply: Reply) -> None:
     embed = render_reply(reply)
     assert_within_limits(embed)
     assert_no_pings(embed)
+
+
+def test_a_shifts_before_line_links_the_earlier_report() -> None:
+    # The evidence for "before" is an article too: a reader should be able to open it.
+    stance = StanceLine(
+        actor_name="Russia",
+        topic_name="Security guarantees for Ukraine",
+        now_label="demands a veto",
+        now_quote="Russia must have a veto.",
+        before_label="accepts guarantees",
+        before_source="Harbour Post",
+        before_date=WHEN_2025,
+        before_url="https://harbourpost.example/news/guarantees",
+    )
+    fields = render_alert(alert_with(stances=(stance,))).embed["fields"]
+    value = next(f["value"] for f in fields if f["name"].startswith("Position shifted"))
+    before = value.split("\n")[1]
+    assert before.endswith(
+        "([Harbour Post](https://harbourpost.example/news/guarantees), 18 Aug 2025)"
+    )

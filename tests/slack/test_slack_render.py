@@ -311,3 +311,14 @@ def test_any_reply_fits_slack_limits(
 ) -> None:
     message = render_reply(Reply(title, tuple(lines), ok=ok, fields=tuple(fields)))
     assert_within_limits(message.blocks, message.text)
+
+
+def test_a_shifts_before_line_links_the_earlier_report(kit: Any) -> None:
+    alert = kit.make_alert()
+    [shift, *rest] = alert.stances
+    earlier = replace(shift, before_url="https://harbour-post.com/2025/08/18/guarantees")
+    message = render_alert(replace(alert, stances=(earlier, *rest)))
+    assert (
+        "(<https://harbour-post.com/2025/08/18/guarantees|harbour-post.com>, 18 Aug 2025)"
+        in str(message.blocks)
+    )

@@ -108,7 +108,12 @@ def _before_line(stance: StanceLine) -> str:
     """A shift's "Before" line: the earlier position, where it was reported, and when."""
     before = fit(tidy(stance.before_label or "", keep_newlines=False), LABEL_MAX)
     when = _when(stance.before_date).strftime("%d %b %Y") if stance.before_date else "earlier"
-    source = fit(tidy(stance.before_source or "an earlier report", keep_newlines=False), 100)
+    name = stance.before_source or "an earlier report"
+    source = (
+        _link(name, stance.before_url)
+        if stance.before_url
+        else fit(tidy(name, keep_newlines=False), 100)
+    )
     return f"**Before:** *{before}* ({source}, {when})"
 
 

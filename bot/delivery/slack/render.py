@@ -273,6 +273,8 @@ def _shift(stance: StanceLine) -> Block:
     if stance.now_quote.strip():
         now += f" — “{fit(stance.now_quote, 300)}”"
     source = fit(stance.before_source or "", 80) or "an earlier report"
+    if stance.before_url:
+        source = link(stance.before_url, source, max_url=200)
     before = (
         f"*Before:* {_italic(fit(stance.before_label or '', 150))}"
         f" ({source}, {_date(stance.before_date)})"

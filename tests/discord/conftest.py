@@ -153,11 +153,11 @@ def reply(body: Any, status: int = 200, headers: dict[str, str] | None = None) -
     )
 
 
-def _message(
-    fake: FakeDiscord, channel_id: str, body: dict[str, Any], **extra: Any
+def message_payload(
+    message_id: str, channel_id: str, body: dict[str, Any], **extra: Any
 ) -> dict[str, Any]:
-    message_id = fake.next_id()
-    message = {
+    """A message object as Discord returns it, posted by the bot unless `extra` says who."""
+    return {
         "id": message_id,
         "channel_id": channel_id,
         "author": user(BOT_ID, "stancewatch", bot=True),
@@ -176,6 +176,13 @@ def _message(
         "components": [],
         **extra,
     }
+
+
+def _message(
+    fake: FakeDiscord, channel_id: str, body: dict[str, Any], **extra: Any
+) -> dict[str, Any]:
+    message_id = fake.next_id()
+    message = message_payload(message_id, channel_id, body, **extra)
     fake.messages[message_id] = message
     return message
 

@@ -296,25 +296,14 @@ async def test_a_spent_webhook_bucket_is_not_sat_out_inside_the_drain(
     # an hour; "inf" for ever; with no reset header it raised KeyError after the post went
     # out, and the outbox posted it again. The wait belongs to the next post, in the outbox.
     async with dk.fake_discord() as fake:
-        message = {
-            "id": "500000000000000999",
-            "channel_id": CHANNEL_ID,
-            "webhook_id": "600000000000000001",
-            "author": dk.user("600000000000000001", "hook", bot=True),
-            "content": "",
-            "timestamp": "2025-08-20T09:00:00.000000+00:00",
-            "edited_timestamp": None,
-            "tts": False,
-            "mention_everyone": False,
-            "mentions": [],
-            "mention_roles": [],
-            "attachments": [],
-            "embeds": [],
-            "pinned": False,
-            "type": 0,
-            "flags": 0,
-            "components": [],
-        }
+        hook = "600000000000000001"
+        message = dk.message_payload(
+            "500000000000000999",
+            CHANNEL_ID,
+            {},
+            webhook_id=hook,
+            author=dk.user(hook, "hook", bot=True),
+        )
         spent = {"X-RateLimit-Remaining": "0"}
         if reset_after is not None:
             spent["X-RateLimit-Reset-After"] = reset_after

@@ -334,6 +334,8 @@ class Pipeline:
         done, late = await asyncio.wait(tasks, timeout=budget)
         for task in late:
             task.cancel()
+        # Their connections are closed before the pass goes on, not at some later tick.
+        await asyncio.gather(*late, return_exceptions=True)
         if late:
             log.warning(
                 "full text of %d articles of %s not read within %.0f s: their feed text is kept",

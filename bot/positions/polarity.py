@@ -284,7 +284,7 @@ def position_polarity(position: Position) -> float:
     return float(np.sign(lean)) if abs(lean) >= 1 / 3 else 0.0
 
 
-@functools.cache
+@functools.lru_cache(maxsize=256)  # topics are few; hot reloads bring new ones
 def content_words(topic: Topic) -> frozenset[str]:
     """Cue words that name what the topic is about, not a stance, in this topic.
 

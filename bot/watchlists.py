@@ -88,7 +88,8 @@ class FeedModel(_Strict):
     @field_validator("url")
     @classmethod
     def _url_ok(cls, value: str) -> str:
-        if not value.strip():
+        value = value.strip()  # pasted with spaces around it: the URL is still plain
+        if not value:
             raise ValueError("is empty: give the feed's http(s) URL or a local file path")
         if "://" in value and not value.startswith(("http://", "https://", "file://")):
             raise ValueError("must be an http(s) URL or a local file path")

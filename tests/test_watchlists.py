@@ -200,6 +200,16 @@ def test_a_route_naming_no_destination_is_a_warning(tmp_path: Path) -> None:
     assert load_watchlists(tmp_path, env={}).problems == ()
 
 
+def test_a_feed_url_pasted_with_spaces_around_it_is_read_without_them(tmp_path: Path) -> None:
+    # It was refused as "must be an http(s) URL", which hid that only a space was wrong.
+    _write(
+        tmp_path, "a.yaml", GOOD.replace("https://example.org/rss", '" https://example.org/rss "')
+    )
+    result = load_watchlists(tmp_path, env={"HOOK": "https://hooks.example/x"})
+    assert result.watchlist is not None, result.problems
+    assert [feed.url for feed in result.watchlist.feeds] == ["https://example.org/rss"]
+
+
 def test_every_problem_is_reported_at_once(tmp_path: Path) -> None:
     text = GOOD.replace("threshold: 0.5", "threshold: 1.5").replace(
         "interval: 10m", "interval: 10x"

@@ -28,6 +28,9 @@ log = logging.getLogger(__name__)
 # On SIGTERM, in-flight deliveries get this long to finish before we exit.
 STOP_GRACE_S = 10.0
 
+# How often a deleted watchlist folder is looked for again.
+FOLDER_CHECK_S = 1.0
+
 
 class PlatformRuntime(Protocol):
     """A connected platform (Discord bot, Slack Socket Mode app): a delivery plus commands."""
@@ -89,9 +92,11 @@ async def watch_watchlists(app: App, stop: asyncio.Event) -> None:
     """Hot reload: apply good edits within seconds; refuse bad ones and keep the last good set."""
     from watchfiles import awatch
 
+    folder = app.settings.watchlists_dir
     told: set[str] = set()
     warned: set[str] = set()
-    async for _changes in awatch(app.settings.watchlists_dir, stop_event=stop, debounce=800):
+
+    async def reload() -> None:
         try:
             text = _reload_once(app, warned)
         except Exception as exc:  # one odd edit must not end hot reload for good
@@ -102,6 +107,20 @@ async def watch_watchlists(app: App, stop: asyncio.Event) -> None:
         elif text not in told:
             told.add(text)
             await app.notify_admins(f"Watchlist edit refused (last good set kept): {text}")
+
+    while not stop.is_set():
+        if not folder.is_dir():
+            # A deleted folder is watched no more (its watch went with it, silently): wait
+            # for one to be put back at the path, read it, and watch that one.
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), FOLDER_CHECK_S)
+            if folder.is_dir() and not stop.is_set():
+                await reload()
+            continue
+        async for _changes in awatch(folder, stop_event=stop, debounce=800):
+            await reload()
+            if not folder.is_dir():
+                break
 
 
 def _reload_once(app: App, warned: set[str]) -> str | None:

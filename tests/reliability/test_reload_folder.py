@@ -1,0 +1,79 @@
+"""Hot reload outlives its folder: deleted and put back, the folder is watched again."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+from dataclasses import replace
+from pathlib import Path
+
+from bot.models import Watchlist
+from bot.service import watch_watchlists
+from bot.settings import Settings
+from bot.watchlists import load_watchlists
+
+TOPIC = """\
+topics:
+  - id: {id}
+    name: Topic {id}
+    description: A topic that is described well enough.
+"""
+
+
+class _App:
+    """What `watch_watchlists` uses of the app."""
+
+    def __init__(self, folder: Path, watchlist: Watchlist) -> None:
+        self.settings = replace(Settings(), watchlists_dir=folder)
+        self.watchlist = watchlist
+        self.applied = asyncio.Event()
+        self.notices: list[str] = []
+
+    def use_watchlist(self, watchlist: Watchlist) -> None:
+        self.watchlist = watchlist
+        self.applied.set()
+
+    async def notify_admins(self, text: str) -> None:
+        self.notices.append(text)
+
+
+def _folder(path: Path, topic: str) -> Path:
+    path.mkdir()
+    (path / "a.yaml").write_text(TOPIC.format(id=topic), encoding="utf-8")
+    return path
+
+
+async def _watch(folder: Path, change: object) -> _App:
+    watchlist = load_watchlists(folder, env={}).watchlist
+    assert watchlist is not None
+    app = _App(folder, watchlist)
+    stop = asyncio.Event()
+    watcher = asyncio.create_task(watch_watchlists(app, stop))  # type: ignore[arg-type]
+    try:
+        await asyncio.sleep(0.5)  # let the watcher start before the change
+        await change  # type: ignore[misc]
+        # Later edits in the folder now at that path still apply.
+        (folder / "a.yaml").write_text(TOPIC.format(id="edited"), encoding="utf-8")
+        await asyncio.wait_for(_applied(app, "edited"), timeout=20)
+    finally:
+        stop.set()
+        await asyncio.wait_for(watcher, timeout=15)
+    return app
+
+
+async def _applied(app: _App, topic: str) -> None:
+    while [t.id for t in app.watchlist.topics] != [topic]:
+        app.applied.clear()
+        await app.applied.wait()
+
+
+async def test_a_folder_deleted_then_put_back_is_watched_again(tmp_path: Path) -> None:
+    folder = _folder(tmp_path / "watchlists", "one")
+
+    async def delete_and_restore() -> None:
+        shutil.rmtree(folder)
+        await asyncio.sleep(2.0)  # past the debounce: the deletion is seen and refused
+        _folder(folder, "two")
+
+    app = await _watch(folder, delete_and_restore())
+    assert len(app.notices) == 1 and "folder not found" in app.notices[0], app.notices

@@ -129,6 +129,9 @@ class OutboxWorker(HeldDeliveries):
         # message ids: never handed over again; recorded as soon as the database writes.
         self._unrecorded: dict[int, str | None] = {}
         self._store_error: str | None = None  # the write failure last logged, if unhealed
+        # Destinations whose failure holds their later rows, and until when (the failed
+        # row's retry). Rows queued after that failure wait behind it too.
+        self._held: dict[str, datetime] = {}
 
     def _delivery_for(self, destination: Destination) -> Delivery | None:
         return next((d for d in self.deliveries if d.handles(destination)), None)
@@ -210,6 +213,7 @@ class OutboxWorker(HeldDeliveries):
         ]
         if not moves:
             return
+        self._held.clear()  # set by the clock ahead; the moved rows carry the waits now
         with self.store.transaction():
             for row, next_try in moves:
                 created = row.created - (row.next_try_at - next_try)
@@ -276,6 +280,17 @@ class OutboxWorker(HeldDeliveries):
         """Deliver one destination's rows in order; a failure of the destination holds the rest."""
         delivered = 0
         in_digest: set[int] = set()  # held rows a digest of this lane already took
+        key = rows[0].destination
+        until = self._held.get(key)
+        if until is not None and until > self.clock():
+            # Posts queued since their destination failed wait behind the failed one. Tried
+            # now, ahead of it, each went out of order and counted a try, and a post once
+            # tried is never held for the digest: an outage of hours ended in a flood of
+            # cards. Edits still go (a channel that refuses posts may take edits).
+            self.store.postpone([r.id for r in rows if r.action != "edit"], until, self.clock())
+            rows = [row for row in rows if row.action == "edit"]
+        else:
+            self._held.pop(key, None)
         async with slots:
             for index, row in enumerate(rows):
                 if row.id in in_digest:
@@ -293,6 +308,7 @@ class OutboxWorker(HeldDeliveries):
                     # row's retry, behind it, so they still go out in the order queued.
                     later = [r.id for r in rows[index + 1 :] if r.id not in in_digest]
                     self.store.postpone(later, outcome.hold_until, self.clock())
+                    self._held[key] = outcome.hold_until
                     break
         return delivered
 

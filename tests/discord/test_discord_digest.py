@@ -372,3 +372,36 @@ async def test_run_once_sends_what_it_held_and_keeps_the_cap_across_runs(
             "3 more alerts, in brief",
         ]
         assert all(listed(digests).count(headline(n)) == 1 for n in range(10, 15))
+
+
+async def test_a_channel_down_for_hours_then_back_gets_the_cap_and_a_digest_not_a_flood(
+    dk: ModuleType, tmp_path: Path
+) -> None:
+    async with dk.fake_discord() as fake:
+        app = dk.make_app(tmp_path, fake, wl=dk.watchlist(webhook=False))
+        clock = [NOW]
+        with_clock(app, clock)
+        async with dk.running(app):
+            # discord.py retries a 5xx for seconds itself; a 429 with no `Via` header comes
+            # straight back, and holds the channel the same way.
+            limited = {"message": "You are being rate limited.", "retry_after": 60, "global": False}
+            fake.fail("POST", MESSAGES, 429, limited, {"Retry-After": "60"}, times=1000)
+            for n in range(30):  # three hours of news while the channel is down
+                clock[0] = NOW + timedelta(minutes=6 * n)
+                dk.queue(app, news(dk, n), [CHANNEL], at=clock[0])
+                await app.outbox.drain()
+            assert posted(fake) == ([], [])
+            fake.scripted.clear()  # the channel is back
+            clock[0] = NOW + timedelta(hours=4)
+            for _ in range(5):
+                await app.outbox.drain()
+            cards, digests = posted(fake)
+            assert len(cards) <= 10, len(cards)
+            clock[0] = NOW + timedelta(hours=4) + DIGEST_DELAY
+            await app.outbox.drain()
+        cards, digests = posted(fake)
+        text = listed(digests)
+        shown = [c["title"] for c in cards]
+        for n in range(30):
+            assert shown.count(f"Headline number {n}") + text.count(headline(n)) == 1, n
+        assert len(cards) <= 10 and app.store.pending_count() == 0

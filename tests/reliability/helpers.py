@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 import os
@@ -22,6 +23,7 @@ from rich.console import Console
 
 from bot.app import App, build_app
 from bot.delivery.console import ConsoleDelivery
+from bot.models import Watchlist
 from bot.settings import Settings
 from bot.watchlists import load_watchlists
 from tests.conftest import rss
@@ -359,3 +361,20 @@ def alert_titles(app: App) -> list[str]:
     """The titles of every alert the app made, sorted."""
     rows = app.store.db.execute("SELECT json_extract(payload, '$.title') FROM alerts")
     return sorted(str(r[0]) for r in rows)
+
+
+class ReloadingApp:
+    """What `watch_watchlists` uses of the app: its settings, watchlist and admin channel."""
+
+    def __init__(self, folder: Path, watchlist: Watchlist) -> None:
+        self.settings = replace(Settings(), watchlists_dir=folder)
+        self.watchlist = watchlist
+        self.applied = asyncio.Event()
+        self.notices: list[str] = []
+
+    def use_watchlist(self, watchlist: Watchlist) -> None:
+        self.watchlist = watchlist
+        self.applied.set()
+
+    async def notify_admins(self, text: str) -> None:
+        self.notices.append(text)

@@ -22,6 +22,7 @@ from tests.reliability.helpers import (
     ON_TOPIC,
     FeedServer,
     Recorder,
+    ReloadingApp,
     Reply,
     rss_items,
     write_watchlist,
@@ -133,23 +134,6 @@ async def test_secrets_in_feed_urls_stay_out_of_logs_notices_and_errors(
         await app.close()
 
 
-class _ReloadingApp:
-    """What `watch_watchlists` uses of the app: its settings, watchlist and admin channel."""
-
-    def __init__(self, folder: Path, watchlist: Watchlist) -> None:
-        self.settings = replace(Settings(), watchlists_dir=folder)
-        self.watchlist = watchlist
-        self.applied = asyncio.Event()
-        self.notices: list[str] = []
-
-    def use_watchlist(self, watchlist: Watchlist) -> None:
-        self.watchlist = watchlist
-        self.applied.set()
-
-    async def notify_admins(self, text: str) -> None:
-        self.notices.append(text)
-
-
 async def _reload_messages(
     folder: Path, caplog: pytest.LogCaptureFixture, before: list[str], after: list[str]
 ) -> tuple[list[str], Watchlist]:
@@ -158,7 +142,7 @@ async def _reload_messages(
     write_watchlist(folder, before)
     watchlist = load_watchlists(folder, env={}).watchlist
     assert watchlist is not None
-    app = _ReloadingApp(folder, watchlist)
+    app = ReloadingApp(folder, watchlist)
     stop = asyncio.Event()
     watcher = asyncio.create_task(watch_watchlists(app, stop))  # type: ignore[arg-type]
     try:

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import shutil
-from dataclasses import replace
 from pathlib import Path
 
-from bot.models import Watchlist
 from bot.service import watch_watchlists
-from bot.settings import Settings
 from bot.watchlists import load_watchlists
+from tests.reliability.helpers import ReloadingApp
 
 TOPIC = """\
 topics:
@@ -20,33 +18,16 @@ topics:
 """
 
 
-class _App:
-    """What `watch_watchlists` uses of the app."""
-
-    def __init__(self, folder: Path, watchlist: Watchlist) -> None:
-        self.settings = replace(Settings(), watchlists_dir=folder)
-        self.watchlist = watchlist
-        self.applied = asyncio.Event()
-        self.notices: list[str] = []
-
-    def use_watchlist(self, watchlist: Watchlist) -> None:
-        self.watchlist = watchlist
-        self.applied.set()
-
-    async def notify_admins(self, text: str) -> None:
-        self.notices.append(text)
-
-
 def _folder(path: Path, topic: str) -> Path:
     path.mkdir()
     (path / "a.yaml").write_text(TOPIC.format(id=topic), encoding="utf-8")
     return path
 
 
-async def _watch(folder: Path, change: object) -> _App:
+async def _watch(folder: Path, change: object) -> ReloadingApp:
     watchlist = load_watchlists(folder, env={}).watchlist
     assert watchlist is not None
-    app = _App(folder, watchlist)
+    app = ReloadingApp(folder, watchlist)
     stop = asyncio.Event()
     watcher = asyncio.create_task(watch_watchlists(app, stop))  # type: ignore[arg-type]
     try:
@@ -61,7 +42,7 @@ async def _watch(folder: Path, change: object) -> _App:
     return app
 
 
-async def _applied(app: _App, topic: str) -> None:
+async def _applied(app: ReloadingApp, topic: str) -> None:
     while [t.id for t in app.watchlist.topics] != [topic]:
         app.applied.clear()
         await app.applied.wait()

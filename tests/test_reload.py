@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from bot.models import Watchlist
-from bot.service import watch_watchlists
 from bot.settings import Settings
 from bot.watchlists import load_watchlists
+from tests.reliability.helpers import watching
 
 TOPIC = """\
 topics:
@@ -56,10 +56,7 @@ async def test_a_reload_that_raises_does_not_stop_hot_reload(
     watchlist = load_watchlists(tmp_path, env={}).watchlist
     assert watchlist is not None
     app = _App(tmp_path, watchlist)
-    stop = asyncio.Event()
-    watcher = asyncio.create_task(watch_watchlists(app, stop))  # type: ignore[arg-type]
-    try:
-        await asyncio.sleep(0.5)  # let the watcher start before the edit
+    async with watching(app) as watcher:
         await _edit(tmp_path, TOPIC.format(id="two"))  # this reload raises
         assert not watcher.done(), "the watcher died with the failed reload"
         assert [t.id for t in app.watchlist.topics] == ["one"]  # the last good set is kept
@@ -67,9 +64,6 @@ async def test_a_reload_that_raises_does_not_stop_hot_reload(
         await _edit(tmp_path, TOPIC.format(id="three"))
         await asyncio.wait_for(app.applied.wait(), timeout=15)
         assert [t.id for t in app.watchlist.topics] == ["three"]
-    finally:
-        stop.set()
-        await asyncio.wait_for(watcher, timeout=15)
 
 
 async def test_a_reload_logs_the_warnings_of_the_edit(
@@ -82,10 +76,7 @@ async def test_a_reload_logs_the_warnings_of_the_edit(
     assert watchlist is not None
     app = _App(tmp_path, watchlist)
     app.calls = 1  # no failure in this test
-    stop = asyncio.Event()
-    watcher = asyncio.create_task(watch_watchlists(app, stop))  # type: ignore[arg-type]
-    try:
-        await asyncio.sleep(0.5)
+    async with watching(app):
         route = "routes:\n  - topics: [one]\n    discord_webhook: ${SWEEP_UNSET_HOOK}\n"
         (tmp_path / "a.yaml").write_text(TOPIC.format(id="one") + route, encoding="utf-8")
         await asyncio.wait_for(app.applied.wait(), timeout=15)
@@ -94,9 +85,6 @@ async def test_a_reload_logs_the_warnings_of_the_edit(
         edited = TOPIC.format(id="one").replace("Topic one", "Topic number one") + route
         (tmp_path / "a.yaml").write_text(edited, encoding="utf-8")
         await asyncio.wait_for(app.applied.wait(), timeout=15)
-    finally:
-        stop.set()
-        await asyncio.wait_for(watcher, timeout=15)
     warned = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
     unset = [m for m in warned if "SWEEP_UNSET_HOOK is not set" in m]
     assert len(unset) == 1 and "a.yaml:7" in unset[0], warned

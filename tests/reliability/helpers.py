@@ -12,8 +12,8 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -24,6 +24,7 @@ from rich.console import Console
 from bot.app import App, build_app
 from bot.delivery.console import ConsoleDelivery
 from bot.models import Watchlist
+from bot.service import watch_watchlists
 from bot.settings import Settings
 from bot.watchlists import load_watchlists
 from tests.conftest import rss
@@ -378,3 +379,17 @@ class ReloadingApp:
 
     async def notify_admins(self, text: str) -> None:
         self.notices.append(text)
+
+
+@asynccontextmanager
+async def watching(app: Any) -> AsyncIterator[asyncio.Task[None]]:
+    """The watchlist watcher running on `app` (a fake with what it uses), started before the
+    body's edits and stopped after them."""
+    stop = asyncio.Event()
+    watcher = asyncio.create_task(watch_watchlists(app, stop))
+    try:
+        await asyncio.sleep(0.5)  # let the watcher start before the edits
+        yield watcher
+    finally:
+        stop.set()
+        await asyncio.wait_for(watcher, timeout=15)

@@ -13,7 +13,6 @@ import pytest
 
 from bot.app import App, build_app
 from bot.models import Feed, Watchlist
-from bot.service import watch_watchlists
 from bot.settings import Settings
 from bot.watchlists import load_watchlists
 from tests.conftest import rss
@@ -25,6 +24,7 @@ from tests.reliability.helpers import (
     ReloadingApp,
     Reply,
     rss_items,
+    watching,
     write_watchlist,
 )
 
@@ -143,15 +143,9 @@ async def _reload_messages(
     watchlist = load_watchlists(folder, env={}).watchlist
     assert watchlist is not None
     app = ReloadingApp(folder, watchlist)
-    stop = asyncio.Event()
-    watcher = asyncio.create_task(watch_watchlists(app, stop))  # type: ignore[arg-type]
-    try:
-        await asyncio.sleep(0.5)  # let the watcher start before the edit
+    async with watching(app):
         write_watchlist(folder, after)
         await asyncio.wait_for(app.applied.wait(), timeout=15)
-    finally:
-        stop.set()
-        await asyncio.wait_for(watcher, timeout=15)
     messages = [r.getMessage() for r in caplog.records if "reloaded" in r.getMessage()]
     return messages, app.watchlist
 

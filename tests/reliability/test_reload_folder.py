@@ -6,9 +6,8 @@ import asyncio
 import shutil
 from pathlib import Path
 
-from bot.service import watch_watchlists
 from bot.watchlists import load_watchlists
-from tests.reliability.helpers import ReloadingApp
+from tests.reliability.helpers import ReloadingApp, watching
 
 TOPIC = """\
 topics:
@@ -28,17 +27,11 @@ async def _watch(folder: Path, change: object) -> ReloadingApp:
     watchlist = load_watchlists(folder, env={}).watchlist
     assert watchlist is not None
     app = ReloadingApp(folder, watchlist)
-    stop = asyncio.Event()
-    watcher = asyncio.create_task(watch_watchlists(app, stop))  # type: ignore[arg-type]
-    try:
-        await asyncio.sleep(0.5)  # let the watcher start before the change
+    async with watching(app):
         await change  # type: ignore[misc]
         # Later edits in the folder now at that path still apply.
         (folder / "a.yaml").write_text(TOPIC.format(id="edited"), encoding="utf-8")
         await asyncio.wait_for(_applied(app, "edited"), timeout=20)
-    finally:
-        stop.set()
-        await asyncio.wait_for(watcher, timeout=15)
     return app
 
 

@@ -131,50 +131,31 @@ def mistakes(found: Replay, truth: Replay) -> list[dict[str, Any]]:
     expected = {key(t): t[3] for t in truth.positions}
     predicted = {key(t): t[3] for t in found.positions}
     out: list[dict[str, Any]] = []
-    for triple in sorted(found.positions - truth.positions):
-        article, actor, topic, position = triple
+
+    def add(triple: Triple, kind: str, ours: str | None, theirs: str | None) -> None:
+        article, actor, topic, _ = triple
         out.append(
             {
                 "article": article,
                 "actor": actor,
                 "topic": topic,
-                "kind": "wrong position" if key(triple) in expected else "unlabeled position",
-                "predicted": position,
-                "expected": expected.get(key(triple)),
-                "quote": found.quotes.get(triple, ""),
+                "kind": kind,
+                "predicted": ours,
+                "expected": theirs,
+                "quote": found.quotes.get(triple, ""),  # labels carry no quotes
             }
         )
+
+    for triple in sorted(found.positions - truth.positions):
+        kind = "wrong position" if key(triple) in expected else "unlabeled position"
+        add(triple, kind, triple[3], expected.get(key(triple)))
     for triple in sorted(truth.positions - found.positions):
         if key(triple) not in predicted:
-            article, actor, topic, position = triple
-            out.append(
-                {
-                    "article": article,
-                    "actor": actor,
-                    "topic": topic,
-                    "kind": "missed position",
-                    "predicted": None,
-                    "expected": position,
-                    "quote": "",
-                }
-            )
-    for kind, triples, source in (
-        ("false shift", found.shifts - truth.shifts, found),
-        ("missed shift", truth.shifts - found.shifts, truth),
-    ):
-        for triple in sorted(triples):
-            article, actor, topic, position = triple
-            out.append(
-                {
-                    "article": article,
-                    "actor": actor,
-                    "topic": topic,
-                    "kind": kind,
-                    "predicted": predicted.get(key(triple)),
-                    "expected": expected.get(key(triple)),
-                    "quote": source.quotes.get(triple, found.quotes.get(triple, "")),
-                }
-            )
+            add(triple, "missed position", None, triple[3])
+    for triple in sorted(found.shifts - truth.shifts):
+        add(triple, "false shift", predicted.get(key(triple)), expected.get(key(triple)))
+    for triple in sorted(truth.shifts - found.shifts):
+        add(triple, "missed shift", predicted.get(key(triple)), expected.get(key(triple)))
     return sorted(out, key=lambda m: (m["article"], m["actor"], m["topic"], m["kind"]))
 
 

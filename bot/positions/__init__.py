@@ -1,6 +1,7 @@
 """Actor positions: who says what on a topic, which named stance it is, and when it shifts.
 
-`extract` finds the sentences that speak for an actor, `assign` names their position,
+`extract` finds the sentences that speak for an actor (with `clauses` for who is the subject
+or the speaker, and `hearsay` for what is only said about it), `assign` names their position,
 `shifts` compares a new statement with the actor's history, `evaluate` scores all three on
 labeled articles. Every number they use is in `THRESHOLDS` below.
 """

@@ -72,6 +72,11 @@ class App:
         matcher = TopicMatcher.for_watchlist(watchlist, self.embedder)
         self.pipeline.use_watchlist(watchlist, matcher, self._tracker(watchlist))
 
+    def followed_topics(self) -> dict[str, int]:
+        """How many members follow each topic id, on every platform: a reload compares them
+        with the watchlist, so that a topic taken away from its followers is said."""
+        return self.store.follows_by_topic()
+
     def _tracker(self, watchlist: Watchlist) -> StanceTracker | None:
         return build_stance_tracker(watchlist, self.embedder, self.store)
 

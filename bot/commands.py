@@ -431,7 +431,7 @@ class Commands:
 
     def reload(self) -> Reply:
         """Admin: re-read the watchlists; apply them or say what is wrong."""
-        from bot.reload import reload_watchlists
+        from bot.reload import reload_watchlists, stranded_topics
 
         settings = self.app.settings
         result = reload_watchlists(
@@ -443,9 +443,15 @@ class Commands:
                 "Reload refused; the last good watchlists stay in use.", errors[:20], ok=False
             )
         assert result.watchlist is not None
+        before = self.app.watchlist
         self.app.use_watchlist(result.watchlist)
         changes = tuple(redact_urls(line) for line in result.changes)
-        return Reply("Watchlists reloaded.", changes or ("No changes.",))
+        # Said to the admin who reloaded: the edit leaves these followers without alerts.
+        stranded = tuple(
+            str(topic)
+            for topic in stranded_topics(result.watchlist, self.app.followed_topics(), before)
+        )
+        return Reply("Watchlists reloaded.", (*changes, *stranded) or ("No changes.",))
 
 
 def _label(topic: Topic, position_id: str | None) -> str:

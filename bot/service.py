@@ -17,7 +17,7 @@ from bot.delivery.base import Delivery
 from bot.delivery.console import ConsoleDelivery
 from bot.logs import redact_urls
 from bot.models import Watchlist
-from bot.reload import reload_watchlists
+from bot.reload import reload_watchlists, stranded_topics
 from bot.settings import Settings
 from bot.store.lock import heartbeat, hold_database
 from bot.store.sqlite import SQLiteStore
@@ -95,8 +95,10 @@ async def watch_watchlists(app: App, stop: asyncio.Event) -> None:
     folder = app.settings.watchlists_dir
     told: set[str] = set()
     warned: set[str] = set()
+    stranded: set[str] = set()  # followed topic ids admins were told the watchlists lack
 
     async def reload() -> None:
+        before = app.watchlist
         try:
             text = _reload_once(app, warned)
         except Exception as exc:  # one odd edit must not end hot reload for good
@@ -104,10 +106,13 @@ async def watch_watchlists(app: App, stop: asyncio.Event) -> None:
             text = f"reload failed ({type(exc).__name__}: {exc})"
         if text is None:
             told.clear()
+            await say_stranded_follows(app, before, stranded)
         elif text not in told:
             told.add(text)
             await app.notify_admins(f"Watchlist edit refused (last good set kept): {text}")
 
+    # Edits made while the service was down are met here first.
+    await say_stranded_follows(app, None, stranded)
     while not stop.is_set():
         if not folder.is_dir():
             # A deleted folder is watched no more (its watch went with it, silently): wait
@@ -121,6 +126,31 @@ async def watch_watchlists(app: App, stop: asyncio.Event) -> None:
             await reload()
             if not folder.is_dir():
                 break
+
+
+async def say_stranded_follows(app: App, before: Watchlist | None, told: set[str]) -> None:
+    """Warn in the log and tell admins, once while it stands, of each topic id members
+    follow that the watchlists no longer have (`before`: the watchlist just replaced).
+
+    A renamed or deleted topic leaves its follows on the old id, where no alert comes:
+    without this its followers hear nothing, and nobody says why. `told` holds the ids
+    already said.
+    """
+    try:
+        found = stranded_topics(app.watchlist, app.followed_topics(), before)
+    except sqlite3.Error as exc:  # the check must never cost the reload that was applied
+        log.warning("could not compare followed topics with the watchlists: %s", exc)
+        return
+    current = {t.id for t in app.watchlist.topics}
+    for topic_id in sorted(told & current):
+        log.info("topic %r is in the watchlists again: its followers get its alerts", topic_id)
+    fresh = [str(topic) for topic in found if topic.topic_id not in told]
+    told.clear()
+    told.update(topic.topic_id for topic in found)
+    for text in fresh:
+        log.warning("watchlist: %s", text)
+    if fresh:
+        await app.notify_admins("Watchlists: " + "; ".join(fresh))
 
 
 def _reload_once(app: App, warned: set[str]) -> str | None:

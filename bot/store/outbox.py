@@ -398,6 +398,11 @@ class DeliveryStore(Connection):
         )
         return {r[0]: int(r[1]) for r in rows}
 
+    def follows_by_topic(self) -> dict[str, int]:
+        """How many follows each topic id has, over every platform and server."""
+        rows = self.db.execute("SELECT topic_id, COUNT(*) FROM followers GROUP BY topic_id")
+        return {r[0]: int(r[1]) for r in rows}
+
     # --- destinations ------------------------------------------------------------------
 
     def set_destination_status(self, key: str, status: str, error: str | None) -> bool:

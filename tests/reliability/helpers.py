@@ -377,6 +377,9 @@ class ReloadingApp:
         self.watchlist = watchlist
         self.applied.set()
 
+    def followed_topics(self) -> dict[str, int]:
+        return {}
+
     async def notify_admins(self, text: str) -> None:
         self.notices.append(text)
 

@@ -240,3 +240,27 @@ async def test_a_stalled_article_host_holds_up_the_poll_only_for_the_budget(
         released.set()
         await app.close()
         await runner.cleanup()
+
+
+@pytest.mark.asyncio(loop_scope="function")
+async def test_a_title_only_item_whose_page_fails_is_kept_with_its_title(tmp_path: Path) -> None:
+    async def feed(request: web.Request) -> web.Response:
+        items = [{"title": "Allies ship more shells", "link": f"http://{request.host}/gone"}]
+        return web.Response(body=rss("Wire", items), content_type="application/rss+xml")
+
+    http = web.Application()
+    http.router.add_get("/feed.xml", feed)  # /gone answers 404
+    runner, port = await serve_local(http)
+    wire = Feed(f"http://127.0.0.1:{port}/feed.xml", "Wire", 600.0, full_text=True)
+    app = build_app(
+        Settings(db_path=tmp_path / "t.db"),
+        Watchlist(feeds=(wire,)),
+        embedder=HashingEmbedder(),
+        deliveries=[],
+    )
+    report = await app.pipeline.poll([wire])
+    stored = app.store.article_by_canonical_url(f"http://127.0.0.1:{port}/gone")
+    await app.close()
+    await runner.cleanup()
+    assert report.new_articles == 1 and report.failures == 0
+    assert stored is not None and stored.article.title == "Allies ship more shells"

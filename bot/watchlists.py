@@ -122,6 +122,12 @@ def _has_host(url: str) -> bool:
     return bool(host) and not any(char.isspace() for char in host or "")
 
 
+# Slack channel ids: public (C), private (G, older ones) and direct-message (D) channels.
+SLACK_CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{8,}$")
+# What Slack allows as a channel name (lower case, digits, '-', '_'; at most 80), with the
+# '#' people write before it.
+SLACK_CHANNEL_NAME = re.compile(r"^#?[a-z0-9][a-z0-9_-]{0,79}$")
+
 _DESTINATION_KEYS = frozenset(
     ("discord_channel", "discord_webhook", "slack_channel", "slack_webhook")
 )
@@ -146,6 +152,21 @@ class RouteModel(_Strict):
                 "must be a Discord channel id (digits: Developer Mode, then Copy Channel ID)"
             )
         return value.strip()
+
+    @field_validator("slack_channel")
+    @classmethod
+    def _slack_channel_ok(cls, value: str) -> str:
+        value = value.strip()
+        if not value or SLACK_CHANNEL_ID.match(value) or SLACK_CHANNEL_NAME.match(value):
+            return value  # a name is posted to, with a warning (`_check_slack_channel`)
+        linked = re.search(r"/archives/([CGD][A-Z0-9]{8,})\b", value)
+        if linked:
+            raise ValueError(
+                f"is a link to a channel: give its id alone, slack_channel: {linked[1]}"
+            )
+        raise ValueError(
+            "must be a Slack channel id like C0123ABCD (channel details, About: Channel ID)"
+        )
 
     @field_validator("discord_webhook", "slack_webhook")
     @classmethod
@@ -574,6 +595,21 @@ def _check_route_tokens(
     return problems
 
 
+def _check_slack_channel(route: Route, where: str, src: _Source, path: Path_) -> list[Problem]:
+    """Warn about a Slack channel given by name: Slack posts to a public channel by its
+    name, so it works, until the channel is renamed; a private one is not found by name."""
+    channel = route.slack_channel
+    if not channel or SLACK_CHANNEL_ID.match(channel):
+        return []
+    at: Path_ = (*path, "slack_channel")
+    message = (
+        f"{channel!r} is a channel name, not its id: alerts stop the day the channel is"
+        " renamed, and a private channel is never found by name; give the channel id"
+        " (channel details, About: Channel ID, like C0123ABCD)"
+    )
+    return [Problem(where, src.line(at), _key(at), message, "warning")]
+
+
 _Item = TypeVar("_Item")
 
 
@@ -693,6 +729,7 @@ def load_watchlists(
             )
             routes.append((route, name, i, src))
             problems.extend(_check_route_tokens(route, name, src, ("routes", i), env))
+            problems.extend(_check_slack_channel(route, name, src, ("routes", i)))
             if not route_model.model_fields_set & _DESTINATION_KEYS:
                 at_route: Path_ = ("routes", i)
                 message = (

@@ -155,6 +155,11 @@ def test_a_repeated_key_inside_an_item_is_found_too(tmp_path: Path) -> None:
         ('    discord_channel: "#general"', "routes[0].discord_channel"),
         ('    discord_webhook: "discord.com/api/webhooks/1/x"', "routes[0].discord_webhook"),
         ("    slack_webhook: not a url", "routes[0].slack_webhook"),
+        (
+            '    slack_channel: "https://acme.slack.com/archives/C0123ABCD"',
+            "routes[0].slack_channel",
+        ),
+        ('    slack_channel: "World news"', "routes[0].slack_channel"),
     ],
 )
 def test_a_destination_that_cannot_work_is_refused(tmp_path: Path, line: str, key: str) -> None:
@@ -173,6 +178,36 @@ def test_a_channel_route_without_its_bot_token_is_a_warning(tmp_path: Path) -> N
     assert (warning.file, warning.line, warning.key) == (str(path), 15, "routes[0].discord_channel")
     assert "DISCORD_TOKEN is not set" in warning.message
     assert load_watchlists(tmp_path, env={"DISCORD_TOKEN": "t"}).problems == ()
+
+
+def test_a_slack_channel_link_is_refused_with_the_id_to_use(tmp_path: Path) -> None:
+    link = '    slack_channel: "https://acme.slack.com/archives/C0123ABCD"'
+    _write(tmp_path, "a.yaml", GOOD.replace("    discord_webhook: ${HOOK}", link))
+    (problem,) = _errors(tmp_path)
+    assert "slack_channel: C0123ABCD" in problem.message, problem.message
+
+
+@pytest.mark.parametrize("name", ["#news", "news", "c0123abcd"])
+def test_a_slack_channel_name_instead_of_its_id_is_a_warning(tmp_path: Path, name: str) -> None:
+    # Slack posts to a public channel by name, so it is not refused; but the route breaks the
+    # day the channel is renamed, and a private channel is never found by name.
+    text = GOOD.replace("    discord_webhook: ${HOOK}", f'    slack_channel: "{name}"')
+    path = _write(tmp_path, "a.yaml", text)
+    result = load_watchlists(tmp_path, env={"SLACK_BOT_TOKEN": "t"})
+    assert result.watchlist is not None
+    (warning,) = result.problems
+    assert (warning.file, warning.line, warning.key) == (str(path), 15, "routes[0].slack_channel")
+    assert warning.severity == "warning" and "channel id" in warning.message
+    assert f"{name!r} is a channel name" in warning.message, warning.message
+
+
+def test_a_slack_channel_id_is_taken_as_it_is(tmp_path: Path) -> None:
+    for channel in ("C0123ABCD", "G01AB2CDEFG", " C0123456789 "):
+        text = GOOD.replace("    discord_webhook: ${HOOK}", f'    slack_channel: "{channel}"')
+        _write(tmp_path, "a.yaml", text)
+        result = load_watchlists(tmp_path, env={"SLACK_BOT_TOKEN": "t"})
+        assert result.problems == () and result.watchlist is not None, channel
+        assert result.watchlist.routes[0].slack_channel == channel.strip()
 
 
 def test_a_variable_inside_a_default_is_an_error_saying_so(tmp_path: Path) -> None:

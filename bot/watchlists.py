@@ -241,6 +241,28 @@ def _key(path: Path_) -> str:
     return out or "(file)"
 
 
+class _AliasLines(yaml.SafeLoader):
+    """The safe loader, noting the line of each alias that is a list item.
+
+    An alias is its anchor's node itself, so the node knows only the anchor's line: a
+    duplicate id or a bad value in `- *t` was reported where `&t` was written.
+    """
+
+    def __init__(self, text: str) -> None:
+        super().__init__(text)
+        self.alias_lines: dict[tuple[int, int], int] = {}  # (id(list node), index) -> line
+
+    def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
+        """Compose as usual; an alias inside a list leaves its own line behind."""
+        # (A mapping passes its key node as `index`: a mapping value's line is its key's.)
+        if isinstance(parent, yaml.SequenceNode) and self.check_event(yaml.AliasEvent):
+            # `check_event` has read the event into `current_event` (the typed way to peek).
+            event: yaml.Event = self.current_event
+            if event.start_mark is not None:
+                self.alias_lines[(id(parent), index)] = event.start_mark.line + 1
+        return super().compose_node(parent, index)
+
+
 class _Source:
     """A parsed YAML file with the line of every key and list item."""
 
@@ -256,7 +278,8 @@ class _Source:
         # infinitely deep, so it is refused before anything walks it.
         self.recursive_alias: int | None = None
         self.too_big = False
-        loader = yaml.SafeLoader(text)
+        loader = _AliasLines(text)
+        self._alias_lines = loader.alias_lines
         try:
             node = loader.get_single_node()
             # Indexed before construction: constructing flattens merge keys (`<<: *base`)
@@ -304,6 +327,11 @@ class _Source:
                 self._index(value_node, child, active, done)
         elif isinstance(node, yaml.SequenceNode):
             for index, item in enumerate(node.value):
+                alias_line = self._alias_lines.get((id(node), index))
+                if alias_line is not None:
+                    # Read before `_index` takes the anchor's line; what is inside the
+                    # alias is not indexed again, so its keys are reported here too.
+                    self.lines[(*path, index)] = alias_line
                 self._index(item, (*path, index), active, done)
 
     def line(self, path: Path_) -> int:

@@ -353,6 +353,33 @@ def test_an_alias_inside_its_own_anchor_is_an_error_not_a_crash(tmp_path: Path) 
     assert "alias" in problem.message
 
 
+def test_a_duplicate_id_written_as_an_alias_is_reported_at_the_alias(tmp_path: Path) -> None:
+    # `- *t` repeats the anchored topic: the error must point there, not at the anchor.
+    text = GOOD.replace("  - id: guarantees\n", "  - &t\n    id: guarantees\n").replace(
+        "    threshold: 0.5\n",
+        "    threshold: 0.5\n  - id: other\n    name: Other\n"
+        "    description: Something else entirely.\n  - *t\n",
+    )
+    path = _write(tmp_path, "a.yaml", text)
+    assert text.splitlines()[12] == "  - *t"
+    (problem,) = _errors(tmp_path)
+    assert (problem.file, problem.line, problem.key) == (str(path), 13, "topics[2].id")
+    assert f"first defined at {path}:6" in problem.message, problem.message
+
+
+def test_an_error_inside_an_aliased_item_is_reported_at_each_use(tmp_path: Path) -> None:
+    text = GOOD.replace(
+        "feeds:\n", "feeds:\n  - &f\n    url: https://example.org/a\n    interval: 5s\n  - *f\n"
+    )
+    path = _write(tmp_path, "a.yaml", text)
+    assert text.splitlines()[12] == "  - *f"
+    problems = _errors(tmp_path)
+    assert [(p.file, p.line, p.key) for p in problems] == [
+        (str(path), 12, "feeds[0].interval"),
+        (str(path), 13, "feeds[1].interval"),
+    ]
+
+
 def test_editor_lock_and_hidden_files_are_not_watchlists(tmp_path: Path) -> None:
     _write(tmp_path, "a.yaml", GOOD)
     # Emacs keeps `.#a.yaml`, a symlink to nowhere, while a buffer has unsaved changes;

@@ -22,6 +22,7 @@ from bot.matching.vectors import VectorCache, watchlist_texts
 from bot.models import DestinationKind, Watchlist
 from bot.pipeline import Pipeline, StanceTracker
 from bot.positions.tracker import build_stance_tracker
+from bot.reload import LeftBehind, left_behind
 from bot.routing import destination_registry
 from bot.settings import Settings
 from bot.store.connection import StoreOpenError
@@ -72,10 +73,11 @@ class App:
         matcher = TopicMatcher.for_watchlist(watchlist, self.embedder)
         self.pipeline.use_watchlist(watchlist, matcher, self._tracker(watchlist))
 
-    def followed_topics(self) -> dict[str, int]:
-        """How many members follow each topic id, on every platform: a reload compares them
-        with the watchlist, so that a topic taken away from its followers is said."""
-        return self.store.follows_by_topic()
+    def left_behind(self, before: Watchlist | None) -> list[LeftBehind]:
+        """What the database keeps under ids the watchlist lacks (followers, position
+        history), so that an edit taking an id away from them is said; `before`: the
+        watchlist just replaced, None at the start."""
+        return left_behind(self.watchlist, before, self.store)
 
     def _tracker(self, watchlist: Watchlist) -> StanceTracker | None:
         return build_stance_tracker(watchlist, self.embedder, self.store)

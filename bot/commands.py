@@ -310,7 +310,9 @@ class Commands:
                 f" — “{_quoted(s.quote, 160)}” ({s.source}){self._relayed(s)}"
                 for s in statements[-5:]
             ]
-            fields.append((f"{self._actors.get(who, who)}: {label}", "\n".join(timeline)))
+            # An actor the watchlists dropped (or renamed) keeps its history, shown as its.
+            name = self._actors.get(who) or f"{who} (no longer in the watchlists)"
+            fields.append((f"{name}: {label}", "\n".join(timeline)))
         # All of them: each platform shows what fits and says how many more were not shown.
         return Reply(f"Positions on {found.name}", fields=tuple(fields), ephemeral=False)
 
@@ -431,7 +433,7 @@ class Commands:
 
     def reload(self) -> Reply:
         """Admin: re-read the watchlists; apply them or say what is wrong."""
-        from bot.reload import reload_watchlists, stranded_topics
+        from bot.reload import reload_watchlists
 
         settings = self.app.settings
         result = reload_watchlists(
@@ -446,12 +448,9 @@ class Commands:
         before = self.app.watchlist
         self.app.use_watchlist(result.watchlist)
         changes = tuple(redact_urls(line) for line in result.changes)
-        # Said to the admin who reloaded: the edit leaves these followers without alerts.
-        stranded = tuple(
-            str(topic)
-            for topic in stranded_topics(result.watchlist, self.app.followed_topics(), before)
-        )
-        return Reply("Watchlists reloaded.", (*changes, *stranded) or ("No changes.",))
+        # Said to the admin who reloaded: followers or a history the edit left behind.
+        left = tuple(str(item) for item in self.app.left_behind(before))
+        return Reply("Watchlists reloaded.", (*changes, *left) or ("No changes.",))
 
 
 def _label(topic: Topic, position_id: str | None) -> str:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal, Protocol
 
 from bot.models import Watchlist
 from bot.watchlists import Problem, load_watchlists
@@ -54,56 +54,111 @@ def reload_watchlists(folder: Path, current: Watchlist, default_interval_s: floa
     )
 
 
-@dataclass(frozen=True)
-class StrandedTopic:
-    """A topic id members follow that the watchlists no longer have: they get no alerts."""
+class KeptData(Protocol):
+    """What the database keeps under topic and actor ids (the store answers it)."""
 
-    topic_id: str
-    followers: int
-    renamed_to: str | None = None  # the new topic that looks like this one, renamed
+    def follows_by_topic(self) -> dict[str, int]:
+        """How many follows each topic id has."""
+        ...
+
+    def statement_count(self, *, topic_id: str = "", actor_id: str = "") -> int:
+        """How many statements are recorded under this topic id or actor id."""
+        ...
+
+
+@dataclass(frozen=True)
+class LeftBehind:
+    """An id the watchlists no longer have that follows or a position history still use."""
+
+    kind: Literal["topic", "actor"]
+    item_id: str
+    followers: int = 0  # members following the topic: they get no alerts for it
+    statements: int = 0  # its recorded statements: no shift is measured against them
+    renamed_to: str | None = None  # the new item that looks like this one, renamed
 
     def __str__(self) -> str:
-        members = f"{self.followers} member{'s' if self.followers != 1 else ''}"
-        text = (
-            f"topic {self.topic_id!r} is no longer in the watchlists but {members} follow it:"
-            " they get no alerts for it (their follows are kept and resume if the id returns)"
+        parts = []
+        if self.followers:
+            one = self.followers == 1
+            parts.append(
+                f"{_count(self.followers, 'member')} follow{'s' if one else ''} it and"
+                f" get{'s' if one else ''} no alerts for it"
+            )
+        if self.statements:
+            one = self.statements == 1
+            parts.append(
+                f"its {_count(self.statements, 'recorded statement')}"
+                f" no longer count{'s' if one else ''} for position shifts"
+            )
+        said = (
+            f"{self.kind} {self.item_id!r} is no longer in the watchlists: {'; '.join(parts)}"
+            " (kept under the old id, in use again if it returns)"
         )
         if self.renamed_to:
-            text += (
-                f"; renamed to {self.renamed_to!r}? Put the old id back, or ask them to"
-                " follow the new one"
-            )
-        return text
+            said += f"; renamed to {self.renamed_to!r}? Put the old id back to keep them"
+            if self.followers:
+                said += ", or ask its followers to follow the new one"
+        return said
 
 
-def stranded_topics(
-    watchlist: Watchlist, followed: Mapping[str, int], before: Watchlist | None = None
-) -> list[StrandedTopic]:
-    """The followed topic ids the watchlist lacks, each with its likely new id when `before`
-    (the watchlist this one replaces) had it and a new topic keeps its name or description.
+def left_behind(watchlist: Watchlist, before: Watchlist | None, kept: KeptData) -> list[LeftBehind]:
+    """What the database keeps under ids `watchlist` lacks: followed topics, always; the
+    position history of topics and actors, when `before` (the watchlist this one
+    replaces) still had them, so an id removed on purpose is said once, not at every start.
 
-    Follows are never moved for the admin: a guessed rename could be wrong, and an id put
-    back must find its followers where they were.
+    Nothing is moved for the admin: a guessed rename could be wrong, and an id put back must
+    find its followers and history where they were.
     """
-    current = {t.id for t in watchlist.topics}
-    added = [t for t in watchlist.topics if before is None or before.topic(t.id) is None]
-    stranded = []
-    for topic_id, count in sorted(followed.items()):
-        if topic_id in current or count <= 0:
-            continue
-        old = before.topic(topic_id) if before is not None else None
-        renamed = next(
-            (
-                t.id
-                for t in added
-                if old is not None
-                and (_same(t.name, old.name) or _same(t.description, old.description))
-            ),
-            None,
-        )
-        stranded.append(StrandedTopic(topic_id, count, renamed))
-    return stranded
+    found = []
+    followed = kept.follows_by_topic()
+    topic_ids = {t.id for t in watchlist.topics}
+    dropped = [t.id for t in before.topics if t.id not in topic_ids] if before else []
+    for topic_id in sorted(set(dropped) | {t for t, n in followed.items() if n > 0} - topic_ids):
+        statements = kept.statement_count(topic_id=topic_id) if topic_id in dropped else 0
+        if followed.get(topic_id, 0) or statements:
+            renamed = _renamed(before, watchlist, topic_id, "topic")
+            found.append(
+                LeftBehind("topic", topic_id, followed.get(topic_id, 0), statements, renamed)
+            )
+    actor_ids = {a.id for a in watchlist.actors}
+    for actor in before.actors if before else ():
+        if actor.id not in actor_ids:
+            statements = kept.statement_count(actor_id=actor.id)
+            if statements:
+                renamed = _renamed(before, watchlist, actor.id, "actor")
+                found.append(LeftBehind("actor", actor.id, 0, statements, renamed))
+    return found
+
+
+def _renamed(
+    before: Watchlist | None, after: Watchlist, item_id: str, kind: Literal["topic", "actor"]
+) -> str | None:
+    """The id of the item `after` added that keeps the name (or a topic's description) the
+    dropped `item_id` had in `before`: most likely the same item under a new id."""
+    if before is None:
+        return None
+    if kind == "topic":
+        old = before.topic(item_id)
+        added = [t for t in after.topics if before.topic(t.id) is None]
+        same = [
+            t.id
+            for t in added
+            if old is not None
+            and (_same(t.name, old.name) or _same(t.description, old.description))
+        ]
+    else:
+        was = before.actor(item_id)
+        same = [
+            a.id
+            for a in after.actors
+            if before.actor(a.id) is None and was is not None and _same(a.name, was.name)
+        ]
+    return same[0] if same else None
 
 
 def _same(a: str, b: str) -> bool:
     return " ".join(a.split()).lower() == " ".join(b.split()).lower()
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"

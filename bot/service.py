@@ -17,7 +17,7 @@ from bot.delivery.base import Delivery
 from bot.delivery.console import ConsoleDelivery
 from bot.logs import redact_urls
 from bot.models import Watchlist
-from bot.reload import reload_watchlists, stranded_topics
+from bot.reload import reload_watchlists
 from bot.settings import Settings
 from bot.store.lock import heartbeat, hold_database
 from bot.store.sqlite import SQLiteStore
@@ -95,7 +95,7 @@ async def watch_watchlists(app: App, stop: asyncio.Event) -> None:
     folder = app.settings.watchlists_dir
     told: set[str] = set()
     warned: set[str] = set()
-    stranded: set[str] = set()  # followed topic ids admins were told the watchlists lack
+    left: set[str] = set()  # ids the watchlists lack that admins were told hold data
 
     async def reload() -> None:
         before = app.watchlist
@@ -106,13 +106,13 @@ async def watch_watchlists(app: App, stop: asyncio.Event) -> None:
             text = f"reload failed ({type(exc).__name__}: {exc})"
         if text is None:
             told.clear()
-            await say_stranded_follows(app, before, stranded)
+            await say_left_behind(app, before, left)
         elif text not in told:
             told.add(text)
             await app.notify_admins(f"Watchlist edit refused (last good set kept): {text}")
 
     # Edits made while the service was down are met here first.
-    await say_stranded_follows(app, None, stranded)
+    await say_left_behind(app, None, left)
     while not stop.is_set():
         if not folder.is_dir():
             # A deleted folder is watched no more (its watch went with it, silently): wait
@@ -128,25 +128,27 @@ async def watch_watchlists(app: App, stop: asyncio.Event) -> None:
                 break
 
 
-async def say_stranded_follows(app: App, before: Watchlist | None, told: set[str]) -> None:
-    """Warn in the log and tell admins, once while it stands, of each topic id members
-    follow that the watchlists no longer have (`before`: the watchlist just replaced).
+async def say_left_behind(app: App, before: Watchlist | None, told: set[str]) -> None:
+    """Warn in the log and tell admins, once while it stands, of each id the watchlists no
+    longer have that followers or a position history still use (`before`: the watchlist
+    just replaced, None at the start).
 
-    A renamed or deleted topic leaves its follows on the old id, where no alert comes:
-    without this its followers hear nothing, and nobody says why. `told` holds the ids
-    already said.
+    A renamed or deleted topic leaves its follows on the old id, where no alert comes, and
+    a renamed actor leaves its history where /positions and shifts no longer look: without
+    this, members hear nothing and nobody says why. `told` holds what was said already.
     """
     try:
-        found = stranded_topics(app.watchlist, app.followed_topics(), before)
+        found = app.left_behind(before)
     except sqlite3.Error as exc:  # the check must never cost the reload that was applied
-        log.warning("could not compare followed topics with the watchlists: %s", exc)
+        log.warning("could not compare the watchlists with what the database keeps: %s", exc)
         return
-    current = {t.id for t in app.watchlist.topics}
-    for topic_id in sorted(told & current):
-        log.info("topic %r is in the watchlists again: its followers get its alerts", topic_id)
-    fresh = [str(topic) for topic in found if topic.topic_id not in told]
-    told.clear()
-    told.update(topic.topic_id for topic in found)
+    current = {f"topic {t.id}" for t in app.watchlist.topics}
+    current |= {f"actor {a.id}" for a in app.watchlist.actors}
+    for key in sorted(told & current):
+        log.info("%s is in the watchlists again: what was kept under it is in use", key)
+    told -= current
+    fresh = [str(item) for item in found if f"{item.kind} {item.item_id}" not in told]
+    told.update(f"{item.kind} {item.item_id}" for item in found)
     for text in fresh:
         log.warning("watchlist: %s", text)
     if fresh:

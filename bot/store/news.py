@@ -394,6 +394,12 @@ class NewsStore(Connection):
         ).fetchone()
         return statement_from_row(row) if row else None
 
+    def statement_count(self, *, topic_id: str = "", actor_id: str = "") -> int:
+        """How many statements are recorded under this topic id or this actor id."""
+        column, value = ("topic_id", topic_id) if topic_id else ("actor_id", actor_id)
+        row = self.db.execute(f"SELECT COUNT(*) FROM statements WHERE {column} = ?", (value,))
+        return int(row.fetchone()[0])
+
     def article_statements(self, article_id: str) -> list[Statement]:
         """The statements found in one article."""
         rows = self.db.execute(

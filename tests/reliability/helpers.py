@@ -377,8 +377,8 @@ class ReloadingApp:
         self.watchlist = watchlist
         self.applied.set()
 
-    def followed_topics(self) -> dict[str, int]:
-        return {}
+    def left_behind(self, before: Watchlist | None) -> list[str]:
+        return []
 
     async def notify_admins(self, text: str) -> None:
         self.notices.append(text)

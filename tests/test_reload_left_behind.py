@@ -1,4 +1,5 @@
-"""A watchlist edit that takes a topic away from under its followers is said, never silent."""
+"""A watchlist edit that takes an id away from what the database keeps under it (a topic's
+followers, an actor's position history) is said, never silent; nothing is moved or lost."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import pytest
 from bot.app import App, build_app
 from bot.commands import Commands
 from bot.matching.hashing import HashingEmbedder
+from bot.models import Statement
 from bot.settings import Settings
 from bot.watchlists import load_watchlists
 from tests.reliability.helpers import Recorder, watching
@@ -118,3 +120,60 @@ async def test_the_reload_command_tells_the_admin_of_a_followed_topic_it_takes_a
     assert "- topic arms-shipments" in reply.lines
     said = [line for line in reply.lines if "'arms-shipments'" in line and "1 member " in line]
     assert len(said) == 1 and "no alerts" in said[0], reply.lines
+
+
+GUARANTEES = """\
+topics:
+  - id: guarantees
+    name: Security guarantees
+    description: Post-war security guarantees for Ukraine and who would give them.
+    positions:
+      - id: accepts
+        label: accepts Western guarantees for Ukraine
+        examples: ["Moscow agreed the West could protect Kyiv.", "Russia accepts guarantees."]
+      - id: veto
+        label: demands a veto over any guarantee
+        examples: ["Russia wants a veto over guarantees.", "Moscow must be a guarantor."]
+actors:
+  - id: {id}
+    name: Russia
+    aliases: [Russia, Moscow, Kremlin]
+"""
+
+
+async def test_an_actor_renamed_with_a_position_history_is_said_and_its_history_still_shown(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    folder = tmp_path / "watchlists"
+    folder.mkdir()
+    (folder / "w.yaml").write_text(GUARANTEES.format(id="russia"), encoding="utf-8")
+    watchlist = load_watchlists(folder, env={}).watchlist
+    assert watchlist is not None
+    recorder = Recorder()
+    settings = replace(Settings(), db_path=tmp_path / "sw.db", watchlists_dir=folder)
+    app = build_app(settings, watchlist, embedder=HashingEmbedder(), deliveries=[recorder])
+    app.store.add_statements(
+        [
+            Statement("russia", "guarantees", "veto", "We demand a veto.", 0.9, article_id=a)
+            for a in ("a1", "a2")
+        ]
+    )
+    try:
+        async with watching(app):
+            (folder / "w.yaml").write_text(
+                GUARANTEES.format(id="russian-federation"), encoding="utf-8"
+            )
+            await _until(lambda: app.watchlist.actors[0].id == "russian-federation")
+        shown = Commands(app).positions("guarantees")
+    finally:
+        await app.close()
+    said = _warnings(caplog, "'russia'")
+    assert len(said) == 1, said
+    assert "2 recorded statements" in said[0] and "'russian-federation'" in said[0], said[0]
+    told = [n for n in recorder.notices if "'russia'" in n]
+    assert len(told) == 1 and "2 recorded statements" in told[0], recorder.notices
+    # The history is still there to read, marked as the old id's.
+    ((name, timeline),) = shown.fields
+    assert name.startswith("russia (no longer in the watchlists)"), name
+    assert "We demand a veto." in timeline

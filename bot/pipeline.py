@@ -93,12 +93,23 @@ class _Fetched:
 
 
 @dataclass(frozen=True)
+class _InUse:
+    """The watchlist and the matcher and tracker built from it, swapped as one by a reload."""
+
+    watchlist: Watchlist
+    matcher: TopicMatcher
+    stances: StanceTracker | None
+
+
+@dataclass(frozen=True)
 class _Analysed:
     article: Article
     vectors: ArticleVectors | None
     scores: list[TopicScore]
     statements: list[Statement]
     stances: list[StanceLine]
+    # What the article was read with; it is stored, routed and summarised with the same.
+    in_use: _InUse
     language: Language = Language.UNKNOWN
 
 
@@ -144,9 +155,7 @@ class Pipeline:
     ) -> None:
         self.store = store
         self.fetcher = fetcher
-        self.matcher = matcher
-        self.watchlist = watchlist
-        self.stances = stances
+        self._in_use = _InUse(watchlist, matcher, stances)
         self.enabled = enabled
         self.notify_admins = notify_admins
         self.clock = clock
@@ -164,11 +173,31 @@ class Pipeline:
         self._outage = OutageWatch(store)
         self.health = FeedHealth(store, pause_after_failures)
 
+    @property
+    def watchlist(self) -> Watchlist:
+        """The watchlist in use."""
+        return self._in_use.watchlist
+
+    @property
+    def matcher(self) -> TopicMatcher:
+        """The topic matcher built from the watchlist in use."""
+        return self._in_use.matcher
+
+    @property
+    def stances(self) -> StanceTracker | None:
+        """The position tracker built from the watchlist in use (None: no positions)."""
+        return self._in_use.stances
+
     def use_watchlist(
         self, watchlist: Watchlist, matcher: TopicMatcher, stances: StanceTracker | None
     ) -> None:
-        """Switch to a newly loaded watchlist (hot reload)."""
-        self.watchlist, self.matcher, self.stances = watchlist, matcher, stances
+        """Switch to a newly loaded watchlist (hot reload).
+
+        One assignment swaps all three: a reload lands while articles are being read in
+        worker threads, and an article scored with the old topics but summarised with the
+        new matcher failed on a topic the edit had renamed (the whole poll with it).
+        """
+        self._in_use = _InUse(watchlist, matcher, stances)
         self._sync_feeds(self.clock())
 
     def _sync_feeds(self, now: datetime) -> None:
@@ -408,17 +437,18 @@ class Pipeline:
             if self.english_only_model
             else Language.UNKNOWN
         )
+        in_use = self._in_use  # read once: a reload may swap it while this thread reads
         if self._republished(article):
             # Same page under a new guid or date: nothing new to read.
-            return _Analysed(article, None, [], [], [], language)
-        vectors = self.matcher.embed(article)
-        scores = self.matcher.score(article, vectors)
+            return _Analysed(article, None, [], [], [], in_use, language)
+        vectors = in_use.matcher.embed(article)
+        scores = in_use.matcher.score(article, vectors)
         matched = [s.topic_id for s in scores if s.matched]
         statements: list[Statement] = []
         stances: list[StanceLine] = []
-        if matched and self.stances is not None:
-            statements, stances = self.stances.analyse(article, matched)
-        return _Analysed(article, vectors, scores, statements, stances, language)
+        if matched and in_use.stances is not None:
+            statements, stances = in_use.stances.analyse(article, matched)
+        return _Analysed(article, vectors, scores, statements, stances, in_use, language)
 
     def _record(self, item: _Analysed, first_poll: bool, report: CycleReport) -> None:
         """Store one article and, in the same transaction, its alert and outbox rows."""
@@ -462,7 +492,8 @@ class Pipeline:
             elif not first_poll and not self._too_old(article, now):
                 alert = self._build_alert(story_id, item, matched)
                 topic_ids = [m.topic_id for m in matched]
-                keys = [d.key for d in destinations_for(topic_ids, self.watchlist, self.enabled)]
+                routes = item.in_use.watchlist
+                keys = [d.key for d in destinations_for(topic_ids, routes, self.enabled)]
                 self.store.save_alert(alert, article.id, keys, now)
                 self.store.mark_story_alerted(story_id)
                 report.alerts += 1
@@ -503,11 +534,11 @@ class Pipeline:
     def _build_alert(self, story_id: str, item: _Analysed, matched: list[TopicScore]) -> Alert:
         article = item.article
         assert item.vectors is not None
-        names = {t.id: t.name for t in self.watchlist.topics}
+        names = {t.id: t.name for t in item.in_use.watchlist.topics}
         sentences = (
             list(item.vectors.passages[1:]) if article.title else list(item.vectors.passages)
         )
-        relevance = self.matcher.relevance(item.vectors, [m.topic_id for m in matched])
+        relevance = item.in_use.matcher.relevance(item.vectors, [m.topic_id for m in matched])
         offset = len(item.vectors.passages) - len(sentences)
         summary = summarize(sentences, list(relevance[offset:]), article.title)
         return Alert(

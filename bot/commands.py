@@ -355,9 +355,17 @@ class Commands:
             topic = self.app.watchlist.topic(match.topic_id)
             threshold = self.app.pipeline.matcher.threshold(topic) if topic else 0.0
             verdict = "matched" if match.matched else "below threshold"
+            if topic and match.matched and match.score < threshold:
+                # Scored before an admin raised the threshold: the verdict of the time stands.
+                verdict = "matched under an earlier threshold; would not match now"
             if topic and not match.matched and match.score >= threshold:
                 refusal = self.app.pipeline.matcher.refusal(topic, stored.article)
-                verdict = f"not matched: {refusal}" if refusal else verdict
+                # No refusal now: the threshold or the keywords were edited since.
+                verdict = (
+                    f"not matched: {refusal}"
+                    if refusal
+                    else "not matched under the watchlist of the time; would match now"
+                )
             lines.append(
                 f"{self._topics.get(match.topic_id, match.topic_id)}: {match.score:.2f}"
                 f" (threshold {threshold:.2f}, {verdict}) — “{_quoted(match.passage, 200)}”"

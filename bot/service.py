@@ -105,6 +105,13 @@ async def watch_watchlists(app: App, stop: asyncio.Event) -> None:
             log.exception("watchlist reload failed, keeping the last good watchlists")
             text = f"reload failed ({type(exc).__name__}: {exc})"
         if text is None:
+            if told:
+                # Admins were told of the refusal: like a feed that recovers, they are told
+                # it is over, or the admin channel's last word on it stays "refused".
+                await app.notify_admins(
+                    "Watchlist edit applied: the watchlists are valid again (the refused"
+                    " edit is fixed)."
+                )
             told.clear()
             await say_left_behind(app, before, left)
         elif text not in told:

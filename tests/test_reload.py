@@ -91,3 +91,19 @@ async def test_a_reload_logs_the_warnings_of_the_edit(
     warned = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
     unset = [m for m in warned if "SWEEP_UNSET_HOOK is not set" in m]
     assert len(unset) == 1 and "a.yaml:7" in unset[0], warned
+
+
+async def test_admins_told_of_a_refused_edit_are_told_when_it_is_fixed(tmp_path: Path) -> None:
+    (tmp_path / "a.yaml").write_text(TOPIC.format(id="one"), encoding="utf-8")
+    watchlist = load_watchlists(tmp_path, env={}).watchlist
+    assert watchlist is not None
+    app = _App(tmp_path, watchlist)
+    app.calls = 1  # no failure in this test
+    async with watching(app):
+        await _edit(tmp_path, "topics:\n  - id: two\n    name: [unclosed\n")
+        assert len(app.notices) == 1 and "refused" in app.notices[0], app.notices
+        await _edit(tmp_path, TOPIC.format(id="two"))
+        await asyncio.wait_for(app.applied.wait(), timeout=15)
+        await _edit(tmp_path, TOPIC.format(id="three"))  # a later good edit: nothing to say
+    assert len(app.notices) == 2, app.notices
+    assert "valid again" in app.notices[1] and "fixed" in app.notices[1], app.notices

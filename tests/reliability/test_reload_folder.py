@@ -50,4 +50,6 @@ async def test_a_folder_deleted_then_put_back_is_watched_again(tmp_path: Path) -
         _folder(folder, "two")
 
     app = await _watch(folder, delete_and_restore())
-    assert len(app.notices) == 1 and "folder not found" in app.notices[0], app.notices
+    # Told once that it went, once that it is back.
+    assert len(app.notices) == 2 and "folder not found" in app.notices[0], app.notices
+    assert "valid again" in app.notices[1], app.notices

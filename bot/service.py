@@ -95,7 +95,7 @@ async def watch_watchlists(app: App, stop: asyncio.Event) -> None:
     folder = app.settings.watchlists_dir
     told: set[str] = set()
     warned: set[str] = set()
-    left: set[str] = set()  # ids the watchlists lack that admins were told hold data
+    left: set[tuple[str, str]] = set()  # (kind, id) gone from the watchlists, told
 
     async def reload() -> None:
         before = app.watchlist
@@ -135,7 +135,7 @@ async def watch_watchlists(app: App, stop: asyncio.Event) -> None:
                 break
 
 
-async def say_left_behind(app: App, before: Watchlist | None, told: set[str]) -> None:
+async def say_left_behind(app: App, before: Watchlist | None, told: set[tuple[str, str]]) -> None:
     """Warn in the log and tell admins, once while it stands, of each id the watchlists no
     longer have that followers or a position history still use (`before`: the watchlist
     just replaced, None at the start).
@@ -149,17 +149,22 @@ async def say_left_behind(app: App, before: Watchlist | None, told: set[str]) ->
     except sqlite3.Error as exc:  # the check must never cost the reload that was applied
         log.warning("could not compare the watchlists with what the database keeps: %s", exc)
         return
-    current = {f"topic {t.id}" for t in app.watchlist.topics}
-    current |= {f"actor {a.id}" for a in app.watchlist.actors}
-    for key in sorted(told & current):
-        log.info("%s is in the watchlists again: what was kept under it is in use", key)
+    current = {("topic", t.id) for t in app.watchlist.topics}
+    current |= {("actor", a.id) for a in app.watchlist.actors}
+    back = [
+        f"{kind} {item_id!r} is back in the watchlists: what was kept under it is in use again"
+        for kind, item_id in sorted(told & current)
+    ]
     told -= current
-    fresh = [str(item) for item in found if f"{item.kind} {item.item_id}" not in told]
-    told.update(f"{item.kind} {item.item_id}" for item in found)
+    fresh = [str(item) for item in found if (item.kind, item.item_id) not in told]
+    told.update((item.kind, item.item_id) for item in found)
+    for text in back:
+        log.info("watchlist: %s", text)
     for text in fresh:
         log.warning("watchlist: %s", text)
-    if fresh:
-        await app.notify_admins("Watchlists: " + "; ".join(fresh))
+    if back or fresh:
+        # Admins told an id was gone are told it is back, as they are of a feed.
+        await app.notify_admins("Watchlists: " + "; ".join([*fresh, *back]))
 
 
 def _reload_once(app: App, warned: set[str]) -> str | None:

@@ -96,7 +96,8 @@ async def test_a_topic_renamed_under_its_followers_is_said_once_and_resumes_when
     assert len(said) == 1, said
     assert "3 members" in said[0] and "'arms-deliveries'" in said[0], said[0]
     told = [n for n in recorder.notices if "'arms-shipments'" in n]
-    assert len(told) == 1 and "3 members" in told[0], recorder.notices
+    assert len(told) == 2 and "3 members" in told[0], recorder.notices
+    assert "back in the watchlists" in told[1], recorder.notices
     # The member still sees the follow, marked, not hidden.
     assert "arms-shipments (removed from the watchlist" in listed
     # Nothing was deleted: the id is back and its followers get its alerts again.

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, Protocol
 
-from bot.models import Watchlist
+from bot.models import Topic, Watchlist
 from bot.watchlists import Problem, load_watchlists
 
 
@@ -61,8 +61,10 @@ class KeptData(Protocol):
         """How many follows each topic id has."""
         ...
 
-    def statement_count(self, *, topic_id: str = "", actor_id: str = "") -> int:
-        """How many statements are recorded under this topic id or actor id."""
+    def statement_count(
+        self, *, topic_id: str = "", actor_id: str = "", position_id: str = ""
+    ) -> int:
+        """How many statements are recorded under this topic, actor, or topic's position."""
         ...
 
 
@@ -70,11 +72,17 @@ class KeptData(Protocol):
 class LeftBehind:
     """An id the watchlists no longer have that follows or a position history still use."""
 
-    kind: Literal["topic", "actor"]
+    kind: Literal["topic", "actor", "position"]
     item_id: str
     followers: int = 0  # members following the topic: they get no alerts for it
     statements: int = 0  # its recorded statements: no shift is measured against them
     renamed_to: str | None = None  # the new item that looks like this one, renamed
+    topic_id: str = ""  # a position's topic
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        """What the item is, whatever is said of it: (kind, position's topic or "", id)."""
+        return self.kind, self.topic_id, self.item_id
 
     def __str__(self) -> str:
         parts = []
@@ -91,7 +99,7 @@ class LeftBehind:
                 f" no longer count{'s' if one else ''} for position shifts"
             )
         said = (
-            f"{self.kind} {self.item_id!r} is no longer in the watchlists: {'; '.join(parts)}"
+            f"{named(self.key)} is no longer in the watchlists: {'; '.join(parts)}"
             " (kept under the old id, in use again if it returns)"
         )
         if self.renamed_to:
@@ -101,10 +109,25 @@ class LeftBehind:
         return said
 
 
+def named(key: tuple[str, str, str]) -> str:
+    """An item as said to admins: "actor 'russia'", "position 'veto' of topic 'guarantees'"."""
+    kind, topic_id, item_id = key
+    return f"{kind} {item_id!r}" + (f" of topic {topic_id!r}" if topic_id else "")
+
+
+def present(watchlist: Watchlist) -> set[tuple[str, str, str]]:
+    """The keys (as `LeftBehind.key`) of every topic, actor and position of the watchlist."""
+    keys = {("topic", "", t.id) for t in watchlist.topics}
+    keys |= {("actor", "", a.id) for a in watchlist.actors}
+    keys |= {("position", t.id, p.id) for t in watchlist.topics for p in t.positions}
+    return keys
+
+
 def left_behind(watchlist: Watchlist, before: Watchlist | None, kept: KeptData) -> list[LeftBehind]:
     """What the database keeps under ids `watchlist` lacks: followed topics, always; the
-    position history of topics and actors, when `before` (the watchlist this one
-    replaces) still had them, so an id removed on purpose is said once, not at every start.
+    position history of topics, actors and positions, when `before` (the watchlist this
+    one replaces) still had them, so an id removed on purpose is said once, not at every
+    start.
 
     Nothing is moved for the admin: a guessed rename could be wrong, and an id put back must
     find its followers and history where they were.
@@ -127,6 +150,33 @@ def left_behind(watchlist: Watchlist, before: Watchlist | None, kept: KeptData) 
             if statements:
                 renamed = _renamed(before, watchlist, actor.id, "actor")
                 found.append(LeftBehind("actor", actor.id, 0, statements, renamed))
+    for topic in watchlist.topics:
+        found += _positions_left(before.topic(topic.id) if before else None, topic, kept)
+    return found
+
+
+def _positions_left(before: Topic | None, after: Topic, kept: KeptData) -> list[LeftBehind]:
+    """The positions `before` had that `after` (the same topic, edited) dropped, with the
+    statements recorded under them: an actor's current stance among them is compared with
+    nothing, and /positions shows its bare id."""
+    if before is None:
+        return []
+    now = {p.id for p in after.positions}
+    found = []
+    for position in before.positions:
+        if position.id in now:
+            continue
+        count = kept.statement_count(topic_id=after.id, position_id=position.id)
+        if count:
+            renamed = next(
+                (
+                    p.id
+                    for p in after.positions
+                    if before.position(p.id) is None and _same(p.label, position.label)
+                ),
+                None,
+            )
+            found.append(LeftBehind("position", position.id, 0, count, renamed, after.id))
     return found
 
 

@@ -17,7 +17,7 @@ from bot.delivery.base import Delivery
 from bot.delivery.console import ConsoleDelivery
 from bot.logs import redact_urls
 from bot.models import Watchlist
-from bot.reload import reload_watchlists
+from bot.reload import named, present, reload_watchlists
 from bot.settings import Settings
 from bot.store.lock import heartbeat, hold_database
 from bot.store.sqlite import SQLiteStore
@@ -95,7 +95,7 @@ async def watch_watchlists(app: App, stop: asyncio.Event) -> None:
     folder = app.settings.watchlists_dir
     told: set[str] = set()
     warned: set[str] = set()
-    left: set[tuple[str, str]] = set()  # (kind, id) gone from the watchlists, told
+    left: set[tuple[str, str, str]] = set()  # LeftBehind keys admins were told of
 
     async def reload() -> None:
         before = app.watchlist
@@ -135,7 +135,9 @@ async def watch_watchlists(app: App, stop: asyncio.Event) -> None:
                 break
 
 
-async def say_left_behind(app: App, before: Watchlist | None, told: set[tuple[str, str]]) -> None:
+async def say_left_behind(
+    app: App, before: Watchlist | None, told: set[tuple[str, str, str]]
+) -> None:
     """Warn in the log and tell admins, once while it stands, of each id the watchlists no
     longer have that followers or a position history still use (`before`: the watchlist
     just replaced, None at the start).
@@ -149,15 +151,14 @@ async def say_left_behind(app: App, before: Watchlist | None, told: set[tuple[st
     except sqlite3.Error as exc:  # the check must never cost the reload that was applied
         log.warning("could not compare the watchlists with what the database keeps: %s", exc)
         return
-    current = {("topic", t.id) for t in app.watchlist.topics}
-    current |= {("actor", a.id) for a in app.watchlist.actors}
+    current = present(app.watchlist)
     back = [
-        f"{kind} {item_id!r} is back in the watchlists: what was kept under it is in use again"
-        for kind, item_id in sorted(told & current)
+        f"{named(key)} is back in the watchlists: what was kept under it is in use again"
+        for key in sorted(told & current)
     ]
     told -= current
-    fresh = [str(item) for item in found if (item.kind, item.item_id) not in told]
-    told.update((item.kind, item.item_id) for item in found)
+    fresh = [str(item) for item in found if item.key not in told]
+    told.update(item.key for item in found)
     for text in back:
         log.info("watchlist: %s", text)
     for text in fresh:

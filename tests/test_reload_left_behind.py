@@ -178,3 +178,28 @@ async def test_an_actor_renamed_with_a_position_history_is_said_and_its_history_
     ((name, timeline),) = shown.fields
     assert name.startswith("russia (no longer in the watchlists)"), name
     assert "We demand a veto." in timeline
+
+
+async def test_a_position_renamed_under_recorded_statements_is_said_by_reload(
+    tmp_path: Path,
+) -> None:
+    folder = tmp_path / "watchlists"
+    folder.mkdir()
+    (folder / "w.yaml").write_text(GUARANTEES.format(id="russia"), encoding="utf-8")
+    watchlist = load_watchlists(folder, env={}).watchlist
+    assert watchlist is not None
+    settings = replace(Settings(), db_path=tmp_path / "sw.db", watchlists_dir=folder)
+    app = build_app(settings, watchlist, embedder=HashingEmbedder(), deliveries=[])
+    app.store.add_statements(
+        [Statement("russia", "guarantees", "veto", "We demand a veto.", 0.9, article_id="a1")]
+    )
+    renamed = GUARANTEES.format(id="russia").replace("id: veto", "id: demands-veto")
+    (folder / "w.yaml").write_text(renamed, encoding="utf-8")
+    try:
+        reply = Commands(app).reload()
+    finally:
+        await app.close()
+    said = [line for line in reply.lines if "'veto'" in line]
+    assert len(said) == 1, reply.lines
+    assert "'guarantees'" in said[0] and "1 recorded statement" in said[0], said[0]
+    assert "'demands-veto'" in said[0], said[0]

@@ -394,10 +394,19 @@ class NewsStore(Connection):
         ).fetchone()
         return statement_from_row(row) if row else None
 
-    def statement_count(self, *, topic_id: str = "", actor_id: str = "") -> int:
-        """How many statements are recorded under this topic id or this actor id."""
-        column, value = ("topic_id", topic_id) if topic_id else ("actor_id", actor_id)
-        row = self.db.execute(f"SELECT COUNT(*) FROM statements WHERE {column} = ?", (value,))
+    def statement_count(
+        self, *, topic_id: str = "", actor_id: str = "", position_id: str = ""
+    ) -> int:
+        """How many statements are recorded under this topic, this actor, or this position
+        of this topic."""
+        values: tuple[str, ...]
+        if position_id:
+            where, values = "topic_id = ? AND position_id = ?", (topic_id, position_id)
+        elif topic_id:
+            where, values = "topic_id = ?", (topic_id,)
+        else:
+            where, values = "actor_id = ?", (actor_id,)
+        row = self.db.execute(f"SELECT COUNT(*) FROM statements WHERE {where}", values)
         return int(row.fetchone()[0])
 
     def article_statements(self, article_id: str) -> list[Statement]:

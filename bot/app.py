@@ -11,6 +11,7 @@ from bot.delivery.base import Delivery
 from bot.delivery.console import ConsoleDelivery
 from bot.delivery.outbox import OutboxWorker
 from bot.feeds.fetch import Fetcher
+from bot.left_behind import LeftBehind, left_behind
 from bot.matching.embedder import (
     Embedder,
     NamedModel,
@@ -22,7 +23,6 @@ from bot.matching.vectors import VectorCache, watchlist_texts
 from bot.models import DestinationKind, Watchlist
 from bot.pipeline import Pipeline, StanceTracker
 from bot.positions.tracker import build_stance_tracker
-from bot.reload import LeftBehind, left_behind
 from bot.routing import destination_registry
 from bot.settings import Settings
 from bot.store.connection import StoreOpenError

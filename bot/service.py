@@ -15,9 +15,10 @@ from typing import Protocol, TypeVar
 from bot.app import App, build_app
 from bot.delivery.base import Delivery
 from bot.delivery.console import ConsoleDelivery
+from bot.left_behind import named, present
 from bot.logs import redact_urls
 from bot.models import Watchlist
-from bot.reload import named, present, reload_watchlists
+from bot.reload import reload_watchlists
 from bot.settings import Settings
 from bot.store.lock import heartbeat, hold_database
 from bot.store.sqlite import SQLiteStore

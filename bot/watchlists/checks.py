@@ -1,0 +1,139 @@
+"""Checks the schema cannot express: unique position ids, enough examples, aliases that are
+common words, routes that name no usable destination. Most are warnings."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from bot.models import Route
+from bot.watchlists.schema import SLACK_CHANNEL_ID, ActorModel, TopicModel
+from bot.watchlists.source import KeyPath, Problem, Source, key_name
+
+
+def check_topic(model: TopicModel, where: str, src: Source, path: KeyPath) -> list[Problem]:
+    """Checks pydantic cannot express: unique position ids, known reversal ids, enough
+    examples, no empty keyword."""
+    problems: list[Problem] = []
+    for j, word in enumerate(model.keywords):
+        if not word.strip():  # it would match every article: the guard would be off
+            at = (*path, "keywords", j)
+            message = "empty keyword: ignored"
+            problems.append(Problem(where, src.line(at), key_name(at), message, "warning"))
+    seen: set[str] = set()
+    for i, position in enumerate(model.positions):
+        p_path = (*path, "positions", i)
+        if position.id in seen:
+            problems.append(
+                Problem(
+                    where,
+                    src.line((*p_path, "id")),
+                    key_name((*p_path, "id")),
+                    f"duplicate position id {position.id!r} in topic {model.id!r}",
+                )
+            )
+        seen.add(position.id)
+        if len(set(position.examples)) < 2:
+            problems.append(
+                Problem(
+                    where,
+                    src.line(p_path),
+                    key_name((*p_path, "examples")),
+                    "fewer than 2 distinct examples: statements will rarely be assigned to it",
+                    "warning",
+                )
+            )
+        if len(set(position.examples)) != len(position.examples):
+            problems.append(
+                Problem(
+                    where,
+                    src.line((*p_path, "examples")),
+                    key_name((*p_path, "examples")),
+                    "the same example is listed twice",
+                    "warning",
+                )
+            )
+    for i, (before, now) in enumerate(model.reversals):
+        for name in (before, now):
+            if name not in seen:
+                r_path = (*path, "reversals", i)
+                problems.append(
+                    Problem(
+                        where,
+                        src.line(r_path),
+                        key_name(r_path),
+                        f"unknown position {name!r} in topic {model.id!r}",
+                    )
+                )
+    return problems
+
+
+# Words so common in news that an alias spelled like one would make nearly every sentence
+# "speak for" its actor. An all-capitals acronym ("US", "IT") matches only itself: not these.
+# fmt: off
+_COMMON_WORDS = frozenset({
+    "a", "an", "and", "are", "as", "at", "be", "been", "but", "by", "can", "could", "did", "do",
+    "for", "from", "had", "has", "have", "he", "her", "his", "i", "in", "is", "it", "its",
+    "may", "more", "new", "no", "not", "of", "on", "one", "or", "our", "over", "said", "say",
+    "says", "she", "so", "than", "that", "the", "their", "them", "then", "there", "these",
+    "they", "this", "those", "to", "two", "us", "was", "we", "were", "what", "when", "which",
+    "who", "will", "with", "would", "year", "you",
+})
+# fmt: on
+
+
+def check_actor(model: ActorModel, where: str, src: Source, path: KeyPath) -> list[Problem]:
+    """Warnings for aliases that would find the actor everywhere (an empty or common word)."""
+    problems = []
+    for j, alias in enumerate(model.aliases):
+        at = (*path, "aliases", j)
+        if not alias.strip():
+            message = "empty alias: ignored"
+        elif alias.strip().lower() in _COMMON_WORDS and not (
+            alias.isupper() and len(alias.strip()) > 1
+        ):
+            message = (
+                f"alias {alias!r} is a common word: ordinary sentences would be read as "
+                "this actor's"
+            )
+        else:
+            continue
+        problems.append(Problem(where, src.line(at), key_name(at), message, "warning"))
+    return problems
+
+
+# Channel (bot-mode) destinations need the platform's bot token; webhooks do not.
+_TOKEN_FOR = {"discord_channel": "DISCORD_TOKEN", "slack_channel": "SLACK_BOT_TOKEN"}
+
+
+def check_route_tokens(
+    route: Route, where: str, src: Source, path: KeyPath, env: Mapping[str, str]
+) -> list[Problem]:
+    """Warn about a channel destination whose bot token is not set: it would be skipped."""
+    problems = []
+    for key, token in _TOKEN_FOR.items():
+        if getattr(route, key) and not env.get(token):
+            problems.append(
+                Problem(
+                    where,
+                    src.line((*path, key)),
+                    key_name((*path, key)),
+                    f"{token} is not set, so this destination is skipped",
+                    "warning",
+                )
+            )
+    return problems
+
+
+def check_slack_channel(route: Route, where: str, src: Source, path: KeyPath) -> list[Problem]:
+    """Warn about a Slack channel given by name: Slack posts to a public channel by its
+    name, so it works, until the channel is renamed; a private one is not found by name."""
+    channel = route.slack_channel
+    if not channel or SLACK_CHANNEL_ID.match(channel):
+        return []
+    at: KeyPath = (*path, "slack_channel")
+    message = (
+        f"{channel!r} is a channel name, not its id: alerts stop the day the channel is"
+        " renamed, and a private channel is never found by name; give the channel id"
+        " (channel details, About: Channel ID, like C0123ABCD)"
+    )
+    return [Problem(where, src.line(at), key_name(at), message, "warning")]

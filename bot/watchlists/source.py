@@ -1,0 +1,312 @@
+"""Reading one watchlist file: YAML with the line of every key, ${VAR} expansion, and
+validation against the schema, each problem placed at its file, line and key."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import ValidationError
+
+from bot.watchlists.schema import (
+    ActorModel,
+    FeedModel,
+    RouteModel,
+    StrictModel,
+    TopicModel,
+    WatchlistFile,
+)
+
+# ${VAR} must be set (a warning otherwise); ${VAR:-default} falls back quietly.
+_ENV_VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+
+# Aliases let a few hundred bytes stand for billions of values (lists of aliases of lists):
+# reading them out took minutes and gigabytes. Ten thousand topics are a few hundred
+# thousand values, so a real watchlist stays far below this.
+MAX_VALUES = 1_000_000
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with a watchlist file."""
+
+    file: str
+    line: int
+    key: str
+    message: str
+    severity: Literal["error", "warning"] = "error"
+
+    def __str__(self) -> str:
+        tag = "" if self.severity == "error" else "warning: "
+        return f"{self.file}:{self.line}: {self.key}: {tag}{self.message}"
+
+
+KeyPath = tuple[str | int, ...]
+
+
+def key_name(path: KeyPath) -> str:
+    """A key path as problems name it: `topics[0].positions[1].id`."""
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "(file)"
+
+
+class _AliasLines(yaml.SafeLoader):
+    """The safe loader, noting the line of each alias that is a list item.
+
+    An alias is its anchor's node itself, so the node knows only the anchor's line: a
+    duplicate id or a bad value in `- *t` was reported where `&t` was written.
+    """
+
+    def __init__(self, text: str) -> None:
+        super().__init__(text)
+        self.alias_lines: dict[tuple[int, int], int] = {}  # (id(list node), index) -> line
+
+    def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
+        """Compose as usual; an alias inside a list leaves its own line behind."""
+        # (A mapping passes its key node as `index`: a mapping value's line is its key's.)
+        if isinstance(parent, yaml.SequenceNode) and self.check_event(yaml.AliasEvent):
+            # `check_event` has read the event into `current_event` (the typed way to peek).
+            event: yaml.Event = self.current_event
+            if event.start_mark is not None:
+                self.alias_lines[(id(parent), index)] = event.start_mark.line + 1
+        return super().compose_node(parent, index)
+
+
+class Source:
+    """A parsed YAML file with the line of every key and list item."""
+
+    def __init__(self, name: str, text: str) -> None:
+        self.name = name
+        self.lines: dict[KeyPath, int] = {}
+        # YAML lets a key repeat and keeps only the last value: a second `topics:` block
+        # appended by another admin would silently drop the first. (path, line, first line)
+        self.duplicates: list[tuple[KeyPath, int, int]] = []
+        # (section, id) of items that failed validation: known to exist, not loaded.
+        self.invalid_ids: set[tuple[str, str]] = set()
+        # Line of an alias that refers to a node containing it (`&a [*a]`): the data would be
+        # infinitely deep, so it is refused before anything walks it.
+        self.recursive_alias: int | None = None
+        self.too_big = False
+        loader = _AliasLines(text)
+        self._alias_lines = loader.alias_lines
+        try:
+            node = loader.get_single_node()
+            # Indexed before construction: constructing flattens merge keys (`<<: *base`)
+            # into the node, and a key that overrides a merged one would read as a repeat.
+            if node is not None:
+                self._index(node, (), set(), set())
+                if self.recursive_alias is None:
+                    self.too_big = _values(node, {}) > MAX_VALUES
+            self.data: Any = (
+                loader.construct_document(node)
+                if node is not None and self.recursive_alias is None and not self.too_big
+                else {}
+            )
+        finally:
+            loader.dispose()
+
+    def _index(self, node: yaml.Node, path: KeyPath, active: set[int], done: set[int]) -> None:
+        if id(node) in active:
+            # An alias carries no line of its own: the line of its key, or of its list.
+            if self.recursive_alias is None:
+                self.recursive_alias = self.line(path)
+            return
+        self.lines.setdefault(path, node.start_mark.line + 1)
+        if id(node) in done:
+            return  # an alias of a node indexed already: its repeats were found there
+        active.add(id(node))
+        done.add(id(node))
+        self._index_children(node, path, active, done)
+        active.discard(id(node))
+
+    def _index_children(
+        self, node: yaml.Node, path: KeyPath, active: set[int], done: set[int]
+    ) -> None:
+        if isinstance(node, yaml.MappingNode):
+            first_line: dict[str, int] = {}
+            for key_node, value_node in node.value:
+                key = str(key_node.value)
+                child = (*path, key)
+                line = key_node.start_mark.line + 1
+                if key in first_line:
+                    self.duplicates.append((child, line, first_line[key]))
+                else:
+                    first_line[key] = line
+                self.lines[child] = line
+                self._index(value_node, child, active, done)
+        elif isinstance(node, yaml.SequenceNode):
+            for index, item in enumerate(node.value):
+                alias_line = self._alias_lines.get((id(node), index))
+                if alias_line is not None:
+                    # Read before `_index` takes the anchor's line; what is inside the
+                    # alias is not indexed again, so its keys are reported here too.
+                    self.lines[(*path, index)] = alias_line
+                self._index(item, (*path, index), active, done)
+
+    def line(self, path: KeyPath) -> int:
+        """The line of the deepest part of the path we know."""
+        for end in range(len(path), -1, -1):
+            if path[:end] in self.lines:
+                return self.lines[path[:end]]
+        return 1
+
+
+def _values(node: yaml.Node, counted: dict[int, int]) -> int:
+    """How many values the node holds with every alias read out (an alias is the same node
+    object as its anchor, so each is counted once and reused)."""
+    if id(node) not in counted:
+        children: list[yaml.Node] = []
+        if isinstance(node, yaml.MappingNode):
+            children = [part for pair in node.value for part in pair]
+        elif isinstance(node, yaml.SequenceNode):
+            children = list(node.value)
+        counted[id(node)] = 1 + sum(_values(child, counted) for child in children)
+    return counted[id(node)]
+
+
+def expand_env(
+    value: Any,
+    path: KeyPath,
+    env: Mapping[str, str],
+    missing: list[tuple[KeyPath, str]],
+    nested: list[KeyPath],
+) -> Any:
+    """Replace ${VAR} in every string; note variables that are not set, and values with a
+    ${VAR} inside a default (`nested`), which are not supported."""
+    if isinstance(value, str):
+
+        def sub(found: re.Match[str]) -> str:
+            name, default = found.group(1), found.group(2)
+            if default is not None and "${" in default:
+                nested.append(path)
+            if name not in env and default is None:
+                missing.append((path, name))
+            return env.get(name, default or "")
+
+        return _ENV_VAR.sub(sub, value)
+    if isinstance(value, list):
+        return [expand_env(v, (*path, i), env, missing, nested) for i, v in enumerate(value)]
+    if isinstance(value, dict):
+        return {k: expand_env(v, (*path, str(k)), env, missing, nested) for k, v in value.items()}
+    return value
+
+
+def pydantic_message(error: Mapping[str, Any]) -> str:
+    """One pydantic error in words an admin acts on."""
+    if error["type"] == "extra_forbidden":
+        return "unknown key"
+    if error["type"] == "missing":
+        return "required key is missing"
+    # Pydantic's own words name a regular expression or a Python type; an admin needs the rule.
+    if error["type"] == "string_pattern_mismatch":
+        return (
+            "must be lower-case a-z, digits, '-' or '_' (at most 64, starting with a"
+            f" letter or digit), got {error['input']!r}"
+        )
+    if error["type"] == "string_type" and isinstance(error["input"], int | float):
+        return "must be text: put it in quotes (YAML reads a bare number as a number)"
+    message = str(error["msg"])
+    return message.removeprefix("Value error, ")
+
+
+def load_file(
+    path: Path, env: Mapping[str, str]
+) -> tuple[WatchlistFile | None, Source | None, list[Problem]]:
+    """One file read and validated: the model (with only its valid items when it has
+    errors; None when it cannot be read at all), its source lines, and its problems."""
+    name = str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        return None, None, [Problem(name, 1, "(file)", f"cannot read: {exc}")]
+    try:
+        source = Source(name, text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+        line = mark.line + 1 if mark is not None else 1
+        problem = getattr(exc, "problem", None) or str(exc)
+        return None, None, [Problem(name, line, "(yaml)", f"YAML syntax error: {problem}")]
+    except RecursionError:  # thousands of nested lists: no watchlist is written so
+        return None, None, [Problem(name, 1, "(yaml)", "values nested too deeply to read")]
+    if source.recursive_alias is not None:
+        line = source.recursive_alias
+        return None, None, [Problem(name, line, "(yaml)", "an alias refers to its own item")]
+    if source.too_big:
+        message = f"its aliases expand to more than {MAX_VALUES:,} values: too big to read"
+        return None, None, [Problem(name, 1, "(yaml)", message)]
+    data = source.data
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        return (
+            None,
+            source,
+            [Problem(name, 1, "(file)", "must be a mapping with actors/topics/feeds/routes")],
+        )
+    # A repeated key is an error, but the file's other problems are found too.
+    problems = [
+        Problem(name, line, key_name(p), f"duplicate key (first at line {first}); remove one")
+        for p, line, first in source.duplicates
+    ]
+    missing: list[tuple[KeyPath, str]] = []
+    nested: list[KeyPath] = []
+    data = expand_env(data, (), env, missing, nested)
+    problems += [
+        Problem(
+            name, source.line(p), key_name(p), f"environment variable {var} is not set", "warning"
+        )
+        for p, var in missing
+    ]
+    problems += [
+        Problem(
+            name,
+            source.line(p),
+            key_name(p),
+            "a ${VAR} inside a default (${A:-${B}}) is not supported: write the default out",
+        )
+        for p in dict.fromkeys(nested)
+    ]
+    try:
+        model = WatchlistFile.model_validate(data)
+    except ValidationError as exc:
+        for error in exc.errors():
+            loc: KeyPath = tuple(error["loc"])
+            if loc in nested:
+                continue  # its value is garbled by the nesting, said above
+            problems.append(Problem(name, source.line(loc), key_name(loc), pydantic_message(error)))
+        return valid_items(data, source), source, problems
+    return model, source, problems
+
+
+def valid_items(data: dict[str, Any], source: Source) -> WatchlistFile:
+    """The file with only its valid items, so that one typo does not hide the problems the
+    other items have with other files (duplicate ids, unknown route topics): every problem
+    is reported at once. Nothing is loaded from a file with errors; this only checks."""
+    sections: dict[str, type[StrictModel]] = {
+        "actors": ActorModel,
+        "topics": TopicModel,
+        "feeds": FeedModel,
+        "routes": RouteModel,
+    }
+    kept: dict[str, list[Any]] = {}
+    for section, item_model in sections.items():
+        items = data.get(section)
+        if not isinstance(items, list):
+            continue
+        kept[section] = []
+        for item in items:
+            try:
+                kept[section].append(item_model.model_validate(item))
+            except ValidationError:
+                kept[section].append(None)  # keeps the indices, and so the line numbers
+                item_id = item.get("id") if isinstance(item, dict) else None
+                if isinstance(item_id, str):
+                    # Its other errors are reported already; routes naming it are fine.
+                    source.invalid_ids.add((section, item_id))
+    return WatchlistFile.model_construct(None, **kept)

@@ -28,6 +28,13 @@ PAGE = (
 )
 
 
+def _app(db: Path, feed: Feed) -> App:
+    """The real app polling one feed, with the hashing embedder and no destinations."""
+    return build_app(
+        Settings(db_path=db), Watchlist(feeds=(feed,)), embedder=HashingEmbedder(), deliveries=[]
+    )
+
+
 @pytest_asyncio.fixture(loop_scope="function")
 async def server() -> AsyncIterator[tuple[str, dict[str, int]]]:
     hits = {"page": 0}
@@ -58,12 +65,7 @@ async def test_full_text_feed_reads_each_new_page_once(
 ) -> None:
     base, hits = server
     feed = Feed(f"{base}/feed.xml", "Wire", 600.0, full_text=True)
-    app = build_app(
-        Settings(db_path=tmp_path / "f.db"),
-        Watchlist(feeds=(feed,)),
-        embedder=HashingEmbedder(),
-        deliveries=[],
-    )
+    app = _app(tmp_path / "f.db", feed)
     report = await app.pipeline.poll([feed])
     assert report.new_articles == 2 and report.failures == 0
     texts = {
@@ -119,12 +121,7 @@ async def _poll_pages(
         await web.TCPSite(runner, also_on, port).start()
     base = f"http://127.0.0.1:{port}"
     wire = Feed(f"{base}/feed.xml", "Wire", 600.0, full_text=True)
-    app = build_app(
-        Settings(db_path=tmp_path / "p.db"),
-        Watchlist(feeds=(wire,)),
-        embedder=HashingEmbedder(),
-        deliveries=[],
-    )
+    app = _app(tmp_path / "p.db", wire)
     if is_public is not None:
         app.fetcher.is_public = is_public
     await app.pipeline.poll([wire])
@@ -224,12 +221,7 @@ async def test_a_stalled_article_host_holds_up_the_poll_only_for_the_budget(
     runner, port = await serve_local(http)
     base = f"http://127.0.0.1:{port}"
     wire = Feed(f"{base}/feed.xml", "Wire", 600.0, full_text=True)
-    app = build_app(
-        Settings(db_path=tmp_path / "s.db"),  # pages may take 15 s each to time out
-        Watchlist(feeds=(wire,)),
-        embedder=HashingEmbedder(),
-        deliveries=[],
-    )
+    app = _app(tmp_path / "s.db", wire)  # pages may take 15 s each to time out
     app.pipeline.full_text_budget_s = 0.5
     try:
         report = await asyncio.wait_for(app.pipeline.poll([wire]), timeout=8)
@@ -252,12 +244,7 @@ async def test_a_title_only_item_whose_page_fails_is_kept_with_its_title(tmp_pat
     http.router.add_get("/feed.xml", feed)  # /gone answers 404
     runner, port = await serve_local(http)
     wire = Feed(f"http://127.0.0.1:{port}/feed.xml", "Wire", 600.0, full_text=True)
-    app = build_app(
-        Settings(db_path=tmp_path / "t.db"),
-        Watchlist(feeds=(wire,)),
-        embedder=HashingEmbedder(),
-        deliveries=[],
-    )
+    app = _app(tmp_path / "t.db", wire)
     report = await app.pipeline.poll([wire])
     stored = app.store.article_by_canonical_url(f"http://127.0.0.1:{port}/gone")
     await app.close()

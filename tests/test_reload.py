@@ -51,14 +51,19 @@ async def _edit(folder: Path, text: str) -> None:
     await asyncio.sleep(2.0)  # past the watcher's 800 ms debounce
 
 
+def _app_on_topic_one(folder: Path) -> _App:
+    """A watched app whose folder holds one valid file with topic `one`."""
+    (folder / "a.yaml").write_text(TOPIC.format(id="one"), encoding="utf-8")
+    watchlist = load_watchlists(folder, env={}).watchlist
+    assert watchlist is not None
+    return _App(folder, watchlist)
+
+
 async def test_a_reload_that_raises_does_not_stop_hot_reload(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.INFO)
-    (tmp_path / "a.yaml").write_text(TOPIC.format(id="one"), encoding="utf-8")
-    watchlist = load_watchlists(tmp_path, env={}).watchlist
-    assert watchlist is not None
-    app = _App(tmp_path, watchlist)
+    app = _app_on_topic_one(tmp_path)
     async with watching(app) as watcher:
         await _edit(tmp_path, TOPIC.format(id="two"))  # this reload raises
         assert not watcher.done(), "the watcher died with the failed reload"
@@ -74,10 +79,7 @@ async def test_a_reload_logs_the_warnings_of_the_edit(
 ) -> None:
     caplog.set_level(logging.INFO)
     monkeypatch.delenv("SWEEP_UNSET_HOOK", raising=False)
-    (tmp_path / "a.yaml").write_text(TOPIC.format(id="one"), encoding="utf-8")
-    watchlist = load_watchlists(tmp_path, env={}).watchlist
-    assert watchlist is not None
-    app = _App(tmp_path, watchlist)
+    app = _app_on_topic_one(tmp_path)
     app.calls = 1  # no failure in this test
     async with watching(app):
         route = "routes:\n  - topics: [one]\n    discord_webhook: ${SWEEP_UNSET_HOOK}\n"
@@ -94,10 +96,7 @@ async def test_a_reload_logs_the_warnings_of_the_edit(
 
 
 async def test_admins_told_of_a_refused_edit_are_told_when_it_is_fixed(tmp_path: Path) -> None:
-    (tmp_path / "a.yaml").write_text(TOPIC.format(id="one"), encoding="utf-8")
-    watchlist = load_watchlists(tmp_path, env={}).watchlist
-    assert watchlist is not None
-    app = _App(tmp_path, watchlist)
+    app = _app_on_topic_one(tmp_path)
     app.calls = 1  # no failure in this test
     async with watching(app):
         await _edit(tmp_path, "topics:\n  - id: two\n    name: [unclosed\n")

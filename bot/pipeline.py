@@ -30,6 +30,7 @@ from bot.models import (
     Watchlist,
 )
 from bot.routing import destinations_for
+from bot.store.connection import database_failed, failure_text
 from bot.store.sqlite import FeedState, MatchRow, SQLiteStore
 from bot.stories import find_story, new_story_id, title_key
 from bot.summarize import summarize
@@ -229,20 +230,23 @@ class Pipeline:
         self.health.start_pass()
         try:
             await self._poll(feeds, report)
-        except sqlite3.OperationalError as exc:
+        except sqlite3.DatabaseError as exc:
+            if not database_failed(exc):
+                raise
             await self._store_failed(exc, report)
         else:
             self._store_error = None
         await self.health.send_notices(self.notify_admins)
         return report
 
-    async def _store_failed(self, exc: sqlite3.OperationalError, report: CycleReport) -> None:
-        """Say once that the database refuses writes (disk full, read-only, I/O error).
+    async def _store_failed(self, exc: sqlite3.DatabaseError, report: CycleReport) -> None:
+        """Say once that the database refuses writes (disk full, read-only, I/O error) or is
+        damaged.
 
         Nothing is lost: a feed's validators are saved only after its articles, so every
         feed this cycle could not store is fetched again in full by the next one.
         """
-        message = f"cannot write to the database {self.store.path}: {exc}"
+        message = failure_text(self.store.path, exc)
         report.store_error = message
         if message == self._store_error:
             log.debug("%s (again)", message)
@@ -252,7 +256,7 @@ class Pipeline:
         if self.notify_admins is not None:
             # Straight to the platforms: the usual notice path records itself in the database.
             with contextlib.suppress(Exception):
-                await self.notify_admins(f"Stancewatch {message}. Polls are retried.")
+                await self.notify_admins(f"Stancewatch: {message}. Polls are retried.")
 
     async def _poll(self, feeds: Sequence[Feed] | None, report: CycleReport) -> None:
         now = self.clock()

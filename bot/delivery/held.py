@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from bot.delivery.base import Delivery, DeliveryError
 from bot.delivery.digest import CAP_WINDOW, DIGEST_DELAY, build_digest, holdable, should_hold
 from bot.models import Alert, Destination
+from bot.store.connection import database_failed
 from bot.store.sqlite import OutboxRow, SQLiteStore
 
 log = logging.getLogger("bot.delivery.outbox")  # one logger for the whole outbox
@@ -118,9 +119,9 @@ class HeldDeliveries:
                 self._record_digest_sent(part_rows)
                 sent += len(part_rows)
                 unsent = [row for row in unsent if row not in part_rows]
-        except sqlite3.OperationalError:
-            raise
         except Exception as exc:  # a renderer's bug must not stop the other deliveries
+            if database_failed(exc):
+                raise  # the database, not the delivery: `drain` stops and says so once
             error = exc if isinstance(exc, DeliveryError) else None
             if error is None:
                 log.exception("digest to %s crashed", key)
@@ -137,7 +138,8 @@ class HeldDeliveries:
             with self.store.transaction():
                 for row in rows:
                     self.store.mark_sent(row.id, self.clock())
-        except sqlite3.OperationalError:
+        except sqlite3.Error:
+            # Whatever the reason, the platform has them: sending them again repeats them.
             self._unrecorded.update({row.id: None for row in rows})
             raise
 

@@ -23,6 +23,7 @@ from bot.delivery.base import ATTEMPT_LIMIT_S, Delivery, DeliveryError, SentPlai
 from bot.delivery.held import HeldDeliveries, Outcome
 from bot.models import Alert, Destination
 from bot.routing import DestinationRegistry
+from bot.store.connection import database_failed, failure_text
 from bot.store.sqlite import OutboxRow, SQLiteStore
 
 log = logging.getLogger(__name__)
@@ -161,8 +162,10 @@ class OutboxWorker(HeldDeliveries):
         """
         try:
             return await self._drain(limit)
-        except sqlite3.OperationalError as exc:
-            message = f"outbox: cannot write to the database: {exc}"
+        except sqlite3.DatabaseError as exc:
+            if not database_failed(exc):
+                raise
+            message = f"outbox: {failure_text(self.store.path, exc)}"
             if message != self._store_error:
                 self._store_error = message
                 log.error("%s; deliveries wait until it writes again", message)
@@ -329,9 +332,9 @@ class OutboxWorker(HeldDeliveries):
             refusal = await self._hand_over(row, delivery, destination, alert)
         except DeliveryError as exc:
             return await self._failed(row, exc, now)
-        except sqlite3.OperationalError:
-            raise  # the database, not the delivery: `drain` stops and says so once
         except Exception as exc:  # a bug in a renderer must not stop the other deliveries
+            if database_failed(exc):
+                raise  # the database, not the delivery: `drain` stops and says so once
             log.exception("delivery of alert %s to %s crashed", row.alert_id, row.destination)
             return await self._failed(row, DeliveryError(f"unexpected error: {exc!r}"), now)
         if refusal is not None:
@@ -368,7 +371,8 @@ class OutboxWorker(HeldDeliveries):
         """
         try:
             self.store.mark_sent(row.id, self.clock(), ref)
-        except sqlite3.OperationalError:
+        except sqlite3.Error:
+            # Whatever the reason, the platform has it: handing it over again posts it twice.
             self._unrecorded[row.id] = ref
             raise
 

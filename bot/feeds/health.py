@@ -204,7 +204,7 @@ class FeedHealth:
             return
         for url, status, _ in notices:
             if url:  # (a language notice is recorded where it is decided)
-                with contextlib.suppress(sqlite3.OperationalError):  # said by the pipeline
+                with contextlib.suppress(sqlite3.DatabaseError):  # said by the pipeline
                     self.store.set_feed_admins_told(url, status)
         text = one_notice([text for _, _, text in notices])
         if notify is not None:

@@ -19,6 +19,23 @@ class StoreOpenError(Exception):
     """The database file is missing (where it must exist) or is not a usable SQLite file."""
 
 
+def database_failed(exc: BaseException) -> bool:
+    """True when the database itself failed (a full disk, a read-only file, a lock held too
+    long, an I/O error, a damaged file) rather than one of our statements (a broken
+    constraint, a wrong parameter), which is a bug and must stay loud."""
+    # A damaged file (SQLITE_CORRUPT, SQLITE_NOTADB) raises the base class itself; the bugs
+    # come as its subclasses (IntegrityError, ProgrammingError, ...).
+    return type(exc) in (sqlite3.OperationalError, sqlite3.DatabaseError)
+
+
+def failure_text(path: Path | str, exc: BaseException) -> str:
+    """One line saying what the database refused, and for a damaged file what to do."""
+    if type(exc) is sqlite3.DatabaseError:
+        # It does not heal by itself: retrying only says the same thing again.
+        return f"the database {path} is damaged ({exc}): stop the service and restore a backup"
+    return f"cannot write to the database {path}: {exc}"
+
+
 def open_sqlite(path: Path | str, *, create: bool, **options: Any) -> sqlite3.Connection:
     """Open a SQLite file and read its header; a bad or (without `create`) missing file raises.
 

@@ -1,0 +1,98 @@
+"""A database file damaged on disk (a bad sector, a copy cut short, a file edited by hand):
+polls and deliveries say so in one line, once, and the service keeps running."""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from bot.store.sqlite import SQLiteStore
+from tests.conftest import rss
+from tests.one_feed import one_feed
+from tests.test_outbox_lanes import NOW, Fake, channel, queue, worker_for
+
+
+def damage(db: Path, name: str) -> None:
+    """Overwrite the first page of a table or index with garbage, as a bad sector would.
+
+    Every connection to the file must be closed first: an open one keeps pages cached.
+    """
+    con = sqlite3.connect(db)
+    try:
+        con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        page_size = con.execute("PRAGMA page_size").fetchone()[0]
+        root = con.execute("SELECT rootpage FROM sqlite_master WHERE name = ?", (name,)).fetchone()
+    finally:
+        con.close()
+    assert root is not None, name
+    with db.open("r+b") as file:
+        file.seek((root[0] - 1) * page_size)
+        file.write(b"\xff" * page_size)
+
+
+def _items(start: int, count: int) -> list[dict[str, str]]:
+    return [
+        {"title": f"Harbour drills, day {n}", "link": f"https://x.example/{n}"}
+        for n in range(start, start + count)
+    ]
+
+
+async def test_a_damaged_table_gives_up_the_poll_in_one_line_and_tells_admins_once(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    async with one_feed(tmp_path, rss("T", _items(0, 5))) as served:
+        await served.poll()
+        await served.app.close()
+        damage(tmp_path / "s.db", "articles")
+        served.app = served.build()
+        told: list[str] = []
+
+        async def notify(text: str) -> None:
+            told.append(text)
+
+        served.app.pipeline.notify_admins = notify
+        served.body = rss("T", _items(0, 10))
+        with caplog.at_level(logging.DEBUG):
+            first = await served.poll()
+            second = await served.poll()
+    assert first.store_error is not None
+    assert "database disk image is malformed" in first.store_error
+    assert str(tmp_path / "s.db") in first.store_error
+    assert second.store_error == first.store_error
+    said = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert [r.getMessage().count("\n") for r in said] == [0]  # one line, said once
+    assert said[0].exc_info is None  # no traceback
+    assert "damaged" in said[0].getMessage()
+    assert len(told) == 1 and "damaged" in told[0]
+
+
+async def test_a_damaged_outbox_stops_the_drain_in_one_line_and_posts_nothing_twice(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    db = tmp_path / "o.db"
+    room = channel("CROOM")
+    store = SQLiteStore(db)
+    queue(store, "s-1", [room])
+    store.close()
+    # The index every "sent" mark writes to, but no read before the post needs.
+    damage(db, "outbox_sent_by_destination")
+    store = SQLiteStore(db)
+    fake = Fake()
+    clock = [NOW]
+    worker = worker_for(store, fake, [room], clock)
+    worker.max_alerts_per_hour = 0  # the cap would read that index before posting
+    try:
+        with caplog.at_level(logging.ERROR):
+            for hour in range(3):
+                clock[0] = NOW + timedelta(hours=hour)  # any retry would be due by then
+                assert await worker.drain() == 0
+    finally:
+        store.close()
+    assert fake.posts == [("CROOM", "s-1")]  # taken once, never handed over again
+    said = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert len(said) == 1 and said[0].exc_info is None, [r.getMessage() for r in said]
+    assert "database disk image is malformed" in said[0].getMessage()

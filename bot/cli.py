@@ -12,7 +12,7 @@ from pathlib import Path
 
 from bot.matching.embedder import ModelLoadError
 from bot.settings import Settings, SettingsError, load_settings
-from bot.store.connection import StoreOpenError, open_sqlite
+from bot.store.connection import StoreOpenError
 from bot.watchlists import LoadResult, load_watchlists, schema_json
 
 log = logging.getLogger("stancewatch")
@@ -162,18 +162,14 @@ def cmd_outbox(args: argparse.Namespace) -> int:
 
 
 def cmd_backup(args: argparse.Namespace) -> int:
-    """Copy the database while the service runs (SQLite online backup)."""
-    # The source is checked before the copy is opened: a mistyped --db must leave no file.
-    source = open_sqlite(_settings(args).db_path, create=False)
+    """Copy the database while the service runs (SQLite online backup) to a new file."""
+    from bot.store.backup import BackupError, backup_database
+
     try:
-        target = open_sqlite(args.path, create=True)
-        try:
-            with target:
-                source.backup(target)
-        finally:
-            target.close()
-    finally:
-        source.close()
+        backup_database(str(_settings(args).db_path), args.path)
+    except BackupError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     print(f"backed up to {args.path}")
     return 0
 

@@ -106,7 +106,11 @@ def server() -> Iterator[str]:
 
 
 def _run(
-    *args: str, env: dict[str, str] | None = None, timeout: float = 60, cwd: Path = ROOT
+    *args: str,
+    env: dict[str, str] | None = None,
+    timeout: float = 60,
+    cwd: Path = ROOT,
+    preexec_fn: Callable[[], None] | None = None,
 ) -> subprocess.CompletedProcess[str]:
     inherited = {k: v for k, v in os.environ.items() if not k.startswith("STANCEWATCH_")}
     full_env = {**inherited, "HF_HUB_OFFLINE": "1", **(env or {})}
@@ -119,6 +123,7 @@ def _run(
         capture_output=True,
         text=True,
         timeout=timeout,
+        preexec_fn=preexec_fn,
     )
 
 

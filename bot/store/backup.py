@@ -1,0 +1,77 @@
+"""`stancewatch backup`: an online copy of the database, made whole or not at all."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sqlite3
+from pathlib import Path
+
+from bot.store.connection import open_sqlite
+
+# What SQLite may leave beside a file it was writing when the copy failed.
+_SIDE_FILES = ("", "-journal", "-wal", "-shm")
+
+
+class BackupError(Exception):
+    """The copy was not made: its target is taken or cannot be written, or the copy failed."""
+
+
+def _check_target(source: str, target: str) -> None:
+    """Refuse a target that would overwrite something or that cannot be written at all."""
+    folder = os.path.dirname(target) or "."
+    if not os.path.isdir(folder):
+        # SQLite would only say "unable to open database file".
+        raise BackupError(f"cannot write backup {target}: its folder {folder} does not exist")
+    if os.path.lexists(target):
+        # Overwriting is never what was meant: last week's backup, another bot's database,
+        # or the live database itself (a "backup" that copies nothing).
+        with contextlib.suppress(OSError):
+            if os.path.samefile(source, target):
+                raise BackupError(
+                    f"backup target {target} is the database {source} itself: give another path"
+                )
+        raise BackupError(f"backup target {target} already exists: remove it or give another path")
+
+
+def _remove_partial(partial: Path) -> None:
+    for suffix in _SIDE_FILES:
+        with contextlib.suppress(OSError):
+            os.unlink(f"{partial}{suffix}")
+
+
+def backup_database(source: str, target: str) -> None:
+    """Copy the database `source` to the new file `target`, while the service may be writing.
+
+    The copy is made under a temporary name beside the target and renamed once complete, so
+    a copy that fails (a full disk, Ctrl-C) leaves nothing that could pass for a backup. It
+    is one self-contained file in rollback-journal mode: a WAL-mode copy could not even be
+    opened from a read-only folder or mount, where backups are often kept.
+    """
+    live = open_sqlite(source, create=False)  # first: a mistyped --db leaves no file behind
+    try:
+        _check_target(source, target)
+        # Hidden, and named after this process: two backups at once never share it.
+        folder = Path(os.path.dirname(target) or ".")
+        partial = folder / f".{Path(target).name}.partial-{os.getpid()}"
+        try:
+            copy = sqlite3.connect(partial)
+            try:
+                with copy:
+                    live.backup(copy)
+                copy.execute("PRAGMA journal_mode=DELETE")
+            finally:
+                copy.close()
+            if os.path.lexists(target):  # made meanwhile: still never overwritten
+                raise BackupError(
+                    f"backup target {target} already exists: remove it or give another path"
+                )
+            os.replace(partial, target)
+        except BaseException as exc:
+            _remove_partial(partial)
+            if isinstance(exc, sqlite3.Error | OSError):
+                reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+                raise BackupError(f"backup to {target} failed: {reason}") from None
+            raise
+    finally:
+        live.close()

@@ -285,6 +285,39 @@ def test_a_db_path_that_is_not_a_database_is_one_line_naming_it(
         assert db.read_text(encoding="utf-8") == "shopping: milk, eggs\n" * 20
 
 
+@pytest.mark.parametrize(
+    "command", [["outbox"], ["outbox", "--replay"], ["run", "--once"]], ids=" ".join
+)
+def test_another_programs_sqlite_file_is_refused_and_left_as_it_was(
+    tmp_path: Path, command: list[str]
+) -> None:
+    feed = tmp_path / "feed.xml"
+    feed.write_bytes(GOOD_FEED)
+    watchlists = _local_watchlist(tmp_path / "watchlists", str(feed))
+    db = tmp_path / "contacts.db"  # a mistyped --db that names some other tool's database
+    con = sqlite3.connect(db)
+    con.execute("CREATE TABLE contacts (name TEXT)")
+    con.execute("INSERT INTO contacts VALUES ('Ann')")
+    con.commit()
+    con.close()
+    before = sorted(p.name for p in tmp_path.iterdir())
+    done = _run(*command, "--db", str(db), "--watchlists", str(watchlists), cwd=tmp_path)
+    assert done.returncode == 1, done.stderr[-3000:]
+    assert sorted(p.name for p in tmp_path.iterdir()) == before  # no -wal, no .lock
+    assert _one_error_line(done) == (
+        f"error: cannot open database {db}: it is not a Stancewatch database"
+        " (it holds other tables: contacts)"
+    )
+    con = sqlite3.connect(db)
+    try:
+        tables = [r[0] for r in con.execute("SELECT name FROM sqlite_master")]
+        assert tables == ["contacts"]
+        assert con.execute("PRAGMA user_version").fetchone()[0] == 0
+        assert con.execute("PRAGMA journal_mode").fetchone()[0] == "delete"
+    finally:
+        con.close()
+
+
 def test_backup_still_copies_an_existing_database(tmp_path: Path) -> None:
     live = tmp_path / "live.db"
     con = sqlite3.connect(live)

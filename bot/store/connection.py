@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from bot.store.schema import SchemaTooNew, migrate
+from bot.store.schema import SchemaRefused, check_schema, migrate
 
 # The size the write-ahead log is cut back to once a checkpoint has emptied it.
 WAL_SIZE_LIMIT = 32 * 1024 * 1024
@@ -93,6 +93,8 @@ class Connection:
         self.db = open_sqlite(path, create=create, isolation_level=None, check_same_thread=False)
         self.db.row_factory = sqlite3.Row
         try:
+            # Before anything is set: switching to WAL already rewrites the file's header.
+            check_schema(self.db)
             self.db.execute("PRAGMA journal_mode=WAL")
             # A large write (a migration, the first prune of a grown database) grows the
             # -wal file to its size; without a limit the file keeps that size for as long
@@ -102,7 +104,7 @@ class Connection:
             self.db.execute("PRAGMA synchronous=NORMAL")
             self.db.execute("PRAGMA foreign_keys=ON")
             migrate(self.db)
-        except (sqlite3.Error, SchemaTooNew) as exc:
+        except (sqlite3.Error, SchemaRefused) as exc:
             self.db.close()
             raise StoreOpenError(f"cannot open database {path}: {exc}") from None
         if writable:

@@ -12,12 +12,14 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
+import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO
 
 from bot.store.connection import StoreOpenError, open_sqlite
+from bot.store.schema import SchemaRefused, check_schema
 
 
 class DatabaseInUse(StoreOpenError):
@@ -84,8 +86,8 @@ def heartbeat(db_path: Path | str) -> None:
 def hold_database(db_path: Path | str) -> Iterator[None]:
     """Hold the database for one service: refuse a path that is no database, then lock it.
 
-    The path is checked first, so a folder or a text file given as --db is refused with
-    nothing created beside it. An in-memory database needs no lock.
+    The path is checked first, so a folder, a text file or another program's database given
+    as --db is refused with nothing created beside it. An in-memory database needs no lock.
     """
     if str(db_path) == ":memory:":
         yield
@@ -94,7 +96,13 @@ def hold_database(db_path: Path | str) -> Iterator[None]:
         Path(db_path).parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise StoreOpenError(f"cannot open database {db_path}: {exc.strerror}") from None
-    open_sqlite(db_path, create=True).close()
+    db = open_sqlite(db_path, create=True)
+    try:
+        check_schema(db)  # another program's database, or a newer one: no lock file beside it
+    except (sqlite3.Error, SchemaRefused) as exc:
+        raise StoreOpenError(f"cannot open database {db_path}: {exc}") from None
+    finally:
+        db.close()
     handle = _acquire(db_path)
     try:
         yield

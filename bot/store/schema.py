@@ -190,18 +190,46 @@ MIGRATIONS: tuple[str, ...] = (
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
-class SchemaTooNew(RuntimeError):
-    """The database was written by a newer Stancewatch than this one."""
+class SchemaRefused(RuntimeError):
+    """The database is not one this program may change: a newer Stancewatch wrote it, or it
+    belongs to some other program."""
+
+
+# Names shown when a database of another program is refused (a long list says no more).
+_SHOWN_TABLES = 5
+
+
+def check_schema(db: sqlite3.Connection) -> int:
+    """The database's schema version; raise SchemaRefused if this program must not use it."""
+    version = int(db.execute("PRAGMA user_version").fetchone()[0])
+    if version > SCHEMA_VERSION:
+        raise SchemaRefused(
+            f"its schema version {version} is newer than this program's {SCHEMA_VERSION}"
+            " (written by a newer Stancewatch: upgrade, or use a backup made by this version)"
+        )
+    if version == 0:
+        # Our first migration sets the version with the tables, so a file without one is
+        # new or empty, or some other program's: a mistyped --db must not gain our tables.
+        tables = [
+            str(row[0])
+            for row in db.execute(
+                "SELECT name FROM sqlite_master"
+                " WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name"
+            )
+        ]
+        if tables:
+            shown = ", ".join(tables[:_SHOWN_TABLES]) + (
+                ", ..." if len(tables) > _SHOWN_TABLES else ""
+            )
+            raise SchemaRefused(
+                f"it is not a Stancewatch database (it holds other tables: {shown})"
+            )
+    return version
 
 
 def migrate(db: sqlite3.Connection) -> int:
     """Bring the database up to SCHEMA_VERSION; return the version it had before."""
-    version = int(db.execute("PRAGMA user_version").fetchone()[0])
-    if version > SCHEMA_VERSION:
-        raise SchemaTooNew(
-            f"its schema version {version} is newer than this program's {SCHEMA_VERSION}"
-            " (written by a newer Stancewatch: upgrade, or use a backup made by this version)"
-        )
+    version = check_schema(db)
     for index in range(version, SCHEMA_VERSION):
         # One transaction per step: a crash mid-migration leaves the previous version intact.
         db.executescript(

@@ -6,6 +6,7 @@ import argparse
 import json
 import logging
 import os
+import sqlite3
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -147,8 +148,10 @@ def cmd_outbox(args: argparse.Namespace) -> int:
     from bot.store.sqlite import SQLiteStore
 
     # create=False: listing the outbox of a mistyped path must not make an empty database.
-    # Listing only reads, so a read-only copy can be listed; --replay must write.
-    store = SQLiteStore(_settings(args).db_path, create=False, writable=args.replay)
+    # Listing only reads and never changes the file (a backup on a read-only shelf, an
+    # older Stancewatch's live database); --replay must write.
+    path = _settings(args).db_path
+    store = SQLiteStore(path, create=False, read_only=not args.replay)
     try:
         dead = store.dead_outbox()
         for row_id, alert_id, destination, error in dead:
@@ -156,6 +159,10 @@ def cmd_outbox(args: argparse.Namespace) -> int:
         print(f"{len(dead)} dead, {store.pending_count()} pending")
         if args.replay:
             print(f"requeued {store.replay_dead(datetime.now(UTC))}")
+    except sqlite3.Error as exc:  # a damaged file, a disk error: one line, not a traceback
+        doing = "replay" if args.replay else "list"
+        print(f"error: cannot {doing} the outbox of {path}: {exc}", file=sys.stderr)
+        return 1
     finally:
         store.close()
     return 0

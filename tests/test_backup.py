@@ -2,17 +2,12 @@
 
 from __future__ import annotations
 
-import os
 import resource
 import sqlite3
-import subprocess
-from collections.abc import Callable
 from pathlib import Path
 
-import pytest
-
 from bot.store.sqlite import SQLiteStore
-from tests.test_cli import _one_error_line, _run
+from tests.test_cli import _make_read_only_folder, _one_error_line, _run
 
 
 def _live(path: Path, feeds: int = 1) -> Path:
@@ -26,17 +21,6 @@ def _live(path: Path, feeds: int = 1) -> Path:
             )
     store.close()
     return path
-
-
-def _read_only_folder(path: Path) -> Callable[[], None]:
-    """Make a folder read-only, for root too (chattr +i); return the undo."""
-    if os.geteuid() != 0:
-        path.chmod(0o555)
-        return lambda: path.chmod(0o755)
-    if subprocess.run(["chattr", "+i", str(path)], capture_output=True).returncode != 0:
-        # Not a skip: a skipped test would pass CI without checking anything.
-        pytest.fail("chattr +i failed: as root, nothing else makes a folder read-only")
-    return lambda: subprocess.run(["chattr", "-i", str(path)], check=True)
 
 
 def _feeds(path: Path) -> int:
@@ -110,7 +94,7 @@ def test_the_copy_is_one_file_that_opens_from_a_read_only_folder(tmp_path: Path)
     done = _run("backup", "--db", "live.db", "shelf/copy.db", cwd=tmp_path)
     assert (done.returncode, done.stdout) == (0, "backed up to shelf/copy.db\n"), done.stderr
     assert [p.name for p in shelf.iterdir()] == ["copy.db"]
-    undo = _read_only_folder(shelf)  # a backup disk mounted read-only
+    undo = _make_read_only_folder(shelf)  # a backup disk mounted read-only
     try:
         assert _feeds(shelf / "copy.db") == 3
     finally:

@@ -16,7 +16,7 @@ from typing import ClassVar
 
 import pytest
 
-from bot.store.schema import SCHEMA_VERSION
+from bot.store.schema import MIGRATIONS, SCHEMA_VERSION
 from bot.store.sqlite import SQLiteStore
 from tests.conftest import rss
 
@@ -398,6 +398,16 @@ def test_run_with_a_bad_model_fails_at_start_before_fetching_any_feed(
     assert _Handler.requested == []
 
 
+def _make_read_only_folder(path: Path) -> Callable[[], None]:
+    """Make a folder read-only, for root too (chattr +i); return the undo."""
+    if os.geteuid() != 0:
+        path.chmod(0o555)
+        return lambda: path.chmod(0o755)
+    if subprocess.run(["chattr", "+i", str(path)], capture_output=True).returncode != 0:
+        pytest.fail("chattr +i failed: as root, nothing else makes a folder read-only")
+    return lambda: subprocess.run(["chattr", "-i", str(path)], check=True)
+
+
 def _make_read_only(path: Path) -> Callable[[], None]:
     """Make a file read-only, for root too (chattr +i, as the tester did); return the undo."""
     if os.geteuid() != 0:
@@ -432,6 +442,64 @@ def test_a_read_only_database_is_one_line_at_start_and_can_still_be_listed(
         assert _one_error_line(replay).startswith(f"error: cannot write to database {db}: ")
     finally:
         undo()
+
+
+def _version_1_database(path: Path) -> None:
+    """A database as the first Stancewatch release left it, with one delivery given up on."""
+    con = sqlite3.connect(path, isolation_level=None)
+    con.executescript("BEGIN;" + MIGRATIONS[0] + "PRAGMA user_version = 1; COMMIT;")
+    con.execute(
+        "INSERT INTO outbox (alert_id, destination, action, version, status, next_try_at,"
+        " created, last_error) VALUES ('s-1', 'slack_channel:C1', 'post', 1, 'dead',"
+        " '2025-01-01T00:00:00+00:00', '2025-01-01T00:00:00+00:00', 'channel_not_found')"
+    )
+    con.close()
+
+
+def test_listing_an_older_database_reads_it_as_it_is_and_changes_nothing(
+    tmp_path: Path,
+) -> None:
+    db = tmp_path / "old.db"
+    _version_1_database(db)
+    undo = _make_read_only(db)  # an old backup, kept read-only
+    try:
+        done = _run("outbox", "--db", str(db))
+    finally:
+        undo()
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stdout == "1\ts-1\tslack_channel:C1\tchannel_not_found\n1 dead, 0 pending\n"
+    # Not upgraded behind the back of the Stancewatch that uses it: that one would then
+    # refuse its own database as written by a newer version.
+    con = sqlite3.connect(db)
+    assert con.execute("PRAGMA user_version").fetchone()[0] == 1
+    con.close()
+
+
+def test_listing_a_backup_on_a_read_only_shelf_works(tmp_path: Path) -> None:
+    SQLiteStore(tmp_path / "live.db").close()
+    shelf = tmp_path / "shelf"
+    shelf.mkdir()
+    made = _run("backup", "--db", "live.db", "shelf/copy.db", cwd=tmp_path)
+    assert made.returncode == 0, made.stderr
+    undo = _make_read_only_folder(shelf)  # a backup disk mounted read-only
+    try:
+        done = _run("outbox", "--db", "shelf/copy.db", cwd=tmp_path)
+    finally:
+        undo()
+    assert (done.returncode, done.stdout) == (0, "0 dead, 0 pending\n"), done.stderr
+    assert [p.name for p in shelf.iterdir()] == ["copy.db"]
+
+
+def test_listing_an_empty_file_says_so_and_leaves_it_empty(tmp_path: Path) -> None:
+    db = tmp_path / "empty.db"
+    db.touch()  # `touch stancewatch.db`, or a copy that never got its content
+    done = _run("outbox", "--db", str(db))
+    assert done.returncode == 1, done.stderr
+    assert _one_error_line(done) == (
+        f"error: cannot open database {db}: it holds no Stancewatch data yet"
+    )
+    assert db.stat().st_size == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["empty.db"]
 
 
 @pytest.mark.parametrize("command", [["run", "--once"], ["outbox"]], ids=lambda c: c[0])

@@ -36,11 +36,14 @@ def failure_text(path: Path | str, exc: BaseException) -> str:
     return f"cannot write to the database {path}: {exc}"
 
 
-def open_sqlite(path: Path | str, *, create: bool, **options: Any) -> sqlite3.Connection:
+def open_sqlite(
+    path: Path | str, *, create: bool, read_only: bool = False, **options: Any
+) -> sqlite3.Connection:
     """Open a SQLite file and read its header; a bad or (without `create`) missing file raises.
 
     Without `create` the file is opened with mode=rw, so a command that only reads or copies
-    a database never leaves an empty one behind, even if the file vanishes meanwhile.
+    a database never leaves an empty one behind, even if the file vanishes meanwhile;
+    `read_only` opens it with mode=ro, so nothing can change it.
     """
     file = Path(path)
     memory = str(path) == ":memory:"
@@ -48,9 +51,15 @@ def open_sqlite(path: Path | str, *, create: bool, **options: Any) -> sqlite3.Co
         raise StoreOpenError(f"database not found: {path}")
     if file.is_dir():  # sqlite would only say "unable to open database file"
         raise StoreOpenError(f"cannot open database {path}: it is a folder")
-    target = str(path) if create or memory else f"{file.absolute().as_uri()}?mode=rw"
+    uri = read_only or not create
+    if memory:
+        target = str(path)
+    elif uri:
+        target = f"{file.absolute().as_uri()}?mode={'ro' if read_only else 'rw'}"
+    else:
+        target = str(path)
     try:
-        db: sqlite3.Connection = sqlite3.connect(target, uri=not create, **options)
+        db: sqlite3.Connection = sqlite3.connect(target, uri=uri and not memory, **options)
     except sqlite3.Error as exc:
         raise StoreOpenError(f"cannot open database {path}: {exc}") from None
     try:
@@ -80,34 +89,49 @@ class Connection:
     """One SQLite connection, migrated on open; writes grouped by `transaction()`.
 
     `create=False` is for commands that work on the database the service made: a missing
-    file is a `StoreOpenError`, and nothing is created. `writable=False` is for commands
-    that only read it, so a read-only copy can still be listed.
+    file is a `StoreOpenError`, and nothing is created. `writable=False` skips the check
+    that the file can be written, for a connection that may write but need not.
+    `read_only=True` is for commands that only read (listing the outbox): the file is
+    opened read-only and never changed, not even upgraded to this version's schema, so a
+    backup on a read-only shelf can be listed, and an older Stancewatch still using the
+    file is not left with a database it refuses as newer. (Every migration so far only
+    adds tables and columns, so an older schema reads as it is.)
     """
 
-    def __init__(self, path: Path | str, *, create: bool = True, writable: bool = True) -> None:
+    def __init__(
+        self,
+        path: Path | str,
+        *,
+        create: bool = True,
+        writable: bool = True,
+        read_only: bool = False,
+    ) -> None:
         self.path = Path(path)
+        create = create and not read_only
         if create and str(path) != ":memory:":
             self.path.parent.mkdir(parents=True, exist_ok=True)
         # isolation_level=None: we issue BEGIN/COMMIT ourselves, so a transaction spans
         # exactly what `transaction()` wraps (the outbox rule depends on it).
-        self.db = open_sqlite(path, create=create, isolation_level=None, check_same_thread=False)
+        self.db = open_sqlite(
+            path,
+            create=create,
+            read_only=read_only,
+            isolation_level=None,
+            check_same_thread=False,
+        )
         self.db.row_factory = sqlite3.Row
         try:
             # Before anything is set: switching to WAL already rewrites the file's header.
-            check_schema(self.db)
-            self.db.execute("PRAGMA journal_mode=WAL")
-            # A large write (a migration, the first prune of a grown database) grows the
-            # -wal file to its size; without a limit the file keeps that size for as long
-            # as the service runs. Polls write a few MB at most.
-            self.db.execute(f"PRAGMA journal_size_limit={WAL_SIZE_LIMIT}")
+            version = check_schema(self.db)
             self.db.execute("PRAGMA busy_timeout=5000")
-            self.db.execute("PRAGMA synchronous=NORMAL")
-            self.db.execute("PRAGMA foreign_keys=ON")
-            migrate(self.db)
+            if read_only and version == 0:  # an empty file: no table to read from
+                raise SchemaRefused("it holds no Stancewatch data yet")
+            if not read_only:
+                self._set_up()
         except (sqlite3.Error, SchemaRefused) as exc:
             self.db.close()
             raise StoreOpenError(f"cannot open database {path}: {exc}") from None
-        if writable:
+        if writable and not read_only:
             # Refused at start, in one line: otherwise every poll fails on its first write.
             try:
                 check_writable(self.db)
@@ -115,6 +139,17 @@ class Connection:
                 self.db.close()
                 raise StoreOpenError(f"cannot write to database {path}: {exc}") from None
         self._depth = 0
+
+    def _set_up(self) -> None:
+        """Put the file in WAL mode with our settings and bring its schema up to date."""
+        self.db.execute("PRAGMA journal_mode=WAL")
+        # A large write (a migration, the first prune of a grown database) grows the -wal
+        # file to its size; without a limit the file keeps that size for as long as the
+        # service runs. Polls write a few MB at most.
+        self.db.execute(f"PRAGMA journal_size_limit={WAL_SIZE_LIMIT}")
+        self.db.execute("PRAGMA synchronous=NORMAL")
+        self.db.execute("PRAGMA foreign_keys=ON")
+        migrate(self.db)
 
     def close(self) -> None:
         """Close the connection."""

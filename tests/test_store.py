@@ -11,7 +11,7 @@ import pytest
 
 from bot.cli import main
 from bot.models import Alert, Article, Feed, Statement, TopicLine
-from bot.store.schema import MIGRATIONS, SCHEMA_VERSION
+from bot.store.schema import MIGRATIONS, SCHEMA_VERSION, migrate
 from bot.store.sqlite import SQLiteStore
 from bot.stories import RULES, find_story
 
@@ -245,3 +245,29 @@ def test_holding_a_post_drops_its_pending_edits_and_queues_none_later(tmp_path: 
     store.update_alert(alert, NOW)  # held: it has no message to edit
     assert store.db.execute("SELECT COUNT(*) FROM outbox").fetchone()[0] == 2
     store.close()
+
+
+def test_two_programs_upgrading_one_database_at_once_both_open_it(tmp_path: Path) -> None:
+    """`run` starting while `outbox --replay` opens the same old database: both read the
+    old version, then the second to take the write lock found the step already applied
+    ("duplicate column name") and was refused."""
+    path = database_at(tmp_path, SCHEMA_VERSION - 1)
+    late = sqlite3.connect(path, isolation_level=None)
+    late.execute("PRAGMA busy_timeout=5000")
+    raced: list[str] = []
+
+    def the_other_goes_first(statement: str) -> None:
+        # The late one has read the old version and is about to start its first step:
+        # the other program upgrades the file just then.
+        if statement.startswith("BEGIN") and not raced:
+            SQLiteStore(path).close()
+            raced.append(statement)
+
+    late.set_trace_callback(the_other_goes_first)
+    try:
+        assert migrate(late) == SCHEMA_VERSION - 1
+        assert raced  # (an error in the callback would be swallowed: check it ran)
+        assert late.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    finally:
+        late.close()
+    SQLiteStore(path).close()  # and the file is as good as one upgraded alone

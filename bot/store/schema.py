@@ -229,10 +229,23 @@ def check_schema(db: sqlite3.Connection) -> int:
 
 def migrate(db: sqlite3.Connection) -> int:
     """Bring the database up to SCHEMA_VERSION; return the version it had before."""
-    version = check_schema(db)
-    for index in range(version, SCHEMA_VERSION):
+    before = version = check_schema(db)
+    while version < SCHEMA_VERSION:
         # One transaction per step: a crash mid-migration leaves the previous version intact.
-        db.executescript(
-            "BEGIN;" + MIGRATIONS[index] + f"PRAGMA user_version = {index + 1}; COMMIT;"
-        )
-    return version
+        # IMMEDIATE: the step waits for another program's step under way, not fails in it.
+        try:
+            db.executescript(
+                "BEGIN IMMEDIATE;"
+                + MIGRATIONS[version]
+                + f"PRAGMA user_version = {version + 1}; COMMIT;"
+            )
+        except sqlite3.Error:
+            if db.in_transaction:
+                db.execute("ROLLBACK")
+            # Another program opening the file at the same moment (`run` and `outbox
+            # --replay`) may have applied this step between our reading the version and
+            # our lock: the version says so, and we go on from there.
+            if check_schema(db) <= version:
+                raise
+        version = check_schema(db)
+    return before

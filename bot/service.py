@@ -202,12 +202,14 @@ def prune_store(store: SQLiteStore, now: datetime, retention_days: int) -> tuple
     """Drop what is older than the retention: articles' text, embeddings and topic scores,
     and the delivery rows of settled alerts; return (articles pruned, deliveries dropped).
 
-    A delivery row waits for its story to leave the clustering window as well, so with a
-    retention shorter than that window (1 day) a late copy still edits the alert's message.
+    A story's vector and its delivery rows wait for it to leave the clustering window as
+    well, so with a retention shorter than that window (1 day) a late copy is still folded
+    into the alert, and still edits its message.
     """
     before = now - timedelta(days=retention_days)
-    articles = store.prune_articles(before)
-    deliveries = store.prune_outbox(min(before, now - RULES.window))
+    in_window = min(before, now - RULES.window)
+    articles = store.prune_articles(before, stories_before=in_window)
+    deliveries = store.prune_outbox(in_window)
     return articles, deliveries
 
 

@@ -33,6 +33,7 @@ from bot.routing import CONSOLE
 from bot.service import prune_store, serve_app
 from bot.settings import Settings
 from bot.store.sqlite import MatchRow, SQLiteStore
+from bot.stories import find_story
 from tests.conftest import RecordingConsole, make_alert
 
 NOW = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
@@ -298,6 +299,24 @@ def test_with_one_day_of_retention_a_story_in_its_fold_window_keeps_its_deliveri
     assert store.message_ref("s-1", CONSOLE.key) == "m-1"  # a copy now would still edit it
     prune_store(store, NOW + timedelta(hours=19), retention_days=1)
     assert store.message_ref("s-1", CONSOLE.key) is None
+    store.close()
+
+
+def test_with_one_day_of_retention_a_story_in_its_fold_window_still_takes_a_reworded_copy(
+    tmp_path: Path,
+) -> None:
+    """A second outlet's copy, under another headline, 30 h after the first: it is folded
+    into the alert by its vector. A prune with one day of retention dropped the story's
+    vector, so the copy became a second alert of the same story."""
+    store = SQLiteStore(tmp_path / "s.db")
+    yesterday = NOW - timedelta(hours=30)  # past 1 day of retention, inside the 48 h window
+    first = Article("a1", "feed", "Wire", "https://w.example/a1", "Allies weigh guarantees",
+                    "t", yesterday, yesterday)  # fmt: skip
+    with store.transaction():
+        store.add_story("s-1", first, "allies weigh guarantees", VECTOR, yesterday)
+    prune_store(store, NOW, retention_days=1)
+    found = find_story(store, "kyiv offered security pledge", VECTOR, NOW)
+    assert found is not None and found.id == "s-1"
     store.close()
 
 

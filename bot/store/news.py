@@ -230,15 +230,16 @@ class NewsStore(Connection):
         )
         return [from_row(MatchRow, r) for r in rows]
 
-    def prune_articles(self, before: datetime) -> int:
+    def prune_articles(self, before: datetime, stories_before: datetime | None = None) -> int:
         """Drop old articles' text, embeddings and topic scores; keep ids, positions history
         and alerts.
 
         Each pruned row is written anew (delete and insert) rather than updated in place:
         SQLite never merges pages that an UPDATE leaves nearly empty, so a shrunken row kept
         its page and the file grew by the full size of every article for ever. Deleting lets
-        the emptied pages go to the freelist, where new articles reuse them. Stories past
-        the same age lose their embedding too (clustering only looks at the last 48 hours).
+        the emptied pages go to the freelist, where new articles reuse them. Stories last
+        seen before `stories_before` (default: `before`) lose their embedding too; the
+        caller keeps those clustering still compares with (the last 48 hours).
         The per-topic scores and passages (`/why`'s evidence, read for nothing else) go with
         the text: an alert keeps its own copy of the matched topics' scores and passages.
         """
@@ -265,7 +266,7 @@ class NewsStore(Connection):
             self.db.execute("DELETE FROM temp.pruning")
             self.db.execute(
                 "UPDATE stories SET embedding = NULL WHERE last_seen < ? AND embedding IS NOT NULL",
-                (iso(before),),
+                (iso(stories_before or before),),
             )
         return cursor.rowcount
 

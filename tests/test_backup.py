@@ -43,6 +43,18 @@ def test_an_existing_file_is_not_overwritten(tmp_path: Path) -> None:
     assert _feeds(tmp_path / "monday.db") == 1
 
 
+def test_a_folder_as_target_is_refused_with_a_file_path_to_give(tmp_path: Path) -> None:
+    _live(tmp_path / "live.db")
+    (tmp_path / "backups").mkdir()
+    done = _run("backup", "--db", "live.db", "backups", cwd=tmp_path)
+    assert done.returncode == 1, done.stderr
+    # Not "remove it": the folder holds the other backups.
+    assert _one_error_line(done) == (
+        "error: backup target backups is a folder: give a file path in it, such as backups/live.db"
+    )
+    assert list((tmp_path / "backups").iterdir()) == []
+
+
 def test_the_live_database_itself_is_refused_as_a_target(tmp_path: Path) -> None:
     _live(tmp_path / "live.db", feeds=3)
     done = _run("backup", "--db", "live.db", "./live.db", cwd=tmp_path)

@@ -23,6 +23,11 @@ def _check_target(source: str, target: str) -> None:
     if not os.path.isdir(folder):
         # SQLite would only say "unable to open database file".
         raise BackupError(f"cannot write backup {target}: its folder {folder} does not exist")
+    if os.path.isdir(target):  # "remove it" would be bad advice: it holds other backups
+        example = os.path.join(target, os.path.basename(source))
+        raise BackupError(
+            f"backup target {target} is a folder: give a file path in it, such as {example}"
+        )
     if os.path.lexists(target):
         # Overwriting is never what was meant: last week's backup, another bot's database,
         # or the live database itself (a "backup" that copies nothing).

@@ -111,3 +111,19 @@ def test_the_copy_is_one_file_that_opens_from_a_read_only_folder(tmp_path: Path)
         assert _feeds(shelf / "copy.db") == 3
     finally:
         undo()
+
+
+def test_a_damaged_database_is_copied_but_said_to_be_damaged(tmp_path: Path) -> None:
+    """Better told now than on the day the backup is restored."""
+    from tests.test_store_damage import damage
+
+    _live(tmp_path / "live.db", feeds=50)
+    damage(tmp_path / "live.db", "feeds")
+    done = _run("backup", "--db", "live.db", "copy.db", cwd=tmp_path)
+    assert done.returncode == 1, done.stderr
+    line = _one_error_line(done)
+    assert line.startswith("error: backed up to copy.db, but the database live.db is damaged ("), (
+        line
+    )
+    assert line.endswith("): keep earlier backups, and restore one or repair the database"), line
+    assert (tmp_path / "copy.db").exists()  # it may still be the best copy there is

@@ -456,6 +456,31 @@ def _version_1_database(path: Path) -> None:
     con.close()
 
 
+@pytest.mark.parametrize(
+    "command", [["run", "--once"], ["outbox", "--replay"], ["outbox"]], ids=" ".join
+)
+def test_a_database_in_a_read_only_folder_is_one_line_saying_so(
+    tmp_path: Path, command: list[str]
+) -> None:
+    feed = tmp_path / "feed.xml"
+    feed.write_bytes(GOOD_FEED)
+    watchlists = _local_watchlist(tmp_path / "watchlists", str(feed))
+    folder = tmp_path / "data"
+    folder.mkdir()
+    SQLiteStore(folder / "sw.db").close()  # in WAL mode, as `run` leaves it
+    undo = _make_read_only_folder(folder)  # a volume mounted read-only
+    try:
+        done = _run(*command, "--db", str(folder / "sw.db"), "--watchlists", str(watchlists))
+    finally:
+        undo()
+    assert done.returncode == 1, done.stderr[-3000:]
+    # SQLite itself says only "unable to open database file".
+    assert _one_error_line(done) == (
+        f"error: cannot open database {folder / 'sw.db'}: its folder {folder} is read-only,"
+        " and SQLite keeps the database's -wal and -shm files beside it"
+    )
+
+
 def test_listing_an_older_database_reads_it_as_it_is_and_changes_nothing(
     tmp_path: Path,
 ) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -36,6 +37,21 @@ def failure_text(path: Path | str, exc: BaseException) -> str:
     return f"cannot write to the database {path}: {exc}"
 
 
+def _reason(path: Path | str, exc: Exception) -> str:
+    """SQLite's reason for refusing a file, with the cause it leaves out when there is one."""
+    file = Path(path)
+    if (
+        "unable to open database file" in str(exc)
+        and file.exists()
+        and not os.access(file.parent, os.W_OK)
+    ):
+        return (
+            f"its folder {file.parent} is read-only, and SQLite keeps the database's -wal and"
+            " -shm files beside it"
+        )
+    return str(exc)
+
+
 def open_sqlite(
     path: Path | str, *, create: bool, read_only: bool = False, **options: Any
 ) -> sqlite3.Connection:
@@ -61,13 +77,13 @@ def open_sqlite(
     try:
         db: sqlite3.Connection = sqlite3.connect(target, uri=uri and not memory, **options)
     except sqlite3.Error as exc:
-        raise StoreOpenError(f"cannot open database {path}: {exc}") from None
+        raise StoreOpenError(f"cannot open database {path}: {_reason(path, exc)}") from None
     try:
         # Read before anything can write: a text file given as --db is refused untouched.
         db.execute("SELECT count(*) FROM sqlite_master").fetchone()
     except sqlite3.Error as exc:
         db.close()
-        raise StoreOpenError(f"cannot open database {path}: {exc}") from None
+        raise StoreOpenError(f"cannot open database {path}: {_reason(path, exc)}") from None
     return db
 
 
@@ -130,14 +146,16 @@ class Connection:
                 self._set_up()
         except (sqlite3.Error, SchemaRefused) as exc:
             self.db.close()
-            raise StoreOpenError(f"cannot open database {path}: {exc}") from None
+            raise StoreOpenError(f"cannot open database {path}: {_reason(path, exc)}") from None
         if writable and not read_only:
             # Refused at start, in one line: otherwise every poll fails on its first write.
             try:
                 check_writable(self.db)
             except sqlite3.Error as exc:
                 self.db.close()
-                raise StoreOpenError(f"cannot write to database {path}: {exc}") from None
+                raise StoreOpenError(
+                    f"cannot write to database {path}: {_reason(path, exc)}"
+                ) from None
         self._depth = 0
 
     def _set_up(self) -> None:

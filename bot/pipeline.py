@@ -235,9 +235,21 @@ class Pipeline:
                 raise
             await self._store_failed(exc, report)
         else:
-            self._store_error = None
+            await self._store_healed()
         await self.health.send_notices(self.notify_admins)
         return report
+
+    async def _store_healed(self) -> None:
+        """After a failure was reported, say once that the database takes writes again:
+        admins told that polls fail would otherwise not know whether they still do."""
+        if self._store_error is None:
+            return
+        self._store_error = None
+        message = f"the database {self.store.path} takes writes again"
+        log.info("%s", message)
+        if self.notify_admins is not None:
+            with contextlib.suppress(Exception):
+                await self.notify_admins(f"Stancewatch: {message}.")
 
     async def _store_failed(self, exc: sqlite3.DatabaseError, report: CycleReport) -> None:
         """Say once that the database refuses writes (disk full, read-only, I/O error) or is

@@ -96,3 +96,29 @@ async def test_a_damaged_outbox_stops_the_drain_in_one_line_and_posts_nothing_tw
     said = [r for r in caplog.records if r.levelno >= logging.ERROR]
     assert len(said) == 1 and said[0].exc_info is None, [r.getMessage() for r in said]
     assert "database disk image is malformed" in said[0].getMessage()
+
+
+async def test_a_database_that_takes_writes_again_is_said_once_to_log_and_admins(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Admins told that polls fail (a full disk, a lock held by a sqlite3 shell) are told
+    when they work again, as they are of a feed that recovers."""
+    async with one_feed(tmp_path, rss("T", _items(0, 40))) as served:
+        told: list[str] = []
+
+        async def notify(text: str) -> None:
+            told.append(text)
+
+        served.app.pipeline.notify_admins = notify
+        store = served.app.store
+        pages = store.db.execute("PRAGMA page_count").fetchone()[0]
+        store.db.execute(f"PRAGMA max_page_count = {pages + 2}")  # the disk fills up
+        assert (await served.poll()).store_error is not None
+        store.db.execute("PRAGMA max_page_count = 1000000")  # space is freed
+        with caplog.at_level(logging.INFO, logger="bot.pipeline"):
+            healed = await served.poll()
+            await served.poll()
+    assert healed.store_error is None
+    said = [r.getMessage() for r in caplog.records if "takes writes" in r.getMessage()]
+    assert said == [f"the database {tmp_path / 's.db'} takes writes again"]
+    assert told[1:] == [f"Stancewatch: the database {tmp_path / 's.db'} takes writes again."]

@@ -171,6 +171,7 @@ class Pipeline:
         self._write_lock = asyncio.Lock()
         self._told_moved: set[str] = set()  # feeds whose permanent redirect was logged
         self._store_error: str | None = None  # the write failure last reported, if unhealed
+        self._file_gone: str | None = None  # how the database file left its path, if told
         self._outage = OutageWatch(store)
         self.health = FeedHealth(store, pause_after_failures)
 
@@ -227,6 +228,7 @@ class Pipeline:
         statements enter the history in the order they were made.
         """
         report = CycleReport()
+        await self._check_file()
         self.health.start_pass()
         try:
             await self._poll(feeds, report)
@@ -238,6 +240,31 @@ class Pipeline:
             await self._store_healed()
         await self.health.send_notices(self.notify_admins)
         return report
+
+    async def _check_file(self) -> None:
+        """Say once that the database file was deleted or replaced under the running service."""
+        gone = self.store.file_gone()
+        if gone == self._file_gone:
+            return
+        self._file_gone = gone
+        if gone is None:
+            return
+        path = self.store.path
+        if gone == "deleted":
+            message = (
+                f"the database file {path} was deleted while the service runs: what it writes"
+                " now is lost when it stops; stop it and restore a backup, or restart it to"
+                " start afresh"
+            )
+        else:
+            message = (
+                f"the database file {path} was replaced while the service runs, which still"
+                " writes to the file it opened: restart it to use the file now at that path"
+            )
+        log.error("%s", message)
+        if self.notify_admins is not None:
+            with contextlib.suppress(Exception):
+                await self.notify_admins(f"Stancewatch: {message}.")
 
     async def _store_healed(self) -> None:
         """After a failure was reported, say once that the database takes writes again:

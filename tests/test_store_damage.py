@@ -122,3 +122,32 @@ async def test_a_database_that_takes_writes_again_is_said_once_to_log_and_admins
     said = [r.getMessage() for r in caplog.records if "takes writes" in r.getMessage()]
     assert said == [f"the database {tmp_path / 's.db'} takes writes again"]
     assert told[1:] == [f"Stancewatch: the database {tmp_path / 's.db'} takes writes again."]
+
+
+@pytest.mark.parametrize("how", ["deleted", "replaced"])
+async def test_a_database_file_deleted_or_replaced_under_the_service_is_said_once(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, how: str
+) -> None:
+    """`rm stancewatch.db`, or a backup moved over it, while the service runs: SQLite goes on
+    writing to the file it opened, unseen, and all of it was lost at the next start."""
+    db = tmp_path / "s.db"
+    async with one_feed(tmp_path, rss("T", _items(0, 3))) as served:
+        told: list[str] = []
+
+        async def notify(text: str) -> None:
+            told.append(text)
+
+        served.app.pipeline.notify_admins = notify
+        await served.poll()
+        if how == "deleted":
+            db.unlink()
+        else:
+            SQLiteStore(tmp_path / "backup.db").close()
+            (tmp_path / "backup.db").replace(db)
+        with caplog.at_level(logging.WARNING):
+            await served.poll()
+            await served.poll()
+    said = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
+    assert len(said) == 1, said
+    assert said[0].startswith(f"the database file {db} was {how} while the service runs"), said
+    assert len(told) == 1 and told[0].startswith(f"Stancewatch: the database file {db} was {how}")

@@ -37,6 +37,15 @@ def failure_text(path: Path | str, exc: BaseException) -> str:
     return f"cannot write to the database {path}: {exc}"
 
 
+def _file_identity(path: Path | str) -> tuple[int, int] | None:
+    """The (device, inode) of the file at `path`; None if there is none."""
+    try:
+        status = os.stat(path)
+    except OSError:
+        return None
+    return (status.st_dev, status.st_ino)
+
+
 def _reason(path: Path | str, exc: Exception) -> str:
     """SQLite's reason for refusing a file, with the cause it leaves out when there is one."""
     file = Path(path)
@@ -157,6 +166,24 @@ class Connection:
                     f"cannot write to database {path}: {_reason(path, exc)}"
                 ) from None
         self._depth = 0
+        # What the path led to when it was opened: see `file_gone`. (Absolute: a change of
+        # working folder must not pass for a deleted file.)
+        self._absolute = self.path.absolute()
+        self._identity = None if str(path) == ":memory:" else _file_identity(self._absolute)
+
+    def file_gone(self) -> str | None:
+        """How the database file left its path while open ("deleted", "replaced"), or None.
+
+        SQLite keeps writing to the file it opened whatever happens to the path: after an
+        `rm` everything written is lost when the process ends, and after a file was moved
+        over it the service runs on a database nobody sees.
+        """
+        if self._identity is None:
+            return None
+        now = _file_identity(self._absolute)
+        if now is None:
+            return "deleted"
+        return None if now == self._identity else "replaced"
 
     def _set_up(self) -> None:
         """Put the file in WAL mode with our settings and bring its schema up to date."""

@@ -151,3 +151,18 @@ async def test_a_database_file_deleted_or_replaced_under_the_service_is_said_onc
     assert len(said) == 1, said
     assert said[0].startswith(f"the database file {db} was {how} while the service runs"), said
     assert len(told) == 1 and told[0].startswith(f"Stancewatch: the database file {db} was {how}")
+
+
+def test_listing_a_damaged_outbox_is_one_line(tmp_path: Path) -> None:
+    from tests.test_cli import _one_error_line, _run
+
+    db = tmp_path / "o.db"
+    store = SQLiteStore(db)
+    queue(store, "s-1", [channel("CROOM")])
+    store.close()
+    damage(db, "outbox_due")  # what the listing reads
+    done = _run("outbox", "--db", str(db))
+    assert done.returncode == 1, done.stderr
+    assert _one_error_line(done) == (
+        f"error: cannot list the outbox of {db}: database disk image is malformed"
+    )

@@ -76,15 +76,10 @@ def open_sqlite(
         raise StoreOpenError(f"database not found: {path}")
     if file.is_dir():  # sqlite would only say "unable to open database file"
         raise StoreOpenError(f"cannot open database {path}: it is a folder")
-    uri = read_only or not create
-    if memory:
-        target = str(path)
-    elif uri:
-        target = f"{file.absolute().as_uri()}?mode={'ro' if read_only else 'rw'}"
-    else:
-        target = str(path)
+    uri = not memory and (read_only or not create)
+    target = f"{file.absolute().as_uri()}?mode={'ro' if read_only else 'rw'}" if uri else str(path)
     try:
-        db: sqlite3.Connection = sqlite3.connect(target, uri=uri and not memory, **options)
+        db: sqlite3.Connection = sqlite3.connect(target, uri=uri, **options)
     except sqlite3.Error as exc:
         raise StoreOpenError(f"cannot open database {path}: {_reason(path, exc)}") from None
     try:

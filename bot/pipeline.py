@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import sqlite3
 from collections.abc import Callable, Collection, Mapping, Sequence
@@ -11,6 +10,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
+from bot.database_health import DatabaseHealth
 from bot.feeds.fetch import Fetcher, FetchResult, host_is_public
 from bot.feeds.fulltext import extract_main_text
 from bot.feeds.health import FeedHealth, feed_label
@@ -30,7 +30,7 @@ from bot.models import (
     Watchlist,
 )
 from bot.routing import destinations_for
-from bot.store.connection import database_failed, failure_text
+from bot.store.connection import database_failed
 from bot.store.sqlite import FeedState, MatchRow, SQLiteStore
 from bot.stories import find_story, new_story_id, title_key
 from bot.summarize import summarize
@@ -170,8 +170,7 @@ class Pipeline:
         # Several feeds may be polled at once, but articles are written one feed at a time.
         self._write_lock = asyncio.Lock()
         self._told_moved: set[str] = set()  # feeds whose permanent redirect was logged
-        self._store_error: str | None = None  # the write failure last reported, if unhealed
-        self._file_gone: str | None = None  # how the database file left its path, if told
+        self.database = DatabaseHealth(store)
         self._outage = OutageWatch(store)
         self.health = FeedHealth(store, pause_after_failures)
 
@@ -228,74 +227,18 @@ class Pipeline:
         statements enter the history in the order they were made.
         """
         report = CycleReport()
-        await self._check_file()
+        await self.database.check_file(self.notify_admins)
         self.health.start_pass()
         try:
             await self._poll(feeds, report)
         except sqlite3.DatabaseError as exc:
             if not database_failed(exc):
                 raise
-            await self._store_failed(exc, report)
+            report.store_error = await self.database.failed(exc, self.notify_admins)
         else:
-            await self._store_healed()
+            await self.database.healed(self.notify_admins)
         await self.health.send_notices(self.notify_admins)
         return report
-
-    async def _check_file(self) -> None:
-        """Say once that the database file was deleted or replaced under the running service."""
-        gone = self.store.file_gone()
-        if gone == self._file_gone:
-            return
-        self._file_gone = gone
-        if gone is None:
-            return
-        path = self.store.path
-        if gone == "deleted":
-            message = (
-                f"the database file {path} was deleted while the service runs: what it writes"
-                " now is lost when it stops; stop it and restore a backup, or restart it to"
-                " start afresh"
-            )
-        else:
-            message = (
-                f"the database file {path} was replaced while the service runs, which still"
-                " writes to the file it opened: restart it to use the file now at that path"
-            )
-        log.error("%s", message)
-        if self.notify_admins is not None:
-            with contextlib.suppress(Exception):
-                await self.notify_admins(f"Stancewatch: {message}.")
-
-    async def _store_healed(self) -> None:
-        """After a failure was reported, say once that the database takes writes again:
-        admins told that polls fail would otherwise not know whether they still do."""
-        if self._store_error is None:
-            return
-        self._store_error = None
-        message = f"the database {self.store.path} takes writes again"
-        log.info("%s", message)
-        if self.notify_admins is not None:
-            with contextlib.suppress(Exception):
-                await self.notify_admins(f"Stancewatch: {message}.")
-
-    async def _store_failed(self, exc: sqlite3.DatabaseError, report: CycleReport) -> None:
-        """Say once that the database refuses writes (disk full, read-only, I/O error) or is
-        damaged.
-
-        Nothing is lost: a feed's validators are saved only after its articles, so every
-        feed this cycle could not store is fetched again in full by the next one.
-        """
-        message = failure_text(self.store.path, exc)
-        report.store_error = message
-        if message == self._store_error:
-            log.debug("%s (again)", message)
-            return
-        self._store_error = message
-        log.error("%s; this poll is given up and the next one tries again", message)
-        if self.notify_admins is not None:
-            # Straight to the platforms: the usual notice path records itself in the database.
-            with contextlib.suppress(Exception):
-                await self.notify_admins(f"Stancewatch: {message}. Polls are retried.")
 
     async def _poll(self, feeds: Sequence[Feed] | None, report: CycleReport) -> None:
         now = self.clock()

@@ -115,7 +115,7 @@ async def test_a_database_that_takes_writes_again_is_said_once_to_log_and_admins
         store.db.execute(f"PRAGMA max_page_count = {pages + 2}")  # the disk fills up
         assert (await served.poll()).store_error is not None
         store.db.execute("PRAGMA max_page_count = 1000000")  # space is freed
-        with caplog.at_level(logging.INFO, logger="bot.pipeline"):
+        with caplog.at_level(logging.INFO, logger="bot.database_health"):
             healed = await served.poll()
             await served.poll()
     assert healed.store_error is None

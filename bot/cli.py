@@ -11,6 +11,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from bot.logs import redact_urls
 from bot.matching.embedder import ModelLoadError
 from bot.settings import Settings, SettingsError, load_settings
 from bot.store.connection import StoreOpenError
@@ -20,8 +21,10 @@ log = logging.getLogger("stancewatch")
 
 
 def _print_problems(result: LoadResult) -> None:
+    # A problem may quote a feed URL after ${VAR} expansion: shown, as in logs, without its
+    # password and query values (hot reload logs these lines the same way).
     for problem in result.problems:
-        print(problem, file=sys.stderr)
+        print(redact_urls(str(problem)), file=sys.stderr)
 
 
 def _settings(args: argparse.Namespace) -> Settings:

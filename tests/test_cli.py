@@ -156,6 +156,26 @@ def test_check_on_broken_folder_prints_each_problem_and_exits_1(tmp_path: Path) 
     assert any(line.startswith(f"{b}:") and "YAML syntax error" in line for line in lines), lines
 
 
+def test_check_warnings_show_a_feed_url_without_its_password_or_query_values(
+    tmp_path: Path,
+) -> None:
+    # The same feed written twice with a password and a key from the environment: the
+    # warning names the first spelling, and must not print the secrets it expanded to.
+    (tmp_path / "a.yaml").write_text(
+        "feeds:\n"
+        "  - url: https://reader:${FEED_PASS}@news.example/rss?key=${FEED_KEY}\n"
+        "  - url: https://reader:${FEED_PASS}@News.example/rss/?key=${FEED_KEY}\n",
+        encoding="utf-8",
+    )
+    env = {"FEED_PASS": "hunter2-password", "FEED_KEY": "k3y-value-0042"}
+    done = _run("check", "--watchlists", str(tmp_path), env=env)
+    assert done.returncode == 0, done.stderr
+    assert "written differently" in done.stderr  # the warning is still given, and says where
+    assert "news.example/rss?key=" in done.stderr
+    assert "hunter2-password" not in done.stderr + done.stdout
+    assert "k3y-value-0042" not in done.stderr + done.stdout
+
+
 def test_run_once_stores_good_feed_and_marks_each_bad_feed_failing(
     tmp_path: Path, server: str
 ) -> None:

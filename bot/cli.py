@@ -1,4 +1,7 @@
-"""The `stancewatch` command line: run, demo, check, eval, bench. The only place that exits."""
+"""The `stancewatch` command line (run, demo, check, eval, bench, outbox, backup, schema).
+
+The only place that exits.
+"""
 
 from __future__ import annotations
 
@@ -186,7 +189,11 @@ def cmd_backup(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser for every subcommand."""
-    parser = argparse.ArgumentParser(prog="stancewatch", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="stancewatch",
+        description="News alerts for Discord and Slack on the topics a team follows, saying"
+        " when an actor's position has shifted.",
+    )
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     sub = parser.add_subparsers(dest="command", required=True)
 

@@ -127,6 +127,14 @@ def _run(
     )
 
 
+def test_help_says_what_stancewatch_is_rather_than_how_the_code_is_laid_out() -> None:
+    done = _run("--help")
+    assert done.returncode == 0, done.stderr
+    description = done.stdout.split("\n\n")[1]  # argparse: usage, blank line, description
+    assert "Discord and Slack" in description, description
+    assert "only place that exits" not in description  # a note for developers, not users
+
+
 def test_check_on_shipped_watchlists_exits_0() -> None:
     done = _run("check", "--watchlists", str(ROOT / "watchlists"))
     assert done.returncode == 0, done.stderr

@@ -543,3 +543,13 @@ def test_an_interval_given_as_a_small_bare_number_says_that_numbers_are_seconds(
     assert problem.key == "feeds[0].interval"
     assert "between 1m and 7d" in problem.message
     assert "a bare number is seconds" in problem.message and "5m" in problem.message
+
+
+def test_a_feed_url_with_its_scheme_in_capitals_is_taken(tmp_path: Path) -> None:
+    """URL schemes are case-insensitive: "HTTPS://" (pasted from a document that capitalised
+    it) is the same feed, not "must be an http(s) URL"."""
+    _write(tmp_path, "a.yaml", GOOD.replace("https://example.org/rss", "HTTPS://example.org/rss"))
+    result = load_watchlists(tmp_path, env={"HOOK": "https://hooks.example/x"})
+    assert result.problems == ()
+    assert result.watchlist is not None
+    assert result.watchlist.feeds[0].url == "https://example.org/rss"

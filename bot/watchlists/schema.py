@@ -82,6 +82,9 @@ class FeedModel(StrictModel):
         value = value.strip()  # pasted with spaces around it: the URL is still plain
         if not value:
             raise ValueError("is empty: give the feed's http(s) URL or a local file path")
+        scheme, sep, rest = value.partition("://")
+        if sep:
+            value = scheme.lower() + sep + rest  # schemes are case-insensitive: "HTTPS://"
         if "://" in value and not value.startswith(("http://", "https://", "file://")):
             raise ValueError("must be an http(s) URL or a local file path")
         if "://" not in value and value.lower().startswith(("http:", "https:")):

@@ -197,19 +197,27 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    def with_paths(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
-        p.add_argument("--watchlists", help="folder of watchlist files (STANCEWATCH_WATCHLISTS)")
-        p.add_argument("--db", help="SQLite file (STANCEWATCH_DB)")
+    # Each command takes only the paths it reads: a flag accepted and ignored (`demo --db`,
+    # whose database is always a temporary one) would let a user believe it was used.
+    def with_paths(
+        p: argparse.ArgumentParser, *, watchlists: bool = True, db: bool = True
+    ) -> argparse.ArgumentParser:
+        if watchlists:
+            p.add_argument(
+                "--watchlists", help="folder of watchlist files (STANCEWATCH_WATCHLISTS)"
+            )
+        if db:
+            p.add_argument("--db", help="SQLite file (STANCEWATCH_DB)")
         return p
 
     run = with_paths(sub.add_parser("run", help="poll feeds on schedule and deliver alerts"))
     run.add_argument("--once", action="store_true", help="one pass over every feed, then exit")
     run.set_defaults(func=cmd_run)
-    with_paths(sub.add_parser("demo", help="replay the bundled demo feeds")).set_defaults(
-        func=cmd_demo
-    )
-    with_paths(sub.add_parser("check", help="validate the watchlists")).set_defaults(func=cmd_check)
-    ev = with_paths(sub.add_parser("eval", help="precision/recall on labeled articles"))
+    demo = sub.add_parser("demo", help="replay the bundled demo feeds")
+    with_paths(demo, db=False).set_defaults(func=cmd_demo)
+    check = sub.add_parser("check", help="validate the watchlists")
+    with_paths(check, db=False).set_defaults(func=cmd_check)
+    ev = with_paths(sub.add_parser("eval", help="precision/recall on labeled articles"), db=False)
     ev.add_argument("--data", required=True, help="JSON Lines labeled articles")
     ev.add_argument("--json", action="store_true", help="print figures as JSON")
     ev.add_argument(
@@ -223,10 +231,12 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--no-scaling", action="store_true", help="skip the 100/1k/5k growth runs")
     bench.add_argument("--soak", type=float, metavar="MINUTES", help="soak test for MINUTES")
     bench.set_defaults(func=cmd_bench)
-    out = with_paths(sub.add_parser("outbox", help="list (and replay) failed deliveries"))
+    out = sub.add_parser("outbox", help="list (and replay) failed deliveries")
+    with_paths(out, watchlists=False)
     out.add_argument("--replay", action="store_true")
     out.set_defaults(func=cmd_outbox)
-    backup = with_paths(sub.add_parser("backup", help="online copy of the database"))
+    backup = sub.add_parser("backup", help="online copy of the database")
+    with_paths(backup, watchlists=False)
     backup.add_argument("path")
     backup.set_defaults(func=cmd_backup)
     sub.add_parser("schema", help="print the watchlist JSON Schema").set_defaults(func=cmd_schema)

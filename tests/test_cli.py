@@ -16,6 +16,7 @@ from typing import ClassVar
 
 import pytest
 
+from bot.cli import build_parser
 from bot.store.schema import MIGRATIONS, SCHEMA_VERSION
 from bot.store.sqlite import SQLiteStore
 from tests.conftest import rss
@@ -255,6 +256,11 @@ def _one_error_line(done: subprocess.CompletedProcess[str]) -> str:
     return lines[0]
 
 
+def _watchlists_for(command: list[str], folder: Path) -> list[str]:
+    """`--watchlists folder` for a command that reads watchlists (`outbox` and `backup` do not)."""
+    return [] if command[0] in ("outbox", "backup") else ["--watchlists", str(folder)]
+
+
 def _local_watchlist(folder: Path, feed_url: str) -> Path:
     folder.mkdir()
     (folder / "w.yaml").write_text(
@@ -304,7 +310,7 @@ def test_a_db_path_that_is_not_a_database_is_one_line_naming_it(
         db = tmp_path / "notes.txt"
         db.write_text("shopping: milk, eggs\n" * 20, encoding="utf-8")
     before = sorted(p.name for p in tmp_path.iterdir())
-    done = _run(*command, "--db", str(db), "--watchlists", str(watchlists), cwd=tmp_path)
+    done = _run(*command, "--db", str(db), *_watchlists_for(command, watchlists), cwd=tmp_path)
     assert done.returncode == 1, done.stderr[-3000:]
     line = _one_error_line(done)
     assert str(db) in line, line
@@ -329,7 +335,7 @@ def test_another_programs_sqlite_file_is_refused_and_left_as_it_was(
     con.commit()
     con.close()
     before = sorted(p.name for p in tmp_path.iterdir())
-    done = _run(*command, "--db", str(db), "--watchlists", str(watchlists), cwd=tmp_path)
+    done = _run(*command, "--db", str(db), *_watchlists_for(command, watchlists), cwd=tmp_path)
     assert done.returncode == 1, done.stderr[-3000:]
     assert sorted(p.name for p in tmp_path.iterdir()) == before  # no -wal, no .lock
     assert _one_error_line(done) == (
@@ -498,7 +504,7 @@ def test_a_database_in_a_read_only_folder_is_one_line_saying_so(
     SQLiteStore(folder / "sw.db").close()  # in WAL mode, as `run` leaves it
     undo = _make_read_only_folder(folder)  # a volume mounted read-only
     try:
-        done = _run(*command, "--db", str(folder / "sw.db"), "--watchlists", str(watchlists))
+        done = _run(*command, "--db", str(folder / "sw.db"), *_watchlists_for(command, watchlists))
     finally:
         undo()
     assert done.returncode == 1, done.stderr[-3000:]
@@ -566,9 +572,28 @@ def test_a_database_from_a_newer_version_is_one_line_naming_it(
     con.commit()
     con.close()
     watchlists = _local_watchlist(tmp_path / "watchlists", f"{server}/good.xml")
-    done = _run(*command, "--db", str(db), "--watchlists", str(watchlists))
+    done = _run(*command, "--db", str(db), *_watchlists_for(command, watchlists))
     assert done.returncode == 1, done.stderr[-3000:]
     assert _one_error_line(done).startswith(
         f"error: cannot open database {db}: its schema version {SCHEMA_VERSION + 1} is newer"
         f" than this program's {SCHEMA_VERSION}"
     )
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["demo", "--db", "kept.db"],  # the demo always uses a temporary database
+        ["check", "--db", "kept.db"],
+        ["eval", "--data", "x.jsonl", "--db", "kept.db"],
+        ["outbox", "--watchlists", "somewhere"],
+        ["backup", "--watchlists", "somewhere", "copy.db"],
+    ],
+)
+def test_a_path_flag_a_command_does_not_read_is_refused_not_ignored(
+    argv: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exited:
+        build_parser().parse_args(argv)
+    assert exited.value.code == 2
+    assert "unrecognized arguments" in capsys.readouterr().err

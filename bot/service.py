@@ -28,6 +28,10 @@ log = logging.getLogger(__name__)
 
 # On SIGTERM, in-flight deliveries get this long to finish before we exit.
 STOP_GRACE_S = 10.0
+# How long `run --once` delivers after its pass. A platform's rate limit or a destination
+# that is down must not keep a cron job running: what is left waits in the outbox, and the
+# next run sends it first.
+ONCE_DELIVERY_S = 60.0
 
 # How often a deleted watchlist folder is looked for again.
 FOLDER_CHECK_S = 1.0
@@ -345,7 +349,7 @@ async def _one_pass(app: App, stop: asyncio.Event, received: list[signal.Signals
             report.alerts,
             report.failures,
         )
-        draining = asyncio.ensure_future(deliver_everything(app, 60.0))
+        draining = asyncio.ensure_future(deliver_everything(app, ONCE_DELIVERY_S))
         stopping = asyncio.ensure_future(stop.wait())
         await asyncio.wait({draining, stopping}, return_when=asyncio.FIRST_COMPLETED)
         stopping.cancel()

@@ -462,7 +462,7 @@ async def test_a_story_running_past_the_retention_still_edits_its_alert_after_a_
         assert (len(console.posts), len(console.edits)) == (1, 1)
 
         clock[0] = NOW
-        prune_store(app.store, NOW, app.settings.retention_days)
+        await prune_store(app.store, NOW, app.settings.retention_days)
         old = Commands(app).why(GUARANTEES["link"]).text
         assert "after 30 days" in old and "Alerted." in old
 

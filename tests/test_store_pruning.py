@@ -179,7 +179,7 @@ async def test_a_prune_drops_old_sent_deliveries_and_keeps_what_is_still_owed_or
     # Queued forty days ago and not delivered yet (say, the service was stopped since).
     _alert(store, "s-queued", OLD)
 
-    prune_store(store, NOW, retention_days=30)
+    await prune_store(store, NOW, retention_days=30)
 
     # The settled alert's deliveries and message ids are gone; the alert itself stays.
     kept = {r[0] for r in store.db.execute("SELECT alert_id FROM outbox")}
@@ -232,7 +232,7 @@ def test_why_shows_recent_scores_and_says_old_ones_went_with_the_text(tmp_path: 
                    article_id="a-s-old", source="Wire", published=now - timedelta(days=40))]
     )  # fmt: skip
 
-    prune_store(store, now, retention_days=30)
+    asyncio.run(prune_store(store, now, retention_days=30))
 
     commands = Commands(app)
     recent = commands.why("https://wire.example/s-recent").text
@@ -277,7 +277,7 @@ def test_pruning_the_outbox_reads_only_what_it_may_drop(tmp_path: Path) -> None:
     _alert(store, "s-old", OLD)
     ran: list[str] = []
     store.db.set_trace_callback(ran.append)
-    prune_store(store, NOW, retention_days=30)
+    asyncio.run(prune_store(store, NOW, retention_days=30))
     store.db.set_trace_callback(None)
     reads = [sql for sql in ran if re.search(r"FROM (outbox|matches|messages)\b", sql)]
     assert len(reads) >= 4  # the settled alerts; their rows and message ids; the scores
@@ -295,9 +295,9 @@ def test_with_one_day_of_retention_a_story_in_its_fold_window_keeps_its_deliveri
     _alert(store, "s-1", yesterday)
     row = store.due_outbox(yesterday)[0]
     store.mark_sent(row.id, yesterday, "m-1")
-    prune_store(store, NOW, retention_days=1)
+    asyncio.run(prune_store(store, NOW, retention_days=1))
     assert store.message_ref("s-1", CONSOLE.key) == "m-1"  # a copy now would still edit it
-    prune_store(store, NOW + timedelta(hours=19), retention_days=1)
+    asyncio.run(prune_store(store, NOW + timedelta(hours=19), retention_days=1))
     assert store.message_ref("s-1", CONSOLE.key) is None
     store.close()
 
@@ -314,7 +314,7 @@ def test_with_one_day_of_retention_a_story_in_its_fold_window_still_takes_a_rewo
                     "t", yesterday, yesterday)  # fmt: skip
     with store.transaction():
         store.add_story("s-1", first, "allies weigh guarantees", VECTOR, yesterday)
-    prune_store(store, NOW, retention_days=1)
+    asyncio.run(prune_store(store, NOW, retention_days=1))
     found = find_story(store, "kyiv offered security pledge", VECTOR, NOW)
     assert found is not None and found.id == "s-1"
     store.close()
@@ -351,3 +351,25 @@ async def test_run_once_prunes_too(tmp_path: Path) -> None:
     store.close()
     assert texts["old0"] == texts["old1"] == ""
     assert texts["new0"].startswith("Some words")
+
+
+async def test_a_large_prune_lets_the_service_answer_between_batches(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first prune after an upgrade or a long stop may have tens of thousands of articles
+    to rewrite (2.3 s for 45,000): in one go it would hold the event loop, and a slash
+    command's 3 s to answer, for all of it. It goes in batches, letting other work run."""
+    import bot.service as service
+
+    monkeypatch.setattr(service, "PRUNE_BATCH", 100)
+    store = SQLiteStore(tmp_path / "s.db")
+    _add(store, "old", 350, NOW - timedelta(days=40))
+    turns = 0
+    pruning = asyncio.ensure_future(prune_store(store, NOW, retention_days=30))
+    while not pruning.done():
+        turns += 1  # the loop ran something else while the prune was under way
+        await asyncio.sleep(0)
+    assert (await pruning)[0] == 350
+    assert turns >= 4, turns  # one turn per batch of 100, at least
+    left = store.db.execute("SELECT COUNT(*) FROM articles WHERE text != ''").fetchone()[0]
+    assert left == 0

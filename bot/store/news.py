@@ -230,7 +230,9 @@ class NewsStore(Connection):
         )
         return [from_row(MatchRow, r) for r in rows]
 
-    def prune_articles(self, before: datetime, stories_before: datetime | None = None) -> int:
+    def prune_articles(
+        self, before: datetime, stories_before: datetime | None = None, limit: int = -1
+    ) -> int:
         """Drop old articles' text, embeddings and topic scores; keep ids, positions history
         and alerts.
 
@@ -239,7 +241,9 @@ class NewsStore(Connection):
         its page and the file grew by the full size of every article for ever. Deleting lets
         the emptied pages go to the freelist, where new articles reuse them. Stories last
         seen before `stories_before` (default: `before`) lose their embedding too; the
-        caller keeps those clustering still compares with (the last 48 hours).
+        caller keeps those clustering still compares with (the last 48 hours). With a
+        `limit`, only that many articles (the oldest) are pruned; the caller repeats while
+        the count returned is the limit.
         The per-topic scores and passages (`/why`'s evidence, read for nothing else) go with
         the text: an alert keeps its own copy of the matched topics' scores and passages.
         """
@@ -255,8 +259,8 @@ class NewsStore(Connection):
             self.db.execute("DELETE FROM temp.pruning")
             self.db.execute(
                 f"INSERT INTO temp.pruning ({columns}) SELECT {pruned}"
-                " FROM articles WHERE fetched < ? AND text != ''",
-                (iso(before),),
+                " FROM articles WHERE fetched < ? AND text != '' ORDER BY fetched LIMIT ?",
+                (iso(before), limit),
             )
             self.db.execute("DELETE FROM articles WHERE id IN (SELECT id FROM temp.pruning)")
             self.db.execute("DELETE FROM matches WHERE article_id IN (SELECT id FROM temp.pruning)")

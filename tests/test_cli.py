@@ -199,6 +199,7 @@ def test_run_once_stores_good_feed_and_marks_each_bad_feed_failing(
         "  - id: guarantees\n"
         "    name: Security guarantees for Ukraine\n"
         "    description: Post-war security guarantees for Ukraine, a reassurance force.\n"
+        "    exclude: [The bank guaranteed the loan with state bonds.]\n"
         f"feeds:\n{feeds}",
         encoding="utf-8",
     )
@@ -268,6 +269,7 @@ def _local_watchlist(folder: Path, feed_url: str) -> Path:
         "  - id: guarantees\n"
         "    name: Security guarantees for Ukraine\n"
         "    description: Post-war security guarantees for Ukraine, a reassurance force.\n"
+        "    exclude: [The bank guaranteed the loan with state bonds.]\n"
         f"feeds:\n  - url: {feed_url}\n    name: good\n    interval: 10m\n",
         encoding="utf-8",
     )

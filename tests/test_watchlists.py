@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.watchlists import load_watchlists, schema_json
+from bot.watchlists import LoadResult, Problem, load_watchlists, schema_json
 
 ROOT = Path(__file__).resolve().parents[1]
 SHIPPED = ROOT / "watchlists"
@@ -42,6 +42,11 @@ def _errors(folder: Path) -> list:  # type: ignore[type-arg]
     return list(result.errors)
 
 
+def _said(result: LoadResult) -> tuple[Problem, ...]:
+    """The problems found, without the advice that GOOD's lone topic has no `exclude`."""
+    return tuple(p for p in result.problems if "the only topic" not in p.message)
+
+
 def test_every_shipped_watchlist_loads_without_errors(tmp_path: Path) -> None:
     files = sorted(SHIPPED.glob("*.y*ml"))
     assert files, "no shipped watchlists"
@@ -63,7 +68,7 @@ def test_shipped_schema_json_is_current() -> None:
 def test_good_file_loads_and_expands_env_variables(tmp_path: Path) -> None:
     _write(tmp_path, "a.yaml", GOOD)
     result = load_watchlists(tmp_path, env={"HOOK": "https://hooks.example/secret"})
-    assert result.problems == ()
+    assert _said(result) == ()
     assert result.watchlist is not None
     assert result.watchlist.routes[0].discord_webhook == "https://hooks.example/secret"
     assert result.watchlist.feeds[0].interval_s == 600
@@ -74,7 +79,7 @@ def test_unset_env_variable_is_a_warning_naming_the_key(tmp_path: Path) -> None:
     path = _write(tmp_path, "a.yaml", GOOD)
     result = load_watchlists(tmp_path, env={})
     assert result.watchlist is not None
-    (warning,) = result.problems
+    (warning,) = _said(result)
     assert warning.severity == "warning"
     assert (warning.file, warning.line, warning.key) == (str(path), 15, "routes[0].discord_webhook")
     assert "HOOK" in warning.message
@@ -174,10 +179,10 @@ def test_a_channel_route_without_its_bot_token_is_a_warning(tmp_path: Path) -> N
     path = _write(tmp_path, "a.yaml", text)
     without = load_watchlists(tmp_path, env={})
     assert without.watchlist is not None
-    (warning,) = without.problems
+    (warning,) = _said(without)
     assert (warning.file, warning.line, warning.key) == (str(path), 15, "routes[0].discord_channel")
     assert "DISCORD_TOKEN is not set" in warning.message
-    assert load_watchlists(tmp_path, env={"DISCORD_TOKEN": "t"}).problems == ()
+    assert _said(load_watchlists(tmp_path, env={"DISCORD_TOKEN": "t"})) == ()
 
 
 def test_a_slack_channel_link_is_refused_with_the_id_to_use(tmp_path: Path) -> None:
@@ -195,7 +200,7 @@ def test_a_slack_channel_name_instead_of_its_id_is_a_warning(tmp_path: Path, nam
     path = _write(tmp_path, "a.yaml", text)
     result = load_watchlists(tmp_path, env={"SLACK_BOT_TOKEN": "t"})
     assert result.watchlist is not None
-    (warning,) = result.problems
+    (warning,) = _said(result)
     assert (warning.file, warning.line, warning.key) == (str(path), 15, "routes[0].slack_channel")
     assert warning.severity == "warning" and "channel id" in warning.message
     assert f"{name!r} is a channel name" in warning.message, warning.message
@@ -206,7 +211,7 @@ def test_a_slack_channel_id_is_taken_as_it_is(tmp_path: Path) -> None:
         text = GOOD.replace("    discord_webhook: ${HOOK}", f'    slack_channel: "{channel}"')
         _write(tmp_path, "a.yaml", text)
         result = load_watchlists(tmp_path, env={"SLACK_BOT_TOKEN": "t"})
-        assert result.problems == () and result.watchlist is not None, channel
+        assert _said(result) == () and result.watchlist is not None, channel
         assert result.watchlist.routes[0].slack_channel == channel.strip()
 
 
@@ -227,12 +232,12 @@ def test_a_route_naming_no_destination_is_a_warning(tmp_path: Path) -> None:
     path = _write(tmp_path, "a.yaml", GOOD.replace("    discord_webhook: ${HOOK}\n", ""))
     result = load_watchlists(tmp_path, env={})
     assert result.watchlist is not None
-    (warning,) = result.problems
+    (warning,) = _said(result)
     assert (warning.file, warning.line, warning.key) == (str(path), 14, "routes[0]")
     assert "no destination" in warning.message
     # An optional destination left empty on purpose (${VAR:-}) is not this mistake.
     _write(tmp_path, "a.yaml", GOOD.replace("${HOOK}", "${HOOK:-}"))
-    assert load_watchlists(tmp_path, env={}).problems == ()
+    assert _said(load_watchlists(tmp_path, env={})) == ()
 
 
 def test_a_feed_url_pasted_with_spaces_around_it_is_read_without_them(tmp_path: Path) -> None:
@@ -289,7 +294,7 @@ def test_one_feed_written_two_ways_is_a_warning_naming_both(tmp_path: Path) -> N
     second = _write(tmp_path, "b.yaml", other)
     result = load_watchlists(tmp_path, env={"HOOK": "https://hooks.example/x"})
     assert result.watchlist is not None  # a warning: the service still starts
-    (problem,) = result.problems
+    (problem,) = _said(result)
     assert (problem.file, problem.line, problem.key, problem.severity) == (
         str(second),
         2,
@@ -303,7 +308,7 @@ def test_one_feed_written_two_ways_is_a_warning_naming_both(tmp_path: Path) -> N
 def test_env_variable_with_a_default_is_quiet_when_unset(tmp_path: Path) -> None:
     _write(tmp_path, "a.yaml", GOOD.replace("${HOOK}", "${HOOK:-}"))
     result = load_watchlists(tmp_path, env={})
-    assert result.problems == ()
+    assert _said(result) == ()
     assert result.watchlist is not None and result.watchlist.routes[0].discord_webhook == ""
 
 
@@ -402,7 +407,7 @@ def test_an_empty_or_common_word_alias_is_a_warning_and_an_empty_one_is_dropped(
     path = _write(tmp_path, "a.yaml", text)
     result = load_watchlists(tmp_path, env={"HOOK": "https://hooks.example/x"})
     assert result.errors == ()
-    warned = [(p.file, p.line, p.key, p.message.split(":")[0]) for p in result.problems]
+    warned = [(p.file, p.line, p.key, p.message.split(":")[0]) for p in _said(result)]
     assert warned == [
         (str(path), 4, "actors[0].aliases[1]", "empty alias"),
         (str(path), 4, "actors[0].aliases[2]", "alias 'the' is a common word"),
@@ -472,7 +477,7 @@ def test_an_empty_keyword_is_a_warning_and_dropped_so_the_guard_still_works(
     path = _write(tmp_path, "a.yaml", text)
     result = load_watchlists(tmp_path, env={"HOOK": "https://hooks.example/x"})
     assert result.errors == ()
-    (problem,) = result.problems
+    (problem,) = _said(result)
     assert (problem.file, problem.line, problem.key, problem.severity) == (
         str(path),
         9,
@@ -514,7 +519,7 @@ def test_a_feed_listed_again_with_other_settings_is_a_warning_naming_the_first(
     result = load_watchlists(tmp_path, env={"HOOK": "https://hooks.example/x"})
     assert result.watchlist is not None
     assert [(f.name, f.interval_s) for f in result.watchlist.feeds] == [("Example", 600.0)]
-    (problem,) = result.problems
+    (problem,) = _said(result)
     assert (problem.file, problem.line, problem.key, problem.severity) == (
         str(path),
         13,
@@ -529,7 +534,7 @@ def test_a_watchlist_file_given_for_the_folder_is_named_as_a_file(tmp_path: Path
     # that is plainly there.
     path = _write(tmp_path, "a.yaml", GOOD)
     result = load_watchlists(path, env={})
-    (problem,) = result.problems
+    (problem,) = _said(result)
     assert (problem.file, problem.key) == (str(path), "(folder)")
     assert "is a file" in problem.message and str(tmp_path) in problem.message
 
@@ -550,6 +555,23 @@ def test_a_feed_url_with_its_scheme_in_capitals_is_taken(tmp_path: Path) -> None
     it) is the same feed, not "must be an http(s) URL"."""
     _write(tmp_path, "a.yaml", GOOD.replace("https://example.org/rss", "HTTPS://example.org/rss"))
     result = load_watchlists(tmp_path, env={"HOOK": "https://hooks.example/x"})
-    assert result.problems == ()
+    assert _said(result) == ()
     assert result.watchlist is not None
     assert result.watchlist.feeds[0].url == "https://example.org/rss"
+
+
+def test_a_lone_topic_without_excludes_is_warned_about_at_its_line(tmp_path: Path) -> None:
+    """Alone, a topic has nothing to be set against: near-miss stories match. `check` says
+    so, and how to fix it; with an exclude sentence, or beside another topic, it is quiet."""
+    _write(tmp_path, "a.yaml", GOOD)
+    result = load_watchlists(tmp_path, env={"HOOK": "https://hooks.example/x"})
+    assert result.watchlist is not None  # a warning: it still loads
+    [problem] = result.problems
+    assert (problem.line, problem.key, problem.severity) == (5, "topics[0]", "warning")
+    assert "exclude" in problem.message
+    second = "  - id: arms\n    name: Arms\n    description: Weapons deliveries to Ukraine.\n"
+    _write(tmp_path, "a.yaml", GOOD.replace("feeds:", second + "feeds:"))
+    assert load_watchlists(tmp_path, env={"HOOK": "https://hooks.example/x"}).problems == ()
+    excluded = "    exclude: [The bank guaranteed the loan with state bonds.]\n"
+    _write(tmp_path, "a.yaml", GOOD.replace("feeds:", excluded + "feeds:"))
+    assert load_watchlists(tmp_path, env={"HOOK": "https://hooks.example/x"}).problems == ()

@@ -32,7 +32,7 @@ from bot.models import (
 from bot.routing import destinations_for
 from bot.store.connection import database_failed
 from bot.store.sqlite import FeedState, MatchRow, SQLiteStore
-from bot.stories import find_story, new_story_id, title_key
+from bot.stories import RecentStories, new_story_id, title_key
 from bot.summarize import summarize
 
 log = logging.getLogger(__name__)
@@ -395,6 +395,8 @@ class Pipeline:
                     )
         report.new_articles += len(fresh)
         ordered = sorted(fresh.values(), key=lambda a: (a.published, a.id))
+        # The story window is read once for the whole poll, not once per matched article.
+        stories = RecentStories.read(self.store, self.clock()) if ordered else None
         for start in range(0, len(ordered), EMBED_CHUNK):
             chunk = ordered[start : start + EMBED_CHUNK]
             # One model call for the passages of many articles keeps batches full; the
@@ -405,7 +407,8 @@ class Pipeline:
             for article in chunk:
                 # Embedding and stance analysis are CPU work: off the event loop.
                 item = await asyncio.to_thread(self._analyse, article)
-                self._record(item, first_poll[article.id], report)
+                assert stories is not None
+                self._record(item, first_poll[article.id], report, stories)
                 readings.setdefault(article.feed_url, []).append(item.language)
         return readings
 
@@ -436,8 +439,14 @@ class Pipeline:
             statements, stances = in_use.stances.analyse(article, matched)
         return _Analysed(article, vectors, scores, statements, stances, in_use, language)
 
-    def _record(self, item: _Analysed, first_poll: bool, report: CycleReport) -> None:
-        """Store one article and, in the same transaction, its alert and outbox rows."""
+    def _record(
+        self, item: _Analysed, first_poll: bool, report: CycleReport, stories: RecentStories
+    ) -> None:
+        """Store one article and, in the same transaction, its alert and outbox rows.
+
+        `stories` is this poll's story window: it learns the stories this article opens or
+        touches (should the transaction fail, the poll ends and the window is read again).
+        """
         now = self.clock()
         article = item.article
         canonical = canonical_url(article.url)
@@ -457,7 +466,8 @@ class Pipeline:
             # "also reported by", hiding the shift: an article that shifts a position is
             # news of its own and starts its own story.
             shifted = any(line.is_shift for line in item.stances)
-            story = find_story(self.store, key, vector, now) if matched and not shifted else None
+            found = stories.find(key, vector, now) if matched and not shifted else None
+            story = self.store.story(found) if found is not None else None
             story_id = story.id if story else new_story_id(article.id)
             self.store.add_article(article, canonical, story_id, vector, first_poll)
             self.store.add_matches(
@@ -469,8 +479,10 @@ class Pipeline:
                 return
             if story is None:
                 self.store.add_story(story_id, article, key, vector, now)
+                stories.add(story_id, key, vector, now)
             else:
                 self.store.touch_story(story_id, now)
+                stories.touch(story_id, now)
             if story is not None and story.alerted:
                 self._fold(story_id, article, now, report)
             elif story is not None and self._reissue_of_history(story_id, article):

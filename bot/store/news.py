@@ -283,6 +283,11 @@ class NewsStore(Connection):
         )
         return [from_row(StoryRow, r) for r in rows]
 
+    def story(self, story_id: str) -> StoryRow | None:
+        """One story by id."""
+        row = self.db.execute("SELECT * FROM stories WHERE id = ?", (story_id,)).fetchone()
+        return from_row(StoryRow, row) if row else None
+
     def add_story(
         self,
         story_id: str,

@@ -93,6 +93,7 @@ class App:
     async def close(self) -> None:
         """Release network sessions and the database."""
         await self.fetcher.close()
+        self.pipeline.close()
         if self.vectors is not None:
             self.vectors.close()
         self.store.close()

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import sqlite3
 from collections.abc import Callable, Collection, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from bot.database_health import DatabaseHealth
 from bot.feeds.fetch import Fetcher, FetchResult, host_is_public
@@ -36,6 +38,8 @@ from bot.stories import RecentStories, new_story_id, title_key
 from bot.summarize import summarize
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 # Articles whose passages are embedded in one call: ~1,000 texts, well inside the
 # embedder's cache, so none is evicted before its article is analysed.
@@ -173,6 +177,24 @@ class Pipeline:
         self.database = DatabaseHealth(store)
         self._outage = OutageWatch(store)
         self.health = FeedHealth(store, pause_after_failures)
+        # The model's work (embedding, scoring, stances) runs on one thread of its own, made
+        # on first use. glibc gives each thread that allocates its own memory arena and
+        # keeps there what torch frees: spread over the worker threads that parse feeds,
+        # a 2,774-article first poll peaked at 1.39 GB instead of 0.94 GB.
+        self._model_thread: ThreadPoolExecutor | None = None
+
+    async def _on_model_thread(self, work: Callable[..., T], *args: object) -> T:
+        """Run CPU work that calls the model on the pipeline's one model thread."""
+        if self._model_thread is None:
+            self._model_thread = ThreadPoolExecutor(1, thread_name_prefix="stancewatch-model")
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._model_thread, functools.partial(work, *args))
+
+    def close(self) -> None:
+        """Let the model thread go once its work is done."""
+        if self._model_thread is not None:
+            self._model_thread.shutdown(wait=False)
+            self._model_thread = None
 
     @property
     def watchlist(self) -> Watchlist:
@@ -403,10 +425,10 @@ class Pipeline:
             # per-article analysis below then finds every vector in the embedder's cache.
             # A re-issue of a stored page is never embedded (`_analyse` skips it too).
             readable = [a for a in chunk if not self._republished(a)]
-            await asyncio.to_thread(self.matcher.embed_many, readable)
+            await self._on_model_thread(self.matcher.embed_many, readable)
             for article in chunk:
                 # Embedding and stance analysis are CPU work: off the event loop.
-                item = await asyncio.to_thread(self._analyse, article)
+                item = await self._on_model_thread(self._analyse, article)
                 assert stories is not None
                 self._record(item, first_poll[article.id], report, stories)
                 readings.setdefault(article.feed_url, []).append(item.language)

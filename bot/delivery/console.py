@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import deque
+
 from rich.console import Console
 from rich.markup import escape
 from rich.panel import Panel
@@ -77,12 +79,18 @@ def digest_lines(digest: Digest) -> list[str]:
     return lines
 
 
+# How many of the latest alerts and edits the console remembers in `sent` (the demo and
+# tests read them back): every one of them, for as long as the service ran, was memory that
+# only grew. A demo replay prints a few dozen.
+SENT_KEPT = 200
+
+
 class ConsoleDelivery:
     """Prints each alert as a panel; an edit prints the updated alert again, marked as such."""
 
     def __init__(self, console: Console | None = None) -> None:
         self.console = console or Console()
-        self.sent: list[Alert] = []
+        self.sent: deque[Alert] = deque(maxlen=SENT_KEPT)
 
     def handles(self, destination: Destination) -> bool:
         """The console takes console destinations."""

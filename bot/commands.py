@@ -351,7 +351,8 @@ class Commands:
                 ok=False,
             )
         lines = []
-        for match in self.app.store.matches(stored.article.id):
+        matches = self.app.store.matches(stored.article.id)
+        for match in matches:
             topic = self.app.watchlist.topic(match.topic_id)
             threshold = self.app.pipeline.matcher.threshold(topic) if topic else 0.0
             verdict = "matched" if match.matched else "below threshold"
@@ -389,6 +390,10 @@ class Commands:
         else:
             story = f"Folded into the alert for “{alert.title[:150]}” ({alert.source})."
         days = self.app.settings.retention_days
+        # Only the best scores are stored (`TopicMatcher.evidence`): say the rest are lower.
+        unlisted = len(set(self._topics) - {m.topic_id for m in matches})
+        if lines and unlisted:
+            lines.append(f"{unlisted} other topic{'s' if unlisted > 1 else ''} scored lower.")
         if lines:
             scores = "\n".join(lines)
         elif stored.article.fetched < datetime.now(UTC) - timedelta(days=days):

@@ -494,7 +494,10 @@ class Pipeline:
             self.store.add_article(article, canonical, story_id, vector, first_poll)
             self.store.add_matches(
                 article.id,
-                [MatchRow(s.topic_id, s.score, s.passage, s.matched) for s in item.scores],
+                [
+                    MatchRow(s.topic_id, s.score, s.passage, s.matched)
+                    for s in self.matcher.evidence(item.scores)
+                ],
             )
             self.store.add_statements(item.statements)
             if not matched:

@@ -58,6 +58,12 @@ class Thresholds:
 
 THRESHOLDS = Thresholds()
 
+# How many of an article's best topic scores are stored beyond those that matched or cleared
+# their threshold: the evidence `/why` shows, best first. Discord's 1,024-character field
+# holds about four such lines; a topic far below its threshold explains nothing, and one row
+# per topic per article made the scores most of the database (37 topics: 56%).
+EVIDENCE_KEPT = 5
+
 
 @dataclass(frozen=True)
 class TopicScore:
@@ -185,6 +191,17 @@ class TopicMatcher:
     def threshold(self, topic: Topic) -> float:
         """The score a topic needs: its own threshold, else the default."""
         return topic.threshold if topic.threshold is not None else self.thresholds.default_threshold
+
+    def evidence(self, scores: Sequence[TopicScore]) -> list[TopicScore]:
+        """The scores worth storing for `/why`: the best `EVIDENCE_KEPT`, and every topic
+        that matched or cleared its threshold (a guard refused it: `/why` says which)."""
+        thresholds = {t.id: self.threshold(t) for t in self.topics}
+        ranked = sorted(scores, key=lambda s: -s.score)
+        return [
+            s
+            for rank, s in enumerate(ranked)
+            if rank < EVIDENCE_KEPT or s.matched or s.score >= thresholds.get(s.topic_id, 2.0)
+        ]
 
     def relevance(self, vectors: ArticleVectors, topic_ids: Sequence[str]) -> NDArray[np.float32]:
         """How close each passage is to any of these topics (for the summary)."""

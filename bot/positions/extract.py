@@ -8,6 +8,7 @@ author of the sentence, so it gets no statement: precision matters more than rec
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -54,6 +55,12 @@ class ActorSentence:
         return self.clause or self.sentence
 
 
+@functools.lru_cache(maxsize=8)  # a watchlist's actors; hot reloads bring new ones
+def index_for(actors: tuple[Actor, ...]) -> ActorIndex:
+    """The alias index of these actors, built once, not for every article read."""
+    return ActorIndex(actors)
+
+
 def actor_sentences(
     text: str, actors: Sequence[Actor], *, headline: str = ""
 ) -> list[ActorSentence]:
@@ -62,7 +69,7 @@ def actor_sentences(
     The `headline`, when given, is read first as a paragraph of its own, and its sentences
     are marked as such.
     """
-    index = ActorIndex(actors)
+    index = index_for(tuple(actors))
     out: list[ActorSentence] = []
     title = " ".join(headline.split())
     for number, paragraph in enumerate([title, *paragraphs(text)] if title else paragraphs(text)):

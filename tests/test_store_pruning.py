@@ -260,6 +260,8 @@ def test_an_upgrade_drops_the_scores_of_articles_an_earlier_version_pruned(
     store.db.execute("UPDATE articles SET text = '', embedding = NULL WHERE id = 'a-s-old'")
     store.db.execute("DROP TABLE text_vectors")  # added by migration 6
     store.db.execute("ALTER TABLE outbox DROP COLUMN scheduled_at")  # added by migration 7
+    store.db.execute("DROP INDEX outbox_held")  # added by migration 10
+    store.db.execute("DROP INDEX outbox_held_pending")
     store.db.execute("DROP INDEX outbox_sent_by_destination")  # added by migration 8
     store.db.execute("ALTER TABLE outbox DROP COLUMN held_at")
     store.db.execute("ALTER TABLE feeds DROP COLUMN recent_languages")  # added by migration 9

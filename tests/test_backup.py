@@ -7,7 +7,7 @@ import sqlite3
 from pathlib import Path
 
 from bot.store.sqlite import SQLiteStore
-from tests.test_cli import _make_read_only_folder, _one_error_line, _run
+from tests.test_cli import _make_read_only, _one_error_line, _run
 
 
 def _live(path: Path, feeds: int = 1) -> Path:
@@ -106,7 +106,7 @@ def test_the_copy_is_one_file_that_opens_from_a_read_only_folder(tmp_path: Path)
     done = _run("backup", "--db", "live.db", "shelf/copy.db", cwd=tmp_path)
     assert (done.returncode, done.stdout) == (0, "backed up to shelf/copy.db\n"), done.stderr
     assert [p.name for p in shelf.iterdir()] == ["copy.db"]
-    undo = _make_read_only_folder(shelf)  # a backup disk mounted read-only
+    undo = _make_read_only(shelf)  # a backup disk mounted read-only
     try:
         assert _feeds(shelf / "copy.db") == 3
     finally:

@@ -434,24 +434,16 @@ def test_run_with_a_bad_model_fails_at_start_before_fetching_any_feed(
     assert _Handler.requested == []
 
 
-def _make_read_only_folder(path: Path) -> Callable[[], None]:
-    """Make a folder read-only, for root too (chattr +i); return the undo."""
-    if os.geteuid() != 0:
-        path.chmod(0o555)
-        return lambda: path.chmod(0o755)
-    if subprocess.run(["chattr", "+i", str(path)], capture_output=True).returncode != 0:
-        pytest.fail("chattr +i failed: as root, nothing else makes a folder read-only")
-    return lambda: subprocess.run(["chattr", "-i", str(path)], check=True)
-
-
 def _make_read_only(path: Path) -> Callable[[], None]:
-    """Make a file read-only, for root too (chattr +i, as the tester did); return the undo."""
+    """Make a file or folder read-only, for root too (chattr +i, as the tester did); return
+    the undo."""
     if os.geteuid() != 0:
-        path.chmod(0o444)
-        return lambda: path.chmod(0o644)
+        writable = 0o755 if path.is_dir() else 0o644
+        path.chmod(0o555 if path.is_dir() else 0o444)
+        return lambda: path.chmod(writable)
     if subprocess.run(["chattr", "+i", str(path)], capture_output=True).returncode != 0:
         # Not a skip: a skipped test would pass CI without checking anything.
-        pytest.fail("chattr +i failed: as root, nothing else makes a file read-only")
+        pytest.fail("chattr +i failed: as root, nothing else makes a path read-only")
     return lambda: subprocess.run(["chattr", "-i", str(path)], check=True)
 
 
@@ -504,7 +496,7 @@ def test_a_database_in_a_read_only_folder_is_one_line_saying_so(
     folder = tmp_path / "data"
     folder.mkdir()
     SQLiteStore(folder / "sw.db").close()  # in WAL mode, as `run` leaves it
-    undo = _make_read_only_folder(folder)  # a volume mounted read-only
+    undo = _make_read_only(folder)  # a volume mounted read-only
     try:
         done = _run(*command, "--db", str(folder / "sw.db"), *_watchlists_for(command, watchlists))
     finally:
@@ -542,7 +534,7 @@ def test_listing_a_backup_on_a_read_only_shelf_works(tmp_path: Path) -> None:
     shelf.mkdir()
     made = _run("backup", "--db", "live.db", "shelf/copy.db", cwd=tmp_path)
     assert made.returncode == 0, made.stderr
-    undo = _make_read_only_folder(shelf)  # a backup disk mounted read-only
+    undo = _make_read_only(shelf)  # a backup disk mounted read-only
     try:
         done = _run("outbox", "--db", "shelf/copy.db", cwd=tmp_path)
     finally:

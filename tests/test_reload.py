@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from bot.models import Watchlist
-from bot.settings import Settings
 from bot.watchlists import load_watchlists
-from tests.reliability.helpers import watching
+from tests.reliability.helpers import ReloadingApp, watching
 
 TOPIC = """\
 topics:
@@ -22,28 +20,18 @@ topics:
 """
 
 
-class _App:
-    """What `watch_watchlists` uses of the app; applying the first reload raises."""
+class _App(ReloadingApp):
+    """The watched app, whose applying of the first reload raises."""
 
     def __init__(self, folder: Path, watchlist: Watchlist) -> None:
-        self.settings = replace(Settings(), watchlists_dir=folder)
-        self.watchlist = watchlist
+        super().__init__(folder, watchlist)
         self.calls = 0
-        self.applied = asyncio.Event()
-        self.notices: list[str] = []
 
     def use_watchlist(self, watchlist: Watchlist) -> None:
         self.calls += 1
         if self.calls == 1:
             raise RuntimeError("the matcher could not be built")
-        self.watchlist = watchlist
-        self.applied.set()
-
-    def left_behind(self, before: Watchlist | None) -> list[str]:
-        return []
-
-    async def notify_admins(self, text: str) -> None:
-        self.notices.append(text)
+        super().use_watchlist(watchlist)
 
 
 async def _edit(folder: Path, text: str) -> None:

@@ -115,8 +115,10 @@ class HeldDeliveries:
                 if not self._may_start():
                     break  # stopping: the rest stay held for the next start
                 part_rows = [by_alert[item.alert_id] for item in part.items]
+                self.store.make_durable()  # as for a post: see `OutboxWorker._hand_over`
                 await delivery.send_digest(destination, part)
                 self._record_digest_sent(part_rows)
+                self.store.make_durable()
                 sent += len(part_rows)
                 unsent = [row for row in unsent if row not in part_rows]
         except Exception as exc:  # a renderer's bug must not stop the other deliveries

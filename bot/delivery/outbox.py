@@ -349,9 +349,11 @@ class OutboxWorker(HeldDeliveries):
         """Post or edit, then mark the row sent; the refusal if it went out in a plainer form."""
         result: str | SentPlainer | None
         if row.action == "post":
+            self.store.make_durable()  # a post must never go out for an alert a power loss takes
             result = await delivery.send(destination, alert)
             ref = result.message_ref if isinstance(result, SentPlainer) else result
             self._record_sent(row, ref)
+            self.store.make_durable()
         else:
             message_ref = self.store.message_ref(row.alert_id, row.destination)
             if message_ref is None:

@@ -29,6 +29,18 @@ from bot.delivery.base import ATTEMPT_LIMIT_S, DeliveryError
 DEFAULT_RETRY_AFTER_S = 5.0  # a 429 that names no delay
 # Discord JSON error codes that mean "this message is gone", not "the channel is gone".
 UNKNOWN_MESSAGE = 10008
+# Codes of a 400 about where the message was sent, not what it says: the same alert goes
+# through to a text channel. Read as a refused payload, each alert was given up on at once.
+WRONG_PLACE_CODES = frozenset(
+    {
+        40058,  # a forum or media channel: messages go to its posts (threads)
+        50008,  # not a text channel (a category, a voice or stage channel)
+        50024,  # an action this channel type does not allow
+        50083,  # an archived thread that the bot may not reopen (locked)
+        160005,  # a locked thread
+        220001,  # a forum channel's webhook with no thread_id in its URL
+    }
+)
 _ERROR_PATH = re.compile(r"^In ([\w.]+):", re.MULTILINE)
 
 
@@ -68,6 +80,8 @@ def to_delivery_error(exc: BaseException, where: str) -> DeliveryError:
         if isinstance(exc, discord.NotFound) and exc.code == UNKNOWN_MESSAGE:
             return DeliveryError(detail, permanent=True)  # someone deleted the alert message
         if isinstance(exc, discord.Forbidden | discord.NotFound) or exc.status == 401:
+            return DeliveryError(detail, destination_broken=True)
+        if exc.status == 400 and exc.code in WRONG_PLACE_CODES:
             return DeliveryError(detail, destination_broken=True)
         if exc.status >= 500:
             return DeliveryError(detail, unavailable=True)

@@ -1,7 +1,8 @@
 """Discord delivery: alerts to channels (bot mode) and webhooks, edits, follower pings, DMs.
 
 Every failure leaves as a `DeliveryError` the outbox understands: 429 → retry after the
-platform's delay, 403/404 → the destination is broken (configuration is never touched),
+platform's delay, 403/404 (or a 400 naming the channel, not the message) → the destination
+is broken (configuration is never touched),
 5xx or no answer within the time limit → retried later. A payload Discord refuses (400) is
 sent once more in a plainer form.
 """

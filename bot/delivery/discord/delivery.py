@@ -13,7 +13,6 @@ import asyncio
 import contextlib
 import hashlib
 import logging
-import re
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
@@ -33,6 +32,7 @@ from bot.delivery.discord.render import (
     render_alert,
     render_digest,
 )
+from bot.delivery.discord.webhook_url import NotAWebhookUrl, parse_webhook_url
 from bot.models import Alert, Destination, DestinationKind, Digest
 from bot.settings import Settings
 
@@ -45,8 +45,6 @@ PLATFORM = "discord"
 WEBHOOK_TIMEOUT_S = 30.0
 NOT_CONNECTED_RETRY_S = 30.0  # login still in progress (or the network is down)
 DM_MEMORY = 10_000  # (alert, user) pairs remembered so two channels do not DM twice
-
-_WEBHOOK_URL = re.compile(r"discord(?:app)?\.com/api/webhooks/\d{17,20}/[\w.-]{60,}")
 
 # Sends one rendering of an alert; returns the message id.
 Sender = Callable[[RenderedAlert], Awaitable[str]]
@@ -186,13 +184,14 @@ class DiscordDelivery:
         """Post one digest part: to a webhook with no pings; to a channel with its followers
         mentioned (on the first part only) and its items DMed to those who asked."""
         if destination.kind is DestinationKind.DISCORD_WEBHOOK:
-            webhook = await self._webhook(destination.target)
+            webhook, thread = await self._webhook(destination.target)
             rendered = render_digest(replace(digest, mentions=()))
             async with discord_call("webhook"):
                 await webhook.send(
                     embed=discord.Embed.from_dict(rendered.embed),
                     allowed_mentions=no_mentions(),
                     wait=True,
+                    **thread,
                 )
             return
         await self._channel_digest(destination.target, digest)
@@ -208,10 +207,10 @@ class DiscordDelivery:
             return
         content = notice_content(text)
         try:
-            if _WEBHOOK_URL.search(target):
-                webhook = discord.Webhook.from_url(target, session=await self._webhook_session())
+            if "://" in target:
+                webhook, thread = await self._webhook(target, "DISCORD_ADMIN_CHANNEL")
                 async with discord_call("admin webhook"):
-                    await webhook.send(content, allowed_mentions=no_mentions())
+                    await webhook.send(content, allowed_mentions=no_mentions(), **thread)
             elif self.bot is not None:
                 client = await self.bot.client_for_sending()
                 channel = client.get_partial_messageable(_snowflake(target, "admin channel"))
@@ -240,28 +239,40 @@ class DiscordDelivery:
             )
         return self._session
 
-    async def _webhook(self, url: str) -> discord.Webhook:
+    async def _webhook(
+        self, url: str, where: str = "discord_webhook"
+    ) -> tuple[discord.Webhook, dict[str, Any]]:
+        """The webhook, and the `thread=` argument its sends and edits take (empty if none).
+
+        A URL that cannot work is the destination's fault, not the alert's: the alerts wait
+        (failing, admins told once), and follow the route once its URL is put right.
+        """
         try:
-            return discord.Webhook.from_url(url, session=await self._webhook_session())
-        except ValueError:
-            raise DeliveryError(
-                "not a Discord webhook URL", permanent=True, destination_broken=True
-            ) from None
+            address = parse_webhook_url(url)
+        except NotAWebhookUrl as exc:
+            raise DeliveryError(f"{where}: {exc}", destination_broken=True) from None
+        webhook = discord.Webhook.partial(
+            address.webhook_id, address.token, session=await self._webhook_session()
+        )
+        thread = {"thread": discord.Object(id=address.thread_id)} if address.thread_id else {}
+        return webhook, thread
 
     async def _webhook_post(
         self, url: str, alert: Alert, message_id: int | None
     ) -> str | SentPlainer:
-        webhook = await self._webhook(url)
+        webhook, thread = await self._webhook(url)
 
         async def send(rendered: RenderedAlert) -> str:
             embed = discord.Embed.from_dict(rendered.embed)
             async with discord_call("webhook"):
                 if message_id is not None:
                     await webhook.edit_message(
-                        message_id, embed=embed, allowed_mentions=no_mentions()
+                        message_id, embed=embed, allowed_mentions=no_mentions(), **thread
                     )
                     return str(message_id)
-                message = await webhook.send(embed=embed, allowed_mentions=no_mentions(), wait=True)
+                message = await webhook.send(
+                    embed=embed, allowed_mentions=no_mentions(), wait=True, **thread
+                )
             return str(message.id)
 
         return await with_plainer_retry(replace(alert, mentions=()), send)  # webhooks never ping

@@ -9,7 +9,8 @@ import re
 SECRET_VARS = ("DISCORD_TOKEN", "SLACK_BOT_TOKEN", "SLACK_APP_TOKEN")
 # Webhook URLs carry their secret in the path; tokens have recognisable shapes.
 _PATTERNS = (
-    re.compile(r"(https?://[^\s/]+/api/webhooks/\d+/)[\w-]+"),
+    # With or without a scheme, and with the API version Discord also takes (/api/v10/…).
+    re.compile(r"((?:https?://)?[^\s/]+/api/(?:v\d+/)?webhooks/\d+/)[\w.-]+"),
     re.compile(r"(https?://hooks\.slack\.com/services/)[\w/]+"),
     re.compile(r"\b(xox[abposr]-)[\w-]+"),
     re.compile(r"\b(xapp-)[\w-]+"),

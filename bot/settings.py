@@ -41,6 +41,18 @@ def _whole(env: Mapping[str, str], name: str, default: int, low: int, high: int)
     return int(value)
 
 
+def _api_base(env: Mapping[str, str], name: str, default: str) -> str:
+    """A REST base URL: http(s) with a host. Anything else fails every request, with an
+    error that names the whole request URL (a webhook's token with it)."""
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    scheme, sep, rest = raw.partition("://")
+    if scheme.lower() not in ("http", "https") or not sep or not rest.split("/", 1)[0]:
+        raise SettingsError(f"{name}: must be an http(s) URL such as {default}, got {raw!r}")
+    return raw
+
+
 def _interval(env: Mapping[str, str], name: str, default: float) -> float:
     """An interval in the watchlists' own syntax ("600", "90s", "10m", "1h"), 1m to 7d."""
     raw = env.get(name, "").strip()
@@ -100,7 +112,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         watchlists_dir=Path(env.get("STANCEWATCH_WATCHLISTS", "") or "watchlists"),
         model=env.get("STANCEWATCH_MODEL", ""),
         discord_token=env.get("DISCORD_TOKEN", ""),
-        discord_api_base=env.get("DISCORD_API_BASE", "") or "https://discord.com/api/v10",
+        discord_api_base=_api_base(env, "DISCORD_API_BASE", "https://discord.com/api/v10"),
         discord_guild_id=env.get("DISCORD_GUILD_ID", ""),
         discord_admin_channel=env.get("DISCORD_ADMIN_CHANNEL", ""),
         slack_bot_token=env.get("SLACK_BOT_TOKEN", ""),

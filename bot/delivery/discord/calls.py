@@ -42,6 +42,9 @@ WRONG_PLACE_CODES = frozenset(
     }
 )
 _ERROR_PATH = re.compile(r"^In ([\w.]+):", re.MULTILINE)
+# A webhook's token is the last part of its path: hidden wherever an error names a URL.
+_WEBHOOK_TOKEN = re.compile(r"(/webhooks/\d+/)[^/?\s'\")>]+")
+NETWORK_DETAIL_MAX = 200
 
 
 def _retry_after(headers: Mapping[str, str] | None) -> float | None:
@@ -50,6 +53,26 @@ def _retry_after(headers: Mapping[str, str] | None) -> float | None:
         with contextlib.suppress(KeyError, TypeError, ValueError):
             return max(0.0, float((headers or {})[name]))
     return None
+
+
+def network_detail(exc: BaseException) -> str:
+    """A network failure in one short line, without the URLs aiohttp puts in its errors.
+
+    aiohttp's errors name the request's URL (a redirect loop names every hop, with the
+    webhook token in each), and the delivery error is logged, stored in the outbox row
+    and may be told to admins.
+    """
+    if isinstance(exc, aiohttp.TooManyRedirects):
+        last = exc.history[-1].status if exc.history else exc.status
+        text = f"too many redirects (the last answer was HTTP {last})"
+    elif isinstance(exc, aiohttp.ClientResponseError):
+        text = f"HTTP {exc.status} {exc.message}"
+    elif isinstance(exc, aiohttp.InvalidURL):
+        text = "the request URL is not valid: check DISCORD_API_BASE"
+    else:
+        text = str(exc) or type(exc).__name__
+    text = _WEBHOOK_TOKEN.sub(r"\1…", " ".join(text.split()))
+    return f"{type(exc).__name__}: {text[:NETWORK_DETAIL_MAX]}"
 
 
 def refusal_kind(exc: discord.HTTPException) -> str:
@@ -88,8 +111,8 @@ def to_delivery_error(exc: BaseException, where: str) -> DeliveryError:
         # 400: the same payload fails again. Admins are told: our rendering needs a fix.
         return DeliveryError(detail, permanent=True, refused=refusal_kind(exc))
     if isinstance(exc, aiohttp.ClientError | TimeoutError | OSError):
-        return DeliveryError(f"{where}: network error {exc!r}", unavailable=True)
-    return DeliveryError(f"{where}: unexpected error {exc!r}")
+        return DeliveryError(f"{where}: network error ({network_detail(exc)})", unavailable=True)
+    return DeliveryError(f"{where}: unexpected error ({network_detail(exc)})")
 
 
 @contextlib.contextmanager

@@ -92,6 +92,7 @@ class Scripted:
     headers: dict[str, str]
     times: int
     stall: bool = False  # answer only once the test calls `release()`
+    content_type: str = "application/json"  # of a `bytes` body, sent as it is
 
 
 @dataclass
@@ -122,11 +123,14 @@ class FakeDiscord:
         headers: dict[str, str] | None = None,
         times: int = 1,
         stall: bool = False,
+        content_type: str = "application/json",
     ) -> None:
         """Answer the next `times` requests matching method and path with this failure
-        (with `stall`, only after `release()`: a server that takes the request and hangs)."""
+        (with `stall`, only after `release()`: a server that takes the request and hangs).
+        A `bytes` body goes out as it is, with `content_type` (an HTML page, broken JSON)."""
+        pattern = re.compile(path_regex)
         self.scripted.append(
-            Scripted(method, re.compile(path_regex), status, body, headers or {}, times, stall)
+            Scripted(method, pattern, status, body, headers or {}, times, stall, content_type)
         )
 
     def release(self) -> None:
@@ -352,6 +356,9 @@ async def fake_discord() -> AsyncIterator[FakeDiscord]:
                 script.times -= 1
                 if script.stall:
                     await fake.released.wait()
+                if isinstance(script.body, bytes):
+                    headers = {"Content-Type": script.content_type, **script.headers}
+                    return web.Response(body=script.body, status=script.status, headers=headers)
                 return reply(script.body, script.status, script.headers)
         for method, pattern, handler in routes:
             match = pattern.fullmatch(path)

@@ -5,6 +5,7 @@ outbox, refused payloads go out plainer, and admins are told once."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -315,3 +316,37 @@ async def test_a_spent_webhook_bucket_is_not_sat_out_inside_the_drain(
             assert await asyncio.wait_for(app.outbox.drain(), 60) == 2
             assert app.store.message_ref("story-1", dk.WEBHOOK.key) == "500000000000000999"
         assert len(fake.requests("POST", WEBHOOK_PATH)) == 1
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type"),
+    [(b"<html><p>Sign in to continue</p></html>", "text/html"), (b"{'id': ", "application/json")],
+    ids=["html-page", "broken-json"],
+)
+@pytest.mark.parametrize("mode", ["bot", "webhook"])
+async def test_an_answer_that_is_no_discord_message_is_one_line_and_retried(
+    dk: ModuleType,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+    mode: str,
+    body: bytes,
+    content_type: str,
+) -> None:
+    # A proxy or captive portal answering 200 with a page, or a cut-off JSON body: the
+    # outbox logged a traceback at every retry ("delivery … crashed", TypeError: string
+    # indices must be integers) and stored "unexpected error" as the reason.
+    destination, path = (CHANNEL, MESSAGES) if mode == "bot" else (dk.WEBHOOK, WEBHOOK_PATH)
+    async with dk.fake_discord() as fake:
+        fake.fail("POST", path, 200, body, content_type=content_type)
+        app = dk.make_app(tmp_path, fake)
+        async with dk.running(app):
+            dk.queue(app, dk.alert("story-1"), [destination])
+            assert await app.outbox.drain() == 0
+            status, _next_try, attempts = _row(app, "story-1", destination)
+            assert (status, attempts) == ("pending", 1)
+            [(error,)] = app.store.db.execute("SELECT last_error FROM outbox").fetchall()
+            assert f"answer (HTTP 200, {content_type}) could not be read" in error
+            assert not [r for r in caplog.records if r.exc_info or r.levelno >= logging.ERROR]
+            app.outbox.clock = lambda: datetime.now(UTC) + timedelta(minutes=5)
+            assert await app.outbox.drain() == 1
+        assert len(fake.requests("POST", path)) == 2

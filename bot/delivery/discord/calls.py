@@ -130,6 +130,7 @@ class _Call:
 
     timeout: asyncio.Timeout
     status: int | None = None
+    content_type: str = ""
     retry_after_s: float | None = None
 
     def heard(self, status: int, headers: Mapping[str, str]) -> None:
@@ -137,6 +138,7 @@ class _Call:
         if self.timeout.expired():
             return  # already ended: nothing left to decide
         self.status = status
+        self.content_type = headers.get("Content-Type", "")
         now = asyncio.get_running_loop().time()
         if 200 <= status < 300:
             # Accepted. What discord.py still does (read the message, sleep out a spent
@@ -151,6 +153,15 @@ class _Call:
                 self.timeout.reschedule(now)
         elif status >= 500:
             self.timeout.reschedule(now)  # not discord.py's 25 s of retries: the outbox's
+
+    def unreadable(self, where: str) -> DeliveryError:
+        """Discord (or something in its place) answered with what is not a Discord reply."""
+        kind = self.content_type.split(";", 1)[0].strip() or "no Content-Type"
+        return DeliveryError(
+            f"{where}: the answer (HTTP {self.status}, {kind}) could not be read as"
+            " Discord's; is a proxy or a captive portal in the way?",
+            unavailable=True,
+        )
 
     def failure(self, where: str, limit_s: float) -> DeliveryError:
         """Why the call was ended early, for the outbox."""
@@ -241,6 +252,13 @@ async def discord_call(
             try:
                 with translated(where):
                     yield
+            except (TypeError, KeyError, ValueError) as exc:
+                # discord.py reads an answer as JSON only when it says application/json,
+                # and takes whatever it read for a message: an HTML page from a proxy, or
+                # a cut-off body, ends here, not in a bug of ours.
+                if call.status is None:
+                    raise
+                raise call.unreadable(where) from exc
             finally:
                 _CALL.reset(token)
     except TimeoutError as exc:  # only ours: translated() turned any other into DeliveryError

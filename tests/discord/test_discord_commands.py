@@ -281,3 +281,59 @@ async def test_global_sync_without_a_guild_id(dk: ModuleType, tmp_path: Path) ->
             pass
         fake.only("PUT", rf"/applications/{APP_ID}/commands")
         assert len(fake.commands["global"]) == 9
+
+
+def _from_a_dm(payload: dict[str, Any]) -> dict[str, Any]:
+    """The interaction as Discord sends it from a direct message: a user, no server."""
+    user = payload.pop("member")["user"]
+    payload.pop("guild_id")
+    payload["data"].pop("guild_id")
+    dm_channel = "710000000000000001"
+    payload.update(
+        user=user,
+        channel_id=dm_channel,
+        channel={"id": dm_channel, "type": 1, "recipients": [user]},
+        context=1,
+    )
+    return payload
+
+
+async def test_a_command_from_a_direct_message_says_commands_work_in_servers(
+    dk: ModuleType, tmp_path: Path
+) -> None:
+    # Registered for servers only, a command can still arrive from a DM (a client's stale
+    # command list, an older global registration). /follow answered "You will get its
+    # alerts with a mention in the alert channel" and stored a follow under no server,
+    # which no alert ever mentions.
+    async with dk.fake_discord() as fake:
+        app = dk.make_app(tmp_path, fake)
+        async with dk.running(app) as runtime:
+            payload = _from_a_dm(
+                dk.command_payload("follow", [dk.option("topic", "arms-shipments")])
+            )
+            await dk.invoke(runtime, payload)
+        answer = callback(fake, payload)
+        assert answer["data"]["flags"] == EPHEMERAL
+        assert answer["data"]["embeds"][0]["title"] == "Stancewatch commands work only in servers."
+        assert app.store.db.execute("SELECT COUNT(*) FROM followers").fetchone()[0] == 0
+
+
+async def test_an_answer_too_late_for_discord_is_one_log_line_and_the_follow_is_kept(
+    dk: ModuleType, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    # The database was busy past Discord's 3 s, so the interaction had expired (10062).
+    # The log got an error with two chained tracebacks, then a second failed answer.
+    async with dk.fake_discord() as fake:
+        expired = {"message": "Unknown interaction", "code": 10062}
+        fake.fail("POST", r"/interactions/\d+/[^/]+/callback", 404, expired, times=10)
+        app = dk.make_app(tmp_path, fake)
+        async with dk.running(app) as runtime:
+            payload = dk.command_payload(
+                "follow", [dk.option("topic", "arms-shipments")], user_id=READER
+            )
+            await dk.invoke(runtime, payload)
+        assert len(fake.requests("POST", r"/interactions/\d+/[^/]+/callback")) == 1
+        [record] = [r for r in caplog.records if r.name.startswith("bot.")]
+        assert record.exc_info is None and record.levelname == "WARNING"
+        assert "/follow" in record.getMessage() and "3 s" in record.getMessage()
+        assert app.store.following("discord", GUILD_ID, READER) == [("arms-shipments", False)]

@@ -18,7 +18,7 @@ from bot.app import App
 from bot.commands import Commands
 from bot.delivery.discord.calls import response_watch
 from bot.delivery.discord.delivery import BotLink, DiscordDelivery
-from bot.delivery.discord.slash import add_commands
+from bot.delivery.discord.slash import ServerCommandTree, add_commands
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +57,7 @@ class StancewatchClient(discord.Client):
             allowed_mentions=discord.AllowedMentions.none(),
             http_trace=response_watch(),  # lets deliveries see 5xx and 429 answers as they come
         )
-        self.tree: app_commands.CommandTree[discord.Client] = app_commands.CommandTree(self)
+        self.tree: app_commands.CommandTree[discord.Client] = ServerCommandTree(self)
         add_commands(self.tree, core)
         self.ready_event = asyncio.Event()
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
+import aiohttp
 import discord
 from discord import app_commands
 
@@ -20,6 +21,7 @@ log = logging.getLogger(__name__)
 
 CHOICE_MAX = 25  # Discord shows at most 25 autocomplete choices
 CHOICE_TEXT_MAX = 100  # each choice's name and value
+UNKNOWN_INTERACTION = 10062  # Discord's code for an interaction no longer answerable
 
 
 def _scope(interaction: discord.Interaction) -> str:
@@ -70,6 +72,31 @@ def _choices(pairs: list[tuple[str, str]]) -> list[app_commands.Choice[str]]:
         )
         for name, value in pairs[:CHOICE_MAX]
     ]
+
+
+class ServerCommandTree(app_commands.CommandTree[discord.Client]):
+    """The command tree, answering only interactions from a server.
+
+    Commands are registered for servers only (`guild_only`), but that is a flag for the
+    client: a stale command list, or an older global registration, still sends them from
+    a direct message, where a follow would be stored under no server and never notify.
+    """
+
+    async def interaction_check(self, interaction: discord.Interaction, /) -> bool:
+        """True for a server's interactions; a command from elsewhere is told why not."""
+        if interaction.guild_id is not None:
+            return True
+        if interaction.type is discord.InteractionType.application_command:
+            reply = Reply(
+                "Stancewatch commands work only in servers.",
+                ("Followers are kept per server: use the command in a server's channel.",),
+                ok=False,
+            )
+            try:
+                await answer(interaction, reply)
+            except (discord.HTTPException, aiohttp.ClientError, TimeoutError) as exc:
+                log.warning("could not answer a command from outside a server: %s", exc)
+        return False
 
 
 def add_commands(tree: app_commands.CommandTree[discord.Client], core: Commands) -> None:
@@ -169,7 +196,21 @@ def add_commands(tree: app_commands.CommandTree[discord.Client], core: Commands)
     tree.error(_on_error)
 
 
+def _command_name(interaction: discord.Interaction) -> str:
+    command = interaction.command
+    return f"/{command.qualified_name}" if command is not None else "a command"
+
+
 async def _on_error(interaction: discord.Interaction, error: app_commands.AppCommandError) -> None:
+    cause = error.original if isinstance(error, app_commands.CommandInvokeError) else error
+    if isinstance(cause, discord.HTTPException | aiohttp.ClientError | TimeoutError):
+        # Discord refused or lost our answer: answering again meets the same fate. The
+        # command's own work (a follow stored) is done and kept.
+        why = str(cause) or type(cause).__name__
+        if isinstance(cause, discord.NotFound) and cause.code == UNKNOWN_INTERACTION:
+            why = "the interaction had expired (Discord allows 3 s to answer)"
+        log.warning("could not answer %s: %s", _command_name(interaction), why)
+        return
     log.error("slash command failed", exc_info=error)
     reply = Reply("Something went wrong.", ("The error was logged; try again later.",), ok=False)
     try:

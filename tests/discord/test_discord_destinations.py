@@ -160,3 +160,26 @@ async def test_admin_notices_reach_a_versioned_webhook_url_in_its_thread(
         assert notice.json["content"] == "Stancewatch: Feed paused: Example Wire"
         assert notice.query.get("thread_id") == THREAD_ID
         assert dk.WEBHOOK_TOKEN not in caplog.text
+
+
+async def test_an_edit_in_an_archived_thread_is_dropped_and_holds_no_post(
+    dk: ModuleType, tmp_path: Path
+) -> None:
+    # A folded story edits an alert in a thread that has since been archived: the edit is
+    # refused, but a new post reopens the thread. Read as a broken destination, the failed
+    # edit held every later post behind its retries until it was given up on a day later.
+    async with dk.fake_discord() as fake:
+        app = dk.make_app(tmp_path, fake, wl=dk.watchlist(webhook=False))
+        async with dk.running(app):
+            dk.queue(app, dk.alert("story-1"), [CHANNEL])
+            assert await app.outbox.drain() == 1
+            archived = {"message": "Cannot execute action on an archived thread", "code": 50083}
+            fake.fail("PATCH", rf"{MESSAGES}/\d+", 400, archived, times=1000)
+            outlet = ("Harbour Post", "https://harbour-post.example/veto")
+            app.store.update_alert(dk.alert("story-1", also=(outlet,)), datetime.now(UTC))
+            dk.queue(app, dk.alert("story-2", title="Headline 2"), [CHANNEL])
+            assert await app.outbox.drain() == 1  # the new post
+            assert await app.outbox.drain() == 0
+            assert app.store.pending_count() == 0
+        assert len(fake.requests("PATCH", rf"{MESSAGES}/\d+")) == 1
+        assert fake.requests("POST", MESSAGES)[-1].json["embeds"][0]["title"] == "Headline 2"

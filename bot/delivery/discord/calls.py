@@ -55,6 +55,11 @@ def _retry_after(headers: Mapping[str, str] | None) -> float | None:
     return None
 
 
+class WrongPlace(DeliveryError):
+    """Discord refused a message for where it goes (see WRONG_PLACE_CODES), not for what
+    it says: a post finds the destination broken; an edit is dropped."""
+
+
 def network_detail(exc: BaseException) -> str:
     """A network failure in one short line, without the URLs aiohttp puts in its errors.
 
@@ -105,7 +110,7 @@ def to_delivery_error(exc: BaseException, where: str) -> DeliveryError:
         if isinstance(exc, discord.Forbidden | discord.NotFound) or exc.status == 401:
             return DeliveryError(detail, destination_broken=True)
         if exc.status == 400 and exc.code in WRONG_PLACE_CODES:
-            return DeliveryError(detail, destination_broken=True)
+            return WrongPlace(detail, destination_broken=True)
         if exc.status >= 500:
             return DeliveryError(detail, unavailable=True)
         # 400: the same payload fails again. Admins are told: our rendering needs a fix.

@@ -24,7 +24,7 @@ import discord
 
 from bot.delivery.base import DeliveryError, SentPlainer
 from bot.delivery.digest import digests_to_dm
-from bot.delivery.discord.calls import WebhookResponse, discord_call, response_watch
+from bot.delivery.discord.calls import WebhookResponse, WrongPlace, discord_call, response_watch
 from bot.delivery.discord.render import (
     RenderedAlert,
     digest_parts,
@@ -170,10 +170,15 @@ class DiscordDelivery:
     ) -> SentPlainer | None:
         """Replace the posted embed with the alert's new version (edits never ping)."""
         message_id = _snowflake(message_ref, "message id", broken=False)
-        if destination.kind is DestinationKind.DISCORD_WEBHOOK:
-            result = await self._webhook_post(destination.target, alert, message_id)
-        else:
-            result = await self._channel_post(destination.target, alert, message_id)
+        try:
+            if destination.kind is DestinationKind.DISCORD_WEBHOOK:
+                result = await self._webhook_post(destination.target, alert, message_id)
+            else:
+                result = await self._channel_post(destination.target, alert, message_id)
+        except WrongPlace as exc:
+            # An old message in a thread archived since: the edit cannot go, but a post
+            # reopens the thread, so it must not hold the destination's posts behind it.
+            raise DeliveryError(f"{exc} (the edit is dropped)", permanent=True) from exc
         return result if isinstance(result, SentPlainer) else None
 
     def digest_parts(self, destination: Destination, digest: Digest) -> list[Digest]:

@@ -26,6 +26,7 @@ from bot.positions.tracker import build_stance_tracker
 from bot.routing import destination_registry
 from bot.settings import Settings
 from bot.store.connection import StoreOpenError
+from bot.store.protocol import Store
 from bot.store.sqlite import SQLiteStore
 from bot.store.vectors import TextVectorStore
 
@@ -51,7 +52,7 @@ class App:
     """Everything a running Stancewatch holds."""
 
     settings: Settings
-    store: SQLiteStore
+    store: Store
     fetcher: Fetcher
     embedder: Embedder
     watchlist: Watchlist

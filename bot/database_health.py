@@ -11,7 +11,7 @@ import sqlite3
 from collections.abc import Awaitable, Callable
 
 from bot.store.connection import failure_text
-from bot.store.sqlite import SQLiteStore
+from bot.store.protocol import Store
 
 log = logging.getLogger(__name__)
 
@@ -21,7 +21,7 @@ Notify = Callable[[str], Awaitable[None]]
 class DatabaseHealth:
     """Remembers what admins were last told about the database, so each change is told once."""
 
-    def __init__(self, store: SQLiteStore) -> None:
+    def __init__(self, store: Store) -> None:
         self.store = store
         self._error: str | None = None  # the write failure last reported, if unhealed
         self._file_gone: str | None = None  # how the database file left its path, if told

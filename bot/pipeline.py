@@ -33,7 +33,8 @@ from bot.models import (
 )
 from bot.routing import destinations_for
 from bot.store.connection import database_failed
-from bot.store.sqlite import FeedState, MatchRow, SQLiteStore
+from bot.store.protocol import Store
+from bot.store.rows import FeedState, MatchRow
 from bot.stories import RecentStories, new_story_id, title_key
 from bot.summarize import summarize
 
@@ -145,7 +146,7 @@ class Pipeline:
 
     def __init__(
         self,
-        store: SQLiteStore,
+        store: Store,
         fetcher: Fetcher,
         matcher: TopicMatcher,
         watchlist: Watchlist,

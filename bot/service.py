@@ -21,7 +21,7 @@ from bot.models import Watchlist
 from bot.reload import reload_watchlists
 from bot.settings import Settings
 from bot.store.lock import heartbeat, hold_database
-from bot.store.sqlite import SQLiteStore
+from bot.store.protocol import Store
 from bot.stories import RULES
 
 log = logging.getLogger(__name__)
@@ -208,7 +208,7 @@ def _reload_once(app: App, warned: set[str]) -> str | None:
 PRUNE_BATCH = 1000
 
 
-async def prune_store(store: SQLiteStore, now: datetime, retention_days: int) -> tuple[int, int]:
+async def prune_store(store: Store, now: datetime, retention_days: int) -> tuple[int, int]:
     """Drop what is older than the retention: articles' text, embeddings and topic scores,
     and the delivery rows of settled alerts; return (articles pruned, deliveries dropped).
 

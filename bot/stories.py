@@ -11,7 +11,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from bot.store.sqlite import SQLiteStore, StoryRow
+from bot.store.protocol import Store
+from bot.store.rows import StoryRow
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
@@ -117,7 +118,7 @@ class RecentStories:
             self.add(story.id, story.title_key, story.embedding, story.last_seen)
 
     @classmethod
-    def read(cls, store: SQLiteStore, now: datetime, rules: StoryRules = RULES) -> RecentStories:
+    def read(cls, store: Store, now: datetime, rules: StoryRules = RULES) -> RecentStories:
         """The stories the store has seen inside the window before `now`."""
         return cls(store.recent_stories(now - rules.window), rules)
 
@@ -219,7 +220,7 @@ class RecentStories:
 
 
 def find_story(
-    store: SQLiteStore,
+    store: Store,
     key: str,
     vector: np.ndarray | None,
     now: datetime,

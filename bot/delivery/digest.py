@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 from bot.models import Alert, Destination, DestinationKind, Digest, DigestItem
 
 if TYPE_CHECKING:
-    from bot.store.sqlite import SQLiteStore
+    from bot.store.protocol import Store
 
 # The window the cap counts cards in.
 CAP_WINDOW = timedelta(hours=1)
@@ -104,7 +104,7 @@ def followed_items(digest: Digest, topic_ids: Collection[str]) -> Digest | None:
 
 
 def direct_followers(
-    store: SQLiteStore, platform: str, scope: str, topic_ids: Sequence[str]
+    store: Store, platform: str, scope: str, topic_ids: Sequence[str]
 ) -> dict[str, set[str]]:
     """The followers who asked for direct messages on these topics, each with their topics."""
     users: dict[str, set[str]] = {}
@@ -116,7 +116,7 @@ def direct_followers(
 
 
 def digests_to_dm(
-    store: SQLiteStore,
+    store: Store,
     platform: str,
     scope: str,
     digest: Digest,

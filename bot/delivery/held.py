@@ -17,7 +17,8 @@ from bot.delivery.base import Delivery, DeliveryError
 from bot.delivery.digest import CAP_WINDOW, DIGEST_DELAY, build_digest, holdable, should_hold
 from bot.models import Alert, Destination
 from bot.store.connection import database_failed
-from bot.store.sqlite import OutboxRow, SQLiteStore
+from bot.store.protocol import Store
+from bot.store.rows import OutboxRow
 
 log = logging.getLogger("bot.delivery.outbox")  # one logger for the whole outbox
 
@@ -34,7 +35,7 @@ class HeldDeliveries:
     """Holding posts beyond a destination's hourly cap, and sending their digests."""
 
     # Provided by OutboxWorker.
-    store: SQLiteStore
+    store: Store
     registry: Callable[[], Mapping[str, Destination]]
     clock: Callable[[], datetime]
     give_up_after_s: float

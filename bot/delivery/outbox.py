@@ -24,7 +24,8 @@ from bot.delivery.held import HeldDeliveries, Outcome
 from bot.models import Alert, Destination
 from bot.routing import DestinationRegistry
 from bot.store.connection import database_failed, failure_text
-from bot.store.sqlite import OutboxRow, SQLiteStore
+from bot.store.protocol import Store
+from bot.store.rows import OutboxRow
 
 log = logging.getLogger(__name__)
 
@@ -93,7 +94,7 @@ class OutboxWorker(HeldDeliveries):
 
     def __init__(
         self,
-        store: SQLiteStore,
+        store: Store,
         deliveries: list[Delivery],
         registry: Callable[[], Mapping[str, Destination]],
         *,

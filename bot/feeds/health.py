@@ -24,7 +24,8 @@ from bot.feeds.schedule import (
 from bot.language import Language, feed_language, recent_languages
 from bot.logs import safe_url
 from bot.models import Feed
-from bot.store.sqlite import FeedState, SQLiteStore
+from bot.store.protocol import Store
+from bot.store.rows import FeedState
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +76,7 @@ def one_notice(texts: Sequence[str]) -> str:
 class FeedHealth:
     """Records each poll's outcome in the store and gathers the pass's notices to admins."""
 
-    def __init__(self, store: SQLiteStore, pause_after_failures: int) -> None:
+    def __init__(self, store: Store, pause_after_failures: int) -> None:
         self.store = store
         self.pause_after_failures = pause_after_failures
         # Notices of the pass under way: sent together when it ends (`send_notices`).

@@ -22,7 +22,8 @@ from bot.feeds.fetch import FetchResult
 from bot.feeds.schedule import paused_probe_interval_s
 from bot.logs import redact_urls
 from bot.models import Feed
-from bot.store.sqlite import FeedState, SQLiteStore
+from bot.store.protocol import Store
+from bot.store.rows import FeedState
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +52,7 @@ class _Outage:
 class OutageWatch:
     """Decides, pass by pass, whether unreached feeds failed or this machine is offline."""
 
-    def __init__(self, store: SQLiteStore) -> None:
+    def __init__(self, store: Store) -> None:
         self.store = store
         self._outage: _Outage | None = None  # while no feed at all can be reached
 

@@ -7,14 +7,14 @@ from collections.abc import Sequence
 from bot.matching.embedder import Embedder
 from bot.models import Article, Shift, StanceLine, Statement, Topic, Watchlist
 from bot.positions import THRESHOLDS
-from bot.store.sqlite import SQLiteStore
+from bot.store.protocol import Store
 from bot.text import without_unpaired_quotes
 
 
 class PositionTracker:
     """Finds actor statements on matched topics and compares them with each actor's history."""
 
-    def __init__(self, watchlist: Watchlist, embedder: Embedder, store: SQLiteStore) -> None:
+    def __init__(self, watchlist: Watchlist, embedder: Embedder, store: Store) -> None:
         # Imported here: a watchlist without positions never loads the positions stage.
         from bot.positions.assign import PositionAssigner
 
@@ -78,7 +78,7 @@ class PositionTracker:
 
 
 def build_stance_tracker(
-    watchlist: Watchlist, embedder: Embedder, store: SQLiteStore
+    watchlist: Watchlist, embedder: Embedder, store: Store
 ) -> PositionTracker | None:
     """A tracker when any topic declares positions, else None (alerts carry no stances)."""
     if not any(t.positions for t in watchlist.topics):

@@ -1,4 +1,5 @@
-"""The one Store implementation: SQLite in WAL mode, one connection, explicit transactions.
+"""The one implementation of `bot.store.protocol.Store`: SQLite in WAL mode, one connection,
+explicit transactions.
 
 Split by domain (like lemon24/reader's storage): `news` holds feeds, articles, stories and
 positions; `outbox` holds alerts, deliveries and followers; `vectors` holds the vectors of

@@ -37,7 +37,7 @@ from bot.models import Alert, Destination, DestinationKind, Digest
 from bot.settings import Settings
 
 if TYPE_CHECKING:
-    from bot.store.sqlite import SQLiteStore
+    from bot.store.protocol import Store
 
 log = logging.getLogger(__name__)
 
@@ -145,7 +145,7 @@ def delivery_nonce(alert_id: str, channel_id: int) -> str:
 class DiscordDelivery:
     """Posts and edits alerts on Discord; channels need the bot, webhooks need nothing."""
 
-    def __init__(self, store: SQLiteStore, settings: Settings, bot: BotLink | None = None) -> None:
+    def __init__(self, store: Store, settings: Settings, bot: BotLink | None = None) -> None:
         self.store = store
         self.settings = settings
         self.bot = bot

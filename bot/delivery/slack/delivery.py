@@ -27,7 +27,7 @@ from bot.delivery.slack.render import (
 )
 from bot.models import Alert, Destination, DestinationKind, Digest
 from bot.settings import Settings
-from bot.store.sqlite import SQLiteStore
+from bot.store.protocol import Store
 
 log = logging.getLogger(__name__)
 
@@ -135,7 +135,7 @@ class SlackDelivery:
 
     def __init__(
         self,
-        store: SQLiteStore,
+        store: Store,
         settings: Settings,
         client: AsyncWebClient | None = None,
         *,

@@ -75,9 +75,25 @@ class RedactingFilter(logging.Filter):
         return True
 
 
+# Library warnings that tell an operator nothing to act on, at every start: discord.py says
+# voice is off without PyNaCl and davey (Stancewatch never joins a voice channel).
+_HARMLESS = (("discord.client", "voice will NOT be supported"),)
+
+
+class HarmlessWarningFilter(logging.Filter):
+    """Drops the library warnings listed in `_HARMLESS`; everything else passes."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """False for a listed warning, so a real one from the same library still shows."""
+        return not any(
+            record.name == name and fragment in record.getMessage() for name, fragment in _HARMLESS
+        )
+
+
 def setup_logging(verbose: bool = False) -> None:
     """Log to stderr, redacting secrets; quiet the chattiest libraries."""
     handler = logging.StreamHandler()
+    handler.addFilter(HarmlessWarningFilter())
     handler.addFilter(RedactingFilter())
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     root = logging.getLogger()

@@ -63,7 +63,9 @@ async def start_platforms(app: App) -> list[PlatformRuntime]:
         # One list serves both the outbox and admin notices (App.deliveries is it).
         app.deliveries.append(runtime.delivery)
     if settings.discord_token or settings.slack_bot_token:
-        log.info("platforms connected")
+        # Started, not connected: a platform that cannot be reached yet keeps trying, and
+        # says so in its own lines.
+        log.info("platforms started")
     return runtimes
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from pathlib import Path
 from types import ModuleType
@@ -14,6 +15,7 @@ import yarl
 from bot.delivery.base import DeliveryError
 from bot.delivery.discord.delivery import BotLink
 from bot.delivery.discord.runtime import bot_intents, start_discord
+from bot.logs import setup_logging
 from bot.models import Destination, DestinationKind
 
 CHANNEL = Destination(DestinationKind.DISCORD_CHANNEL, "700000000000000001")
@@ -123,3 +125,33 @@ async def test_gateway_mode_waits_for_ready_then_sends(
             await runtime.stop()
             await app.close()
         assert runtime.task is not None and runtime.task.done()
+
+
+async def test_an_unreachable_discord_is_said_in_one_plain_line(
+    dk: ModuleType, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Discord out of reach at start (no network, a proxy down): admins read where it failed,
+    not a repr of aiohttp's connection key with its proxy and header hashes."""
+    app = dk.make_app(tmp_path, None)  # DISCORD_API_BASE on a port nothing listens to
+    with caplog.at_level(logging.WARNING, logger="bot.delivery.discord.runtime"):
+        async with dk.running(app):
+            pass
+    said = [r.getMessage() for r in caplog.records if "login failed" in r.getMessage()]
+    assert said, "the failed login is logged"
+    assert "127.0.0.1:9" in said[0]
+    assert "ConnectionKey" not in said[0] and "proxy" not in said[0]
+    await app.close()
+
+
+def test_no_warning_that_voice_is_off(capsys: pytest.CaptureFixture[str]) -> None:
+    """discord.py warns at every start that voice needs PyNaCl: nothing an operator can act
+    on, since Stancewatch never joins a voice channel. Its other warnings still show."""
+    setup_logging()
+    try:
+        discord.Client(intents=bot_intents())
+        logging.getLogger("discord.client").warning("a warning that matters")
+    finally:
+        logging.getLogger().handlers.clear()
+    err = capsys.readouterr().err
+    assert "voice" not in err
+    assert "a warning that matters" in err

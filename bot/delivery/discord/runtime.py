@@ -16,7 +16,7 @@ from discord import app_commands
 
 from bot.app import App
 from bot.commands import Commands
-from bot.delivery.discord.calls import response_watch
+from bot.delivery.discord.calls import network_detail, response_watch
 from bot.delivery.discord.delivery import BotLink, DiscordDelivery
 from bot.delivery.discord.slash import ServerCommandTree, add_commands
 
@@ -128,7 +128,7 @@ async def _login(
             link.ready.set()
             return False
         except (discord.HTTPException, aiohttp.ClientError, OSError, TimeoutError) as exc:
-            log.warning("Discord login failed (%r); retrying in %.0f s", exc, delay)
+            log.warning("Discord login failed (%s); retrying in %.0f s", network_detail(exc), delay)
             await client.http.close()
         finally:
             tried.set()

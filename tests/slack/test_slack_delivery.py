@@ -398,3 +398,32 @@ async def test_an_alert_refused_as_blocks_and_as_text_is_given_up_and_admins_hea
         ]
         assert len(notices) == 1
         assert "was refused" in notices[0] and "msg_too_long" in notices[0]
+
+
+@pytest.mark.parametrize("mode", ["bot", "webhook"])
+async def test_alerts_sent_as_text_because_blocks_were_refused_tell_admins_once(
+    kit: Any, tmp_path: Path, mode: str
+) -> None:
+    # Slack refused every card, each alert went out as its bare text fallback, and nobody
+    # was told: only the log said so, once per alert. Discord's side tells admins once.
+    async with kit.env(tmp_path, webhook=mode == "webhook") as env:
+        clock = use_clock(env)
+        dest = channel(kit) if mode == "bot" else webhook(env)
+        for n in (1, 2):
+            if mode == "bot":
+                env.fake.script("chat.postMessage", 200, {"ok": False, "error": "invalid_blocks"})
+            else:
+                env.fake.script("hook", 400, "invalid_blocks")
+            env.app.store.save_alert(kit.make_alert(f"story-{n}"), f"a-{n}", [dest.key], clock.now)
+            assert await env.app.outbox.drain() == 1
+        assert env.app.store.dead_outbox() == []
+        notices = [
+            p.body["text"]
+            for p in env.fake.of("chat.postMessage")
+            if p.body["channel"] == kit.ADMIN_CHANNEL
+        ]
+        assert len(notices) == 1  # once for this kind of refusal, not once per alert
+        assert "was refused" in notices[0] and "invalid_blocks" in notices[0]
+        assert "went out in a plainer form instead" in notices[0]
+        if mode == "bot":
+            assert env.app.store.message_ref("story-1", dest.key) == "C0ALERTS:1755682200.000001"

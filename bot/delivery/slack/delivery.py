@@ -14,7 +14,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.web.async_slack_response import AsyncSlackResponse
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
-from bot.delivery.base import ATTEMPT_LIMIT_S, DeliveryError
+from bot.delivery.base import ATTEMPT_LIMIT_S, DeliveryError, SentPlainer
 from bot.delivery.digest import digests_to_dm
 from bot.delivery.slack.pacing import ChannelPacer
 from bot.delivery.slack.render import (
@@ -111,6 +111,16 @@ def retry_after_s(headers: Mapping[str, Any] | None) -> float:
     return min(max(seconds, 1.0), 3600.0)
 
 
+def _card_refused(code: str) -> DeliveryError:
+    """Slack refused an alert's blocks and took its text alone: admins hear once per kind."""
+    return DeliveryError(f"Slack answered {code} to its card", refused=f"blocks {code}")
+
+
+def _sent(message_ref: str | None, refusal: DeliveryError | None) -> str | SentPlainer | None:
+    """What the outbox gets back: the message ref, with the refusal if the text went alone."""
+    return message_ref if refusal is None else SentPlainer(message_ref, refusal)
+
+
 def _blocks_refused(code: str) -> DeliveryError:
     """Slack refused a digest's blocks: given up, and admins told (our rendering is wrong)."""
     return DeliveryError(
@@ -170,21 +180,24 @@ class SlackDelivery:
 
     # --- sending -----------------------------------------------------------------------
 
-    async def send(self, destination: Destination, alert: Alert) -> str | None:
-        """Post the alert; return "channel:ts" in bot mode, None for a webhook."""
+    async def send(self, destination: Destination, alert: Alert) -> str | SentPlainer | None:
+        """Post the alert; return "channel:ts" in bot mode, None for a webhook (wrapped in a
+        SentPlainer when Slack refused the card and took its text alone)."""
         if destination.kind is DestinationKind.SLACK_WEBHOOK:
-            await self._post_webhook(destination, render_alert(replace(alert, mentions=())))
-            return None
+            message = render_alert(replace(alert, mentions=()))
+            return _sent(None, await self._post_webhook(destination, message))
         mentioned, direct = await self._audience(destination, alert)
         pinging = replace(alert, mentions=tuple(mentioned))
-        response = await self._call_channel(destination, destination.target, render_alert(pinging))
+        response, refusal = await self._call_channel(
+            destination, destination.target, render_alert(pinging)
+        )
         channel = str(response.get("channel") or destination.target)
         ts = str(response.get("ts") or "")
         # Extra mentions and DMs come after the channel post and never raise: a failure
         # here must not make the outbox post the channel message again.
         await self._send_followups(channel, ts, followup_mentions(pinging))
         await self._send_dms(alert, direct)
-        return f"{channel}:{response.get('ts')}"
+        return _sent(f"{channel}:{response.get('ts')}", refusal)
 
     def digest_parts(self, destination: Destination, digest: Digest) -> list[Digest]:
         """The digest as messages within Slack's limits (see render.digest_parts)."""
@@ -208,7 +221,7 @@ class SlackDelivery:
             mentioned = [u for u, dm in rows if not dm]
         pinging = replace(digest, mentions=tuple(mentioned))
         message = render_digest(pinging)
-        response = await self._call_channel(
+        response, _ = await self._call_channel(
             destination, destination.target, message, text_alone=False
         )
         channel = str(response.get("channel") or destination.target)
@@ -218,17 +231,20 @@ class SlackDelivery:
         )
         await self._send_digest_dms(team, digest)
 
-    async def edit(self, destination: Destination, message_ref: str, alert: Alert) -> None:
+    async def edit(
+        self, destination: Destination, message_ref: str, alert: Alert
+    ) -> SentPlainer | None:
         """Update a posted alert with chat.update; webhooks cannot edit, so nothing is sent."""
         if destination.kind is DestinationKind.SLACK_WEBHOOK:
             log.debug("webhook %s cannot edit; the update is not posted", destination.key)
-            return
+            return None
         channel, _, ts = message_ref.partition(":")
         if not ts:
             raise DeliveryError(f"bad Slack message ref {message_ref!r}", permanent=True)
         mentioned, _direct = await self._audience(destination, alert)
         message = render_alert(replace(alert, mentions=tuple(mentioned)))
-        await self._call_channel(destination, channel, message, ts=ts)
+        _, refusal = await self._call_channel(destination, channel, message, ts=ts)
+        return None if refusal is None else SentPlainer(message_ref, refusal)
 
     async def _audience(
         self, destination: Destination, alert: Alert
@@ -246,7 +262,11 @@ class SlackDelivery:
         ts: str | None = None,
         *,
         text_alone: bool = True,
-    ) -> AsyncSlackResponse:
+    ) -> tuple[AsyncSlackResponse, DeliveryError | None]:
+        """Post (or update) the message; if Slack refuses its blocks, the text alone.
+
+        Returns Slack's answer and, when only the text went, what Slack said to the blocks.
+        """
         assert self.client is not None
         client = self.client
 
@@ -259,16 +279,19 @@ class SlackDelivery:
                 return await client.chat_update(channel=channel, ts=ts, **payload.payload())
 
         try:
-            return await call(message)
+            return await call(message), None
         except SlackApiError as exc:
-            if _error_code(exc) not in BLOCK_ERRORS:
+            code = _error_code(exc)
+            if code not in BLOCK_ERRORS:
                 raise await self._failure(destination, channel, exc) from exc
             if not text_alone:
-                raise _blocks_refused(_error_code(exc)) from exc
-            log.warning("Slack refused the blocks (%s); sending the text alone", _error_code(exc))
+                raise _blocks_refused(code) from exc
+            # The outbox tells admins once per kind of refusal; the log need not, per alert.
+            log.debug("Slack refused the blocks (%s); sending the text alone", code)
         except (aiohttp.ClientError, TimeoutError, OSError) as exc:
             raise _unreachable("Slack", exc) from exc
-        return await self._guard(destination, call(SlackMessage(text=message.text)), channel)
+        text_alone_call = call(SlackMessage(text=message.text))
+        return await self._guard(destination, text_alone_call, channel), _card_refused(code)
 
     async def _guard(self, destination: Destination, call: Awaitable[T], key: str = "") -> T:
         """Await a Slack call, turning its failures into DeliveryErrors."""
@@ -342,20 +365,22 @@ class SlackDelivery:
 
     async def _post_webhook(
         self, destination: Destination, message: SlackMessage, *, text_alone: bool = True
-    ) -> None:
+    ) -> DeliveryError | None:
+        """Post to a webhook; return what Slack said to the blocks if only the text went."""
         response = await self._webhook_call(destination, message)
         if response[0] == 200:
-            return
+            return None
         status, body, headers = response
         if status == 400 and body in BLOCK_ERRORS and message.blocks and not text_alone:
             raise _blocks_refused(body)
         if status == 400 and body in BLOCK_ERRORS and message.blocks:
-            log.warning("Slack refused the webhook blocks (%s); sending the text alone", body)
+            log.debug("Slack refused the webhook blocks (%s); sending the text alone", body)
+            refused = body
             status, body, headers = await self._webhook_call(
                 destination, SlackMessage(message.text)
             )
             if status == 200:
-                return
+                return _card_refused(refused)
         raise await self._classify(destination, destination.key, body, status, headers)
 
     async def _webhook_call(

@@ -147,3 +147,38 @@ def test_manifest_matches_the_app() -> None:
     assert len(manifest["display_information"]["name"]) <= 35
     assert len(manifest["display_information"]["description"]) <= 140
     assert len(manifest["features"]["bot_user"]["display_name"]) <= 80
+
+
+@pytest.mark.parametrize("error", ["invalid_auth", "token_revoked", "not_allowed_token_type"])
+async def test_a_refused_app_token_stops_socket_mode_and_says_so_once(
+    kit: Any, tmp_path: Path, caplog: pytest.LogCaptureFixture, error: str
+) -> None:
+    # Socket Mode asked apps.connections.open again every 10 s for as long as the service
+    # ran, logging two multi-line errors each time; a new token is the only fix.
+    async with kit.FakeSlack.running() as fake:
+        for _ in range(3):
+            fake.script("apps.connections.open", body={"ok": False, "error": error})
+        settings = Settings(
+            db_path=tmp_path / "t.db",
+            slack_bot_token=kit.BOT_TOKEN,
+            slack_app_token=kit.APP_TOKEN,
+            slack_api_base=fake.api_base,
+        )
+        app = build_app(settings, kit.make_watchlist(), embedder=kit.FakeEmbedder())
+        try:
+            with caplog.at_level(logging.INFO):
+                runtime = await start_slack(app)
+                assert runtime.connecting is not None
+                await asyncio.wait_for(runtime.connecting, 5)  # gave up instead of retrying
+            assert len(fake.of("apps.connections.open")) == 1
+            # Alerts still go out with the bot token.
+            dest = Destination(DestinationKind.SLACK_CHANNEL, kit.CHANNEL)
+            assert await runtime.delivery.send(dest, kit.make_alert())
+            await runtime.stop()
+        finally:
+            await app.close()
+    problems = [r for r in caplog.records if r.levelno >= logging.WARNING]
+    [line] = [r.getMessage() for r in problems]
+    assert f"Slack refused SLACK_APP_TOKEN ({error})" in line and "/stancewatch is off" in line
+    assert "\n" not in line and kit.APP_TOKEN not in line
+    assert not any(r.exc_info for r in caplog.records)

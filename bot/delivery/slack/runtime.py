@@ -13,7 +13,13 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.delivery.slack.delivery import PACE_S, TIMEOUT_S, SlackDelivery, api_base
+from bot.delivery.slack.delivery import (
+    PACE_S,
+    TIMEOUT_S,
+    SlackDelivery,
+    api_base,
+    retry_after_s,
+)
 from bot.delivery.slack.slash import register
 
 if TYPE_CHECKING:
@@ -34,6 +40,17 @@ class _OneLine(logging.Filter):
 
 _socket_log = logging.getLogger(f"{__name__}.socket")
 _socket_log.addFilter(_OneLine())
+
+# apps.connections.open answers that mean the app-level token itself is refused: asking
+# again cannot help, only a new token (and a restart) can.
+APP_TOKEN_REFUSED: dict[str, str] = {
+    "invalid_auth": "it is not a valid token",
+    "not_authed": "it is empty",
+    "token_revoked": "it was revoked",
+    "token_expired": "it expired",
+    "account_inactive": "its app was deleted or its account deactivated",
+    "not_allowed_token_type": "it is not an app-level token (xapp-…)",
+}
 
 
 @dataclass
@@ -101,9 +118,45 @@ async def start_slack(app: App, *, pace_s: float = PACE_S) -> SlackRuntime:
         return SlackRuntime(delivery)
     bolt = build_bolt(app, AsyncWebClient(token=settings.slack_bot_token, base_url=base))
     socket = AsyncSocketModeHandler(bolt, settings.slack_app_token, logger=_socket_log)
+    _give_up_on_a_refused_app_token(socket)
     # connect_async retries until it connects; in the background it never holds up startup.
     connecting = asyncio.create_task(
         socket.connect_async(),  # type: ignore[no-untyped-call]
         name="slack-socket-mode",
     )
     return SlackRuntime(delivery, bolt, socket, connecting)
+
+
+def _give_up_on_a_refused_app_token(socket: AsyncSocketModeHandler) -> None:
+    """Stop Socket Mode, saying so once, when Slack refuses the app-level token.
+
+    The SDK's connect loop retries every failure every few seconds for ever: with a revoked
+    token that was a request to a Tier 1 method and two error lines every 10 s. Closing the
+    client ends that loop; alerts still go out with the bot token.
+    """
+    client = socket.client
+
+    async def issue_new_wss_url() -> str:
+        try:
+            response = await client.web_client.apps_connections_open(app_token=client.app_token)
+        except SlackApiError as exc:
+            data = exc.response.data if hasattr(exc.response, "data") else None
+            code = str(data.get("error") or "") if isinstance(data, dict) else ""
+            if code == "ratelimited":
+                # As the SDK does: wait as told, then ask again.
+                await asyncio.sleep(retry_after_s(getattr(exc.response, "headers", None)))
+                return await issue_new_wss_url()
+            if code in APP_TOKEN_REFUSED:
+                log.error(
+                    "Slack refused SLACK_APP_TOKEN (%s): %s. /stancewatch is off until a new"
+                    " app-level token with connections:write is set and the service restarted;"
+                    " alerts still post",
+                    code,
+                    APP_TOKEN_REFUSED[code],
+                )
+                await client.close()  # type: ignore[no-untyped-call]
+            raise
+        return str(response["url"])
+
+    # The SDK looks this method up on the client each time it (re)connects.
+    client.issue_new_wss_url = issue_new_wss_url  # type: ignore[method-assign]

@@ -205,7 +205,10 @@ class FakeSlack:
         return web.Response(text="ok")
 
     async def _respond(self, request: web.Request) -> web.StreamResponse:
-        await self._record("respond:" + request.match_info["n"], request)
+        call = await self._record("respond:" + request.match_info["n"], request)
+        answer = self._scripted("respond", call.body)
+        if answer is not None:
+            return web.Response(text=answer.body, status=answer.status, headers=answer.headers)
         return web.Response(text="ok")
 
     async def _socket(self, request: web.Request) -> web.StreamResponse:

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+import pytest
+from slack_bolt.request.async_request import AsyncBoltRequest
 
 from bot.commands import Commands
 from bot.delivery.slack.slash import plain_text
@@ -271,3 +276,41 @@ async def test_recent_with_a_count_in_other_digits(kit: Any, tmp_path: Path) -> 
         assert body["text"].startswith("Unknown topic")
         _, body = await env.command("recent security guarantees for ukraine ٣")  # Arabic 3
         assert body["text"] == "Latest alerts: Security guarantees for Ukraine"
+
+
+async def _logged(caplog: pytest.LogCaptureFixture, words: str) -> logging.LogRecord:
+    """The first record whose message holds `words`, once the listener has logged it."""
+
+    async def until() -> logging.LogRecord:
+        while True:
+            for record in caplog.records:
+                if words in record.getMessage():
+                    return record
+            await asyncio.sleep(0.01)
+
+    return await asyncio.wait_for(until(), 10)
+
+
+async def test_an_answer_slack_did_not_take_is_logged_in_one_line(
+    kit: Any, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    # The user saw no answer at all. Refused (an expired response_url), nothing was logged;
+    # unreachable, Bolt logged "Failed to run listener function" with a traceback.
+    async with kit.env(tmp_path) as env:
+        with caplog.at_level(logging.INFO):
+            env.fake.script("respond", 404, "expired_url")
+            await env.command("following", user="U0ANN")
+            refused = await _logged(caplog, "could not answer")
+            body = kit.slash_payload("topics", "U0BOB", kit.TEAM, "http://127.0.0.1:9/x/y")
+            await env.bolt.async_dispatch(AsyncBoltRequest(body=body, mode="socket_mode"))
+            unreachable = await _logged(caplog, "could not answer /stancewatch topics")
+    assert refused.levelno == logging.WARNING
+    assert refused.getMessage() == (
+        "could not answer /stancewatch following for U0ANN: Slack answered HTTP 404 expired_url"
+    )
+    assert unreachable.getMessage() == (
+        "could not answer /stancewatch topics for U0BOB: no answer from Slack"
+        " (ClientConnectorError)"
+    )
+    assert not any(r.exc_info for r in caplog.records)
+    assert "Failed to run listener" not in caplog.text

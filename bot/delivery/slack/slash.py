@@ -57,6 +57,12 @@ def plain_text(text: str) -> str:
     return " ".join(text.split())[: MAX_ARGUMENT_CHARS * 2]
 
 
+def subcommand(body: dict[str, Any]) -> str:
+    """The request's subcommand as typed (for the log), or "help" when there is none."""
+    words = plain_text(str(body.get("text") or "")).split()
+    return words[0][:30] if words else "help"
+
+
 async def answer(
     commands: Commands, body: dict[str, Any], is_admin: Callable[[], Awaitable[bool]]
 ) -> Reply:
@@ -155,11 +161,31 @@ def register(bolt: AsyncApp, app: App, commands: Commands | None = None) -> None
         reply = await answer(handler_commands, command, is_admin)
         message = render_reply(reply)
         public = reply.ok and not reply.ephemeral
-        await respond(
-            text=message.text,
-            blocks=message.blocks,
-            response_type="in_channel" if public else "ephemeral",
-            replace_original=False,
-        )
+        what = f"{COMMAND} {subcommand(command)}"
+        try:
+            sent = await respond(
+                text=message.text,
+                blocks=message.blocks,
+                response_type="in_channel" if public else "ephemeral",
+                replace_original=False,
+            )
+        except (aiohttp.ClientError, TimeoutError, OSError) as exc:
+            # Raised on, Bolt would log a traceback; the user is past helping either way.
+            log.warning(
+                "could not answer %s for %s: no answer from Slack (%s)",
+                what,
+                user,
+                type(exc).__name__,
+            )
+            return
+        if sent.status_code != 200:
+            said = " ".join(str(sent.body or "").split())[:100]
+            log.warning(
+                "could not answer %s for %s: Slack answered HTTP %s %s",
+                what,
+                user,
+                sent.status_code,
+                said,
+            )
 
     bolt.command(COMMAND)(handle)

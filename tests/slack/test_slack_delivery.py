@@ -10,12 +10,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from aiohttp import web
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.delivery.base import DeliveryError
 from bot.delivery.slack.delivery import SlackDelivery
 from bot.delivery.slack.pacing import ChannelPacer
 from bot.delivery.slack.render import slack_len
+from bot.local_http import serve_local
 from bot.models import Destination, DestinationKind
 
 NOW = datetime(2025, 8, 20, 10, 0, tzinfo=UTC)
@@ -427,3 +429,58 @@ async def test_alerts_sent_as_text_because_blocks_were_refused_tell_admins_once(
         assert "went out in a plainer form instead" in notices[0]
         if mode == "bot":
             assert env.app.store.message_ref("story-1", dest.key) == "C0ALERTS:1755682200.000001"
+
+
+@pytest.mark.parametrize("page", [(404, "text/html"), (200, "text/html"), (401, "text/plain")])
+async def test_an_address_that_is_not_slack_keeps_the_alerts_and_says_so_once(
+    kit: Any, tmp_path: Path, caplog: pytest.LogCaptureFixture, page: tuple[int, str]
+) -> None:
+    # A mistyped SLACK_API_BASE (or a proxy's page) answered 404 with HTML: each alert was
+    # given up at its first try as "Slack refused the message: unknown_error", and admins
+    # heard nothing. A 200 page was retried alert by alert, each as "unknown_error".
+    status, content_type = page
+
+    async def not_slack(request: web.Request) -> web.Response:
+        return web.Response(status=status, text="<h1>Not here</h1>\n", content_type=content_type)
+
+    server = web.Application()
+    server.router.add_route("*", "/{tail:.*}", not_slack)
+    runner, port = await serve_local(server)
+    try:
+        async with kit.env(tmp_path) as env:
+            clock = use_clock(env)
+            env.delivery.client = AsyncWebClient(
+                token="x", base_url=f"http://127.0.0.1:{port}/", retry_handlers=[]
+            )
+            dest = channel(kit)
+            for n in (1, 2):
+                env.app.store.save_alert(kit.make_alert(f"s-{n}"), f"a-{n}", [dest.key], clock.now)
+            with caplog.at_level(logging.WARNING):
+                assert await env.app.outbox.drain() == 0
+                clock.advance(3600)
+                assert await env.app.outbox.drain() == 0
+            rows = env.app.store.db.execute("SELECT status, attempts FROM outbox ORDER BY id")
+            # Kept, and the second waits behind the first instead of being tried too.
+            assert [tuple(r) for r in rows] == [("pending", 2), ("pending", 0)]
+    finally:
+        await runner.cleanup()
+    [failing] = [r.getMessage() for r in caplog.records if "is failing" in r.getMessage()]
+    assert f"answered HTTP {status}" in failing and "check SLACK_API_BASE" in failing
+    assert "<h1>" not in caplog.text and "unknown_error" not in caplog.text
+
+
+async def test_a_webhook_url_that_is_not_slack_keeps_the_alerts_and_says_so_once(
+    kit: Any, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    async with kit.env(tmp_path, bot=False, webhook=True) as env:
+        clock = use_clock(env)
+        dest = webhook(env)
+        env.fake.script("hook", 404, "<html>\n<h1>Not Found</h1></html>")
+        env.app.store.save_alert(kit.make_alert(), "a-1", [dest.key], clock.now)
+        with caplog.at_level(logging.WARNING):
+            assert await env.app.outbox.drain() == 0
+        assert env.app.store.dead_outbox() == []
+        assert env.app.store.destination_statuses()[dest.key][0] == "failing"
+    [failing] = [r.getMessage() for r in caplog.records if "is failing" in r.getMessage()]
+    assert "answered HTTP 404" in failing and "check the webhook URL" in failing
+    assert "<h1>" not in caplog.text and "secretsecret" not in caplog.text

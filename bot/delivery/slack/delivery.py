@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import replace
@@ -131,6 +132,23 @@ def _blocks_refused(code: str) -> DeliveryError:
 def _unreachable(what: str, exc: BaseException) -> DeliveryError:
     """No answer (network down, time limit): the destination's other alerts wait behind it."""
     return DeliveryError(f"{what} unreachable: {type(exc).__name__}", unavailable=True)
+
+
+# A webhook's error body is a short code ("no_service"); anything else came from another server.
+_WEBHOOK_CODE = re.compile(r"^[a-z_]{2,60}$")
+
+
+def _is_slack_reply(exc: SlackApiError) -> bool:
+    """True when the Web API answer is Slack's JSON (with "ok"), not some other server's page."""
+    data = getattr(exc.response, "data", None)
+    return isinstance(data, dict) and "ok" in data
+
+
+def _status(exc: SlackApiError) -> int:
+    """The HTTP status of a failed call (slack_sdk leaves the raw aiohttp reply on bad JSON)."""
+    response = exc.response
+    status = getattr(response, "status_code", None) or getattr(response, "status", 0)
+    return int(status) if isinstance(status, int) else 0
 
 
 def _error_code(exc: SlackApiError) -> str:
@@ -306,9 +324,10 @@ class SlackDelivery:
         self, destination: Destination, key: str, exc: SlackApiError
     ) -> DeliveryError:
         code = _error_code(exc)
-        status = getattr(exc.response, "status_code", 0)
         headers = getattr(exc.response, "headers", None)
-        return await self._classify(destination, key, code, status, headers)
+        return await self._classify(
+            destination, key, code, _status(exc), headers, slack_reply=_is_slack_reply(exc)
+        )
 
     async def _classify(
         self,
@@ -317,8 +336,12 @@ class SlackDelivery:
         code: str,
         status: int,
         headers: Mapping[str, Any] | None,
+        *,
+        slack_reply: bool = True,
     ) -> DeliveryError:
         where = self._where(destination)
+        if not slack_reply and status != 429:
+            return self._not_slack(destination, status)
         if status == 429 or code == "ratelimited":
             wait = retry_after_s(headers)
             self.pacer.block(key, wait)
@@ -356,6 +379,29 @@ class SlackDelivery:
         return DeliveryError(f"Slack error for {where}: {code} (HTTP {status})")
 
     @staticmethod
+    def _not_slack(destination: Destination, status: int) -> DeliveryError:
+        """The address answered, but not as Slack does: a wrong URL, or a proxy's page.
+
+        Not a refusal of this alert, so it is kept; the other alerts wait behind it.
+        An error page of a real Slack outage (HTTP 5xx) is an outage, said to nobody.
+        """
+        if status >= 500:
+            return DeliveryError(
+                f"Slack failed for {SlackDelivery._where(destination)}: HTTP {status}",
+                unavailable=True,
+            )
+        if destination.kind is DestinationKind.SLACK_WEBHOOK:
+            what, hint = "the webhook URL", "check the webhook URL"
+        else:
+            what, hint = "the Slack API address", "check SLACK_API_BASE, or a proxy in between"
+        # What the page said is left out: it is HTML at best, and never one clear line.
+        return DeliveryError(
+            f"{what} answered HTTP {status} with a page that is not Slack's: {hint}."
+            " Its alerts are kept and retried.",
+            destination_broken=True,
+        )
+
+    @staticmethod
     def _where(destination: Destination) -> str:
         if destination.kind is DestinationKind.SLACK_WEBHOOK:
             return destination.label  # the URL's last part is the secret: never shown
@@ -381,7 +427,14 @@ class SlackDelivery:
             )
             if status == 200:
                 return _card_refused(refused)
-        raise await self._classify(destination, destination.key, body, status, headers)
+        raise await self._classify(
+            destination,
+            destination.key,
+            body,
+            status,
+            headers,
+            slack_reply=status == 200 or bool(_WEBHOOK_CODE.match(body)),
+        )
 
     async def _webhook_call(
         self, destination: Destination, message: SlackMessage

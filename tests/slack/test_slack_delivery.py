@@ -18,7 +18,7 @@ from bot.delivery.slack.delivery import SlackDelivery
 from bot.delivery.slack.pacing import ChannelPacer
 from bot.delivery.slack.render import slack_len
 from bot.local_http import serve_local
-from bot.models import Destination, DestinationKind
+from bot.models import Destination, DestinationKind, Route
 
 NOW = datetime(2025, 8, 20, 10, 0, tzinfo=UTC)
 
@@ -484,3 +484,41 @@ async def test_a_webhook_url_that_is_not_slack_keeps_the_alerts_and_says_so_once
     [failing] = [r.getMessage() for r in caplog.records if "is failing" in r.getMessage()]
     assert "answered HTTP 404" in failing and "check the webhook URL" in failing
     assert "<h1>" not in caplog.text and "secretsecret" not in caplog.text
+
+
+async def test_a_revoked_bot_token_is_one_notice_not_one_per_channel(
+    kit: Any, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    # The token, not the channels, was broken, yet each channel told admins that it was
+    # failing and later that it was delivered again: two notices per channel.
+    async with kit.env(tmp_path) as env:
+        clock = use_clock(env)
+        channels = [f"C0TEAM{n}" for n in range(4)]
+        env.app.use_watchlist(
+            replace(
+                kit.make_watchlist(),
+                routes=tuple(Route(("*",), slack_channel=c) for c in channels),
+            )
+        )
+        for target in channels:
+            env.fake.script(
+                "chat.postMessage",
+                body={"ok": False, "error": "token_revoked"},
+                match={"channel": target},
+            )
+        keys = [channel(kit, c).key for c in channels]
+        env.app.store.save_alert(kit.make_alert(), "a-1", keys, clock.now)
+        with caplog.at_level(logging.WARNING):
+            assert await env.app.outbox.drain() == 0
+            clock.advance(3600)  # a new token is installed; every channel works again
+            assert await env.app.outbox.drain() == 4
+        notices = [
+            p.body["text"]
+            for p in env.fake.of("chat.postMessage")
+            if p.body["channel"] == kit.ADMIN_CHANNEL
+        ]
+        failing = [n for n in notices if "are failing" in n]
+        assert len(failing) == 1 and "token_revoked" in failing[0]
+        assert "every Slack channel" in failing[0]
+        assert len([n for n in notices if "delivered again" in n]) == 1
+        assert len([r for r in caplog.records if "is failing" in r.getMessage()]) == 1

@@ -65,6 +65,9 @@ BROKEN: dict[str, tuple[bool, str]] = {
     "token_revoked": (False, "the bot token was revoked: install the app again"),
     "account_inactive": (False, "the bot token belongs to a deactivated account"),
 }
+# Of those, the ones about the bot token itself: every channel fails alike, so admins hear of
+# it once, from the first channel, and not once per channel.
+TOKEN_REFUSED = {"invalid_auth", "not_authed", "token_revoked", "account_inactive"}
 WEBHOOK_BROKEN: dict[str, tuple[bool, str]] = {
     "invalid_token": (True, "the webhook URL is wrong or was revoked: create a new one"),
     "no_service": (True, "the webhook was removed: create a new one"),
@@ -180,6 +183,9 @@ class SlackDelivery:
             lambda url: AsyncWebhookClient(url=url, timeout=TIMEOUT_S, retry_handlers=[])
         )
         self._dmed: OrderedDict[tuple[str, str], None] = OrderedDict()
+        # True once a channel has told admins that Slack refuses the bot token; a post that
+        # goes through sets it back, so a later refusal is told again.
+        self._token_refusal_told = False
 
     def handles(self, destination: Destination) -> bool:
         """Webhooks always; channels only with a bot token."""
@@ -209,6 +215,7 @@ class SlackDelivery:
         response, refusal = await self._call_channel(
             destination, destination.target, render_alert(pinging)
         )
+        self._token_refusal_told = False
         channel = str(response.get("channel") or destination.target)
         ts = str(response.get("ts") or "")
         # Extra mentions and DMs come after the channel post and never raise: a failure
@@ -242,6 +249,7 @@ class SlackDelivery:
         response, _ = await self._call_channel(
             destination, destination.target, message, text_alone=False
         )
+        self._token_refusal_told = False
         channel = str(response.get("channel") or destination.target)
         # As after an alert: nothing below raises, or the outbox would post the part again.
         await self._send_followups(
@@ -349,6 +357,8 @@ class SlackDelivery:
                 f"Slack rate limited {where}; retry after {wait:.0f} s", retry_after_s=wait
             )
         table = WEBHOOK_BROKEN if destination.kind is DestinationKind.SLACK_WEBHOOK else BROKEN
+        if table is BROKEN and code in TOKEN_REFUSED:
+            return self._token_refused(code)
         if code in table:
             permanent, hint = table[code]
             after = (
@@ -377,6 +387,18 @@ class SlackDelivery:
                 f"Slack failed for {where}: {code} (HTTP {status})", unavailable=True
             )
         return DeliveryError(f"Slack error for {where}: {code} (HTTP {status})")
+
+    def _token_refused(self, code: str) -> DeliveryError:
+        """Slack refused the bot token: the first channel to meet it is marked failing (admins
+        are told, and told again once it works); the others wait as in an outage."""
+        first = not self._token_refusal_told
+        self._token_refusal_told = True
+        return DeliveryError(
+            f"Slack answered {code}: {BROKEN[code][1]}. Alerts to every Slack channel are"
+            " kept and retried.",
+            destination_broken=first,
+            unavailable=not first,
+        )
 
     @staticmethod
     def _not_slack(destination: Destination, status: int) -> DeliveryError:

@@ -522,3 +522,19 @@ async def test_a_revoked_bot_token_is_one_notice_not_one_per_channel(
         assert "every Slack channel" in failing[0]
         assert len([n for n in notices if "delivered again" in n]) == 1
         assert len([r for r in caplog.records if "is failing" in r.getMessage()]) == 1
+
+
+async def test_an_admin_channel_that_refuses_says_why(
+    kit: Any, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    # The log said only "could not post to the Slack admin channel: SlackApiError", which
+    # does not tell the operator whether to invite the bot or fix SLACK_ADMIN_CHANNEL.
+    async with kit.env(tmp_path) as env:
+        env.fake.script("chat.postMessage", body={"ok": False, "error": "not_in_channel"})
+        with caplog.at_level(logging.WARNING):
+            await env.delivery.notify_admins("feed paused")
+    problem, kept = [r.getMessage() for r in caplog.records]
+    assert problem == (
+        "could not post to the Slack admin channel C0ADMIN (SLACK_ADMIN_CHANNEL): not_in_channel"
+    )
+    assert kept == "Slack admin notice (not posted): feed paused"

@@ -154,6 +154,15 @@ def _status(exc: SlackApiError) -> int:
     return int(status) if isinstance(status, int) else 0
 
 
+def _what_went_wrong(exc: BaseException) -> str:
+    """A side post's failure in a few words: Slack's error code, else what answered instead."""
+    if not isinstance(exc, SlackApiError):
+        return type(exc).__name__
+    if _is_slack_reply(exc):
+        return _error_code(exc)
+    return f"HTTP {_status(exc)} with a page that is not Slack's"
+
+
 def _error_code(exc: SlackApiError) -> str:
     try:
         return str(exc.response.get("error") or "unknown_error")
@@ -492,8 +501,11 @@ class SlackDelivery:
                         channel=channel, thread_ts=ts or None, **message.payload()
                     )
             except _SIDE_POST_ERRORS as exc:
-                code = _error_code(exc) if isinstance(exc, SlackApiError) else type(exc).__name__
-                log.warning("could not post extra follower mentions in %s: %s", channel, code)
+                log.warning(
+                    "could not post extra follower mentions in %s: %s",
+                    channel,
+                    _what_went_wrong(exc),
+                )
 
     async def _send_dms(self, alert: Alert, users: list[str]) -> None:
         if not users or self.client is None:
@@ -531,12 +543,7 @@ class SlackDelivery:
                     channel=channel, unfurl_links=False, unfurl_media=False, **message.payload()
                 )
         except (*_SIDE_POST_ERRORS, KeyError, TypeError) as exc:  # odd conversations.open reply
-            log.warning(
-                "could not DM %s about %s: %s",
-                user,
-                what,
-                type(exc).__name__ if not isinstance(exc, SlackApiError) else _error_code(exc),
-            )
+            log.warning("could not DM %s about %s: %s", user, what, _what_went_wrong(exc))
 
     async def notify_admins(self, text: str) -> None:
         """Post to settings.slack_admin_channel when set — never raises.
@@ -553,5 +560,9 @@ class SlackDelivery:
                     await self.client.chat_postMessage(channel=channel, **message.payload())
                 return
             except _SIDE_POST_ERRORS as exc:
-                log.warning("could not post to the Slack admin channel: %s", type(exc).__name__)
+                log.warning(
+                    "could not post to the Slack admin channel %s (SLACK_ADMIN_CHANNEL): %s",
+                    channel,
+                    _what_went_wrong(exc),
+                )
         log.warning("Slack admin notice (not posted): %s", text)

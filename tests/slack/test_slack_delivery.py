@@ -538,3 +538,22 @@ async def test_an_admin_channel_that_refuses_says_why(
         "could not post to the Slack admin channel C0ADMIN (SLACK_ADMIN_CHANNEL): not_in_channel"
     )
     assert kept == "Slack admin notice (not posted): feed paused"
+
+
+async def test_a_dm_follower_gets_every_alert_when_opening_dms_is_rate_limited(
+    kit: Any, tmp_path: Path
+) -> None:
+    # Each DM asked conversations.open (a Tier 3 method, about 50 a minute) again, so in a
+    # busy hour the opens were rate limited and the DMs dropped, with a line in the log.
+    async with kit.env(tmp_path) as env:
+        env.app.store.follow("slack", kit.TEAM, "U0BOB", "security-guarantees", True, NOW)
+        await env.delivery.send(channel(kit), kit.make_alert("story-1"))
+        for _ in range(3):
+            env.fake.script(
+                "conversations.open", 429, {"ok": False, "error": "ratelimited"}, Retry_After="60"
+            )
+        await env.delivery.send(channel(kit), kit.make_alert("story-2"))
+        await env.delivery.send(channel(kit), kit.make_alert("story-3"))
+        dms = [p for p in env.fake.of("chat.postMessage") if p.body["channel"] == "D0BOB"]
+        assert len(dms) == 3
+        assert len(env.fake.of("conversations.open")) == 1

@@ -195,6 +195,9 @@ class SlackDelivery:
         # True once a channel has told admins that Slack refuses the bot token; a post that
         # goes through sets it back, so a later refusal is told again.
         self._token_refusal_told = False
+        # Each follower's DM channel id: conversations.open is rate limited (Tier 3), and
+        # asking it again for every alert dropped DMs in a busy hour.
+        self._dm_channels: OrderedDict[str, str] = OrderedDict()
 
     def handles(self, destination: Destination) -> bool:
         """Webhooks always; channels only with a bot token."""
@@ -535,14 +538,21 @@ class SlackDelivery:
     async def _dm(self, user: str, message: SlackMessage, what: str) -> None:
         """Send a direct message; a failure is logged, never raised."""
         assert self.client is not None
+        channel = self._dm_channels.get(user)
         try:
-            opened = await self.client.conversations_open(users=user)
-            channel = str(opened["channel"]["id"])
+            if channel is None:
+                opened = await self.client.conversations_open(users=user)
+                channel = str(opened["channel"]["id"])
+                self._dm_channels[user] = channel
+                while len(self._dm_channels) > DM_MEMORY:
+                    self._dm_channels.popitem(last=False)
             async with self.pacer.slot(channel):
                 await self.client.chat_postMessage(
                     channel=channel, unfurl_links=False, unfurl_media=False, **message.payload()
                 )
         except (*_SIDE_POST_ERRORS, KeyError, TypeError) as exc:  # odd conversations.open reply
+            if isinstance(exc, SlackApiError) and _error_code(exc) in BROKEN:
+                self._dm_channels.pop(user, None)  # the DM is gone: open it again next time
             log.warning("could not DM %s about %s: %s", user, what, _what_went_wrong(exc))
 
     async def notify_admins(self, text: str) -> None:

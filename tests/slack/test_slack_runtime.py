@@ -182,3 +182,49 @@ async def test_a_refused_app_token_stops_socket_mode_and_says_so_once(
     assert f"Slack refused SLACK_APP_TOKEN ({error})" in line and "/stancewatch is off" in line
     assert "\n" not in line and kit.APP_TOKEN not in line
     assert not any(r.exc_info for r in caplog.records)
+
+
+@pytest.mark.parametrize(
+    ("status", "error"), [(429, "ratelimited"), (200, "internal_error"), (503, "fatal_error")]
+)
+async def test_slack_failing_at_start_is_not_blamed_on_the_token(
+    kit: Any, tmp_path: Path, caplog: pytest.LogCaptureFixture, status: int, error: str
+) -> None:
+    # Any Slack error at start was logged as "Slack rejected SLACK_BOT_TOKEN", sending the
+    # operator off to reinstall the app during what was a Slack incident or a rate limit.
+    async with kit.FakeSlack.running() as fake:
+        fake.script("auth.test", status, {"ok": False, "error": error}, Retry_After="5")
+        settings = Settings(
+            db_path=tmp_path / "t.db", slack_bot_token=kit.BOT_TOKEN, slack_api_base=fake.api_base
+        )
+        app = build_app(settings, kit.make_watchlist(), embedder=kit.FakeEmbedder())
+        try:
+            with caplog.at_level(logging.WARNING):
+                runtime = await start_slack(app)
+            # The next use asks again, and then it works.
+            dest = Destination(DestinationKind.SLACK_CHANNEL, kit.CHANNEL)
+            assert await runtime.delivery.send(dest, kit.make_alert())
+            assert runtime.delivery.team_id == kit.TEAM
+            await runtime.stop()
+        finally:
+            await app.close()
+    assert "rejected SLACK_BOT_TOKEN" not in caplog.text
+    [line] = [r.getMessage() for r in caplog.records if "auth.test" in r.getMessage()]
+    assert line == f"Slack auth.test failed ({error}); will retry on first use"
+
+
+async def test_a_refused_bot_token_at_start_is_said_plainly(
+    kit: Any, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    async with kit.FakeSlack.running() as fake:
+        fake.script("auth.test", body={"ok": False, "error": "invalid_auth"})
+        settings = Settings(
+            db_path=tmp_path / "t.db", slack_bot_token=kit.BOT_TOKEN, slack_api_base=fake.api_base
+        )
+        app = build_app(settings, kit.make_watchlist(), embedder=kit.FakeEmbedder())
+        try:
+            with caplog.at_level(logging.WARNING):
+                await (await start_slack(app)).stop()
+        finally:
+            await app.close()
+    assert "Slack rejected SLACK_BOT_TOKEN: invalid_auth" in caplog.text

@@ -64,10 +64,19 @@ BROKEN: dict[str, tuple[bool, str]] = {
     "not_authed": (False, "set SLACK_BOT_TOKEN"),
     "token_revoked": (False, "the bot token was revoked: install the app again"),
     "account_inactive": (False, "the bot token belongs to a deactivated account"),
+    "token_expired": (False, "the bot token expired: install the app again"),
+    "not_allowed_token_type": (False, "SLACK_BOT_TOKEN is not a bot token (xoxb-…)"),
 }
 # Of those, the ones about the bot token itself: every channel fails alike, so admins hear of
 # it once, from the first channel, and not once per channel.
-TOKEN_REFUSED = {"invalid_auth", "not_authed", "token_revoked", "account_inactive"}
+TOKEN_REFUSED = {
+    "invalid_auth",
+    "not_authed",
+    "token_revoked",
+    "account_inactive",
+    "token_expired",
+    "not_allowed_token_type",
+}
 WEBHOOK_BROKEN: dict[str, tuple[bool, str]] = {
     "invalid_token": (True, "the webhook URL is wrong or was revoked: create a new one"),
     "no_service": (True, "the webhook was removed: create a new one"),

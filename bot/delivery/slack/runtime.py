@@ -16,6 +16,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.delivery.slack.delivery import (
     PACE_S,
     TIMEOUT_S,
+    TOKEN_REFUSED,
     SlackDelivery,
     api_base,
     retry_after_s,
@@ -103,8 +104,11 @@ async def start_slack(app: App, *, pace_s: float = PACE_S) -> SlackRuntime:
         # Keep going: channel deliveries fail (and tell admins) until the token is fixed.
         data = exc.response.data
         error = data.get("error") if isinstance(data, dict) else None
-        if error:
+        if error in TOKEN_REFUSED:
             log.error("Slack rejected SLACK_BOT_TOKEN: %s", error)
+        elif error:
+            # Slack failing or busy (ratelimited, internal_error…): the token is not to blame.
+            log.warning("Slack auth.test failed (%s); will retry on first use", error)
         else:  # not a Slack API reply at all: the address is wrong, not the token
             log.error(
                 "Slack API at %s answered HTTP %s without a Slack error: check SLACK_API_BASE",

@@ -557,3 +557,26 @@ async def test_a_dm_follower_gets_every_alert_when_opening_dms_is_rate_limited(
         dms = [p for p in env.fake.of("chat.postMessage") if p.body["channel"] == "D0BOB"]
         assert len(dms) == 3
         assert len(env.fake.of("conversations.open")) == 1
+
+
+@pytest.mark.parametrize("error", ["not_allowed_token_type", "token_expired"])
+async def test_a_bot_token_of_the_wrong_kind_or_expired_is_told_to_admins(
+    kit: Any, tmp_path: Path, error: str
+) -> None:
+    # An xapp- token in SLACK_BOT_TOKEN, or an expired one: each alert failed on its own as
+    # an unnamed "Slack error", and admins were never told what to fix.
+    async with kit.env(tmp_path) as env:
+        clock = use_clock(env)
+        dest = channel(kit)
+        env.fake.script(
+            "chat.postMessage", body={"ok": False, "error": error}, match={"channel": kit.CHANNEL}
+        )
+        env.app.store.save_alert(kit.make_alert(), "a-1", [dest.key], clock.now)
+        assert await env.app.outbox.drain() == 0
+        assert env.app.store.dead_outbox() == []
+        [notice] = [
+            p.body["text"]
+            for p in env.fake.of("chat.postMessage")
+            if p.body["channel"] == kit.ADMIN_CHANNEL
+        ]
+        assert f"Slack answered {error}" in notice and "bot token" in notice

@@ -228,3 +228,28 @@ async def test_a_refused_bot_token_at_start_is_said_plainly(
         finally:
             await app.close()
     assert "Slack rejected SLACK_BOT_TOKEN: invalid_auth" in caplog.text
+
+
+async def test_admin_users_that_are_not_user_ids_are_named_at_start(
+    kit: Any, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    # SLACK_ADMIN_USERS=@ann,bob matched nobody, silently: Ann was told "Only workspace
+    # admins can use feeds" and the operator had no hint that the setting was the problem.
+    async with kit.FakeSlack.running() as fake:
+        settings = Settings(
+            db_path=tmp_path / "t.db",
+            slack_bot_token=kit.BOT_TOKEN,
+            slack_api_base=fake.api_base,
+            slack_admin_users=("@ann", "U0OPS", "bob"),
+        )
+        app = build_app(settings, kit.make_watchlist(), embedder=kit.FakeEmbedder())
+        try:
+            with caplog.at_level(logging.WARNING):
+                await (await start_slack(app)).stop()
+        finally:
+            await app.close()
+    [line] = [r.getMessage() for r in caplog.records if "SLACK_ADMIN_USERS" in r.getMessage()]
+    assert line == (
+        "SLACK_ADMIN_USERS: “@ann”, “bob” are not Slack user ids (U… or W…, from a member's"
+        " profile: ⋮ → Copy member ID); they are ignored"
+    )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -27,6 +28,8 @@ if TYPE_CHECKING:
     from bot.app import App
 
 log = logging.getLogger(__name__)
+
+_USER_ID = re.compile(r"^[UW][A-Z0-9]{2,20}$")  # what Slack sends as user_id
 
 
 class _OneLine(logging.Filter):
@@ -88,6 +91,7 @@ async def start_slack(app: App, *, pace_s: float = PACE_S) -> SlackRuntime:
     channels, and with SLACK_APP_TOKEN too it serves /stancewatch over Socket Mode."""
     settings = app.settings
     base = api_base(settings.slack_api_base)
+    _warn_about_admin_users(settings.slack_admin_users)
     if not settings.slack_bot_token:
         if settings.slack_app_token:
             log.warning("SLACK_APP_TOKEN is set without SLACK_BOT_TOKEN: Slack commands are off")
@@ -129,6 +133,23 @@ async def start_slack(app: App, *, pace_s: float = PACE_S) -> SlackRuntime:
         name="slack-socket-mode",
     )
     return SlackRuntime(delivery, bolt, socket, connecting)
+
+
+def _warn_about_admin_users(admin_users: tuple[str, ...]) -> None:
+    """Name the SLACK_ADMIN_USERS entries that can never match a user (names, @handles).
+
+    Slack sends user ids, so such an entry silently matched nobody, and the person it meant
+    was told that only admins may use the command.
+    """
+    wrong = [user for user in admin_users if not _USER_ID.match(user)]
+    if wrong:
+        log.warning(
+            "SLACK_ADMIN_USERS: %s %s not Slack user ids (U… or W…, from a member's profile:"
+            " ⋮ → Copy member ID); %s ignored",
+            ", ".join(f"“{user[:40]}”" for user in wrong),
+            "is" if len(wrong) == 1 else "are",
+            "it is" if len(wrong) == 1 else "they are",
+        )
 
 
 def _give_up_on_a_refused_app_token(socket: AsyncSocketModeHandler) -> None:

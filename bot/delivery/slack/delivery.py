@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import re
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import replace
@@ -17,6 +16,23 @@ from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot.delivery.base import ATTEMPT_LIMIT_S, DeliveryError, SentPlainer
 from bot.delivery.digest import digests_to_dm
+from bot.delivery.slack.errors import (
+    BLOCK_ERRORS,
+    BROKEN,
+    EDIT_GONE,
+    SLACK_DOWN,
+    TOKEN_REFUSED,
+    WEBHOOK_BROKEN,
+    WEBHOOK_CODE,
+    blocks_refused,
+    card_refused,
+    error_code,
+    http_status,
+    is_slack_reply,
+    retry_after_s,
+    unreachable,
+    what_went_wrong,
+)
 from bot.delivery.slack.pacing import ChannelPacer
 from bot.delivery.slack.render import (
     SlackMessage,
@@ -39,67 +55,10 @@ PACE_S = 1.0  # Slack: "about one message per second per channel"
 # One Slack request may take as long as one delivery attempt may (base.ATTEMPT_LIMIT_S), so a
 # stalled Slack ends inside the stop grace like a stalled Discord does.
 TIMEOUT_S = int(ATTEMPT_LIMIT_S)
-DEFAULT_RETRY_AFTER_S = 30.0  # a 429 without Retry-After: Slack's documented Tier-1 pause
 # What a post beside the alert (extra mentions, a DM, an admin notice) may raise: logged, never
 # raised, so it can neither fail the alert nor make the outbox post it again.
 _SIDE_POST_ERRORS = (SlackApiError, DeliveryError, aiohttp.ClientError, TimeoutError, OSError)
 DM_MEMORY = 10_000  # (alert, user) pairs remembered so one alert DMs a user once
-
-# Errors that mean the destination itself is unusable: (permanent, what admins should do).
-# Permanent: retrying cannot succeed in this process (the webhook is gone). The others can
-# heal (the bot is invited, the channel unarchived), so the outbox keeps retrying with
-# backoff until its give-up time. channel_not_found is one of them: Slack also answers it
-# for a private channel the bot was not invited to, which an admin fixes in a second.
-BROKEN: dict[str, tuple[bool, str]] = {
-    "channel_not_found": (
-        False,
-        "the channel id in the watchlist routes is wrong, or the channel is private and the"
-        " bot is not in it: check the id, or invite the bot there (/invite @Stancewatch)",
-    ),
-    "not_in_channel": (False, "invite the bot to the channel (/invite @Stancewatch)"),
-    "is_archived": (False, "unarchive the channel or route its topics elsewhere"),
-    "restricted_action": (False, "let the bot post in the channel"),
-    "missing_scope": (False, "reinstall the app with the scopes in slack-app-manifest.yaml"),
-    "invalid_auth": (False, "SLACK_BOT_TOKEN was rejected: install the app again"),
-    "not_authed": (False, "set SLACK_BOT_TOKEN"),
-    "token_revoked": (False, "the bot token was revoked: install the app again"),
-    "account_inactive": (False, "the bot token belongs to a deactivated account"),
-    "token_expired": (False, "the bot token expired: install the app again"),
-    "not_allowed_token_type": (False, "SLACK_BOT_TOKEN is not a bot token (xoxb-…)"),
-}
-# Of those, the ones about the bot token itself: every channel fails alike, so admins hear of
-# it once, from the first channel, and not once per channel.
-TOKEN_REFUSED = {
-    "invalid_auth",
-    "not_authed",
-    "token_revoked",
-    "account_inactive",
-    "token_expired",
-    "not_allowed_token_type",
-}
-WEBHOOK_BROKEN: dict[str, tuple[bool, str]] = {
-    "invalid_token": (True, "the webhook URL is wrong or was revoked: create a new one"),
-    "no_service": (True, "the webhook was removed: create a new one"),
-    "no_active_hooks": (True, "the webhook was disabled: create a new one"),
-    "no_team": (True, "the workspace of this webhook is gone"),
-    "team_disabled": (True, "the workspace of this webhook is disabled"),
-    "channel_not_found": (True, "the webhook's channel was deleted: create a new webhook"),
-    "channel_is_archived": (False, "unarchive the webhook's channel"),
-    "action_prohibited": (False, "an admin restricted posting in the webhook's channel"),
-    "posting_to_general_channel_denied": (False, "the webhook may not post in #general"),
-}
-# Slack refused our blocks: the plain-text fallback alone still carries the alert.
-BLOCK_ERRORS = {
-    "invalid_blocks",
-    "invalid_blocks_format",
-    "msg_blocks_too_long",
-    "invalid_payload",
-    "msg_too_long",
-}
-# An edit that can never land (the message is gone or too old): give up on the edit only.
-EDIT_GONE = {"message_not_found", "cant_update_message", "edit_window_closed"}
-# Slack itself is failing (as with an HTTP 5xx): every post to the channel would fail alike.
-SLACK_DOWN = {"fatal_error", "internal_error", "service_unavailable"}
 
 
 def api_base(url: str) -> str:
@@ -107,76 +66,9 @@ def api_base(url: str) -> str:
     return url if url.endswith("/") else url + "/"
 
 
-def _header(headers: Mapping[str, Any] | None, name: str) -> str | None:
-    for key, value in (headers or {}).items():
-        if str(key).lower() == name.lower():
-            return str(value)
-    return None
-
-
-def retry_after_s(headers: Mapping[str, Any] | None) -> float:
-    """Seconds from a Retry-After header (1 s to 1 h), or the default when missing."""
-    raw = _header(headers, "Retry-After")
-    try:
-        seconds = float(raw) if raw is not None else DEFAULT_RETRY_AFTER_S
-    except ValueError:
-        seconds = DEFAULT_RETRY_AFTER_S
-    return min(max(seconds, 1.0), 3600.0)
-
-
-def _card_refused(code: str) -> DeliveryError:
-    """Slack refused an alert's blocks and took its text alone: admins hear once per kind."""
-    return DeliveryError(f"Slack answered {code} to its card", refused=f"blocks {code}")
-
-
 def _sent(message_ref: str | None, refusal: DeliveryError | None) -> str | SentPlainer | None:
     """What the outbox gets back: the message ref, with the refusal if the text went alone."""
     return message_ref if refusal is None else SentPlainer(message_ref, refusal)
-
-
-def _blocks_refused(code: str) -> DeliveryError:
-    """Slack refused a digest's blocks: given up, and admins told (our rendering is wrong)."""
-    return DeliveryError(
-        f"Slack refused the digest's blocks: {code}", permanent=True, refused=f"digest {code}"
-    )
-
-
-def _unreachable(what: str, exc: BaseException) -> DeliveryError:
-    """No answer (network down, time limit): the destination's other alerts wait behind it."""
-    return DeliveryError(f"{what} unreachable: {type(exc).__name__}", unavailable=True)
-
-
-# A webhook's error body is a short code ("no_service"); anything else came from another server.
-_WEBHOOK_CODE = re.compile(r"^[a-z_]{2,60}$")
-
-
-def _is_slack_reply(exc: SlackApiError) -> bool:
-    """True when the Web API answer is Slack's JSON (with "ok"), not some other server's page."""
-    data = getattr(exc.response, "data", None)
-    return isinstance(data, dict) and "ok" in data
-
-
-def _status(exc: SlackApiError) -> int:
-    """The HTTP status of a failed call (slack_sdk leaves the raw aiohttp reply on bad JSON)."""
-    response = exc.response
-    status = getattr(response, "status_code", None) or getattr(response, "status", 0)
-    return int(status) if isinstance(status, int) else 0
-
-
-def _what_went_wrong(exc: BaseException) -> str:
-    """A side post's failure in a few words: Slack's error code, else what answered instead."""
-    if not isinstance(exc, SlackApiError):
-        return type(exc).__name__
-    if _is_slack_reply(exc):
-        return _error_code(exc)
-    return f"HTTP {_status(exc)} with a page that is not Slack's"
-
-
-def _error_code(exc: SlackApiError) -> str:
-    try:
-        return str(exc.response.get("error") or "unknown_error")
-    except (AttributeError, TypeError, ValueError):
-        return "unknown_error"
 
 
 class SlackDelivery:
@@ -328,17 +220,17 @@ class SlackDelivery:
         try:
             return await call(message), None
         except SlackApiError as exc:
-            code = _error_code(exc)
+            code = error_code(exc)
             if code not in BLOCK_ERRORS:
                 raise await self._failure(destination, channel, exc) from exc
             if not text_alone:
-                raise _blocks_refused(code) from exc
+                raise blocks_refused(code) from exc
             # The outbox tells admins once per kind of refusal; the log need not, per alert.
             log.debug("Slack refused the blocks (%s); sending the text alone", code)
         except (aiohttp.ClientError, TimeoutError, OSError) as exc:
-            raise _unreachable("Slack", exc) from exc
+            raise unreachable("Slack", exc) from exc
         text_alone_call = call(SlackMessage(text=message.text))
-        return await self._guard(destination, text_alone_call, channel), _card_refused(code)
+        return await self._guard(destination, text_alone_call, channel), card_refused(code)
 
     async def _guard(self, destination: Destination, call: Awaitable[T], key: str = "") -> T:
         """Await a Slack call, turning its failures into DeliveryErrors."""
@@ -347,15 +239,15 @@ class SlackDelivery:
         except SlackApiError as exc:
             raise await self._failure(destination, key or destination.target, exc) from exc
         except (aiohttp.ClientError, TimeoutError, OSError) as exc:
-            raise _unreachable("Slack", exc) from exc
+            raise unreachable("Slack", exc) from exc
 
     async def _failure(
         self, destination: Destination, key: str, exc: SlackApiError
     ) -> DeliveryError:
-        code = _error_code(exc)
+        code = error_code(exc)
         headers = getattr(exc.response, "headers", None)
         return await self._classify(
-            destination, key, code, _status(exc), headers, slack_reply=_is_slack_reply(exc)
+            destination, key, code, http_status(exc), headers, slack_reply=is_slack_reply(exc)
         )
 
     async def _classify(
@@ -461,7 +353,7 @@ class SlackDelivery:
             return None
         status, body, headers = response
         if status == 400 and body in BLOCK_ERRORS and message.blocks and not text_alone:
-            raise _blocks_refused(body)
+            raise blocks_refused(body)
         if status == 400 and body in BLOCK_ERRORS and message.blocks:
             log.debug("Slack refused the webhook blocks (%s); sending the text alone", body)
             refused = body
@@ -469,14 +361,14 @@ class SlackDelivery:
                 destination, SlackMessage(message.text)
             )
             if status == 200:
-                return _card_refused(refused)
+                return card_refused(refused)
         raise await self._classify(
             destination,
             destination.key,
             body,
             status,
             headers,
-            slack_reply=status == 200 or bool(_WEBHOOK_CODE.match(body)),
+            slack_reply=status == 200 or bool(WEBHOOK_CODE.match(body)),
         )
 
     async def _webhook_call(
@@ -493,7 +385,7 @@ class SlackDelivery:
                 )
             except (aiohttp.ClientError, TimeoutError, OSError, ValueError) as exc:
                 # Never str(exc): aiohttp errors quote the URL, which holds the webhook secret.
-                raise _unreachable(destination.label, exc) from exc
+                raise unreachable(destination.label, exc) from exc
         # The body is a short error code ("no_service"); anything longer is not one of ours.
         return response.status_code, (response.body or "").strip()[:100], response.headers or {}
 
@@ -516,7 +408,7 @@ class SlackDelivery:
                 log.warning(
                     "could not post extra follower mentions in %s: %s",
                     channel,
-                    _what_went_wrong(exc),
+                    what_went_wrong(exc),
                 )
 
     async def _send_dms(self, alert: Alert, users: list[str]) -> None:
@@ -560,9 +452,9 @@ class SlackDelivery:
                     channel=channel, unfurl_links=False, unfurl_media=False, **message.payload()
                 )
         except (*_SIDE_POST_ERRORS, KeyError, TypeError) as exc:  # odd conversations.open reply
-            if isinstance(exc, SlackApiError) and _error_code(exc) in BROKEN:
+            if isinstance(exc, SlackApiError) and error_code(exc) in BROKEN:
                 self._dm_channels.pop(user, None)  # the DM is gone: open it again next time
-            log.warning("could not DM %s about %s: %s", user, what, _what_went_wrong(exc))
+            log.warning("could not DM %s about %s: %s", user, what, what_went_wrong(exc))
 
     async def notify_admins(self, text: str) -> None:
         """Post to settings.slack_admin_channel when set — never raises.
@@ -582,6 +474,6 @@ class SlackDelivery:
                 log.warning(
                     "could not post to the Slack admin channel %s (SLACK_ADMIN_CHANNEL): %s",
                     channel,
-                    _what_went_wrong(exc),
+                    what_went_wrong(exc),
                 )
         log.warning("Slack admin notice (not posted): %s", text)

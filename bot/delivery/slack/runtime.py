@@ -14,14 +14,8 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.delivery.slack.delivery import (
-    PACE_S,
-    TIMEOUT_S,
-    TOKEN_REFUSED,
-    SlackDelivery,
-    api_base,
-    retry_after_s,
-)
+from bot.delivery.slack.delivery import PACE_S, TIMEOUT_S, SlackDelivery, api_base
+from bot.delivery.slack.errors import TOKEN_REFUSED, retry_after_s
 from bot.delivery.slack.slash import register
 
 if TYPE_CHECKING:

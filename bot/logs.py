@@ -75,9 +75,16 @@ class RedactingFilter(logging.Filter):
         return True
 
 
-# Library warnings that tell an operator nothing to act on, at every start: discord.py says
-# voice is off without PyNaCl and davey (Stancewatch never joins a voice channel).
-_HARMLESS = (("discord.client", "voice will NOT be supported"),)
+# Library lines that tell an operator nothing to act on, at every start or stop: discord.py
+# says voice is off without PyNaCl and davey (Stancewatch never joins a voice channel);
+# slack-bolt that SLACK_BOT_TOKEN, which it reads from the environment itself, goes unused
+# (it is given a client built with that very token); Slack's Socket Mode client that the
+# session it never opened was abandoned when the bot stopped.
+_HARMLESS = (
+    ("discord.client", "voice will NOT be supported"),
+    ("slack_bolt.AsyncApp", "`token` will be unused"),
+    ("bot.delivery.slack.runtime.socket", "has been abandoned by disconnect()"),
+)
 
 
 class HarmlessWarningFilter(logging.Filter):

@@ -16,6 +16,7 @@ from aiohttp import web
 from bot.app import build_app
 from bot.delivery.slack.runtime import start_slack
 from bot.local_http import serve_local
+from bot.logs import setup_logging
 from bot.models import Destination, DestinationKind
 from bot.settings import Settings
 
@@ -253,3 +254,51 @@ async def test_admin_users_that_are_not_user_ids_are_named_at_start(
         "SLACK_ADMIN_USERS: “@ann”, “bob” are not Slack user ids (U… or W…, from a member's"
         " profile: ⋮ → Copy member ID); they are ignored"
     )
+
+
+async def test_slack_out_of_reach_at_start_says_where(
+    kit: Any, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """No network, or a proxy down: the line says which address failed, not only a class name."""
+    settings = Settings(
+        db_path=tmp_path / "t.db",
+        slack_bot_token=kit.BOT_TOKEN,
+        slack_api_base="http://127.0.0.1:9/api/",  # nothing listens there
+    )
+    app = build_app(settings, kit.make_watchlist(), embedder=kit.FakeEmbedder())
+    try:
+        with caplog.at_level(logging.WARNING):
+            runtime = await start_slack(app)
+        await runtime.stop()
+    finally:
+        await app.close()
+    [line] = [r.getMessage() for r in caplog.records if "auth.test" in r.getMessage()]
+    assert "127.0.0.1:9" in line
+    assert kit.BOT_TOKEN not in caplog.text
+
+
+async def test_no_library_chatter_at_start_and_stop(
+    kit: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With both tokens set as in production, starting and stopping Socket Mode logs only
+    lines of our own: slack-bolt's "token will be unused" and the socket client's "session
+    abandoned" said nothing an operator could act on, at every start and stop."""
+    monkeypatch.setenv("SLACK_BOT_TOKEN", kit.BOT_TOKEN)  # where slack-bolt looks by itself
+    async with kit.FakeSlack.running() as fake:
+        settings = Settings(
+            db_path=tmp_path / "t.db",
+            slack_bot_token=kit.BOT_TOKEN,
+            slack_app_token=kit.APP_TOKEN,
+            slack_api_base=fake.api_base,
+        )
+        app = build_app(settings, kit.make_watchlist(), embedder=kit.FakeEmbedder())
+        setup_logging()
+        try:
+            runtime = await start_slack(app)
+            await runtime.stop()
+        finally:
+            logging.getLogger().handlers.clear()
+            await app.close()
+    err = capsys.readouterr().err
+    assert "will be unused" not in err
+    assert "abandoned" not in err

@@ -114,7 +114,10 @@ async def start_slack(app: App, *, pace_s: float = PACE_S) -> SlackRuntime:
                 exc.response.status_code,
             )
     except Exception as exc:  # network down at start: auth.test is retried on first send
-        log.warning("Slack auth.test failed (%s); will retry on first use", type(exc).__name__)
+        # aiohttp says where it failed ("Cannot connect to host slack.com:443 …"); the token
+        # travels in a header, never in that text.
+        reason = " ".join(f"{type(exc).__name__}: {exc}".split())[:200]
+        log.warning("Slack auth.test failed (%s); will retry on first use", reason)
     if not settings.slack_app_token:
         log.warning("SLACK_APP_TOKEN is not set: alerts post to channels, /stancewatch is off")
         return SlackRuntime(delivery)

@@ -10,6 +10,8 @@ from bot.watchlists import LoadResult, Problem, load_watchlists, schema_json
 
 ROOT = Path(__file__).resolve().parents[1]
 SHIPPED = ROOT / "watchlists"
+# What Discord gives from a channel's Integrations: an id of 17-20 digits, a long token.
+HOOK_URL = "https://discord.com/api/webhooks/123456789012345678/" + "Tok3n_-" * 10
 
 GOOD = """\
 actors:
@@ -37,7 +39,7 @@ def _write(folder: Path, name: str, text: str) -> Path:
 
 
 def _errors(folder: Path) -> list:  # type: ignore[type-arg]
-    result = load_watchlists(folder, env={"HOOK": "https://hooks.example/x"})
+    result = load_watchlists(folder, env={"HOOK": HOOK_URL})
     assert result.watchlist is None
     return list(result.errors)
 
@@ -67,10 +69,10 @@ def test_shipped_schema_json_is_current() -> None:
 
 def test_good_file_loads_and_expands_env_variables(tmp_path: Path) -> None:
     _write(tmp_path, "a.yaml", GOOD)
-    result = load_watchlists(tmp_path, env={"HOOK": "https://hooks.example/secret"})
+    result = load_watchlists(tmp_path, env={"HOOK": HOOK_URL})
     assert _said(result) == ()
     assert result.watchlist is not None
-    assert result.watchlist.routes[0].discord_webhook == "https://hooks.example/secret"
+    assert result.watchlist.routes[0].discord_webhook == HOOK_URL
     assert result.watchlist.feeds[0].interval_s == 600
     assert result.watchlist.topics[0].threshold == 0.5
 
@@ -159,6 +161,16 @@ def test_a_repeated_key_inside_an_item_is_found_too(tmp_path: Path) -> None:
     [
         ('    discord_channel: "#general"', "routes[0].discord_channel"),
         ('    discord_webhook: "discord.com/api/webhooks/1/x"', "routes[0].discord_webhook"),
+        # Another service's webhook in the Discord key; a Discord one whose token was cut
+        # short when pasted. The delivery refuses both: `check` says so first.
+        (
+            '    discord_webhook: "https://hooks.slack.com/services/T0000/B0000/abcdefgh"',
+            "routes[0].discord_webhook",
+        ),
+        (
+            '    discord_webhook: "https://discord.com/api/webhooks/123456789012345678/Tok3n"',
+            "routes[0].discord_webhook",
+        ),
         ("    slack_webhook: not a url", "routes[0].slack_webhook"),
         (
             '    slack_channel: "https://acme.slack.com/archives/C0123ABCD"',
@@ -172,6 +184,7 @@ def test_a_destination_that_cannot_work_is_refused(tmp_path: Path, line: str, ke
     path = _write(tmp_path, "a.yaml", text)
     (problem,) = _errors(tmp_path)
     assert (problem.file, problem.line, problem.key) == (str(path), 15, key)
+    assert "abcdefgh" not in problem.message and "Tok3n" not in problem.message  # secrets
 
 
 def test_a_channel_route_without_its_bot_token_is_a_warning(tmp_path: Path) -> None:
@@ -245,7 +258,7 @@ def test_a_feed_url_pasted_with_spaces_around_it_is_read_without_them(tmp_path: 
     _write(
         tmp_path, "a.yaml", GOOD.replace("https://example.org/rss", '" https://example.org/rss "')
     )
-    result = load_watchlists(tmp_path, env={"HOOK": "https://hooks.example/x"})
+    result = load_watchlists(tmp_path, env={"HOOK": HOOK_URL})
     assert result.watchlist is not None, result.problems
     assert [feed.url for feed in result.watchlist.feeds] == ["https://example.org/rss"]
 
@@ -279,7 +292,7 @@ def test_a_typo_does_not_hide_the_file_s_other_problems(tmp_path: Path) -> None:
 def test_a_feed_listed_in_two_files_is_polled_once(tmp_path: Path) -> None:
     _write(tmp_path, "a.yaml", GOOD)
     _write(tmp_path, "b.yaml", "feeds:\n  - url: https://example.org/rss\n    name: Again\n")
-    result = load_watchlists(tmp_path, env={"HOOK": "https://hooks.example/x"})
+    result = load_watchlists(tmp_path, env={"HOOK": HOOK_URL})
     assert result.watchlist is not None
     assert [f.url for f in result.watchlist.feeds] == ["https://example.org/rss"]
     assert result.watchlist.feeds[0].name == "Example"  # the first listing wins
@@ -292,7 +305,7 @@ def test_one_feed_written_two_ways_is_a_warning_naming_both(tmp_path: Path) -> N
         "  - url: https://example.org/rss?page=2\n    name: Page two\n"
     )
     second = _write(tmp_path, "b.yaml", other)
-    result = load_watchlists(tmp_path, env={"HOOK": "https://hooks.example/x"})
+    result = load_watchlists(tmp_path, env={"HOOK": HOOK_URL})
     assert result.watchlist is not None  # a warning: the service still starts
     (problem,) = _said(result)
     assert (problem.file, problem.line, problem.key, problem.severity) == (
@@ -341,7 +354,7 @@ def test_a_merge_key_override_is_not_a_repeated_key(tmp_path: Path) -> None:
         "  - <<: *base\n    url: https://example.org/b\n",
     )
     _write(tmp_path, "a.yaml", text)
-    result = load_watchlists(tmp_path, env={"HOOK": "https://hooks.example/x"})
+    result = load_watchlists(tmp_path, env={"HOOK": HOOK_URL})
     assert result.errors == ()
     assert result.watchlist is not None
     assert [(f.url, f.interval_s) for f in result.watchlist.feeds][:2] == [
@@ -391,7 +404,7 @@ def test_editor_lock_and_hidden_files_are_not_watchlists(tmp_path: Path) -> None
     # macOS copies leave `._a.yaml` (binary).
     (tmp_path / ".#a.yaml").symlink_to("admin@host.4242:1700000000")
     (tmp_path / "._a.yaml").write_bytes(b"\x00\x05\x16\x07\x00\x02\x00\x00Mac OS X\xff\xfe")
-    result = load_watchlists(tmp_path, env={"HOOK": "https://hooks.example/x"})
+    result = load_watchlists(tmp_path, env={"HOOK": HOOK_URL})
     assert result.errors == ()
     assert result.watchlist is not None and [t.id for t in result.watchlist.topics] == [
         "guarantees"
@@ -405,7 +418,7 @@ def test_an_empty_or_common_word_alias_is_a_warning_and_an_empty_one_is_dropped(
         "    name: Russia\n", '    name: Russia\n    aliases: [Kremlin, " ", the, US, Said]\n'
     )
     path = _write(tmp_path, "a.yaml", text)
-    result = load_watchlists(tmp_path, env={"HOOK": "https://hooks.example/x"})
+    result = load_watchlists(tmp_path, env={"HOOK": HOOK_URL})
     assert result.errors == ()
     warned = [(p.file, p.line, p.key, p.message.split(":")[0]) for p in _said(result)]
     assert warned == [
@@ -475,7 +488,7 @@ def test_an_empty_keyword_is_a_warning_and_dropped_so_the_guard_still_works(
     # "" matched every article (\b\b), so one stray empty keyword turned the guard off.
     text = GOOD.replace("    threshold: 0.5\n", '    threshold: 0.5\n    keywords: [Kyiv, " "]\n')
     path = _write(tmp_path, "a.yaml", text)
-    result = load_watchlists(tmp_path, env={"HOOK": "https://hooks.example/x"})
+    result = load_watchlists(tmp_path, env={"HOOK": HOOK_URL})
     assert result.errors == ()
     (problem,) = _said(result)
     assert (problem.file, problem.line, problem.key, problem.severity) == (
@@ -516,7 +529,7 @@ def test_a_feed_listed_again_with_other_settings_is_a_warning_naming_the_first(
         "    interval: 10m\n  - url: https://example.org/rss\n    name: Fast\n    interval: 1m\n",
     )
     path = _write(tmp_path, "a.yaml", text)
-    result = load_watchlists(tmp_path, env={"HOOK": "https://hooks.example/x"})
+    result = load_watchlists(tmp_path, env={"HOOK": HOOK_URL})
     assert result.watchlist is not None
     assert [(f.name, f.interval_s) for f in result.watchlist.feeds] == [("Example", 600.0)]
     (problem,) = _said(result)
@@ -554,7 +567,7 @@ def test_a_feed_url_with_its_scheme_in_capitals_is_taken(tmp_path: Path) -> None
     """URL schemes are case-insensitive: "HTTPS://" (pasted from a document that capitalised
     it) is the same feed, not "must be an http(s) URL"."""
     _write(tmp_path, "a.yaml", GOOD.replace("https://example.org/rss", "HTTPS://example.org/rss"))
-    result = load_watchlists(tmp_path, env={"HOOK": "https://hooks.example/x"})
+    result = load_watchlists(tmp_path, env={"HOOK": HOOK_URL})
     assert _said(result) == ()
     assert result.watchlist is not None
     assert result.watchlist.feeds[0].url == "https://example.org/rss"
@@ -564,14 +577,14 @@ def test_a_lone_topic_without_excludes_is_warned_about_at_its_line(tmp_path: Pat
     """Alone, a topic has nothing to be set against: near-miss stories match. `check` says
     so, and how to fix it; with an exclude sentence, or beside another topic, it is quiet."""
     _write(tmp_path, "a.yaml", GOOD)
-    result = load_watchlists(tmp_path, env={"HOOK": "https://hooks.example/x"})
+    result = load_watchlists(tmp_path, env={"HOOK": HOOK_URL})
     assert result.watchlist is not None  # a warning: it still loads
     [problem] = result.problems
     assert (problem.line, problem.key, problem.severity) == (5, "topics[0]", "warning")
     assert "exclude" in problem.message
     second = "  - id: arms\n    name: Arms\n    description: Weapons deliveries to Ukraine.\n"
     _write(tmp_path, "a.yaml", GOOD.replace("feeds:", second + "feeds:"))
-    assert load_watchlists(tmp_path, env={"HOOK": "https://hooks.example/x"}).problems == ()
+    assert load_watchlists(tmp_path, env={"HOOK": HOOK_URL}).problems == ()
     excluded = "    exclude: [The bank guaranteed the loan with state bonds.]\n"
     _write(tmp_path, "a.yaml", GOOD.replace("feeds:", excluded + "feeds:"))
-    assert load_watchlists(tmp_path, env={"HOOK": "https://hooks.example/x"}).problems == ()
+    assert load_watchlists(tmp_path, env={"HOOK": HOOK_URL}).problems == ()

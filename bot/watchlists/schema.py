@@ -10,6 +10,8 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from bot.discord_webhooks import parse_webhook_url
+
 ID_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,63}$"
 # Polling faster than once a minute is rude to publishers; slower than a week is useless.
 MIN_INTERVAL_S = 60.0
@@ -162,7 +164,16 @@ class RouteModel(StrictModel):
             "must be a Slack channel id like C0123ABCD (channel details, About: Channel ID)"
         )
 
-    @field_validator("discord_webhook", "slack_webhook")
+    @field_validator("discord_webhook")
+    @classmethod
+    def _discord_webhook_ok(cls, value: str) -> str:
+        # Read as the delivery reads it: a URL it would refuse (another service's webhook, a
+        # token cut short when pasted) would only fail, held, at the first alert.
+        if value.strip():
+            parse_webhook_url(value)  # its ValueError names what is wrong, never the URL
+        return value.strip()
+
+    @field_validator("slack_webhook")
     @classmethod
     def _webhook_ok(cls, value: str) -> str:
         if value and not re.match(r"^https?://[^/\s]+/\S*$", value.strip()):

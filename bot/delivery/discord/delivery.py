@@ -32,7 +32,7 @@ from bot.delivery.discord.render import (
     render_alert,
     render_digest,
 )
-from bot.delivery.discord.webhook_url import NotAWebhookUrl, parse_webhook_url
+from bot.discord_webhooks import NotAWebhookUrl, parse_webhook_url
 from bot.models import Alert, Destination, DestinationKind, Digest
 from bot.settings import Settings
 

@@ -4,6 +4,10 @@ discord.py's `Webhook.from_url` knows one spelling, `…/api/webhooks/<id>/<toke
 the query. Discord also takes the versioned path (`/api/v10/webhooks/…`), and a
 `?thread_id=` is how a webhook posts into a thread or a forum post: dropped, the alerts
 went to the parent channel (or, for a forum, were refused).
+
+Plain string work, outside the Discord package: `stancewatch check` reads a route's
+`discord_webhook` with it too, so a URL the delivery would refuse is refused in the
+watchlist first.
 """
 
 from __future__ import annotations

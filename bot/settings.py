@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bot.discord_webhooks import NotAWebhookUrl, parse_webhook_url
 from bot.watchlists import parse_interval
 
 USER_AGENT = "Stancewatch/0.1 (+https://github.com/stancewatch/stancewatch; news alert bot)"
@@ -51,6 +52,24 @@ def _api_base(env: Mapping[str, str], name: str, default: str) -> str:
     if scheme.lower() not in ("http", "https") or not sep or not rest.split("/", 1)[0]:
         raise SettingsError(f"{name}: must be an http(s) URL such as {default}, got {raw!r}")
     return raw
+
+
+def _discord_admin_channel(env: Mapping[str, str]) -> str:
+    """A channel id or a Discord webhook URL. Anything else failed only at the first notice,
+    which is when admins most need one: a feed just paused, a channel just broken."""
+    raw = env.get("DISCORD_ADMIN_CHANNEL", "").strip()
+    if not raw or raw.isdigit():
+        return raw
+    if "://" in raw:
+        try:
+            parse_webhook_url(raw)
+        except NotAWebhookUrl as exc:  # its message never repeats the URL: a secret
+            raise SettingsError(f"DISCORD_ADMIN_CHANNEL: {exc}") from None
+        return raw
+    raise SettingsError(
+        "DISCORD_ADMIN_CHANNEL: must be a channel id (digits: Developer Mode, then Copy"
+        " Channel ID) or a Discord webhook URL"
+    )
 
 
 def _interval(env: Mapping[str, str], name: str, default: float) -> float:
@@ -114,7 +133,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         discord_token=env.get("DISCORD_TOKEN", ""),
         discord_api_base=_api_base(env, "DISCORD_API_BASE", "https://discord.com/api/v10"),
         discord_guild_id=env.get("DISCORD_GUILD_ID", ""),
-        discord_admin_channel=env.get("DISCORD_ADMIN_CHANNEL", ""),
+        discord_admin_channel=_discord_admin_channel(env),
         slack_bot_token=env.get("SLACK_BOT_TOKEN", ""),
         slack_app_token=env.get("SLACK_APP_TOKEN", ""),
         slack_api_base=env.get("SLACK_API_BASE", "") or "https://slack.com/api/",

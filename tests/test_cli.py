@@ -388,6 +388,15 @@ def test_backup_still_copies_an_existing_database(tmp_path: Path) -> None:
         ("STANCEWATCH_MAX_ALERTS_PER_HOUR", "5000", "between"),
         ("STANCEWATCH_MAX_ALERTS_PER_HOUR", "2.5", "whole number"),
         ("STANCEWATCH_MAX_ALERTS_PER_HOUR", "many", "number"),
+        # A channel name, a mention, a webhook URL cut short: each failed only at the first
+        # admin notice, and the short URL's token went into the log with it.
+        ("DISCORD_ADMIN_CHANNEL", "#ops", "channel id"),
+        ("DISCORD_ADMIN_CHANNEL", "<#700000000000000001>", "channel id"),
+        (
+            "DISCORD_ADMIN_CHANNEL",
+            "https://discord.com/api/webhooks/700000000000000001/cut",
+            "not a Discord webhook URL",
+        ),
     ],
 )
 def test_out_of_range_environment_values_are_one_line_naming_the_variable(
@@ -398,6 +407,7 @@ def test_out_of_range_environment_values_are_one_line_naming_the_variable(
     line = _one_error_line(done)
     assert line.startswith(f"error: {name}: "), line
     assert why in line, line
+    assert "/cut" not in done.stderr  # a webhook URL is a secret, even a broken one
 
 
 @pytest.mark.parametrize("value", ["10m", "600", "90s", "1h"])

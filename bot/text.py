@@ -34,14 +34,18 @@ _STARTERS = words(
 _SENTENCE_START = "A-Z0-9À-ÖØ-ÞΑ-ΩЀ-Я\u05d0-\u05ea\u0620-\u064a"
 _BOUNDARY = re.compile(rf"[.!?…]+[\"'”’»)\]]*\s+(?=[\"'“‘«„(\[]?\s?[{_SENTENCE_START}])")
 _PARAGRAPH = re.compile(r"\n\s*\n")
-# A dateline: a place in capitals, maybe ", Region" and "(Agency)", then a dash. Only the
-# first paragraph is looked at, where wire copy puts it.
+# A dateline: a place in capitals, maybe ", Region" and "(Agency)", then a dash; or the
+# agency alone ("(Reuters) - "). Only the story's first paragraph is looked at, where wire
+# copy puts it.
 _DATELINE = re.compile(
-    r"^[A-Z][A-Z.'’-]+(?: [A-Z][A-Z.'’-]+){0,3}"
+    r"^(?:[A-Z][A-Z.'’-]+(?: [A-Z][A-Z.'’-]+){0,3}"
     r"(?:, [A-Z][\w.'’-]+(?: [A-Z0-9][\w.'’-]*){0,2})?"
     r"(?: \([\w .&-]{1,30}\))?"
+    r"|\([A-Z][\w .&-]{1,30}\))"
     r" ?[—–-]{1,2} +(?=\S)"
 )
+# A paragraph that reads as prose ends like a sentence; a headline line does not.
+_PROSE_END = re.compile(r"[.!?…][\"'”’»)\]]*$")
 
 
 def strip_dateline(paragraph: str) -> str:
@@ -53,8 +57,12 @@ def paragraphs(text: str) -> list[str]:
     """Blank-line separated paragraphs, whitespace collapsed, the opening dateline removed."""
     out = [" ".join(part.split()) for part in _PARAGRAPH.split(text)]
     out = [p for p in out if p]
-    if out:
-        out[0] = strip_dateline(out[0])
+    # A page's text often opens with its headline (or a kicker) on a line of its own, and
+    # the dateline starts the first paragraph of prose after it. One dateline at most.
+    for index, paragraph in enumerate(out):
+        out[index] = strip_dateline(paragraph)
+        if out[index] != paragraph or _PROSE_END.search(paragraph):
+            break
     return [p for p in out if p]
 
 

@@ -38,6 +38,9 @@ def test_split_treats_blank_lines_as_hard_breaks() -> None:
         ("KYIV, Ukraine (AP) — Russia struck overnight.", "Russia struck overnight."),
         ("LONDON, May 3 (Reuters) - Britain said no.", "Britain said no."),
         ("NEW YORK -- The council met.", "The council met."),
+        # The agency alone, as wire copy relayed by others begins.
+        ("(Reuters) - Britain said no.", "Britain said no."),
+        ("(AP) — Talks began in Geneva.", "Talks began in Geneva."),
         # Not datelines: a sentence that opens with a name and a dash.
         ("Kyiv — and its allies — said no.", "Kyiv — and its allies — said no."),
         ("US and EU — a joint line.", "US and EU — a joint line."),
@@ -50,6 +53,20 @@ def test_strip_dateline(paragraph: str, expected: str) -> None:
 def test_only_the_first_paragraph_loses_a_dateline() -> None:
     text = "BRUSSELS — The EU agreed.\n\nNATO — the alliance — met later."
     assert paragraphs(text) == ["The EU agreed.", "NATO — the alliance — met later."]
+
+
+def test_a_dateline_after_a_headline_line_is_removed() -> None:
+    # A page's text opens with its headline, a line without a full stop; the dateline
+    # starts the first paragraph of prose, and only it loses one.
+    text = (
+        "Allies weigh guarantees\n\nKYIV, Nov 3 (AP) — The allies met.\n\n"
+        "NATO — the alliance — met later."
+    )
+    assert paragraphs(text) == [
+        "Allies weigh guarantees",
+        "The allies met.",
+        "NATO — the alliance — met later.",
+    ]
 
 
 def test_sentences_in_other_scripts_and_with_guillemets_are_split() -> None:

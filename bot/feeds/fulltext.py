@@ -6,6 +6,7 @@ import codecs
 import logging
 import re
 
+from bot.feeds.boilerplate import is_page_furniture
 from bot.feeds.parse import MAX_TEXT_CHARS, strip_controls, truncate_text
 
 log = logging.getLogger(__name__)
@@ -26,22 +27,6 @@ _BOMS = (
     (codecs.BOM_UTF16_LE, "utf-16"),
     (codecs.BOM_UTF16_BE, "utf-16"),
 )
-# Subscription and registration prompts, as short paragraphs of their own: a paywalled page
-# extracts to its teaser plus these, and they must not replace the feed's summary.
-_PAYWALL = re.compile(
-    r"subscribe (?:now )?to (?:continue|keep) reading"
-    r"|(?:already|are you) an? (?:subscriber|member)"
-    r"|to (?:continue|keep) reading,? (?:please )?(?:subscribe|sign in|log in|register)"
-    r"|(?:sign|log) in to (?:continue|keep) reading"
-    r"|create a free account to (?:continue|keep) reading"
-    r"|(?:only|exclusively) available (?:to|for) (?:subscribers|members)"
-    r"|this (?:article|story|content) is (?:for|reserved for) (?:subscribers|members)"
-    r"|get unlimited (?:digital )?access"
-    r"|you(?:'ve| have) reached (?:your|the) (?:free )?(?:article|story) limit",
-    re.I,
-)
-# A paragraph this long is article prose even if it mentions subscriptions.
-_MAX_PROMPT_CHARS = 400
 
 
 def decode_page(body: bytes) -> str:
@@ -110,19 +95,17 @@ def extract_main_text(html: str | bytes, url: str = "") -> str | None:
         return None
     # trafilatura puts one paragraph per line; match the feed text's blank-line paragraphs.
     paragraphs = [" ".join(line.split()) for line in (text or "").splitlines()]
-    kept = [p for p in paragraphs if p and not _is_prompt(p)]
+    # Paywall prompts, related links, credits and the like are the page, not the story: a
+    # paywalled page extracts to its teaser plus a prompt that must not replace the feed's
+    # summary, and a related link read as a sentence became a topic's matched passage.
+    kept = [p for p in paragraphs if p and not is_page_furniture(p)]
     body = "\n\n".join(kept)
     if len(body) < MIN_TEXT_CHARS:
         reason = (
-            "only a subscription prompt"
+            "only a subscription prompt or other page furniture"
             if len(kept) < len([p for p in paragraphs if p])
             else "no article text"
         )
         log.info("full text%s not used: %s found; the feed's summary is kept", where, reason)
         return None
     return truncate_text(body, MAX_TEXT_CHARS)
-
-
-def _is_prompt(paragraph: str) -> bool:
-    """True for a short paywall or registration prompt paragraph."""
-    return len(paragraph) <= _MAX_PROMPT_CHARS and _PAYWALL.search(paragraph) is not None

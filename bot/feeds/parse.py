@@ -16,6 +16,7 @@ from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import unquote, urljoin, urlsplit, urlunsplit
 
+from bot.feeds.boilerplate import strip_boilerplate
 from bot.models import Article, Feed
 
 MAX_TITLE_CHARS = 500
@@ -104,32 +105,6 @@ _ESCAPE_SEQUENCE = re.compile(
 # embeddings, overrides and isolates (U+202A-U+202E, U+2066-U+2069), with which a title can
 # show its words, or a link's, in an order other than the one they are in.
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
-# WordPress shortcodes that feeds leak unrendered. A [caption] block wraps a photo and its
-# caption, which describe the picture, not the story: dropped whole. The media ones are
-# dropped as tags (an [embed]'s URL inside is dropped with its block).
-# A block ends before the next one opens: unclosed, each searched the rest of the text
-# for its end, and thousands of them took minutes.
-_CAPTION_BLOCK = re.compile(
-    r"\[(caption|wp_caption|embed)\b[^\]\[]*\]"
-    r"(?:(?!\[(?:caption|wp_caption|embed)\b).)*?\[/\1\]",
-    re.I | re.S,
-)
-_SHORTCODE = re.compile(
-    r"\[/?(?:caption|wp_caption|gallery|embed|audio|video|playlist)\b[^\]\[]*\]", re.I
-)
-# Common publishing-system trailers that say nothing about the story: WordPress's "The post
-# X appeared first on Y." footer, "Continue reading X" excerpt links, "Read more" links.
-# Matched only as a whole paragraph or at the very end of the text after a sentence end.
-_TRAILER = (
-    r"(?:the post .{1,300} appeared first on .{1,200}"
-    r"|continue reading\b.{0,200}"
-    r"|read (?:more|the (?:full|rest of the) (?:story|article))\b\W{0,6}"
-    r"|\[(?:…|\.\.\.)\])"
-)
-_TRAILER_PARAGRAPH = re.compile(rf"^{_TRAILER}$", re.I)
-_TRAILER_AT_END = re.compile(rf"(?<=[.!?…\]])\s+{_TRAILER}$", re.I)
-# "[…]" / "[...]", WordPress's mark for an excerpt cut short, reads better as "…".
-_CUT_MARK = re.compile(r"\s*\[(?:…|\.\.\.)\]\s*$")
 
 
 # A link with a scheme other than http(s): a feed's item may carry "javascript:alert(1)" or
@@ -202,25 +177,6 @@ def strip_controls(text: str) -> str:
 def _clean(text: str) -> str:
     """Controls removed, then whitespace normalised again where they stood."""
     return _plain_to_text(strip_controls(text))
-
-
-def strip_boilerplate(text: str) -> str:
-    """Item text without unrendered WordPress shortcodes and publishing-system trailers.
-
-    `text` is already plain (paragraphs separated by blank lines). Only whole paragraphs
-    and the text's tail are touched, so a sentence that merely quotes "read more" stays.
-    """
-    text = _SHORTCODE.sub(" ", _CAPTION_BLOCK.sub(" ", text))
-    kept = [p for p in _plain_to_text(text).split("\n\n") if not _TRAILER_PARAGRAPH.match(p)]
-    if kept:
-        last = kept[-1]
-        while True:  # "… Read more. The post X appeared first on Y." carries two
-            shorter = _TRAILER_AT_END.sub("", last)
-            if shorter == last:
-                break
-            last = shorter
-        kept[-1] = _CUT_MARK.sub(" …", last)
-    return "\n\n".join(p for p in kept if p)
 
 
 def _plain_to_text(text: str) -> str:

@@ -103,8 +103,15 @@ _ESCAPE_SEQUENCE = re.compile(
 )
 # C0 and C1 controls and DEL, except tab and newline, which text keeps; and the bidi
 # embeddings, overrides and isolates (U+202A-U+202E, U+2066-U+2069), with which a title can
-# show its words, or a link's, in an order other than the one they are in.
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+# show its words, or a link's, in an order other than the one they are in. Also the
+# invisible marks sites put inside words: the soft hyphen (&shy;), the zero-width space,
+# the word joiner and a stray byte-order mark. A reader sees "Ukraine" where the text holds
+# "Ukrai\u00adne", which no actor alias or keyword matched, so a topic that names an actor
+# refused the article. (The zero-width joiners U+200C/U+200D stay: Persian, Indic scripts
+# and emoji need them.)
+_CONTROL = re.compile(
+    r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\u00ad\u200b\u2060\ufeff]"
+)
 
 
 # A link with a scheme other than http(s): a feed's item may carry "javascript:alert(1)" or
@@ -164,7 +171,8 @@ def html_to_text(html: str) -> str:
 
 
 def strip_controls(text: str) -> str:
-    """Text without terminal escape sequences or control characters (tab and newline stay).
+    """Text without terminal escapes, control characters or invisible in-word marks
+    (tab and newline stay).
 
     Feed text reaches terminals, chat and the database; an ESC sequence in a title could
     recolour, clear or relink the operator's terminal.

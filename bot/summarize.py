@@ -24,6 +24,12 @@ _LEANS_ON_PREVIOUS = re.compile(
 )
 
 
+# A headline signed by its outlet, as aggregated feeds write them: "… - Example Wire",
+# "… | Other Times". A signature is short and is no sentence.
+_SIGNATURE = re.compile(r"\s+[-–—|·]\s+(?P<outlet>[^-–—|·.!?]+)$")
+MAX_SIGNATURE_WORDS = 5
+
+
 def normalised(sentence: str) -> str:
     """The sentence's words, lowercased: "Talks resume." and "TALKS RESUME" compare equal."""
     return " ".join(_WORDS.findall(sentence.lower()))
@@ -34,9 +40,10 @@ def summarize(sentences: Sequence[str], relevance: Sequence[float], title: str =
 
     `sentences` are the article's sentences in order (title excluded) and `relevance`
     their similarity to the matched topics. A sentence that only repeats the title (a
-    page's headline extracted with its body) or an earlier sentence is never picked.
+    page's headline extracted with its body, maybe without the outlet's signature the
+    feed's title carries) or an earlier sentence is never picked.
     """
-    seen = {normalised(title)} if title.strip() else set()
+    seen = set(headline_keys(title))
     unique: list[int] = []
     for index, sentence in enumerate(sentences):
         key = normalised(sentence)
@@ -61,6 +68,16 @@ def summarize(sentences: Sequence[str], relevance: Sequence[float], title: str =
         picked.append(sentence)
         total += len(sentence) + 2
     return cut_at_word(_join(picked), MAX_CHARS)
+
+
+def headline_keys(title: str) -> list[str]:
+    """The title's normalised forms a sentence repeating it would have: as written and, if
+    it ends in an outlet's signature ("… | Other Times"), without it."""
+    keys = [normalised(title)] if normalised(title) else []
+    signed = _SIGNATURE.search(title)
+    if signed and len(signed["outlet"].split()) <= MAX_SIGNATURE_WORDS:
+        keys.append(normalised(title[: signed.start()]))
+    return [key for key in keys if key]
 
 
 def _orphaned(sentences: Sequence[str], index: int, chosen: set[int]) -> bool:

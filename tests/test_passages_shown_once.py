@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
@@ -108,3 +109,15 @@ def test_a_shift_keeps_its_quote_beside_the_claim(platform: str) -> None:
     # The quote is the evidence for "position shifted": it stays, even if the summary has it.
     shown = RENDERERS[platform](_alert(ELSEWHERE, stances=(_stance(LEAD, shift=True),)))
     assert shown.count("Norway will fund two more air-defence batteries") == 2
+
+
+@pytest.mark.parametrize("platform", RENDERERS)
+def test_a_passage_that_is_the_headline_without_its_outlet_points_to_the_headline(
+    platform: str,
+) -> None:
+    # Aggregated feeds sign headlines ("… | Example Post"); the body's copy of the headline
+    # (the summary leaves it out) can be the best passage.
+    signed = replace(_alert(f"{TITLE}."), title=f"{TITLE} | Example Post")
+    shown = RENDERERS[platform](signed)
+    assert shown.count(TITLE) == RENDERERS[platform](_alert(ELSEWHERE)).count(TITLE)
+    assert "matched the headline" in shown

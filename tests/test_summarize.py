@@ -98,3 +98,28 @@ def test_a_quote_given_to_he_or_she_comes_with_the_sentence_that_names_them() ->
     assert summary.startswith("Delegates split")
     # A quote whose speaker is named keeps its place.
     assert "Lund said" in summary
+
+
+def test_a_lead_that_repeats_a_headline_signed_by_its_outlet_is_not_shown_again() -> None:
+    # Aggregated feeds sign headlines with the outlet: "… - Example Wire", "… | Other Times".
+    sentences = [
+        "Allies weigh a reassurance force for Ukraine.",
+        "Defence ministers met in Brussels on Monday.",
+        "A draft could be ready in January.",
+    ]
+    for title in (
+        "Allies weigh a reassurance force for Ukraine - Example Wire",
+        "ALLIES WEIGH A REASSURANCE FORCE FOR UKRAINE | Other Times",
+        "Allies weigh a reassurance force for Ukraine — The Daily Example",
+    ):
+        summary = summarize(sentences, [0.9, 0.5, 0.4], title=title)
+        assert summary == (
+            "Defence ministers met in Brussels on Monday. A draft could be ready in January."
+        ), title
+
+
+def test_a_headline_whose_last_part_is_a_sentence_keeps_the_lead_that_differs() -> None:
+    # Only a short signature is taken off: "Talks - a long way from a deal for now" is all headline.
+    sentences = ["Talks resume.", "Delegates met in Geneva."]
+    summary = summarize(sentences, [0.5, 0.5], title="Talks - a long way from a deal for now")
+    assert summary == "Talks resume. Delegates met in Geneva."

@@ -8,7 +8,7 @@ card. A renderer shows a passage by itself only when the card does not already h
 from __future__ import annotations
 
 from bot.models import Alert, StanceLine, TopicLine
-from bot.summarize import normalised
+from bot.summarize import headline_keys, normalised
 from bot.text import split_sentences
 
 _ORDINALS = ("first", "second", "third", "fourth", "fifth")
@@ -33,7 +33,7 @@ def _place(alert: Alert, text: str) -> str | None:
     passage = normalised(text)
     if not passage:
         return None
-    if passage == normalised(alert.title):
+    if passage in headline_keys(alert.title):  # also without an outlet's signature
         return "the headline"
     for index, sentence in enumerate(split_sentences(alert.summary)):
         if normalised(sentence) == passage and index < len(_ORDINALS):

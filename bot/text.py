@@ -17,10 +17,16 @@ def words(text: str) -> frozenset[str]:
 
 # Dotted abbreviations and titles whose full stop does not end a sentence.
 _ABBREVIATIONS = words(
-    "mr mrs ms dr prof gen lt col maj capt sgt adm sen rep gov pres st jr sr vs etc inc ltd co "
-    "corp jan feb mar apr jun jul aug sep sept oct nov dec approx dept est fig mt ft rev hon "
-    "cf al"
+    "mr mrs ms dr prof gen lt col maj capt sgt adm sen rep gov pres st vs messrs "
+    "brig cmdr cdr cpl pvt amb supt insp det gens sens reps govs "
+    "jan feb mar apr jun jul aug sep sept oct nov dec approx dept est fig mt ft rev hon cf"
 )
+# Abbreviations that close a name or a list, so often end a sentence too ("made by Acme
+# Inc. The company …"): like a dotted acronym, a sentence ends after them only when a
+# typical sentence opener follows ("Acme Inc. Chief Executive …" goes on).
+_MAY_END = words("etc inc ltd co corp plc llc jr sr al")
+# Capitalised abbreviations that precede a number: "No. 10", "Art. 5".
+_BEFORE_NUMBER = words("No Nos Art Arts")
 # After a dotted acronym ("U.S."), only these words make the full stop a sentence end:
 # "the U.S. The talks…" splits, "the U.S. President…" does not.
 _STARTERS = words(
@@ -102,11 +108,13 @@ def _ends_sentence(before: str, after: str) -> bool:
     bare = last.rstrip(".")
     if bare.lower() in _ABBREVIATIONS:
         return False
-    if bare in ("No", "Nos") and after[:1].isdigit():
-        return False  # "No. 10"
+    if bare in _BEFORE_NUMBER and after[:1].isdigit():
+        return False  # "No. 10", "Art. 5"
     if len(bare) == 1 and bare.isalpha():
         return False  # an initial: "J. D. Vance"
-    if "." in bare and all(len(part) <= 2 for part in bare.split(".")):
+    if bare.lower() in _MAY_END or (
+        "." in bare and all(len(part) <= 2 for part in bare.split("."))
+    ):
         # A dotted acronym ends a sentence only when a typical sentence opener follows.
         next_word = re.sub(r"^[\"'“‘(\[]+", "", after).split(" ", 1)[0].lower()
         return next_word in _STARTERS

@@ -23,6 +23,30 @@ def test_split_keeps_abbreviations_initials_and_quotes_together() -> None:
     ]
 
 
+def test_military_and_diplomatic_titles_and_article_numbers_do_not_split() -> None:
+    text = (
+        "Brig. Gen. Ann Lee and Cmdr. Bo Yu met Amb. Carl Roe in Kyiv. "
+        "The plan rests on NATO's Art. 5 and on Art. 4 consultations."
+    )
+    assert split_sentences(text) == [
+        "Brig. Gen. Ann Lee and Cmdr. Bo Yu met Amb. Carl Roe in Kyiv.",
+        "The plan rests on NATO's Art. 5 and on Art. 4 consultations.",
+    ]
+
+
+def test_a_sentence_ending_in_an_abbreviation_ends_before_the_next_one() -> None:
+    text = (
+        "The shells are made by Acme Inc. The company said it would build more, etc. "
+        "The order is large. Acme Inc. Chief Executive Jo Park agreed."
+    )
+    assert split_sentences(text) == [
+        "The shells are made by Acme Inc.",
+        "The company said it would build more, etc.",
+        "The order is large.",
+        "Acme Inc. Chief Executive Jo Park agreed.",
+    ]
+
+
 def test_split_treats_blank_lines_as_hard_breaks() -> None:
     assert split_sentences("Title without a stop\n\nFirst line\nstill first. Second.") == [
         "Title without a stop",

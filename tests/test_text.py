@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from bot.text import paragraphs, split_sentences, strip_dateline, without_unpaired_quotes
+from bot.text import (
+    MAX_SENTENCE_CHARS,
+    paragraphs,
+    split_sentences,
+    strip_dateline,
+    without_unpaired_quotes,
+)
 
 
 def test_split_keeps_abbreviations_initials_and_quotes_together() -> None:
@@ -45,6 +51,23 @@ def test_a_sentence_ending_in_an_abbreviation_ends_before_the_next_one() -> None
         "The order is large.",
         "Acme Inc. Chief Executive Jo Park agreed.",
     ]
+
+
+def test_a_paragraph_without_full_stops_is_read_in_clauses_and_loses_no_word() -> None:
+    # A live blog or a feed that lost its punctuation: thousands of words, commas only.
+    clauses = [
+        f"delegation {n} arrived in Geneva for the talks on the ceasefire" for n in range(300)
+    ]
+    text = ", ".join(clauses) + " " + "word" * 500
+    sentences = split_sentences(text)
+    assert len(sentences) > 1
+    assert max(len(s) for s in sentences) <= MAX_SENTENCE_CHARS
+    # Cut after a comma, not inside a clause; the comma is the only thing left out.
+    assert sentences[0].startswith("delegation 0 arrived") and sentences[0].endswith("ceasefire")
+    # (A "word" longer than a sentence is cut where it must.)
+    assert "".join("".join(sentences).replace(",", "").split()) == "".join(
+        text.replace(",", "").split()
+    )
 
 
 def test_split_treats_blank_lines_as_hard_breaks() -> None:

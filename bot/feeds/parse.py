@@ -17,6 +17,7 @@ from typing import Any
 from urllib.parse import unquote, urljoin, urlsplit, urlunsplit
 
 from bot.feeds.boilerplate import strip_boilerplate
+from bot.feeds.escapes import decoded_again
 from bot.models import Article, Feed
 
 MAX_TITLE_CHARS = 500
@@ -419,7 +420,7 @@ def _to_article(entry: Any, feed: Feed, fetched: datetime, base: str) -> Article
     # A "<" that opens no HTML tag is text; read as a tag it would swallow the title up to
     # the next ">" ("Inflation x<y falls … <Kyiv> responds" became "Inflation x responds").
     # `raw_title` stays as it was read before, for the id.
-    shown_title = html_to_text(_LITERAL_LT.sub("&lt;", entry.get("title") or ""))
+    shown_title = decoded_again(_marked_up_to_text(entry.get("title") or ""), _marked_up_to_text)
     title = truncate_text(_clean(shown_title), MAX_TITLE_CHARS)
     text = truncate_text(strip_boilerplate(_clean(_entry_text(entry))), MAX_TEXT_CHARS)
     if not title and not text:
@@ -463,6 +464,11 @@ def _without_credentials(url: str) -> str:
     return urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
 
 
+def _marked_up_to_text(title: str) -> str:
+    """HTML as text, a "<" that opens no tag kept as text ("x<y", "<Kyiv>")."""
+    return html_to_text(_LITERAL_LT.sub("&lt;", title))
+
+
 def _entry_text(entry: Any) -> str:
     """The fullest body the entry offers: the longest of its content, summary, description."""
     candidates: list[tuple[str, str]] = [
@@ -472,7 +478,9 @@ def _entry_text(entry: Any) -> str:
     candidates.append((entry.get("summary") or "", detail.get("type") or "text/html"))
     candidates.append((entry.get("description") or "", detail.get("type") or "text/html"))
     value, kind = max(candidates, key=lambda c: len(c[0]))
-    return _plain_to_text(value) if kind == "text/plain" else html_to_text(value)
+    if kind == "text/plain":
+        return _plain_to_text(value)
+    return decoded_again(html_to_text(value), _marked_up_to_text)
 
 
 def _published(entry: Any, fetched: datetime) -> datetime:

@@ -613,3 +613,30 @@ def test_an_item_link_with_an_unbalanced_bracket_does_not_lose_the_feed() -> Non
     assert articles[1].source == "news.example"
     assert articles[1].url == "https://news.example/b"
     assert articles[0].id != articles[1].id
+
+
+@pytest.mark.parametrize(
+    ("xml_text", "shown"),
+    [
+        # Escaped twice by the publishing system: the reader saw the escapes themselves.
+        ("Kyiv&amp;amp;#8217;s allies", "Kyiv’s allies"),
+        ("Talks &amp;amp;amp; sanctions", "Talks & sanctions"),
+        ("&amp;amp;quot;Urgent&amp;amp;quot;, they said", '"Urgent", they said'),
+        ("It&amp;amp;#x2019;s&amp;amp;nbsp;here", "It’s here"),
+        (
+            "&amp;lt;p&amp;gt;Ministers met.&amp;lt;/p&amp;gt;"
+            "&amp;lt;p&amp;gt;Talks go on.&amp;lt;/p&amp;gt;",
+            "Ministers met.\n\nTalks go on.",
+        ),
+        # Text that only looks like an escape stays as written.
+        ("AT&amp;amp;T; and R&amp;amp;D budgets", "AT&T; and R&D budgets"),
+    ],
+)
+def test_text_escaped_twice_shows_its_characters_not_the_escapes(xml_text: str, shown: str) -> None:
+    item = (
+        f"<item><title>{xml_text}</title><link>https://news.example/a</link>"
+        f"<description>{xml_text}</description></item>"
+    )
+    (article,) = parse_feed(_rss(item), _feed(), FETCHED)
+    assert article.text == shown
+    assert " ".join(article.title.split()) == " ".join(shown.split())

@@ -52,21 +52,30 @@ def summarize(sentences: Sequence[str], relevance: Sequence[float], title: str =
             unique.append(index)
     if not unique:
         return ""
-    chosen = {unique[0]}  # the lead says who, what and when: readers expect it first
+    # A quotation over several sentences is one unit: half of it leaves the quotation open
+    # (or closing with no start), its speaker named only in the half left out.
+    quotations = _quotations(sentences)
     candidates = set(unique)
+    lead = quotations.get(unique[0], (unique[0],))
+    chosen = set(lead) if candidates.issuperset(lead) else {unique[0]}
     for index in np.argsort(-np.asarray(relevance, dtype=float), kind="stable"):
         if len(chosen) >= MAX_SENTENCES:
             break
-        if int(index) in candidates and not _orphaned(sentences, int(index), chosen):
-            chosen.add(int(index))
+        unit = quotations.get(int(index), (int(index),))
+        if (
+            candidates.issuperset(unit)
+            and len(chosen.union(unit)) <= MAX_SENTENCES
+            and not _orphaned(sentences, unit, chosen)
+        ):
+            chosen.update(unit)
     picked: list[str] = []
     total = 0
-    for index in sorted(chosen):
-        sentence = sentences[index].strip()
-        if total + len(sentence) > MAX_CHARS and picked:
+    for together in _units(sorted(chosen), quotations):
+        length = sum(len(sentences[index].strip()) + 2 for index in together)
+        if total + length - 2 > MAX_CHARS and picked:
             break
-        picked.append(sentence)
-        total += len(sentence) + 2
+        picked += [sentences[index].strip() for index in together]
+        total += length
     return cut_at_word(_join(picked), MAX_CHARS)
 
 
@@ -80,10 +89,57 @@ def headline_keys(title: str) -> list[str]:
     return [key for key in keys if key]
 
 
-def _orphaned(sentences: Sequence[str], index: int, chosen: set[int]) -> bool:
-    """True when the sentence's speaker is a pronoun and the sentence before it, which
-    names them, is not in the summary."""
-    return index - 1 not in chosen and _LEANS_ON_PREVIOUS.search(sentences[index]) is not None
+def _quotations(sentences: Sequence[str]) -> dict[int, tuple[int, ...]]:
+    """Each sentence of a quotation that spans sentences, mapped to all of them.
+
+    A quotation still open after MAX_SENTENCES sentences (a stray mark) makes no unit.
+    """
+    units: dict[int, tuple[int, ...]] = {}
+    start: int | None = None
+    for index, sentence in enumerate(sentences):
+        still_open = _leaves_open(sentence, start is not None)
+        if start is None:
+            start = index if still_open else None
+        elif not still_open:
+            unit = tuple(range(start, index + 1))
+            units.update(dict.fromkeys(unit, unit))
+            start = None
+        elif index - start + 1 >= MAX_SENTENCES:
+            start = None
+    return units
+
+
+def _leaves_open(sentence: str, inside: bool) -> bool:
+    """Whether a double quotation is open at the sentence's end (`inside`: at its start)."""
+    for position, char in enumerate(sentence):
+        if char in "“«":
+            inside = True
+        elif char in "”»":
+            inside = False
+        elif char == '"':
+            # A straight mark opens at the start or after a space or bracket, else closes.
+            before = sentence[position - 1] if position else " "
+            inside = before.isspace() or before in "([{—–"
+    return inside
+
+
+def _units(indices: Sequence[int], quotations: dict[int, tuple[int, ...]]) -> list[list[int]]:
+    """The chosen sentences in reading order, a quotation's sentences kept together."""
+    units: list[list[int]] = []
+    for index in indices:
+        if units and index in quotations and units[-1][-1] in quotations.get(index, ()):
+            units[-1].append(index)
+        else:
+            units.append([index])
+    return units
+
+
+def _orphaned(sentences: Sequence[str], unit: Sequence[int], chosen: set[int]) -> bool:
+    """True when the speaker of the sentence (or of a quotation's sentences) is a pronoun
+    and the sentence before it, which names them, is not in the summary."""
+    return unit[0] - 1 not in chosen and any(
+        _LEANS_ON_PREVIOUS.search(sentences[index]) is not None for index in unit
+    )
 
 
 def _join(sentences: Sequence[str]) -> str:

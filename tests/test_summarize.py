@@ -123,3 +123,36 @@ def test_a_headline_whose_last_part_is_a_sentence_keeps_the_lead_that_differs() 
     sentences = ["Talks resume.", "Delegates met in Geneva."]
     summary = summarize(sentences, [0.5, 0.5], title="Talks - a long way from a deal for now")
     assert summary == "Talks resume. Delegates met in Geneva."
+
+
+def test_a_quotation_over_two_sentences_is_shown_whole_or_not_at_all() -> None:
+    sentences = [
+        "Ukraine and Russia met in Geneva on Monday.",
+        '"We will not sign any deal that cedes land.',
+        'We never will," the Ukrainian envoy said.',
+        "The weather was mild.",
+        "Talks end on Friday.",
+    ]
+    # Its first half alone would leave the quotation open, its speaker unnamed.
+    summary = summarize(sentences, [0.2, 0.9, 0.1, 0.0, 0.5])
+    assert summary == (
+        'Ukraine and Russia met in Geneva on Monday. "We will not sign any deal that cedes '
+        'land. We never will," the Ukrainian envoy said.'
+    )
+    # No room left for the whole quotation: neither half is shown.
+    summary = summarize(["Lead.", "Second.", "“Open.", "Closed,” she said."], [0.1, 0.9, 0.8, 0.0])
+    assert summary == "Lead. Second."
+
+
+def test_a_quotation_given_to_she_comes_with_the_sentence_that_names_her() -> None:
+    sentences = [
+        "Envoys met in Vienna.",
+        "Kari Lund, Norway's envoy, spoke first.",
+        "“We want a vote.",
+        "Soon,” she said.",
+        "Talks end on Friday.",
+    ]
+    # The quotation's first sentence names no one; its attribution leans on the one before.
+    summary = summarize(sentences, [0.1, 0.0, 0.9, 0.8, 0.5])
+    assert "she said" not in summary or "Kari Lund" in summary
+    assert summary.startswith("Envoys met in Vienna.")

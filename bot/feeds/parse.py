@@ -421,7 +421,9 @@ def _to_article(entry: Any, feed: Feed, fetched: datetime, base: str) -> Article
     # the next ">" ("Inflation x<y falls … <Kyiv> responds" became "Inflation x responds").
     # `raw_title` stays as it was read before, for the id.
     shown_title = decoded_again(_marked_up_to_text(entry.get("title") or ""), _marked_up_to_text)
-    title = truncate_text(_clean(shown_title), MAX_TITLE_CHARS)
+    # One line: a title is a heading, a link's text and a digest's line ("<br>" or two <p>
+    # in it made a blank line, which split the terminal's digest line in three).
+    title = truncate_text(" ".join(_clean(shown_title).split()), MAX_TITLE_CHARS)
     text = truncate_text(strip_boilerplate(_clean(_entry_text(entry))), MAX_TEXT_CHARS)
     if not title and not text:
         return None

@@ -639,4 +639,16 @@ def test_text_escaped_twice_shows_its_characters_not_the_escapes(xml_text: str, 
     )
     (article,) = parse_feed(_rss(item), _feed(), FETCHED)
     assert article.text == shown
-    assert " ".join(article.title.split()) == " ".join(shown.split())
+    assert article.title == " ".join(shown.split())
+
+
+@pytest.mark.parametrize(
+    "xml_title",
+    ["Talks resume&lt;br&gt;in Geneva", "<![CDATA[<p>Talks resume</p><p>in Geneva</p>]]>"],
+)
+def test_a_title_with_line_breaks_in_its_markup_is_one_line(xml_title: str) -> None:
+    # A title is a heading, a link's text and a digest's line: a blank line inside it split
+    # the terminal's digest line in three and left a gap in the card's panel title.
+    item = f"<item><title>{xml_title}</title><link>https://news.example/a</link></item>"
+    (article,) = parse_feed(_rss(item), _feed(), FETCHED)
+    assert article.title == "Talks resume in Geneva"

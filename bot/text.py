@@ -46,14 +46,19 @@ _PARAGRAPH = re.compile(r"\n\s*\n")
 # passage and an actor's quote, thousands of words long. Past this it is read in clauses.
 MAX_SENTENCE_CHARS = 400
 _CLAUSE_BREAK = re.compile(r"[,;:]\s|\s[—–-]\s")
-# A dateline: a place in capitals, maybe ", Region" and "(Agency)", then a dash; or the
-# agency alone ("(Reuters) - "). Only the story's first paragraph is looked at, where wire
-# copy puts it.
+# A dateline: a place in capitals ("KYIV", "WASHINGTON/LONDON"), maybe ", Region" and ",
+# Date", maybe "(Agency)", then a dash; a place in capitals and lower case ("Kyiv (AFP) -")
+# only with an agency, as "Kyiv — and its allies —" is a sentence; or the agency alone
+# ("(Reuters) - "). Only the story's first paragraph is looked at, where wire copy puts it.
+_CAPS = "[A-ZÀ-ÖØ-Þ]"  # with accented capitals: "BELÉM", "BRASÍLIA", "ZÜRICH"
+_CAPS_MORE = "[A-ZÀ-ÖØ-Þ.'’-]"
+_REGION = r"(?:, [A-Z][\w.'’-]+(?: [A-Z0-9][\w.'’-]*){0,2}){0,2}"
+_AGENCY = r"\([A-Z][A-Za-z .&/-]{0,29}\)"
 _DATELINE = re.compile(
-    r"^(?:[A-Z][A-Z.'’-]+(?: [A-Z][A-Z.'’-]+){0,3}"
-    r"(?:, [A-Z][\w.'’-]+(?: [A-Z0-9][\w.'’-]*){0,2})?"
+    rf"^(?:{_CAPS}{_CAPS_MORE}+(?:[ /]{_CAPS}{_CAPS_MORE}+){{0,3}}{_REGION}"
     r"(?: \([\w .&-]{1,30}\))?"
-    r"|\([A-Z][\w .&-]{1,30}\))"
+    rf"|[A-Z][\w.'’-]+(?: [A-Z][\w.'’-]+){{0,2}}{_REGION} {_AGENCY}"
+    rf"|{_AGENCY})"
     r" ?[—–-]{1,2} +(?=\S)"
 )
 # A paragraph that reads as prose ends like a sentence; a headline line does not.

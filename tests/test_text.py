@@ -88,6 +88,16 @@ def test_split_treats_blank_lines_as_hard_breaks() -> None:
         # The agency alone, as wire copy relayed by others begins.
         ("(Reuters) - Britain said no.", "Britain said no."),
         ("(AP) — Talks began in Geneva.", "Talks began in Geneva."),
+        ("KYIV, Ukraine, Nov. 3 (Reuters) - Russia struck.", "Russia struck."),
+        ("WASHINGTON/LONDON (Reuters) - Allies met.", "Allies met."),
+        ("BELÉM, Brazil — Brazil said yes.", "Brazil said yes."),
+        # A place written in capitals and lower case counts when an agency follows it.
+        ("Kyiv (AFP) - Russia struck.", "Russia struck."),
+        ("Paris, Nov 3 (AFP) — France said no.", "France said no."),
+        (
+            "Kyiv (Ukraine's capital) — and its allies said no.",
+            "Kyiv (Ukraine's capital) — and its allies said no.",
+        ),
         # Not datelines: a sentence that opens with a name and a dash.
         ("Kyiv — and its allies — said no.", "Kyiv — and its allies — said no."),
         ("US and EU — a joint line.", "US and EU — a joint line."),

@@ -67,10 +67,20 @@ MAX_FURNITURE_CHARS = 400
 _FURNITURE = [
     re.compile(pattern, re.I)
     for pattern in (
-        # Advertising slots.
-        r"^(?:advertisement|advert|ad|sponsored(?: content)?|skip advert(?:isement)?"
-        r"|(?:story|article) continues below(?: this)?(?: advert(?:isement)?)?"
-        r"|scroll to continue(?: with content)?)\W*$",
+        # Advertising slots: "Advertisement", "ADVERTISEMENT - SCROLL TO CONTINUE".
+        r"^(?:(?:advertisement|advert|ad|sponsored(?: content)?|skip advert(?:isement)?"
+        r"|(?:story|article) continues(?: below)?(?: this)?(?: advert(?:isement)?)?"
+        r"|scroll to continue(?: with content)?|continue reading below)\W*){1,3}$",
+        # Page controls and labels: "Toggle caption", "0 Comments", "Skip to main content".
+        r"^(?:\d+ )?(?:comments?|topics|loading|image|enlarge this image|(?:toggle|hide|show)"
+        r" caption|sign up|sign in|log in|log out|skip to (?:main )?content|back to top)\W*$",
+        r"^listen to this (?:article|story)\b.{0,40}$",
+        r"^click here\b.{0,200}$",
+        r"^(?:download|get) (?:the|our) (?:[\w ]{1,30} )?app\b.{0,100}$",
+        r"^this (?:article|story) (?:was )?(?:originally|first) (?:published|appeared)\b.{0,200}$",
+        r"^our standards:.{0,100}$",
+        # Who reported: "Contributing: Ana Example", "Ana Example contributed reporting."
+        r"^contributing(?: reporting)?:\s.{1,200}$",
         # Newsletter and alert prompts: "Sign up for our newsletter …".
         r"^(?:sign up|subscribe|register|join|get)\b.{0,200}"
         r"\b(?:newsletters?|briefing|bulletin|inbox|(?:email|breaking news) alerts?)\b.{0,200}$",
@@ -78,7 +88,7 @@ _FURNITURE = [
         r"^(?:related|read (?:more|also|next)|also read|see also|more on this(?: story| topic)?"
         r"|more from [\w ]{1,30}|recommended(?: for you)?|most (?:read|popular|viewed)"
         r"|you (?:may|might) also like|further reading|top stories|latest (?:news|stories)"
-        r"|related (?:articles|stories|coverage|content|topics|links))"
+        r"|related (?:articles|stories|coverage|content|topics|links)|watch|listen)"
         r"(?:\s*[:»›|]\s*.{0,300})?$",
         # Photo, video and graphic credits, alone or closing a caption.
         r"^(?:.{0,250}[.!?]\s+)?\(?(?:photo(?:graph)?|picture|image|video|illustration|graphic"
@@ -105,7 +115,14 @@ _FURNITURE = [
 # capitalised words, numbers and the small words of names and job titles. (Read word by
 # word: as one pattern, a long line of names backtracked for minutes.)
 _BYLINE_START = re.compile(r"^(?:By|BY|Written by|Words by)\s+(?=[A-Z])")
-_BYLINE_SMALL_WORDS = words("and & de da van von al bin ibn le la of for the")
+_BYLINE_SMALL_WORDS = words("and & de da van von al bin ibn le la of for the in from")
+# A wire story's credit, one per ";": "Additional reporting by", "writing by", "Editing by".
+_CREDIT = re.compile(
+    r"^(?:additional |further )?(?:reporting|writing|editing|research|graphics|compiled)"
+    r"(?: by)?:?\s+(?=[A-Z])",
+    re.I,
+)
+_CONTRIBUTED = re.compile(r"^.{1,150}?\s(contributed (?:reporting|to this (?:report|story)))\b")
 _BYLINE_SEPARATORS = re.compile(r"[\s,|·–—]+|\s-\s")
 MAX_BYLINE_WORDS = 16
 # Share buttons, as the words they print.
@@ -122,11 +139,34 @@ def is_page_furniture(paragraph: str) -> bool:
     text = " ".join(paragraph.split())
     if not text or len(text) > MAX_FURNITURE_CHARS:
         return False
-    if _TRAILER_PARAGRAPH.match(text) or PAYWALL.search(text) or _is_byline(text):
+    if _TRAILER_PARAGRAPH.match(text) or PAYWALL.search(text):
+        return True
+    if _is_byline(text) or _is_credit_line(text):
         return True
     if any(pattern.search(text) for pattern in _FURNITURE):
         return True
     return _is_share_buttons(text)
+
+
+def _is_credit_line(text: str) -> bool:
+    """True for a wire story's credits: "(Reporting by Ana Example in Kyiv; Editing by Bo
+    Sample)", or "Ana Example and Bo Sample contributed reporting from Kyiv."."""
+    contributed = _CONTRIBUTED.match(text)
+    if contributed is not None:
+        return _names_only(text[: contributed.start(1)])
+    segments = [s.strip() for s in text.strip("()").split(";")]
+    found = [_CREDIT.match(s) for s in segments]
+    return all(found) and all(
+        _names_only(s[m.end() :]) for s, m in zip(segments, found, strict=True) if m
+    )
+
+
+def _names_only(text: str) -> bool:
+    """True when every word is capitalised, a number or a small word of names and places."""
+    names = [w for w in _BYLINE_SEPARATORS.split(text) if w]
+    return 0 < len(names) <= MAX_BYLINE_WORDS and all(
+        word[0].isupper() or word[0].isdigit() or word in _BYLINE_SMALL_WORDS for word in names
+    )
 
 
 def _is_byline(text: str) -> bool:
@@ -134,10 +174,7 @@ def _is_byline(text: str) -> bool:
     start = _BYLINE_START.match(text)
     if start is None:
         return False
-    names = [w for w in _BYLINE_SEPARATORS.split(text[start.end() :]) if w]
-    return len(names) <= MAX_BYLINE_WORDS and all(
-        word[0].isupper() or word[0].isdigit() or word in _BYLINE_SMALL_WORDS for word in names
-    )
+    return _names_only(text[start.end() :])
 
 
 def _is_share_buttons(text: str) -> bool:

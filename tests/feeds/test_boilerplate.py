@@ -55,6 +55,19 @@ def _text(*paragraphs: str) -> str:
         "Copyright 2026 Example Wire",
         "Follow us on Telegram for the latest updates",
         "The post Ministers meet appeared first on Example News.",
+        "ADVERTISEMENT - SCROLL TO CONTINUE",
+        "Listen to this article · 4 min",
+        "Watch: Ministers arrive in Brussels",
+        "Reporting by Ana Example in Kyiv; Additional reporting by Bo Sample; Editing by Cy Roe",
+        "(Reporting by Ana Example; writing by Bo Sample; editing by Cy Roe)",
+        "Ana Example and Bo Sample contributed reporting from Kyiv.",
+        "Contributing: Ana Example",
+        "This article was originally published on Example News.",
+        "Click here to get breaking news on your phone",
+        "Download the Example News app",
+        "0 Comments",
+        "Toggle caption",
+        "Skip to main content",
     ],
 )
 def test_page_furniture_is_not_article_text(furniture: str) -> None:
@@ -74,6 +87,10 @@ def test_page_furniture_is_not_article_text(furniture: str) -> None:
         "Copyright holders in Ukraine asked for new rules.",
         "Published figures show that 12 drones were downed.",
         "Read more slowly, the letter says something else.",
+        "Reporting by local media suggested the strike hit a depot.",
+        "Watchdogs said the vote was fair.",
+        "Comments by the minister angered Kyiv.",
+        "Image rights were at the heart of the lawsuit, the court said.",
     ],
 )
 def test_story_sentences_that_look_like_furniture_stay(prose: str) -> None:

@@ -126,19 +126,28 @@ class FeedParseError(Exception):
 
 
 class _TextExtractor(HTMLParser):
-    """Collects text per paragraph, treating block tags as paragraph breaks."""
+    """Collects text per paragraph, treating block tags as paragraph breaks.
+
+    A photo's caption (<figcaption>) describes the picture, not the story, and feeds put
+    the photo first: read as text, the caption was the story's lead. Its paragraphs are
+    dropped when it closes (</figcaption> or </figure>); a caption never closed is kept,
+    so the story after it is not lost.
+    """
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
         self.paragraphs: list[str] = []
         self._current: list[str] = []
         self._skipping = 0
+        self._caption_from: int | None = None  # where the open caption's paragraphs start
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag in _SKIP_TAGS:
             self._skipping += 1
         elif tag in _BLOCK_TAGS:
             self._flush()
+            if tag == "figcaption" and self._caption_from is None:
+                self._caption_from = len(self.paragraphs)
         elif tag in _CELL_TAGS:
             self._current.append(" ")
 
@@ -147,6 +156,9 @@ class _TextExtractor(HTMLParser):
             self._skipping = max(0, self._skipping - 1)
         elif tag in _BLOCK_TAGS:
             self._flush()
+            if tag in ("figcaption", "figure") and self._caption_from is not None:
+                del self.paragraphs[self._caption_from :]
+                self._caption_from = None
 
     def handle_data(self, data: str) -> None:
         if not self._skipping:

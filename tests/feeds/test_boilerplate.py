@@ -95,3 +95,11 @@ def test_page_furniture_is_not_article_text(furniture: str) -> None:
 )
 def test_story_sentences_that_look_like_furniture_stay(prose: str) -> None:
     assert _text(STORY, prose) == f"{STORY}\n\n{prose}"
+
+
+def test_a_photo_caption_is_not_the_lead() -> None:
+    # WordPress puts the photo first: its caption was read as the story's first sentence.
+    figure = "<figure><img src='a.jpg'><figcaption>Ministers arrive in <em>Brussels</em>."
+    assert _text(f"{figure}</figcaption></figure>", STORY) == STORY
+    # A caption never closed is read as text: the story after it is not lost.
+    assert STORY in _text(figure, STORY)

@@ -74,6 +74,9 @@ _FURNITURE = [
         # Page controls and labels: "Toggle caption", "0 Comments", "Skip to main content".
         r"^(?:\d+ )?(?:comments?|topics|loading|image|enlarge this image|(?:toggle|hide|show)"
         r" caption|sign up|sign in|log in|log out|skip to (?:main )?content|back to top)\W*$",
+        # Kickers above a story: "EXCLUSIVE", "Analysis", "BREAKING NEWS:".
+        r"^(?:exclusive|analysis|breaking(?: news)?|live(?: updates)?|explainer|opinion"
+        r"|fact check|editorial|news analysis|update)\W*$",
         r"^listen to this (?:article|story)\b.{0,40}$",
         r"^click here\b.{0,200}$",
         r"^(?:download|get) (?:the|our) (?:[\w ]{1,30} )?app\b.{0,100}$",

@@ -68,6 +68,9 @@ def _text(*paragraphs: str) -> str:
         "0 Comments",
         "Toggle caption",
         "Skip to main content",
+        "EXCLUSIVE",
+        "Analysis",
+        "BREAKING NEWS:",
     ],
 )
 def test_page_furniture_is_not_article_text(furniture: str) -> None:

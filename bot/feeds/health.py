@@ -14,6 +14,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 
 from bot.clock import next_time_after_clock_step
+from bot.feeds.failure_log import FailureLog
 from bot.feeds.fetch import FetchResult
 from bot.feeds.schedule import (
     next_poll_after_failure,
@@ -81,6 +82,7 @@ class FeedHealth:
         self.pause_after_failures = pause_after_failures
         # Notices of the pass under way: sent together when it ends (`send_notices`).
         self._notices: list[tuple[str, str, str]] = []  # (feed url, status told, text)
+        self.failure_log = FailureLog()
 
     def after_clock_step(self, states: list[FeedState], now: datetime) -> list[FeedState]:
         """The states, each next poll set by a clock ahead of `now` moved back (and stored).
@@ -132,8 +134,8 @@ class FeedHealth:
             next_at = max(next_at, now + timedelta(seconds=paused_probe_interval_s()))
         status = "paused" if paused else "failing"
         self.store.record_fetch_error(feed.url, now, error, next_at, status)
-        shown = safe_url(feed.url)
-        log.warning("feed %s failed (%d in a row, %s): %s", shown, failures, status, error)
+        pausing = paused and (state is None or state.status != "paused")
+        self.failure_log.failed(feed.url, safe_url(feed.url), error, failures, status, pausing, now)
         if paused:
             self.tell_admins(
                 feed.url,
@@ -143,7 +145,10 @@ class FeedHealth:
             )
 
     def record_recovery(self, feed: Feed, before: FeedState | None) -> None:
-        """A feed that answers again after admins were told it failed: they are told."""
+        """A feed that answers again: the log says so when it said the failures, and admins
+        are told when they were told it failed."""
+        if before is not None:
+            self.failure_log.answered(feed.url, safe_url(feed.url), before.failures)
         if before is not None and before.status != "ok" and before.admins_told:
             self.tell_admins(feed.url, "", f"Feed {feed_label(feed)} has recovered.")
 

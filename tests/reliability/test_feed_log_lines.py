@@ -1,0 +1,115 @@
+"""A feed failing for hours, or on and off, as an operator reads it in the log: its first
+failure, a change of error, its pause and an hourly reminder, each one line; not a warning
+at every retry. And the line that says it answers again."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime, timedelta
+from itertools import pairwise
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.app import App
+from tests.conftest import rss
+from tests.reliability.helpers import OFF_TOPIC, FeedServer, Reply, app_for_feeds, rss_items
+
+pytestmark = pytest.mark.model
+
+T = datetime(2026, 5, 4, 12, 0, tzinfo=UTC)
+GOOD = Reply(body=rss("Wire", rss_items(OFF_TOPIC, "wire")))
+DOWN = Reply(503, b"busy", content_type="text/plain")
+
+
+async def _minutes(
+    app: App, minutes: int, caplog: pytest.LogCaptureFixture, world: Any = None
+) -> list[tuple[datetime, logging.LogRecord]]:
+    """Tick the service's poll once a simulated minute; each log record with its minute."""
+    clock = [T]
+    app.pipeline.clock = lambda: clock[0]
+    seen: list[tuple[datetime, logging.LogRecord]] = []
+    for minute in range(minutes):
+        clock[0] = T + timedelta(minutes=minute)
+        if world is not None:
+            world(minute)
+        caplog.clear()
+        await app.pipeline.poll()
+        seen += [(clock[0], record) for record in caplog.records]
+    return seen
+
+
+def _warnings_about(seen: list[tuple[datetime, logging.LogRecord]], path: str) -> list[Any]:
+    return [
+        (at, r.getMessage())
+        for at, r in seen
+        if r.levelno >= logging.WARNING and path in r.getMessage()
+    ]
+
+
+async def test_a_feed_down_for_hours_is_not_a_warning_at_every_retry(
+    tmp_path: Path, feeds: FeedServer, embedder: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    feeds.replies["/down.xml"] = Reply(500, b"boom", content_type="text/plain")
+    app = app_for_feeds(tmp_path, [feeds.url("/down.xml")], embedder)
+    try:
+        seen = await _minutes(app, 3 * 60, caplog)
+    finally:
+        await app.close()
+    lines = _warnings_about(seen, "/down.xml")
+    assert feeds.hits["/down.xml"] >= 6, feeds.hits  # it was retried, backing off
+    assert "500" in lines[0][1], lines  # the first failure is said at once, with its error
+    assert any("paused" in text for _, text in lines), lines  # and so is the pause
+    # Between them, the same error is said again only as an hourly reminder.
+    for (before, _), (after, text) in pairwise(lines):
+        if "paused" not in text:
+            assert after - before >= timedelta(hours=1), lines
+
+
+async def test_a_feed_failing_on_and_off_is_said_once_an_hour_with_what_was_not_said(
+    tmp_path: Path, feeds: FeedServer, embedder: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    url = feeds.url("/flaky.xml")
+    app = app_for_feeds(tmp_path, [url], embedder)
+
+    def world(minute: int) -> None:
+        # Up for five minutes, down for five, all afternoon.
+        feeds.replies["/flaky.xml"] = DOWN if (minute // 5) % 2 else GOOD
+
+    try:
+        seen = await _minutes(app, 3 * 60, caplog, world)
+    finally:
+        await app.close()
+    lines = _warnings_about(seen, "/flaky.xml")
+    assert lines and "503" in lines[0][1], lines
+    for (before, _), (after, _) in pairwise(lines):
+        assert after - before >= timedelta(hours=1), lines
+    # Nothing hidden: a later line counts the failures the log did not show one by one.
+    assert any("since the last line" in text for _, text in lines[1:]), lines
+
+
+async def test_a_failing_feed_that_answers_again_is_said_in_the_log(
+    tmp_path: Path, feeds: FeedServer, embedder: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    app = app_for_feeds(tmp_path, [feeds.url("/gone.xml")], embedder)
+
+    def world(minute: int) -> None:
+        # Gone for half an hour (a CMS migration), then back.
+        feeds.replies["/gone.xml"] = GOOD if minute == 0 or minute >= 30 else Reply(404, b"nf")
+
+    try:
+        seen = await _minutes(app, 4 * 60, caplog, world)
+    finally:
+        await app.close()
+    back = [
+        (at, r.getMessage())
+        for at, r in seen
+        if "/gone.xml" in r.getMessage() and "answers again" in r.getMessage()
+    ]
+    assert len(back) == 1, [r.getMessage() for _, r in seen]
+    assert back[0][0] >= T + timedelta(minutes=30)
+    assert "failures" in back[0][1]

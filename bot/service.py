@@ -10,6 +10,7 @@ import sqlite3
 import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Protocol, TypeVar
 
 from bot.app import App, build_app
@@ -106,11 +107,12 @@ async def watch_watchlists(app: App, stop: asyncio.Event) -> None:
 
     async def reload() -> None:
         before = app.watchlist
+        refusal_logged = False
         try:
             text = _reload_once(app, warned)
         except Exception as exc:  # one odd edit must not end hot reload for good
             log.exception("watchlist reload failed, keeping the last good watchlists")
-            text = f"reload failed ({type(exc).__name__}: {exc})"
+            text, refusal_logged = f"reload failed ({type(exc).__name__}: {exc})", True
         if text is None:
             if told:
                 # Admins were told of the refusal: like a feed that recovers, they are told
@@ -123,6 +125,8 @@ async def watch_watchlists(app: App, stop: asyncio.Event) -> None:
             await say_left_behind(app, before, left)
         elif text not in told:
             told.add(text)
+            if not refusal_logged:
+                log.error("watchlist edit refused, keeping the last good watchlists: %s", text)
             await app.notify_admins(f"Watchlist edit refused (last good set kept): {text}")
 
     # Edits made while the service was down are met here first.
@@ -136,7 +140,8 @@ async def watch_watchlists(app: App, stop: asyncio.Event) -> None:
             if folder.is_dir() and not stop.is_set():
                 await reload()
             continue
-        async for _changes in awatch(folder, stop_event=stop, debounce=800):
+        changes = awatch(folder, stop_event=stop, debounce=800, watch_filter=read_by_reload(folder))
+        async for _changes in changes:
             await reload()
             if not folder.is_dir():
                 break
@@ -199,9 +204,26 @@ def _reload_once(app: App, warned: set[str]) -> str | None:
         warned.clear()
         warned.update(current)
         return None
-    text = "; ".join(redact_urls(str(p)) for p in result.problems if p.severity == "error")
-    log.error("watchlist edit refused, keeping the last good watchlists: %s", text)
-    return text
+    # Logged by the caller, once while it stands: a file left broken is read again at every
+    # change in its folder, and said the same way each time.
+    return "; ".join(redact_urls(str(p)) for p in result.problems if p.severity == "error")
+
+
+def read_by_reload(folder: Path) -> Callable[[object, str], bool]:
+    """The changes in `folder` a reload would see: its watchlist files, and the folder itself.
+
+    An editor's autosave (`#a.yaml#`), a backup or a note beside the files started a reload,
+    and its log lines, at every save of a file no reload reads.
+    """
+
+    def wanted(change: object, path: str) -> bool:
+        name = Path(path).name
+        if Path(path) == folder:
+            return True  # the folder deleted: the watcher must look for it again
+        # Hidden files are not read either (see load_watchlists).
+        return not name.startswith(".") and name.endswith((".yaml", ".yml"))
+
+    return wanted
 
 
 # Articles rewritten per transaction when pruning. The first prune after an upgrade or a long

@@ -121,5 +121,6 @@ def setup_logging(verbose: bool = False) -> None:
         "trafilatura",
         "htmldate",
         "courlan",
+        "watchfiles",  # "1 change detected" beside our own reload line, at every edit
     ):
         logging.getLogger(noisy).setLevel(logging.WARNING)

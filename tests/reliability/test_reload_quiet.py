@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.logs import setup_logging
 from bot.watchlists import load_watchlists
 from tests.reliability.helpers import ReloadingApp, watching
 
@@ -76,3 +77,29 @@ async def test_a_watchlist_left_broken_is_refused_in_one_line_while_the_folder_c
     # autosave): the two applied are the fix and the last edit.
     reloads = [r.getMessage() for r in caplog.records if "reloaded" in r.getMessage()]
     assert len(reloads) == 2 and "no changes" not in reloads[1], reloads
+
+
+async def test_the_file_watcher_adds_no_line_of_its_own_at_each_edit(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """watchfiles logged "1 change detected" (INFO) beside our own reload line at every
+    edit: a second line that says less."""
+    from watchfiles import awatch
+
+    setup_logging()
+    try:
+        stop = asyncio.Event()
+        changes = awatch(tmp_path, stop_event=stop, debounce=50, step=20)
+
+        async def edit_soon() -> None:
+            await asyncio.sleep(BETWEEN_EDITS_S)
+            (tmp_path / "a.yaml").write_text(TOPIC.format(id="one"), encoding="utf-8")
+
+        editing = asyncio.create_task(edit_soon())
+        seen = await asyncio.wait_for(anext(changes), timeout=10)
+        stop.set()
+        await editing
+    finally:
+        logging.getLogger().handlers.clear()
+    assert seen, "the edit was seen"
+    assert "change detected" not in capsys.readouterr().err

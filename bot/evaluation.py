@@ -199,17 +199,18 @@ def score_topics(
             )
     total = sum(per_topic.values(), Counts())
     return {
-        **_topic_figures(total),
-        "per_topic": {t: _topic_figures(c) for t, c in per_topic.items()},
+        **measured_figures(total),
+        "per_topic": {t: measured_figures(c) for t, c in per_topic.items()},
     }
 
 
-def _topic_figures(counts: Counts) -> dict[str, float | None]:
-    """Figures of one topic, or of all; None where no article is labeled with the topic (with
-    any topic, for all) and so none is defined.
+def measured_figures(counts: Counts) -> dict[str, float | None]:
+    """Precision, recall and F1, None where nothing was there to measure.
 
-    A 0.000 there would read as "the matcher fails this topic" and drag down any average.
-    Precision stays when the topic was matched: every such match was a false alarm.
+    Recall and F1 are None when nothing is labeled (no article with the topic, no stance,
+    no shift), and precision too when nothing was found either. A 0.000 there would read
+    as "the matcher fails this topic", a 1.000 as a method that earned it; either would
+    drag an average. Precision stays when something was found: every find was a false alarm.
     """
     figures: dict[str, float | None] = dict(counts.figures())
     if counts.tp + counts.fn == 0:

@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from bot.evaluation import published_order
+from bot.evaluation import Counts, measured_figures, published_order
 from bot.matching.embedder import Embedder
 from bot.models import Statement, Topic, Watchlist
 from bot.positions import THRESHOLDS, Thresholds
@@ -106,13 +106,11 @@ def gold(watchlist: Watchlist, records: Sequence[Mapping[str, Any]]) -> Replay:
     return out
 
 
-def score(predicted: set[Triple], expected: set[Triple]) -> dict[str, float]:
-    """Precision, recall and F1; an empty prediction (or expectation) counts as fully precise."""
+def score(predicted: set[Triple], expected: set[Triple]) -> dict[str, float | None]:
+    """Precision, recall and F1, as `eval` reports topics: None where nothing was there to
+    measure (a file that labels no shift), never a perfect figure that nothing earned."""
     hits = len(predicted & expected)
-    precision = hits / len(predicted) if predicted else 1.0
-    recall = hits / len(expected) if expected else 1.0
-    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-    return {"precision": round(precision, 4), "recall": round(recall, 4), "f1": round(f1, 4)}
+    return measured_figures(Counts(hits, len(predicted) - hits, len(expected) - hits))
 
 
 def _report(found: Replay, truth: Replay) -> dict[str, Any]:

@@ -11,6 +11,7 @@ from bot.matching.embedder import Embedder
 from bot.models import Watchlist
 from bot.positions import THRESHOLDS
 from bot.positions.evaluate import evaluate_positions, gold, score
+from bot.reporting import print_eval
 
 RECORDS: list[dict[str, Any]] = [
     # Listed out of order on purpose: the replay sorts by `published`.
@@ -127,5 +128,38 @@ def test_gold_shifts_follow_labels_in_time_order(shipped: Watchlist) -> None:
 def test_score_conventions() -> None:
     a, b, c = ("1", "x", "t", "p"), ("2", "x", "t", "p"), ("3", "x", "t", "q")
     assert score({a, b}, {a, c}) == {"precision": 0.5, "recall": 0.5, "f1": 0.5}
-    assert score(set(), set()) == {"precision": 1.0, "recall": 1.0, "f1": 1.0}
-    assert score(set(), {a}) == {"precision": 1.0, "recall": 0.0, "f1": 0.0}
+    # Nothing expected and nothing found: no figure is defined (a first small file often
+    # labels no shift), rather than a perfect 1.000 that nothing earned.
+    assert score(set(), set()) == {"precision": None, "recall": None, "f1": None}
+    # Nothing found where something was expected is a miss, not a precise method.
+    assert score(set(), {a}) == {"precision": 0.0, "recall": 0.0, "f1": 0.0}
+    # Found where nothing was expected: every one a false alarm; recall is undefined.
+    assert score({a}, set()) == {"precision": 0.0, "recall": None, "f1": None}
+
+
+def test_the_eval_table_shows_no_perfect_shift_figures_for_a_file_without_shifts(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # A new team's first file: stances labeled, no actor changing its mind, none detected.
+    stance = ("1", "x", "t", "p")
+    shifts: dict[str, Any] = {**score(set(), set()), "expected": 0, "detected": 0}
+    missed: dict[str, Any] = {**score(set(), {stance}), "expected": 1, "detected": 0}
+    topic = {"precision": 1.0, "recall": 1.0, "f1": 1.0}
+    print_eval(
+        {
+            "articles": 1,
+            "topics": {**topic, "per_topic": {"t": topic}},
+            "baselines": {
+                "keyword": topic,
+                "whole_text_cosine": {**topic, "threshold": 0.5},
+                "nearest_example": {"positions": score({stance}, {stance}), "shifts": missed},
+            },
+            "positions": score({stance}, {stance}),
+            "shifts": shifts,
+        }
+    )
+    lines = capsys.readouterr().out.splitlines()
+    ours = next(line for line in lines if "shifts (0 detected / 0 expected)" in line)
+    assert "1.000" not in ours and ours.count("—") == 3, ours
+    baseline = next(line for line in lines if "nearest example, shifts" in line)
+    assert "1.000" not in baseline, baseline

@@ -106,15 +106,19 @@ def build_app(
     *,
     embedder: Embedder | None = None,
     deliveries: Sequence[Delivery] | None = None,
+    read_only: bool = False,
 ) -> App:
     """Wire the parts together; nothing touches the feeds until the first poll.
+
+    `read_only`: for a command that only reads (`stancewatch why`): the database must
+    exist already, is never created, upgraded or written, and may be in use by `run`.
 
     The database is opened first (StoreOpenError: missing, not a database, read-only, too
     new), which takes milliseconds, then the model is checked (ModelLoadError): a bad
     STANCEWATCH_MODEL would otherwise surface only after every feed was fetched, and again
     on every poll.
     """
-    store = SQLiteStore(settings.db_path)
+    store = SQLiteStore(settings.db_path, create=not read_only, read_only=read_only)
     if embedder is None:
         model = SentenceTransformerEmbedder(settings.model or None)
         try:

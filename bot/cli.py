@@ -1,4 +1,4 @@
-"""The `stancewatch` command line (run, demo, check, eval, bench, outbox, backup, schema).
+"""The `stancewatch` command line (run, demo, check, eval, why, bench, outbox, backup, schema).
 
 The only place that exits.
 """
@@ -133,6 +133,39 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_why(args: argparse.Namespace) -> int:
+    """Why an article was or was not alerted: what `/why` answers in Discord and Slack."""
+    import asyncio
+
+    from bot.app import build_app
+    from bot.commands import Commands
+
+    settings = _settings(args)
+    result = _load(settings)
+    _print_problems(result)
+    if result.watchlist is None:
+        print("error: fix the watchlist errors above", file=sys.stderr)
+        return 1
+    # Read-only and lock-free, like `outbox`: it answers while `run` polls, and a mistyped
+    # --db is named rather than created empty. No model is loaded: nothing is scored.
+    app = build_app(settings, result.watchlist, deliveries=[], read_only=True)
+    try:
+        reply = Commands(app).why(args.url)
+    except sqlite3.Error as exc:  # a damaged file: one line, not a traceback
+        print(f"error: cannot read {settings.db_path}: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        asyncio.run(app.close())
+    print(reply.title)
+    for line in reply.lines:
+        print(line)
+    for name, value in reply.fields:  # a field holds a line per topic or statement
+        print(f"{name}:")
+        for line in value.splitlines():
+            print(f"  {line}")
+    return 0 if reply.ok else 1
+
+
 def cmd_bench(args: argparse.Namespace) -> int:
     """Measure throughput, latency and memory on generated feeds served locally."""
     if args.soak is not None:
@@ -224,6 +257,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--evidence", action="store_true", help="with --json: per-article scores, wrong stances"
     )
     ev.set_defaults(func=cmd_eval)
+    why = with_paths(
+        sub.add_parser("why", help="why an article was or was not alerted (as /why answers)")
+    )
+    why.add_argument("url", help="the article's link, as in the alert")
+    why.set_defaults(func=cmd_why)
     bench = sub.add_parser("bench", help="measure speed and memory on local generated feeds")
     bench.add_argument("--feeds", type=int, default=200)
     bench.add_argument("--items", type=int, default=10)

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from bot.models import DestinationKind
+from bot.routing import CONSOLE, destinations_for
 from bot.watchlists import LoadResult, Problem, load_watchlists, schema_json
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -248,6 +250,10 @@ def test_a_route_naming_no_destination_is_a_warning(tmp_path: Path) -> None:
     (warning,) = _said(result)
     assert (warning.file, warning.line, warning.key) == (str(path), 14, "routes[0]")
     assert "no destination" in warning.message
+    # What the warning says is what happens: the topic's alerts are printed in the
+    # terminal (it read "the route sends nothing" while the alerts were printed there).
+    assert "only printed in the terminal" in warning.message, warning.message
+    assert destinations_for(["guarantees"], result.watchlist, set(DestinationKind)) == [CONSOLE]
     # An optional destination left empty on purpose (${VAR:-}) is not this mistake.
     _write(tmp_path, "a.yaml", GOOD.replace("${HOOK}", "${HOOK:-}"))
     assert _said(load_watchlists(tmp_path, env={})) == ()

@@ -194,9 +194,12 @@ def load_watchlists(
             problems.extend(check_slack_channel(route, name, src, ("routes", i)))
             if not route_model.model_fields_set & DESTINATION_KEYS:
                 at_route: KeyPath = ("routes", i)
+                # Its topics fall back to the console (bot/routing.py): say so, since a
+                # team trying the bot in the terminal first writes exactly this route.
                 message = (
                     "no destination: give discord_channel, discord_webhook, slack_channel"
-                    " or slack_webhook, or the route sends nothing"
+                    " or slack_webhook; until then, alerts on a topic no other route covers"
+                    " are only printed in the terminal"
                 )
                 problems.append(
                     Problem(name, src.line(at_route), key_name(at_route), message, "warning")

@@ -56,11 +56,17 @@ def _print_thresholds(best: dict[str, dict[str, Any]], console: Console) -> None
     if not best:
         return
     table = Table(title="Thresholds (best on this file: confirm on another before using it)")
-    for column in ("topic", "current", "best on this file", "F1 there"):
+    # How many labeled articles each suggestion rests on: one drawn from four articles
+    # sits just under the weakest of them and will not hold on the next file.
+    for column in ("topic", "current", "best on this file", "F1 there", "articles labeled"):
         table.add_column(column)
     for topic_id, row in best.items():
         table.add_row(
-            topic_id, f"{row['current']:.2f}", _figure(row["threshold"], 2), _figure(row["f1"])
+            topic_id,
+            f"{row['current']:.2f}",
+            _figure(row["threshold"], 2),
+            _figure(row["f1"]),
+            str(row["labeled"]),
         )
     console.print(table)
     unlabeled = [topic_id for topic_id, row in best.items() if row["threshold"] is None]

@@ -627,3 +627,28 @@ def test_overall_topic_figures_are_null_where_no_article_is_labeled_with_any_top
     assert (alarmed["precision"], alarmed["recall"], alarmed["f1"]) == (0.0, None, None)
     labeled = score_topics([{"a"}, set()], [{"a"}, {"b"}], ["a", "b"])
     assert (labeled["precision"], labeled["recall"], labeled["f1"]) == (0.5, 1.0, 0.6667)
+
+
+def test_the_thresholds_table_says_how_many_articles_each_suggestion_rests_on(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # A new team's first file: a suggestion drawn from 4 articles must not look as solid as
+    # one drawn from 40; --json said so ("labeled"), the table did not.
+    topic = {"precision": 1.0, "recall": 1.0, "f1": 1.0}
+    print_eval(
+        {
+            "articles": 44,
+            "topics": {**topic, "per_topic": {"dam": topic, "treaty": topic}},
+            "baselines": {"keyword": topic, "whole_text_cosine": {**topic, "threshold": 0.5}},
+            "best_thresholds": {
+                "dam": {"threshold": 0.73, "f1": 1.0, "current": 0.51, "labeled": 4},
+                "treaty": {"threshold": 0.6, "f1": 0.9, "current": 0.51, "labeled": 40},
+            },
+        }
+    )
+    lines = capsys.readouterr().out.splitlines()
+    assert any("labeled" in line for line in lines if "current" in line), lines
+    dam = next(line for line in lines if "│ dam" in line)
+    treaty = next(line for line in lines if "│ treaty" in line)
+    assert re.findall(r"│\s*(\d+)\s*│", dam) == ["4"], dam
+    assert re.findall(r"│\s*(\d+)\s*│", treaty) == ["40"], treaty

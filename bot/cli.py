@@ -16,6 +16,7 @@ from pathlib import Path
 
 from bot.logs import redact_urls
 from bot.matching.embedder import ModelLoadError
+from bot.models import Watchlist
 from bot.settings import Settings, SettingsError, load_settings
 from bot.store.connection import StoreOpenError
 from bot.watchlists import LoadResult, load_watchlists, schema_json
@@ -46,6 +47,15 @@ def _load(settings: Settings) -> LoadResult:
     return load_watchlists(settings.watchlists_dir, default_interval_s=settings.default_interval_s)
 
 
+def _loaded(args: argparse.Namespace) -> tuple[Settings, Watchlist | None]:
+    """The settings and the watchlist, every problem printed (warnings too); no watchlist
+    when there are errors."""
+    settings = _settings(args)
+    result = _load(settings)
+    _print_problems(result)
+    return settings, result.watchlist
+
+
 def cmd_check(args: argparse.Namespace) -> int:
     """Validate every watchlist file; print each problem as file:line: key: message."""
     settings = _settings(args)
@@ -73,13 +83,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     """The service (or one pass with --once)."""
     from bot.service import run_service
 
-    settings = _settings(args)
-    result = _load(settings)
-    _print_problems(result)
-    if result.watchlist is None:
+    settings, watchlist = _loaded(args)
+    if watchlist is None:
         print("refusing to start: fix the watchlist errors above", file=sys.stderr)
         return 1
-    return run_service(settings, result.watchlist, once=args.once)
+    return run_service(settings, watchlist, once=args.once)
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -104,25 +112,19 @@ def cmd_eval(args: argparse.Namespace) -> int:
     from bot.matching.embedder import SentenceTransformerEmbedder
     from bot.reporting import print_eval
 
-    settings = _settings(args)
-    result = _load(settings)
     # Warnings too (as `check` prints them): "fewer than 2 examples" explains a low figure.
-    _print_problems(result)
-    if result.watchlist is None:
+    settings, watchlist = _loaded(args)
+    if watchlist is None:
         return 1
-    if not result.watchlist.topics:
+    if not watchlist.topics:
         print(f"error: {settings.watchlists_dir}: no topics, nothing to evaluate", file=sys.stderr)
         return 1
     try:
-        records = load_records(
-            Path(args.data), {t.id for t in result.watchlist.topics}, result.watchlist
-        )
+        records = load_records(Path(args.data), {t.id for t in watchlist.topics}, watchlist)
     except EvalDataError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
-    figures = evaluate(
-        result.watchlist, records, SentenceTransformerEmbedder(settings.model or None)
-    )
+    figures = evaluate(watchlist, records, SentenceTransformerEmbedder(settings.model or None))
     if args.json:
         if not args.evidence:
             figures.pop("evidence", None)
@@ -140,15 +142,13 @@ def cmd_why(args: argparse.Namespace) -> int:
     from bot.app import build_app
     from bot.commands import Commands
 
-    settings = _settings(args)
-    result = _load(settings)
-    _print_problems(result)
-    if result.watchlist is None:
+    settings, watchlist = _loaded(args)
+    if watchlist is None:
         print("error: fix the watchlist errors above", file=sys.stderr)
         return 1
     # Read-only and lock-free, like `outbox`: it answers while `run` polls, and a mistyped
     # --db is named rather than created empty. No model is loaded: nothing is scored.
-    app = build_app(settings, result.watchlist, deliveries=[], read_only=True)
+    app = build_app(settings, watchlist, deliveries=[], read_only=True)
     try:
         reply = Commands(app).why(args.url)
     except sqlite3.Error as exc:  # a damaged file: one line, not a traceback

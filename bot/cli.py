@@ -1,4 +1,5 @@
-"""The `stancewatch` command line (run, demo, check, eval, why, bench, outbox, backup, schema).
+"""The `stancewatch` command line (run, demo, check, eval, why, positions, feeds, bench, outbox,
+backup, schema).
 
 The only place that exits.
 """
@@ -11,8 +12,9 @@ import logging
 import os
 import sqlite3
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot.logs import redact_urls
 from bot.matching.embedder import ModelLoadError
@@ -20,6 +22,9 @@ from bot.models import Watchlist
 from bot.settings import Settings, SettingsError, load_settings
 from bot.store.connection import StoreOpenError
 from bot.watchlists import LoadResult, load_watchlists, schema_json
+
+if TYPE_CHECKING:
+    from bot.commands import Commands, Reply
 
 log = logging.getLogger("stancewatch")
 
@@ -135,8 +140,9 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_why(args: argparse.Namespace) -> int:
-    """Why an article was or was not alerted: what `/why` answers in Discord and Slack."""
+def _answer(args: argparse.Namespace, ask: Callable[[Commands], Reply]) -> int:
+    """Answer one of the chat commands in the terminal, for a team with no chat platform yet
+    (or an admin on the server): the reply `/why`, `/positions` or `/feeds` would give."""
     import asyncio
 
     from bot.app import build_app
@@ -150,7 +156,7 @@ def cmd_why(args: argparse.Namespace) -> int:
     # --db is named rather than created empty. No model is loaded: nothing is scored.
     app = build_app(settings, watchlist, deliveries=[], read_only=True)
     try:
-        reply = Commands(app).why(args.url)
+        reply = ask(Commands(app))
     except sqlite3.Error as exc:  # a damaged file: one line, not a traceback
         print(f"error: cannot read {settings.db_path}: {exc}", file=sys.stderr)
         return 1
@@ -164,6 +170,21 @@ def cmd_why(args: argparse.Namespace) -> int:
         for line in value.splitlines():
             print(f"  {line}")
     return 0 if reply.ok else 1
+
+
+def cmd_why(args: argparse.Namespace) -> int:
+    """Why an article was or was not alerted: what `/why` answers in Discord and Slack."""
+    return _answer(args, lambda commands: commands.why(args.url))
+
+
+def cmd_positions(args: argparse.Namespace) -> int:
+    """Each actor's position on a topic, with its latest evidence: what `/positions` answers."""
+    return _answer(args, lambda commands: commands.positions(args.topic, args.actor))
+
+
+def cmd_feeds(args: argparse.Namespace) -> int:
+    """Every feed's health, the ones in trouble first: what `/feeds` answers."""
+    return _answer(args, lambda commands: commands.feeds())
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
@@ -262,6 +283,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     why.add_argument("url", help="the article's link, as in the alert")
     why.set_defaults(func=cmd_why)
+    positions = with_paths(
+        sub.add_parser("positions", help="actors' positions on a topic (as /positions answers)")
+    )
+    positions.add_argument("topic", help="a topic id or name")
+    positions.add_argument("actor", nargs="?", help="one actor only (an id, name or alias)")
+    positions.set_defaults(func=cmd_positions)
+    feeds = with_paths(sub.add_parser("feeds", help="every feed's health (as /feeds answers)"))
+    feeds.set_defaults(func=cmd_feeds)
     bench = sub.add_parser("bench", help="measure speed and memory on local generated feeds")
     bench.add_argument("--feeds", type=int, default=200)
     bench.add_argument("--items", type=int, default=10)

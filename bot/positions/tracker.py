@@ -44,7 +44,12 @@ class PositionTracker:
                 article_id=article.id,
                 source=article.source,
                 url=article.url,
-                published=article.published,
+                # A feed may date an item up to a day ahead (a publisher's clock or time
+                # zone). Kept, such a date outranked every later statement as the actor's
+                # current position until the real time caught up, so the next reversal read
+                # as an old article and was never reported: a stance dates from no later
+                # than when we read it.
+                published=min(article.published, article.fetched),
             )
             for statement in found:
                 # Only the current position matters to a shift: read that one statement,

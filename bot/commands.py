@@ -322,6 +322,11 @@ class Commands:
             return ""
         return f" (as reported by {self._actors.get(statement.reported_by, statement.reported_by)})"
 
+    def _position(self, statement: Statement) -> str:
+        """The statement's position as members read it in alerts: its label, not its id."""
+        topic = self.app.watchlist.topic(statement.topic_id)
+        return _label(topic, statement.position_id) if topic else (statement.position_id or "?")
+
     def recent(self, topic: str, count: int = 5) -> Reply:
         """The latest alerts for a topic."""
         topic_id = self._resolve(topic, self._topics)
@@ -374,7 +379,8 @@ class Commands:
         statements = [
             f"{self._actors.get(s.actor_id, s.actor_id)} on "
             f"{self._topics.get(s.topic_id, s.topic_id)}:"
-            f" {s.position_id or 'no confident position'} ({s.confidence:.2f})"
+            f" {self._position(s) if s.position_id else 'no confident position'}"
+            f" ({s.confidence:.2f})"
             f" — “{_quoted(s.quote, 160)}”{self._relayed(s)}"
             for s in self.app.store.article_statements(stored.article.id)
         ]

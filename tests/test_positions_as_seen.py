@@ -1,0 +1,94 @@
+"""What `/why` and `/positions` tell a channel member about actors' positions.
+
+A real SQLite store filled as the pipeline fills it; no matching is involved, so the
+hashing embedder stands in for the model.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from bot.app import App, build_app
+from bot.commands import Commands
+from bot.matching.hashing import HashingEmbedder
+from bot.models import Actor, Article, Position, Statement, Topic, Watchlist
+from bot.settings import Settings
+
+T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+DAMS = Topic(
+    "river-dams",
+    "Dams on the upper river",
+    "Whether new dams may be built on the upper river.",
+    positions=(
+        Position("backs-dams", "backs building the new dams"),
+        Position("wants-moratorium", "wants a moratorium on new dams"),
+        Position("wants-study", "wants an impact study first"),
+    ),
+)
+HILLFORD = Actor("hillford", "Hillford", ("Hillford",))
+
+
+@pytest.fixture
+def app(tmp_path: Path) -> Iterator[App]:
+    built = build_app(
+        Settings(db_path=tmp_path / "p.db"),
+        Watchlist(actors=(HILLFORD,), topics=(DAMS,)),
+        embedder=HashingEmbedder(),
+        deliveries=[],
+    )
+    yield built
+    built.store.close()
+
+
+def _said(
+    position: str,
+    quote: str,
+    confidence: float,
+    day: int,
+    source: str = "Valley Post",
+    article_id: str = "",
+) -> Statement:
+    return Statement(
+        "hillford",
+        "river-dams",
+        position,
+        quote,
+        confidence,
+        article_id=article_id or f"a-{day}-{source}",
+        source=source,
+        published=T0 + timedelta(days=day),
+        url=f"https://valley.example/{day}",
+    )
+
+
+def test_why_names_positions_by_their_labels(app: App) -> None:
+    article = Article(
+        "guid:dams-1",
+        "https://valley.example/feed",
+        "Valley Post",
+        "https://valley.example/1",
+        "Hillford calls for a halt to dam building",
+        "Hillford said no new dam should be built until the river recovers.",
+        T0,
+        T0,
+    )
+    app.store.add_article(article, "https://valley.example/1", None, None, False)
+    app.store.add_statements(
+        [
+            _said(
+                "wants-moratorium",
+                "no new dam should be built until the river recovers",
+                0.97,
+                0,
+                article_id="guid:dams-1",
+            )
+        ]
+    )
+    reply = Commands(app).why("https://valley.example/1")
+    statements = dict(reply.fields)["Statements found"]
+    assert "wants a moratorium on new dams" in statements
+    assert "wants-moratorium" not in statements

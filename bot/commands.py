@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from bot.logs import redact_urls, safe_url
 from bot.models import Statement, Topic
+from bot.positions import THRESHOLDS
 from bot.routing import PLATFORM_KINDS, platform_reach
 from bot.summarize import cut_at_word
 from bot.text import without_unpaired_quotes
@@ -302,11 +303,15 @@ class Commands:
         by_actor: dict[str, list[Statement]] = {}
         for statement in history:
             by_actor.setdefault(statement.actor_id, []).append(statement)
+        sure = THRESHOLDS.statement_min
         for who, statements in by_actor.items():
-            current = statements[-1]
-            label = _label(found, current.position_id)
+            # The position alerts measure a shift against: the latest confident reading,
+            # which an unsure one after it does not replace (one index seek per actor).
+            current = self.app.store.current_statement(topic_id, who, sure)
+            label = _label(found, current.position_id) if current else "no confident position yet"
             timeline = [
                 f"{_date(s.published)} · {_label(found, s.position_id)}"
+                f"{' (unsure reading)' if s.confidence < sure else ''}"
                 f" — “{_quoted(s.quote, 160)}” ({s.source}){self._relayed(s)}"
                 for s in statements[-5:]
             ]

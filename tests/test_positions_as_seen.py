@@ -92,3 +92,26 @@ def test_why_names_positions_by_their_labels(app: App) -> None:
     statements = dict(reply.fields)["Statements found"]
     assert "wants a moratorium on new dams" in statements
     assert "wants-moratorium" not in statements
+
+
+def test_positions_names_the_current_position_alerts_compare_with_not_an_unsure_reading(
+    app: App,
+) -> None:
+    # A reading only "more likely than not" wrong never becomes the actor's current
+    # position: a shift in the next alert is measured against the confident one before it.
+    app.store.add_statements(
+        [
+            _said("backs-dams", "the dams will be built as planned", 0.97, 0),
+            _said("wants-study", "the river's future deserved careful thought", 0.41, 1),
+        ]
+    )
+    (name, timeline), *_ = Commands(app).positions("river-dams").fields
+    assert name == "Hillford: backs building the new dams"
+    unsure = timeline.splitlines()[-1]
+    assert "wants an impact study first" in unsure and "unsure" in unsure
+
+
+def test_positions_says_when_no_reading_is_confident_enough_to_be_a_position(app: App) -> None:
+    app.store.add_statements([_said("wants-study", "the river deserved thought", 0.41, 1)])
+    (name, _), *_ = Commands(app).positions("river-dams").fields
+    assert name == "Hillford: no confident position yet"

@@ -478,5 +478,9 @@ class Commands:
 
 
 def _label(topic: Topic, position_id: str | None) -> str:
+    """A position's label; an id the watchlists dropped (or renamed) is said to be gone,
+    as a dropped actor is, so nobody reads it as one of today's positions."""
     position = topic.position(position_id or "")
-    return position.label if position else (position_id or "?")
+    if position is not None:
+        return position.label
+    return f"{position_id} (no longer in the watchlists)" if position_id else "?"

@@ -113,7 +113,7 @@ def left_behind(watchlist: Watchlist, before: Watchlist | None, kept: KeptData) 
 def _positions_left(before: Topic | None, after: Topic, kept: KeptData) -> list[LeftBehind]:
     """The positions `before` had that `after` (the same topic, edited) dropped, with the
     statements recorded under them: an actor's current stance among them is compared with
-    nothing, and /positions shows its bare id."""
+    nothing, and /positions shows its id marked as no longer in the watchlists."""
     if before is None:
         return []
     now = {p.id for p in after.positions}

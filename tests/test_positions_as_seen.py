@@ -115,3 +115,19 @@ def test_positions_says_when_no_reading_is_confident_enough_to_be_a_position(app
     app.store.add_statements([_said("wants-study", "the river deserved thought", 0.41, 1)])
     (name, _), *_ = Commands(app).positions("river-dams").fields
     assert name == "Hillford: no confident position yet"
+
+
+def test_a_position_id_the_watchlist_dropped_is_shown_as_no_longer_there(app: App) -> None:
+    # The admin renamed "backs-dams" to "supports-dams": the history keeps the old id, and
+    # a member must not take the bare id for a stance of today's watchlist.
+    app.store.add_statements([_said("backs-dams", "the dams will be built", 0.97, 0)])
+    renamed = Topic(
+        DAMS.id,
+        DAMS.name,
+        DAMS.description,
+        positions=(Position("supports-dams", "backs building the new dams"), *DAMS.positions[1:]),
+    )
+    app.use_watchlist(Watchlist(actors=(HILLFORD,), topics=(renamed,)))
+    (name, timeline), *_ = Commands(app).positions("river-dams").fields
+    assert name == "Hillford: backs-dams (no longer in the watchlists)"
+    assert "backs-dams (no longer in the watchlists)" in timeline

@@ -98,6 +98,12 @@ def _holding(typed: str, names: dict[str, str]) -> list[str]:
     ]
 
 
+# /positions shows each actor's last TIMELINE_SHOWN stances, read from its last
+# TIMELINE_READ statements: wire copy printed by several outlets is one stance.
+TIMELINE_SHOWN = 5
+TIMELINE_READ = 15
+
+
 def _date(moment: datetime | None) -> str:
     return moment.strftime("%d %b %Y") if moment else "?"
 
@@ -290,8 +296,9 @@ class Commands:
             actor_id = self._actor_id(actor)
             if actor_id is None:
                 return self._unknown("actor", actor, self._actors)
-        # The last five of each actor are shown: only those are read, not the whole history.
-        history = self.app.store.latest_statements(topic_id, actor_id, per_actor=5)
+        # The last five stances of each actor are shown: only the latest few statements are
+        # read, not the whole history (more than five: copies of one quote make one line).
+        history = self.app.store.latest_statements(topic_id, actor_id, per_actor=TIMELINE_READ)
         if not found.positions:
             return Reply(f"{found.name} has no named positions in the watchlist.", ok=True)
         if not history and actor_id is not None:
@@ -310,10 +317,11 @@ class Commands:
             current = self.app.store.current_statement(topic_id, who, sure)
             label = _label(found, current.position_id) if current else "no confident position yet"
             timeline = [
-                f"{_date(s.published)} · {_label(found, s.position_id)}"
-                f"{' (unsure reading)' if s.confidence < sure else ''}"
-                f" — “{_quoted(s.quote, 160)}” ({s.source}){self._relayed(s)}"
-                for s in statements[-5:]
+                f"{_date(run[0].published)} · {_label(found, run[0].position_id)}"
+                f"{' (unsure reading)' if max(s.confidence for s in run) < sure else ''}"
+                f" — “{_quoted(run[0].quote, 160)}”"
+                f" ({', '.join(dict.fromkeys(s.source for s in run))}){self._relayed(run[0])}"
+                for run in _copies_together(statements)[-TIMELINE_SHOWN:]
             ]
             # An actor the watchlists dropped (or renamed) keeps its history, shown as its.
             name = self._actors.get(who) or f"{who} (no longer in the watchlists)"
@@ -475,6 +483,25 @@ class Commands:
         # Said to the admin who reloaded: followers or a history the edit left behind.
         left = tuple(str(item) for item in self.app.left_behind(before))
         return Reply("Watchlists reloaded.", (*changes, *left) or ("No changes.",))
+
+
+def _copies_together(statements: list[Statement]) -> list[list[Statement]]:
+    """Runs of consecutive statements that are one quote in one position (several outlets
+    printing the same wire copy): one stance for the timeline, whoever printed it."""
+    runs: list[list[Statement]] = []
+    for statement in statements:
+        last = runs[-1][0] if runs else None
+        if (
+            last is not None
+            and last.position_id == statement.position_id
+            and last.reported_by == statement.reported_by
+            and " ".join(last.quote.split()).casefold()
+            == " ".join(statement.quote.split()).casefold()
+        ):
+            runs[-1].append(statement)
+        else:
+            runs.append([statement])
+    return runs
 
 
 def _label(topic: Topic, position_id: str | None) -> str:

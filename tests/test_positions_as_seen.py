@@ -131,3 +131,25 @@ def test_a_position_id_the_watchlist_dropped_is_shown_as_no_longer_there(app: Ap
     (name, timeline), *_ = Commands(app).positions("river-dams").fields
     assert name == "Hillford: backs-dams (no longer in the watchlists)"
     assert "backs-dams (no longer in the watchlists)" in timeline
+
+
+def test_one_statement_quoted_by_three_outlets_is_one_line_of_the_timeline(app: App) -> None:
+    # Wire copy: three outlets print the same sentence. Listed three times, it pushed the
+    # actor's earlier stances out of the five lines /positions shows.
+    quote = "no new dam should be built until the river recovers"
+    app.store.add_statements(
+        [
+            _said("backs-dams", "the dams will be built as planned", 0.97, 0),
+            _said("wants-study", "an impact study must come first", 0.9, 1),
+            *(
+                _said("wants-moratorium", quote, 0.97, 2, source=outlet)
+                for outlet in ("Valley Post", "River Times", "Hill Herald")
+            ),
+        ]
+    )
+    (_, timeline), *_ = Commands(app).positions("river-dams").fields
+    lines = timeline.splitlines()
+    assert len(lines) == 3
+    assert "backs building the new dams" in lines[0]
+    assert lines[-1].count(quote) == 1
+    assert "(Valley Post, River Times, Hill Herald)" in lines[-1]

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
+from bot.delivery.base import day_label
 from bot.logs import redact_urls, safe_url
 from bot.models import Statement, Topic
 from bot.positions import THRESHOLDS
@@ -105,7 +106,7 @@ TIMELINE_READ = 15
 
 
 def _date(moment: datetime | None) -> str:
-    return moment.strftime("%d %b %Y") if moment else "?"
+    return day_label(moment, "?")
 
 
 def _quoted(text: str, limit: int) -> str:

@@ -121,3 +121,12 @@ def test_a_passage_that_is_the_headline_without_its_outlet_points_to_the_headlin
     shown = RENDERERS[platform](signed)
     assert shown.count(TITLE) == RENDERERS[platform](_alert(ELSEWHERE)).count(TITLE)
     assert "matched the headline" in shown
+
+
+@pytest.mark.parametrize("platform", RENDERERS)
+def test_a_shift_dates_its_before_alike_on_every_platform(platform: str) -> None:
+    # The terminal said "01 Oct" where Discord and Slack said "01 Oct 2026": a "before" can
+    # be a year old, and a day without its year reads as this year's.
+    stance = replace(_stance(LEAD, shift=True), before_date=datetime(2025, 10, 1, tzinfo=UTC))
+    shown = RENDERERS[platform](_alert(ELSEWHERE, stances=(stance,)))
+    assert "01 Oct 2025" in shown

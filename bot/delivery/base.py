@@ -3,9 +3,19 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Protocol
 
 from bot.models import Alert, Destination, Digest
+
+
+def day_label(moment: datetime | None, missing: str) -> str:
+    """A day as every alert and reply prints it, "21 Nov 2026" in UTC (a time without a zone
+    is UTC); `missing` when there is none. The year stays: a "before" may be a year old."""
+    if moment is None:
+        return missing
+    return (moment.astimezone(UTC) if moment.tzinfo else moment).strftime("%d %b %Y")
+
 
 # The longest one delivery attempt should take, up to the platform's answer. Discord
 # enforces it on each of its requests (a 5xx or a long rate-limit wait goes back to the

@@ -8,6 +8,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.panel import Panel
 
+from bot.delivery.base import day_label
 from bot.delivery.digest import digest_heading, digest_reason
 from bot.delivery.passages import restated_at, shown_at
 from bot.models import Alert, Destination, DestinationKind, Digest
@@ -38,7 +39,7 @@ def alert_lines(alert: Alert) -> list[str]:
         who = f"{escape(stance.actor_name)} — {escape(stance.topic_name)}"
         relayed = f" (as reported by {escape(stance.reported_by)})" if stance.reported_by else ""
         if stance.is_shift:
-            when = stance.before_date.strftime("%d %b") if stance.before_date else "earlier"
+            when = day_label(stance.before_date, "earlier")
             lines.append(f"[bold red]{who}: position shifted.[/bold red]")
             lines.append(
                 f"  Now: [italic]{escape(stance.now_label)}[/italic]{relayed}"

@@ -13,6 +13,7 @@ from typing import Any
 from urllib.parse import quote
 
 from bot.commands import Reply
+from bot.delivery.base import day_label
 from bot.delivery.digest import digest_heading, digest_reason, paginate
 from bot.delivery.discord.text import ELLIPSIS, fit, fit_keeping_links, one_line, tidy
 from bot.delivery.passages import restated_at, shown_at
@@ -107,7 +108,7 @@ def _when(moment: datetime) -> datetime:
 def _before_line(stance: StanceLine) -> str:
     """A shift's "Before" line: the earlier position, where it was reported, and when."""
     before = fit(tidy(stance.before_label or "", keep_newlines=False), LABEL_MAX)
-    when = _when(stance.before_date).strftime("%d %b %Y") if stance.before_date else "earlier"
+    when = day_label(stance.before_date, "earlier")
     name = stance.before_source or "an earlier report"
     source = (
         _link(name, stance.before_url)

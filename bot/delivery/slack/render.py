@@ -10,11 +10,11 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
 from bot.commands import Reply
+from bot.delivery.base import day_label
 from bot.delivery.digest import digest_heading, digest_reason, paginate
 from bot.delivery.passages import restated_at, shown_at
 from bot.models import Alert, Digest, DigestItem, StanceLine, TopicLine
@@ -233,10 +233,6 @@ def _relayed(stance: StanceLine) -> str:
     return f" (as reported by {fit(stance.reported_by, 60)})" if stance.reported_by else ""
 
 
-def _date(moment: datetime | None) -> str:
-    return moment.strftime("%d %b %Y") if moment else "earlier"
-
-
 def _main(alert: Alert) -> Block:
     title = fit(alert.title, 200) or "(untitled)"
     lines = [f"*{link(alert.url, title)}*"]
@@ -277,7 +273,7 @@ def _shift(stance: StanceLine) -> Block:
         source = link(stance.before_url, source, max_url=200)
     before = (
         f"*Before:* {_italic(fit(stance.before_label or '', 150))}"
-        f" ({source}, {_date(stance.before_date)})"
+        f" ({source}, {day_label(stance.before_date, 'earlier')})"
     )
     return section(
         f":arrows_counterclockwise: *{who}: position shifted.*\n{now} (this article)\n{before}"

@@ -76,6 +76,14 @@ def title_key(title: str) -> str:
     return " ".join(sorted(words))
 
 
+def same_headline(a: str, b: str, rules: StoryRules = RULES) -> bool:
+    """True when two title keys are one headline, as `RecentStories` judges it."""
+    return (
+        min(len(a.split()), len(b.split())) >= rules.min_title_words
+        and _jaccard(a, b) >= rules.same_title_jaccard
+    )
+
+
 def _jaccard(a: str, b: str) -> float:
     left, right = set(a.split()), set(b.split())
     if not left or not right:
@@ -154,21 +162,28 @@ class RecentStories:
         A story with the same headline wins (the most recent of several); else the story
         whose title+lead vector is closest, from `same_story_cosine` up.
         """
+        return next(iter(self.candidates(key, vector, now)), None)
+
+    def candidates(self, key: str, vector: np.ndarray | None, now: datetime) -> list[str]:
+        """The ids of the stories this article may belong to, the likeliest first.
+
+        Stories with the same headline (the most recent first), then the others whose
+        title+lead vector is within `same_story_cosine`, the closest first: the caller may
+        rule one out (bot/story_checks.py) and take the next.
+        """
         since = now - self.rules.window
         headlines = [row for row in self._same_headlines(key) if self._last_seen[row] >= since]
-        if headlines:
-            return self._ids[max(headlines, key=self._recency)]
-        if vector is None or not self._ids:
-            return None
-        cosines = self._matrix_for(vector.shape[0])[: len(self._ids)] @ vector
-        close = [
-            row
-            for row in np.flatnonzero(cosines >= self.rules.same_story_cosine).tolist()
-            if self._in_matrix[row] and self._last_seen[row] >= since
-        ]
-        if not close:
-            return None
-        return self._ids[max(close, key=lambda row: (float(cosines[row]), self._recency(row)))]
+        rows = sorted(headlines, key=self._recency, reverse=True)
+        if vector is not None and self._ids:
+            cosines = self._matrix_for(vector.shape[0])[: len(self._ids)] @ vector
+            close = [
+                row
+                for row in np.flatnonzero(cosines >= self.rules.same_story_cosine).tolist()
+                if self._in_matrix[row] and self._last_seen[row] >= since and row not in rows
+            ]
+            close.sort(key=lambda row: (float(cosines[row]), self._recency(row)), reverse=True)
+            rows += close
+        return [self._ids[row] for row in rows]
 
     def _next_turn(self) -> int:
         self._turns += 1

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Protocol, TypeVar
 
+from bot.actors import ActorIndex
 from bot.database_health import DatabaseHealth
 from bot.feeds.fetch import Fetcher, FetchResult, host_is_public
 from bot.feeds.fulltext import extract_main_text
@@ -35,7 +36,8 @@ from bot.routing import destinations_for
 from bot.store.connection import database_failed
 from bot.store.protocol import Store
 from bot.store.rows import FeedState, MatchRow
-from bot.stories import RecentStories, new_story_id, title_key
+from bot.stories import RecentStories, new_story_id, same_headline, title_key
+from bot.story_checks import NameCheck, live_page, outlet_follow_up
 from bot.summarize import summarize
 
 log = logging.getLogger(__name__)
@@ -162,6 +164,7 @@ class Pipeline:
         self.store = store
         self.fetcher = fetcher
         self._in_use = _InUse(watchlist, matcher, stances)
+        self._names: tuple[Watchlist, NameCheck] | None = None
         self.enabled = enabled
         self.notify_admins = notify_admins
         self.clock = clock
@@ -489,7 +492,11 @@ class Pipeline:
             # "also reported by", hiding the shift: an article that shifts a position is
             # news of its own and starts its own story.
             shifted = any(line.is_shift for line in item.stances)
-            found = stories.find(key, vector, now) if matched and not shifted else None
+            found = (
+                self._story_to_join(stories.candidates(key, vector, now), article, item.in_use)
+                if matched and not shifted
+                else None
+            )
             story = self.store.story(found) if found is not None else None
             story_id = story.id if story else new_story_id(article.id)
             self.store.add_article(article, canonical, story_id, vector, first_poll)
@@ -521,6 +528,39 @@ class Pipeline:
                 self.store.save_alert(alert, article.id, keys, now)
                 self.store.mark_story_alerted(story_id)
                 report.alerts += 1
+
+    def _story_to_join(
+        self, candidates: Sequence[str], article: Article, in_use: _InUse
+    ) -> str | None:
+        """The first candidate story that this article is a copy or update of.
+
+        Headline words and vectors cannot tell "Germany pledges air defence" from "Norway
+        pledges air defence", nor an outlet's follow-up from its update: a candidate whose
+        copies all name someone else, or whose copy from this outlet shares next to none of
+        this text, is other news (bot/story_checks.py), and the next candidate is tried.
+        """
+        names = self._name_check(in_use.watchlist)
+        key = title_key(article.title)
+        for story_id in candidates:
+            copies = [stored.article for stored in self.store.story_articles(story_id)]
+            if not copies:
+                return story_id  # nothing stored to compare with: trust the match
+            own_page = [c for c in copies if c.feed_url == article.feed_url]
+            if any(live_page(c) and live_page(article) for c in own_page):
+                return story_id  # the outlet's live page again, whatever its update names
+            if all(names.different_news(article, copy) for copy in copies):
+                continue
+            headline = any(same_headline(key, title_key(c.title)) for c in own_page)
+            if outlet_follow_up(article, own_page, same_headline=headline):
+                continue
+            return story_id
+        return None
+
+    def _name_check(self, watchlist: Watchlist) -> NameCheck:
+        """The name check for this watchlist's actors, built once per watchlist."""
+        if self._names is None or self._names[0] is not watchlist:
+            self._names = (watchlist, NameCheck(ActorIndex(watchlist.actors)))
+        return self._names[1]
 
     def _reissue_of_history(self, story_id: str, article: Article) -> bool:
         """True when this feed stored the story at its first poll (history, never alerted).

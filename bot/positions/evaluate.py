@@ -87,23 +87,36 @@ def replay(
 
 
 def gold(watchlist: Watchlist, records: Sequence[Mapping[str, Any]]) -> Replay:
-    """The labeled positions, and the shifts they imply, in time order."""
+    """The labeled positions, and the shifts they imply, in time order.
+
+    Each label is compared with the actor's stances in the last earlier article that
+    labeled it on the topic, never with another label of the same article: an article may
+    report two stances of one actor, and the shifts expected must not depend on the order
+    they are listed in. A stance among the earlier article's is no change.
+    """
     out = Replay()
-    last: dict[tuple[str, str], str] = {}
+    last: dict[tuple[str, str], set[str]] = {}
     for record in _ordered(records):
+        now: dict[tuple[str, str], set[str]] = {}
         for label in record.get("positions", []) or []:
             triple = (str(record["id"]), label["actor"], label["topic"], label["position"])
             out.positions.add(triple)
             key = (label["actor"], label["topic"])
-            before = last.get(key)
-            topic = watchlist.topic(label["topic"])
-            changed = before is not None and (
-                is_shift(topic, before, label["position"]) if topic else before != label["position"]
-            )
-            if changed:
+            now.setdefault(key, set()).add(label["position"])
+            before = last.get(key, set())
+            if (
+                before
+                and label["position"] not in before
+                and _any_shift(watchlist.topic(label["topic"]), before, label["position"])
+            ):
                 out.shifts.add(triple)
-            last[key] = label["position"]
+        last.update(now)
     return out
+
+
+def _any_shift(topic: Topic | None, before: set[str], now: str) -> bool:
+    """True when moving from one of `before` to `now` counts as a shift on the topic."""
+    return any(is_shift(topic, b, now) if topic else b != now for b in sorted(before))
 
 
 def score(predicted: set[Triple], expected: set[Triple]) -> dict[str, float | None]:

@@ -163,3 +163,30 @@ def test_the_eval_table_shows_no_perfect_shift_figures_for_a_file_without_shifts
     assert "1.000" not in ours and ours.count("—") == 3, ours
     baseline = next(line for line in lines if "nearest example, shifts" in line)
     assert "1.000" not in baseline, baseline
+
+
+@pytest.mark.parametrize("first", ["supports-guarantees", "rejects-guarantees"])
+def test_two_stances_of_one_actor_in_one_article_are_each_compared_with_earlier_articles(
+    shipped: Watchlist, first: str
+) -> None:
+    # An article reporting both of an actor's stances (it changed its mind within the
+    # story) expected a second shift from one label to the other, but only when the labels
+    # were listed in one order: the expected count depended on how a labeler wrote the line.
+    second = "rejects-guarantees" if first == "supports-guarantees" else "supports-guarantees"
+
+    def article(day: int, *positions: str) -> dict[str, Any]:
+        labels = [
+            {"actor": "russia", "topic": "security-guarantees", "position": p} for p in positions
+        ]
+        return {"id": f"b{day}", "published": f"2026-01-0{day}T09:00:00Z", "positions": labels}
+
+    records = [
+        article(1, "rejects-guarantees"),
+        article(2, first, second),
+        article(3, second),  # either of b2's stances held again is no change from b2
+        article(4, "demands-veto"),
+    ]
+    assert gold(shipped, records).shifts == {
+        ("b2", "russia", "security-guarantees", "supports-guarantees"),
+        ("b4", "russia", "security-guarantees", "demands-veto"),
+    }

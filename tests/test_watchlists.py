@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -594,3 +595,37 @@ def test_a_lone_topic_without_excludes_is_warned_about_at_its_line(tmp_path: Pat
     excluded = "    exclude: [The bank guaranteed the loan with state bonds.]\n"
     _write(tmp_path, "a.yaml", GOOD.replace("feeds:", excluded + "feeds:"))
     assert load_watchlists(tmp_path, env={"HOOK": HOOK_URL}).problems == ()
+
+
+@pytest.mark.parametrize(
+    ("value", "says"),
+    [
+        ("NO", "true or false"),  # Norway's code: YAML 1.1 reads it as false
+        ("yes", "true or false"),
+        ("2026-05-01", "a date"),
+        ("1999", "a number"),
+    ],
+)
+def test_a_bare_value_yaml_does_not_read_as_text_is_named_for_what_yaml_read(
+    tmp_path: Path, value: str, says: str
+) -> None:
+    # `aliases: [Norway, NO]` was refused as "YAML reads a bare number as a number": the
+    # admin looks at NO, sees no number, and cannot tell what to change.
+    _write(
+        tmp_path, "w.yaml", GOOD.replace("name: Russia", f"name: Russia\n    aliases: [{value}]")
+    )
+    (problem,) = _errors(tmp_path)
+    assert (problem.line, problem.key) == (4, "actors[0].aliases[0]")
+    assert "put it in quotes" in problem.message and says in problem.message
+    assert "number" not in problem.message or says == "a number"
+
+
+@pytest.mark.parametrize("key", ["name", "aliases"])
+def test_a_key_left_empty_says_it_is_empty(tmp_path: Path, key: str) -> None:
+    # `aliases:` with every alias commented out below it is null to YAML: pydantic's
+    # "Input should be a valid string/list" did not say that the value was missing.
+    text = GOOD.replace("name: Russia", "name: Russia\n    aliases: [Russia]")
+    _write(tmp_path, "w.yaml", re.sub(rf"(\n    {key}:)[^\n]*", r"\1", text, count=1))
+    (problem,) = _errors(tmp_path)
+    assert problem.key == f"actors[0].{key}"
+    assert "is empty" in problem.message

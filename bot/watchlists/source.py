@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any, Literal
 
@@ -209,10 +210,30 @@ def pydantic_message(error: Mapping[str, Any]) -> str:
             "must be lower-case a-z, digits, '-' or '_' (at most 64, starting with a"
             f" letter or digit), got {error['input']!r}"
         )
-    if error["type"] == "string_type" and isinstance(error["input"], int | float):
-        return "must be text: put it in quotes (YAML reads a bare number as a number)"
+    if error["type"] in ("string_type", "list_type") and error["input"] is None:
+        # `aliases:` with its items commented out below it: YAML reads nothing as null.
+        if error["type"] == "list_type":
+            return "is empty: list its items, write [] or remove the key"
+        return "is empty: give a value or remove the key"
+    if error["type"] == "string_type":
+        read_as = _yaml_reading(error["input"])
+        if read_as:
+            return f"must be text: put it in quotes (YAML reads a bare {read_as})"
     message = str(error["msg"])
     return message.removeprefix("Value error, ")
+
+
+def _yaml_reading(value: Any) -> str:
+    """What YAML made of a bare value that was meant as text, in words; empty if unknown."""
+    # bool before int: True is an int to Python. NO (Norway), yes, on and off are booleans
+    # in the YAML 1.1 that PyYAML reads; an admin looking at `NO` sees no number.
+    if isinstance(value, bool):
+        return "yes, no, on, off, true or false as true or false"
+    if isinstance(value, int | float):
+        return "number as a number"
+    if isinstance(value, date):  # a datetime is a date too
+        return "date like 2026-05-01 as a date"
+    return ""
 
 
 def load_file(

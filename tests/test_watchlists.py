@@ -629,3 +629,23 @@ def test_a_key_left_empty_says_it_is_empty(tmp_path: Path, key: str) -> None:
     (problem,) = _errors(tmp_path)
     assert problem.key == f"actors[0].{key}"
     assert "is empty" in problem.message
+
+
+def test_an_alias_two_actors_share_is_a_warning_naming_the_actor_that_gets_it(
+    tmp_path: Path,
+) -> None:
+    # "the Capital" listed for two actors: every sentence with it was read as the first
+    # actor's, the second silently got none of them, and which one won depended on the
+    # order of the files.
+    _write(tmp_path, "a.yaml", GOOD)
+    _write(
+        tmp_path,
+        "b.yaml",
+        "actors:\n  - id: kremlin\n    name: Kremlin\n    aliases: [Moscow, Russia]\n",
+    )
+    result = load_watchlists(tmp_path, env={"HOOK": HOOK_URL})
+    assert result.watchlist is not None
+    (problem,) = _said(result)
+    assert (problem.file, problem.line) == (str(tmp_path / "b.yaml"), 4)
+    assert problem.key == "actors[0].aliases[1]" and problem.severity == "warning"
+    assert "'russia'" in problem.message and f"{tmp_path / 'a.yaml'}:3" in problem.message

@@ -18,6 +18,7 @@ from bot.models import Actor, Feed, Position, Route, Topic, Watchlist
 from bot.watchlists.checks import (
     check_actor,
     check_route_tokens,
+    check_shared_aliases,
     check_slack_channel,
     check_topic,
 )
@@ -103,6 +104,7 @@ def load_watchlists(
     listed: dict[str, str] = {}  # feed url -> "file:line" of its first listing
     routes: list[tuple[Route, str, int, Source]] = []  # route, file, index in file, source
     owners: dict[tuple[str, str], str] = {}  # (kind, id) -> "file:line"
+    alias_owners: dict[str, tuple[str, str]] = {}  # alias -> (actor id, "file:line")
     topic_places: list[tuple[str, int, str]] = []  # (file, line, key) of each topic loaded
     unloaded_topics: set[str] = set()  # ids of topics with errors: they exist, for routes
     # A file that could not be read or parsed, or lost a block to a repeated key, may define
@@ -140,6 +142,9 @@ def load_watchlists(
             topic_places.append((name, src.line(("topics", i)), key_name(("topics", i))))
         for i, actor_model in _present(model.actors):
             problems.extend(check_actor(actor_model, name, src, ("actors", i)))
+            problems.extend(
+                check_shared_aliases(actor_model, name, src, ("actors", i), alias_owners)
+            )
             aliases = tuple(alias.strip() for alias in actor_model.aliases if alias.strip())
             actors.append(Actor(actor_model.id, actor_model.name, aliases))
         for i, feed_model in _present(model.feeds):

@@ -137,3 +137,32 @@ def check_slack_channel(route: Route, where: str, src: Source, path: KeyPath) ->
         " (channel details, About: Channel ID, like C0123ABCD)"
     )
     return [Problem(where, src.line(at), key_name(at), message, "warning")]
+
+
+def check_shared_aliases(
+    model: ActorModel,
+    where: str,
+    src: Source,
+    path: KeyPath,
+    owners: dict[str, tuple[str, str]],
+) -> list[Problem]:
+    """Warn about an alias (or name) an earlier actor has already; note this actor's own.
+
+    The alias index gives every sentence with a shared alias to the actor listed first
+    (bot/actors.py), so the other never gets a statement from it, silently. `owners` maps
+    each alias seen so far to (actor id, "file:line"), across files.
+    """
+    problems = []
+    named: list[tuple[str, KeyPath]] = [(model.name.strip(), (*path, "name"))]
+    named += [(a.strip(), (*path, "aliases", j)) for j, a in enumerate(model.aliases)]
+    for alias, at in named:
+        if not alias:
+            continue
+        owner, first = owners.setdefault(alias, (model.id, f"{where}:{src.line(at)}"))
+        if owner != model.id:
+            message = (
+                f"{alias!r} is also actor {owner!r}'s ({first}): every sentence with it is"
+                f" read as {owner!r}'s, never this actor's; keep it on one actor"
+            )
+            problems.append(Problem(where, src.line(at), key_name(at), message, "warning"))
+    return problems

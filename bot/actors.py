@@ -168,9 +168,13 @@ def _written_forms(alias: str) -> set[str]:
 
     Exact case is what keeps "US" (the country) apart from "us" (the pronoun); "the
     alliance" opens a sentence as "The alliance".
+
+    An apostrophe may be typed (') or typeset (’): admins type one, news sites print the
+    other ("Côte d’Ivoire"), so both spellings are forms of the alias.
     """
     if not alias:
         return set()
+    spellings = {alias, alias.replace("'", "’"), alias.replace("’", "'")}
     if not alias[0].islower():
-        return {alias}
-    return {first + alias[1:] for first in {alias[0], *alias[0].upper()}}
+        return spellings
+    return {first + form[1:] for form in spellings for first in {form[0], *form[0].upper()}}

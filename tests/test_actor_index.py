@@ -88,3 +88,17 @@ def test_reading_many_articles_builds_the_actor_index_once(
     for text in (TEXT, "Kyiv said on Tuesday that talks would resume.", TEXT):
         assert extract.actor_sentences(text, actors)
     assert built == [len(ACTORS)]
+
+
+@pytest.mark.parametrize(
+    ("alias", "text"),
+    [
+        ("Côte d'Ivoire", "Côte d’Ivoire rejected the catch limits."),  # typeset in the news
+        ("Côte d’Ivoire", "Côte d'Ivoire rejected the catch limits."),  # typed in the text
+    ],
+)
+def test_an_alias_with_an_apostrophe_is_found_with_either_apostrophe(alias: str, text: str) -> None:
+    # Admins type ' and news sites typeset ’: an alias written one way found none of the
+    # articles written the other, and the actor had no statements at all.
+    index = ActorIndex([Actor("ivory-coast", "Ivory Coast", (alias,))])
+    assert names(index, text) == [(text[:13], "ivory-coast")]

@@ -52,9 +52,17 @@ _STEM = 5
 MIN_UPDATE_OVERLAP = 0.2
 
 
+# "EU's", "Kyiv’s": the possessive is not part of the name ("EU's" must find "EU").
+_POSSESSIVE = re.compile(r"['’]s\Z", re.IGNORECASE)
+
+
+def _bare(word: str) -> str:
+    """The word without a possessive ending or the punctuation around it."""
+    return _POSSESSIVE.sub("", word).strip("'’.-")
+
+
 def _stem(word: str) -> str:
-    word = word.lower().strip("'’.-")
-    return word[:_STEM]
+    return _bare(word).lower()[:_STEM]
 
 
 def _words(text: str) -> list[str]:
@@ -67,23 +75,28 @@ def headline_names(article: Article) -> set[str]:
     In a sentence-case headline these are the names; in a Title Case one, only the words
     the body capitalises too. Empty when the article has no text to tell them apart by.
     """
+    return {_bare(match.group()) for match in _headline_name_matches(article)}
+
+
+def _headline_name_matches(article: Article) -> list[re.Match[str]]:
+    """The words of `headline_names`, with where each stands in the title."""
     if not article.text.strip():
-        return set()
+        return []
     words = _words(article.text)
     lower = {_stem(w) for w in words if w[0].islower()}
     # A Title Case headline capitalises ordinary words the body may not use ("Target",
     # "Nears"): there a name must also be capitalised in the body, as names are.
     upper = {_stem(w) for w in words if w[0].isupper()}
-    title = _words(article.title)
-    title_case = sum(w[0].isupper() for w in title) > 0.6 * len(title)
-    return {
-        w.strip("'’.-")
-        for w in title
-        if w[0].isupper()
+    title = list(_WORD.finditer(article.title))
+    title_case = sum(m.group()[0].isupper() for m in title) > 0.6 * len(title)
+    return [
+        m
+        for m in title
+        if (w := m.group())[0].isupper()
         and w.lower() not in _NOT_NAMES
         and _stem(w) not in lower
         and (not title_case or _stem(w) in upper)
-    }
+    ]
 
 
 class NameCheck:
@@ -97,14 +110,28 @@ class NameCheck:
         text = f"{article.title}\n{article.text}"
         return {_stem(w) for w in _words(text)}, self._actors.mentioned(text)
 
-    def _missing(self, names: set[str], other: Article) -> bool:
+    def _names(self, article: Article) -> list[tuple[str, set[str]]]:
+        """Each headline name, with the watchlist actors the headline names with it.
+
+        Aliases are found in the whole headline, not word by word: "White" and "House"
+        alone are no alias, "White House" is; "U.S." is one only with its last dot.
+        """
+        spans = self._actors.find(article.title)
+        return [
+            (
+                m.group(),
+                {actor for start, end, actor in spans if start < m.end() and m.start() < end},
+            )
+            for m in _headline_name_matches(article)
+        ]
+
+    def _missing(self, names: list[tuple[str, set[str]]], other: Article) -> bool:
         """True when one of these names is nowhere in the other article, under any alias."""
         stems, actors = self._mentions(other)
-        for name in names:
+        for name, named in names:
             if _stem(name) in stems:
                 continue
-            named = self._actors.mentioned(name)
-            if named and named & actors:
+            if named & actors:
                 continue  # "Kyiv" in one, "Ukraine" in the other: one actor
             return True
         return False
@@ -115,7 +142,7 @@ class NameCheck:
         Both ways: a rewrite may add a name ("Kremlin says …" over a story about Russia's
         reply) that the original lacks, but it keeps the original's names too.
         """
-        return self._missing(headline_names(new), old) and self._missing(headline_names(old), new)
+        return self._missing(self._names(new), old) and self._missing(self._names(old), new)
 
 
 def _runs(text: str) -> set[tuple[str, ...]]:

@@ -160,3 +160,42 @@ async def test_a_live_page_whose_updates_name_new_people_is_one_post(outlets: Ou
         title = f"Ukraine war live: {text.split(' ')[0]} speaks on security guarantees"
         await outlets.poll(herald=[_item(f"https://herald.example/live?u={n}", title, text, 0)])
     assert len(outlets.console.posts) == 1
+
+
+# Two outlets' rewrites of one story that name its actor differently in the headline. The
+# headlines share most words, so story matching folds them; the name check must too.
+WHITE_HOUSE = (
+    "White House says pause in Ukraine arms deliveries is temporary",
+    "The White House said on Wednesday that a pause in some weapons deliveries to Ukraine"
+    " was temporary and that interceptors would ship again once a stockpile review ends.",
+)
+SPOKESWOMAN = (
+    "Leavitt says pause in Ukraine arms deliveries is temporary",
+    "President Donald Trump's spokeswoman Karoline Leavitt said on Wednesday the halt in"
+    " some weapons shipments to Ukraine would be short and deliveries would resume soon.",
+)
+EU_CHIEF = (
+    "Kallas says Europe must have a say on Ukraine guarantees",
+    "The EU's foreign policy chief Kaja Kallas said on Tuesday that European countries had"
+    " to be at the table for any deal on security guarantees for Ukraine.",
+)
+EU_BLOC = (
+    "EU says Europe must have a say on Ukraine guarantees",
+    "The bloc said on Tuesday that any arrangement on security guarantees for Ukraine"
+    " must include European countries, warning against a deal struck over Kyiv's head.",
+)
+
+
+@pytest.mark.asyncio(loop_scope="function")
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [(WHITE_HOUSE, SPOKESWOMAN), (EU_BLOC, EU_CHIEF)],
+    ids=["two-word-alias", "possessive"],
+)
+async def test_a_rewrite_naming_the_actor_another_way_is_one_post(
+    outlets: Outlets, first: tuple[str, str], second: tuple[str, str]
+) -> None:
+    await outlets.poll(wire=[_item("https://wire.example/first", *first, 2)])
+    await outlets.poll(daily=[_item("https://daily.example/second", *second, 1)])
+    assert [a.title for a in outlets.console.posts] == [first[0]]
+    assert [[s for s, _ in a.also_reported_by] for a in outlets.console.edits] == [["daily"]]

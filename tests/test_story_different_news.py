@@ -199,3 +199,24 @@ async def test_a_rewrite_naming_the_actor_another_way_is_one_post(
     await outlets.poll(daily=[_item("https://daily.example/second", *second, 1)])
     assert [a.title for a in outlets.console.posts] == [first[0]]
     assert [[s for s, _ in a.also_reported_by] for a in outlets.console.edits] == [["daily"]]
+
+
+PATRIOT = (
+    "U.S. approves sale of Patriot missiles to Ukraine",
+    "The United States approved the sale of Patriot interceptor missiles to Ukraine on"
+    " Thursday, to be paid for by European allies.",
+)
+ERAM = (
+    "U.S. approves sale of ERAM cruise missiles to Ukraine",
+    "The United States approved the sale of ERAM air-launched cruise missiles to Ukraine on"
+    " Thursday, to be paid for by European allies.",
+)
+
+
+@pytest.mark.asyncio(loop_scope="function")
+async def test_one_country_approving_two_weapon_systems_is_two_alerts(outlets: Outlets) -> None:
+    # Same actor, same verb, same day: only the weapon differs, and "U.S." (an alias
+    # read across the headline) must not hide that difference.
+    await outlets.poll(wire=[_item("https://wire.example/patriot", *PATRIOT, 2)])
+    await outlets.poll(daily=[_item("https://daily.example/eram", *ERAM, 1)])
+    assert [a.title for a in outlets.console.posts] == [PATRIOT[0], ERAM[0]]

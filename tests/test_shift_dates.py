@@ -16,12 +16,10 @@ from typing import Any
 
 import pytest
 
-from bot.app import build_app
 from bot.commands import Commands
-from bot.models import Route, Watchlist
 from tests.conftest import RecordingConsole, rss
 from tests.one_feed import one_feed
-from tests.test_shift_not_folded import AFTER, BEFORE, FISHING, FUNDING, NORLAND, _item
+from tests.test_shift_not_folded import AFTER, BEFORE, FUNDING, _item, use_norland
 
 
 @pytest.mark.asyncio(loop_scope="function")
@@ -33,13 +31,7 @@ async def test_a_stance_dated_ahead_of_our_clock_does_not_hide_the_next_shift(
     history = _item(0, "Harbour ferry timetable to change", "Ferries run less often.", earlier)
     console = RecordingConsole()
     async with one_feed(tmp_path, rss("Wire", [history]), console=console) as served:
-        await served.app.close()  # the default app has no actors: use this watchlist
-        served.app = build_app(
-            served.app.settings,
-            Watchlist((NORLAND,), (FUNDING, FISHING), (served.feed,), (Route(("*",)),)),
-            embedder=embedder,
-            deliveries=[console],
-        )
+        await use_norland(served, embedder, console)
         served.app.pipeline.clock = lambda: earlier
         await served.poll()  # first poll: history only
         fund = _item(1, *AFTER, earlier - timedelta(hours=30))

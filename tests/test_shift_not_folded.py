@@ -19,7 +19,7 @@ import pytest
 from bot.app import build_app
 from bot.models import Actor, Position, Route, Topic, Watchlist
 from tests.conftest import RecordingConsole, rss
-from tests.one_feed import one_feed
+from tests.one_feed import OneFeed, one_feed
 
 FUNDING = Topic(
     "lake-fund",
@@ -75,6 +75,18 @@ def _item(n: int, title: str, text: str, when: datetime) -> dict[str, str]:
     }
 
 
+async def use_norland(served: OneFeed, embedder: Any, console: RecordingConsole) -> None:
+    """Give the served feed an app with Norland and its two topics: the default app has no
+    actors, so it would read no stance."""
+    await served.app.close()
+    served.app = build_app(
+        served.app.settings,
+        Watchlist((NORLAND,), (FUNDING, FISHING), (served.feed,), (Route(("*",)),)),
+        embedder=embedder,
+        deliveries=[console],
+    )
+
+
 @pytest.mark.asyncio(loop_scope="function")
 async def test_a_reversal_within_the_story_window_is_posted_with_its_shift(
     tmp_path: Path, embedder: Any
@@ -83,13 +95,7 @@ async def test_a_reversal_within_the_story_window_is_posted_with_its_shift(
     history = _item(0, "Harbour ferry timetable to change", "Ferries run less often.", now)
     console = RecordingConsole()
     async with one_feed(tmp_path, rss("Wire", [history]), console=console) as served:
-        await served.app.close()  # the default app has no actors: use this watchlist
-        served.app = build_app(
-            served.app.settings,
-            Watchlist((NORLAND,), (FUNDING, FISHING), (served.feed,), (Route(("*",)),)),
-            embedder=embedder,
-            deliveries=[console],
-        )
+        await use_norland(served, embedder, console)
         await served.poll()  # first poll: history only
         before = _item(1, *BEFORE, now - timedelta(hours=20))
         served.body = rss("Wire", [before, history])

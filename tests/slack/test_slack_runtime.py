@@ -13,7 +13,7 @@ import pytest
 import yaml
 from aiohttp import web
 
-from bot.app import build_app
+from bot.app import App, build_app
 from bot.delivery.slack.runtime import start_slack
 from bot.local_http import serve_local
 from bot.logs import setup_logging
@@ -23,9 +23,14 @@ from bot.settings import Settings
 ROOT = Path(__file__).resolve().parents[2]
 
 
+def _slack_app(kit: Any, tmp_path: Path, **slack: Any) -> App:
+    """An app on a temporary database with the kit's watchlist, Slack set up as given."""
+    settings = Settings(db_path=tmp_path / "t.db", **slack)
+    return build_app(settings, kit.make_watchlist(), embedder=kit.FakeEmbedder())
+
+
 async def test_without_tokens_only_webhooks_and_no_network(kit: Any, tmp_path: Path) -> None:
-    settings = Settings(db_path=tmp_path / "t.db", slack_api_base="http://127.0.0.1:9/api")
-    app = build_app(settings, kit.make_watchlist(), embedder=kit.FakeEmbedder())
+    app = _slack_app(kit, tmp_path, slack_api_base="http://127.0.0.1:9/api")
     try:
         runtime = await start_slack(app)
         assert runtime.delivery.client is None and runtime.socket is None
@@ -40,12 +45,12 @@ async def test_without_tokens_only_webhooks_and_no_network(kit: Any, tmp_path: P
 
 async def test_bot_token_alone_posts_but_serves_no_commands(kit: Any, tmp_path: Path) -> None:
     async with kit.FakeSlack.running() as fake:
-        settings = Settings(
-            db_path=tmp_path / "t.db",
+        app = _slack_app(
+            kit,
+            tmp_path,
             slack_bot_token=kit.BOT_TOKEN,
             slack_api_base=fake.api_base.rstrip("/"),  # the missing slash is added back
         )
-        app = build_app(settings, kit.make_watchlist(), embedder=kit.FakeEmbedder())
         try:
             runtime = await start_slack(app)
             assert runtime.delivery.team_id == kit.TEAM
@@ -66,12 +71,9 @@ async def test_a_wrong_api_address_is_not_blamed_on_the_token(
     app_ = web.Application()
     app_.router.add_route("*", "/{tail:.*}", not_slack)
     runner, port = await serve_local(app_)
-    settings = Settings(
-        db_path=tmp_path / "t.db",
-        slack_bot_token=kit.BOT_TOKEN,
-        slack_api_base=f"http://127.0.0.1:{port}/api/",
+    app = _slack_app(
+        kit, tmp_path, slack_bot_token=kit.BOT_TOKEN, slack_api_base=f"http://127.0.0.1:{port}/api/"
     )
-    app = build_app(settings, kit.make_watchlist(), embedder=kit.FakeEmbedder())
     try:
         with caplog.at_level(logging.ERROR):
             runtime = await start_slack(app)
@@ -87,13 +89,13 @@ async def test_a_wrong_api_address_is_not_blamed_on_the_token(
 
 async def test_socket_mode_end_to_end(kit: Any, tmp_path: Path) -> None:
     async with kit.FakeSlack.running() as fake:
-        settings = Settings(
-            db_path=tmp_path / "t.db",
+        app = _slack_app(
+            kit,
+            tmp_path,
             slack_bot_token=kit.BOT_TOKEN,
             slack_app_token=kit.APP_TOKEN,
             slack_api_base=fake.api_base,
         )
-        app = build_app(settings, kit.make_watchlist(), embedder=kit.FakeEmbedder())
         try:
             runtime = await start_slack(app)
             opened = await fake.wait_for("apps.connections.open")
@@ -159,13 +161,13 @@ async def test_a_refused_app_token_stops_socket_mode_and_says_so_once(
     async with kit.FakeSlack.running() as fake:
         for _ in range(3):
             fake.script("apps.connections.open", body={"ok": False, "error": error})
-        settings = Settings(
-            db_path=tmp_path / "t.db",
+        app = _slack_app(
+            kit,
+            tmp_path,
             slack_bot_token=kit.BOT_TOKEN,
             slack_app_token=kit.APP_TOKEN,
             slack_api_base=fake.api_base,
         )
-        app = build_app(settings, kit.make_watchlist(), embedder=kit.FakeEmbedder())
         try:
             with caplog.at_level(logging.INFO):
                 runtime = await start_slack(app)
@@ -195,10 +197,7 @@ async def test_slack_failing_at_start_is_not_blamed_on_the_token(
     # operator off to reinstall the app during what was a Slack incident or a rate limit.
     async with kit.FakeSlack.running() as fake:
         fake.script("auth.test", status, {"ok": False, "error": error}, Retry_After="5")
-        settings = Settings(
-            db_path=tmp_path / "t.db", slack_bot_token=kit.BOT_TOKEN, slack_api_base=fake.api_base
-        )
-        app = build_app(settings, kit.make_watchlist(), embedder=kit.FakeEmbedder())
+        app = _slack_app(kit, tmp_path, slack_bot_token=kit.BOT_TOKEN, slack_api_base=fake.api_base)
         try:
             with caplog.at_level(logging.WARNING):
                 runtime = await start_slack(app)
@@ -219,10 +218,7 @@ async def test_a_refused_bot_token_at_start_is_said_plainly(
 ) -> None:
     async with kit.FakeSlack.running() as fake:
         fake.script("auth.test", body={"ok": False, "error": "invalid_auth"})
-        settings = Settings(
-            db_path=tmp_path / "t.db", slack_bot_token=kit.BOT_TOKEN, slack_api_base=fake.api_base
-        )
-        app = build_app(settings, kit.make_watchlist(), embedder=kit.FakeEmbedder())
+        app = _slack_app(kit, tmp_path, slack_bot_token=kit.BOT_TOKEN, slack_api_base=fake.api_base)
         try:
             with caplog.at_level(logging.WARNING):
                 await (await start_slack(app)).stop()
@@ -237,13 +233,13 @@ async def test_admin_users_that_are_not_user_ids_are_named_at_start(
     # SLACK_ADMIN_USERS=@ann,bob matched nobody, silently: Ann was told "Only workspace
     # admins can use feeds" and the operator had no hint that the setting was the problem.
     async with kit.FakeSlack.running() as fake:
-        settings = Settings(
-            db_path=tmp_path / "t.db",
+        app = _slack_app(
+            kit,
+            tmp_path,
             slack_bot_token=kit.BOT_TOKEN,
             slack_api_base=fake.api_base,
             slack_admin_users=("@ann", "U0OPS", "bob"),
         )
-        app = build_app(settings, kit.make_watchlist(), embedder=kit.FakeEmbedder())
         try:
             with caplog.at_level(logging.WARNING):
                 await (await start_slack(app)).stop()
@@ -260,12 +256,12 @@ async def test_slack_out_of_reach_at_start_says_where(
     kit: Any, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     """No network, or a proxy down: the line says which address failed, not only a class name."""
-    settings = Settings(
-        db_path=tmp_path / "t.db",
+    app = _slack_app(
+        kit,
+        tmp_path,
         slack_bot_token=kit.BOT_TOKEN,
         slack_api_base="http://127.0.0.1:9/api/",  # nothing listens there
     )
-    app = build_app(settings, kit.make_watchlist(), embedder=kit.FakeEmbedder())
     try:
         with caplog.at_level(logging.WARNING):
             runtime = await start_slack(app)
@@ -285,13 +281,13 @@ async def test_no_library_chatter_at_start_and_stop(
     abandoned" said nothing an operator could act on, at every start and stop."""
     monkeypatch.setenv("SLACK_BOT_TOKEN", kit.BOT_TOKEN)  # where slack-bolt looks by itself
     async with kit.FakeSlack.running() as fake:
-        settings = Settings(
-            db_path=tmp_path / "t.db",
+        app = _slack_app(
+            kit,
+            tmp_path,
             slack_bot_token=kit.BOT_TOKEN,
             slack_app_token=kit.APP_TOKEN,
             slack_api_base=fake.api_base,
         )
-        app = build_app(settings, kit.make_watchlist(), embedder=kit.FakeEmbedder())
         setup_logging()
         try:
             runtime = await start_slack(app)

@@ -16,8 +16,7 @@ from bot.commands import Commands
 from bot.matching.hashing import HashingEmbedder
 from bot.models import Statement
 from bot.settings import Settings
-from bot.watchlists import load_watchlists
-from tests.reliability.helpers import Recorder, watching
+from tests.reliability.helpers import Recorder, watching, watchlist_folder
 
 ARMS = """\
   - id: {id}
@@ -31,17 +30,16 @@ NATO = """\
 """
 
 
+def _text(arms_id: str, nato_name: str = "NATO membership") -> str:
+    return "topics:\n" + ARMS.format(id=arms_id) + NATO.format(name=nato_name)
+
+
 def _write(folder: Path, arms_id: str, nato_name: str = "NATO membership") -> None:
-    text = "topics:\n" + ARMS.format(id=arms_id) + NATO.format(name=nato_name)
-    (folder / "w.yaml").write_text(text, encoding="utf-8")
+    (folder / "w.yaml").write_text(_text(arms_id, nato_name), encoding="utf-8")
 
 
 def _app(tmp_path: Path) -> tuple[App, Recorder]:
-    folder = tmp_path / "watchlists"
-    folder.mkdir()
-    _write(folder, "arms-shipments")
-    watchlist = load_watchlists(folder, env={}).watchlist
-    assert watchlist is not None
+    folder, watchlist = watchlist_folder(tmp_path, {"w.yaml": _text("arms-shipments")})
     recorder = Recorder()
     settings = replace(Settings(), db_path=tmp_path / "sw.db", watchlists_dir=folder)
     app = build_app(settings, watchlist, embedder=HashingEmbedder(), deliveries=[recorder])
@@ -146,11 +144,7 @@ async def test_an_actor_renamed_with_a_position_history_is_said_and_its_history_
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.INFO)
-    folder = tmp_path / "watchlists"
-    folder.mkdir()
-    (folder / "w.yaml").write_text(GUARANTEES.format(id="russia"), encoding="utf-8")
-    watchlist = load_watchlists(folder, env={}).watchlist
-    assert watchlist is not None
+    folder, watchlist = watchlist_folder(tmp_path, {"w.yaml": GUARANTEES.format(id="russia")})
     recorder = Recorder()
     settings = replace(Settings(), db_path=tmp_path / "sw.db", watchlists_dir=folder)
     app = build_app(settings, watchlist, embedder=HashingEmbedder(), deliveries=[recorder])
@@ -183,11 +177,7 @@ async def test_an_actor_renamed_with_a_position_history_is_said_and_its_history_
 async def test_a_position_renamed_under_recorded_statements_is_said_by_reload(
     tmp_path: Path,
 ) -> None:
-    folder = tmp_path / "watchlists"
-    folder.mkdir()
-    (folder / "w.yaml").write_text(GUARANTEES.format(id="russia"), encoding="utf-8")
-    watchlist = load_watchlists(folder, env={}).watchlist
-    assert watchlist is not None
+    folder, watchlist = watchlist_folder(tmp_path, {"w.yaml": GUARANTEES.format(id="russia")})
     settings = replace(Settings(), db_path=tmp_path / "sw.db", watchlists_dir=folder)
     app = build_app(settings, watchlist, embedder=HashingEmbedder(), deliveries=[])
     app.store.add_statements(

@@ -221,6 +221,17 @@ def rss_items(items: list[tuple[str, str]], prefix: str) -> list[dict[str, str]]
     ]
 
 
+def watchlist_folder(tmp_path: Path, files: dict[str, str]) -> tuple[Path, Watchlist]:
+    """A `watchlists` folder holding these files (name: text), and the watchlist they load to."""
+    folder = tmp_path / "watchlists"
+    folder.mkdir()
+    for name, text in files.items():
+        (folder / name).write_text(text, encoding="utf-8")
+    watchlist = load_watchlists(folder, env={}).watchlist
+    assert watchlist is not None, f"the test's own watchlists do not load: {files}"
+    return folder, watchlist
+
+
 def write_watchlist(folder: Path, feeds: list[str], *, hook: str | None = None) -> None:
     """The shipped topics and actors, with these feeds (interval 1m) and an all-topic route."""
     folder.mkdir(parents=True, exist_ok=True)

@@ -11,8 +11,7 @@ from pathlib import Path
 import pytest
 
 from bot.logs import setup_logging
-from bot.watchlists import load_watchlists
-from tests.reliability.helpers import ReloadingApp, watching
+from tests.reliability.helpers import ReloadingApp, watching, watchlist_folder
 
 TOPIC = """\
 topics:
@@ -40,12 +39,9 @@ async def test_a_watchlist_left_broken_is_refused_in_one_line_while_the_folder_c
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.INFO)
-    folder = tmp_path / "watchlists"
-    folder.mkdir()
-    (folder / "a.yaml").write_text(TOPIC.format(id="one"), encoding="utf-8")
-    (folder / "b.yaml").write_text(TOPIC.format(id="two"), encoding="utf-8")
-    watchlist = load_watchlists(folder, env={}).watchlist
-    assert watchlist is not None
+    folder, watchlist = watchlist_folder(
+        tmp_path, {"a.yaml": TOPIC.format(id="one"), "b.yaml": TOPIC.format(id="two")}
+    )
     app = ReloadingApp(folder, watchlist)
     async with watching(app):
         (folder / "a.yaml").write_text(BROKEN, encoding="utf-8")

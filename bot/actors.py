@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Sequence
 
@@ -178,3 +179,10 @@ def _written_forms(alias: str) -> set[str]:
     if not alias[0].islower():
         return spellings
     return {first + form[1:] for form in spellings for first in {form[0], *form[0].upper()}}
+
+
+@functools.lru_cache(maxsize=8)  # a watchlist's actors; hot reloads bring new ones
+def index_for(actors: tuple[Actor, ...]) -> ActorIndex:
+    """The alias index of these actors, built once, not for every article read (stances
+    and the story name check share it)."""
+    return ActorIndex(actors)

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Protocol, TypeVar
 
-from bot.actors import ActorIndex
+from bot.actors import index_for
 from bot.database_health import DatabaseHealth
 from bot.feeds.fetch import Fetcher, FetchResult, host_is_public
 from bot.feeds.fulltext import extract_main_text
@@ -164,7 +164,6 @@ class Pipeline:
         self.store = store
         self.fetcher = fetcher
         self._in_use = _InUse(watchlist, matcher, stances)
-        self._names: tuple[Watchlist, NameCheck] | None = None
         self.enabled = enabled
         self.notify_admins = notify_admins
         self.clock = clock
@@ -539,7 +538,7 @@ class Pipeline:
         copies all name someone else, or whose copy from this outlet shares next to none of
         this text, is other news (bot/story_checks.py), and the next candidate is tried.
         """
-        names = self._name_check(in_use.watchlist)
+        names = NameCheck(index_for(in_use.watchlist.actors))
         key = title_key(article.title)
         for story_id in candidates:
             copies = [stored.article for stored in self.store.story_articles(story_id)]
@@ -555,12 +554,6 @@ class Pipeline:
                 continue
             return story_id
         return None
-
-    def _name_check(self, watchlist: Watchlist) -> NameCheck:
-        """The name check for this watchlist's actors, built once per watchlist."""
-        if self._names is None or self._names[0] is not watchlist:
-            self._names = (watchlist, NameCheck(ActorIndex(watchlist.actors)))
-        return self._names[1]
 
     def _reissue_of_history(self, story_id: str, article: Article) -> bool:
         """True when this feed stored the story at its first poll (history, never alerted).

@@ -73,6 +73,7 @@ def test_reading_many_articles_builds_the_actor_index_once(
 ) -> None:
     # Every matched article rebuilt the index of every alias of the watchlist (1,297 times
     # in a first poll of 300 feeds, 2 ms each with 43 actors).
+    from bot import actors as actor_module
     from bot.positions import extract
 
     built: list[int] = []
@@ -82,8 +83,8 @@ def test_reading_many_articles_builds_the_actor_index_once(
             built.append(len(actors))
             super().__init__(actors)
 
-    monkeypatch.setattr(extract, "ActorIndex", CountedIndex)
-    extract.index_for.cache_clear()
+    monkeypatch.setattr(actor_module, "ActorIndex", CountedIndex)
+    actor_module.index_for.cache_clear()
     actors = tuple(ACTORS)
     for text in (TEXT, "Kyiv said on Tuesday that talks would resume.", TEXT):
         assert extract.actor_sentences(text, actors)

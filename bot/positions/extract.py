@@ -8,13 +8,12 @@ author of the sentence, so it gets no statement: precision matters more than rec
 
 from __future__ import annotations
 
-import functools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bot import lexicon as lx
-from bot.actors import ActorIndex
+from bot.actors import index_for
 from bot.lexicon import Tok, VerbGroup, tokenize
 from bot.models import Actor
 from bot.positions.clauses import (
@@ -53,12 +52,6 @@ class ActorSentence:
     def text(self) -> str:
         """The clause when there is one, else the sentence."""
         return self.clause or self.sentence
-
-
-@functools.lru_cache(maxsize=8)  # a watchlist's actors; hot reloads bring new ones
-def index_for(actors: tuple[Actor, ...]) -> ActorIndex:
-    """The alias index of these actors, built once, not for every article read."""
-    return ActorIndex(actors)
 
 
 def actor_sentences(

@@ -10,7 +10,7 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
-from typing import Protocol, TypeVar
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from bot.actors import index_for
 from bot.database_health import DatabaseHealth
@@ -36,9 +36,13 @@ from bot.routing import destinations_for
 from bot.store.connection import database_failed
 from bot.store.protocol import Store
 from bot.store.rows import FeedState, MatchRow
+from bot.stories import RULES as STORY_RULES
 from bot.stories import RecentStories, new_story_id, same_headline, title_key
-from bot.story_checks import NameCheck, live_page, outlet_follow_up
+from bot.story_checks import NameCheck, live_page, outlet_follow_up, same_stance
 from bot.summarize import summarize
+
+if TYPE_CHECKING:
+    import numpy as np
 
 log = logging.getLogger(__name__)
 
@@ -492,7 +496,7 @@ class Pipeline:
             # news of its own and starts its own story.
             shifted = any(line.is_shift for line in item.stances)
             found = (
-                self._story_to_join(stories.candidates(key, vector, now), article, item.in_use)
+                self._story_to_join(stories, key, vector, now, item)
                 if matched and not shifted
                 else None
             )
@@ -529,7 +533,37 @@ class Pipeline:
                 report.alerts += 1
 
     def _story_to_join(
-        self, candidates: Sequence[str], article: Article, in_use: _InUse
+        self,
+        stories: RecentStories,
+        key: str,
+        vector: np.ndarray | None,
+        now: datetime,
+        item: _Analysed,
+    ) -> str | None:
+        """The recent story this article is a copy or update of, or None for news of its own.
+
+        First the stories it looks like (same headline, or close title+lead vectors); then,
+        closer to the bar, those with a copy that gives the same actor's same position on
+        the same topic, which is what a rewrite keeps when its words drift.
+        """
+        close = stories.candidates(key, vector, now)
+        found = self._first_copy_of(close, item.article, item.in_use)
+        if found is not None or not item.statements:
+            return found
+        nearer = stories.candidates(key, vector, now, floor=STORY_RULES.same_stance_cosine)
+        return self._first_copy_of(
+            [story_id for story_id in nearer if story_id not in close],
+            item.article,
+            item.in_use,
+            stances=item.statements,
+        )
+
+    def _first_copy_of(
+        self,
+        candidates: Sequence[str],
+        article: Article,
+        in_use: _InUse,
+        stances: Sequence[Statement] | None = None,
     ) -> str | None:
         """The first candidate story that this article is a copy or update of.
 
@@ -537,11 +571,16 @@ class Pipeline:
         pledges air defence", nor an outlet's follow-up from its update: a candidate whose
         copies all name someone else, or whose copy from this outlet shares next to none of
         this text, is other news (bot/story_checks.py), and the next candidate is tried.
+        With `stances`, a candidate counts only when one of its copies gives one of them.
         """
         names = NameCheck(index_for(in_use.watchlist.actors))
         key = title_key(article.title)
         for story_id in candidates:
             copies = [stored.article for stored in self.store.story_articles(story_id)]
+            if stances is not None and not any(
+                same_stance(stances, self.store.article_statements(copy.id)) for copy in copies
+            ):
+                continue
             if not copies:
                 return story_id  # nothing stored to compare with: trust the match
             own_page = [c for c in copies if c.feed_url == article.feed_url]

@@ -17,7 +17,8 @@ import re
 from collections.abc import Sequence
 
 from bot.actors import ActorIndex
-from bot.models import Article
+from bot.models import Article, Statement
+from bot.positions import THRESHOLDS as POSITIONS
 
 _WORD = re.compile(r"[^\W\d_][\w'’.-]*")
 # "Live:", "Ukraine war live:", "live updates": one page whose items are its updates.
@@ -182,3 +183,20 @@ def outlet_follow_up(new: Article, copies: Sequence[Article], same_headline: boo
     overlaps = [text_overlap(c, new) for c in same_feed]
     known = [o for o in overlaps if o is not None]
     return bool(known) and max(known) < MIN_UPDATE_OVERLAP
+
+
+def same_stance(statements: Sequence[Statement], others: Sequence[Statement]) -> bool:
+    """True when both sets of statements give one actor's same position on one topic.
+
+    Only confident readings count: an unsure one is too often a misreading to let two
+    articles that merely look alike fold into one alert.
+    """
+    return bool(_confident_stances(statements) & _confident_stances(others))
+
+
+def _confident_stances(statements: Sequence[Statement]) -> set[tuple[str, str, str]]:
+    return {
+        (s.actor_id, s.topic_id, s.position_id)
+        for s in statements
+        if s.position_id is not None and s.confidence >= POSITIONS.statement_min
+    }

@@ -44,6 +44,7 @@ class Actor:
     id: str
     name: str
     aliases: tuple[str, ...] = ()
+    former_ids: tuple[str, ...] = ()  # ids it had before: kept data is carried to this one
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,7 @@ class Position:
     label: str
     examples: tuple[str, ...] = ()
     polarity: str = ""  # optional: "for" / "against" / "" (unknown); a cue for the assigner
+    former_ids: tuple[str, ...] = ()  # ids it had before in its topic (see Actor)
 
 
 @dataclass(frozen=True)
@@ -70,6 +72,7 @@ class Topic:
     positions: tuple[Position, ...] = ()
     # Pairs of position ids (before, now) that count as a shift; empty means any change does.
     reversals: tuple[tuple[str, str], ...] = ()
+    former_ids: tuple[str, ...] = ()  # ids it had before (see Actor)
 
     def position(self, position_id: str) -> Position | None:
         """Return the position with this id, or None."""

@@ -22,6 +22,7 @@ from bot.watchlists.checks import (
     check_slack_channel,
     check_topic,
 )
+from bot.watchlists.former_ids import FormerIds
 from bot.watchlists.schema import DESTINATION_KEYS, TopicModel, parse_interval, schema_json
 from bot.watchlists.source import KeyPath, Problem, Source, key_name, load_file
 
@@ -52,7 +53,8 @@ class LoadResult:
 
 def _to_topic(model: TopicModel, default_threshold: float | None) -> Topic:
     positions = tuple(
-        Position(p.id, p.label, tuple(p.examples), p.polarity) for p in model.positions
+        Position(p.id, p.label, tuple(p.examples), p.polarity, tuple(p.former_ids))
+        for p in model.positions
     )
     return Topic(
         id=model.id,
@@ -64,6 +66,7 @@ def _to_topic(model: TopicModel, default_threshold: float | None) -> Topic:
         threshold=model.threshold if model.threshold is not None else default_threshold,
         positions=positions,
         reversals=tuple((a, b) for a, b in model.reversals),
+        former_ids=tuple(model.former_ids),
     )
 
 
@@ -107,6 +110,7 @@ def load_watchlists(
     alias_owners: dict[str, tuple[str, str]] = {}  # alias -> (actor id, "file:line")
     topic_places: list[tuple[str, int, str]] = []  # (file, line, key) of each topic loaded
     unloaded_topics: set[str] = set()  # ids of topics with errors: they exist, for routes
+    former = {"topics": FormerIds("topic"), "actors": FormerIds("actor")}
     # A file that could not be read or parsed, or lost a block to a repeated key, may define
     # any topic: a route naming one is not reported as unknown on top of that file's error.
     unread = False
@@ -137,16 +141,20 @@ def load_watchlists(
                         )
                     )
         for i, topic_model in _present(model.topics):
+            former["topics"].add(topic_model.id, topic_model.former_ids, name, src, ("topics", i))
             problems.extend(check_topic(topic_model, name, src, ("topics", i)))
             topics.append(_to_topic(topic_model, None))
             topic_places.append((name, src.line(("topics", i)), key_name(("topics", i))))
         for i, actor_model in _present(model.actors):
+            former["actors"].add(actor_model.id, actor_model.former_ids, name, src, ("actors", i))
             problems.extend(check_actor(actor_model, name, src, ("actors", i)))
             problems.extend(
                 check_shared_aliases(actor_model, name, src, ("actors", i), alias_owners)
             )
             aliases = tuple(alias.strip() for alias in actor_model.aliases if alias.strip())
-            actors.append(Actor(actor_model.id, actor_model.name, aliases))
+            actors.append(
+                Actor(actor_model.id, actor_model.name, aliases, tuple(actor_model.former_ids))
+            )
         for i, feed_model in _present(model.feeds):
             interval = (
                 parse_interval(feed_model.interval)
@@ -209,6 +217,9 @@ def load_watchlists(
                 problems.append(
                     Problem(name, src.line(at_route), key_name(at_route), message, "warning")
                 )
+    for kind, claims in former.items():
+        # Across files: an id renamed in one file may be in use in another.
+        problems.extend(claims.problems({i: at for (k, i), at in owners.items() if k == kind}))
     topic_ids = {t.id for t in topics} | unloaded_topics
     for route, name, i, src in routes:
         for j, topic_id in enumerate(route.topics):

@@ -6,13 +6,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from bot.models import Route
+from bot.watchlists.former_ids import FormerIds
 from bot.watchlists.schema import SLACK_CHANNEL_ID, ActorModel, TopicModel
 from bot.watchlists.source import KeyPath, Problem, Source, key_name
 
 
 def check_topic(model: TopicModel, where: str, src: Source, path: KeyPath) -> list[Problem]:
     """Checks pydantic cannot express: unique position ids, known reversal ids, enough
-    examples, no empty keyword."""
+    examples, no empty keyword, former position ids that are free (per topic)."""
     problems: list[Problem] = []
     for j, word in enumerate(model.keywords):
         if not word.strip():  # it would match every article: the guard would be off
@@ -20,8 +21,12 @@ def check_topic(model: TopicModel, where: str, src: Source, path: KeyPath) -> li
             message = "empty keyword: ignored"
             problems.append(Problem(where, src.line(at), key_name(at), message, "warning"))
     seen: set[str] = set()
+    former = FormerIds("position")
+    current: dict[str, str] = {}
     for i, position in enumerate(model.positions):
         p_path = (*path, "positions", i)
+        former.add(position.id, position.former_ids, where, src, p_path)
+        current.setdefault(position.id, f"{where}:{src.line((*p_path, 'id'))}")
         if position.id in seen:
             problems.append(
                 Problem(
@@ -52,6 +57,7 @@ def check_topic(model: TopicModel, where: str, src: Source, path: KeyPath) -> li
                     "warning",
                 )
             )
+    problems.extend(former.problems(current, of=model.id))
     for i, (before, now) in enumerate(model.reversals):
         for name in (before, now):
             if name not in seen:

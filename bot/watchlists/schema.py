@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Literal
+from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -19,6 +19,11 @@ MAX_INTERVAL_S = 7 * 24 * 3600.0
 
 _INTERVAL = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*$")
 _UNIT_S = {"": 1.0, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
+
+# The ids an item had before a rename: follows and position history kept under them are
+# carried to its id when the watchlists load (bot/renames.py).
+FormerIds = list[Annotated[str, Field(pattern=ID_PATTERN)]]
+_FORMER_IDS = "Ids it had before: what the database keeps under them is carried to its id."
 
 
 class StrictModel(BaseModel):
@@ -36,6 +41,7 @@ class PositionModel(StrictModel):
     polarity: Literal["for", "against", ""] = Field(
         default="", description="Optional: whether the stance is for or against the topic's idea."
     )
+    former_ids: FormerIds = Field(default_factory=list, description=_FORMER_IDS)
 
 
 class TopicModel(StrictModel):
@@ -53,6 +59,7 @@ class TopicModel(StrictModel):
         default_factory=list,
         description="Optional [before, now] position pairs that count as a shift; default any.",
     )
+    former_ids: FormerIds = Field(default_factory=list, description=_FORMER_IDS)
 
 
 class ActorModel(StrictModel):
@@ -61,6 +68,7 @@ class ActorModel(StrictModel):
     id: str = Field(pattern=ID_PATTERN)
     name: str = Field(min_length=1, max_length=100)
     aliases: list[str] = Field(default_factory=list)
+    former_ids: FormerIds = Field(default_factory=list, description=_FORMER_IDS)
 
 
 class FeedModel(StrictModel):

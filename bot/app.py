@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -23,6 +24,7 @@ from bot.matching.vectors import VectorCache, watchlist_texts
 from bot.models import DestinationKind, Watchlist
 from bot.pipeline import Pipeline, StanceTracker
 from bot.positions.tracker import build_stance_tracker
+from bot.renames import carry_renames
 from bot.routing import destination_registry
 from bot.settings import Settings
 from bot.store.connection import StoreOpenError
@@ -67,6 +69,8 @@ class App:
     def use_watchlist(self, watchlist: Watchlist) -> None:
         """Apply a newly validated watchlist everywhere."""
         self.watchlist = watchlist
+        # Before the tracker is built: the history it compares with is under the new ids.
+        self.carry_renames()
         if self.vectors is not None:
             # Before the new matcher is built: its texts are then read from the database
             # (or held already); only new and edited ones reach the model.
@@ -79,6 +83,15 @@ class App:
         history), so that an edit taking an id away from them is said; `before`: the
         watchlist just replaced, None at the start."""
         return left_behind(self.watchlist, before, self.store)
+
+    def carry_renames(self) -> None:
+        """Move what the database keeps under the watchlist's former ids to the current
+        ones; a database that refuses is said in one line, and tried again at the next
+        load (nothing was moved: it is one transaction)."""
+        try:
+            carry_renames(self.watchlist, self.store)
+        except sqlite3.Error as exc:
+            log.warning("could not carry renamed ids over (tried again at the next load): %s", exc)
 
     def _tracker(self, watchlist: Watchlist) -> StanceTracker | None:
         return build_stance_tracker(watchlist, self.embedder, self.store)
@@ -172,6 +185,9 @@ def build_app(
         settings, store, fetcher, embedder, watchlist, pipeline, outbox, chosen, vectors=vectors
     )
     app_ref["app"] = app
+    if not read_only:
+        # At the start, before any poll or command reads the history or the follows.
+        app.carry_renames()
     return app
 
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Literal, Protocol
 
 from bot.models import Topic, Watchlist
+from bot.renames import former_keys
 
 
 class KeptData(Protocol):
@@ -58,9 +59,10 @@ class LeftBehind:
             " (kept under the old id, in use again if it returns)"
         )
         if self.renamed_to:
-            said += f"; renamed to {self.renamed_to!r}? Put the old id back to keep them"
-            if self.followers:
-                said += ", or ask its followers to follow the new one"
+            said += (
+                f"; renamed to {self.renamed_to!r}? List `former_ids: [{self.item_id}]` on"
+                f" {self.renamed_to!r} to carry them over"
+            )
         return said
 
 
@@ -84,8 +86,9 @@ def left_behind(watchlist: Watchlist, before: Watchlist | None, kept: KeptData) 
     one replaces) still had them, so an id removed on purpose is said once, not at every
     start.
 
-    Nothing is moved for the admin: a guessed rename could be wrong, and an id put back must
-    find its followers and history where they were.
+    Nothing is moved on a guess: a guessed rename could be wrong, and an id put back must
+    find its followers and history where they were. An id the watchlist lists as a former
+    id is not said: its data is carried over (bot/renames.py), so nothing is left behind.
     """
     found = []
     followed = kept.follows_by_topic()
@@ -107,7 +110,8 @@ def left_behind(watchlist: Watchlist, before: Watchlist | None, kept: KeptData) 
                 found.append(LeftBehind("actor", actor.id, 0, statements, renamed))
     for topic in watchlist.topics:
         found += _positions_left(before.topic(topic.id) if before else None, topic, kept)
-    return found
+    carried = former_keys(watchlist)
+    return [item for item in found if item.key not in carried]
 
 
 def _positions_left(before: Topic | None, after: Topic, kept: KeptData) -> list[LeftBehind]:

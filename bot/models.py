@@ -113,6 +113,26 @@ class Watchlist:
 
 
 @dataclass(frozen=True)
+class Rename:
+    """A former id a watchlist item lists: what the database keeps under `old` is `new`'s."""
+
+    kind: str  # "topic", "actor" or "position"
+    old: str
+    new: str
+    topic_id: str = ""  # a position's topic, by its current id
+
+
+@dataclass(frozen=True)
+class Carried:
+    """What one rename moved from the old id to the new one."""
+
+    follows: int = 0  # members' follows of a topic (one who followed both keeps one)
+    statements: int = 0  # the position history: what shifts are measured against
+    alerts: int = 0  # a topic's past alerts, listed by /recent
+    scores: int = 0  # a topic's scores of past articles, shown by /why
+
+
+@dataclass(frozen=True)
 class Match:
     """An article matched to a topic, with the evidence for it."""
 

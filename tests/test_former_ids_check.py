@@ -1,5 +1,6 @@
 """`former_ids:` in the watchlists: `stancewatch check` names each former id that could not
-be carried over (its item's own id, a current id, one two items claim), file, line and key."""
+be carried over (its item's own id, a current id, one two items claim), file, line and key,
+and lists the renames it found."""
 
 from __future__ import annotations
 
@@ -81,3 +82,13 @@ def test_check_names_each_former_id_that_cannot_be_carried(tmp_path: Path) -> No
     # A position's former id is its topic's alone: 'supports' under 'arms' is no error.
     assert len(errors) == len(expected), errors
 
+
+def test_check_says_which_ids_are_renamed(tmp_path: Path) -> None:
+    text = OTHER.replace("  - id: usa\n", "  - id: united-states\n    former_ids: [usa]\n")
+    (tmp_path / "w.yaml").write_text(text, encoding="utf-8")
+    done = _check(tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[1:] == [
+        "renamed: actor 'usa' is now 'united-states': its follows and history are"
+        " carried over when the watchlists load"
+    ]

@@ -18,7 +18,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
-from bot.models import Alert, Article, Feed, Statement
+from bot.models import Alert, Article, Carried, Feed, Rename, Statement
 from bot.store.rows import FeedState, MatchRow, OutboxRow, StoredArticle, StoryRow
 
 if TYPE_CHECKING:
@@ -348,6 +348,13 @@ class Store(Protocol):
 
     def destination_statuses(self) -> dict[str, tuple[str, str | None]]:
         """Every destination's (status, last error)."""
+        ...
+
+    # --- renamed ids ---------------------------------------------------------
+
+    def carry_renames(self, renames: Sequence[Rename]) -> list[Carried]:
+        """Move every rename's rows (follows, statements, a topic's past alerts and scores)
+        from its old id to its new one, in one transaction; what each moved."""
         ...
 
     # --- the vectors of the watchlists' own texts ----------------------------

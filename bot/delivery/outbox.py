@@ -19,6 +19,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime, timedelta
 
 from bot.clock import next_time_after_clock_step
+from bot.delivery import direct
 from bot.delivery.base import ATTEMPT_LIMIT_S, Delivery, DeliveryError, SentPlainer
 from bot.delivery.held import HeldDeliveries, Outcome
 from bot.models import Alert, Destination
@@ -135,6 +136,10 @@ class OutboxWorker(HeldDeliveries):
         # row's retry). Rows queued after that failure wait behind it too.
         self._held: dict[str, datetime] = {}
 
+    def now(self) -> datetime:
+        """The outbox's time (its `clock`, which tests may set after the deliveries exist)."""
+        return self.clock()
+
     def _delivery_for(self, destination: Destination) -> Delivery | None:
         return next((d for d in self.deliveries if d.handles(destination)), None)
 
@@ -241,7 +246,10 @@ class OutboxWorker(HeldDeliveries):
             # next retry, which after a long outage may be half an hour away.
             queued += self.store.pending_destinations()
             self._registry_keys = frozenset(registry)
-        gone = dict.fromkeys(key for key in queued if key not in registry)
+        # A follower's DMs are no route's destination: they never move.
+        gone = dict.fromkeys(
+            key for key in queued if key not in registry and not direct.is_dm_key(key)
+        )
         return sum(self._move_backlog(old, registry) for old in gone)
 
     def _move_backlog(self, old: str, registry: DestinationRegistry) -> int:
@@ -318,6 +326,9 @@ class OutboxWorker(HeldDeliveries):
 
     async def _deliver(self, row: OutboxRow) -> Outcome:
         now = self.clock()
+        dm = direct.DirectMessage.from_key(row.destination)
+        if dm is not None:
+            return await self._deliver_dm(row, dm, now)
         destination = self.registry().get(row.destination)
         delivery = self._delivery_for(destination) if destination else None
         alert = self.store.alert(row.alert_id)
@@ -342,6 +353,28 @@ class OutboxWorker(HeldDeliveries):
             await self._tell_refused(row, refusal, "It went out in a plainer form instead")
         if row.action == "post":
             await self._recovered(row.destination)
+        return Outcome(delivered=True)
+
+    async def _deliver_dm(self, row: OutboxRow, dm: direct.DirectMessage, now: datetime) -> Outcome:
+        """DM one follower an alert: retried like a post; a follower the platform will
+        not DM is given up on (and switched to mentions) at once, without retries."""
+        try:
+            await direct.send_direct_message(self.store, self.deliveries, dm, row.alert_id)
+        except DeliveryError as exc:
+            if not exc.permanent:
+                return await self._failed(row, exc, now)
+            self.store.mark_dead(row.id, str(exc))
+            if isinstance(exc, direct.RefusesDms):
+                direct.refused(self.store, dm, exc)
+            else:  # our rendering, or the alert, not the follower: they keep their DMs
+                log.error("giving up on the DM of alert %s to %s: %s", row.alert_id, dm.key, exc)
+            return Outcome(delivered=False)
+        except Exception as exc:  # a bug in a renderer must not stop the other deliveries
+            if database_failed(exc):
+                raise
+            log.exception("DM of alert %s to %s crashed", row.alert_id, row.destination)
+            return await self._failed(row, DeliveryError(f"unexpected error: {exc!r}"), now)
+        self._record_sent(row, None)
         return Outcome(delivered=True)
 
     async def _hand_over(

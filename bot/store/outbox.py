@@ -63,6 +63,11 @@ class DeliveryStore(Connection):
             [(alert_id, d, action, version, iso(now), iso(now), iso(now)) for d in destinations],
         )
 
+    def queue_direct_messages(self, alert_id: str, keys: Sequence[str], now: datetime) -> None:
+        """Queue an alert for followers' DMs (bot/delivery/direct.py), once per alert each:
+        a row already there, whatever its state, is left alone."""
+        self._enqueue(alert_id, keys, "dm", 1, now)
+
     def alert(self, alert_id: str) -> Alert | None:
         """The latest version of an alert."""
         row = self.db.execute("SELECT payload FROM alerts WHERE id = ?", (alert_id,)).fetchone()
@@ -388,6 +393,14 @@ class DeliveryStore(Connection):
             (platform, scope, *topic_ids),
         )
         return [(r[0], bool(r[1])) for r in rows]
+
+    def stop_direct_messages(self, platform: str, scope: str, user_id: str) -> int:
+        """Turn a user's DM follows here into mentions; return how many there were."""
+        cursor = self.db.execute(
+            "UPDATE followers SET dm = 0 WHERE platform=? AND scope=? AND user_id=? AND dm = 1",
+            (platform, scope, user_id),
+        )
+        return cursor.rowcount
 
     def follower_counts(self, platform: str, scope: str) -> dict[str, int]:
         """How many users follow each topic here."""

@@ -208,6 +208,10 @@ class Store(Protocol):
         """Store a new version of an alert and queue an edit where it was delivered."""
         ...
 
+    def queue_direct_messages(self, alert_id: str, keys: Sequence[str], now: datetime) -> None:
+        """Queue an alert for followers' DMs, once per alert each (a row there is left alone)."""
+        ...
+
     def alert(self, alert_id: str) -> Alert | None:
         """The latest version of an alert."""
         ...
@@ -328,6 +332,10 @@ class Store(Protocol):
         self, platform: str, scope: str, topic_ids: Sequence[str]
     ) -> list[tuple[str, bool]]:
         """Users to mention (dm False) or message (dm True) for an alert on these topics."""
+        ...
+
+    def stop_direct_messages(self, platform: str, scope: str, user_id: str) -> int:
+        """Turn a user's DM follows here into mentions; return how many there were."""
         ...
 
     def follower_counts(self, platform: str, scope: str) -> dict[str, int]:

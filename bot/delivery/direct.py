@@ -1,0 +1,146 @@
+"""Follower DMs as outbox rows of their own: retried like posts, sent once per alert.
+
+A DM used to go out beside the channel post, in the same call: a 429 or an outage on it
+was logged and the DM lost, and the "DMed once" memory was per process. Now the platform
+queues one outbox row per (alert, follower) once the channel post went through; the
+outbox retries it with the posts' backoff and Retry-After rules, a restart resumes it,
+and the row's unique key means a follower gets an alert by DM once, whichever channel
+or process queued it. A follower the platform refuses to DM (DMs closed, left the
+server, a bot account) is not retried: their follows there turn into channel mentions.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Container, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
+
+from bot.delivery.base import DeliveryError
+from bot.models import Alert
+
+if TYPE_CHECKING:
+    from bot.store.protocol import Store
+
+log = logging.getLogger(__name__)
+
+# The outbox action of a follower's DM (beside "post", "edit" and "held").
+DM_ACTION = "dm"
+_PREFIX = "dm:"
+
+
+@dataclass(frozen=True)
+class DirectMessage:
+    """Where one follower's DMs go: a platform, the server or workspace they follow in, a user."""
+
+    platform: str
+    scope: str
+    user_id: str
+
+    @property
+    def key(self) -> str:
+        """The outbox destination of this follower's DMs ("dm:discord:<guild>:<user>")."""
+        return f"{_PREFIX}{self.platform}:{self.scope}:{self.user_id}"
+
+    @classmethod
+    def from_key(cls, key: str) -> DirectMessage | None:
+        """The follower a DM destination key names; None for any other destination."""
+        if not key.startswith(_PREFIX):
+            return None
+        platform, _, rest = key.removeprefix(_PREFIX).partition(":")
+        scope, _, user_id = rest.rpartition(":")
+        if not (platform and scope and user_id):
+            return None
+        return cls(platform, scope, user_id)
+
+
+def is_dm_key(key: str) -> bool:
+    """True when an outbox destination is a follower's DMs, not a channel or webhook."""
+    return DirectMessage.from_key(key) is not None
+
+
+class RefusesDms(DeliveryError):
+    """The platform will never DM this user (DMs closed, left, a bot): retrying cannot help."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, permanent=True)
+
+
+@runtime_checkable
+class DirectMessenger(Protocol):
+    """A platform delivery that can DM a follower an alert."""
+
+    platform: str
+
+    async def send_dm(self, dm: DirectMessage, alert: Alert) -> None:
+        """DM the alert; a refusal of this user (not of the request) raises RefusesDms,
+        anything worth retrying a retryable DeliveryError."""
+        ...
+
+
+def queue_dms(
+    store: Store, alert_id: str, platform: str, scope: str, users: Sequence[str], now: datetime
+) -> None:
+    """Queue the alert for each of these followers' DMs; one already queued is left alone."""
+    keys = [DirectMessage(platform, scope, user).key for user in users]
+    if keys:
+        store.queue_direct_messages(alert_id, keys, now)
+
+
+async def send_direct_message(
+    store: Store, messengers: Sequence[object], dm: DirectMessage, alert_id: str
+) -> None:
+    """Hand one queued DM to its platform; raises DeliveryError as a post would."""
+    messenger = next(
+        (m for m in messengers if isinstance(m, DirectMessenger) and m.platform == dm.platform),
+        None,
+    )
+    if messenger is None:
+        # The platform is not connected (yet, or any more): keep the DM and try later.
+        raise DeliveryError(f"no {dm.platform} bot connected to send DMs")
+    alert = store.alert(alert_id)
+    if alert is None:
+        raise DeliveryError(f"alert {alert_id} is no longer stored", permanent=True)
+    await messenger.send_dm(dm, alert)
+
+
+def refused(store: Store, dm: DirectMessage, error: RefusesDms) -> None:
+    """The platform will not DM this follower: mention them in the channel instead.
+
+    Retrying cannot help (they closed their DMs, left, or are a bot), and dropping their
+    alerts silently would leave them waiting for DMs that never come: their follows in
+    this server or workspace turn into channel mentions, which `/following` shows and a
+    new `/follow … dm` turns back. Logged once per follower and cause, not once per alert.
+    """
+    switched = store.stop_direct_messages(dm.platform, dm.scope, dm.user_id)
+    if store.first_telling(dm.key, f"DMs refused: {error}"):
+        then = (
+            f"their {switched} follow(s) there now mention them in the channel instead"
+            if switched
+            else "their DMs are not retried"
+        )
+        log.warning("%s will not DM follower %s (%s): %s", dm.platform, dm.user_id, error, then)
+
+
+class DmLedger:
+    """Which followers were DMed which alerts: those queued as DM rows (kept in the
+    database), and those a digest DM carried in this process (`memory`)."""
+
+    def __init__(
+        self, store: Store, platform: str, scope: str, memory: Container[tuple[str, str]]
+    ) -> None:
+        self.store = store
+        self.platform = platform
+        self.scope = scope
+        self.memory = memory
+
+    def __contains__(self, item: object) -> bool:
+        """True when (alert id, user id) was DMed or queued for a DM already."""
+        if not isinstance(item, tuple) or len(item) != 2:
+            return False
+        alert_id, user_id = str(item[0]), str(item[1])
+        if item in self.memory:
+            return True
+        key = DirectMessage(self.platform, self.scope, user_id).key
+        return key in self.store.alert_destinations(alert_id)

@@ -89,6 +89,8 @@ async def test_dm_followers_get_the_same_embed_once(dk: ModuleType, tmp_path: Pa
             await app.outbox.drain()
             # A second channel in the same server carrying the same alert: no second DM.
             await runtime.delivery.send(CHANNEL, dk.alert())
+            while await app.outbox.drain():  # the DM the post queued
+                pass
         opened = fake.only("POST", r"/users/@me/channels")
         assert opened.json == {"recipient_id": int(DM_FOLLOWER)}
         dm_channel = [

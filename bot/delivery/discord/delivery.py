@@ -17,6 +17,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import aiohttp
@@ -24,6 +25,7 @@ import discord
 
 from bot.delivery.base import DeliveryError, SentPlainer
 from bot.delivery.digest import digests_to_dm
+from bot.delivery.direct import DirectMessage, DmLedger, RefusesDms, queue_dms
 from bot.delivery.discord.calls import WebhookResponse, WrongPlace, discord_call, response_watch
 from bot.delivery.discord.render import (
     RenderedAlert,
@@ -44,7 +46,11 @@ log = logging.getLogger(__name__)
 PLATFORM = "discord"
 WEBHOOK_TIMEOUT_S = 30.0
 NOT_CONNECTED_RETRY_S = 30.0  # login still in progress (or the network is down)
-DM_MEMORY = 10_000  # (alert, user) pairs remembered so two channels do not DM twice
+DM_MEMORY = 10_000  # (alert, user) pairs a digest DM carried, so no alert DM repeats them
+# Discord's answers to a DM that mean "not this user, ever" rather than "not now": 50007
+# "Cannot send messages to this user" (DMs closed, no shared server, a bot), 10013 "Unknown
+# User" (the account is gone). Retrying them only spends the bot's rate limit.
+DM_REFUSED_CODES = frozenset({50007, 10013})
 
 # Sends one rendering of an alert; returns the message id.
 Sender = Callable[[RenderedAlert], Awaitable[str]]
@@ -142,11 +148,33 @@ def delivery_nonce(alert_id: str, channel_id: int) -> str:
     return hashlib.sha256(f"{alert_id}:{channel_id}".encode()).hexdigest()[:25]
 
 
+def _dm_refusal(exc: DeliveryError) -> DeliveryError | None:
+    """The permanent error for a DM Discord will never take for this user, else None."""
+    cause = exc.__cause__
+    if isinstance(cause, discord.HTTPException) and (
+        cause.code in DM_REFUSED_CODES or cause.status == 403
+    ):
+        return RefusesDms(
+            f"Discord refused the DM (HTTP {cause.status}, code {cause.code}: {cause.text[:100]})"
+        )
+    return None
+
+
 class DiscordDelivery:
     """Posts and edits alerts on Discord; channels need the bot, webhooks need nothing."""
 
-    def __init__(self, store: Store, settings: Settings, bot: BotLink | None = None) -> None:
+    platform = PLATFORM
+
+    def __init__(
+        self,
+        store: Store,
+        settings: Settings,
+        bot: BotLink | None = None,
+        *,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
         self.store = store
+        self.clock = clock  # the outbox's: DM rows are queued in its time
         self.settings = settings
         self.bot = bot
         self._session: aiohttp.ClientSession | None = None
@@ -343,7 +371,10 @@ class DiscordDelivery:
         if message_id is None:
             # Posted: from here on nothing may raise, or the outbox would post it again.
             await self._extra_mentions(client, channel, sent[-1])
-            await self._direct_messages(client, alert, by_dm, sent[-1])
+            # DMs go through the outbox as rows of their own: retried like posts, once per
+            # alert, and never holding up this channel's next post.
+            users = [u for u in by_dm if u.isdigit() and (alert.id, u) not in self._dmed]
+            queue_dms(self.store, alert.id, PLATFORM, str(guild_id), users, self.clock())
         return result
 
     async def _channel_digest(self, target: str, digest: Digest) -> None:
@@ -374,7 +405,8 @@ class DiscordDelivery:
 
     async def _digest_dms(self, client: discord.Client, guild_id: str, digest: Digest) -> None:
         """DM each follower who asked for DMs the part's items on their topics, once each."""
-        for user_id, theirs in digests_to_dm(self.store, PLATFORM, guild_id, digest, self._dmed):
+        dmed = DmLedger(self.store, PLATFORM, guild_id, self._dmed)
+        for user_id, theirs in digests_to_dm(self.store, PLATFORM, guild_id, digest, dmed):
             if not user_id.isdigit():
                 continue
             embed = discord.Embed.from_dict(render_digest(theirs).embed)
@@ -403,19 +435,37 @@ class DiscordDelivery:
                 if _discord_struggles(exc):
                     return  # the others would wait out the same trouble, each in turn
 
-    async def _direct_messages(
-        self, client: discord.Client, alert: Alert, user_ids: list[str], rendered: RenderedAlert
-    ) -> None:
-        embed = discord.Embed.from_dict(rendered.embed)
-        for user_id in user_ids:
-            key = (alert.id, user_id)
-            if key in self._dmed or not user_id.isdigit():
-                continue
-            sent = await self._send_dm(client, user_id, embed)
-            if sent is None:
-                return
-            if sent:
-                self._remember_dm(alert.id, user_id)
+    async def send_dm(self, dm: DirectMessage, alert: Alert) -> None:
+        """DM a follower the alert's embed (no pings); in a plainer form if Discord refuses it.
+
+        A 429, an outage or a lost connection leave as retryable errors, so the outbox
+        tries again after Retry-After or its backoff; a user Discord will not DM leaves as
+        a permanent one.
+        """
+        if self.bot is None:
+            raise DeliveryError("Discord DMs need DISCORD_TOKEN")
+        client = await self.bot.client_for_sending()
+        user = _snowflake(dm.user_id, "follower id", broken=False)
+        where = f"DM to follower {dm.user_id}"
+        try:
+            async with discord_call(where, client=client):
+                channel = await client.create_dm(discord.Object(id=user))
+
+            async def send(rendered: RenderedAlert) -> str:
+                # One call per request: once the first is answered, a call is never cut.
+                async with discord_call(where, client=client):
+                    message = await channel.send(
+                        embed=discord.Embed.from_dict(rendered.embed),
+                        allowed_mentions=no_mentions(),
+                    )
+                return str(message.id)
+
+            await with_plainer_retry(replace(alert, mentions=()), send)
+        except DeliveryError as exc:
+            refusal = _dm_refusal(exc)
+            if refusal is None:
+                raise
+            raise refusal from exc
 
     async def _send_dm(
         self, client: discord.Client, user_id: str, embed: discord.Embed

@@ -161,10 +161,12 @@ async def start_discord(app: App, *, gateway: bool = True) -> DiscordRuntime:
     settings = app.settings
     use_api_base(settings.discord_api_base)
     if not settings.discord_token:
-        return DiscordRuntime(DiscordDelivery(app.store, settings))
+        return DiscordRuntime(DiscordDelivery(app.store, settings, clock=app.outbox.now))
     client = StancewatchClient(Commands(app))
     link = BotLink(client, READY_TIMEOUT_S, ready=client.ready_event)
-    runtime = DiscordRuntime(DiscordDelivery(app.store, settings, link), client, link)
+    runtime = DiscordRuntime(
+        DiscordDelivery(app.store, settings, link, clock=app.outbox.now), client, link
+    )
     tried = asyncio.Event()
     runtime.task = asyncio.create_task(_run_bot(client, link, app, gateway, tried))
     # Wait for the first login attempt so a bad token is reported at start-up, not later.

@@ -1,0 +1,121 @@
+"""Follower DMs that Discord rate-limits, fails or refuses: retried, or given up once."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+from bot.models import Destination, DestinationKind
+
+CHANNEL_ID = "700000000000000001"
+GUILD_ID = "800000000000000001"
+CHANNEL = Destination(DestinationKind.DISCORD_CHANNEL, CHANNEL_ID)
+DM_FOLLOWER = "300000000000000002"
+# The fake gives every DM channel a fresh id; the alert channel is the only fixed one.
+DM_MESSAGES = rf"/channels/(?!{CHANNEL_ID})\d+/messages"
+
+
+def dms(fake: object) -> list[object]:
+    """The posts that went to a DM channel (not the alert channel)."""
+    return [
+        s
+        for s in fake.seen  # type: ignore[attr-defined]
+        if s.method == "POST"
+        and s.path.startswith("/channels/")
+        and not s.path.startswith(f"/channels/{CHANNEL_ID}")
+    ]
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "headers"),
+    [
+        (429, {"message": "You are being rate limited.", "retry_after": 40}, {"Retry-After": "40"}),
+        (500, {"message": "upstream connect error", "code": 0}, {}),
+    ],
+    ids=["rate-limited", "outage"],
+)
+async def test_a_dm_discord_turns_away_for_now_is_sent_on_a_later_try(
+    dk: ModuleType, tmp_path: Path, status: int, body: dict[str, object], headers: dict[str, str]
+) -> None:
+    async with dk.fake_discord() as fake:
+        app = dk.make_app(tmp_path, fake)
+        app.store.follow(
+            "discord", GUILD_ID, DM_FOLLOWER, "security-guarantees", True, datetime.now(UTC)
+        )
+        fake.fail("POST", DM_MESSAGES, status, body, headers)
+        async with dk.running(app):
+            dk.queue(app, dk.alert(), [CHANNEL])
+            before = datetime.now(UTC)
+            # The channel post goes out whatever happens to the DM.
+            while await app.outbox.drain():
+                pass
+            assert len(fake.requests("POST", rf"/channels/{CHANNEL_ID}/messages")) == 1
+            assert len(dms(fake)) == 1  # tried once, turned away
+            next_try = app.store.next_outbox_time()
+            assert next_try is not None
+            if status == 429:
+                assert next_try >= before + timedelta(seconds=39)
+            app.outbox.clock = lambda: datetime.now(UTC) + timedelta(minutes=5)
+            assert await app.outbox.drain() == 1
+            assert await app.outbox.drain() == 0
+        assert len(dms(fake)) == 2
+        assert len(fake.requests("POST", rf"/channels/{CHANNEL_ID}/messages")) == 1
+
+
+async def test_a_user_discord_will_not_dm_is_mentioned_instead_and_logged_once(
+    dk: ModuleType, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    refusal = {"message": "Cannot send messages to this user", "code": 50007}
+    async with dk.fake_discord() as fake:
+        app = dk.make_app(tmp_path, fake)
+        app.store.follow(
+            "discord", GUILD_ID, DM_FOLLOWER, "security-guarantees", True, datetime.now(UTC)
+        )
+        fake.fail("POST", DM_MESSAGES, 403, refusal, times=5)
+        async with dk.running(app):
+            caplog.set_level(logging.WARNING)
+            dk.queue(app, dk.alert("story-1"), [CHANNEL])
+            dk.queue(app, dk.alert("story-2"), [CHANNEL])
+            while await app.outbox.drain():
+                pass
+            # Not retried, even much later.
+            app.outbox.clock = lambda: datetime.now(UTC) + timedelta(hours=2)
+            assert await app.outbox.drain() == 0
+            dk.queue(app, dk.alert("story-3"), [CHANNEL])
+            while await app.outbox.drain():
+                pass
+        # Each DM queued before the refusal was tried once; none after it, none again.
+        assert len(dms(fake)) == 2
+        said = [r.getMessage() for r in caplog.records if DM_FOLLOWER in r.getMessage()]
+        assert len(said) == 1 and "mention them in the channel" in said[0]
+        assert app.store.following("discord", GUILD_ID, DM_FOLLOWER) == [
+            ("security-guarantees", False)
+        ]
+        posts = fake.requests("POST", rf"/channels/{CHANNEL_ID}/messages")
+        assert posts[-1].json["content"] == f"<@{DM_FOLLOWER}>"
+
+
+async def test_a_dm_is_not_sent_twice_after_a_restart(dk: ModuleType, tmp_path: Path) -> None:
+    # The channel post went through and was not marked sent (a crash, a lost answer): the
+    # next process posts it again (the nonce makes that one message) and must not DM again.
+    async with dk.fake_discord() as fake:
+        app = dk.make_app(tmp_path, fake)
+        app.store.follow(
+            "discord", GUILD_ID, DM_FOLLOWER, "security-guarantees", True, datetime.now(UTC)
+        )
+        dk.queue(app, dk.alert(), [CHANNEL])
+        async with dk.running(app) as runtime:
+            await runtime.delivery.send(CHANNEL, dk.alert())
+            while await app.outbox.drain():
+                pass
+        app.store.close()
+        again = dk.make_app(tmp_path, fake)
+        async with dk.running(again) as runtime:
+            await runtime.delivery.send(CHANNEL, dk.alert())
+            while await again.outbox.drain():
+                pass
+        assert len(dms(fake)) == 1

@@ -354,7 +354,7 @@ async def slack_env(
             if bot
             else None
         )
-        delivery = SlackDelivery(app.store, settings, client, pace_s=pace_s)
+        delivery = SlackDelivery(app.store, settings, client, pace_s=pace_s, clock=app.outbox.now)
         app.outbox.deliveries.append(delivery)
         bolt = build_bolt(app, AsyncWebClient(token=BOT_TOKEN, base_url=fake.api_base))
         try:

@@ -119,8 +119,11 @@ async def test_followers_are_mentioned_or_messaged_once(kit: Any, tmp_path: Path
         store.follow("slack", "T0OTHER", "U0EVE", "security-guarantees", False, NOW)
         store.follow("slack", kit.TEAM, "U0DAN", "arms-shipments", False, NOW)
         alert = kit.make_alert()
+        store.save_alert(alert, "article-1", [], NOW)  # as the pipeline stores it
         await env.delivery.send(channel(kit), alert)
         await env.delivery.send(channel(kit, "C0SECOND"), alert)
+        while await env.app.outbox.drain():  # the DM the posts queued, once
+            pass
         posts = env.fake.of("chat.postMessage")
         in_channel = [p for p in posts if p.body["channel"].startswith("C")]
         assert len(in_channel) == 2
@@ -547,13 +550,17 @@ async def test_a_dm_follower_gets_every_alert_when_opening_dms_is_rate_limited(
     # busy hour the opens were rate limited and the DMs dropped, with a line in the log.
     async with kit.env(tmp_path) as env:
         env.app.store.follow("slack", kit.TEAM, "U0BOB", "security-guarantees", True, NOW)
+        for story in ("story-1", "story-2", "story-3"):  # as the pipeline stores them
+            env.app.store.save_alert(kit.make_alert(story), story, [], NOW)
         await env.delivery.send(channel(kit), kit.make_alert("story-1"))
+        await env.app.outbox.drain()  # story-1's DM
         for _ in range(3):
             env.fake.script(
                 "conversations.open", 429, {"ok": False, "error": "ratelimited"}, Retry_After="60"
             )
         await env.delivery.send(channel(kit), kit.make_alert("story-2"))
         await env.delivery.send(channel(kit), kit.make_alert("story-3"))
+        await env.app.outbox.drain()  # their DMs
         dms = [p for p in env.fake.of("chat.postMessage") if p.body["channel"] == "D0BOB"]
         assert len(dms) == 3
         assert len(env.fake.of("conversations.open")) == 1

@@ -6,6 +6,7 @@ import logging
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import replace
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 import aiohttp
@@ -16,9 +17,11 @@ from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot.delivery.base import ATTEMPT_LIMIT_S, DeliveryError, SentPlainer
 from bot.delivery.digest import digests_to_dm
+from bot.delivery.direct import DirectMessage, DmLedger, RefusesDms, queue_dms
 from bot.delivery.slack.errors import (
     BLOCK_ERRORS,
     BROKEN,
+    DM_REFUSED,
     EDIT_GONE,
     SLACK_DOWN,
     TOKEN_REFUSED,
@@ -58,7 +61,7 @@ TIMEOUT_S = int(ATTEMPT_LIMIT_S)
 # What a post beside the alert (extra mentions, a DM, an admin notice) may raise: logged, never
 # raised, so it can neither fail the alert nor make the outbox post it again.
 _SIDE_POST_ERRORS = (SlackApiError, DeliveryError, aiohttp.ClientError, TimeoutError, OSError)
-DM_MEMORY = 10_000  # (alert, user) pairs remembered so one alert DMs a user once
+DM_MEMORY = 10_000  # (alert, user) pairs a digest DM carried; also DM channels kept
 
 
 def api_base(url: str) -> str:
@@ -74,6 +77,8 @@ def _sent(message_ref: str | None, refusal: DeliveryError | None) -> str | SentP
 class SlackDelivery:
     """Posts and edits alerts on Slack; tells admins once when a destination breaks."""
 
+    platform = PLATFORM
+
     def __init__(
         self,
         store: Store,
@@ -83,8 +88,10 @@ class SlackDelivery:
         team_id: str = "",
         pace_s: float = PACE_S,
         webhook_factory: Callable[[str], AsyncWebhookClient] | None = None,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.store = store
+        self.clock = clock  # the outbox's: DM rows are queued in its time
         self.settings = settings
         self.client = client  # None: no bot token, webhooks only
         self.team_id = team_id
@@ -131,10 +138,12 @@ class SlackDelivery:
         self._token_refusal_told = False
         channel = str(response.get("channel") or destination.target)
         ts = str(response.get("ts") or "")
-        # Extra mentions and DMs come after the channel post and never raise: a failure
-        # here must not make the outbox post the channel message again.
+        # Extra mentions come after the channel post and never raise: a failure here must
+        # not make the outbox post the channel message again. DMs go through the outbox as
+        # rows of their own: retried like posts, once per alert, never holding this channel.
         await self._send_followups(channel, ts, followup_mentions(pinging))
-        await self._send_dms(alert, direct)
+        users = [u for u in direct if (alert.id, u) not in self._dmed]
+        queue_dms(self.store, alert.id, PLATFORM, self.team_id, users, self.clock())
         return _sent(f"{channel}:{response.get('ts')}", refusal)
 
     def digest_parts(self, destination: Destination, digest: Digest) -> list[Digest]:
@@ -411,21 +420,12 @@ class SlackDelivery:
                     what_went_wrong(exc),
                 )
 
-    async def _send_dms(self, alert: Alert, users: list[str]) -> None:
-        if not users or self.client is None:
-            return
-        message = render_alert(replace(alert, mentions=()))
-        for user in users:
-            if (alert.id, user) in self._dmed:
-                continue  # the alert also went to another channel of this workspace
-            self._remember_dm(alert.id, user)
-            await self._dm(user, message, f"alert {alert.id}")
-
     async def _send_digest_dms(self, team: str, digest: Digest) -> None:
         """DM each follower who asked for DMs the part's items on their topics, once each."""
         if self.client is None:
             return
-        for user, theirs in digests_to_dm(self.store, PLATFORM, team, digest, self._dmed):
+        dmed = DmLedger(self.store, PLATFORM, team, self._dmed)
+        for user, theirs in digests_to_dm(self.store, PLATFORM, team, digest, dmed):
             for item in theirs.items:
                 self._remember_dm(item.alert_id, user)
             await self._dm(user, render_digest(theirs), "a digest")
@@ -455,6 +455,75 @@ class SlackDelivery:
             if isinstance(exc, SlackApiError) and error_code(exc) in BROKEN:
                 self._dm_channels.pop(user, None)  # the DM is gone: open it again next time
             log.warning("could not DM %s about %s: %s", user, what, what_went_wrong(exc))
+
+    async def send_dm(self, dm: DirectMessage, alert: Alert) -> None:
+        """DM a follower the alert's card (no pings); its text alone if Slack refuses it.
+
+        A rate limit, an outage or no answer leave as retryable errors, so the outbox tries
+        again after Retry-After or its backoff; a user Slack will not DM leaves as a
+        permanent one.
+        """
+        if self.client is None:
+            raise DeliveryError("Slack DMs need SLACK_BOT_TOKEN")
+        message = render_alert(replace(alert, mentions=()))
+        try:
+            channel = await self._dm_channel(dm.user_id)
+            try:
+                await self._post_dm(channel, message)
+            except SlackApiError as exc:
+                if error_code(exc) not in BLOCK_ERRORS:
+                    raise
+                await self._post_dm(channel, SlackMessage(text=message.text))
+        except SlackApiError as exc:
+            raise self._dm_failure(dm, exc) from exc
+        except (aiohttp.ClientError, TimeoutError, OSError) as exc:
+            raise unreachable("Slack", exc) from exc
+
+    async def _dm_channel(self, user: str) -> str:
+        """The follower's DM channel id, opened once a run (conversations.open is Tier 3)."""
+        assert self.client is not None
+        channel = self._dm_channels.get(user)
+        if channel is None:
+            opened = await self.client.conversations_open(users=user)
+            found = opened.get("channel")
+            channel = str(found.get("id") or "") if isinstance(found, dict) else ""
+            if not channel:
+                raise DeliveryError("Slack's conversations.open answer named no channel")
+            self._dm_channels[user] = channel
+            while len(self._dm_channels) > DM_MEMORY:
+                self._dm_channels.popitem(last=False)
+        return channel
+
+    async def _post_dm(self, channel: str, message: SlackMessage) -> None:
+        assert self.client is not None
+        async with self.pacer.slot(channel):
+            await self.client.chat_postMessage(
+                channel=channel, unfurl_links=False, unfurl_media=False, **message.payload()
+            )
+
+    def _dm_failure(self, dm: DirectMessage, exc: SlackApiError) -> DeliveryError:
+        """What the outbox does with a DM Slack did not take: wait, retry, or give up."""
+        code, status = error_code(exc), http_status(exc)
+        where = f"DM to {dm.user_id}"
+        if code in BROKEN:
+            self._dm_channels.pop(dm.user_id, None)  # a DM channel gone: open it again
+        if status == 429 or code == "ratelimited":
+            wait = retry_after_s(getattr(exc.response, "headers", None))
+            channel = self._dm_channels.get(dm.user_id)
+            if channel:
+                self.pacer.block(channel, wait)
+            return DeliveryError(
+                f"Slack rate limited the {where}; retry after {wait:.0f} s", retry_after_s=wait
+            )
+        if code in DM_REFUSED:
+            return RefusesDms(f"Slack answered {code}")
+        if code in BLOCK_ERRORS:
+            return DeliveryError(f"Slack refused the {where}: {code}", permanent=True, refused=code)
+        if status >= 500 or code in SLACK_DOWN or not is_slack_reply(exc):
+            return DeliveryError(
+                f"Slack failed for the {where}: {code} (HTTP {status})", unavailable=True
+            )
+        return DeliveryError(f"Slack error for the {where}: {code} (HTTP {status})")
 
     async def notify_admins(self, text: str) -> None:
         """Post to settings.slack_admin_channel when set — never raises.

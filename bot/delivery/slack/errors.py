@@ -66,6 +66,16 @@ BLOCK_ERRORS = {
 }
 # An edit that can never land (the message is gone or too old): give up on the edit only.
 EDIT_GONE = {"message_not_found", "cant_update_message", "edit_window_closed"}
+# Slack's answers to a DM (conversations.open or the post) that mean "never this user",
+# not "not now": a bot user, a deactivated or unknown account, one the bot may not see, or
+# a user who turned off the app's messages tab. Retrying cannot help.
+DM_REFUSED = {
+    "cannot_dm_bot",
+    "user_not_found",
+    "user_disabled",
+    "user_not_visible",
+    "messages_tab_disabled",
+}
 # Slack itself is failing (as with an HTTP 5xx): every post to the channel would fail alike.
 SLACK_DOWN = {"fatal_error", "internal_error", "service_unavailable"}
 

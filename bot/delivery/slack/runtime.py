@@ -89,13 +89,13 @@ async def start_slack(app: App, *, pace_s: float = PACE_S) -> SlackRuntime:
     if not settings.slack_bot_token:
         if settings.slack_app_token:
             log.warning("SLACK_APP_TOKEN is set without SLACK_BOT_TOKEN: Slack commands are off")
-        return SlackRuntime(SlackDelivery(app.store, settings, pace_s=pace_s))
+        return SlackRuntime(SlackDelivery(app.store, settings, pace_s=pace_s, clock=app.outbox.now))
     # The outbox is the only one to retry deliveries, so this client never retries by itself
     # (a silent retry after a dropped connection could post an alert twice).
     client = AsyncWebClient(
         token=settings.slack_bot_token, base_url=base, timeout=TIMEOUT_S, retry_handlers=[]
     )
-    delivery = SlackDelivery(app.store, settings, client, pace_s=pace_s)
+    delivery = SlackDelivery(app.store, settings, client, pace_s=pace_s, clock=app.outbox.now)
     try:
         await delivery.identify()
     except SlackApiError as exc:

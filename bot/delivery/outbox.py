@@ -363,10 +363,12 @@ class OutboxWorker(HeldDeliveries):
         except DeliveryError as exc:
             if not exc.permanent:
                 return await self._failed(row, exc, now)
-            self.store.mark_dead(row.id, str(exc))
             if isinstance(exc, direct.RefusesDms):
+                # The member's choice or state, not a failure an admin could fix or replay.
+                self.store.mark_settled(row.id, str(exc), now)
                 direct.refused(self.store, dm, exc)
             else:  # our rendering, or the alert, not the follower: they keep their DMs
+                self.store.mark_dead(row.id, str(exc))
                 log.error("giving up on the DM of alert %s to %s: %s", row.alert_id, dm.key, exc)
             return Outcome(delivered=False)
         except Exception as exc:  # a bug in a renderer must not stop the other deliveries

@@ -137,6 +137,16 @@ class DeliveryStore(Connection):
             (error, row_id),
         )
 
+    def mark_settled(self, row_id: int, reason: str, now: datetime) -> None:
+        """Nothing is left to do for a row that was not delivered, through no fault an
+        admin could fix (a member who cannot be DMed): done, with its reason kept, but
+        never listed as failed, replayed, or holding its alert back from pruning."""
+        self.db.execute(
+            "UPDATE outbox SET status = 'sent', sent_at = ?, attempts = attempts + 1,"
+            " last_error = ? WHERE id = ?",
+            (iso(now), reason, row_id),
+        )
+
     def postpone(self, row_ids: Sequence[int], next_try_at: datetime, now: datetime) -> None:
         """Hold deliveries back until then without counting a try (they queue behind one)."""
         self.db.executemany(

@@ -244,6 +244,10 @@ class Store(Protocol):
         """Give up on a delivery; it stays listed, and can be replayed."""
         ...
 
+    def mark_settled(self, row_id: int, reason: str, now: datetime) -> None:
+        """Nothing is left to do for an undelivered row no admin could fix; not a failure."""
+        ...
+
     def postpone(self, row_ids: Sequence[int], next_try_at: datetime, now: datetime) -> None:
         """Hold deliveries back until then without counting a try (they queue behind one)."""
         ...

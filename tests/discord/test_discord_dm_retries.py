@@ -97,6 +97,8 @@ async def test_a_user_discord_will_not_dm_is_mentioned_instead_and_logged_once(
         ]
         posts = fake.requests("POST", rf"/channels/{CHANNEL_ID}/messages")
         assert posts[-1].json["content"] == f"<@{DM_FOLLOWER}>"
+        # A member's closed DMs are no failed delivery for admins to replay.
+        assert app.store.dead_outbox() == []
 
 
 async def test_a_dm_is_not_sent_twice_after_a_restart(dk: ModuleType, tmp_path: Path) -> None:

@@ -101,6 +101,8 @@ async def test_a_user_slack_will_not_dm_is_mentioned_instead_and_logged_once(
         ]
         last = [p for p in env.fake.of("chat.postMessage") if p.body["channel"] == kit.CHANNEL]
         assert "<@U0BOB>" in last[-1].body["text"]
+        # A member's closed DMs are no failed delivery for admins to replay.
+        assert env.app.store.dead_outbox() == []
 
 
 async def test_a_dm_is_not_sent_twice_after_a_restart(kit: Any, tmp_path: Path) -> None:

@@ -12,6 +12,7 @@ from bot.commands import Commands
 from bot.models import Destination, DestinationKind, TopicLine
 
 NOW = datetime(2025, 8, 20, 10, 0, tzinfo=UTC)
+ROUTED = "C0ALERTS00"  # the channel the renamed watchlist routes to
 
 RENAMED = """\
 topics:
@@ -44,10 +45,14 @@ async def test_followers_of_a_renamed_topic_get_its_next_alert(kit: Any, tmp_pat
         assert reply.ok, reply.text
         line = TopicLine("ukraine-guarantees", "Security guarantees for Ukraine", 0.8, "Kyiv.")
         alert = kit.make_alert(topics=(line,))
-        await env.delivery.send(Destination(DestinationKind.SLACK_CHANNEL, kit.CHANNEL), alert)
+        channel = Destination(DestinationKind.SLACK_CHANNEL, ROUTED)
+        store.save_alert(alert, "article-1", [channel.key], NOW)
+        env.app.outbox.clock = lambda: NOW
+        while await env.app.outbox.drain():  # the post, then the DMs it queued
+            pass
         listed = Commands(env.app).following("slack", kit.TEAM, "U0CAT").text
     posts = env.fake.of("chat.postMessage")
-    [card] = [p for p in posts if p.body["channel"] == kit.CHANNEL]
+    [card] = [p for p in posts if p.body["channel"] == ROUTED]
     assert "*Following:* <@U0ANN> <@U0CAT>" in str(card.body["blocks"]), card.body["blocks"]
     assert [p.body["channel"] for p in posts if p.body["channel"].startswith("D")] == ["D0BOB"]
     # One follow for the member who had both, under the new id; the old one is gone.

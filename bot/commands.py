@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from bot.delivery.base import day_label
+from bot.feeds.reliability import failures, read_polls
 from bot.logs import redact_urls, safe_url
 from bot.models import Statement, Topic
 from bot.positions import THRESHOLDS
@@ -452,8 +453,13 @@ class Commands:
                     parts.append(f"last error: {error} ({_date(state.last_error_at)})")
                 if state.language_told and self.app.pipeline.english_only_model:
                     parts.append(NOT_ENGLISH)
+                if state.unreliable_told:
+                    polls = read_polls(state.recent_polls)
+                    parts.append(
+                        f"unreliable: {failures(polls)} of its last {len(polls)} polls failed"
+                    )
             # Feed URLs may carry a token or a password: shown to members, never in full.
-            trouble = state is not None and state.status != "ok"
+            trouble = state is not None and (state.status != "ok" or state.unreliable_told)
             fields.append((not trouble, feed.name or safe_url(feed.url), "\n".join(parts)))
         dead = self.app.store.dead_outbox()
         lines = (

@@ -11,12 +11,14 @@ import logging
 import sqlite3
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from bot.clock import next_time_after_clock_step
 from bot.feeds.failure_log import FailureLog
 from bot.feeds.fetch import FetchResult
+from bot.feeds.reliability import Poll, Verdict, failures, judge, read_polls, with_poll, write_polls
 from bot.feeds.schedule import (
+    UNRELIABLE_NOTICE_GAP_S,
     next_poll_after_failure,
     next_poll_after_success,
     paused_probe_interval_s,
@@ -61,6 +63,24 @@ def not_english_notice(found: Sequence[tuple[Feed, int, int]]) -> str:
     if more > 0:
         named += f" and {more} more (see /feeds)"
     return f"{len(found)} feeds are not in English ({named}): {why.format('their')}"
+
+
+def unreliable_notice(feed: Feed, polls: Sequence[Poll], error: str) -> str:
+    """What admins are told about a feed that fails on and off."""
+    since = polls[0].at.astimezone(UTC)
+    return (
+        f"Feed {feed_label(feed)} is unreliable: it failed {failures(polls)} of its last"
+        f" {len(polls)} polls since {since:%H:%M} UTC ({since:%d %b}): {error}."
+        " It is kept and polled as usual; its news may come late."
+    )
+
+
+def reliable_notice(feed: Feed, polls: Sequence[Poll]) -> str:
+    """What admins are told about a feed that was unreliable and no longer is."""
+    return (
+        f"Feed {feed_label(feed)} is reliable again:"
+        f" {failures(polls)} of its last {len(polls)} polls failed."
+    )
 
 
 def one_notice(texts: Sequence[str]) -> str:
@@ -117,6 +137,7 @@ class FeedHealth:
             next_poll_after_success(now, feed.interval_s),
             had_items=had_items,
         )
+        self._judge_reliability(feed, ok=True, now=now)
 
     def record_failure(self, feed: Feed, error: str, result: FetchResult, now: datetime) -> None:
         """A poll that failed: backed off, paused after too many in a row (admins told).
@@ -136,6 +157,7 @@ class FeedHealth:
         self.store.record_fetch_error(feed.url, now, error, next_at, status)
         pausing = paused and (state is None or state.status != "paused")
         self.failure_log.failed(feed.url, safe_url(feed.url), error, failures, status, pausing, now)
+        self._judge_reliability(feed, ok=False, now=now)
         if paused:
             self.tell_admins(
                 feed.url,
@@ -143,6 +165,31 @@ class FeedHealth:
                 f"Feed {feed_label(feed)} is paused after {failures} failures: {error}. "
                 "It is kept and re-probed every few hours.",
             )
+
+    def _judge_reliability(self, feed: Feed, *, ok: bool, now: datetime) -> None:
+        """Add this poll to the feed's latest ones; tell admins when they show it failing on
+        and off, or no longer (bot/feeds/reliability.py). Recorded as told here, like the
+        language notice, so a restart neither forgets nor repeats it."""
+        state = self.store.feed_state(feed.url)
+        if state is None:
+            return
+        polls = with_poll(read_polls(state.recent_polls), Poll(now, ok))
+        verdict = judge(polls)
+        told, told_at = state.unreliable_told, state.unreliable_told_at
+        gap = timedelta(seconds=UNRELIABLE_NOTICE_GAP_S)
+        # A paused feed is told about as paused: one notice is enough.
+        if verdict is Verdict.UNRELIABLE and not told and state.status != "paused":
+            if told_at is None or now - told_at >= gap:
+                text = unreliable_notice(feed, polls, state.last_error or "no error kept")
+                log.warning("%s", text)
+                self._notices.append(("", "", text))
+                told, told_at = True, now
+        elif verdict is Verdict.RELIABLE and told:
+            text = reliable_notice(feed, polls)
+            log.info("%s", text)
+            self._notices.append(("", "", text))
+            told = False
+        self.store.set_feed_reliability(feed.url, write_polls(polls), told=told, told_at=told_at)
 
     def record_recovery(self, feed: Feed, before: FeedState | None) -> None:
         """A feed that answers again: the log says so when it said the failures, and admins

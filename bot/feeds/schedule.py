@@ -26,6 +26,22 @@ JITTER = 0.10
 # A paused feed is re-probed this often: four requests a day costs a host nothing and lets a
 # feed that came back resume without an admin.
 PAUSED_PROBE_S = 6 * 3600.0
+# A feed that fails on and off never reaches the pause (that needs failures in a row), yet
+# its news comes late. It is judged over its last RELIABILITY_WINDOW polls: at a 10-minute
+# interval two hours, long enough that a couple of blips do not count, short enough that a
+# team hears of it the same morning. It is unreliable when at least half of them failed
+# (UNRELIABLE_FAILURES), in at least UNRELIABLE_SPELLS separate spells: one long spell is a
+# feed that was down and came back, which the pause and the log already cover. It is
+# reliable again at RELIABLE_FAILURES failures or fewer in the window: a single blip is
+# allowed, and the gap between the two marks keeps a feed near one of them from being
+# announced back and forth.
+RELIABILITY_WINDOW = 12
+UNRELIABLE_FAILURES = 6
+UNRELIABLE_SPELLS = 3
+RELIABLE_FAILURES = 1
+# At most one "unreliable" notice per feed in this time, however it flaps: a feed that
+# recovers and relapses within the hour is told once per working morning, not every hour.
+UNRELIABLE_NOTICE_GAP_S = 6 * 3600.0
 
 
 def next_poll_after_success(now: datetime, interval_s: float) -> datetime:

@@ -149,6 +149,16 @@ class NewsStore(Connection):
             (recent, int(told), url),
         )
 
+    def set_feed_reliability(
+        self, url: str, recent_polls: str, *, told: bool, told_at: datetime | None
+    ) -> None:
+        """Save a feed's latest polls, whether admins know it is unreliable, and since when."""
+        self.db.execute(
+            "UPDATE feeds SET recent_polls = ?, unreliable_told = ?, unreliable_told_at = ?"
+            " WHERE url = ?",
+            (recent_polls, int(told), iso(told_at) if told_at else None, url),
+        )
+
     # --- articles ----------------------------------------------------------------------
 
     def known_article_ids(self, ids: Sequence[str]) -> set[str]:

@@ -98,6 +98,12 @@ class Store(Protocol):
         """Save what a feed's latest items read as, and whether admins were told it."""
         ...
 
+    def set_feed_reliability(
+        self, url: str, recent_polls: str, *, told: bool, told_at: datetime | None
+    ) -> None:
+        """Save a feed's latest polls, whether admins know it is unreliable, and since when."""
+        ...
+
     def known_article_ids(self, ids: Sequence[str]) -> set[str]:
         """The subset of these article ids already stored."""
         ...

@@ -53,6 +53,9 @@ class FeedState:
     interval_s: float | None = None  # the interval it was last scheduled with (None: unknown)
     recent_languages: str = ""  # what its latest new items read as: "english,other,…"
     language_told: bool = False  # admins were told it is not in English
+    recent_polls: str = ""  # its latest polls' outcomes: "ok@<iso>,failed@<iso>,…"
+    unreliable_told: bool = False  # admins were told it fails on and off
+    unreliable_told_at: datetime | None = None  # when they last were
 
     @property
     def last_polled_at(self) -> datetime | None:

@@ -194,6 +194,15 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX outbox_held_pending ON outbox(destination, id)
         WHERE action = 'held' AND status = 'pending';
     """,
+    # Each feed's latest polls ("ok@<iso>,failed@<iso>,…", oldest first, at most
+    # `RELIABILITY_WINDOW`), to tell a feed that fails on and off (bot/feeds/reliability.py),
+    # whether admins were told it is unreliable, and when they last were, so a restart
+    # neither forgets it nor says it again.
+    """
+    ALTER TABLE feeds ADD COLUMN recent_polls TEXT NOT NULL DEFAULT '';
+    ALTER TABLE feeds ADD COLUMN unreliable_told INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE feeds ADD COLUMN unreliable_told_at TEXT;
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

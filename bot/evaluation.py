@@ -259,18 +259,22 @@ def cosine_baseline(
     topics: Sequence[Topic],
     gold: Sequence[set[str]],
     embedder: Embedder,
-) -> tuple[list[set[str]], float]:
-    """Baseline (b): whole text vs topic description, at the single best threshold (oracle)."""
+) -> tuple[list[set[str]], float | None]:
+    """Baseline (b): whole text vs topic description, at the single best threshold (oracle).
+
+    No threshold when none gives an F1 above 0 (a file with no article labeled with any of
+    the topics: F1 is undefined at every one): then the baseline finds nothing, and the
+    threshold is None rather than the first one tried, which nobody chose.
+    """
     texts = [f"{a.title}. {a.text}" for a in articles]
     sims = embedder.encode(texts) @ embedder.encode([t.description for t in topics]).T
-    best: tuple[float, float, list[set[str]]] = (-1.0, 0.0, [])
+    best: tuple[float, float | None, list[set[str]]] = (0.0, None, [set() for _ in articles])
     for threshold in np.arange(0.05, 0.95, 0.01):
         predicted = [{topics[int(j)].id for j in np.flatnonzero(row >= threshold)} for row in sims]
-        # No labeled article: F1 is undefined at every threshold, so the first one stands.
         f1 = score_topics(gold, predicted, [t.id for t in topics])["f1"] or 0.0
         if f1 > best[0]:
-            best = (f1, float(threshold), predicted)
-    return best[2], round(best[1], 2)
+            best = (f1, round(float(threshold), 2), predicted)
+    return best[2], best[1]
 
 
 def best_thresholds(

@@ -33,7 +33,9 @@ def print_eval(figures: dict[str, Any], console: Console | None = None) -> None:
     baselines = figures["baselines"]
     table.add_row(*_row("baseline: any keyword", baselines["keyword"]))
     cosine = baselines["whole_text_cosine"]
-    table.add_row(*_row(f"baseline: whole-text cosine @ {cosine['threshold']}", cosine))
+    # None: no threshold could be chosen on this file (no article labeled with a topic).
+    at = _figure(cosine["threshold"], 2)
+    table.add_row(*_row(f"baseline: whole-text cosine @ {at}", cosine))
     console.print(table)
     _print_thresholds(figures.get("best_thresholds") or {}, console)
     if figures.get("positions"):

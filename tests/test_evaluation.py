@@ -455,6 +455,25 @@ def test_a_topic_no_article_is_labeled_with_gets_no_made_up_figures(
     assert any("no article" in line and "harbour-tolls" in line for line in lines), lines
 
 
+@pytest.mark.model
+def test_a_file_with_no_labeled_article_chooses_no_cosine_baseline_threshold(
+    watchlist: Watchlist, embedder: Embedder, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # A file of negatives only: every threshold is as good as another, and the baseline
+    # showed "@ 0.05", the first it tried, as if it had been chosen.
+    records = [{**r, "topics": [], "positions": []} for r in RECORDS]
+    out = evaluate(watchlist, records, embedder)
+    cosine = out["baselines"]["whole_text_cosine"]
+    assert cosine["threshold"] is None
+    assert json.loads(json.dumps(out))["baselines"]["whole_text_cosine"]["threshold"] is None
+
+    print_eval(out)
+    lines = capsys.readouterr().out.splitlines()
+    [row] = [line for line in lines if "whole-text cosine" in line]
+    assert "whole-text cosine @ —" in row, row
+    assert not re.findall(r"\d\.\d+", row), row
+
+
 # --- Reading odd but valid data files ---
 
 ONE_RECORD = {

@@ -99,6 +99,24 @@ def test_yaml_syntax_error_names_file_and_line(tmp_path: Path) -> None:
     assert str(problem).startswith(f"{path}:{problem.line}: ")
 
 
+@pytest.mark.parametrize(
+    "bad_line",
+    ["    name: Security\tguarantees\n", "    name:\tSecurity guarantees\n"],
+)
+def test_a_tab_in_an_unquoted_value_says_to_use_spaces_or_quote_it(
+    tmp_path: Path, bad_line: str
+) -> None:
+    # An editor that inserts tabs: PyYAML's "found character '\t' that cannot start any
+    # token" names the line but not the fix, nor the key.
+    text = GOOD.replace("    name: Security guarantees\n", bad_line)
+    path = _write(tmp_path, "a.yaml", text)
+    (problem,) = _errors(tmp_path)
+    assert (problem.file, problem.line, problem.key) == (str(path), 6, "topics[0].name")
+    assert "a tab is not allowed here: use spaces, or quote the value" in problem.message
+    assert str(problem).startswith(f"{path}:6: topics[0].name: ")
+    assert "\n" not in str(problem)
+
+
 def test_unknown_key_names_file_line_and_key(tmp_path: Path) -> None:
     path = _write(tmp_path, "a.yaml", GOOD.replace("    threshold: 0.5\n", "    treshold: 0.5\n"))
     (problem,) = _errors(tmp_path)

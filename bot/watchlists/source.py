@@ -236,6 +236,34 @@ def _yaml_reading(value: Any) -> str:
     return ""
 
 
+# What to do about a tab PyYAML refuses ("found character '\t' that cannot start any
+# token"): its message names the line but not the fix. Editors insert tabs unseen.
+TAB_HINT = "a tab is not allowed here: use spaces, or quote the value"
+
+
+def _syntax_problem(name: str, text: str, exc: yaml.YAMLError) -> Problem:
+    """A YAML syntax error as a problem: its line, and for a tab, the key and the fix."""
+    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    line = mark.line + 1 if mark is not None else 1
+    problem = getattr(exc, "problem", None) or str(exc)
+    if "'\\t'" not in problem:
+        return Problem(name, line, "(yaml)", f"YAML syntax error: {problem}")
+    return Problem(name, line, _key_on_line(name, text, line), f"YAML syntax error: {TAB_HINT}")
+
+
+def _key_on_line(name: str, text: str, line: int) -> str:
+    """The key written on `line`, read with that line's tabs as spaces; "(yaml)" when the
+    file does not read even so (the tab was not its only fault)."""
+    lines = text.split("\n")
+    lines[line - 1] = lines[line - 1].replace("\t", " ")
+    try:
+        source = Source(name, "\n".join(lines))
+    except (yaml.YAMLError, RecursionError):
+        return "(yaml)"
+    paths = [path for path, at in source.lines.items() if at == line and path]
+    return key_name(max(paths, key=len)) if paths else "(yaml)"
+
+
 def load_file(
     path: Path, env: Mapping[str, str]
 ) -> tuple[WatchlistFile | None, Source | None, list[Problem]]:
@@ -249,10 +277,7 @@ def load_file(
     try:
         source = Source(name, text)
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
-        line = mark.line + 1 if mark is not None else 1
-        problem = getattr(exc, "problem", None) or str(exc)
-        return None, None, [Problem(name, line, "(yaml)", f"YAML syntax error: {problem}")]
+        return None, None, [_syntax_problem(name, text, exc)]
     except RecursionError:  # thousands of nested lists: no watchlist is written so
         return None, None, [Problem(name, 1, "(yaml)", "values nested too deeply to read")]
     if source.recursive_alias is not None:

@@ -89,6 +89,38 @@ async def test_outbox_posts_once_then_edits_the_folded_story(kit: Any, tmp_path:
         )
 
 
+async def test_a_post_slack_accepts_without_a_ts_is_sent_once_and_its_edits_skipped(
+    kit: Any, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    # A proxy (or a misbehaving fake) answers ok with no `ts`: the alert was accepted, so it
+    # must not be posted again, and there is no message to update: the "also reported by"
+    # update went to chat.update with ts "None", which Slack refuses, at every retry.
+    async with kit.env(tmp_path) as env:
+        store, dest = env.app.store, channel(kit)
+        env.fake.script("chat.postMessage", body={"ok": True, "channel": kit.CHANNEL})
+        env.fake.script("chat.update", body={"ok": False, "error": "message_not_found"})
+        alert = kit.make_alert()
+        store.save_alert(alert, "article-1", [dest.key], NOW)
+        with caplog.at_level(logging.INFO):
+            assert await env.app.outbox.drain() == 1
+            [said] = [r for r in caplog.records if "no ts" in r.getMessage()]
+            assert said.levelno == logging.WARNING
+            assert alert.id in said.getMessage() and kit.CHANNEL in said.getMessage()
+            caplog.clear()
+            for source in ("harbour-post.com", "quay-times.com"):
+                folded = replace(alert, also_reported_by=((source, f"https://{source}/veto"),))
+                store.update_alert(folded, NOW)
+                await env.app.outbox.drain()
+            assert await env.app.outbox.drain() == 0
+        assert len(env.fake.of("chat.postMessage")) == 1
+        assert env.fake.of("chat.update") == []
+        skipped = [r for r in caplog.records if "update is skipped" in r.getMessage()]
+        assert len(skipped) == 2, [r.getMessage() for r in caplog.records]
+        assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+        assert store.dead_outbox() == []
+        assert store.pending_count() == 0
+
+
 async def test_webhook_mode_posts_and_cannot_edit(kit: Any, tmp_path: Path) -> None:
     async with kit.env(tmp_path, bot=False, webhook=True) as env:
         dest = webhook(env)

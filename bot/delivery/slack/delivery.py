@@ -138,13 +138,21 @@ class SlackDelivery:
         self._token_refusal_told = False
         channel = str(response.get("channel") or destination.target)
         ts = str(response.get("ts") or "")
+        if not ts:
+            # Accepted (ok) without a ts: a proxy or a fake. Posted all the same, so it is
+            # sent, never posted again; "channel:" tells `edit` there is nothing to update.
+            log.warning(
+                "Slack accepted alert %s in %s but gave no ts: later updates to it are skipped",
+                alert.id,
+                channel,
+            )
         # Extra mentions come after the channel post and never raise: a failure here must
         # not make the outbox post the channel message again. DMs go through the outbox as
         # rows of their own: retried like posts, once per alert, never holding this channel.
         await self._send_followups(channel, ts, followup_mentions(pinging))
         users = [u for u in direct if (alert.id, u) not in self._dmed]
         queue_dms(self.store, alert.id, PLATFORM, self.team_id, users, self.clock())
-        return _sent(f"{channel}:{response.get('ts')}", refusal)
+        return _sent(f"{channel}:{ts}", refusal)
 
     def digest_parts(self, destination: Destination, digest: Digest) -> list[Digest]:
         """The digest as messages within Slack's limits (see render.digest_parts)."""
@@ -186,9 +194,18 @@ class SlackDelivery:
         if destination.kind is DestinationKind.SLACK_WEBHOOK:
             log.debug("webhook %s cannot edit; the update is not posted", destination.key)
             return None
-        channel, _, ts = message_ref.partition(":")
-        if not ts:
+        channel, colon, ts = message_ref.partition(":")
+        if not colon:
             raise DeliveryError(f"bad Slack message ref {message_ref!r}", permanent=True)
+        # No ts: Slack took the post without giving one (said when it was posted). "None":
+        # how such a post was recorded before, so chat.update was refused at every retry.
+        if ts in ("", "None"):
+            log.info(
+                "alert %s in %s: its post has no Slack ts, so this update is skipped",
+                alert.id,
+                channel,
+            )
+            return None
         mentioned, _direct = await self._audience(destination, alert)
         message = render_alert(replace(alert, mentions=tuple(mentioned)))
         _, refusal = await self._call_channel(destination, channel, message, ts=ts)

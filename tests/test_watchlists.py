@@ -193,6 +193,19 @@ def test_a_repeated_key_inside_an_item_is_found_too(tmp_path: Path) -> None:
             "routes[0].discord_webhook",
         ),
         ("    slack_webhook: not a url", "routes[0].slack_webhook"),
+        # Typos in a Slack webhook: each alert to it would fail, held, hours later.
+        (
+            '    slack_webhook: "https://hooks.slak.com/services/T0000/B0000/abcdefgh"',
+            "routes[0].slack_webhook",
+        ),
+        (
+            '    slack_webhook: "http://hooks.slack.com/services/T0000/B0000/abcdefgh"',
+            "routes[0].slack_webhook",
+        ),
+        (
+            '    slack_webhook: "https://hooks.slack.com/T0000/B0000/abcdefgh"',
+            "routes[0].slack_webhook",
+        ),
         (
             '    slack_channel: "https://acme.slack.com/archives/C0123ABCD"',
             "routes[0].slack_channel",
@@ -206,6 +219,42 @@ def test_a_destination_that_cannot_work_is_refused(tmp_path: Path, line: str, ke
     (problem,) = _errors(tmp_path)
     assert (problem.file, problem.line, problem.key) == (str(path), 15, key)
     assert "abcdefgh" not in problem.message and "Tok3n" not in problem.message  # secrets
+
+
+@pytest.mark.parametrize(
+    ("url", "says"),
+    [
+        ("https://hooks.slak.com/services/T0000/B0000/abcdefgh", "hooks.slack.com"),
+        ("http://hooks.slack.com/services/T0000/B0000/abcdefgh", "https"),
+        ("https://hooks.slack.com/T0000/B0000/abcdefgh", "/services/"),
+    ],
+)
+def test_a_mistyped_slack_webhook_says_what_is_wrong(tmp_path: Path, url: str, says: str) -> None:
+    _write(
+        tmp_path,
+        "a.yaml",
+        GOOD.replace("    discord_webhook: ${HOOK}", f"    slack_webhook: {url}"),
+    )
+    (problem,) = _errors(tmp_path)
+    assert says in problem.message, problem.message
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://hooks.slack.com/services/T0000/B0000/abcdefgh",
+        "http://127.0.0.1:8080/services/T0000/B0000/abcdefgh",  # a local relay, or a test fake
+    ],
+)
+def test_a_slack_webhook_slack_would_take_is_accepted(tmp_path: Path, url: str) -> None:
+    _write(
+        tmp_path,
+        "a.yaml",
+        GOOD.replace("    discord_webhook: ${HOOK}", f"    slack_webhook: {url}"),
+    )
+    result = load_watchlists(tmp_path, env={})
+    assert result.errors == ()
+    assert result.watchlist is not None
 
 
 def test_a_channel_route_without_its_bot_token_is_a_warning(tmp_path: Path) -> None:
@@ -367,7 +416,8 @@ def test_a_repeated_key_does_not_hide_the_file_s_other_problems(tmp_path: Path) 
 def test_a_file_that_does_not_parse_gives_no_unknown_topic_elsewhere(tmp_path: Path) -> None:
     # The route's topic is in a.yaml, which has a syntax error: one error, not two.
     path = _write(tmp_path, "a.yaml", GOOD.replace("name: Example", 'name: "Example'))
-    _write(tmp_path, "b.yaml", "routes:\n  - topics: [guarantees]\n    slack_webhook: ${HOOK}\n")
+    hook = "https://hooks.slack.com/services/T0000/B0000/abcdefgh"
+    _write(tmp_path, "b.yaml", f"routes:\n  - topics: [guarantees]\n    slack_webhook: {hook}\n")
     (problem,) = _errors(tmp_path)
     assert (problem.file, problem.key) == (str(path), "(yaml)")
 

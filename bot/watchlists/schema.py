@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from bot.discord_webhooks import parse_webhook_url
+from bot.slack_webhooks import slack_webhook_problem
 
 ID_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,63}$"
 # Polling faster than once a minute is rude to publishers; slower than a week is useless.
@@ -184,8 +185,10 @@ class RouteModel(StrictModel):
     @field_validator("slack_webhook")
     @classmethod
     def _webhook_ok(cls, value: str) -> str:
-        if value and not re.match(r"^https?://[^/\s]+/\S*$", value.strip()):
-            raise ValueError("must be the webhook's full http(s) URL")
+        # As for discord_webhook: a mistyped URL would only fail, held, at the first alert.
+        problem = slack_webhook_problem(value) if value.strip() else None
+        if problem is not None:
+            raise ValueError(problem)  # names what is wrong, never the URL (its token)
         return value.strip()
 
 

@@ -4,8 +4,10 @@ id: follows, the position history, a topic's past alerts and scores."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
-from bot.models import Carried, Rename
+from bot.models import Carried, Rename, TopicLine
+from bot.store.codec import alert_from_json, alert_to_json
 from bot.store.connection import Connection
 
 
@@ -35,6 +37,7 @@ class RenameStore(Connection):
                 (new, rename.topic_id, old),
             )
             return Carried(statements=cursor.rowcount)
+        self._retopic_alerts(old, new)  # before alert_topics moves: it says which alerts
         return Carried(
             follows=self._merge("followers", old, new),
             statements=self._update("statements", "topic_id", old, new),
@@ -55,3 +58,27 @@ class RenameStore(Connection):
         ).rowcount
         merged = self.db.execute(f"DELETE FROM {table} WHERE topic_id = ?", (old,)).rowcount
         return moved + merged
+
+    def _retopic_alerts(self, old: str, new: str) -> None:
+        """Give the alerts stored under a renamed topic its new id in their own topic lines.
+
+        Deliveries find an alert's followers (and routes) by those ids: an alert still to go
+        out when the topic was renamed (held for a digest, or waiting behind a retry) would
+        otherwise mention and DM nobody, its followers being under the new id by then. A
+        line already there under the new id keeps its place and the old one goes.
+        """
+        rows = self.db.execute(
+            "SELECT a.id, a.payload FROM alerts a JOIN alert_topics t ON t.alert_id = a.id"
+            " WHERE t.topic_id = ?",
+            (old,),
+        ).fetchall()
+        for row in rows:
+            alert = alert_from_json(row["payload"])
+            lines: dict[str, TopicLine] = {}
+            for line in alert.topics:
+                moved = replace(line, topic_id=new) if line.topic_id == old else line
+                lines.setdefault(moved.topic_id, moved)
+            self.db.execute(
+                "UPDATE alerts SET payload = ? WHERE id = ?",
+                (alert_to_json(replace(alert, topics=tuple(lines.values()))), row["id"]),
+            )

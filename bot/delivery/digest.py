@@ -12,7 +12,7 @@ The outbox worker asks these functions what to do; the platforms render `Digest`
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Container, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import replace
 from datetime import timedelta
 from typing import TYPE_CHECKING
@@ -116,21 +116,18 @@ def direct_followers(
 
 
 def digests_to_dm(
-    store: Store,
-    platform: str,
-    scope: str,
-    digest: Digest,
-    dmed: Container[tuple[str, str]],
+    store: Store, platform: str, scope: str, digest: Digest
 ) -> list[tuple[str, Digest]]:
-    """Each follower who asked for DMs, with the digest's items on their topics that were
-    not DMed to them yet (`dmed` holds (alert id, user id): the same alert may reach them
-    from another channel's digest). Followers left with nothing are left out."""
+    """Each follower who asked for DMs, with the digest's items on their topics.
+
+    Whether an item was DMed to them already (a card's DM, another channel's digest) is
+    the outbox's to know: it queues each (alert, follower) once (`direct.queue_digest_dm`).
+    """
     out: list[tuple[str, Digest]] = []
     for user_id, topics in direct_followers(store, platform, scope, digest.topic_ids).items():
         mine = followed_items(digest, topics)
-        fresh = tuple(i for i in (mine.items if mine else ()) if (i.alert_id, user_id) not in dmed)
-        if mine is not None and fresh:
-            out.append((user_id, replace(mine, items=fresh)))
+        if mine is not None:
+            out.append((user_id, mine))
     return out
 
 

@@ -7,26 +7,34 @@ outbox retries it with the posts' backoff and Retry-After rules, a restart resum
 and the row's unique key means a follower gets an alert by DM once, whichever channel
 or process queued it. A follower the platform refuses to DM (DMs closed, left the
 server, a bot account) is not retried: their follows there turn into channel mentions.
+
+A digest's DM (a follower's held items, one message) goes the same way: one "digest-dm"
+row per (alert, follower), sent together as one digest, part by part. A follower has one
+DM row per alert at most, card or digest, so neither a restart nor a second channel DMs
+an alert twice.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Container, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from bot.delivery.base import DeliveryError
-from bot.models import Alert
+from bot.models import Alert, Digest
 
 if TYPE_CHECKING:
     from bot.store.protocol import Store
 
 log = logging.getLogger(__name__)
 
-# The outbox action of a follower's DM (beside "post", "edit" and "held").
+# The outbox actions of a follower's DM of an alert's card (beside "post", "edit" and
+# "held"), and of an alert held for a channel's digest, DMed as a line of the follower's
+# own digest. A follower has one DM row per alert at most, whichever kind came first.
 DM_ACTION = "dm"
+DIGEST_DM_ACTION = "digest-dm"
 _PREFIX = "dm:"
 
 
@@ -78,6 +86,14 @@ class DirectMessenger(Protocol):
         anything worth retrying a retryable DeliveryError."""
         ...
 
+    def dm_digest_parts(self, digest: Digest) -> list[Digest]:
+        """The digest as parts that each fit one of this platform's messages."""
+        ...
+
+    async def send_digest_dm(self, dm: DirectMessage, digest: Digest) -> None:
+        """DM one part of a follower's digest; raises as `send_dm` does."""
+        ...
+
 
 def queue_dms(
     store: Store, alert_id: str, platform: str, scope: str, users: Sequence[str], now: datetime
@@ -88,17 +104,32 @@ def queue_dms(
         store.queue_direct_messages(alert_id, keys, now)
 
 
-async def send_direct_message(
-    store: Store, messengers: Sequence[object], dm: DirectMessage, alert_id: str
+def queue_digest_dm(
+    store: Store, platform: str, scope: str, user: str, alert_ids: Sequence[str], now: datetime
 ) -> None:
-    """Hand one queued DM to its platform; raises DeliveryError as a post would."""
+    """Queue held alerts for this follower's digest DM; alerts they have a DM row of
+    already (a card's, or another channel's digest) are left out."""
+    if alert_ids:
+        store.queue_digest_dms(DirectMessage(platform, scope, user).key, alert_ids, now)
+
+
+def messenger_for(messengers: Sequence[object], dm: DirectMessage) -> DirectMessenger:
+    """The connected delivery that DMs on this follower's platform; a retryable
+    DeliveryError when there is none (not connected yet, or any more: try later)."""
     messenger = next(
         (m for m in messengers if isinstance(m, DirectMessenger) and m.platform == dm.platform),
         None,
     )
     if messenger is None:
-        # The platform is not connected (yet, or any more): keep the DM and try later.
         raise DeliveryError(f"no {dm.platform} bot connected to send DMs")
+    return messenger
+
+
+async def send_direct_message(
+    store: Store, messengers: Sequence[object], dm: DirectMessage, alert_id: str
+) -> None:
+    """Hand one queued DM to its platform; raises DeliveryError as a post would."""
+    messenger = messenger_for(messengers, dm)
     alert = store.alert(alert_id)
     if alert is None:
         raise DeliveryError(f"alert {alert_id} is no longer stored", permanent=True)
@@ -121,26 +152,3 @@ def refused(store: Store, dm: DirectMessage, error: RefusesDms) -> None:
             else "their DMs are not retried"
         )
         log.warning("%s will not DM follower %s (%s): %s", dm.platform, dm.user_id, error, then)
-
-
-class DmLedger:
-    """Which followers were DMed which alerts: those queued as DM rows (kept in the
-    database), and those a digest DM carried in this process (`memory`)."""
-
-    def __init__(
-        self, store: Store, platform: str, scope: str, memory: Container[tuple[str, str]]
-    ) -> None:
-        self.store = store
-        self.platform = platform
-        self.scope = scope
-        self.memory = memory
-
-    def __contains__(self, item: object) -> bool:
-        """True when (alert id, user id) was DMed or queued for a DM already."""
-        if not isinstance(item, tuple) or len(item) != 2:
-            return False
-        alert_id, user_id = str(item[0]), str(item[1])
-        if item in self.memory:
-            return True
-        key = DirectMessage(self.platform, self.scope, user_id).key
-        return key in self.store.alert_destinations(alert_id)

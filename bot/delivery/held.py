@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
+from bot.delivery import direct
 from bot.delivery.base import Delivery, DeliveryError
 from bot.delivery.digest import CAP_WINDOW, DIGEST_DELAY, build_digest, holdable, should_hold
 from bot.models import Alert, Destination
@@ -36,6 +37,7 @@ class HeldDeliveries:
 
     # Provided by OutboxWorker.
     store: Store
+    deliveries: list[Delivery]
     registry: Callable[[], Mapping[str, Destination]]
     clock: Callable[[], datetime]
     give_up_after_s: float
@@ -133,6 +135,55 @@ class HeldDeliveries:
             return replace(outcome, delivered=sent), taken
         if sent:
             await self._recovered(key)
+        return Outcome(delivered=sent), taken
+
+    async def _deliver_digest_dm(self, key: str, rows: list[OutboxRow]) -> tuple[Outcome, set[int]]:
+        """DM a follower their held items (these rows) as one digest; and the rows it took.
+
+        Part by part, as a channel's digest: a part the platform took is marked sent at
+        once, so a retry never DMs it again. A follower the platform will not DM is given
+        up on at once, as for a card's DM (their follows turn into mentions).
+        """
+        now = self.clock()
+        taken = {row.id for row in rows}
+        dm = direct.DirectMessage.from_key(key)
+        by_alert: dict[str, OutboxRow] = {}
+        alerts: list[Alert] = []
+        for row in rows:
+            alert = self.store.alert(row.alert_id)
+            if alert is None:  # never expected: alerts are kept for ever
+                self.store.mark_dead(row.id, "the alert is no longer stored")
+            else:
+                by_alert[row.alert_id] = row
+                alerts.append(alert)
+        unsent = list(by_alert.values())
+        if dm is None or not unsent:
+            return Outcome(delivered=0), taken
+        sent = 0
+        try:
+            messenger = direct.messenger_for(self.deliveries, dm)
+            for part in messenger.dm_digest_parts(build_digest(alerts, self.max_alerts_per_hour)):
+                if not self._may_start():
+                    break  # stopping: the rest stay pending for the next start
+                part_rows = [by_alert[item.alert_id] for item in part.items]
+                await messenger.send_digest_dm(dm, part)
+                self._record_digest_sent(part_rows)
+                sent += len(part_rows)
+                unsent = [row for row in unsent if row not in part_rows]
+        except direct.RefusesDms as exc:
+            for row in unsent:
+                self.store.mark_settled(row.id, str(exc), now)
+            direct.refused(self.store, dm, exc)
+            return Outcome(delivered=sent), taken
+        except Exception as exc:  # a renderer's bug must not stop the other deliveries
+            if database_failed(exc):
+                raise
+            error = exc if isinstance(exc, DeliveryError) else None
+            if error is None:
+                log.exception("digest DM to %s crashed", key)
+                error = DeliveryError(f"unexpected error: {exc!r}")
+            outcome = await self._digest_failed(key, unsent, error, now)
+            return replace(outcome, delivered=sent), taken
         return Outcome(delivered=sent), taken
 
     def _record_digest_sent(self, rows: list[OutboxRow]) -> None:

@@ -19,7 +19,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime, timedelta
 
 from bot.clock import next_time_after_clock_step
-from bot.delivery import direct
+from bot.delivery import direct, mentions
 from bot.delivery.base import ATTEMPT_LIMIT_S, Delivery, DeliveryError, SentPlainer
 from bot.delivery.held import HeldDeliveries, Outcome
 from bot.models import Alert, Destination
@@ -246,9 +246,14 @@ class OutboxWorker(HeldDeliveries):
             # next retry, which after a long outage may be half an hour away.
             queued += self.store.pending_destinations()
             self._registry_keys = frozenset(registry)
-        # A follower's DMs are no route's destination: they never move.
+        # A follower's DMs and a channel's follow-ups are no route's destination: they
+        # never move (a follow-up replies to a message that stays where it was posted).
         gone = dict.fromkeys(
-            key for key in queued if key not in registry and not direct.is_dm_key(key)
+            key
+            for key in queued
+            if key not in registry
+            and not direct.is_dm_key(key)
+            and not mentions.is_mention_key(key)
         )
         return sum(self._move_backlog(old, registry) for old in gone)
 
@@ -312,6 +317,11 @@ class OutboxWorker(HeldDeliveries):
                 if row.action == "held":
                     outcome, taken = await self._deliver_digest(row.destination)
                     in_digest |= taken
+                elif row.action == direct.DIGEST_DM_ACTION:
+                    # The follower's held items due now, as one DM (in parts if long).
+                    lines = [r for r in rows[index:] if r.action == row.action]
+                    outcome, taken = await self._deliver_digest_dm(row.destination, lines)
+                    in_digest |= taken
                 else:
                     outcome = await self._deliver(row)
                 delivered += outcome.delivered
@@ -329,6 +339,8 @@ class OutboxWorker(HeldDeliveries):
         dm = direct.DirectMessage.from_key(row.destination)
         if dm is not None:
             return await self._deliver_dm(row, dm, now)
+        if row.action == mentions.MENTION_ACTION:
+            return await self._deliver_follow_up(row, now)
         destination = self.registry().get(row.destination)
         delivery = self._delivery_for(destination) if destination else None
         alert = self.store.alert(row.alert_id)
@@ -375,6 +387,20 @@ class OutboxWorker(HeldDeliveries):
             if database_failed(exc):
                 raise
             log.exception("DM of alert %s to %s crashed", row.alert_id, row.destination)
+            return await self._failed(row, DeliveryError(f"unexpected error: {exc!r}"), now)
+        self._record_sent(row, None)
+        return Outcome(delivered=True)
+
+    async def _deliver_follow_up(self, row: OutboxRow, now: datetime) -> Outcome:
+        """Post one follow-up mention message: retried like a post, given up on in its time."""
+        try:
+            await mentions.send_follow_up(self.deliveries, row)
+        except DeliveryError as exc:
+            return await self._failed(row, exc, now)
+        except Exception as exc:  # a bug in a renderer must not stop the other deliveries
+            if database_failed(exc):
+                raise
+            log.exception("follow-up of alert %s to %s crashed", row.alert_id, row.destination)
             return await self._failed(row, DeliveryError(f"unexpected error: {exc!r}"), now)
         self._record_sent(row, None)
         return Outcome(delivered=True)

@@ -65,8 +65,39 @@ class DeliveryStore(Connection):
 
     def queue_direct_messages(self, alert_id: str, keys: Sequence[str], now: datetime) -> None:
         """Queue an alert for followers' DMs (bot/delivery/direct.py), once per alert each:
-        a row already there, whatever its state, is left alone."""
-        self._enqueue(alert_id, keys, "dm", 1, now)
+        a follower with a DM row of the alert already (a card's or a digest's, whatever
+        its state) is left alone."""
+        self._enqueue_once(alert_id, keys, "dm", now)
+
+    def queue_digest_dms(self, key: str, alert_ids: Sequence[str], now: datetime) -> None:
+        """Queue held alerts for one follower's digest DM (bot/delivery/direct.py); an alert
+        this follower has a DM row of already (a card's or a digest's) is left out."""
+        for alert_id in alert_ids:
+            self._enqueue_once(alert_id, [key], "digest-dm", now)
+
+    def _enqueue_once(self, alert_id: str, keys: Sequence[str], action: str, now: datetime) -> None:
+        # Unlike `_enqueue`, any action counts: a follower gets an alert by DM once, as a
+        # card or as a digest line, whichever came first.
+        self.db.executemany(
+            "INSERT INTO outbox (alert_id, destination, action, version, next_try_at,"
+            " scheduled_at, created) SELECT ?, ?, ?, 1, ?, ?, ? WHERE NOT EXISTS"
+            " (SELECT 1 FROM outbox WHERE alert_id = ? AND destination = ?)",
+            [(alert_id, k, action, iso(now), iso(now), iso(now), alert_id, k) for k in keys],
+        )
+
+    def queue_mentions(
+        self, alert_id: str, key: str, details: Sequence[str], now: datetime
+    ) -> None:
+        """Queue follow-up mention messages after an alert's post (bot/delivery/mentions.py),
+        numbered from 1; one already queued is left alone, so none is sent twice."""
+        self.db.executemany(
+            "INSERT OR IGNORE INTO outbox (alert_id, destination, action, version, next_try_at,"
+            " scheduled_at, created, detail) VALUES (?, ?, 'mention', ?, ?, ?, ?, ?)",
+            [
+                (alert_id, key, number, iso(now), iso(now), iso(now), detail)
+                for number, detail in enumerate(details, start=1)
+            ],
+        )
 
     def alert(self, alert_id: str) -> Alert | None:
         """The latest version of an alert."""

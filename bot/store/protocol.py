@@ -215,7 +215,20 @@ class Store(Protocol):
         ...
 
     def queue_direct_messages(self, alert_id: str, keys: Sequence[str], now: datetime) -> None:
-        """Queue an alert for followers' DMs, once per alert each (a row there is left alone)."""
+        """Queue an alert for followers' DMs, once per alert each (any DM row of the alert
+        for a follower, a card's or a digest's, leaves them out)."""
+        ...
+
+    def queue_digest_dms(self, key: str, alert_ids: Sequence[str], now: datetime) -> None:
+        """Queue held alerts for one follower's digest DM; alerts they have a DM row of
+        already are left out."""
+        ...
+
+    def queue_mentions(
+        self, alert_id: str, key: str, details: Sequence[str], now: datetime
+    ) -> None:
+        """Queue follow-up mention messages after an alert's post, numbered from 1; one
+        already queued is left alone."""
         ...
 
     def alert(self, alert_id: str) -> Alert | None:

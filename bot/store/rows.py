@@ -91,7 +91,8 @@ class OutboxRow:
     """One delivery to make: an alert version to a destination.
 
     `action` is "post", "edit", or "held": a post beyond the destination's hourly cap,
-    waiting to be listed in its next digest (bot/delivery/digest.py).
+    waiting to be listed in its next digest (bot/delivery/digest.py); beside an alert,
+    "dm" and "digest-dm" (bot/delivery/direct.py) and "mention" (bot/delivery/mentions.py).
     """
 
     id: int
@@ -104,6 +105,7 @@ class OutboxRow:
     next_try_at: datetime
     scheduled_at: datetime | None  # when next_try_at was set (None: before that was kept)
     held_at: datetime | None = None  # a post the hourly cap held for a digest: since when
+    detail: str | None = None  # a follow-up mention's thread and text (bot/delivery/mentions.py)
 
 
 @dataclass(frozen=True)

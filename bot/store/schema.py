@@ -203,6 +203,12 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE feeds ADD COLUMN unreliable_told INTEGER NOT NULL DEFAULT 0;
     ALTER TABLE feeds ADD COLUMN unreliable_told_at TEXT;
     """,
+    # What a row sends beyond its alert: a follow-up message of extra follower mentions
+    # (action 'mention') keeps the thread to reply in and its rendered mentions here, so a
+    # retry after a restart pings exactly the followers the card had no room for.
+    """
+    ALTER TABLE outbox ADD COLUMN detail TEXT;
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

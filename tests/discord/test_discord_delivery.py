@@ -118,6 +118,7 @@ async def test_many_followers_are_split_across_messages(dk: ModuleType, tmp_path
         async with dk.running(app):
             dk.queue(app, dk.alert(), [CHANNEL])
             assert await app.outbox.drain() == 1
+            assert await app.outbox.drain() == 1  # the mentions the card had no room for
         posts = fake.requests("POST", MESSAGES)
         assert len(posts) == 2
         mentioned = [u for p in posts for u in p.json["allowed_mentions"]["users"]]

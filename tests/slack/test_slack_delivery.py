@@ -177,6 +177,8 @@ async def test_followers_beyond_the_card_are_mentioned_in_its_thread(
         for user in everyone:
             env.app.store.follow("slack", kit.TEAM, user, "security-guarantees", False, NOW)
         ref = await env.delivery.send(channel(kit), kit.make_alert())
+        while await env.app.outbox.drain():  # the thread replies it queued
+            pass
         card, *more = env.fake.of("chat.postMessage")
         assert ref == "C0ALERTS:1755682200.000001"
         assert "and 350 more in the thread" in card.body["text"]
@@ -198,7 +200,9 @@ async def test_followers_beyond_the_card_are_mentioned_in_its_thread(
         assert "and 350 more in the thread" in update.body["text"]
 
 
-async def test_a_failed_follow_up_mention_does_not_fail_the_alert(kit: Any, tmp_path: Path) -> None:
+async def test_a_refused_follow_up_mention_does_not_fail_the_alert_and_is_listed(
+    kit: Any, tmp_path: Path
+) -> None:
     async with kit.env(tmp_path) as env:
         for n in range(60):
             env.app.store.follow("slack", kit.TEAM, f"U{n:08d}", "security-guarantees", False, NOW)
@@ -210,7 +214,12 @@ async def test_a_failed_follow_up_mention_does_not_fail_the_alert(kit: Any, tmp_
         assert await env.delivery.send(channel(kit), kit.make_alert()) == (
             "C0ALERTS:1755682200.000001"
         )
-        assert len(env.fake.of("chat.postMessage")) == 2
+        while await env.app.outbox.drain():
+            pass
+        replies = [c for c in env.fake.of("chat.postMessage") if "thread_ts" in c.body]
+        assert len(replies) == 1  # tried once: Slack refuses it for good
+        [(_, _, where, why)] = env.app.store.dead_outbox()
+        assert where == "mention:slack_channel:C0ALERTS" and "msg_too_long" in why
 
 
 async def test_rate_limit_waits_retry_after_and_never_double_posts(

@@ -14,7 +14,6 @@ import contextlib
 import hashlib
 import logging
 import time
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -25,15 +24,17 @@ import discord
 
 from bot.delivery.base import DeliveryError, SentPlainer
 from bot.delivery.digest import digests_to_dm
-from bot.delivery.direct import DirectMessage, DmLedger, RefusesDms, queue_dms
+from bot.delivery.direct import DirectMessage, RefusesDms, queue_digest_dm, queue_dms
 from bot.delivery.discord.calls import WebhookResponse, WrongPlace, discord_call, response_watch
 from bot.delivery.discord.render import (
     RenderedAlert,
     digest_parts,
+    mention_chunks,
     notice_content,
     render_alert,
     render_digest,
 )
+from bot.delivery.mentions import FollowUp, queue_follow_ups
 from bot.discord_webhooks import NotAWebhookUrl, parse_webhook_url
 from bot.models import Alert, Destination, DestinationKind, Digest
 from bot.settings import Settings
@@ -46,7 +47,6 @@ log = logging.getLogger(__name__)
 PLATFORM = "discord"
 WEBHOOK_TIMEOUT_S = 30.0
 NOT_CONNECTED_RETRY_S = 30.0  # login still in progress (or the network is down)
-DM_MEMORY = 10_000  # (alert, user) pairs a digest DM carried, so no alert DM repeats them
 # Discord's answers to a DM that mean "not this user, ever" rather than "not now": 50007
 # "Cannot send messages to this user" (DMs closed, no shared server, a bot), 10013 "Unknown
 # User" (the account is gone). Retrying them only spends the bot's rate limit.
@@ -69,11 +69,6 @@ def only_users(user_ids: tuple[str, ...]) -> discord.AllowedMentions:
         replied_user=False,
         users=[discord.Object(id=int(u)) for u in user_ids],
     )
-
-
-def _discord_struggles(exc: DeliveryError) -> bool:
-    """True for an outage or a rate limit, where more requests now would fail alike."""
-    return exc.unavailable or exc.retry_after_s is not None
 
 
 async def with_plainer_retry(alert: Alert, send: Sender) -> str | SentPlainer:
@@ -179,7 +174,6 @@ class DiscordDelivery:
         self.bot = bot
         self._session: aiohttp.ClientSession | None = None
         self._guilds: dict[int, int | None] = {}  # channel id → guild id (None: a DM channel)
-        self._dmed: OrderedDict[tuple[str, str], None] = OrderedDict()
 
     def handles(self, destination: Destination) -> bool:
         """Webhooks always; channels only in bot mode."""
@@ -343,7 +337,7 @@ class DiscordDelivery:
         guild_id = await self._guild_of(client, channel_id)
         mention, by_dm = self._followers(guild_id, alert)
         channel = client.get_partial_messageable(channel_id, guild_id=guild_id)
-        sent: list[RenderedAlert] = []  # the rendering Discord took (the plainer one, maybe)
+        sent: list[tuple[RenderedAlert, str]] = []  # what Discord took, and its message id
 
         async def send(rendered: RenderedAlert) -> str:
             embed = discord.Embed.from_dict(rendered.embed)
@@ -364,18 +358,26 @@ class DiscordDelivery:
                     allowed_mentions=allowed,
                     nonce=delivery_nonce(alert.id, channel_id),
                 )
-            sent.append(rendered)
+            sent.append((rendered, str(message.id)))
             return str(message.id)
 
         result = await with_plainer_retry(replace(alert, mentions=tuple(mention)), send)
         if message_id is None:
-            # Posted: from here on nothing may raise, or the outbox would post it again.
-            await self._extra_mentions(client, channel, sent[-1])
-            # DMs go through the outbox as rows of their own: retried like posts, once per
-            # alert, and never holding up this channel's next post.
-            users = [u for u in by_dm if u.isdigit() and (alert.id, u) not in self._dmed]
+            # Posted. Extra mentions and DMs go through the outbox as rows of their own:
+            # retried like posts, sent once, and never holding up this channel's next post.
+            rendered, posted_id = sent[-1]
+            self._queue_follow_ups(alert.id, channel_id, posted_id, rendered)
+            users = [u for u in by_dm if u.isdigit()]
             queue_dms(self.store, alert.id, PLATFORM, str(guild_id), users, self.clock())
         return result
+
+    def _queue_follow_ups(
+        self, alert_id: str, channel_id: int, message_id: str, rendered: RenderedAlert
+    ) -> None:
+        """Queue the mentions the message had no room for, as follow-up outbox rows."""
+        follow_ups = [FollowUp(message_id, text, users) for text, users in rendered.more]
+        destination = Destination(DestinationKind.DISCORD_CHANNEL, str(channel_id))
+        queue_follow_ups(self.store, alert_id, destination, follow_ups, self.clock())
 
     async def _channel_digest(self, target: str, digest: Digest) -> None:
         if self.bot is None:
@@ -392,48 +394,44 @@ class DiscordDelivery:
         ids = ",".join(item.alert_id for item in digest.items)
         async with discord_call(f"channel {channel_id}", client=client):
             # A stable nonce, as for alerts: a retry after a post Discord took returns it.
-            await channel.send(
+            message = await channel.send(
                 rendered.content,
                 embed=discord.Embed.from_dict(rendered.embed),
                 allowed_mentions=only_users(rendered.mentioned),
                 nonce=delivery_nonce(f"digest:{ids}", channel_id),
             )
-        # Posted: from here on nothing may raise, or the outbox would post it again.
-        await self._extra_mentions(client, channel, rendered)
+        # Posted: as after an alert, what goes beside it is queued as outbox rows (the
+        # follow-ups keyed by the part's first alert, which has no card here).
+        self._queue_follow_ups(digest.items[0].alert_id, channel_id, str(message.id), rendered)
         if guild_id is not None:
-            await self._digest_dms(client, str(guild_id), digest)
+            for user_id, theirs in digests_to_dm(self.store, PLATFORM, str(guild_id), digest):
+                if user_id.isdigit():
+                    held = [item.alert_id for item in theirs.items]
+                    queue_digest_dm(
+                        self.store, PLATFORM, str(guild_id), user_id, held, self.clock()
+                    )
 
-    async def _digest_dms(self, client: discord.Client, guild_id: str, digest: Digest) -> None:
-        """DM each follower who asked for DMs the part's items on their topics, once each."""
-        dmed = DmLedger(self.store, PLATFORM, guild_id, self._dmed)
-        for user_id, theirs in digests_to_dm(self.store, PLATFORM, guild_id, digest, dmed):
-            if not user_id.isdigit():
-                continue
-            embed = discord.Embed.from_dict(render_digest(theirs).embed)
-            sent = await self._send_dm(client, user_id, embed)
-            if sent is None:
-                return
-            if sent:
-                for item in theirs.items:
-                    self._remember_dm(item.alert_id, user_id)
-
-    def _remember_dm(self, alert_id: str, user_id: str) -> None:
-        """Note that the user was DMed this alert, so another channel does not DM it again."""
-        self._dmed[(alert_id, user_id)] = None
-        while len(self._dmed) > DM_MEMORY:
-            self._dmed.popitem(last=False)
-
-    async def _extra_mentions(
-        self, client: discord.Client, channel: discord.PartialMessageable, rendered: RenderedAlert
+    async def send_follow_up(
+        self, destination: Destination, follow_up: FollowUp, ident: str
     ) -> None:
-        for content, user_ids in rendered.more:
-            try:
-                async with discord_call("extra follower mentions", client=client):
-                    await channel.send(content, allowed_mentions=only_users(user_ids))
-            except DeliveryError as exc:
-                log.warning("could not post extra follower mentions: %s", exc)
-                if _discord_struggles(exc):
-                    return  # the others would wait out the same trouble, each in turn
+        """Post a follow-up mention message in the channel, after its alert's message.
+
+        It pings only its own users; the same nonce on every try, so a retry after a post
+        Discord took (and the outbox could not mark) returns the first message.
+        """
+        if self.bot is None:
+            raise DeliveryError("Discord channels need DISCORD_TOKEN")
+        client = await self.bot.client_for_sending()
+        channel_id = _snowflake(destination.target, "channel id")
+        guild_id = await self._guild_of(client, channel_id)
+        channel = client.get_partial_messageable(channel_id, guild_id=guild_id)
+        for content, users in mention_chunks(list(follow_up.users)):
+            async with discord_call(f"follow-up mentions in channel {channel_id}", client=client):
+                await channel.send(
+                    content,
+                    allowed_mentions=only_users(users),
+                    nonce=delivery_nonce(f"mention:{ident}", channel_id),
+                )
 
     async def send_dm(self, dm: DirectMessage, alert: Alert) -> None:
         """DM a follower the alert's embed (no pings); in a plainer form if Discord refuses it.
@@ -442,15 +440,8 @@ class DiscordDelivery:
         tries again after Retry-After or its backoff; a user Discord will not DM leaves as
         a permanent one.
         """
-        if self.bot is None:
-            raise DeliveryError("Discord DMs need DISCORD_TOKEN")
-        client = await self.bot.client_for_sending()
-        user = _snowflake(dm.user_id, "follower id", broken=False)
-        where = f"DM to follower {dm.user_id}"
-        try:
-            async with discord_call(where, client=client):
-                channel = await client.create_dm(discord.Object(id=user))
 
+        async def post(client: discord.Client, channel: discord.DMChannel, where: str) -> None:
             async def send(rendered: RenderedAlert) -> str:
                 # One call per request: once the first is answered, a call is never cut.
                 async with discord_call(where, client=client):
@@ -461,28 +452,41 @@ class DiscordDelivery:
                 return str(message.id)
 
             await with_plainer_retry(replace(alert, mentions=()), send)
+
+        await self._in_dm(dm, post)
+
+    def dm_digest_parts(self, digest: Digest) -> list[Digest]:
+        """A follower's digest as embeds within Discord's limits (see render.digest_parts)."""
+        return digest_parts(digest)
+
+    async def send_digest_dm(self, dm: DirectMessage, digest: Digest) -> None:
+        """DM a follower one part of their digest (no pings); raises as `send_dm` does."""
+        embed = discord.Embed.from_dict(render_digest(digest).embed)
+
+        async def post(client: discord.Client, channel: discord.DMChannel, where: str) -> None:
+            async with discord_call(where, client=client):
+                await channel.send(embed=embed, allowed_mentions=no_mentions())
+
+        await self._in_dm(dm, post)
+
+    async def _in_dm(
+        self,
+        dm: DirectMessage,
+        post: Callable[[discord.Client, discord.DMChannel, str], Awaitable[None]],
+    ) -> None:
+        """Open the follower's DM channel and post there; a refusal of the user (not of
+        the request) leaves as RefusesDms."""
+        if self.bot is None:
+            raise DeliveryError("Discord DMs need DISCORD_TOKEN")
+        client = await self.bot.client_for_sending()
+        user = _snowflake(dm.user_id, "follower id", broken=False)
+        where = f"DM to follower {dm.user_id}"
+        try:
+            async with discord_call(where, client=client):
+                channel = await client.create_dm(discord.Object(id=user))
+            await post(client, channel, where)
         except DeliveryError as exc:
             refusal = _dm_refusal(exc)
             if refusal is None:
                 raise
             raise refusal from exc
-
-    async def _send_dm(
-        self, client: discord.Client, user_id: str, embed: discord.Embed
-    ) -> bool | None:
-        """DM one follower: True when sent, False when not (closed DMs, a user who left:
-        their problem, not the channel's), None when Discord itself is failing and the
-        other followers' DMs should be skipped."""
-        try:
-            # One call per request: once the first is answered, a call is never cut.
-            async with discord_call(f"DM to follower {user_id}", client=client):
-                dm = await client.create_dm(discord.Object(id=int(user_id)))
-            async with discord_call(f"DM to follower {user_id}", client=client):
-                await dm.send(embed=embed, allowed_mentions=no_mentions())
-        except DeliveryError as exc:
-            log.info("could not DM follower %s: %s", user_id, exc)
-            if _discord_struggles(exc):
-                log.warning("Discord is failing: the other follower DMs are skipped")
-                return None
-            return False
-        return True

@@ -17,7 +17,8 @@ from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot.delivery.base import ATTEMPT_LIMIT_S, DeliveryError, SentPlainer
 from bot.delivery.digest import digests_to_dm
-from bot.delivery.direct import DirectMessage, DmLedger, RefusesDms, queue_dms
+from bot.delivery.direct import DirectMessage, RefusesDms, queue_digest_dm, queue_dms
+from bot.delivery.mentions import FollowUp, queue_follow_ups
 from bot.delivery.slack.errors import (
     BLOCK_ERRORS,
     BROKEN,
@@ -61,7 +62,7 @@ TIMEOUT_S = int(ATTEMPT_LIMIT_S)
 # What a post beside the alert (extra mentions, a DM, an admin notice) may raise: logged, never
 # raised, so it can neither fail the alert nor make the outbox post it again.
 _SIDE_POST_ERRORS = (SlackApiError, DeliveryError, aiohttp.ClientError, TimeoutError, OSError)
-DM_MEMORY = 10_000  # (alert, user) pairs a digest DM carried; also DM channels kept
+DM_MEMORY = 10_000  # followers' DM channel ids kept
 
 
 def api_base(url: str) -> str:
@@ -99,7 +100,6 @@ class SlackDelivery:
         self._webhook_factory = webhook_factory or (
             lambda url: AsyncWebhookClient(url=url, timeout=TIMEOUT_S, retry_handlers=[])
         )
-        self._dmed: OrderedDict[tuple[str, str], None] = OrderedDict()
         # True once a channel has told admins that Slack refuses the bot token; a post that
         # goes through sets it back, so a later refusal is told again.
         self._token_refusal_told = False
@@ -146,12 +146,10 @@ class SlackDelivery:
                 alert.id,
                 channel,
             )
-        # Extra mentions come after the channel post and never raise: a failure here must
-        # not make the outbox post the channel message again. DMs go through the outbox as
-        # rows of their own: retried like posts, once per alert, never holding this channel.
-        await self._send_followups(channel, ts, followup_mentions(pinging))
-        users = [u for u in direct if (alert.id, u) not in self._dmed]
-        queue_dms(self.store, alert.id, PLATFORM, self.team_id, users, self.clock())
+        # Extra mentions (replies in the card's thread) and DMs go through the outbox as
+        # rows of their own: retried like posts, sent once, never holding this channel.
+        self._queue_follow_ups(alert.id, destination, channel, ts, followup_mentions(pinging))
+        queue_dms(self.store, alert.id, PLATFORM, self.team_id, direct, self.clock())
         return _sent(f"{channel}:{ts}", refusal)
 
     def digest_parts(self, destination: Destination, digest: Digest) -> list[Digest]:
@@ -181,11 +179,47 @@ class SlackDelivery:
         )
         self._token_refusal_told = False
         channel = str(response.get("channel") or destination.target)
-        # As after an alert: nothing below raises, or the outbox would post the part again.
-        await self._send_followups(
-            channel, str(response.get("ts") or ""), followup_mentions(pinging)
-        )
-        await self._send_digest_dms(team, digest)
+        # As after an alert, what goes beside it is queued as outbox rows (the follow-ups
+        # keyed by the part's first alert, which has no card here).
+        ts = str(response.get("ts") or "")
+        followups = followup_mentions(pinging)
+        self._queue_follow_ups(digest.items[0].alert_id, destination, channel, ts, followups)
+        for user, theirs in digests_to_dm(self.store, PLATFORM, team, digest):
+            held = [item.alert_id for item in theirs.items]
+            queue_digest_dm(self.store, PLATFORM, team, user, held, self.clock())
+
+    def _queue_follow_ups(
+        self,
+        alert_id: str,
+        destination: Destination,
+        channel: str,
+        ts: str,
+        messages: list[SlackMessage],
+    ) -> None:
+        """Queue the mentions the message had no room for, as replies in its thread."""
+        follow_ups = [FollowUp(f"{channel}:{ts}", m.text, ()) for m in messages]
+        queue_follow_ups(self.store, alert_id, destination, follow_ups, self.clock())
+
+    async def send_follow_up(
+        self, destination: Destination, follow_up: FollowUp, ident: str
+    ) -> None:
+        """Reply in the alert's thread with the mentions its card had no room for.
+
+        A thread keeps the channel to one message per alert; a mention there still notifies.
+        Failures leave as the post's would: a rate limit waits, an outage is retried.
+        """
+        assert self.client is not None  # handles() said so
+        client = self.client
+        channel, _, ts = follow_up.thread.partition(":")
+        message = SlackMessage(text=follow_up.text)
+
+        async def reply() -> AsyncSlackResponse:
+            async with self.pacer.slot(channel):
+                return await client.chat_postMessage(
+                    channel=channel, thread_ts=ts or None, **message.payload()
+                )
+
+        await self._guard(destination, reply(), channel)
 
     async def edit(
         self, destination: Destination, message_ref: str, alert: Alert
@@ -417,62 +451,6 @@ class SlackDelivery:
 
     # --- extra mentions, direct messages and admin notices --------------------------------
 
-    async def _send_followups(self, channel: str, ts: str, messages: list[SlackMessage]) -> None:
-        """Ping the followers the card had no room for, in the alert's thread (never raises).
-
-        A thread keeps the channel to one message per alert; a mention there still notifies.
-        """
-        if not messages or self.client is None:
-            return
-        for message in messages:
-            try:
-                async with self.pacer.slot(channel):
-                    await self.client.chat_postMessage(
-                        channel=channel, thread_ts=ts or None, **message.payload()
-                    )
-            except _SIDE_POST_ERRORS as exc:
-                log.warning(
-                    "could not post extra follower mentions in %s: %s",
-                    channel,
-                    what_went_wrong(exc),
-                )
-
-    async def _send_digest_dms(self, team: str, digest: Digest) -> None:
-        """DM each follower who asked for DMs the part's items on their topics, once each."""
-        if self.client is None:
-            return
-        dmed = DmLedger(self.store, PLATFORM, team, self._dmed)
-        for user, theirs in digests_to_dm(self.store, PLATFORM, team, digest, dmed):
-            for item in theirs.items:
-                self._remember_dm(item.alert_id, user)
-            await self._dm(user, render_digest(theirs), "a digest")
-
-    def _remember_dm(self, alert_id: str, user: str) -> None:
-        """Note that the user was DMed this alert (an alert DMs a user once)."""
-        self._dmed[(alert_id, user)] = None
-        while len(self._dmed) > DM_MEMORY:
-            self._dmed.popitem(last=False)
-
-    async def _dm(self, user: str, message: SlackMessage, what: str) -> None:
-        """Send a direct message; a failure is logged, never raised."""
-        assert self.client is not None
-        channel = self._dm_channels.get(user)
-        try:
-            if channel is None:
-                opened = await self.client.conversations_open(users=user)
-                channel = str(opened["channel"]["id"])
-                self._dm_channels[user] = channel
-                while len(self._dm_channels) > DM_MEMORY:
-                    self._dm_channels.popitem(last=False)
-            async with self.pacer.slot(channel):
-                await self.client.chat_postMessage(
-                    channel=channel, unfurl_links=False, unfurl_media=False, **message.payload()
-                )
-        except (*_SIDE_POST_ERRORS, KeyError, TypeError) as exc:  # odd conversations.open reply
-            if isinstance(exc, SlackApiError) and error_code(exc) in BROKEN:
-                self._dm_channels.pop(user, None)  # the DM is gone: open it again next time
-            log.warning("could not DM %s about %s: %s", user, what, what_went_wrong(exc))
-
     async def send_dm(self, dm: DirectMessage, alert: Alert) -> None:
         """DM a follower the alert's card (no pings); its text alone if Slack refuses it.
 
@@ -491,6 +469,25 @@ class SlackDelivery:
                 if error_code(exc) not in BLOCK_ERRORS:
                     raise
                 await self._post_dm(channel, SlackMessage(text=message.text))
+        except SlackApiError as exc:
+            raise self._dm_failure(dm, exc) from exc
+        except (aiohttp.ClientError, TimeoutError, OSError) as exc:
+            raise unreachable("Slack", exc) from exc
+
+    def dm_digest_parts(self, digest: Digest) -> list[Digest]:
+        """A follower's digest as messages within Slack's limits (see render.digest_parts)."""
+        return digest_parts(digest)
+
+    async def send_digest_dm(self, dm: DirectMessage, digest: Digest) -> None:
+        """DM a follower one part of their digest (no pings); raises as `send_dm` does.
+
+        Refused blocks are not re-sent as the text alone: that text names the topics, not
+        the items (see `send_digest`).
+        """
+        if self.client is None:
+            raise DeliveryError("Slack DMs need SLACK_BOT_TOKEN")
+        try:
+            await self._post_dm(await self._dm_channel(dm.user_id), render_digest(digest))
         except SlackApiError as exc:
             raise self._dm_failure(dm, exc) from exc
         except (aiohttp.ClientError, TimeoutError, OSError) as exc:

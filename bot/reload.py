@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
 from bot.models import Watchlist
-from bot.watchlists import Problem, load_watchlists
+from bot.watchlists import Problem, load_watchlists, watchlist_files
+
+# What a reload reads: (file name, digest of its bytes or why it cannot be read) per file,
+# or None when there is no folder.
+FolderState = tuple[tuple[str, str], ...] | None
 
 
 @dataclass(frozen=True)
@@ -51,3 +56,22 @@ def reload_watchlists(folder: Path, current: Watchlist, default_interval_s: floa
     return ReloadResult(
         result.watchlist, tuple(diff_watchlists(current, result.watchlist)), result.problems
     )
+
+
+def folder_state(folder: Path) -> FolderState:
+    """What a reload of `folder` would read now, equal only when it would read the same.
+
+    Contents, not change events, tell whether a reload is needed: an editor's litter, a
+    ConfigMap's swap of its `..data` link and a file written twice with the same text change
+    nothing here, and a change made while no watcher was listening is still seen.
+    """
+    if not folder.is_dir():
+        return None
+    state: list[tuple[str, str]] = []
+    for path in watchlist_files(folder):
+        try:
+            seen = hashlib.sha256(path.read_bytes()).hexdigest()
+        except OSError as exc:  # unreadable or dangling: read again once it changes
+            seen = f"unreadable: {exc.strerror}"
+        state.append((path.name, seen))
+    return tuple(state)

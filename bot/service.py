@@ -10,16 +10,13 @@ import sqlite3
 import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Protocol, TypeVar
 
 from bot.app import App, build_app
 from bot.delivery.base import Delivery
 from bot.delivery.console import ConsoleDelivery
-from bot.left_behind import named, present
-from bot.logs import redact_urls
+from bot.hot_reload import watch_watchlists
 from bot.models import Watchlist
-from bot.reload import reload_watchlists
 from bot.settings import Settings
 from bot.store.lock import heartbeat, hold_database
 from bot.store.protocol import Store
@@ -33,9 +30,6 @@ STOP_GRACE_S = 10.0
 # that is down must not keep a cron job running: what is left waits in the outbox, and the
 # next run sends it first.
 ONCE_DELIVERY_S = 60.0
-
-# How often a deleted watchlist folder is looked for again.
-FOLDER_CHECK_S = 1.0
 
 
 class PlatformRuntime(Protocol):
@@ -94,136 +88,6 @@ async def deliver_everything(app: App, deadline_s: float) -> None:
         return  # a stop moved the deadline: no new delivery starts
     if app.outbox.release_digests():
         await drain_until_idle(app, max(0.0, end - time.monotonic()))
-
-
-async def watch_watchlists(app: App, stop: asyncio.Event) -> None:
-    """Hot reload: apply good edits within seconds; refuse bad ones and keep the last good set."""
-    from watchfiles import awatch
-
-    folder = app.settings.watchlists_dir
-    told: set[str] = set()
-    warned: set[str] = set()
-    left: set[tuple[str, str, str]] = set()  # LeftBehind keys admins were told of
-
-    async def reload() -> None:
-        before = app.watchlist
-        refusal_logged = False
-        try:
-            text = _reload_once(app, warned)
-        except Exception as exc:  # one odd edit must not end hot reload for good
-            log.exception("watchlist reload failed, keeping the last good watchlists")
-            text, refusal_logged = f"reload failed ({type(exc).__name__}: {exc})", True
-        if text is None:
-            if told:
-                # Admins were told of the refusal: like a feed that recovers, they are told
-                # it is over, or the admin channel's last word on it stays "refused".
-                await app.notify_admins(
-                    "Watchlist edit applied: the watchlists are valid again (the refused"
-                    " edit is fixed)."
-                )
-            told.clear()
-            await say_left_behind(app, before, left)
-        elif text not in told:
-            told.add(text)
-            if not refusal_logged:
-                log.error("watchlist edit refused, keeping the last good watchlists: %s", text)
-            await app.notify_admins(f"Watchlist edit refused (last good set kept): {text}")
-
-    # Edits made while the service was down are met here first.
-    await say_left_behind(app, None, left)
-    while not stop.is_set():
-        if not folder.is_dir():
-            # A deleted folder is watched no more (its watch went with it, silently): wait
-            # for one to be put back at the path, read it, and watch that one.
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), FOLDER_CHECK_S)
-            if folder.is_dir() and not stop.is_set():
-                await reload()
-            continue
-        changes = awatch(folder, stop_event=stop, debounce=800, watch_filter=read_by_reload(folder))
-        async for _changes in changes:
-            await reload()
-            if not folder.is_dir():
-                break
-
-
-async def say_left_behind(
-    app: App, before: Watchlist | None, told: set[tuple[str, str, str]]
-) -> None:
-    """Warn in the log and tell admins, once while it stands, of each id the watchlists no
-    longer have that followers or a position history still use (`before`: the watchlist
-    just replaced, None at the start).
-
-    A renamed or deleted topic leaves its follows on the old id, where no alert comes, and
-    a renamed actor leaves its history where /positions and shifts no longer look: without
-    this, members hear nothing and nobody says why. `told` holds what was said already.
-    """
-    try:
-        found = app.left_behind(before)
-    except sqlite3.Error as exc:  # the check must never cost the reload that was applied
-        log.warning("could not compare the watchlists with what the database keeps: %s", exc)
-        return
-    current = present(app.watchlist)
-    back = [
-        f"{named(key)} is back in the watchlists: what was kept under it is in use again"
-        for key in sorted(told & current)
-    ]
-    told -= current
-    fresh = [str(item) for item in found if item.key not in told]
-    told.update(item.key for item in found)
-    for text in back:
-        log.info("watchlist: %s", text)
-    for text in fresh:
-        log.warning("watchlist: %s", text)
-    if back or fresh:
-        # Admins told an id was gone are told it is back, as they are of a feed.
-        await app.notify_admins("Watchlists: " + "; ".join([*fresh, *back]))
-
-
-def _reload_once(app: App, warned: set[str]) -> str | None:
-    """Read the watchlists again and apply them; None when applied, else what was refused.
-
-    `warned`: the warnings already logged; each is logged once while it stands.
-    """
-    result = reload_watchlists(
-        app.settings.watchlists_dir, app.watchlist, app.settings.default_interval_s
-    )
-    if result.applied:
-        assert result.watchlist is not None
-        app.use_watchlist(result.watchlist)
-        # Diff lines name feeds by URL, and a feed URL may carry a token or a password.
-        # Each line is cleaned before they are joined, so no separator is read as part
-        # of a URL.
-        changes = "; ".join(redact_urls(line) for line in result.changes)
-        log.info("watchlists reloaded: %s", changes or "no changes")
-        # What `check` and the start show as warnings (an unset ${VAR} skips a destination),
-        # once each: an edit elsewhere in the folder does not repeat them.
-        current = {redact_urls(str(problem)) for problem in result.problems}
-        for text in sorted(current - warned):
-            log.warning("watchlist: %s", text)
-        warned.clear()
-        warned.update(current)
-        return None
-    # Logged by the caller, once while it stands: a file left broken is read again at every
-    # change in its folder, and said the same way each time.
-    return "; ".join(redact_urls(str(p)) for p in result.problems if p.severity == "error")
-
-
-def read_by_reload(folder: Path) -> Callable[[object, str], bool]:
-    """The changes in `folder` a reload would see: its watchlist files, and the folder itself.
-
-    An editor's autosave (`#a.yaml#`), a backup or a note beside the files started a reload,
-    and its log lines, at every save of a file no reload reads.
-    """
-
-    def wanted(change: object, path: str) -> bool:
-        name = Path(path).name
-        if Path(path) == folder:
-            return True  # the folder deleted: the watcher must look for it again
-        # Hidden files are not read either (see load_watchlists).
-        return not name.startswith(".") and name.endswith((".yaml", ".yml"))
-
-    return wanted
 
 
 # Articles rewritten per transaction when pruning. The first prune after an upgrade or a long

@@ -39,6 +39,11 @@ async def _edit(folder: Path, text: str) -> None:
     await asyncio.sleep(2.0)  # past the watcher's 800 ms debounce
 
 
+async def _notices(app: _App, count: int) -> None:
+    while len(app.notices) < count:
+        await asyncio.sleep(0.05)
+
+
 def _app_on_topic_one(folder: Path) -> _App:
     """A watched app whose folder holds one valid file with topic `one`."""
     (folder / "a.yaml").write_text(TOPIC.format(id="one"), encoding="utf-8")
@@ -87,8 +92,10 @@ async def test_admins_told_of_a_refused_edit_are_told_when_it_is_fixed(tmp_path:
     app = _app_on_topic_one(tmp_path)
     app.calls = 1  # no failure in this test
     async with watching(app):
-        await _edit(tmp_path, "topics:\n  - id: two\n    name: [unclosed\n")
-        assert len(app.notices) == 1 and "refused" in app.notices[0], app.notices
+        (tmp_path / "a.yaml").write_text("topics:\n  - id: two\n    name: [unclosed\n")
+        # Told once it has stood a few seconds (a deploy under way fixes itself sooner).
+        await asyncio.wait_for(_notices(app, 1), timeout=20)
+        assert "refused" in app.notices[0], app.notices
         await _edit(tmp_path, TOPIC.format(id="two"))
         await asyncio.wait_for(app.applied.wait(), timeout=15)
         await _edit(tmp_path, TOPIC.format(id="three"))  # a later good edit: nothing to say

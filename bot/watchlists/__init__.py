@@ -26,7 +26,14 @@ from bot.watchlists.former_ids import FormerIds
 from bot.watchlists.schema import DESTINATION_KEYS, TopicModel, parse_interval, schema_json
 from bot.watchlists.source import KeyPath, Problem, Source, key_name, load_file
 
-__all__ = ["LoadResult", "Problem", "load_watchlists", "parse_interval", "schema_json"]
+__all__ = [
+    "LoadResult",
+    "Problem",
+    "load_watchlists",
+    "parse_interval",
+    "schema_json",
+    "watchlist_files",
+]
 
 # A passage is matched against a topic's texts *and set against* its `exclude` sentences and
 # the other topics' texts, and the start-up classifier learns from those other topics. One
@@ -79,6 +86,17 @@ def _present(items: Sequence[_Item | None]) -> list[tuple[int, _Item]]:
     return [(i, item) for i, item in enumerate(items) if item is not None]
 
 
+def watchlist_files(folder: Path) -> list[Path]:
+    """The files of the folder that are read as watchlists, in the order they are merged."""
+    # Hidden files are editors' and systems' litter, not watchlists: Emacs's lock
+    # `.#a.yaml` (a symlink to nowhere, there while a buffer is modified), macOS's `._a.yaml`,
+    # rsync's `.a.yaml.Xy12Z`. Only the folder's own level is read: a Kubernetes ConfigMap
+    # keeps a second copy of every file in its `..data` and `..<timestamp>` folders.
+    return sorted(
+        p for p in [*folder.glob("*.yaml"), *folder.glob("*.yml")] if not p.name.startswith(".")
+    )
+
+
 def load_watchlists(
     folder: Path, env: Mapping[str, str] | None = None, default_interval_s: float = 600.0
 ) -> LoadResult:
@@ -92,11 +110,7 @@ def load_watchlists(
         return LoadResult(
             None, (Problem(str(folder), 1, "(folder)", "watchlist folder not found"),)
         )
-    # Hidden files are editors' and systems' litter, not watchlists: Emacs's lock
-    # `.#a.yaml` (a symlink to nowhere, there while a buffer is modified), macOS's `._a.yaml`.
-    files = sorted(
-        p for p in [*folder.glob("*.yaml"), *folder.glob("*.yml")] if not p.name.startswith(".")
-    )
+    files = watchlist_files(folder)
     if not files:
         return LoadResult(None, (Problem(str(folder), 1, "(folder)", "no *.yaml watchlist files"),))
     problems: list[Problem] = []

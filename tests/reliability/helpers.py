@@ -23,8 +23,8 @@ from rich.console import Console
 
 from bot.app import App, build_app
 from bot.delivery.console import ConsoleDelivery
+from bot.hot_reload import watch_watchlists
 from bot.models import Watchlist
-from bot.service import watch_watchlists
 from bot.settings import Settings
 from bot.watchlists import load_watchlists
 from tests.conftest import rss

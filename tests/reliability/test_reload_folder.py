@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import shutil
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from bot.watchlists import load_watchlists
@@ -23,12 +24,12 @@ def _folder(path: Path, topic: str) -> Path:
     return path
 
 
-async def _watch(folder: Path, change: object) -> ReloadingApp:
+async def _watch(folder: Path, change: Callable[[ReloadingApp], Awaitable[None]]) -> ReloadingApp:
     watchlist = load_watchlists(folder, env={}).watchlist
     assert watchlist is not None
     app = ReloadingApp(folder, watchlist)
     async with watching(app):
-        await change  # type: ignore[misc]
+        await change(app)
         # Later edits in the folder now at that path still apply.
         (folder / "a.yaml").write_text(TOPIC.format(id="edited"), encoding="utf-8")
         await asyncio.wait_for(_applied(app, "edited"), timeout=20)
@@ -44,12 +45,14 @@ async def _applied(app: ReloadingApp, topic: str) -> None:
 async def test_a_folder_deleted_then_put_back_is_watched_again(tmp_path: Path) -> None:
     folder = _folder(tmp_path / "watchlists", "one")
 
-    async def delete_and_restore() -> None:
+    async def delete_and_restore(app: ReloadingApp) -> None:
         shutil.rmtree(folder)
-        await asyncio.sleep(2.0)  # past the debounce: the deletion is seen and refused
+        # Gone for longer than a deploy takes: admins are told.
+        while not app.notices:
+            await asyncio.sleep(0.05)
         _folder(folder, "two")
 
-    app = await _watch(folder, delete_and_restore())
+    app = await _watch(folder, delete_and_restore)
     # Told once that it went, once that it is back.
     assert len(app.notices) == 2 and "folder not found" in app.notices[0], app.notices
     assert "valid again" in app.notices[1], app.notices

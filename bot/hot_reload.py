@@ -1,0 +1,291 @@
+"""Hot reload: watch the watchlist folder and apply what a deploy leaves there once it has
+settled; a state that stays bad is refused (the last good set kept) and admins are told once.
+
+A deploy is seldom one write. `git checkout` of a branch that renames a file deletes the
+old name and writes the new one; `cp -r` or rsync writes one file after another; a folder
+is deleted and copied again. On a slow disk the steps come a second or more apart, and the
+folder between two of them holds a duplicate id, a route to a topic not yet written, or
+nothing at all. So: what the folder holds is read once it has stopped changing, and a
+refusal is told only when it still stands a few seconds later.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import sqlite3
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bot.app import App
+from bot.left_behind import named, present
+from bot.logs import redact_urls
+from bot.models import Watchlist
+from bot.reload import FolderState, folder_state, reload_watchlists
+
+log = logging.getLogger(__name__)
+
+# The folder is read once it has not changed for this long: the steps of one deploy (a
+# checkout's delete and write, a copy's files) are read together, not one by one.
+SETTLE_S = 1.0
+# A folder that never stops changing (a sync in a loop) is read after this long anyway.
+SETTLE_AT_MOST_S = 10.0
+# A refused state is told, in the log and to admins, only once it has stood this long with
+# nothing in the folder changing: a deploy on a slow disk fixes its half-written state
+# within seconds. The last good watchlists stay in use meanwhile, as after any refusal.
+REFUSE_AFTER_S = 5.0
+# How often a deleted watchlist folder is looked for again.
+FOLDER_CHECK_S = 1.0
+
+
+@dataclass
+class _Refusals:
+    """What admins were told was refused, and the refusal waiting to be told."""
+
+    told: set[str] = field(default_factory=set)
+    waiting: str | None = None
+    due: float = 0.0
+
+    def wait_for(self, text: str) -> None:
+        """Hold `text` back until REFUSE_AFTER_S from now, unless it was told already."""
+        if text in self.told:
+            self.waiting = None  # said already, the same way: nothing new to say
+            return
+        self.waiting, self.due = text, time.monotonic() + REFUSE_AFTER_S
+
+
+class _Listener:
+    """watchfiles on the folder, setting `changed` at each change a reload could care about.
+
+    Its own stop event: watchfiles sets the event it was given when it is cancelled, and the
+    service's own would stop the service.
+    """
+
+    def __init__(self, folder: Path, changed: asyncio.Event) -> None:
+        self.quit = asyncio.Event()
+        self.task = asyncio.create_task(self._listen(folder, changed))
+
+    async def _listen(self, folder: Path, changed: asyncio.Event) -> None:
+        from watchfiles import awatch
+
+        try:
+            watch = awatch(
+                folder, stop_event=self.quit, debounce=800, watch_filter=read_by_reload(folder)
+            )
+            async for _changes in watch:
+                changed.set()
+        except Exception as exc:  # the folder went as the watch started; polled meanwhile
+            log.debug("watching %s ended: %s", folder, exc)
+
+    async def close(self) -> None:
+        """Stop watching (within watchfiles' 50 ms step)."""
+        self.quit.set()
+        with contextlib.suppress(Exception):
+            await self.task
+
+
+async def _until(events: tuple[asyncio.Event, ...], timeout: float | None) -> None:
+    """Wait until one of the events is set, or the timeout passes."""
+    waits = [asyncio.ensure_future(event.wait()) for event in events]
+    try:
+        await asyncio.wait(waits, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for wait in waits:
+            wait.cancel()
+
+
+async def settled_state(folder: Path, stop: asyncio.Event) -> FolderState:
+    """What the folder holds once it has not changed for SETTLE_S (SETTLE_AT_MOST_S at most)."""
+    end = time.monotonic() + SETTLE_AT_MOST_S
+    state = folder_state(folder)
+    while not stop.is_set() and time.monotonic() < end:
+        await _until((stop,), SETTLE_S)
+        again = folder_state(folder)
+        if again == state:
+            break
+        state = again
+    return state
+
+
+async def watch_watchlists(app: App, stop: asyncio.Event) -> None:
+    """Hot reload: apply good edits within seconds; refuse bad ones and keep the last good set."""
+    folder = app.settings.watchlists_dir
+    refusals = _Refusals()
+    warned: set[str] = set()
+    left: set[tuple[str, str, str]] = set()  # LeftBehind keys admins were told of
+    changed = asyncio.Event()
+    listener: _Listener | None = None
+    # What the watchlists in use were read from (at the start, just before this).
+    read = folder_state(folder)
+    look_at: float | None = None  # when to look at the folder though nothing was reported
+
+    # Edits made while the service was down are met here first.
+    await say_left_behind(app, None, left)
+    try:
+        while not stop.is_set():
+            if listener is not None and (listener.task.done() or not folder.is_dir()):
+                # A deleted folder's watch went with it, silently: a folder put back at the
+                # path is watched anew.
+                await listener.close()
+                listener = None
+            if listener is None and folder.is_dir():
+                listener = _Listener(folder, changed)
+                # What was written before it listened is found by looking once it does.
+                look_at = time.monotonic() + SETTLE_S
+            deadlines = [d for d in (look_at, _due(refusals)) if d is not None]
+            if listener is None:
+                deadlines.append(time.monotonic() + FOLDER_CHECK_S)
+            timeout = max(0.0, min(deadlines) - time.monotonic()) if deadlines else None
+            await _until((changed, stop), timeout)
+            if stop.is_set():
+                break
+            changed.clear()  # before reading: a change from now on wakes us again
+            look_at = None
+            state = await settled_state(folder, stop)
+            if stop.is_set():
+                break
+            if state != read:
+                read = state
+                await _reload(app, refusals, warned, left)
+            elif refusals.waiting is not None and time.monotonic() >= refusals.due:
+                await _tell_refusal(app, refusals)
+    finally:
+        if listener is not None:
+            await listener.close()
+
+
+def _due(refusals: _Refusals) -> float | None:
+    return refusals.due if refusals.waiting is not None else None
+
+
+async def _reload(
+    app: App, refusals: _Refusals, warned: set[str], left: set[tuple[str, str, str]]
+) -> None:
+    """Read the folder again: apply it, or hold its refusal back until it has stood."""
+    before = app.watchlist
+    try:
+        text = _reload_once(app, warned)
+    except Exception as exc:  # one odd edit must not end hot reload for good
+        # Not a half-written folder (that is refused, not raised): said at once.
+        log.exception("watchlist reload failed, keeping the last good watchlists")
+        text = f"reload failed ({type(exc).__name__}: {exc})"
+        if text not in refusals.told:
+            refusals.told.add(text)
+            await app.notify_admins(f"Watchlist edit refused (last good set kept): {text}")
+        refusals.waiting = None
+        return
+    if text is not None:
+        refusals.wait_for(text)
+        if refusals.waiting is not None:
+            log.info(
+                "watchlists changed but are not valid yet; looked at again in %.0f s",
+                REFUSE_AFTER_S,
+            )
+        return
+    refusals.waiting = None  # fixed before it was told: nobody hears of it
+    if refusals.told:
+        # Admins were told of the refusal: like a feed that recovers, they are told it is
+        # over, or the admin channel's last word on it stays "refused".
+        await app.notify_admins(
+            "Watchlist edit applied: the watchlists are valid again (the refused edit is fixed)."
+        )
+    refusals.told.clear()
+    await say_left_behind(app, before, left)
+
+
+async def _tell_refusal(app: App, refusals: _Refusals) -> None:
+    """The refused state has stood: say it, once, in the log and to admins."""
+    text = refusals.waiting
+    assert text is not None
+    refusals.waiting = None
+    refusals.told.add(text)
+    log.error("watchlist edit refused, keeping the last good watchlists: %s", text)
+    await app.notify_admins(f"Watchlist edit refused (last good set kept): {text}")
+
+
+async def say_left_behind(
+    app: App, before: Watchlist | None, told: set[tuple[str, str, str]]
+) -> None:
+    """Warn in the log and tell admins, once while it stands, of each id the watchlists no
+    longer have that followers or a position history still use (`before`: the watchlist
+    just replaced, None at the start).
+
+    A renamed or deleted topic leaves its follows on the old id, where no alert comes, and
+    a renamed actor leaves its history where /positions and shifts no longer look: without
+    this, members hear nothing and nobody says why. `told` holds what was said already.
+    """
+    try:
+        found = app.left_behind(before)
+    except sqlite3.Error as exc:  # the check must never cost the reload that was applied
+        log.warning("could not compare the watchlists with what the database keeps: %s", exc)
+        return
+    current = present(app.watchlist)
+    back = [
+        f"{named(key)} is back in the watchlists: what was kept under it is in use again"
+        for key in sorted(told & current)
+    ]
+    told -= current
+    fresh = [str(item) for item in found if item.key not in told]
+    told.update(item.key for item in found)
+    for text in back:
+        log.info("watchlist: %s", text)
+    for text in fresh:
+        log.warning("watchlist: %s", text)
+    if back or fresh:
+        # Admins told an id was gone are told it is back, as they are of a feed.
+        await app.notify_admins("Watchlists: " + "; ".join([*fresh, *back]))
+
+
+def _reload_once(app: App, warned: set[str]) -> str | None:
+    """Read the watchlists again and apply them; None when applied, else what was refused.
+
+    `warned`: the warnings already logged; each is logged once while it stands.
+    """
+    result = reload_watchlists(
+        app.settings.watchlists_dir, app.watchlist, app.settings.default_interval_s
+    )
+    if result.applied:
+        assert result.watchlist is not None
+        app.use_watchlist(result.watchlist)
+        # Diff lines name feeds by URL, and a feed URL may carry a token or a password.
+        # Each line is cleaned before they are joined, so no separator is read as part
+        # of a URL.
+        changes = "; ".join(redact_urls(line) for line in result.changes)
+        log.info("watchlists reloaded: %s", changes or "no changes")
+        # What `check` and the start show as warnings (an unset ${VAR} skips a destination),
+        # once each: an edit elsewhere in the folder does not repeat them.
+        current = {redact_urls(str(problem)) for problem in result.problems}
+        for text in sorted(current - warned):
+            log.warning("watchlist: %s", text)
+        warned.clear()
+        warned.update(current)
+        return None
+    # Told once while it stands: a file left broken is read again at every change in its
+    # folder, and said the same way each time.
+    return "; ".join(redact_urls(str(p)) for p in result.problems if p.severity == "error")
+
+
+def read_by_reload(folder: Path) -> Callable[[object, str], bool]:
+    """The changes in `folder` a reload could care about: its watchlist files, the folder
+    itself, and a Kubernetes ConfigMap's swap of its `..data` link.
+
+    An editor's autosave (`#a.yaml#`), a backup or a note beside the files woke the watcher
+    at every save of a file no reload reads. (What is read is compared too, so a wake-up
+    that changed nothing reloads nothing.)
+    """
+
+    def wanted(change: object, path: str) -> bool:
+        name = Path(path).name
+        if Path(path) == folder:
+            return True  # the folder deleted: the watcher must look for it again
+        if name == "..data":
+            # A ConfigMap's files are links through `..data`, which the kubelet points at a
+            # new folder in one rename: the files themselves report no change.
+            return True
+        # Hidden files are not read either (see watchlist_files).
+        return not name.startswith(".") and name.endswith((".yaml", ".yml"))
+
+    return wanted

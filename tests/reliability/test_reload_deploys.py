@@ -73,6 +73,11 @@ async def _deploy(
     return app
 
 
+async def _told(app: _App) -> None:
+    while not app.notices:
+        await asyncio.sleep(0.05)
+
+
 async def _step() -> None:
     await asyncio.sleep(SLOW_DISK_STEP_S)
 
@@ -209,3 +214,24 @@ async def test_a_configmap_update_is_applied_once_and_its_folders_are_not_read(
     _quiet(app, caplog)
     reloads = [r.getMessage() for r in caplog.records if "reloaded" in r.getMessage()]
     assert reloads == ["watchlists reloaded: + topic two; - topic one"], reloads
+
+
+async def test_a_watchlist_saved_in_latin1_is_refused_at_the_line_of_its_accent(
+    tmp_path: Path,
+) -> None:
+    """An old editor saves `é` as the single byte 0xe9: refused with the line to fix (not a
+    byte offset into the file), and the last good watchlists stay in use."""
+    folder = tmp_path / "watchlists"
+    folder.mkdir()
+    (folder / "topics.yaml").write_text(TOPIC.format(id="one"), encoding="utf-8")
+    watchlist = load_watchlists(folder, env={}).watchlist
+    assert watchlist is not None
+    app = _App(folder, watchlist)
+    edited = TOPIC.format(id="one").replace("well enough", "well enough for a café")
+    async with watching(app):
+        (folder / "topics.yaml").write_bytes(edited.encode("latin-1"))
+        await asyncio.wait_for(_told(app), timeout=20)
+    assert len(app.notices) == 1, app.notices
+    assert f"{folder / 'topics.yaml'}:4: (file): not UTF-8 text: byte 0xe9" in app.notices[0]
+    assert "save the file as UTF-8" in app.notices[0], app.notices
+    assert _names(app.watchlist) == ["Topic one"] and app.used == []

@@ -241,6 +241,11 @@ class Fetcher:
             if result.location is None:
                 return result
             url = result.location  # each hop is checked again before it is fetched
+            scheme = urllib.parse.urlsplit(url).scheme.lower()
+            if scheme not in ("http", "https"):
+                # A "Location: file:///…" would otherwise be read from this machine's disk
+                # (`_get` reads local paths, for local feeds) and posted as the article.
+                return FetchResult(url, "error", error=f"refused: redirect to a {scheme}: URL")
         return FetchResult(url, "error", error=f"too many redirects (max {self.max_redirects})")
 
     async def _get(

@@ -149,6 +149,9 @@ def _app(state: State) -> web.Application:
         # Compressed in a way nobody asked for (aiohttp reads gzip and deflate only).
         return web.Response(body=b"\x1b\x03\x00\xf8", headers={"Content-Encoding": "br"})
 
+    async def to_query(request: web.Request) -> web.StreamResponse:
+        raise web.HTTPFound(request.query["url"])
+
     app = web.Application()
     app.router.add_get("/feed", feed)
     app.router.add_get("/lm", last_modified_only)
@@ -168,6 +171,7 @@ def _app(state: State) -> web.Application:
     app.router.add_get("/to-private", to_private)
     app.router.add_get("/to-page", to_page)
     app.router.add_get("/brotli", brotli)
+    app.router.add_get("/to", to_query)
     return app
 
 
@@ -378,6 +382,19 @@ async def test_a_page_on_a_private_address_is_refused_when_only_public_ones_may_
         assert (refused.status, refused.error) == ("error", "refused: not a public address")
     assert redirected.url == private  # refused at the hop, before any request was sent
     assert allowed.status == "ok" and b"<p>Hi</p>" in allowed.body
+
+
+async def test_a_page_redirecting_to_a_local_file_is_not_read(tmp_path: Path) -> None:
+    # A feed item's page answered "302 Location: file:///…": the public-only fetch, which
+    # follows redirects itself, read the file and its text became the alert's text.
+    secret = tmp_path / "notes.html"
+    secret.write_text("<html><body><p>Private notes of the operator.</p></body></html>")
+    async with serve() as (server, _), _fetcher() as fetcher:
+        fetcher.is_public = lambda address: address == "127.0.0.1"
+        to_file = server.make_url("/to").with_query(url=secret.as_uri())
+        page = await fetcher.fetch_page(str(to_file), public_only=True)
+    assert (page.status, page.body) == ("error", b"")
+    assert page.error == "refused: redirect to a file: URL"
 
 
 async def test_a_name_that_turns_private_after_the_check_is_refused_at_connect(

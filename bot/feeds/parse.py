@@ -119,6 +119,9 @@ _CONTROL = re.compile(
 # "file:///etc/passwd", which must not be posted as the alert's link. (A link without a
 # scheme is a local file feed's relative path and stays.)
 _UNSAFE_LINK = re.compile(r"^(?!https?:)[a-z][a-z0-9+.-]+:", re.I)
+# What a browser removes from a URL before reading it (WHATWG URL): "java\nscript:" opens
+# as "javascript:", so the scheme is checked without them.
+_URL_TAB_OR_NEWLINE = re.compile(r"[\t\n\r]")
 
 
 class FeedParseError(Exception):
@@ -426,7 +429,8 @@ def _to_article(entry: Any, feed: Feed, fetched: datetime, base: str) -> Article
         link = urljoin(base, link)  # relative links are relative to the feed
     # Checked as shown, too: a control before the scheme ("\u202ejavascript:…") hid it from
     # the check and was stripped after it.
-    if _UNSAFE_LINK.match(link) or _UNSAFE_LINK.match(strip_controls(link).strip()):
+    shown = strip_controls(_URL_TAB_OR_NEWLINE.sub("", link)).strip()
+    if _UNSAFE_LINK.match(link) or _UNSAFE_LINK.match(shown):
         link = ""  # "javascript:" or "file:" must never become an alert's link
     raw_title = html_to_text(entry.get("title") or "")
     # A "<" that opens no HTML tag is text; read as a tag it would swallow the title up to

@@ -38,3 +38,12 @@ def test_ordinary_links_are_unchanged() -> None:
     assert items("https://wire.example/a?b=1#c", "https://feed.example/rss") == [
         "https://wire.example/a?b=1#c"
     ]
+
+
+def test_a_tab_or_newline_inside_the_scheme_does_not_let_javascript_through() -> None:
+    # Browsers drop tabs and newlines from a URL before reading it: "java<LF>script:" opens
+    # as "javascript:", yet it passed the scheme check and became the alert's link.
+    assert items("java&#x0A;script:alert(1)", "https://feed.example/rss") == [""]
+    assert items("java&#x09;script:alert(1)", "https://feed.example/rss") == [""]
+    assert items("da&#x0D;ta:text/html,x", "https://feed.example/rss") == [""]
+

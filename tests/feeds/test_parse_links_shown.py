@@ -46,4 +46,3 @@ def test_a_tab_or_newline_inside_the_scheme_does_not_let_javascript_through() ->
     assert items("java&#x0A;script:alert(1)", "https://feed.example/rss") == [""]
     assert items("java&#x09;script:alert(1)", "https://feed.example/rss") == [""]
     assert items("da&#x0D;ta:text/html,x", "https://feed.example/rss") == [""]
-

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from bot.text import (
@@ -160,3 +162,14 @@ def test_sentences_in_other_scripts_and_with_guillemets_are_split() -> None:
 )
 def test_unpaired_quotes_are_dropped_and_pairs_kept(clause: str, shown: str) -> None:
     assert without_unpaired_quotes(clause) == shown
+
+
+@pytest.mark.parametrize("run", [".", "!?", "?"], ids=["dots", "marks", "questions"])
+def test_a_long_run_of_stops_is_split_in_linear_time(run: str) -> None:
+    # Each stop of a run started a boundary match that read to the run's end: 20,000 dots
+    # (the article text cap) took 9 s, and the summary and stances split the text again.
+    text = "Harbour drills resumed " + run * (20_000 // len(run)) + " and ended."
+    started = time.monotonic()
+    sentences = split_sentences(text)
+    assert time.monotonic() - started < 5
+    assert "".join(sentences).endswith("and ended.")

@@ -100,17 +100,12 @@ class HeldDeliveries:
         if destination is None or delivery is None:
             why = "destination no longer configured" if destination is None else "no delivery"
             return await self._digest_failed(key, rows, DeliveryError(why), now), taken
-        alerts: dict[str, Alert] = {}
-        for row in rows:
-            alert = self.store.alert(row.alert_id)
-            if alert is None:  # never expected: alerts are kept for ever
-                self.store.mark_dead(row.id, "the alert is no longer stored")
-            else:
-                alerts[row.alert_id] = alert
-        by_alert = {row.alert_id: row for row in rows if row.alert_id in alerts}
+        stored = self._with_alerts(rows)
+        by_alert = {alert_id: row for alert_id, (row, _) in stored.items()}
         if not by_alert:
             return Outcome(delivered=0), taken
-        digest = build_digest(list(alerts.values()), self.max_alerts_per_hour)
+        alerts = [alert for _, alert in stored.values()]
+        digest = build_digest(alerts, self.max_alerts_per_hour)
         sent = 0
         unsent = list(by_alert.values())
         try:
@@ -125,12 +120,7 @@ class HeldDeliveries:
                 sent += len(part_rows)
                 unsent = [row for row in unsent if row not in part_rows]
         except Exception as exc:  # a renderer's bug must not stop the other deliveries
-            if database_failed(exc):
-                raise  # the database, not the delivery: `drain` stops and says so once
-            error = exc if isinstance(exc, DeliveryError) else None
-            if error is None:
-                log.exception("digest to %s crashed", key)
-                error = DeliveryError(f"unexpected error: {exc!r}")
+            error = _booked(exc, "digest", key)
             outcome = await self._digest_failed(key, unsent, error, now)
             return replace(outcome, delivered=sent), taken
         if sent:
@@ -147,15 +137,9 @@ class HeldDeliveries:
         now = self.clock()
         taken = {row.id for row in rows}
         dm = direct.DirectMessage.from_key(key)
-        by_alert: dict[str, OutboxRow] = {}
-        alerts: list[Alert] = []
-        for row in rows:
-            alert = self.store.alert(row.alert_id)
-            if alert is None:  # never expected: alerts are kept for ever
-                self.store.mark_dead(row.id, "the alert is no longer stored")
-            else:
-                by_alert[row.alert_id] = row
-                alerts.append(alert)
+        stored = self._with_alerts(rows)
+        by_alert = {alert_id: row for alert_id, (row, _) in stored.items()}
+        alerts = [alert for _, alert in stored.values()]
         unsent = list(by_alert.values())
         if dm is None or not unsent:
             return Outcome(delivered=0), taken
@@ -176,15 +160,22 @@ class HeldDeliveries:
             direct.refused(self.store, dm, exc)
             return Outcome(delivered=sent), taken
         except Exception as exc:  # a renderer's bug must not stop the other deliveries
-            if database_failed(exc):
-                raise
-            error = exc if isinstance(exc, DeliveryError) else None
-            if error is None:
-                log.exception("digest DM to %s crashed", key)
-                error = DeliveryError(f"unexpected error: {exc!r}")
+            error = _booked(exc, "digest DM", key)
             outcome = await self._digest_failed(key, unsent, error, now)
             return replace(outcome, delivered=sent), taken
         return Outcome(delivered=sent), taken
+
+    def _with_alerts(self, rows: list[OutboxRow]) -> dict[str, tuple[OutboxRow, Alert]]:
+        """The rows whose alert is stored, by alert id, each with its alert. A row whose
+        alert is gone (never expected: alerts are kept for ever) is given up on."""
+        found: dict[str, tuple[OutboxRow, Alert]] = {}
+        for row in rows:
+            alert = self.store.alert(row.alert_id)
+            if alert is None:
+                self.store.mark_dead(row.id, "the alert is no longer stored")
+            else:
+                found[row.alert_id] = (row, alert)
+        return found
 
     def _record_digest_sent(self, rows: list[OutboxRow]) -> None:
         """Mark the rows of a digest part the platform took as sent, all or none."""
@@ -233,3 +224,15 @@ class HeldDeliveries:
             delay,
         )
         return Outcome(delivered=0, hold_until=next_try if error.holds_destination else None)
+
+
+def _booked(exc: Exception, what: str, key: str) -> DeliveryError:
+    """The error a digest's failure is booked with. A crash (a renderer's bug) is logged with
+    its traceback and retried like any failure; a database failure is raised again, so
+    `drain` stops and says so once."""
+    if database_failed(exc):
+        raise exc
+    if isinstance(exc, DeliveryError):
+        return exc
+    log.exception("%s to %s crashed", what, key)
+    return DeliveryError(f"unexpected error: {exc!r}")

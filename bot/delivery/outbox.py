@@ -16,7 +16,9 @@ import random
 import sqlite3
 import time
 from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import TypeVar
 
 from bot.clock import next_time_after_clock_step
 from bot.delivery import direct, mentions
@@ -29,6 +31,16 @@ from bot.store.protocol import Store
 from bot.store.rows import OutboxRow
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class _Failed:
+    """A try at a row that failed, with the error to book (see `OutboxWorker._attempt`)."""
+
+    error: DeliveryError
+
 
 # Retry delays grow from 5 s and stop growing at 30 min: platform hiccups pass in seconds,
 # outages in tens of minutes; a slower retry would only delay a recovered channel.
@@ -352,15 +364,11 @@ class OutboxWorker(HeldDeliveries):
             return await self._failed(row, DeliveryError(why), now)
         if row.action == "post" and self._hold_for_digest(row, destination, alert, now):
             return Outcome(delivered=False)
-        try:
-            refusal = await self._hand_over(row, delivery, destination, alert)
-        except DeliveryError as exc:
-            return await self._failed(row, exc, now)
-        except Exception as exc:  # a bug in a renderer must not stop the other deliveries
-            if database_failed(exc):
-                raise  # the database, not the delivery: `drain` stops and says so once
-            log.exception("delivery of alert %s to %s crashed", row.alert_id, row.destination)
-            return await self._failed(row, DeliveryError(f"unexpected error: {exc!r}"), now)
+        refusal = await self._attempt(
+            row, "delivery", self._hand_over(row, delivery, destination, alert)
+        )
+        if isinstance(refusal, _Failed):
+            return await self._failed(row, refusal.error, now)
         if refusal is not None:
             await self._tell_refused(row, refusal, "It went out in a plainer form instead")
         if row.action == "post":
@@ -370,9 +378,10 @@ class OutboxWorker(HeldDeliveries):
     async def _deliver_dm(self, row: OutboxRow, dm: direct.DirectMessage, now: datetime) -> Outcome:
         """DM one follower an alert: retried like a post; a follower the platform will
         not DM is given up on (and switched to mentions) at once, without retries."""
-        try:
-            await direct.send_direct_message(self.store, self.deliveries, dm, row.alert_id)
-        except DeliveryError as exc:
+        sending = direct.send_direct_message(self.store, self.deliveries, dm, row.alert_id)
+        failed = await self._attempt(row, "DM", sending)
+        if isinstance(failed, _Failed):
+            exc = failed.error
             if not exc.permanent:
                 return await self._failed(row, exc, now)
             if isinstance(exc, direct.RefusesDms):
@@ -383,27 +392,33 @@ class OutboxWorker(HeldDeliveries):
                 self.store.mark_dead(row.id, str(exc))
                 log.error("giving up on the DM of alert %s to %s: %s", row.alert_id, dm.key, exc)
             return Outcome(delivered=False)
-        except Exception as exc:  # a bug in a renderer must not stop the other deliveries
-            if database_failed(exc):
-                raise
-            log.exception("DM of alert %s to %s crashed", row.alert_id, row.destination)
-            return await self._failed(row, DeliveryError(f"unexpected error: {exc!r}"), now)
         self._record_sent(row, None)
         return Outcome(delivered=True)
 
     async def _deliver_follow_up(self, row: OutboxRow, now: datetime) -> Outcome:
         """Post one follow-up mention message: retried like a post, given up on in its time."""
-        try:
-            await mentions.send_follow_up(self.deliveries, row)
-        except DeliveryError as exc:
-            return await self._failed(row, exc, now)
-        except Exception as exc:  # a bug in a renderer must not stop the other deliveries
-            if database_failed(exc):
-                raise
-            log.exception("follow-up of alert %s to %s crashed", row.alert_id, row.destination)
-            return await self._failed(row, DeliveryError(f"unexpected error: {exc!r}"), now)
+        failed = await self._attempt(
+            row, "follow-up", mentions.send_follow_up(self.deliveries, row)
+        )
+        if isinstance(failed, _Failed):
+            return await self._failed(row, failed.error, now)
         self._record_sent(row, None)
         return Outcome(delivered=True)
+
+    async def _attempt(self, row: OutboxRow, what: str, sending: Awaitable[T]) -> T | _Failed:
+        """Await one try at a row: its result, or the failure to book. A crash (a bug in a
+        renderer) is logged with its traceback and booked as a failure to retry, since it
+        must not stop the other deliveries; a database failure stops `drain`, which says so
+        once."""
+        try:
+            return await sending
+        except DeliveryError as exc:
+            return _Failed(exc)
+        except Exception as exc:
+            if database_failed(exc):
+                raise
+            log.exception("%s of alert %s to %s crashed", what, row.alert_id, row.destination)
+            return _Failed(DeliveryError(f"unexpected error: {exc!r}"))
 
     async def _hand_over(
         self, row: OutboxRow, delivery: Delivery, destination: Destination, alert: Alert

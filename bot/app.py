@@ -24,6 +24,7 @@ from bot.matching.vectors import VectorCache, watchlist_texts
 from bot.models import DestinationKind, Watchlist
 from bot.pipeline import Pipeline, StanceTracker
 from bot.positions.tracker import build_stance_tracker
+from bot.reload import LoadedFrom
 from bot.renames import carry_renames
 from bot.routing import destination_registry
 from bot.settings import Settings
@@ -65,6 +66,9 @@ class App:
     # The watchlist's vectors kept in the database (None: the embedder names no model, or
     # the database is in memory); when set, it is also `embedder`.
     vectors: VectorCache | None = None
+    # What `watchlist` was read from at the start (None: not read from the folder here);
+    # the watchlist watcher starts from it.
+    loaded_from: LoadedFrom | None = None
 
     def use_watchlist(self, watchlist: Watchlist) -> None:
         """Apply a newly validated watchlist everywhere."""
@@ -120,11 +124,13 @@ def build_app(
     embedder: Embedder | None = None,
     deliveries: Sequence[Delivery] | None = None,
     read_only: bool = False,
+    loaded_from: LoadedFrom | None = None,
 ) -> App:
     """Wire the parts together; nothing touches the feeds until the first poll.
 
     `read_only`: for a command that only reads (`stancewatch why`): the database must
     exist already, is never created, upgraded or written, and may be in use by `run`.
+    `loaded_from`: what the folder held when `watchlist` was read from it (see LoadedFrom).
 
     The database is opened first (StoreOpenError: missing, not a database, read-only, too
     new), which takes milliseconds, then the model is checked (ModelLoadError): a bad
@@ -182,7 +188,16 @@ def build_app(
         max_alerts_per_hour=settings.max_alerts_per_hour,
     )
     app = App(
-        settings, store, fetcher, embedder, watchlist, pipeline, outbox, chosen, vectors=vectors
+        settings,
+        store,
+        fetcher,
+        embedder,
+        watchlist,
+        pipeline,
+        outbox,
+        chosen,
+        vectors=vectors,
+        loaded_from=loaded_from,
     )
     app_ref["app"] = app
     if not read_only:

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 from bot.logs import redact_urls
 from bot.matching.embedder import ModelLoadError
 from bot.models import Watchlist
+from bot.reload import read_watchlists
 from bot.renames import renames
 from bot.settings import Settings, SettingsError, load_settings
 from bot.store.connection import StoreOpenError
@@ -95,11 +96,15 @@ def cmd_run(args: argparse.Namespace) -> int:
     """The service (or one pass with --once)."""
     from bot.service import run_service
 
-    settings, watchlist = _loaded(args)
-    if watchlist is None:
+    settings = _settings(args)
+    # With what the folder held when it was read: the watcher, started once the model has
+    # loaded, applies an edit made meanwhile and does not repeat the warnings printed here.
+    result, loaded_from = read_watchlists(settings.watchlists_dir, settings.default_interval_s)
+    _print_problems(result)
+    if result.watchlist is None:
         print("refusing to start: fix the watchlist errors above", file=sys.stderr)
         return 1
-    return run_service(settings, watchlist, once=args.once)
+    return run_service(settings, result.watchlist, once=args.once, loaded_from=loaded_from)
 
 
 def cmd_demo(args: argparse.Namespace) -> int:

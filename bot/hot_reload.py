@@ -114,7 +114,9 @@ async def watch_watchlists(app: App, stop: asyncio.Event) -> None:
     """Hot reload: apply good edits within seconds; refuse bad ones and keep the last good set."""
     folder = app.settings.watchlists_dir
     refusals = _Refusals()
-    warned: set[str] = set()
+    start = app.loaded_from
+    # The warnings the start printed: the first reload says only those that are new.
+    warned: set[str] = set(start.warnings) if start is not None else set()
     left: set[tuple[str, str, str]] = set()  # LeftBehind keys admins were told of
     changed = asyncio.Event()
     listener: _Listener | None = None

@@ -6,12 +6,40 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
+from bot.logs import redact_urls
 from bot.models import Watchlist
-from bot.watchlists import Problem, load_watchlists, watchlist_files
+from bot.watchlists import LoadResult, Problem, load_watchlists, watchlist_files
 
 # What a reload reads: (file name, digest of its bytes or why it cannot be read) per file,
 # or None when there is no folder.
 FolderState = tuple[tuple[str, str], ...] | None
+
+
+@dataclass(frozen=True)
+class LoadedFrom:
+    """What the watchlists in use were read from: the folder as it was just before they
+    were read, and the warnings shown then.
+
+    The watcher starts from it: an edit made after the read (while the model loads at
+    start) is applied as soon as it watches, and the start's warnings are not said again.
+    """
+
+    state: FolderState
+    warnings: frozenset[str]
+
+
+def shown(problems: tuple[Problem, ...]) -> frozenset[str]:
+    """The problems as they are printed and logged: a feed URL's secrets taken out."""
+    return frozenset(redact_urls(str(problem)) for problem in problems)
+
+
+def read_watchlists(folder: Path, default_interval_s: float) -> tuple[LoadResult, LoadedFrom]:
+    """Load the folder, and say what it held when it was read (see LoadedFrom)."""
+    # Taken before the read: a write during the read then shows as a change, and is read
+    # again, rather than passing as what was read.
+    state = folder_state(folder)
+    result = load_watchlists(folder, default_interval_s=default_interval_s)
+    return result, LoadedFrom(state, shown(result.problems))
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from bot.delivery.base import Delivery
 from bot.delivery.console import ConsoleDelivery
 from bot.hot_reload import watch_watchlists
 from bot.models import Watchlist
+from bot.reload import LoadedFrom
 from bot.settings import Settings
 from bot.store.lock import heartbeat, hold_database
 from bot.store.protocol import Store
@@ -280,8 +281,13 @@ def _stop_while_starting(signum: int, frame: object) -> None:
     raise _StoppedWhileStarting
 
 
-def run_service(settings: Settings, watchlist: Watchlist, once: bool) -> int:
+def run_service(
+    settings: Settings, watchlist: Watchlist, once: bool, loaded_from: LoadedFrom | None = None
+) -> int:
     """Hold the database, build the app and run it; returns the exit code.
+
+    `loaded_from`: what the folder held when `watchlist` was read (before the model loads,
+    which takes seconds): the watchlist watcher applies an edit made since.
 
     The lock is taken before the model loads, so a second `run` on the same file is
     refused at once (DatabaseInUse) instead of polling and posting every alert twice.
@@ -292,7 +298,9 @@ def run_service(settings: Settings, watchlist: Watchlist, once: bool) -> int:
     try:
         with hold_database(settings.db_path):
             try:
-                app = build_app(settings, watchlist, deliveries=[ConsoleDelivery()])
+                app = build_app(
+                    settings, watchlist, deliveries=[ConsoleDelivery()], loaded_from=loaded_from
+                )
             finally:
                 signal.signal(signal.SIGTERM, previous)
             return asyncio.run(serve_app(app, once))

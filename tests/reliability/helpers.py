@@ -25,6 +25,7 @@ from bot.app import App, build_app
 from bot.delivery.console import ConsoleDelivery
 from bot.hot_reload import watch_watchlists
 from bot.models import Watchlist
+from bot.reload import LoadedFrom
 from bot.settings import Settings
 from bot.watchlists import load_watchlists
 from tests.conftest import rss
@@ -383,6 +384,7 @@ class ReloadingApp:
         self.watchlist = watchlist
         self.applied = asyncio.Event()
         self.notices: list[str] = []
+        self.loaded_from: LoadedFrom | None = None  # as an app built by `run` has it
 
     def use_watchlist(self, watchlist: Watchlist) -> None:
         self.watchlist = watchlist

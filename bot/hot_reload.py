@@ -120,8 +120,9 @@ async def watch_watchlists(app: App, stop: asyncio.Event) -> None:
     left: set[tuple[str, str, str]] = set()  # LeftBehind keys admins were told of
     changed = asyncio.Event()
     listener: _Listener | None = None
-    # What the watchlists in use were read from (at the start, just before this).
-    read = folder_state(folder)
+    # What the watchlists in use were read from: at the start, before the model loaded, so
+    # an edit made while it loaded is applied now rather than at the next change.
+    read = start.state if start is not None else folder_state(folder)
     look_at: float | None = None  # when to look at the folder though nothing was reported
 
     # Edits made while the service was down are met here first.

@@ -1,5 +1,5 @@
 """The watchlist watcher starts from what `run` read at its start: the start's warnings are
-not logged again by the first reload."""
+not logged again by the first reload, and an edit made while the model loaded is applied."""
 
 from __future__ import annotations
 
@@ -52,6 +52,19 @@ async def test_the_first_reload_does_not_repeat_the_warnings_of_the_start(
     warned = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
     assert not [m for m in warned if "SLACK_BOT_TOKEN" in m], warned  # said at the start
     assert [m for m in warned if "SWEEP_START_HOOK is not set" in m], warned  # new: said
+
+
+async def test_an_edit_made_while_the_model_loaded_is_applied_when_the_watcher_starts(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "a.yaml").write_text(TOPIC.format(id="one", name="One"), encoding="utf-8")
+    app = _started(tmp_path)
+    # Written after the start read the folder, before the watcher (which starts once the
+    # model has loaded) looked at it; nothing changes in the folder after that.
+    (tmp_path / "a.yaml").write_text(TOPIC.format(id="two", name="Two"), encoding="utf-8")
+    async with watching(app):
+        await asyncio.wait_for(app.applied.wait(), timeout=15)
+    assert [t.id for t in app.watchlist.topics] == ["two"]
 
 
 def test_run_hands_what_it_read_and_printed_to_the_service(

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import logging
 import sqlite3
 import time
@@ -39,6 +40,10 @@ SETTLE_AT_MOST_S = 10.0
 REFUSE_AFTER_S = 5.0
 # How often a deleted watchlist folder is looked for again.
 FOLDER_CHECK_S = 1.0
+# While the folder cannot be watched (the system's inotify limits reached), it is read this
+# often (then SETTLE_S to see it is still) instead, and watching is tried again this often.
+POLL_S = 2.0
+WATCH_AGAIN_S = 60.0
 
 
 @dataclass
@@ -66,6 +71,9 @@ class _Listener:
 
     def __init__(self, folder: Path, changed: asyncio.Event) -> None:
         self.quit = asyncio.Event()
+        # Still running by then, it has its watch: watchfiles asks for it as it starts.
+        self.settled = time.monotonic() + SETTLE_S
+        self.error: Exception | None = None  # why watchfiles stopped, if it failed
         self.task = asyncio.create_task(self._listen(folder, changed))
 
     async def _listen(self, folder: Path, changed: asyncio.Event) -> None:
@@ -77,8 +85,8 @@ class _Listener:
             )
             async for _changes in watch:
                 changed.set()
-        except Exception as exc:  # the folder went as the watch started; polled meanwhile
-            log.debug("watching %s ended: %s", folder, exc)
+        except Exception as exc:  # the folder went, or the system refused the watch
+            self.error = exc
 
     async def close(self) -> None:
         """Stop watching (within watchfiles' 50 ms step)."""
@@ -124,6 +132,8 @@ async def watch_watchlists(app: App, stop: asyncio.Event) -> None:
     # an edit made while it loaded is applied now rather than at the next change.
     read = start.state if start is not None else folder_state(folder)
     look_at: float | None = None  # when to look at the folder though nothing was reported
+    polling = False  # watching failed: the folder is read every POLL_S instead
+    watch_again = 0.0  # when to try watching again, while polling
 
     # Edits made while the service was down are met here first.
     await say_left_behind(app, None, left)
@@ -132,15 +142,38 @@ async def watch_watchlists(app: App, stop: asyncio.Event) -> None:
             if listener is not None and (listener.task.done() or not folder.is_dir()):
                 # A deleted folder's watch went with it, silently: a folder put back at the
                 # path is watched anew.
+                failed = listener.error if folder.is_dir() else None
                 await listener.close()
                 listener = None
-            if listener is None and folder.is_dir():
+                if failed is not None:
+                    # The system refused the watch (its inotify limits): edits would be
+                    # missed, so the folder is read on a timer until watching works again.
+                    if not polling:
+                        log.warning(
+                            "cannot watch %s for changes (%s): edits are picked up by reading"
+                            " the folder every %.0f s instead, and watching is tried again"
+                            " every %.0f s%s",
+                            folder,
+                            failed,
+                            POLL_S + SETTLE_S,
+                            WATCH_AGAIN_S,
+                            _how_to_watch_again(failed),
+                        )
+                    polling = True
+                    watch_again = time.monotonic() + WATCH_AGAIN_S
+            elif polling and listener is not None and time.monotonic() > listener.settled:
+                # Still listening a while after it started: the system took the watch.
+                polling = False
+                log.info("watching %s for changes again", folder)
+            if listener is None and folder.is_dir() and time.monotonic() >= watch_again:
                 listener = _Listener(folder, changed)
                 # What was written before it listened is found by looking once it does.
                 look_at = time.monotonic() + SETTLE_S
             deadlines = [d for d in (look_at, _due(refusals)) if d is not None]
             if listener is None:
                 deadlines.append(time.monotonic() + FOLDER_CHECK_S)
+            if polling:
+                deadlines.append(time.monotonic() + POLL_S)
             timeout = max(0.0, min(deadlines) - time.monotonic()) if deadlines else None
             await _until((changed, stop), timeout)
             if stop.is_set():
@@ -158,6 +191,17 @@ async def watch_watchlists(app: App, stop: asyncio.Event) -> None:
     finally:
         if listener is not None:
             await listener.close()
+
+
+def _how_to_watch_again(error: Exception) -> str:
+    """What an operator can do about a watch the system refused ("" when it is not known)."""
+    code = error.errno if isinstance(error, OSError) else None
+    # inotify says ENOSPC when its watches are used up; watchfiles may say it in words.
+    if code == errno.ENOSPC or "watch limit" in str(error).lower():
+        return " (the inotify watch limit is reached: raise fs.inotify.max_user_watches)"
+    if code == errno.EMFILE:
+        return " (too many inotify instances: raise fs.inotify.max_user_instances)"
+    return ""
 
 
 def _due(refusals: _Refusals) -> float | None:

@@ -185,8 +185,17 @@ def message_payload(
 def _message(
     fake: FakeDiscord, channel_id: str, body: dict[str, Any], **extra: Any
 ) -> dict[str, Any]:
+    nonce = body.get("nonce")
+    if nonce is not None and body.get("enforce_nonce"):
+        # As Discord: a message the same author posted with this nonce is returned, not
+        # posted again (a retry after a post whose answer or record was lost).
+        for earlier in fake.messages.values():
+            if earlier.get("nonce") == nonce:
+                return earlier
     message_id = fake.next_id()
     message = message_payload(message_id, channel_id, body, **extra)
+    if nonce is not None:
+        message["nonce"] = nonce
     fake.messages[message_id] = message
     return message
 

@@ -9,6 +9,8 @@ from types import ModuleType
 
 import pytest
 
+from bot.delivery.digest import build_digest
+from bot.delivery.direct import DirectMessage
 from bot.models import Destination, DestinationKind
 
 CHANNEL_ID = "700000000000000001"
@@ -121,3 +123,56 @@ async def test_a_dm_is_not_sent_twice_after_a_restart(dk: ModuleType, tmp_path: 
             while await again.outbox.drain():
                 pass
         assert len(dms(fake)) == 1
+
+
+def dm_messages(fake: object) -> list[dict[str, object]]:
+    """The messages the fake holds in DM channels (a post it returned again is one)."""
+    return [
+        m
+        for m in fake.messages.values()  # type: ignore[attr-defined]
+        if m["channel_id"] != CHANNEL_ID
+    ]
+
+
+async def test_a_dm_discord_took_before_its_row_was_marked_is_not_shown_twice(
+    dk: ModuleType, tmp_path: Path
+) -> None:
+    # The process died after Discord took the DM, before the outbox marked its row sent:
+    # the next try (here, the queued row's) must give the follower the same message.
+    async with dk.fake_discord() as fake:
+        app = dk.make_app(tmp_path, fake)
+        app.store.follow(
+            "discord", GUILD_ID, DM_FOLLOWER, "security-guarantees", True, datetime.now(UTC)
+        )
+        follower = DirectMessage("discord", GUILD_ID, DM_FOLLOWER)
+        async with dk.running(app) as runtime:
+            await runtime.delivery.send_dm(follower, dk.alert())  # taken, not recorded
+            dk.queue(app, dk.alert(), [CHANNEL])
+            while await app.outbox.drain():
+                pass
+            # Another alert is another DM: its nonce is its own.
+            dk.queue(app, dk.alert("story-2"), [CHANNEL])
+            while await app.outbox.drain():
+                pass
+        assert len(dms(fake)) == 3  # tried three times…
+        assert len(dm_messages(fake)) == 2  # …and the follower sees each alert once
+
+
+async def test_a_digest_dm_discord_took_before_its_rows_were_marked_is_not_shown_twice(
+    dk: ModuleType, tmp_path: Path
+) -> None:
+    async with dk.fake_discord() as fake:
+        app = dk.make_app(tmp_path, fake)
+        follower = DirectMessage("discord", GUILD_ID, DM_FOLLOWER)
+        alerts = [dk.alert("story-1"), dk.alert("story-2")]
+        now = datetime.now(UTC)
+        for alert in alerts:
+            dk.queue(app, alert, [CHANNEL], at=now)
+        app.store.queue_digest_dms(follower.key, [a.id for a in alerts], now)
+        async with dk.running(app) as runtime:
+            [part] = runtime.delivery.dm_digest_parts(build_digest(alerts, 10))
+            await runtime.delivery.send_digest_dm(follower, part)  # taken, not recorded
+            while await app.outbox.drain():
+                pass
+        assert len(dms(fake)) == 2
+        assert len(dm_messages(fake)) == 1

@@ -143,6 +143,15 @@ def delivery_nonce(alert_id: str, channel_id: int) -> str:
     return hashlib.sha256(f"{alert_id}:{channel_id}".encode()).hexdigest()[:25]
 
 
+def dm_nonce(what: str, dm: DirectMessage) -> str:
+    """A stable nonce for one outbox DM (`what`: the alert or the digest part it carries).
+
+    Keyed by the follower, not by the DM channel: Discord enforces a nonce per author, and a
+    channel opened again after a restart may be a fresh object.
+    """
+    return hashlib.sha256(f"{what}:{dm.key}".encode()).hexdigest()[:25]
+
+
 def _dm_refusal(exc: DeliveryError) -> DeliveryError | None:
     """The permanent error for a DM Discord will never take for this user, else None."""
     cause = exc.__cause__
@@ -445,9 +454,12 @@ class DiscordDelivery:
             async def send(rendered: RenderedAlert) -> str:
                 # One call per request: once the first is answered, a call is never cut.
                 async with discord_call(where, client=client):
+                    # A stable nonce, as for channel posts: a try after a DM Discord took but
+                    # the outbox did not mark sent (a crash, a lost answer) returns that DM.
                     message = await channel.send(
                         embed=discord.Embed.from_dict(rendered.embed),
                         allowed_mentions=no_mentions(),
+                        nonce=dm_nonce(f"alert:{alert.id}", dm),
                     )
                 return str(message.id)
 
@@ -462,10 +474,12 @@ class DiscordDelivery:
     async def send_digest_dm(self, dm: DirectMessage, digest: Digest) -> None:
         """DM a follower one part of their digest (no pings); raises as `send_dm` does."""
         embed = discord.Embed.from_dict(render_digest(digest).embed)
+        # The part's alerts are its identity: its rows are marked sent together.
+        nonce = dm_nonce("digest:" + ",".join(item.alert_id for item in digest.items), dm)
 
         async def post(client: discord.Client, channel: discord.DMChannel, where: str) -> None:
             async with discord_call(where, client=client):
-                await channel.send(embed=embed, allowed_mentions=no_mentions())
+                await channel.send(embed=embed, allowed_mentions=no_mentions(), nonce=nonce)
 
         await self._in_dm(dm, post)
 

@@ -350,3 +350,26 @@ async def test_an_answer_that_is_no_discord_message_is_one_line_and_retried(
             app.outbox.clock = lambda: datetime.now(UTC) + timedelta(minutes=5)
             assert await app.outbox.drain() == 1
         assert len(fake.requests("POST", path)) == 2
+
+
+@pytest.mark.parametrize("headers", [{}, {"Retry-After": "3"}], ids=["plain", "retry-after"])
+async def test_a_503_on_a_channel_post_holds_the_channel_only_for_the_backoff(
+    dk: ModuleType, tmp_path: Path, headers: dict[str, str]
+) -> None:
+    # A 503 (Discord's "unavailable", which discord.py does not retry itself) left the
+    # channel's route stuck: every later post to it got no answer within the time limit,
+    # and was failed again, until a restart.
+    async with dk.fake_discord() as fake:
+        app = dk.make_app(tmp_path, fake)
+        fake.fail("POST", MESSAGES, 503, {"message": "Service Unavailable", "code": 0}, headers)
+        async with dk.running(app):
+            dk.queue(app, dk.alert("story-1"), [CHANNEL])
+            assert await app.outbox.drain() == 0  # turned away: retried with backoff
+            dk.queue(app, dk.alert("story-2"), [CHANNEL])
+            app.outbox.clock = lambda: datetime.now(UTC) + timedelta(minutes=5)
+            assert await app.outbox.drain() == 2  # the retry and the next alert
+            assert await app.outbox.drain() == 0
+        posts = fake.requests("POST", MESSAGES)
+        assert len(posts) == 3  # the refused try, then each alert once
+        assert len([m for m in fake.messages.values() if m["channel_id"] == CHANNEL_ID]) == 2
+        assert app.store.dead_outbox() == []

@@ -45,6 +45,11 @@ _ERROR_PATH = re.compile(r"^In ([\w.]+):", re.MULTILINE)
 # A webhook's token is the last part of its path: hidden wherever an error names a URL.
 _WEBHOOK_TOKEN = re.compile(r"(/webhooks/\d+/)[^/?\s'\")>]+")
 NETWORK_DETAIL_MAX = 200
+# The 5xx answers discord.py sleeps on and retries (1+3+5+7+9 s): a call meeting one is
+# ended at once. Any other 5xx (503) discord.py raises by itself, at once; ending the call
+# there instead cut discord.py's rate-limit bucket off as it was being released, and every
+# later request on that route waited for it, past the limit, for good (until a restart).
+RETRIED_BY_DISCORD_PY = frozenset({500, 502, 504, 524})
 
 
 def _retry_after(headers: Mapping[str, str] | None) -> float | None:
@@ -156,7 +161,7 @@ class _Call:
             ends = self.timeout.when()
             if ends is not None and now + self.retry_after_s > ends:
                 self.timeout.reschedule(now)
-        elif status >= 500:
+        elif status in RETRIED_BY_DISCORD_PY:
             self.timeout.reschedule(now)  # not discord.py's 25 s of retries: the outbox's
 
     def unreadable(self, where: str) -> DeliveryError:

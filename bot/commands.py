@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from bot.delivery.base import day_label
+from bot.dm_notice import SWITCHED_MARK, DmNotice, given, pending_notice
 from bot.feeds.reliability import failures, read_polls
 from bot.logs import redact_urls, safe_url
 from bot.models import Statement, Topic
@@ -229,12 +230,23 @@ class Commands:
         rows = self.app.store.following(platform, scope, user_id)
         if not rows:
             return Reply("You follow no topics yet.", ("Try /follow with a topic name.",))
+        switched = self.app.store.dm_refusals(platform, scope, user_id)
         lines = []
         for topic_id, dm in rows:
             name = self._topics.get(topic_id)
             status = "" if name else " (removed from the watchlist; kept in case it returns)"
-            lines.append(f"• {name or topic_id}{' — by DM' if dm else ''}{status}")
+            how = " — by DM" if dm else SWITCHED_MARK if topic_id in switched else ""
+            lines.append(f"• {name or topic_id}{how}{status}")
         return Reply("Topics you follow", tuple(lines))
+
+    def dm_notice(self, platform: str, scope: str, user_id: str) -> DmNotice | None:
+        """The note owed to a member whose DMs the platform refused (follows switched to
+        mentions), to add to their next reply; None when nothing is owed."""
+        return pending_notice(self.app.store, platform, scope, user_id, self._topics)
+
+    def dm_notice_given(self, platform: str, scope: str, user_id: str, notice: DmNotice) -> None:
+        """The member saw the note: it is not repeated."""
+        given(self.app.store, platform, scope, user_id, notice)
 
     def topics(self, platform: str, scope: str) -> Reply:
         """Every tracked topic with its description and follower count."""

@@ -401,7 +401,9 @@ class DeliveryStore(Connection):
         ).fetchone()
         self.db.execute(
             "INSERT INTO followers (platform, scope, user_id, topic_id, dm, created)"
-            " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO UPDATE SET dm = excluded.dm",
+            " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO UPDATE SET dm = excluded.dm,"
+            # A new choice, made after a refusal: the follow is no longer a switched one.
+            " dm_refused = 0, dm_refusal_told = 0",
             (platform, scope, user_id, topic_id, int(dm), iso(now)),
         )
         return existed is None
@@ -436,12 +438,35 @@ class DeliveryStore(Connection):
         return [(r[0], bool(r[1])) for r in rows]
 
     def stop_direct_messages(self, platform: str, scope: str, user_id: str) -> int:
-        """Turn a user's DM follows here into mentions; return how many there were."""
+        """Turn a user's DM follows here into mentions, marked as switched until they are
+        told (`dm_refusals`); return how many there were."""
         cursor = self.db.execute(
-            "UPDATE followers SET dm = 0 WHERE platform=? AND scope=? AND user_id=? AND dm = 1",
+            "UPDATE followers SET dm = 0, dm_refused = 1, dm_refusal_told = 0"
+            " WHERE platform=? AND scope=? AND user_id=? AND dm = 1",
             (platform, scope, user_id),
         )
         return cursor.rowcount
+
+    def dm_refusals(self, platform: str, scope: str, user_id: str) -> dict[str, bool]:
+        """The user's follows here switched from DMs to mentions, each with whether the
+        user was told so."""
+        rows = self.db.execute(
+            "SELECT topic_id, dm_refusal_told FROM followers"
+            " WHERE platform=? AND scope=? AND user_id=? AND dm_refused = 1 ORDER BY topic_id",
+            (platform, scope, user_id),
+        )
+        return {r[0]: bool(r[1]) for r in rows}
+
+    def dm_refusals_told(
+        self, platform: str, scope: str, user_id: str, topic_ids: Sequence[str]
+    ) -> None:
+        """Note that the user was told these follows were switched to mentions."""
+        marks = ",".join("?" * len(topic_ids)) or "''"
+        self.db.execute(
+            f"UPDATE followers SET dm_refusal_told = 1 WHERE platform=? AND scope=?"
+            f" AND user_id=? AND dm_refused = 1 AND topic_id IN ({marks})",
+            (platform, scope, user_id, *topic_ids),
+        )
 
     def follower_counts(self, platform: str, scope: str) -> dict[str, int]:
         """How many users follow each topic here."""

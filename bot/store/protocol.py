@@ -358,7 +358,19 @@ class Store(Protocol):
         ...
 
     def stop_direct_messages(self, platform: str, scope: str, user_id: str) -> int:
-        """Turn a user's DM follows here into mentions; return how many there were."""
+        """Turn a user's DM follows here into mentions, marked as switched until they are
+        told (`dm_refusals`); return how many there were."""
+        ...
+
+    def dm_refusals(self, platform: str, scope: str, user_id: str) -> dict[str, bool]:
+        """The user's follows here switched from DMs to mentions, each with whether the
+        user was told so."""
+        ...
+
+    def dm_refusals_told(
+        self, platform: str, scope: str, user_id: str, topic_ids: Sequence[str]
+    ) -> None:
+        """Note that the user was told these follows were switched to mentions."""
         ...
 
     def follower_counts(self, platform: str, scope: str) -> dict[str, int]:

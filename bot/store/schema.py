@@ -209,6 +209,14 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE outbox ADD COLUMN detail TEXT;
     """,
+    # A follow the platform refused to DM (bot/delivery/direct.py `refused`) was switched to
+    # channel mentions with nobody but the log knowing. `dm_refused` marks the follows so
+    # switched, for `/following`; `dm_refusal_told` whether the member was told so in the
+    # reply to a command (once). A new `/follow` of the topic clears both.
+    """
+    ALTER TABLE followers ADD COLUMN dm_refused INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE followers ADD COLUMN dm_refusal_told INTEGER NOT NULL DEFAULT 0;
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

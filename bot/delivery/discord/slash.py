@@ -16,6 +16,7 @@ from bot.commands import Commands, Reply
 from bot.delivery.discord.delivery import PLATFORM, no_mentions
 from bot.delivery.discord.render import render_reply
 from bot.delivery.discord.text import fit, tidy
+from bot.dm_notice import notice_reply, with_notice
 
 log = logging.getLogger(__name__)
 
@@ -56,14 +57,6 @@ async def answer(interaction: discord.Interaction, reply: Reply) -> None:
         )
 
 
-async def deferred(
-    interaction: discord.Interaction, ephemeral: bool, work: Callable[[], Reply]
-) -> None:
-    """Acknowledge within Discord's 3 s first, then do the slow work and edit the answer in."""
-    await interaction.response.defer(ephemeral=ephemeral, thinking=True)
-    await answer(interaction, work())
-
-
 def _choices(pairs: list[tuple[str, str]]) -> list[app_commands.Choice[str]]:
     return [
         app_commands.Choice(
@@ -102,6 +95,35 @@ class ServerCommandTree(app_commands.CommandTree[discord.Client]):
 def add_commands(tree: app_commands.CommandTree[discord.Client], core: Commands) -> None:
     """Register every Stancewatch command on the tree."""
 
+    async def tell(interaction: discord.Interaction, reply: Reply, private: bool) -> None:
+        """Answer, adding the note the caller is owed about refused DMs (once).
+
+        `private`: the answer is seen by the caller alone; beside a public one, the note
+        goes in a message of its own that only they see.
+        """
+        scope, user = _scope(interaction), _user(interaction)
+        notice = core.dm_notice(PLATFORM, scope, user)
+        if notice is None:
+            await answer(interaction, reply)
+            return
+        if private:
+            await answer(interaction, with_notice(reply, notice))
+        else:
+            await answer(interaction, reply)
+            embed = discord.Embed.from_dict(render_reply(notice_reply(notice)))
+            await interaction.followup.send(
+                embed=embed, ephemeral=True, allowed_mentions=no_mentions()
+            )
+        # Only once it was sent: an answer Discord refused leaves the note for next time.
+        core.dm_notice_given(PLATFORM, scope, user, notice)
+
+    async def tell_later(
+        interaction: discord.Interaction, private: bool, work: Callable[[], Reply]
+    ) -> None:
+        """Acknowledge within Discord's 3 s first, then do the slow work and tell the answer."""
+        await interaction.response.defer(ephemeral=private, thinking=True)
+        await tell(interaction, work(), private)
+
     async def topic_autocomplete(
         interaction: discord.Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
@@ -121,7 +143,7 @@ def add_commands(tree: app_commands.CommandTree[discord.Client], core: Commands)
     async def follow(interaction: discord.Interaction, topic: str, dm: bool = False) -> None:
         """Get a mention (or a DM) with every alert on a topic."""
         reply = core.follow(PLATFORM, _scope(interaction), _user(interaction), topic, dm)
-        await answer(interaction, reply)
+        await tell(interaction, reply, reply.ephemeral)
 
     @tree.command(name="unfollow")
     @app_commands.guild_only()
@@ -130,19 +152,21 @@ def add_commands(tree: app_commands.CommandTree[discord.Client], core: Commands)
     async def unfollow(interaction: discord.Interaction, topic: str) -> None:
         """Stop getting alerts on a topic."""
         reply = core.unfollow(PLATFORM, _scope(interaction), _user(interaction), topic)
-        await answer(interaction, reply)
+        await tell(interaction, reply, reply.ephemeral)
 
     @tree.command(name="following")
     @app_commands.guild_only()
     async def following(interaction: discord.Interaction) -> None:
         """List the topics you follow in this server."""
-        await answer(interaction, core.following(PLATFORM, _scope(interaction), _user(interaction)))
+        reply = core.following(PLATFORM, _scope(interaction), _user(interaction))
+        await tell(interaction, reply, reply.ephemeral)
 
     @tree.command(name="topics")
     @app_commands.guild_only()
     async def topics(interaction: discord.Interaction) -> None:
         """List every tracked topic with its description and followers."""
-        await answer(interaction, core.topics(PLATFORM, _scope(interaction)))
+        reply = core.topics(PLATFORM, _scope(interaction))
+        await tell(interaction, reply, reply.ephemeral)
 
     @tree.command(name="positions")
     @app_commands.guild_only()
@@ -153,7 +177,7 @@ def add_commands(tree: app_commands.CommandTree[discord.Client], core: Commands)
     ) -> None:
         """Each actor's current position on a topic, with its history."""
         # Public like the Reply it produces: the answer is of interest to the channel.
-        await deferred(interaction, False, lambda: core.positions(topic, actor))
+        await tell_later(interaction, False, lambda: core.positions(topic, actor))
 
     @tree.command(name="recent")
     @app_commands.guild_only()
@@ -163,14 +187,14 @@ def add_commands(tree: app_commands.CommandTree[discord.Client], core: Commands)
         interaction: discord.Interaction, topic: str, count: app_commands.Range[int, 1, 10] = 5
     ) -> None:
         """The latest alerts on a topic."""
-        await deferred(interaction, True, lambda: core.recent(topic, count))
+        await tell_later(interaction, True, lambda: core.recent(topic, count))
 
     @tree.command(name="why")
     @app_commands.guild_only()
     @app_commands.describe(url="The article's link")
     async def why(interaction: discord.Interaction, url: app_commands.Range[str, 1, 2000]) -> None:
         """Why an article was (or was not) alerted: scores, passage, statements."""
-        await deferred(interaction, True, lambda: core.why(url))
+        await tell_later(interaction, True, lambda: core.why(url))
 
     @tree.command(name="feeds")
     @app_commands.guild_only()
@@ -179,9 +203,9 @@ def add_commands(tree: app_commands.CommandTree[discord.Client], core: Commands)
         """Admins: the health of every feed."""
         # default_permissions only hides the command; server admins can override it.
         if not is_admin(interaction):
-            await answer(interaction, refused("feeds"))
+            await tell(interaction, refused("feeds"), True)
             return
-        await answer(interaction, core.feeds())
+        await tell(interaction, core.feeds(), True)
 
     @tree.command(name="reload")
     @app_commands.guild_only()
@@ -189,9 +213,9 @@ def add_commands(tree: app_commands.CommandTree[discord.Client], core: Commands)
     async def reload(interaction: discord.Interaction) -> None:
         """Admins: re-read the watchlists now, or say what is wrong with them."""
         if not is_admin(interaction):
-            await answer(interaction, refused("reload"))
+            await tell(interaction, refused("reload"), True)
             return
-        await deferred(interaction, True, core.reload)
+        await tell_later(interaction, True, core.reload)
 
     tree.error(_on_error)
 

@@ -16,6 +16,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.commands import MAX_ARGUMENT_CHARS, Commands, Reply
 from bot.delivery.slack.render import render_reply
+from bot.dm_notice import notice_reply, with_notice
 
 if TYPE_CHECKING:
     from bot.app import App
@@ -159,33 +160,51 @@ def register(bolt: AsyncApp, app: App, commands: Commands | None = None) -> None
             return await user_is_admin(client, app.settings.slack_admin_users, user)
 
         reply = await answer(handler_commands, command, is_admin)
-        message = render_reply(reply)
         public = reply.ok and not reply.ephemeral
         what = f"{COMMAND} {subcommand(command)}"
-        try:
-            sent = await respond(
-                text=message.text,
-                blocks=message.blocks,
-                response_type="in_channel" if public else "ephemeral",
-                replace_original=False,
-            )
-        except (aiohttp.ClientError, TimeoutError, OSError) as exc:
-            # Raised on, Bolt would log a traceback; the user is past helping either way.
-            log.warning(
-                "could not answer %s for %s: no answer from Slack (%s)",
-                what,
-                user,
-                type(exc).__name__,
-            )
-            return
-        if sent.status_code != 200:
-            said = " ".join(str(sent.body or "").split())[:100]
-            log.warning(
-                "could not answer %s for %s: Slack answered HTTP %s %s",
-                what,
-                user,
-                sent.status_code,
-                said,
-            )
+        team = str(command.get("team_id") or "")
+        # The note a member is owed about refused DMs: in a personal answer, or beside a
+        # public one in a message only they see.
+        notice = handler_commands.dm_notice(PLATFORM, team, user)
+        if notice is not None and not public:
+            reply = with_notice(reply, notice)
+        sent = await _respond(respond, reply, public, what, user)
+        if notice is not None and sent and public:
+            sent = await _respond(respond, notice_reply(notice), False, what, user)
+        if notice is not None and sent:
+            # Only once it was shown: an answer that did not arrive leaves it for next time.
+            handler_commands.dm_notice_given(PLATFORM, team, user, notice)
 
     bolt.command(COMMAND)(handle)
+
+
+async def _respond(respond: AsyncRespond, reply: Reply, public: bool, what: str, user: str) -> bool:
+    """Send one answer through the response_url; True when Slack took it (never raises)."""
+    message = render_reply(reply)
+    try:
+        sent = await respond(
+            text=message.text,
+            blocks=message.blocks,
+            response_type="in_channel" if public else "ephemeral",
+            replace_original=False,
+        )
+    except (aiohttp.ClientError, TimeoutError, OSError) as exc:
+        # Raised on, Bolt would log a traceback; the user is past helping either way.
+        log.warning(
+            "could not answer %s for %s: no answer from Slack (%s)",
+            what,
+            user,
+            type(exc).__name__,
+        )
+        return False
+    if sent.status_code != 200:
+        said = " ".join(str(sent.body or "").split())[:100]
+        log.warning(
+            "could not answer %s for %s: Slack answered HTTP %s %s",
+            what,
+            user,
+            sent.status_code,
+            said,
+        )
+        return False
+    return True

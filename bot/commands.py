@@ -52,7 +52,7 @@ def closest(typed: str, names: dict[str, str], limit: int = 3) -> list[str]:
     import difflib
 
     typed = typed.strip().lower()
-    scored = []
+    best: dict[str, float] = {}
     for key, name in names.items():
         ratio = max(
             difflib.SequenceMatcher(None, typed, key.lower()).ratio(),
@@ -60,8 +60,9 @@ def closest(typed: str, names: dict[str, str], limit: int = 3) -> list[str]:
         )
         if typed and (typed in key.lower() or typed in name.lower()):
             ratio += 1.0
-        scored.append((ratio, name))
-    return [name for _, name in sorted(scored, key=lambda s: -s[0])[:limit]]
+        # Several keys may spell one name (an actor's aliases): it is shown once, at its best.
+        best[name] = max(ratio, best.get(name, 0.0))
+    return [name for name, _ in sorted(best.items(), key=lambda s: -s[1])[:limit]]
 
 
 def choices(typed: str, names: dict[str, str], limit: int = 25) -> list[tuple[str, str]]:
@@ -151,7 +152,19 @@ class Commands:
                 return actor.id
         return None
 
-    def _unknown(self, kind: str, typed: str, names: dict[str, str]) -> Reply:
+    @property
+    def _actor_spellings(self) -> dict[str, str]:
+        """Each actor's id, name and aliases, each giving its name: what suggestions compare
+        a mistyped actor with ("Kremln" is close to an alias of Russia, not to "Russia")."""
+        return {
+            spelling: actor.name
+            for actor in self.app.watchlist.actors
+            for spelling in (actor.id, actor.name, *actor.aliases)
+        }
+
+    def _unknown(
+        self, kind: str, typed: str, names: dict[str, str], spellings: dict[str, str] | None = None
+    ) -> Reply:
         shown = typed[:80]
         several = _holding(_as_typed(typed), names)
         if len(several) > 1:
@@ -161,7 +174,7 @@ class Commands:
                 (f"Which one: {listed}?",),
                 ok=False,
             )
-        suggestions = closest(typed[:MAX_ARGUMENT_CHARS], names)
+        suggestions = closest(typed[:MAX_ARGUMENT_CHARS], spellings or names)
         hint = f"Did you mean: {', '.join(suggestions)}?" if suggestions else f"No {kind}s yet."
         return Reply(f"Unknown {kind} “{shown}”.", (hint,), ok=False)
 
@@ -309,7 +322,7 @@ class Commands:
         if actor:
             actor_id = self._actor_id(actor)
             if actor_id is None:
-                return self._unknown("actor", actor, self._actors)
+                return self._unknown("actor", actor, self._actors, self._actor_spellings)
         # The last five stances of each actor are shown: only the latest few statements are
         # read, not the whole history (more than five: copies of one quote make one line).
         history = self.app.store.latest_statements(topic_id, actor_id, per_actor=TIMELINE_READ)

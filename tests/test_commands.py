@@ -114,6 +114,27 @@ def test_positions_accepts_an_actor_by_any_alias(app: App) -> None:
     assert unknown.ok is False and unknown.title == "Unknown actor “Atlantis”."
 
 
+@pytest.mark.parametrize(
+    ("typed", "meant"),
+    [("Kremln", "Russia"), ("Moskow", "Russia"), ("Washngton", "United States")],
+)
+def test_a_mistyped_alias_suggests_its_actor(app: App, typed: str, meant: str) -> None:
+    # Members type the names the news uses; a typo in one must still point at its actor.
+    actors = (
+        Actor("russia", "Russia", ("Moscow", "Kremlin")),
+        Actor("usa", "United States", ("Washington", "White House")),
+        Actor("ukraine", "Ukraine", ("Kyiv",)),
+        Actor("germany", "Germany", ("Berlin",)),
+        Actor("france", "France", ("Paris",)),
+        Actor("nato", "NATO", ("the alliance",)),
+    )
+    app.use_watchlist(Watchlist(actors=actors, topics=TOPICS))
+    reply = Commands(app).positions("security-guarantees", typed)
+    assert reply.ok is False and reply.title == f"Unknown actor “{typed}”."
+    assert reply.lines[0].startswith(f"Did you mean: {meant},")
+    assert reply.lines[0].count(meant) == 1  # one actor, however many of its names were close
+
+
 def test_positions_of_one_actor_with_none_names_that_actor(app: App) -> None:
     russia = Actor("russia", "Russia", ("Moscow",))
     caps = Topic(

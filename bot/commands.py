@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
+from bot.article_links import link_spellings, typed_link
 from bot.delivery.base import day_label
 from bot.dm_notice import SWITCHED_MARK, DmNotice, given, pending_notice
 from bot.feeds.reliability import failures, read_polls
@@ -383,12 +384,20 @@ class Commands:
 
     def why(self, url: str) -> Reply:
         """Why an article was or was not alerted: scores, passage, statements, story."""
-        from bot.feeds.parse import canonical_url
-
         url = url.strip()[:2000]
         if not url:
             return Reply("Give me the article's link.", ("For example: why https://…",), ok=False)
-        stored = self.app.store.article_by_canonical_url(canonical_url(url))
+        link = typed_link(url)
+        if link is None:
+            return Reply(
+                f"“{url[:80]}” is not an article link.",
+                ("Give the link as the alert shows it, for example: why https://…",),
+                ok=False,
+            )
+        spellings = link_spellings(link)
+        stored = next(
+            (s for s in map(self.app.store.article_by_canonical_url, spellings) if s), None
+        )
         if stored is None:
             return Reply(
                 "I have not seen that article.",

@@ -10,8 +10,9 @@ import pytest
 
 from bot.app import App, build_app
 from bot.commands import Commands
+from bot.feeds.parse import canonical_url
 from bot.matching.hashing import HashingEmbedder
-from bot.models import Actor, Feed, Position, Route, Statement, Topic, Watchlist
+from bot.models import Actor, Article, Feed, Position, Route, Statement, Topic, Watchlist
 from bot.settings import Settings
 
 TOPICS = (
@@ -359,3 +360,30 @@ def test_positions_marks_a_stance_another_actor_relayed(app: App) -> None:
     relayed, own = timeline.splitlines()
     assert "as reported by Rwanda" in relayed
     assert "reported by" not in own
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "<https://www.wire.example/world/veto-talks/>",  # Discord's no-preview brackets
+        "https://wire.example/world/veto-talks?utm_source=chat&utm_medium=share",  # no www.
+        "http://www.wire.example/world/veto-talks",  # the other scheme
+        "www.wire.example/world/veto-talks/",  # no scheme, as browsers show it
+    ],
+)
+def test_why_finds_the_article_however_its_link_was_pasted(app: App, typed: str) -> None:
+    stored = "https://www.wire.example/world/veto-talks/"
+    now = datetime.now(UTC)
+    article = Article(
+        "guid:veto-talks", "https://wire.example/rss", "wire.example", stored,
+        "Envoys trade drafts on a veto over guarantees", "Text.", now, now,
+    )  # fmt: skip
+    app.store.add_article(article, canonical_url(stored), None, None, False)
+    reply = Commands(app).why(typed)
+    assert reply.ok and reply.title == "Why: Envoys trade drafts on a veto over guarantees"
+
+
+def test_why_on_words_that_are_no_link_says_so(app: App) -> None:
+    reply = Commands(app).why("the veto story from this morning")
+    assert reply.ok is False
+    assert reply.title == "“the veto story from this morning” is not an article link."

@@ -167,6 +167,11 @@ class Commands:
         self, kind: str, typed: str, names: dict[str, str], spellings: dict[str, str] | None = None
     ) -> Reply:
         shown = typed[:80]
+        if not typed.strip():
+            # Only spaces (Discord requires the option, not that it holds a word): the
+            # closest names to nothing would be any three, offered as if they were near.
+            where = "/topics lists every topic." if kind == "topic" else "For example: Russia."
+            return Reply(f"Give me the {kind}'s name or id.", (where,), ok=False)
         several = _holding(_as_typed(typed), names)
         if len(several) > 1:
             listed = ", ".join(sorted(names[key] for key in several)[:5])

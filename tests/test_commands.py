@@ -387,3 +387,16 @@ def test_why_on_words_that_are_no_link_says_so(app: App) -> None:
     reply = Commands(app).why("the veto story from this morning")
     assert reply.ok is False
     assert reply.title == "“the veto story from this morning” is not an article link."
+
+
+def test_a_topic_of_only_spaces_asks_for_a_name(app: App) -> None:
+    # Discord requires the option but takes spaces in it: no "did you mean" three topics.
+    commands = Commands(app)
+    for reply in (
+        commands.follow("discord", "guild-1", "u1", "   "),
+        commands.recent("  "),
+        commands.positions(" "),
+    ):
+        assert reply.ok is False
+        assert reply.text == "Give me the topic's name or id.\n/topics lists every topic."
+    assert app.store.following("discord", "guild-1", "u1") == []

@@ -176,3 +176,33 @@ async def test_a_digest_dm_discord_took_before_its_rows_were_marked_is_not_shown
                 pass
         assert len(dms(fake)) == 2
         assert len(dm_messages(fake)) == 1
+
+
+async def test_a_long_rate_limit_on_opening_one_dm_holds_up_no_other_follower(
+    dk: ModuleType, tmp_path: Path
+) -> None:
+    # Opening a DM channel is one rate-limit bucket for every follower. A 429 there asking
+    # for 60 s (past discord.py's 30 s cap) was cut inside discord.py's release of that
+    # bucket: the other follower's DM, queued on it, failed after the time limit, and every
+    # later DM to anyone did too, until a restart.
+    other = "300000000000000003"
+    async with dk.fake_discord() as fake:
+        app = dk.make_app(tmp_path, fake, wl=dk.watchlist(webhook=False))
+        for follower in (DM_FOLLOWER, other):
+            app.store.follow(
+                "discord", GUILD_ID, follower, "security-guarantees", True, datetime.now(UTC)
+            )
+        body = {"message": "You are being rate limited.", "retry_after": 60, "global": False}
+        headers = {"Via": "1.1 google", "Retry-After": "60"}
+        fake.fail("POST", r"/users/@me/channels", 429, body, headers)
+        async with dk.running(app):
+            dk.queue(app, dk.alert("story-1"), [CHANNEL])
+            while await app.outbox.drain():
+                pass
+            assert len(dm_messages(fake)) == 1  # the other follower's, in the same pass
+            app.outbox.clock = lambda: datetime.now(UTC) + timedelta(minutes=5)
+            dk.queue(app, dk.alert("story-2"), [CHANNEL])
+            while await app.outbox.drain():
+                pass
+        assert len(dm_messages(fake)) == 4  # each follower, each alert, once
+        assert app.store.pending_count() == 0 and app.store.dead_outbox() == []

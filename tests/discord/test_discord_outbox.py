@@ -373,3 +373,38 @@ async def test_a_503_on_a_channel_post_holds_the_channel_only_for_the_backoff(
         assert len(posts) == 3  # the refused try, then each alert once
         assert len([m for m in fake.messages.values() if m["channel_id"] == CHANNEL_ID]) == 2
         assert app.store.dead_outbox() == []
+
+
+_LONG_LIMIT = {"message": "You are being rate limited.", "retry_after": 60, "global": False}
+
+
+@pytest.mark.parametrize(
+    ("body", "headers"),
+    [
+        (_LONG_LIMIT, {"Via": "1.1 google", "Retry-After": "60"}),
+        (_LONG_LIMIT, {"Via": "1.1 google", "Retry-After": "60", "X-RateLimit-Scope": "shared"}),
+        (None, {"Via": "1.1 google", "Retry-After": "60"}),  # no body: discord.py cannot read it
+    ],
+    ids=["per-route", "shared", "no-body"],
+)
+async def test_a_429_discord_py_gives_up_on_at_once_does_not_stall_the_channel(
+    dk: ModuleType, tmp_path: Path, body: Any, headers: dict[str, str]
+) -> None:
+    # A 429 asking for 60 s (more than discord.py's 30 s cap), or one it cannot read, makes
+    # discord.py raise at once; our time limit, told the wait would not fit, cut the call in
+    # discord.py's release of the route's rate-limit bucket, which then never reset. Every
+    # later post to the channel waited for it and failed ("no answer from Discord within
+    # 8 s"), until a restart.
+    async with dk.fake_discord() as fake:
+        fake.fail("POST", MESSAGES, 429, body, headers)
+        app = dk.make_app(tmp_path, fake)
+        async with dk.running(app):
+            dk.queue(app, dk.alert("story-1"), [CHANNEL])
+            assert await app.outbox.drain() == 0  # turned away: retried after the wait
+            dk.queue(app, dk.alert("story-2"), [CHANNEL])
+            app.outbox.clock = lambda: datetime.now(UTC) + timedelta(minutes=5)
+            assert await app.outbox.drain() == 2  # the retry and the next alert
+            assert await app.outbox.drain() == 0
+        assert len(fake.requests("POST", MESSAGES)) == 3  # the limited try, then each once
+        assert len([m for m in fake.messages.values() if m["channel_id"] == CHANNEL_ID]) == 2
+        assert app.store.dead_outbox() == []

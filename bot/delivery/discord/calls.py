@@ -242,6 +242,34 @@ def _reopen_global_gate(client: discord.Client) -> None:
         gate.set()
 
 
+def _release_cut_buckets(client: discord.Client) -> None:
+    """Reset the route buckets whose release a cut call interrupted.
+
+    On its way out of every request discord.py gives the route's bucket back (`_refresh`,
+    which awaits even when there is nothing to wait for). When discord.py raises at once on
+    an answer our limit also ends the call for (a 429 asking for more than its 30 s cap, or
+    one whose body it cannot read), the cut lands in that release: the bucket stays spent
+    with no reset time, and every later request on the route waited 30 s for it, past the
+    limit, until a restart. Such a bucket (spent, nothing in flight or asleep on it, no
+    reset time) is reset, and the requests queued on it go. Private API (discord.py is
+    pinned to 2.7.x); resetting early costs at most one more 429, whose wait goes back to
+    the outbox.
+    """
+    buckets = getattr(client.http, "_buckets", None)
+    for bucket in buckets.values() if isinstance(buckets, dict) else ():
+        if (
+            isinstance(bucket, discord.http.Ratelimit)
+            and bucket.remaining <= 0
+            and bucket.outgoing == 0
+            and bucket.expires is None
+            and not bucket._sleeping.locked()
+        ):
+            bucket.reset()  # type: ignore[no-untyped-call]
+            # Requests queued on it (another follower's DM opening) would otherwise wait
+            # out discord.py's 30 s before they looked again.
+            bucket._wake(bucket.remaining)
+
+
 @contextlib.asynccontextmanager
 async def discord_call(
     where: str, limit_s: float | None = None, *, client: discord.Client | None = None
@@ -273,6 +301,8 @@ async def discord_call(
                 _CALL.reset(token)
     except TimeoutError as exc:  # only ours: translated() turned any other into DeliveryError
         assert call is not None
-        if client is not None and call.status == 429:
-            _reopen_global_gate(client)
+        if client is not None:
+            if call.status == 429:
+                _reopen_global_gate(client)
+            _release_cut_buckets(client)
         raise call.failure(where, limit_s) from exc

@@ -20,7 +20,7 @@ from bot.logs import redact_urls
 from bot.matching.embedder import ModelLoadError
 from bot.models import Watchlist
 from bot.reload import read_watchlists
-from bot.renames import renames
+from bot.renames import former, renames
 from bot.settings import Settings, SettingsError, load_settings
 from bot.store.connection import StoreOpenError
 from bot.watchlists import LoadResult, load_watchlists, schema_json
@@ -78,9 +78,8 @@ def cmd_check(args: argparse.Namespace) -> int:
         f"{len(wl.routes)} routes in {settings.watchlists_dir}"
     )
     for rename in renames(wl):
-        of = f" of topic {rename.topic_id!r}" if rename.topic_id else ""
         print(
-            f"renamed: {rename.kind} {rename.old!r}{of} is now {rename.new!r}: its follows and"
+            f"renamed: {former(rename)} is now {rename.new!r}: its follows and"
             " history are carried over when the watchlists load"
         )
     return 0

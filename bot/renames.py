@@ -5,20 +5,14 @@ the watchlists load, so members keep their alerts and shifts keep their history.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
-from typing import Protocol
+from typing import TYPE_CHECKING
 
 from bot.models import Carried, Rename, Watchlist
 
+if TYPE_CHECKING:
+    from bot.store.protocol import Store
+
 log = logging.getLogger(__name__)
-
-
-class RenameRows(Protocol):
-    """The store's side of a rename (`Store.carry_renames`)."""
-
-    def carry_renames(self, renames: Sequence[Rename]) -> list[Carried]:
-        """Move every rename's rows to its new id, in one transaction."""
-        ...
 
 
 def renames(watchlist: Watchlist) -> list[Rename]:
@@ -41,7 +35,7 @@ def former_keys(watchlist: Watchlist) -> set[tuple[str, str, str]]:
     return {(r.kind, r.topic_id, r.old) for r in renames(watchlist)}
 
 
-def carry_renames(watchlist: Watchlist, store: RenameRows) -> list[tuple[Rename, Carried]]:
+def carry_renames(watchlist: Watchlist, store: Store) -> list[tuple[Rename, Carried]]:
     """Carry what the database keeps under the watchlist's former ids to the current ones;
     log one line per rename that moved anything (a second load moves nothing, says nothing).
 
@@ -58,12 +52,17 @@ def carry_renames(watchlist: Watchlist, store: RenameRows) -> list[tuple[Rename,
     return done
 
 
+def former(rename: Rename) -> str:
+    """The renamed item by its former id: "actor 'usa'", "position 'rejects' of topic
+    'guarantees'" (a position id is unique only within its topic)."""
+    of = f" of topic {rename.topic_id!r}" if rename.topic_id else ""
+    return f"{rename.kind} {rename.old!r}{of}"
+
+
 def said(rename: Rename, carried: Carried) -> str:
     """One rename as the log says it: "topic 'nato' renamed to 'nato-membership': 12
     follows and 40 statements carried over"."""
-    what = f"{rename.kind} {rename.old!r}"
-    if rename.topic_id:
-        what += f" of topic {rename.topic_id!r}"
+    what = former(rename)
     counts = [
         _count(carried.follows, "follow"),
         _count(carried.statements, "statement"),

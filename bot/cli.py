@@ -20,7 +20,7 @@ from bot.logs import redact_urls
 from bot.matching.embedder import ModelLoadError
 from bot.models import Watchlist
 from bot.reload import read_watchlists
-from bot.renames import former, renames
+from bot.renames import former_key, named, renames
 from bot.settings import Settings, SettingsError, load_settings
 from bot.store.connection import StoreOpenError
 from bot.watchlists import LoadResult, load_watchlists, schema_json
@@ -79,7 +79,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     )
     for rename in renames(wl):
         print(
-            f"renamed: {former(rename)} is now {rename.new!r}: its follows and"
+            f"renamed: {named(former_key(rename))} is now {rename.new!r}: its follows and"
             " history are carried over when the watchlists load"
         )
     return 0

@@ -22,10 +22,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot.app import App
-from bot.left_behind import named, present
+from bot.left_behind import present
 from bot.logs import redact_urls
 from bot.models import Watchlist
 from bot.reload import FolderState, folder_state, reload_watchlists
+from bot.renames import named
 
 log = logging.getLogger(__name__)
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Literal, Protocol
 
 from bot.models import Topic, Watchlist
-from bot.renames import former_keys
+from bot.renames import former_keys, named
 
 
 class KeptData(Protocol):
@@ -64,12 +64,6 @@ class LeftBehind:
                 f" {self.renamed_to!r} to carry them over"
             )
         return said
-
-
-def named(key: tuple[str, str, str]) -> str:
-    """An item as said to admins: "actor 'russia'", "position 'veto' of topic 'guarantees'"."""
-    kind, topic_id, item_id = key
-    return f"{kind} {item_id!r}" + (f" of topic {topic_id!r}" if topic_id else "")
 
 
 def present(watchlist: Watchlist) -> set[tuple[str, str, str]]:

@@ -29,10 +29,22 @@ def renames(watchlist: Watchlist) -> list[Rename]:
     return found
 
 
+def former_key(rename: Rename) -> tuple[str, str, str]:
+    """The renamed item's former id as a `LeftBehind.key` (kind, position's topic or "", id)."""
+    return (rename.kind, rename.topic_id, rename.old)
+
+
 def former_keys(watchlist: Watchlist) -> set[tuple[str, str, str]]:
-    """The former ids as `LeftBehind.key`s (kind, position's topic or "", id): ids whose
-    data is carried over, so never left behind."""
-    return {(r.kind, r.topic_id, r.old) for r in renames(watchlist)}
+    """The former ids as `LeftBehind.key`s: ids whose data is carried over, so never left
+    behind."""
+    return {former_key(r) for r in renames(watchlist)}
+
+
+def named(key: tuple[str, str, str]) -> str:
+    """An item as said to admins: "actor 'russia'", "position 'veto' of topic 'guarantees'"
+    (a position id is unique only within its topic)."""
+    kind, topic_id, item_id = key
+    return f"{kind} {item_id!r}" + (f" of topic {topic_id!r}" if topic_id else "")
 
 
 def carry_renames(watchlist: Watchlist, store: Store) -> list[tuple[Rename, Carried]]:
@@ -52,17 +64,10 @@ def carry_renames(watchlist: Watchlist, store: Store) -> list[tuple[Rename, Carr
     return done
 
 
-def former(rename: Rename) -> str:
-    """The renamed item by its former id: "actor 'usa'", "position 'rejects' of topic
-    'guarantees'" (a position id is unique only within its topic)."""
-    of = f" of topic {rename.topic_id!r}" if rename.topic_id else ""
-    return f"{rename.kind} {rename.old!r}{of}"
-
-
 def said(rename: Rename, carried: Carried) -> str:
     """One rename as the log says it: "topic 'nato' renamed to 'nato-membership': 12
     follows and 40 statements carried over"."""
-    what = former(rename)
+    what = named(former_key(rename))
     counts = [
         _count(carried.follows, "follow"),
         _count(carried.statements, "statement"),

@@ -24,6 +24,8 @@ from bot.summarize import cut_at_word
 from bot.text import without_unpaired_quotes
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
     from bot.app import App
 
 MAX_ARGUMENT_CHARS = 200
@@ -48,8 +50,18 @@ class Reply:
         return "\n".join(p for p in parts if p)
 
 
+# How alike a typed word and a name must be to offer the name (difflib's ratio, the bar its
+# own `get_close_matches` uses): "Kremln" and "Kremlin" score 0.92, "Moskow" and "Moscow"
+# 0.83, while "Atlantis" comes no nearer than 0.4 to any actor of our watchlists. Below it,
+# a suggestion is a name picked at random.
+SUGGESTION_CUTOFF = 0.6
+# How many names a reply lists when nothing typed is close to any of them.
+NAMES_LISTED = 15
+
+
 def closest(typed: str, names: dict[str, str], limit: int = 3) -> list[str]:
-    """The display names closest to what the user typed (by id or name)."""
+    """The display names close to what the user typed (by id or name), closest first;
+    none when nothing is close (`SUGGESTION_CUTOFF`)."""
     import difflib
 
     typed = typed.strip().lower()
@@ -63,7 +75,16 @@ def closest(typed: str, names: dict[str, str], limit: int = 3) -> list[str]:
             ratio += 1.0
         # Several keys may spell one name (an actor's aliases): it is shown once, at its best.
         best[name] = max(ratio, best.get(name, 0.0))
-    return [name for name, _ in sorted(best.items(), key=lambda s: -s[1])[:limit]]
+    ranked = sorted(best.items(), key=lambda s: -s[1])
+    return [name for name, ratio in ranked[:limit] if ratio >= SUGGESTION_CUTOFF]
+
+
+def _listed(names: Iterable[str]) -> str:
+    """Names in alphabetical order, at most `NAMES_LISTED` of them, with how many are left."""
+    ordered = sorted(set(names))
+    shown = ", ".join(ordered[:NAMES_LISTED])
+    more = len(ordered) - NAMES_LISTED
+    return f"{shown} and {more} more" if more > 0 else shown
 
 
 def choices(typed: str, names: dict[str, str], limit: int = 25) -> list[tuple[str, str]]:
@@ -181,7 +202,14 @@ class Commands:
                 ok=False,
             )
         suggestions = closest(typed[:MAX_ARGUMENT_CHARS], spellings or names)
-        hint = f"Did you mean: {', '.join(suggestions)}?" if suggestions else f"No {kind}s yet."
+        if suggestions:
+            hint = f"Did you mean: {', '.join(suggestions)}?"
+        elif not names:
+            hint = f"No {kind}s yet."
+        elif kind == "topic":
+            hint = "/topics lists every topic."
+        else:
+            hint = f"{kind.capitalize()}s in the watchlists: {_listed(names.values())}."
         return Reply(f"Unknown {kind} “{shown}”.", (hint,), ok=False)
 
     def topic_choices(self, typed: str) -> list[tuple[str, str]]:

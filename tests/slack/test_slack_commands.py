@@ -236,7 +236,7 @@ async def test_positions_with_an_unknown_actor_answers_like_discord(
             assert body["response_type"] == "ephemeral"
             assert body["text"] == "Unknown actor “Atlantis”."
             assert f"{expected.lines[0]}" in text_of(body)
-            assert "Did you mean: " in text_of(body) and "Russia" in text_of(body)
+            assert "Actors in the watchlists: " in text_of(body) and "Russia" in text_of(body)
         # A multi-word topic name and an actor by alias still work, in any case.
         _, body = await env.command("positions NATO Membership kyiv")
         assert body["text"] == "NATO membership has no named positions in the watchlist."

@@ -12,6 +12,13 @@ A digest's DM (a follower's held items, one message) goes the same way: one "dig
 row per (alert, follower), sent together as one digest, part by part. A follower has one
 DM row per alert at most, card or digest, so neither a restart nor a second channel DMs
 an alert twice.
+
+"Once" is per person, not per follow: a member who follows a topic in two Discord servers
+(or two workspaces of one Slack Enterprise Grid org) is one user id on that platform, and
+is DMed an alert once, from whichever server queued it first. A Discord user id is global;
+a Slack bot token serves one workspace, or one Grid org whose workspaces share user ids,
+so (platform, user id) names one person everywhere this bot can see them. The row keeps
+the server it was queued from, so a refusal switches the follows there only.
 """
 
 from __future__ import annotations
@@ -50,6 +57,12 @@ class DirectMessage:
     def key(self) -> str:
         """The outbox destination of this follower's DMs ("dm:discord:<guild>:<user>")."""
         return f"{_PREFIX}{self.platform}:{self.scope}:{self.user_id}"
+
+    @property
+    def person(self) -> tuple[str, str]:
+        """Who the DMs reach: a user of a platform, whichever server or workspace they
+        follow in (one DM per alert per person)."""
+        return (self.platform, self.user_id)
 
     @classmethod
     def from_key(cls, key: str) -> DirectMessage | None:
@@ -95,22 +108,37 @@ class DirectMessenger(Protocol):
         ...
 
 
+def dmed_people(store: Store, alert_id: str) -> set[tuple[str, str]]:
+    """The people with a DM row of this alert already (a card's or a digest's, whatever
+    its state), whichever server or workspace queued it."""
+    keys = (DirectMessage.from_key(key) for key in store.alert_destinations(alert_id))
+    return {dm.person for dm in keys if dm is not None}
+
+
 def queue_dms(
     store: Store, alert_id: str, platform: str, scope: str, users: Sequence[str], now: datetime
 ) -> None:
-    """Queue the alert for each of these followers' DMs; one already queued is left alone."""
-    keys = [DirectMessage(platform, scope, user).key for user in users]
-    if keys:
-        store.queue_direct_messages(alert_id, keys, now)
+    """Queue the alert for each of these followers' DMs; a follower with a DM row of it
+    already, queued from here or from another server or workspace, is left alone."""
+    dms = [DirectMessage(platform, scope, user) for user in users]
+    with store.transaction():  # read and queue as one: no other writer slips in between
+        taken = dmed_people(store, alert_id)
+        keys = [dm.key for dm in dms if dm.person not in taken]
+        if keys:
+            store.queue_direct_messages(alert_id, keys, now)
 
 
 def queue_digest_dm(
     store: Store, platform: str, scope: str, user: str, alert_ids: Sequence[str], now: datetime
 ) -> None:
     """Queue held alerts for this follower's digest DM; alerts they have a DM row of
-    already (a card's, or another channel's digest) are left out."""
-    if alert_ids:
-        store.queue_digest_dms(DirectMessage(platform, scope, user).key, alert_ids, now)
+    already (a card's, or another channel's digest, in any server or workspace) are
+    left out."""
+    dm = DirectMessage(platform, scope, user)
+    with store.transaction():
+        fresh = [a for a in alert_ids if dm.person not in dmed_people(store, a)]
+        if fresh:
+            store.queue_digest_dms(dm.key, fresh, now)
 
 
 def messenger_for(messengers: Sequence[object], dm: DirectMessage) -> DirectMessenger:

@@ -34,6 +34,7 @@ from bot.models import Alert, Digest
 
 if TYPE_CHECKING:
     from bot.store.protocol import Store
+    from bot.store.rows import OutboxRow
 
 log = logging.getLogger(__name__)
 
@@ -108,11 +109,11 @@ class DirectMessenger(Protocol):
         ...
 
 
-def dmed_people(store: Store, alert_id: str) -> set[tuple[str, str]]:
-    """The people with a DM row of this alert already (a card's or a digest's, whatever
-    its state), whichever server or workspace queued it."""
-    keys = (DirectMessage.from_key(key) for key in store.alert_destinations(alert_id))
-    return {dm.person for dm in keys if dm is not None}
+def _dmed_people(store: Store, alert_id: str) -> set[tuple[str, str]]:
+    # Whoever has a DM row of the alert (a card's or a digest's, in any state), from
+    # whichever server or workspace it was queued.
+    people = (_person(key) for key in store.alert_destinations(alert_id))
+    return {person for person in people if person is not None}
 
 
 def queue_dms(
@@ -122,7 +123,7 @@ def queue_dms(
     already, queued from here or from another server or workspace, is left alone."""
     dms = [DirectMessage(platform, scope, user) for user in users]
     with store.transaction():  # read and queue as one: no other writer slips in between
-        taken = dmed_people(store, alert_id)
+        taken = _dmed_people(store, alert_id)
         keys = [dm.key for dm in dms if dm.person not in taken]
         if keys:
             store.queue_direct_messages(alert_id, keys, now)
@@ -136,9 +137,35 @@ def queue_digest_dm(
     left out."""
     dm = DirectMessage(platform, scope, user)
     with store.transaction():
-        fresh = [a for a in alert_ids if dm.person not in dmed_people(store, a)]
+        fresh = [a for a in alert_ids if dm.person not in _dmed_people(store, a)]
         if fresh:
             store.queue_digest_dms(dm.key, fresh, now)
+
+
+def settle_dmed_already(store: Store, rows: Sequence[OutboxRow], now: datetime) -> list[OutboxRow]:
+    """The DM rows still to send: a row whose alert an earlier DM row takes to the same
+    person is settled unsent. Such pairs were queued from two servers or workspaces by a
+    version that kept "once" per server; only the first of them goes."""
+    left = []
+    for row in rows:
+        if _queued_earlier(store, row):
+            store.mark_settled(row.id, "DMed already, from another server or workspace", now)
+        else:
+            left.append(row)
+    return left
+
+
+def _queued_earlier(store: Store, row: OutboxRow) -> bool:
+    person = _person(row.destination)
+    return person is not None and any(
+        other.id < row.id and _person(other.destination) == person
+        for other in store.alert_rows(row.alert_id)
+    )
+
+
+def _person(key: str) -> tuple[str, str] | None:
+    dm = DirectMessage.from_key(key)
+    return dm.person if dm is not None else None
 
 
 def messenger_for(messengers: Sequence[object], dm: DirectMessage) -> DirectMessenger:

@@ -377,7 +377,10 @@ class OutboxWorker(HeldDeliveries):
 
     async def _deliver_dm(self, row: OutboxRow, dm: direct.DirectMessage, now: datetime) -> Outcome:
         """DM one follower an alert: retried like a post; a follower the platform will
-        not DM is given up on (and switched to mentions) at once, without retries."""
+        not DM is given up on (and switched to mentions) at once, without retries. A row
+        whose alert an earlier row DMs to the same person (another server's) is settled."""
+        if not direct.settle_dmed_already(self.store, [row], now):
+            return Outcome(delivered=False)
         sending = direct.send_direct_message(self.store, self.deliveries, dm, row.alert_id)
         failed = await self._attempt(row, "DM", sending)
         if isinstance(failed, _Failed):

@@ -238,6 +238,11 @@ class DeliveryStore(Connection):
         )
         return {r[0] for r in rows}
 
+    def alert_rows(self, alert_id: str) -> list[OutboxRow]:
+        """Every outbox row of this alert, whatever its state, in the order queued."""
+        rows = self.db.execute("SELECT * FROM outbox WHERE alert_id = ? ORDER BY id", (alert_id,))
+        return [from_row(OutboxRow, r) for r in rows]
+
     def move_post(self, row_id: int, destinations: Sequence[str], now: datetime) -> None:
         """Hand a pending post to other destinations, due now; one row each.
 

@@ -297,6 +297,10 @@ class Store(Protocol):
         """Every destination that has an outbox row for this alert, whatever its state."""
         ...
 
+    def alert_rows(self, alert_id: str) -> list[OutboxRow]:
+        """Every outbox row of this alert, whatever its state, in the order queued."""
+        ...
+
     def move_post(self, row_id: int, destinations: Sequence[str], now: datetime) -> None:
         """Hand a pending post to other destinations, due now; one row each."""
         ...

@@ -166,3 +166,25 @@ async def test_a_refused_dm_switches_the_follow_to_mentions_in_its_own_server_on
         assert app.store.following("discord", still_dm, MEMBER) == [(TOPIC, False)]
         assert dm_titles(fake) == []
         assert app.store.dead_outbox() == []
+
+
+async def test_two_dms_of_one_alert_queued_by_an_earlier_version_go_out_once(
+    dk: ModuleType, tmp_path: Path
+) -> None:
+    # Before the upgrade each server queued its own DM row of an alert; both were still
+    # pending when the process stopped (Discord was down). The member gets one of them.
+    async with dk.fake_discord() as fake:
+        app = two_servers(dk, tmp_path, fake)
+        now = datetime.now(UTC)
+        cards = [news(dk, "story-1", "First"), news(dk, "story-2", "Second")]
+        for card in cards:
+            dk.queue(app, card, [CHANNEL_A, CHANNEL_B], at=now)
+        for guild in (GUILD_A, GUILD_B):
+            key = DirectMessage("discord", guild, MEMBER).key
+            app.store.queue_direct_messages("story-1", [key], now)
+            app.store.queue_digest_dms(key, ["story-2"], now)
+        async with dk.running(app):
+            await drain(app)
+        assert sorted(dm_titles(fake)) == ["1 more alert, in brief", "First"]
+        assert app.store.pending_count() == 0
+        assert app.store.dead_outbox() == []

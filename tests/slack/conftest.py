@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -66,6 +66,10 @@ class Answer:
     body: Any = None
     headers: dict[str, str] = field(default_factory=dict)
     match: dict[str, Any] = field(default_factory=dict)  # only for calls with these fields
+    # Slack did the work (the post is stored) whatever this answer says: a lost answer.
+    took: bool = False
+    delay_s: float = 0.0  # answer this late (past the client's time limit, say)
+    drop: bool = False  # close the connection instead of answering
 
 
 class FakeSlack:
@@ -78,6 +82,10 @@ class FakeSlack:
         self.socket_messages: list[dict[str, Any]] = []
         self.sockets: list[web.WebSocketResponse] = []
         self._ts = itertools.count(1)
+        # The seconds of each message's ts: a test on a clock of its own makes it follow that.
+        self.clock: Callable[[], float] = lambda: 1755682200
+        # Each channel's messages as posted (thread replies too), oldest first.
+        self.messages: dict[str, list[dict[str, Any]]] = {}
         self._changed = asyncio.Event()
         self.server: TestServer | None = None
 
@@ -121,6 +129,24 @@ class FakeSlack:
         """Answer the next call of `method` (whose body has `match`) with this, once."""
         fixed = {k.replace("_", "-"): v for k, v in headers.items()}
         self.scripts.setdefault(method, []).append(Answer(status, body, fixed, match or {}))
+
+    def take_but_lose_answer(
+        self,
+        status: int = 200,
+        body: Any = None,
+        *,
+        delay_s: float = 0.0,
+        drop: bool = False,
+        match: dict[str, Any] | None = None,
+    ) -> None:
+        """Store the next chat.postMessage (with `match`) as posted, then answer late, drop
+        the connection, or answer `body` (an error) instead of the usual success."""
+        answer = Answer(status, body, {}, match or {}, took=True, delay_s=delay_s, drop=drop)
+        self.scripts.setdefault("chat.postMessage", []).append(answer)
+
+    def posted(self, channel: str) -> list[dict[str, Any]]:
+        """The messages stored in a channel, oldest first."""
+        return self.messages.get(channel, [])
 
     # --- inspection ----------------------------------------------------------------------
 
@@ -175,16 +201,27 @@ class FakeSlack:
         method = request.match_info["method"]
         call = await self._record(method, request)
         answer = self._scripted(method, call.body)
-        if answer is not None:
-            return web.json_response(answer.body, status=answer.status, headers=answer.headers)
-        return web.json_response(self._default(method, call.body))
+        if answer is None:
+            return web.json_response(self._default(method, call.body))
+        done = self._default(method, call.body) if answer.took else None
+        if answer.delay_s:
+            await asyncio.sleep(answer.delay_s)
+        if answer.drop:
+            assert request.transport is not None
+            request.transport.close()  # the request was read: Slack has it, we get no answer
+            return web.Response()
+        body = answer.body if answer.body is not None else done
+        return web.json_response(body, status=answer.status, headers=answer.headers)
 
     def _default(self, method: str, body: dict[str, Any]) -> dict[str, Any]:
         if method == "auth.test":
             return {"ok": True, "team_id": TEAM, "team": "Test", "user_id": "U0BOT", "bot_id": "B1"}
         if method == "chat.postMessage":
-            ts = f"1755682200.{next(self._ts):06d}"
+            ts = f"{int(self.clock())}.{next(self._ts):06d}"
+            self._store(body, ts)
             return {"ok": True, "channel": body.get("channel"), "ts": ts, "message": {"ts": ts}}
+        if method in ("conversations.history", "conversations.replies"):
+            return {"ok": True, "messages": self._history(method, body), "has_more": False}
         if method == "chat.update":
             return {"ok": True, "channel": body.get("channel"), "ts": body.get("ts")}
         if method == "conversations.open":
@@ -196,6 +233,36 @@ class FakeSlack:
         if method == "apps.connections.open":
             return {"ok": True, "url": self.url("/link").replace("http://", "ws://")}
         return {"ok": True}
+
+    def _store(self, body: dict[str, Any], ts: str) -> None:
+        message = {"type": "message", "user": "U0BOT", "ts": ts, "text": body.get("text", "")}
+        for key in ("thread_ts", "blocks", "metadata"):
+            if body.get(key):
+                message[key] = body[key]
+        self.messages.setdefault(str(body.get("channel")), []).append(message)
+
+    def _history(self, method: str, body: dict[str, Any]) -> list[dict[str, Any]]:
+        """A channel's top-level messages, or one thread's, newest first, as Slack lists
+        them: after `oldest`, at most `limit`, metadata only when asked for."""
+        oldest = float(body.get("oldest") or 0)
+        limit = int(body.get("limit") or 100)
+        with_metadata = str(body.get("include_all_metadata")).lower() in ("1", "true")
+        found = []
+        for message in reversed(self.posted(str(body.get("channel")))):
+            thread = message.get("thread_ts")
+            if method == "conversations.history" and thread not in (None, message["ts"]):
+                continue
+            if method == "conversations.replies" and body.get("ts") not in (
+                thread,
+                message["ts"],
+            ):
+                continue
+            if float(message["ts"]) > oldest:
+                shown = dict(message)
+                if not with_metadata:
+                    shown.pop("metadata", None)
+                found.append(shown)
+        return found[:limit]
 
     async def _hook(self, request: web.Request) -> web.StreamResponse:
         call = await self._record("hook:" + request.match_info["path"], request)

@@ -12,7 +12,6 @@ from typing import Any, TypeVar
 import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
-from slack_sdk.web.async_slack_response import AsyncSlackResponse
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot.delivery.base import ATTEMPT_LIMIT_S, DeliveryError, SentPlainer
@@ -38,6 +37,7 @@ from bot.delivery.slack.errors import (
     what_went_wrong,
 )
 from bot.delivery.slack.pacing import ChannelPacer
+from bot.delivery.slack.recall import LostAnswers, digest_key, post_key, reply_key
 from bot.delivery.slack.render import (
     SlackMessage,
     digest_parts,
@@ -97,6 +97,8 @@ class SlackDelivery:
         self.client = client  # None: no bot token, webhooks only
         self.team_id = team_id
         self.pacer = ChannelPacer(pace_s)
+        # Posts whose answer was lost are looked for before they are posted again.
+        self.lost_answers = LostAnswers(lambda: self.clock().timestamp())
         self._webhook_factory = webhook_factory or (
             lambda url: AsyncWebhookClient(url=url, timeout=TIMEOUT_S, retry_handlers=[])
         )
@@ -133,7 +135,10 @@ class SlackDelivery:
         mentioned, direct = await self._audience(destination, alert)
         pinging = replace(alert, mentions=tuple(mentioned))
         response, refusal = await self._call_channel(
-            destination, destination.target, render_alert(pinging)
+            destination,
+            destination.target,
+            render_alert(pinging),
+            key=post_key(destination.key, alert.id),
         )
         self._token_refusal_told = False
         channel = str(response.get("channel") or destination.target)
@@ -174,8 +179,9 @@ class SlackDelivery:
             mentioned = [u for u, dm in rows if not dm]
         pinging = replace(digest, mentions=tuple(mentioned))
         message = render_digest(pinging)
+        key = digest_key(destination.key, [item.alert_id for item in digest.items])
         response, _ = await self._call_channel(
-            destination, destination.target, message, text_alone=False
+            destination, destination.target, message, key=key, text_alone=False
         )
         self._token_refusal_told = False
         channel = str(response.get("channel") or destination.target)
@@ -212,11 +218,15 @@ class SlackDelivery:
         client = self.client
         channel, _, ts = follow_up.thread.partition(":")
         message = SlackMessage(text=follow_up.text)
+        key = reply_key(destination.key, ident)
 
-        async def reply() -> AsyncSlackResponse:
+        async def reply() -> None:
+            # A reply Slack took but did not answer is in the thread: not replied again.
+            if await self.lost_answers.find(client, channel, key, thread_ts=ts or None):
+                return
             async with self.pacer.slot(channel):
-                return await client.chat_postMessage(
-                    channel=channel, thread_ts=ts or None, **message.payload()
+                await self.lost_answers.post(
+                    client, channel, key, thread_ts=ts or None, **message.payload()
                 )
 
         await self._guard(destination, reply(), channel)
@@ -260,23 +270,36 @@ class SlackDelivery:
         message: SlackMessage,
         ts: str | None = None,
         *,
+        key: str = "",
         text_alone: bool = True,
-    ) -> tuple[AsyncSlackResponse, DeliveryError | None]:
-        """Post (or update) the message; if Slack refuses its blocks, the text alone.
+    ) -> tuple[Mapping[str, Any], DeliveryError | None]:
+        """Post the message under `key` (or update the one at `ts`); if Slack refuses its
+        blocks, the text alone. A post Slack took on an unanswered try is not posted again.
 
         Returns Slack's answer and, when only the text went, what Slack said to the blocks.
         """
         assert self.client is not None
         client = self.client
 
-        async def call(payload: SlackMessage) -> AsyncSlackResponse:
+        async def call(payload: SlackMessage) -> Mapping[str, Any]:
             async with self.pacer.slot(channel):
                 if ts is None:
-                    return await client.chat_postMessage(
-                        channel=channel, unfurl_links=False, unfurl_media=False, **payload.payload()
+                    response = await self.lost_answers.post(
+                        client,
+                        channel,
+                        key,
+                        unfurl_links=False,
+                        unfurl_media=False,
+                        **payload.payload(),
                     )
-                return await client.chat_update(channel=channel, ts=ts, **payload.payload())
+                else:
+                    response = await client.chat_update(channel=channel, ts=ts, **payload.payload())
+            return response.data if isinstance(response.data, dict) else {}
 
+        if ts is None:
+            found = await self.lost_answers.find(client, channel, key)
+            if found:
+                return {"channel": channel, "ts": found}, None
         try:
             return await call(message), None
         except SlackApiError as exc:

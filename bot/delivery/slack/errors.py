@@ -7,6 +7,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+import aiohttp
 from slack_sdk.errors import SlackApiError
 
 from bot.delivery.base import DeliveryError
@@ -78,6 +79,8 @@ DM_REFUSED = {
 }
 # Slack itself is failing (as with an HTTP 5xx): every post to the channel would fail alike.
 SLACK_DOWN = {"fatal_error", "internal_error", "service_unavailable"}
+# Of those, the ones Slack says may follow a partial success: the post may be in the channel.
+MAYBE_DONE = {"fatal_error", "internal_error"}
 
 
 def header(headers: Mapping[str, Any] | None, name: str) -> str | None:
@@ -130,6 +133,16 @@ def http_status(exc: SlackApiError) -> int:
     response = exc.response
     status = getattr(response, "status_code", None) or getattr(response, "status", 0)
     return int(status) if isinstance(status, int) else 0
+
+
+def answer_lost(exc: BaseException) -> bool:
+    """True when a failed post may still have reached the channel: no answer in time, a
+    connection lost after the request went out, an HTTP 5xx, or Slack's own failure codes."""
+    if isinstance(exc, SlackApiError):
+        return http_status(exc) >= 500 or error_code(exc) in MAYBE_DONE
+    if isinstance(exc, aiohttp.ClientConnectorError):
+        return False  # no connection was made, so the request never left
+    return isinstance(exc, (aiohttp.ClientError, TimeoutError, OSError))
 
 
 def what_went_wrong(exc: BaseException) -> str:

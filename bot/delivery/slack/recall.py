@@ -1,0 +1,151 @@
+"""Posts Slack may have taken without saying so, found again instead of posted twice.
+
+chat.postMessage has no idempotency key. So every post carries message metadata naming its
+outbox row, and when a try ends without a clear answer (our time limit, a connection dropped
+after the request went out, an HTTP 5xx, `fatal_error` or `internal_error`), the next try
+first reads the channel's recent messages (a thread's, for a reply) for that key. If the
+history cannot be read, the post goes again: a possible duplicate, never a lost alert.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections import OrderedDict
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import aiohttp
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.web.async_slack_response import AsyncSlackResponse
+
+from bot.delivery.slack.errors import answer_lost, error_code, what_went_wrong
+
+log = logging.getLogger(__name__)
+
+EVENT_TYPE = "stancewatch_alert"
+# Slack stamps a message with its own clock: look from a minute before our first try, so a
+# clock a little behind Slack's cannot hide the message.
+CLOCK_MARGIN_S = 60.0
+# Messages read back: the retry comes seconds to minutes after the first try, and we post
+# at most one message a second to a channel, so ours is among the newest few.
+LOOKUP_LIMIT = 50
+UNSURE_MEMORY = 10_000  # keys kept whose post may have landed
+HISTORY_SCOPES = "channels:history (groups:history for a private channel)"
+
+
+def post_key(destination_key: str, alert_id: str) -> str:
+    """The key of an alert's post to a destination (its outbox row: one post per pair)."""
+    return f"post {destination_key} {alert_id}"
+
+
+def reply_key(destination_key: str, ident: str) -> str:
+    """The key of a follow-up reply (`ident`: the row's alert id and version)."""
+    return f"mention {destination_key} {ident}"
+
+
+def digest_key(destination_key: str, alert_ids: list[str]) -> str:
+    """The key of one digest part, by the alerts it lists (hashed: a part lists many)."""
+    listed = hashlib.sha256(",".join(alert_ids).encode()).hexdigest()[:24]
+    return f"digest {destination_key} {listed}"
+
+
+def metadata(key: str) -> dict[str, Any]:
+    """The message metadata that marks a post as ours, with its key."""
+    return {"event_type": EVENT_TYPE, "event_payload": {"key": key}}
+
+
+def carries(message: Mapping[str, Any], key: str) -> bool:
+    """True when a message from Slack's history is the post with this key."""
+    found = message.get("metadata")
+    if not isinstance(found, dict) or found.get("event_type") != EVENT_TYPE:
+        return False
+    payload = found.get("event_payload")
+    return isinstance(payload, dict) and payload.get("key") == key
+
+
+class LostAnswers:
+    """Posts each message with its key, and finds one whose answer was lost before a retry."""
+
+    def __init__(self, clock: Callable[[], float]) -> None:
+        self.clock = clock  # seconds since the epoch, as Slack's ts count them
+        # Keys whose last try may have been taken, with when the first such try began.
+        self._unsure: OrderedDict[str, float] = OrderedDict()
+        self._told: set[str] = set()  # channels whose unreadable history was logged
+
+    async def post(
+        self, client: AsyncWebClient, channel: str, key: str, **fields: Any
+    ) -> AsyncSlackResponse:
+        """chat.postMessage with the key in its metadata; remembers a try whose answer was
+        lost, so the next one looks before posting."""
+        started = self.clock()
+        try:
+            response = await client.chat_postMessage(
+                channel=channel, metadata=metadata(key), **fields
+            )
+        except Exception as exc:
+            if answer_lost(exc):
+                # The earliest try counts: a second lost answer may follow a first one.
+                self._unsure.setdefault(key, started)
+                while len(self._unsure) > UNSURE_MEMORY:
+                    self._unsure.popitem(last=False)
+            raise
+        self._unsure.pop(key, None)
+        return response
+
+    async def find(
+        self, client: AsyncWebClient, channel: str, key: str, thread_ts: str | None = None
+    ) -> str | None:
+        """The ts of the post with this key if an earlier try landed unanswered, else None.
+
+        Asks Slack only after such a try. If the history cannot be read, None: posting
+        again may show the message twice, but never loses it.
+        """
+        since = self._unsure.get(key)
+        if since is None:
+            return None
+        oldest = f"{since - CLOCK_MARGIN_S:.6f}"
+        try:
+            if thread_ts:
+                answer = await client.conversations_replies(
+                    channel=channel,
+                    ts=thread_ts,
+                    oldest=oldest,
+                    limit=LOOKUP_LIMIT,
+                    include_all_metadata=True,
+                )
+            else:
+                answer = await client.conversations_history(
+                    channel=channel, oldest=oldest, limit=LOOKUP_LIMIT, include_all_metadata=True
+                )
+        except (SlackApiError, aiohttp.ClientError, TimeoutError, OSError) as exc:
+            self._unreadable(channel, exc)
+            return None
+        messages = answer.get("messages")
+        for message in messages if isinstance(messages, list) else []:
+            if isinstance(message, dict) and carries(message, key) and message.get("ts"):
+                self._unsure.pop(key, None)
+                log.info(
+                    "Slack had taken %s unanswered (ts %s): not posted again", key, message["ts"]
+                )
+                return str(message["ts"])
+        return None
+
+    def _unreadable(self, channel: str, exc: BaseException) -> None:
+        """Say once per channel why its history could not be read, and what to add."""
+        if channel in self._told:
+            return
+        self._told.add(channel)
+        scope = HISTORY_SCOPES
+        if isinstance(exc, SlackApiError):
+            needed = exc.response.get("needed") if error_code(exc) == "missing_scope" else None
+            scope = str(needed or scope)
+        log.warning(
+            "could not read the recent messages of Slack channel %s (%s), so a post Slack took"
+            " without answering may show twice there: the bot needs the %s scope and to be in"
+            " the channel (said once per channel)",
+            channel,
+            what_went_wrong(exc),
+            scope,
+        )

@@ -138,8 +138,10 @@ def test_manifest_matches_the_app() -> None:
     manifest = yaml.safe_load((ROOT / "slack-app-manifest.yaml").read_text())
     assert manifest["settings"]["socket_mode_enabled"] is True
     assert sorted(manifest["oauth_config"]["scopes"]["bot"]) == [
+        "channels:history",  # a post answered late is looked for before it goes again
         "chat:write",
         "commands",
+        "groups:history",  # the same, in private channels
         "im:write",
         "users:read",
     ]

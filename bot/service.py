@@ -201,15 +201,56 @@ async def serve_app(app: App, once: bool, stop: asyncio.Event | None = None) -> 
         log.info("stopping: finishing deliveries (up to %.0f s)", STOP_GRACE_S)
         end = time.monotonic() + STOP_GRACE_S
         app.outbox.deadline = end  # a drain under way starts no new delivery after this
-        if running:
-            await asyncio.wait(set(running), timeout=STOP_GRACE_S)
-        await drain_until_idle(app, max(0.0, end - time.monotonic()))
+
+        async def finish() -> None:
+            if running:
+                await asyncio.wait(set(running))
+            await drain_until_idle(app, max(0.0, end - time.monotonic()))
+
+        finishing = asyncio.ensure_future(finish())
+        await end_within({finishing, *running}, STOP_GRACE_S)
+        if not finishing.cancelled():
+            finishing.result()  # a failure of the stop-time drain is not hidden
         return 0
     finally:
         for runtime in runtimes:
             with contextlib.suppress(Exception):
                 await runtime.stop()
         await app.close()
+
+
+# After the grace, how long a cut delivery is given to unwind (its cancellation runs
+# discord.py's own clean-up, which may await a rate-limit sleep: cancelled again each round).
+CUT_UNWIND_ROUNDS = 4
+CUT_UNWIND_S = 0.25
+
+
+async def end_within(tasks: set[asyncio.Task[None]], grace_s: float) -> None:
+    """Wait up to `grace_s` for `tasks` (drains), then cancel those still running.
+
+    A stop must end in its grace whatever a delivery is doing (a second call of 8 s, a
+    platform that took the post and never answers): a service manager kills what outlasts
+    it (`docker stop` after 10 s), mid-write. A cut delivery leaves its outbox row as it
+    was, pending, so nothing is lost: the next start sends it again, and Discord answers a
+    post that it already took with the first message (the same nonce). Slack has no such
+    key: a Slack post it took before the cut is posted again.
+    """
+    if not tasks:
+        return
+    _done, left = await asyncio.wait(tasks, timeout=grace_s)
+    if not left:
+        return
+    log.warning(
+        "stopping: deliveries still under way after %.0f s were cut; what they carried"
+        " stays queued and goes at the next start",
+        grace_s,
+    )
+    for _ in range(CUT_UNWIND_ROUNDS):
+        for task in left:
+            task.cancel()
+        _done, left = await asyncio.wait(left, timeout=CUT_UNWIND_S)
+        if not left:
+            return
 
 
 T = TypeVar("T")
@@ -255,11 +296,12 @@ async def _one_pass(app: App, stop: asyncio.Event, received: list[signal.Signals
         await asyncio.wait({draining, stopping}, return_when=asyncio.FIRST_COMPLETED)
         stopping.cancel()
         if not draining.done():
-            # Not cancelled: a post cut off after the platform took it would be posted again
-            # next run. No new delivery starts; the one under way finishes.
+            # No new delivery starts; the one under way gets the stop grace, as in `run`.
             app.outbox.deadline = time.monotonic()
             finished = False
-        await draining
+            await end_within({draining}, STOP_GRACE_S)
+        if not draining.cancelled():
+            draining.result()
     if finished:
         # A pass whose writes the database refused (disk full) did not do its job: a cron
         # job or a script must see that.

@@ -6,7 +6,8 @@ cannot import each other). The fake API records the real JSON that discord.py se
 Point discord.py at it with `DISCORD_API_BASE` (settings.discord_api_base). It answers
 `Content-Type: application/json` exactly (discord.py only parses JSON on that exact value)
 and can be told to fail a route a few times (429 with or without `Via`, 403, 404), or to
-keep a request waiting, unanswered, until the test releases it.
+keep a request waiting, unanswered, until the test releases it (having carried it out
+first, with `take`: a post Discord took whose answer never arrived).
 """
 
 from __future__ import annotations
@@ -93,6 +94,7 @@ class Scripted:
     times: int
     stall: bool = False  # answer only once the test calls `release()`
     content_type: str = "application/json"  # of a `bytes` body, sent as it is
+    take: bool = False  # carry the request out as usual; with `stall`, hold only the answer
 
 
 @dataclass
@@ -124,13 +126,16 @@ class FakeDiscord:
         times: int = 1,
         stall: bool = False,
         content_type: str = "application/json",
+        take: bool = False,
     ) -> None:
         """Answer the next `times` requests matching method and path with this failure
         (with `stall`, only after `release()`: a server that takes the request and hangs).
-        A `bytes` body goes out as it is, with `content_type` (an HTML page, broken JSON)."""
+        A `bytes` body goes out as it is, with `content_type` (an HTML page, broken JSON).
+        With `take`, status and body are ignored: the request is carried out and answered
+        as usual, with `headers` added (and only after `release()`, with `stall`)."""
         pattern = re.compile(path_regex)
         self.scripted.append(
-            Scripted(method, pattern, status, body, headers or {}, times, stall, content_type)
+            Scripted(method, pattern, status, body, headers or {}, times, stall, content_type, take)
         )
 
     def release(self) -> None:
@@ -363,16 +368,26 @@ async def fake_discord() -> AsyncIterator[FakeDiscord]:
         for script in fake.scripted:
             if script.times and script.method == request.method and script.pattern.fullmatch(path):
                 script.times -= 1
+                if script.take:
+                    answer = routed(path, request.method, body, dict(request.query))
+                    if script.stall:
+                        await fake.released.wait()
+                    answer.headers.update(script.headers)
+                    return answer
                 if script.stall:
                     await fake.released.wait()
                 if isinstance(script.body, bytes):
                     headers = {"Content-Type": script.content_type, **script.headers}
                     return web.Response(body=script.body, status=script.status, headers=headers)
                 return reply(script.body, script.status, script.headers)
-        for method, pattern, handler in routes:
+        return routed(path, request.method, body, dict(request.query))
+
+    def routed(path: str, method: str, body: Any, query: dict[str, str]) -> web.Response:
+        """The answer of the route that serves this request, as Discord would give it."""
+        for route_method, pattern, handler in routes:
             match = pattern.fullmatch(path)
-            if method == request.method and match:
-                return handler(fake, match, body or {}, dict(request.query))
+            if route_method == method and match:
+                return handler(fake, match, body or {}, query)
         return reply({"message": "404: Not Found", "code": 0}, 404)
 
     async def gateway(request: web.Request) -> web.WebSocketResponse:

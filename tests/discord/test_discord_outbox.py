@@ -318,6 +318,42 @@ async def test_a_spent_webhook_bucket_is_not_sat_out_inside_the_drain(
         assert len(fake.requests("POST", WEBHOOK_PATH)) == 1
 
 
+async def test_a_bot_post_that_spends_its_bucket_returns_at_once_and_the_next_post_waits(
+    dk: ModuleType, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Discord took the post and said the channel's bucket is spent for 30 s (the longest
+    # discord.py sits out). discord.py slept that out before it returned the message, and
+    # the drain, with every other destination's delivery, waited with it. The wait belongs
+    # before the channel's next post, and only there.
+    monkeypatch.setattr(calls, "ATTEMPT_LIMIT_S", 1.0)  # the next post's wait is cut soon
+    spent = {
+        "X-RateLimit-Limit": "5",
+        "X-RateLimit-Remaining": "0",
+        "X-RateLimit-Reset-After": "30",
+    }
+    async with dk.fake_discord() as fake:
+        fake.fail("POST", MESSAGES, 0, headers=spent, take=True)
+        app = dk.make_app(tmp_path, fake)
+        async with dk.running(app):
+            dk.queue(app, dk.alert("story-1"), [CHANNEL])
+            dk.queue(app, dk.alert("story-2"), [dk.WEBHOOK])
+            assert await asyncio.wait_for(app.outbox.drain(), 60) == 2  # a hang guard only
+            [message] = [m for m in fake.messages.values() if "webhook_id" not in m]
+            assert app.store.message_ref("story-1", CHANNEL.key) == message["id"]
+
+            # The bucket is still spent: the next post to the channel waits for it, here
+            # past its time limit, and goes back to the outbox without reaching Discord.
+            dk.queue(app, dk.alert("story-3"), [CHANNEL])
+            assert await asyncio.wait_for(app.outbox.drain(), 60) == 0
+            status, _next_try, attempts = _row(app, "story-3", CHANNEL)
+            assert (status, attempts) == ("pending", 1)
+            [(error,)] = app.store.db.execute(
+                "SELECT last_error FROM outbox WHERE alert_id = 'story-3'"
+            ).fetchall()
+            assert "rate limit" in error
+        assert len(fake.requests("POST", MESSAGES)) == 1
+
+
 @pytest.mark.parametrize(
     ("body", "content_type"),
     [(b"<html><p>Sign in to continue</p></html>", "text/html"), (b"{'id': ", "application/json")],

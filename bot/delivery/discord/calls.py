@@ -6,18 +6,22 @@ Sat out inside a delivery, that held every other destination of the outbox. Here
 request runs under `ATTEMPT_LIMIT_S`, and an aiohttp trace on discord.py's sessions shows
 the call in progress each answer as it arrives, so a 5xx, or a 429 whose wait will not
 fit, ends the call at once and goes back to the outbox, which has backoff and
-Retry-After of its own.
+Retry-After of its own. A bot post whose answer says its rate-limit bucket is spent
+returns as soon as the answer is read (see `taken_message_id`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
+import logging
 import re
-from collections.abc import AsyncIterator, Iterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Iterator, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass
 from types import SimpleNamespace
+from typing import Any
 
 import aiohttp
 import discord
@@ -26,6 +30,7 @@ from multidict import CIMultiDict, CIMultiDictProxy
 
 from bot.delivery.base import ATTEMPT_LIMIT_S, DeliveryError
 
+log = logging.getLogger(__name__)
 DEFAULT_RETRY_AFTER_S = 5.0  # a 429 that names no delay
 # Discord JSON error codes that mean "this message is gone", not "the channel is gone".
 UNKNOWN_MESSAGE = 10008
@@ -142,6 +147,10 @@ class _Call:
     status: int | None = None
     content_type: str = ""
     retry_after_s: float | None = None
+    sent: bool = False  # a request of this call went out (not still in a rate-limit wait)
+    spent: bool = False  # Discord took the request and said its rate-limit bucket is spent
+    # Set by `taken_message_id`: the message id, once an answer that spent the bucket is read.
+    taken: asyncio.Future[str] | None = None
 
     def heard(self, status: int, headers: Mapping[str, str]) -> None:
         """Discord answered one request of this call (discord.py has not acted on it yet)."""
@@ -154,6 +163,8 @@ class _Call:
             # Accepted. What discord.py still does (read the message, sleep out a spent
             # rate-limit bucket) must not be cut: the outbox would post a second copy.
             self.timeout.reschedule(None)
+            with contextlib.suppress(ValueError):
+                self.spent = int(headers.get("X-RateLimit-Remaining", "1")) <= 0
         elif status == 429 and headers.get("Via"):
             # A real rate limit, which discord.py would sleep out: only if it fits.
             wait = _retry_after(headers)
@@ -163,6 +174,15 @@ class _Call:
                 self.timeout.reschedule(now)
         elif status in RETRIED_BY_DISCORD_PY:
             self.timeout.reschedule(now)  # not discord.py's 25 s of retries: the outbox's
+
+    def read(self, body: bytes) -> None:
+        """The body of an answer arrived: a taken message's id ends the wait for it."""
+        if self.taken is None or self.taken.done() or not self.spent:
+            return
+        with contextlib.suppress(ValueError):
+            message = json.loads(body)
+            if isinstance(message, dict) and message.get("id"):
+                self.taken.set_result(str(message["id"]))
 
     def unreadable(self, where: str) -> DeliveryError:
         """Discord (or something in its place) answered with what is not a Discord reply."""
@@ -175,6 +195,13 @@ class _Call:
 
     def failure(self, where: str, limit_s: float) -> DeliveryError:
         """Why the call was ended early, for the outbox."""
+        if not self.sent:
+            # Nothing went out: discord.py was still waiting for the route's rate limit
+            # (a bucket an earlier post spent) or the global one to reset.
+            return DeliveryError(
+                f"{where}: Discord's rate limit did not reset within {limit_s:.0f} s",
+                retry_after_s=DEFAULT_RETRY_AFTER_S,
+            )
         if self.status == 429 and self.retry_after_s is not None:
             wait = self.retry_after_s
             return DeliveryError(f"{where}: rate limited for {wait:.0f} s", retry_after_s=wait)
@@ -188,12 +215,33 @@ class _Call:
 _CALL: ContextVar[_Call | None] = ContextVar("stancewatch_discord_call", default=None)
 
 
+async def _on_request_start(
+    session: aiohttp.ClientSession,
+    context: SimpleNamespace,
+    params: aiohttp.TraceRequestStartParams,
+) -> None:
+    call = _CALL.get()
+    if call is not None:
+        call.sent = True
+
+
 async def _on_request_end(
     session: aiohttp.ClientSession, context: SimpleNamespace, params: aiohttp.TraceRequestEndParams
 ) -> None:
     call = _CALL.get()
     if call is not None:  # login, command sync and interactions run outside any call
         call.heard(params.response.status, params.response.headers)
+
+
+async def _on_body(
+    session: aiohttp.ClientSession,
+    context: SimpleNamespace,
+    params: aiohttp.TraceResponseChunkReceivedParams,
+) -> None:
+    # aiohttp reports the whole body at once when discord.py reads it.
+    call = _CALL.get()
+    if call is not None:
+        call.read(params.chunk)
 
 
 class WebhookResponse(aiohttp.ClientResponse):
@@ -225,8 +273,66 @@ class WebhookResponse(aiohttp.ClientResponse):
 def response_watch() -> aiohttp.TraceConfig:
     """An aiohttp trace for discord.py's sessions that lets `discord_call` see each answer."""
     trace = aiohttp.TraceConfig()
+    trace.on_request_start.append(_on_request_start)
     trace.on_request_end.append(_on_request_end)
+    trace.on_response_chunk_received.append(_on_body)
     return trace
+
+
+# Bot requests Discord took whose spent rate-limit bucket discord.py is still sleeping out.
+_SLEEPING_ON_BUCKETS: set[asyncio.Task[discord.Message]] = set()
+
+
+def _bucket_slept_out(task: asyncio.Task[discord.Message]) -> None:
+    _SLEEPING_ON_BUCKETS.discard(task)
+    if not task.cancelled() and task.exception() is not None:
+        # The message was taken and recorded; what failed after it changes nothing.
+        log.debug("a Discord post ended badly after it was taken: %r", task.exception())
+
+
+async def taken_message_id(sending: Awaitable[discord.Message]) -> str:
+    """Await a bot post or edit inside `discord_call`: its message id, as soon as Discord
+    has taken it.
+
+    When the answer says the route's rate-limit bucket is spent (`X-RateLimit-Remaining:
+    0`), discord.py sleeps out the reset (up to 30 s) before it returns the message, and the
+    drain, with every other destination's delivery, waited with it. That sleep belongs
+    before the route's next request: it goes on in the background, holding discord.py's
+    bucket, so the next post to that channel waits for it inside its own time limit (and
+    goes back to the outbox if it does not fit). discord.py offers no way to skip the sleep,
+    so the message id is read from the answer's body (`response_watch`) instead of waiting
+    for the `Message`.
+    """
+    call = _CALL.get()
+    if call is None:
+        return str((await sending).id)
+    taken: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+    call.taken = taken
+    task = asyncio.ensure_future(sending)  # in this context: its answers reach `call`
+    either: list[asyncio.Future[Any]] = [task, taken]
+    try:
+        await asyncio.wait(either, return_when=asyncio.FIRST_COMPLETED)
+    except BaseException:
+        # Cut (the call's time limit, or a stop): discord.py gives its bucket back first.
+        task.cancel()
+        await asyncio.wait({task})
+        raise
+    finally:
+        call.taken = None
+    if task.done() or not taken.done():
+        return str(task.result().id)
+    _SLEEPING_ON_BUCKETS.add(task)
+    task.add_done_callback(_bucket_slept_out)
+    return taken.result()
+
+
+async def end_bucket_sleeps() -> None:
+    """Cancel the background sleeps on spent buckets (the client is closing)."""
+    sleeping = {t for t in _SLEEPING_ON_BUCKETS if t.get_loop() is asyncio.get_running_loop()}
+    for task in sleeping:
+        task.cancel()
+    if sleeping:
+        await asyncio.wait(sleeping)
 
 
 def _reopen_global_gate(client: discord.Client) -> None:

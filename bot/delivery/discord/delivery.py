@@ -25,7 +25,13 @@ import discord
 from bot.delivery.base import DeliveryError, SentPlainer
 from bot.delivery.digest import digests_to_dm
 from bot.delivery.direct import DirectMessage, RefusesDms, queue_digest_dm, queue_dms
-from bot.delivery.discord.calls import WebhookResponse, WrongPlace, discord_call, response_watch
+from bot.delivery.discord.calls import (
+    WebhookResponse,
+    WrongPlace,
+    discord_call,
+    response_watch,
+    taken_message_id,
+)
 from bot.delivery.discord.render import (
     RenderedAlert,
     digest_parts,
@@ -251,7 +257,7 @@ class DiscordDelivery:
                 client = await self.bot.client_for_sending()
                 channel = client.get_partial_messageable(_snowflake(target, "admin channel"))
                 async with discord_call("admin channel", client=client):
-                    await channel.send(content, allowed_mentions=no_mentions())
+                    await taken_message_id(channel.send(content, allowed_mentions=no_mentions()))
             else:
                 log.warning("admin notice (DISCORD_ADMIN_CHANNEL needs DISCORD_TOKEN): %s", text)
         except DeliveryError as exc:
@@ -354,21 +360,25 @@ class DiscordDelivery:
             async with discord_call(f"channel {channel_id}", client=client):
                 if message_id is not None:
                     # Same content as the post (edits never notify: nobody is pinged twice).
-                    await channel.get_partial_message(message_id).edit(
-                        content=rendered.content, embed=embed, allowed_mentions=allowed
+                    await taken_message_id(
+                        channel.get_partial_message(message_id).edit(
+                            content=rendered.content, embed=embed, allowed_mentions=allowed
+                        )
                     )
                     return str(message_id)
                 # The same nonce on every try, with enforce_nonce (discord.py sets it): if a
                 # crash (or the time limit) came after Discord took the post but before the
                 # outbox marked it sent, the retry returns the first message, not a second.
-                message = await channel.send(
-                    rendered.content,
-                    embed=embed,
-                    allowed_mentions=allowed,
-                    nonce=delivery_nonce(alert.id, channel_id),
+                posted = await taken_message_id(
+                    channel.send(
+                        rendered.content,
+                        embed=embed,
+                        allowed_mentions=allowed,
+                        nonce=delivery_nonce(alert.id, channel_id),
+                    )
                 )
-            sent.append((rendered, str(message.id)))
-            return str(message.id)
+            sent.append((rendered, posted))
+            return posted
 
         result = await with_plainer_retry(replace(alert, mentions=tuple(mention)), send)
         if message_id is None:
@@ -403,15 +413,17 @@ class DiscordDelivery:
         ids = ",".join(item.alert_id for item in digest.items)
         async with discord_call(f"channel {channel_id}", client=client):
             # A stable nonce, as for alerts: a retry after a post Discord took returns it.
-            message = await channel.send(
-                rendered.content,
-                embed=discord.Embed.from_dict(rendered.embed),
-                allowed_mentions=only_users(rendered.mentioned),
-                nonce=delivery_nonce(f"digest:{ids}", channel_id),
+            posted = await taken_message_id(
+                channel.send(
+                    rendered.content,
+                    embed=discord.Embed.from_dict(rendered.embed),
+                    allowed_mentions=only_users(rendered.mentioned),
+                    nonce=delivery_nonce(f"digest:{ids}", channel_id),
+                )
             )
         # Posted: as after an alert, what goes beside it is queued as outbox rows (the
         # follow-ups keyed by the part's first alert, which has no card here).
-        self._queue_follow_ups(digest.items[0].alert_id, channel_id, str(message.id), rendered)
+        self._queue_follow_ups(digest.items[0].alert_id, channel_id, posted, rendered)
         if guild_id is not None:
             for user_id, theirs in digests_to_dm(self.store, PLATFORM, str(guild_id), digest):
                 if user_id.isdigit():
@@ -436,10 +448,12 @@ class DiscordDelivery:
         channel = client.get_partial_messageable(channel_id, guild_id=guild_id)
         for content, users in mention_chunks(list(follow_up.users)):
             async with discord_call(f"follow-up mentions in channel {channel_id}", client=client):
-                await channel.send(
-                    content,
-                    allowed_mentions=only_users(users),
-                    nonce=delivery_nonce(f"mention:{ident}", channel_id),
+                await taken_message_id(
+                    channel.send(
+                        content,
+                        allowed_mentions=only_users(users),
+                        nonce=delivery_nonce(f"mention:{ident}", channel_id),
+                    )
                 )
 
     async def send_dm(self, dm: DirectMessage, alert: Alert) -> None:
@@ -456,12 +470,13 @@ class DiscordDelivery:
                 async with discord_call(where, client=client):
                     # A stable nonce, as for channel posts: a try after a DM Discord took but
                     # the outbox did not mark sent (a crash, a lost answer) returns that DM.
-                    message = await channel.send(
-                        embed=discord.Embed.from_dict(rendered.embed),
-                        allowed_mentions=no_mentions(),
-                        nonce=dm_nonce(f"alert:{alert.id}", dm),
+                    return await taken_message_id(
+                        channel.send(
+                            embed=discord.Embed.from_dict(rendered.embed),
+                            allowed_mentions=no_mentions(),
+                            nonce=dm_nonce(f"alert:{alert.id}", dm),
+                        )
                     )
-                return str(message.id)
 
             await with_plainer_retry(replace(alert, mentions=()), send)
 
@@ -479,7 +494,9 @@ class DiscordDelivery:
 
         async def post(client: discord.Client, channel: discord.DMChannel, where: str) -> None:
             async with discord_call(where, client=client):
-                await channel.send(embed=embed, allowed_mentions=no_mentions(), nonce=nonce)
+                await taken_message_id(
+                    channel.send(embed=embed, allowed_mentions=no_mentions(), nonce=nonce)
+                )
 
         await self._in_dm(dm, post)
 

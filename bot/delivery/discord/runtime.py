@@ -16,7 +16,7 @@ from discord import app_commands
 
 from bot.app import App
 from bot.commands import Commands
-from bot.delivery.discord.calls import network_detail, response_watch
+from bot.delivery.discord.calls import end_bucket_sleeps, network_detail, response_watch
 from bot.delivery.discord.delivery import BotLink, DiscordDelivery
 from bot.delivery.discord.slash import ServerCommandTree, add_commands
 
@@ -104,6 +104,7 @@ class DiscordRuntime:
 
     async def stop(self) -> None:
         """Disconnect the bot and close every HTTP session."""
+        await end_bucket_sleeps()
         if self.client is not None and not self.client.is_closed():
             await self.client.close()
         if self.task is not None:

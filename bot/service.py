@@ -232,8 +232,8 @@ async def end_within(tasks: set[asyncio.Task[None]], grace_s: float) -> None:
     platform that took the post and never answers): a service manager kills what outlasts
     it (`docker stop` after 10 s), mid-write. A cut delivery leaves its outbox row as it
     was, pending, so nothing is lost: the next start sends it again, and Discord answers a
-    post that it already took with the first message (the same nonce). Slack has no such
-    key: a Slack post it took before the cut is posted again.
+    bot post that it already took with the first message (the same nonce). Webhook and
+    Slack posts have no such key: one the platform took before the cut is posted again.
     """
     if not tasks:
         return

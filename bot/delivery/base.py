@@ -21,7 +21,7 @@ def day_label(moment: datetime | None, missing: str) -> str:
 # enforces it on each of its requests (a 5xx or a long rate-limit wait goes back to the
 # outbox at once instead of being sat out). It is below the 10 s stop grace
 # (service.STOP_GRACE_S), and the outbox starts no delivery on the way down that could not
-# end inside that grace.
+# end inside that grace (one that makes two calls may not: the stop cuts it at the grace).
 ATTEMPT_LIMIT_S = 8.0
 
 

@@ -132,9 +132,11 @@ class OutboxWorker(HeldDeliveries):
         # One drain at a time: the scheduled drain and the stop-time drain would otherwise
         # read the same pending rows and post them twice.
         self._lock = asyncio.Lock()
-        # On stop: no delivery runs past this time.monotonic() moment. One under way is
-        # never cut (a post cut after the platform took it would go out again next start),
-        # so a new one starts only while `stop_margin_s` (what an attempt may take) is left.
+        # On stop: no delivery runs past this time.monotonic() moment. The service cuts one
+        # still under way then (service.end_within; its row stays pending), and a post cut
+        # after the platform took it may go out again next start (a webhook or Slack post:
+        # no nonce), so a new one starts only while `stop_margin_s` (what an attempt may
+        # take) is left.
         self.deadline: float | None = None
         self.stop_margin_s = stop_margin_s
         # The registry's keys at the last drain: when they change (a reload, or the start),

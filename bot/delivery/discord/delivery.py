@@ -446,13 +446,17 @@ class DiscordDelivery:
         channel_id = _snowflake(destination.target, "channel id")
         guild_id = await self._guild_of(client, channel_id)
         channel = client.get_partial_messageable(channel_id, guild_id=guild_id)
-        for content, users in mention_chunks(list(follow_up.users)):
+        for index, (content, users) in enumerate(mention_chunks(list(follow_up.users))):
+            # One nonce per message: Discord returns the earlier message for a nonce it has
+            # seen, so a shared one swallowed every message after the first. The first keeps
+            # the nonce it always had, so a row sent before this change is not sent twice.
+            part = f"mention:{ident}" if index == 0 else f"mention:{ident}:{index}"
             async with discord_call(f"follow-up mentions in channel {channel_id}", client=client):
                 await taken_message_id(
                     channel.send(
                         content,
                         allowed_mentions=only_users(users),
-                        nonce=delivery_nonce(f"mention:{ident}", channel_id),
+                        nonce=delivery_nonce(part, channel_id),
                     )
                 )
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import hashlib
 import json
 import re
@@ -13,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from bot.encoding import not_utf8
 from bot.matching.embedder import Embedder
 from bot.matching.topics import TopicMatcher
 from bot.models import Article, Topic, Watchlist
@@ -36,14 +38,18 @@ def load_records(
     records: list[dict[str, Any]] = []
     seen: dict[str, int] = {}
     try:
-        # utf-8-sig: editors on Windows save JSON Lines with a byte order mark.
-        # Split on "\n" only: str.splitlines() also breaks at U+2028, U+2029 and NEL, which
-        # JSON allows raw inside strings (json.dumps(ensure_ascii=False) writes them so).
-        lines = [
-            line.removesuffix("\r") for line in path.read_text(encoding="utf-8-sig").split("\n")
-        ]
-    except (OSError, UnicodeDecodeError) as exc:
+        # Editors on Windows save JSON Lines with a byte order mark: not part of line 1.
+        raw = path.read_bytes().removeprefix(codecs.BOM_UTF8)
+    except OSError as exc:
         raise EvalDataError(f"{path}: cannot read: {exc}") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        bad_line, message = not_utf8(raw, exc.start)
+        raise EvalDataError(f"{path}:{bad_line}: {message}") from None
+    # Split on "\n" only: str.splitlines() also breaks at U+2028, U+2029 and NEL, which
+    # JSON allows raw inside strings (json.dumps(ensure_ascii=False) writes them so).
+    lines = [line.removesuffix("\r") for line in text.split("\n")]
     for number, line in enumerate(lines, 1):
         if not line.strip():
             continue

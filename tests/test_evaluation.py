@@ -542,6 +542,30 @@ def test_json_the_decoder_refuses_is_a_line_error_not_a_traceback(
         load_records(path, set())
 
 
+def test_a_file_in_another_encoding_is_refused_at_the_line_of_its_first_bad_byte(
+    tmp_path: Path,
+) -> None:
+    # An old editor saves the third article's "café" as Latin-1: the error gave a byte
+    # offset into the whole file ("position 412"), and no line to open.
+    third = {**ONE_RECORD, "id": "a3", "text": "Talks over coffee at the café."}
+    path = tmp_path / "data.jsonl"
+    lines = [json.dumps(ONE_RECORD), json.dumps({**ONE_RECORD, "id": "a2"})]
+    lines.append(json.dumps(third, ensure_ascii=False))
+    path.write_bytes("\n".join(lines).encode("latin-1"))
+    column = lines[2].index("é") + 1
+    with pytest.raises(EvalDataError) as refused:
+        load_records(path, set())
+    assert str(refused.value).startswith(f"{path}:3: not UTF-8 text: byte 0xe9 at column {column}")
+
+
+def test_a_file_saved_as_utf16_says_so_rather_than_blaming_latin1(tmp_path: Path) -> None:
+    # Windows PowerShell's `>` writes UTF-16 with a byte order mark.
+    path = tmp_path / "data.jsonl"
+    path.write_text(json.dumps(ONE_RECORD) + "\n", encoding="utf-16")
+    with pytest.raises(EvalDataError, match=rf"{path}:1: not UTF-8 text: .*UTF-16"):
+        load_records(path, set())
+
+
 @pytest.mark.parametrize("key", ["title", "text"])
 def test_half_a_character_is_replaced_not_a_crash_in_the_tokenizer(
     tmp_path: Path, key: str

@@ -717,3 +717,13 @@ def test_an_alias_two_actors_share_is_a_warning_naming_the_actor_that_gets_it(
     assert (problem.file, problem.line) == (str(tmp_path / "b.yaml"), 4)
     assert problem.key == "actors[0].aliases[1]" and problem.severity == "warning"
     assert "'russia'" in problem.message and f"{tmp_path / 'a.yaml'}:3" in problem.message
+
+
+def test_a_watchlist_saved_as_utf16_says_so_rather_than_blaming_latin1(tmp_path: Path) -> None:
+    # Notepad's "Unicode" and PowerShell's `>` save UTF-16: "a Latin-1 or Windows
+    # encoding?" sent the admin looking for the wrong mistake.
+    path = tmp_path / "topics.yaml"
+    path.write_text(GOOD, encoding="utf-16")
+    [problem] = _errors(tmp_path)
+    assert (problem.file, problem.line, problem.key) == (str(path), 1, "(file)")
+    assert problem.message.startswith("not UTF-8 text: byte 0xff at column 1 (UTF-16")

@@ -13,6 +13,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import ValidationError
 
+from bot.encoding import not_utf8
 from bot.watchlists.schema import (
     ActorModel,
     FeedModel,
@@ -264,18 +265,6 @@ def _key_on_line(name: str, text: str, line: int) -> str:
     return key_name(max(paths, key=len)) if paths else "(yaml)"
 
 
-def _not_utf8(name: str, raw: bytes, start: int) -> Problem:
-    """A file saved in another encoding (Latin-1 or Windows-1252 by an old editor), placed
-    at its first bad byte: Python's words gave a byte offset into the file and no line."""
-    line = raw.count(b"\n", 0, start) + 1
-    column = start - (raw.rfind(b"\n", 0, start) + 1) + 1
-    message = (
-        f"not UTF-8 text: byte 0x{raw[start]:02x} at column {column} (a Latin-1 or Windows"
-        " encoding?); save the file as UTF-8"
-    )
-    return Problem(name, line, "(file)", message)
-
-
 def load_file(
     path: Path, env: Mapping[str, str]
 ) -> tuple[WatchlistFile | None, Source | None, list[Problem]]:
@@ -289,7 +278,8 @@ def load_file(
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        return None, None, [_not_utf8(name, raw, exc.start)]
+        line, message = not_utf8(raw, exc.start)
+        return None, None, [Problem(name, line, "(file)", message)]
     try:
         source = Source(name, text)
     except yaml.YAMLError as exc:

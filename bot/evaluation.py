@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import codecs
+import difflib
 import hashlib
 import json
 import re
@@ -25,6 +26,7 @@ class EvalDataError(ValueError):
 
 
 REQUIRED = ("id", "published", "title", "text", "topics")
+KNOWN_KEYS = (*REQUIRED, "source", "url", "positions")
 
 
 def load_records(
@@ -62,6 +64,10 @@ def load_records(
             raise EvalDataError(f"{where}: not valid JSON: {exc}") from None
         if not isinstance(record, dict):
             raise EvalDataError(f"{where}: each line must be a JSON object")
+        for key in record:
+            meant = _misnamed(key, record)
+            if meant is not None:
+                raise EvalDataError(f"{where}: unknown key {key!r}: did you mean {meant!r}?")
         missing = [key for key in REQUIRED if key not in record]
         if missing:
             keys = ", ".join(repr(key) for key in missing)
@@ -98,6 +104,27 @@ def load_records(
     if not records:
         raise EvalDataError(f"{path}: no labeled articles")
     return sorted(records, key=published_order)
+
+
+def _misnamed(key: str, record: Mapping[str, Any]) -> str | None:
+    """The key of the format that `key` was probably meant to be, when the record lacks
+    it; None for a key of the user's own (notes, provenance), which is ignored.
+
+    Labels under a misspelled key would be silently dropped: position figures resting on
+    fewer articles than were labeled, and nothing said.
+    """
+    if key in KNOWN_KEYS:
+        return None
+    absent = [known for known in KNOWN_KEYS if known not in record]
+    close = difflib.get_close_matches(key.lower(), absent, n=1, cutoff=0.8)
+    if close:
+        return close[0]
+    # Stances under another name ("stances", "labels"): recognised by what they hold.
+    value = record[key]
+    holds_stances = isinstance(value, list) and any(
+        isinstance(item, dict) and {"actor", "position"} <= item.keys() for item in value
+    )
+    return "positions" if holds_stances and "positions" in absent else None
 
 
 def _whole_characters(text: str) -> str:

@@ -566,6 +566,30 @@ def test_a_file_saved_as_utf16_says_so_rather_than_blaming_latin1(tmp_path: Path
         load_records(path, set())
 
 
+@pytest.mark.parametrize(
+    ("key", "meant"),
+    [("position", "positions"), ("Positions", "positions"), ("stances", "positions")],
+)
+def test_a_misspelled_labels_key_is_an_error_not_labels_silently_dropped(
+    tmp_path: Path, key: str, meant: str
+) -> None:
+    # Under any other key the stances were ignored: the article left out of the position
+    # figures, which then rested on fewer articles than the user labeled, with no word said.
+    stance = {"actor": "council", "topic": WATER, "position": "backs-rationing"}
+    labeled = {**ONE_RECORD, "id": "a2", "topics": [WATER], key: [stance]}
+    path = _write_jsonl(tmp_path / "data.jsonl", [ONE_RECORD, labeled])
+    said = f"{path}:2: unknown key {key!r}: did you mean {meant!r}?"
+    with pytest.raises(EvalDataError, match=re.escape(said)):
+        load_records(path, TOPIC_IDS)
+
+
+def test_keys_of_the_user_s_own_are_kept_out_of_the_way(tmp_path: Path) -> None:
+    # Notes and provenance are what people add to labeled data; they are not mistakes.
+    noted = {**ONE_RECORD, "notes": "labeled by A.", "published_at": "2025-06-02T09:00:00Z"}
+    path = _write_jsonl(tmp_path / "data.jsonl", [noted])
+    assert [r["id"] for r in load_records(path, set())] == ["a1"]
+
+
 @pytest.mark.parametrize("key", ["title", "text"])
 def test_half_a_character_is_replaced_not_a_crash_in_the_tokenizer(
     tmp_path: Path, key: str

@@ -310,6 +310,11 @@ def cosine_baseline(
     return best[2], best[1]
 
 
+# The lowest and highest per-topic threshold `best_thresholds` tries, in hundredths; the
+# table names them when no threshold between them finds a topic's labeled articles.
+THRESHOLDS_TRIED = (30, 80)
+
+
 def best_thresholds(
     scored: Mapping[str, Sequence[tuple[float | None, bool]]],
 ) -> dict[str, dict[str, float | None]]:
@@ -319,7 +324,8 @@ def best_thresholds(
     whatever the score) and whether the article is labeled with the topic. Ties go to the
     higher threshold: the more precise of equally good choices. A topic no article is
     labeled with gets None: every threshold scores F1 0 there, and the tie-break would
-    otherwise suggest the highest, a number someone might copy.
+    otherwise suggest the highest, a number someone might copy. So does a topic whose
+    labeled articles all score below the lowest threshold tried (F1 0: none would help).
     """
     out: dict[str, dict[str, float | None]] = {}
     for topic_id, pairs in scored.items():
@@ -327,7 +333,8 @@ def best_thresholds(
             out[topic_id] = {"threshold": None, "f1": None}
             continue
         best = (-1.0, 0.0)
-        for threshold in (step / 100 for step in range(80, 29, -1)):
+        lowest, highest = THRESHOLDS_TRIED
+        for threshold in (step / 100 for step in range(highest, lowest - 1, -1)):
             hits = [score is not None and score >= threshold for score, _ in pairs]
             labels = [labeled for _, labeled in pairs]
             counts = Counts(
@@ -338,7 +345,7 @@ def best_thresholds(
             f1 = counts.figures()["f1"]
             if f1 > best[0]:
                 best = (f1, threshold)
-        out[topic_id] = {"threshold": best[1], "f1": best[0]}
+        out[topic_id] = {"threshold": best[1] if best[0] > 0 else None, "f1": best[0]}
     return out
 
 

@@ -7,6 +7,8 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from bot.evaluation import THRESHOLDS_TRIED
+
 NONE = "—"  # a figure that is not defined on this file (no labeled article), not a zero
 
 
@@ -71,6 +73,14 @@ def _print_thresholds(best: dict[str, dict[str, Any]], console: Console) -> None
             str(row["labeled"]),
         )
     console.print(table)
-    unlabeled = [topic_id for topic_id, row in best.items() if row["threshold"] is None]
+    unlabeled = [topic_id for topic_id, row in best.items() if not row["labeled"]]
     if unlabeled:
         console.print(f"{NONE} no article in this file is labeled with: {', '.join(unlabeled)}")
+    # Labeled, yet no threshold in the range finds one: a suggestion would be a guess.
+    unfound = [t for t, row in best.items() if row["labeled"] and row["threshold"] is None]
+    if unfound:
+        low, high = (f"{bound / 100:.2f}" for bound in THRESHOLDS_TRIED)
+        console.print(
+            f"{NONE} no threshold from {low} to {high} finds any of their labeled articles:"
+            f" {', '.join(unfound)} (read their scores with --json --evidence)"
+        )

@@ -228,6 +228,34 @@ def test_json_output_has_the_documented_figures_and_counts_shifts_in_time_order(
     assert out["topics"]["f1"] > 0.5, out["topics"]
 
 
+def test_no_threshold_is_suggested_when_none_finds_a_labeled_article() -> None:
+    # Every labeled article scored under 0.30 (or a guard refused it): each threshold tried
+    # gives F1 0, and the tie-break suggested 0.80, the top of the range, for the user to copy.
+    scored = {"t": [(0.21, True), (0.12, True), (None, True), (0.25, False)]}
+    assert best_thresholds(scored) == {"t": {"threshold": None, "f1": 0.0}}
+
+
+def test_the_thresholds_table_tells_a_topic_nothing_found_from_one_nothing_labeled(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    topic = {"precision": 1.0, "recall": 1.0, "f1": 1.0}
+    missed = {"precision": None, "recall": 0.0, "f1": 0.0}
+    print_eval(
+        {
+            "articles": 6,
+            "topics": {**topic, "per_topic": {"dam": missed, "treaty": topic}},
+            "baselines": {"keyword": topic, "whole_text_cosine": {**topic, "threshold": 0.5}},
+            "best_thresholds": {
+                "dam": {"threshold": None, "f1": 0.0, "current": 0.51, "labeled": 3},
+                "treaty": {"threshold": None, "f1": None, "current": 0.51, "labeled": 0},
+            },
+        }
+    )
+    out = " ".join(capsys.readouterr().out.split())
+    assert "no article in this file is labeled with: treaty" in out, out
+    assert "no threshold from 0.30 to 0.80 finds any of their labeled articles: dam" in out, out
+
+
 def test_best_thresholds_pick_the_most_precise_of_the_best() -> None:
     scored = {"t": [(0.9, True), (0.6, True), (0.55, False), (None, True), (0.2, False)]}
     # 0.56-0.60 keep both true hits and drop the false one: F1 0.8; the highest wins.

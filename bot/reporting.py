@@ -40,12 +40,14 @@ def print_eval(figures: dict[str, Any], console: Console | None = None) -> None:
     table.add_row(*_row(f"baseline: whole-text cosine @ {at}", cosine))
     console.print(table)
     _print_thresholds(figures.get("best_thresholds") or {}, console)
-    if figures.get("positions"):
+    positions, shifts = figures.get("positions") or {}, figures.get("shifts") or {}
+    # Nothing labeled and nothing found (figures null, no shift expected): a table of
+    # dashes would say nothing. A 0.000 is a figure, and shown.
+    if any(v is not None for v in positions.values()) or shifts.get("expected"):
         stance = Table(title="Positions and shifts")
         for column in ("", "precision", "recall", "F1"):
             stance.add_column(column)
-        stance.add_row(*_row("positions", figures["positions"]))
-        shifts = figures["shifts"]
+        stance.add_row(*_row("positions", positions))
         stance.add_row(
             *_row(f"shifts ({shifts['detected']} detected / {shifts['expected']} expected)", shifts)
         )

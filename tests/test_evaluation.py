@@ -300,16 +300,24 @@ def test_figures_do_not_depend_on_the_order_of_lines_in_the_file(
 
 
 @pytest.mark.model
-def test_records_without_position_labels_give_null_positions_and_shifts(
-    watchlist: Watchlist, embedder: Embedder
+def test_records_without_position_labels_give_null_figures_in_the_documented_shape(
+    watchlist: Watchlist, embedder: Embedder, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    # DESIGN.md's shape, figures null: `positions` and `shifts` were null themselves, so a
+    # script reading out["shifts"]["expected"] on a topics-only file failed with TypeError.
     unlabeled = [{k: v for k, v in r.items() if k != "positions"} for r in RECORDS]
     out = evaluate(watchlist, unlabeled, embedder)
-    assert out["positions"] is None
-    assert out["shifts"] is None
+    assert out["positions"] == dict.fromkeys(DESIGN_KEYS["positions"])
+    assert out["shifts"] == {
+        **dict.fromkeys(("precision", "recall", "f1")),
+        "expected": 0,
+        "detected": 0,
+    }
     assert out["articles"] == len(RECORDS)
     _assert_fractions(out["topics"])
     json.dumps(out)  # still printable with --json
+    print_eval(out)  # and the table has nothing to say about stances
+    assert "Positions and shifts" not in capsys.readouterr().out
 
 
 @pytest.mark.model
@@ -747,3 +755,23 @@ def test_the_thresholds_table_says_how_many_articles_each_suggestion_rests_on(
     treaty = next(line for line in lines if "│ treaty" in line)
     assert re.findall(r"│\s*(\d+)\s*│", dam) == ["4"], dam
     assert re.findall(r"│\s*(\d+)\s*│", treaty) == ["40"], treaty
+
+
+def test_a_method_that_finds_no_stance_still_shows_its_zeros(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # 0.000 is a figure (stances labeled, none found), unlike the null of nothing labeled.
+    topic = {"precision": 1.0, "recall": 1.0, "f1": 1.0}
+    zero = {"precision": 0.0, "recall": 0.0, "f1": 0.0}
+    print_eval(
+        {
+            "articles": 4,
+            "topics": {**topic, "per_topic": {"dam": topic}},
+            "baselines": {"keyword": topic, "whole_text_cosine": {**topic, "threshold": 0.5}},
+            "positions": zero,
+            "shifts": {**zero, "expected": 2, "detected": 0},
+        }
+    )
+    out = capsys.readouterr().out
+    assert "Positions and shifts" in out
+    assert "0 detected / 2 expected" in out

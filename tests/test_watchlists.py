@@ -727,3 +727,24 @@ def test_a_watchlist_saved_as_utf16_says_so_rather_than_blaming_latin1(tmp_path:
     [problem] = _errors(tmp_path)
     assert (problem.file, problem.line, problem.key) == (str(path), 1, "(file)")
     assert problem.message.startswith("not UTF-8 text: byte 0xff at column 1 (UTF-16")
+
+
+def test_a_watchlist_named_in_capitals_is_read(tmp_path: Path) -> None:
+    # Files copied from Windows or named by hand: "Ukraine.YAML" is a watchlist too.
+    _write(tmp_path, "Ukraine.YAML", GOOD)
+    result = load_watchlists(tmp_path, env={"HOOK": HOOK_URL})
+    assert result.errors == ()
+    assert result.watchlist is not None and [t.id for t in result.watchlist.topics] == [
+        "guarantees"
+    ]
+
+
+def test_watchlists_without_a_topic_are_warned_that_nothing_can_match(tmp_path: Path) -> None:
+    # Every file empty, or only comments, or only actors and feeds: "ok: 0 topics" read as
+    # if all were well while the service would poll every feed and alert nothing.
+    _write(tmp_path, "a.yaml", "# topics go here\n")
+    _write(tmp_path, "b.yaml", "actors:\n  - id: council\n    name: Marlow City Council\n")
+    result = load_watchlists(tmp_path)
+    assert result.errors == ()
+    [warning] = result.problems
+    assert warning.severity == "warning" and "no topics" in warning.message

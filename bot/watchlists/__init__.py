@@ -39,6 +39,7 @@ __all__ = [
 # the other topics' texts, and the start-up classifier learns from those other topics. One
 # topic with no excludes has nothing to tell it from its neighbouring subjects: alone, our
 # labeled topics score F1 0.80 on average against 0.90 beside their neighbours (README).
+_NO_TOPICS = "no topics in any file: feeds are polled but no article can match; add `topics:`"
 _LONE_TOPIC = (
     "the only topic, with no `exclude` sentences: nothing tells it apart from stories on"
     " neighbouring subjects, which then match too; list a few of those as `exclude`"
@@ -92,8 +93,11 @@ def watchlist_files(folder: Path) -> list[Path]:
     # `.#a.yaml` (a symlink to nowhere, there while a buffer is modified), macOS's `._a.yaml`,
     # rsync's `.a.yaml.Xy12Z`. Only the folder's own level is read: a Kubernetes ConfigMap
     # keeps a second copy of every file in its `..data` and `..<timestamp>` folders.
+    # The suffix in any case: "Ukraine.YAML", copied from Windows, is a watchlist too.
     return sorted(
-        p for p in [*folder.glob("*.yaml"), *folder.glob("*.yml")] if not p.name.startswith(".")
+        p
+        for p in folder.glob("*")
+        if p.suffix.lower() in (".yaml", ".yml") and not p.name.startswith(".")
     )
 
 
@@ -242,6 +246,8 @@ def load_watchlists(
                 problems.append(
                     Problem(name, src.line(at), key_name(at), f"unknown topic {topic_id!r}")
                 )
+    if not topics and not unloaded_topics and not unread:
+        problems.append(Problem(str(files[0]), 1, "topics", _NO_TOPICS, "warning"))
     if len(topics) == 1 and not topics[0].exclude:
         problems.append(Problem(*topic_places[0], _LONE_TOPIC, "warning"))
     if any(p.severity == "error" for p in problems):

@@ -121,6 +121,26 @@ def test_keywords_guard_a_topic(embedder: Embedder) -> None:
     assert guarded.refusal(guarded.topics[0], DROUGHT) == "none of its keywords appear"
 
 
+def test_a_keyword_that_ends_or_starts_in_punctuation_lets_its_articles_through(
+    embedder: Embedder,
+) -> None:
+    # "U.K.", "C++", ".NET": written as admins write them, they must be found; a word
+    # boundary after the final dot never held, so such a topic silently matched nothing.
+    for keyword in ("U.K.", "C++", ".NET"):
+        guarded = replace(WATER, keywords=(keyword,))
+        matcher = TopicMatcher([guarded, SCHOOLS], embedder)
+        drought = _article(
+            DROUGHT.title, f"{DROUGHT.text} Engineers wrote the meter software in {keyword} here."
+        )
+        assert matcher.refusal(guarded, drought) is None, keyword
+        assert _scores(matcher, drought)["water-rationing"].matched, keyword
+    uk = replace(WATER, keywords=("U.K.",))
+    # Still whole words: "U.K.S" is not "U.K.", and "AT&T" is not found in "CAT&T".
+    assert TopicMatcher([uk], embedder).refusal(uk, _article("x", "The U.K.S plan.")) is not None
+    att = replace(WATER, keywords=("AT&T",))
+    assert TopicMatcher([att], embedder).refusal(att, _article("x", "CAT&T rose.")) is not None
+
+
 def test_a_topic_about_a_named_actor_needs_an_article_that_names_it(embedder: Embedder) -> None:
     matcher = TopicMatcher([ARMS, WATER], embedder, actors=[UKRAINE, USA])
     elsewhere = _article(

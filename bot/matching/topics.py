@@ -100,7 +100,10 @@ def article_passages(article: Article, max_sentences: int = THRESHOLDS.max_sente
 
 def _contains_any(text: str, words: Sequence[str]) -> bool:
     lowered = text.lower()
-    return any(re.search(rf"\b{re.escape(w.lower())}\b", lowered) for w in words)
+    # Whole words, told by the characters around the keyword rather than by `\b`: a
+    # keyword that ends or starts in punctuation ("U.K.", "C++", ".NET") has no word
+    # boundary there, so `\b` would never find it and its topic would match nothing.
+    return any(re.search(rf"(?<!\w){re.escape(w.lower())}(?!\w)", lowered) for w in words)
 
 
 class TopicMatcher:

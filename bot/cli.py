@@ -13,6 +13,7 @@ import os
 import sqlite3
 import sys
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -45,8 +46,6 @@ def _settings(args: argparse.Namespace) -> Settings:
         overrides["watchlists_dir"] = Path(args.watchlists)
     if getattr(args, "db", None):
         overrides["db_path"] = Path(args.db)
-    from dataclasses import replace
-
     return replace(settings, **overrides)  # type: ignore[arg-type]
 
 
@@ -108,9 +107,13 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def cmd_demo(args: argparse.Namespace) -> int:
     """Replay the bundled demo feeds into the terminal."""
-    from bot.demo import demo
+    from bot.demo import SHIPPED_WATCHLISTS, demo
 
     settings = _settings(args)
+    if not args.watchlists:
+        # The snapshots are news on the shipped topics: the service's own watchlists
+        # (STANCEWATCH_WATCHLISTS, or ./watchlists elsewhere) would alert none of it.
+        settings = replace(settings, watchlists_dir=SHIPPED_WATCHLISTS)
     result = _load(settings)
     if result.watchlist is None:
         _print_problems(result)

@@ -17,6 +17,9 @@ from bot.models import Feed, Route, Watchlist
 from bot.settings import Settings
 
 DEMO_DIR = Path(__file__).resolve().parent.parent / "examples" / "demo"
+# The watchlists the snapshots were written for, beside the program (in the image, a link to
+# /watchlists): the demo reads these, not STANCEWATCH_WATCHLISTS, unless given --watchlists.
+SHIPPED_WATCHLISTS = DEMO_DIR.parent.parent / "watchlists"
 STEP_NOTES = {
     1: "first poll: articles are stored and matched to build position history, not alerted",
 }
@@ -86,6 +89,13 @@ async def run_demo(base: Watchlist, console: Console | None = None) -> int:
     alerts = {a.id: a for a in delivery.sent}
     shifts = sum(len(a.shifts) for a in alerts.values())
     console.rule(f"[bold]Demo done[/bold]: {len(alerts)} alerts, {shifts} position shifts")
+    if not alerts:
+        # A bare "0 alerts" reads as a broken bot; it means the topics are not the news.
+        console.print(
+            "No alerts: the demo's snapshots are news on the shipped watchlist's topics"
+            f" ({SHIPPED_WATCHLISTS}), not on these. Run `stancewatch demo` without"
+            " --watchlists to see them alert."
+        )
     return 0
 
 

@@ -74,9 +74,23 @@ def summarize(sentences: Sequence[str], relevance: Sequence[float], title: str =
         length = sum(len(sentences[index].strip()) + 2 for index in together)
         if total + length - 2 > MAX_CHARS and picked:
             break
-        picked += [sentences[index].strip() for index in together]
+        picked += [_marked(sentences, index) for index in together]
         total += length
     return cut_at_word(_join(picked), MAX_CHARS)
+
+
+def _marked(sentences: Sequence[str], index: int) -> str:
+    """The sentence, with "…" when it is a piece of a longer one that goes on after it.
+
+    A paragraph with no full stop is read in pieces (`bot.text.MAX_SENTENCE_CHARS`): shown
+    bare, a piece reads as text the feed lost ("… of frequencies in"), and `_join` would
+    give it a full stop in mid-sentence. The piece after it goes on in lower case.
+    """
+    sentence = sentences[index].strip()
+    following = sentences[index + 1].strip() if index + 1 < len(sentences) else ""
+    if not _TERMINATED.search(sentence) and following[:1].islower():
+        return sentence + "…"
+    return sentence
 
 
 def headline_keys(title: str) -> list[str]:

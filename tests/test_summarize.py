@@ -6,6 +6,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.summarize import MAX_CHARS, cut_at_word, summarize
+from bot.text import split_sentences
 
 SENTENCES = [
     "European leaders offered Ukraine security guarantees on Tuesday.",
@@ -156,3 +157,24 @@ def test_a_quotation_given_to_she_comes_with_the_sentence_that_names_her() -> No
     summary = summarize(sentences, [0.1, 0.0, 0.9, 0.8, 0.5])
     assert "she said" not in summary or "Kari Lund" in summary
     assert summary.startswith("Envoys met in Vienna.")
+
+
+def test_a_summary_of_a_run_on_sentence_marks_where_it_stops() -> None:
+    # A paragraph with no full stop is read in pieces of at most 400 characters: the
+    # summary showed the first piece bare ("... of frequencies in"), as if the feed had
+    # been cut, and a piece followed by another got a full stop in mid-sentence.
+    run_on = "Regulators said the 5G auction " + " ".join(
+        f"would include lot {n} of frequencies in the band" for n in range(40)
+    )
+    sentences = split_sentences(run_on)
+    assert len(sentences) > 2 and sentences[1][0].islower()
+    alone = summarize(sentences, [0.9, 0.1, 0.1])
+    assert alone.endswith("…"), alone[-40:]
+    clauses = ", ".join(
+        f"the regulator would include lot {n}" + " and frequencies in the band" * 7
+        for n in range(6)
+    )
+    pieces = split_sentences(clauses)
+    assert len(pieces) > 2 and all(len(p) < 300 for p in pieces)
+    both = summarize(pieces, [0.9, 0.9, 0.1, 0.1, 0.1, 0.1])
+    assert both.count("lot") == 2 and both.endswith("…") and "." not in both, both

@@ -134,6 +134,15 @@ def _date(moment: datetime | None) -> str:
     return day_label(moment, "?")
 
 
+# What is echoed of a member's argument: a pasted paragraph is shown by its start.
+ECHOED_CHARS = 80
+
+
+def _echoed(typed: str) -> str:
+    """What the member typed, as an answer repeats it: its start, cut at a word and marked."""
+    return cut_at_word(typed, ECHOED_CHARS)
+
+
 def _quoted(text: str, limit: int) -> str:
     """A quote or passage to set between quotation marks: whole words, no stray marks."""
     # Quotes are clauses, sometimes half a quotation; a hard slice cut words in two.
@@ -187,7 +196,7 @@ class Commands:
     def _unknown(
         self, kind: str, typed: str, names: dict[str, str], spellings: dict[str, str] | None = None
     ) -> Reply:
-        shown = typed[:80]
+        shown = _echoed(typed)
         if not typed.strip():
             # Only spaces (Discord requires the option, not that it holds a word): the
             # closest names to nothing would be any three, offered as if they were near.
@@ -361,7 +370,14 @@ class Commands:
         # read, not the whole history (more than five: copies of one quote make one line).
         history = self.app.store.latest_statements(topic_id, actor_id, per_actor=TIMELINE_READ)
         if not found.positions:
-            return Reply(f"{found.name} has no named positions in the watchlist.", ok=True)
+            # Said with what is there instead: its alerts, and how positions come to exist.
+            return Reply(
+                f"{found.name} has no named positions in the watchlist.",
+                (
+                    f"/recent {topic_id} lists its latest alerts. Positions are tracked once"
+                    " an admin lists them under the topic's `positions:` in the watchlist.",
+                ),
+            )
         if not history and actor_id is not None:
             name = self._actors.get(actor_id, actor_id)
             return Reply(f"No position of {name} recorded yet on {found.name}.")
@@ -423,7 +439,7 @@ class Commands:
         link = typed_link(url)
         if link is None:
             return Reply(
-                f"“{url[:80]}” is not an article link.",
+                f"“{_echoed(url)}” is not an article link.",
                 ("Give the link as the alert shows it, for example: why https://…",),
                 ok=False,
             )

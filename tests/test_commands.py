@@ -418,3 +418,27 @@ def test_a_topic_of_only_spaces_asks_for_a_name(app: App) -> None:
         assert reply.ok is False
         assert reply.text == "Give me the topic's name or id.\n/topics lists every topic."
     assert app.store.following("discord", "guild-1", "u1") == []
+
+
+def test_a_long_unknown_argument_is_echoed_cut_at_a_word_and_marked(app: App) -> None:
+    # A pasted paragraph: the echo of it was sliced at 80 characters, mid-word and unmarked
+    # ("… spectrum auc”), as if that were what the member had typed.
+    commands = Commands(app)
+    typed = "spectrum auction " * 300
+    for reply in (
+        commands.follow("discord", "guild-1", "u1", typed),
+        commands.positions("security-guarantees", typed),
+        commands.recent(typed),
+    ):
+        assert reply.ok is False
+        echoed = reply.title.split("“")[1].split("”")[0]
+        assert echoed.endswith("…"), reply.title
+        assert echoed.removesuffix("…").split()[-1] in ("spectrum", "auction"), reply.title
+        assert len(echoed) <= 80
+
+
+def test_positions_on_a_topic_without_named_positions_says_what_to_do(app: App) -> None:
+    reply = Commands(app).positions("nato-membership")
+    assert reply.title == "NATO membership for Ukraine has no named positions in the watchlist."
+    assert reply.lines, "a member is left with nothing to try"
+    assert "/recent" in reply.text and "positions:" in reply.text

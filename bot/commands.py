@@ -20,6 +20,7 @@ from bot.logs import redact_urls, safe_url
 from bot.models import Statement, Topic
 from bot.positions import THRESHOLDS
 from bot.routing import PLATFORM_KINDS, platform_reach
+from bot.store.rows import StoredArticle
 from bot.summarize import cut_at_word
 from bot.text import without_unpaired_quotes
 
@@ -484,11 +485,8 @@ class Commands:
         ]
         alert = self.app.store.alert(stored.story_id) if stored.story_id else None
         if alert is None:
-            story = (
-                "Not alerted"
-                + (" (first poll of its feed: history only)" if stored.first_poll else "")
-                + "."
-            )
+            why_not = self._history_only(stored, any(m.matched for m in matches))
+            story = f"Not alerted ({why_not})." if why_not else "Not alerted."
         elif alert.url == stored.article.url:
             story = "Alerted."
         else:
@@ -509,6 +507,22 @@ class Commands:
             fields.append(("Statements found", "\n".join(statements)))
         fields.append(("Story", story))
         return Reply(f"Why: {stored.article.title[:200]}", fields=tuple(fields))
+
+    def _history_only(self, stored: StoredArticle, matched: bool) -> str:
+        """Why the pipeline kept a stored article as history, by its own rules; "" when
+        none applies (no topic matched: the scores say why)."""
+        pipeline = self.app.pipeline
+        article, story_id = stored.article, stored.story_id
+        if stored.first_poll:
+            return "first poll of its feed: history only"
+        if not matched:
+            return ""
+        if story_id and pipeline.reissue_of_history(story_id, article):
+            return "its feed gave this story at its first poll: history only"
+        if pipeline.max_alert_age and pipeline.too_old(article, article.fetched):
+            days = pipeline.max_alert_age.days
+            return f"dated more than {days} days before it was first seen: history only"
+        return ""
 
     def feeds(self) -> Reply:
         """Admin: the health of every feed in the watchlists, the ones in trouble first.

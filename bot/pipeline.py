@@ -521,9 +521,9 @@ class Pipeline:
                 stories.touch(story_id, now)
             if story is not None and story.alerted:
                 self._fold(story_id, article, now, report)
-            elif story is not None and self._reissue_of_history(story_id, article):
+            elif story is not None and self.reissue_of_history(story_id, article):
                 return  # the feed's own first-poll item under a new id or date: not news
-            elif not first_poll and not self._too_old(article, now):
+            elif not first_poll and not self.too_old(article, now):
                 alert = self._build_alert(story_id, item, matched)
                 topic_ids = [m.topic_id for m in matched]
                 routes = item.in_use.watchlist
@@ -594,7 +594,7 @@ class Pipeline:
             return story_id
         return None
 
-    def _reissue_of_history(self, story_id: str, article: Article) -> bool:
+    def reissue_of_history(self, story_id: str, article: Article) -> bool:
         """True when this feed stored the story at its first poll (history, never alerted).
 
         A copy from another outlet is news and alerts; the same feed's item again, under a
@@ -608,7 +608,7 @@ class Pipeline:
             for stored in self.store.story_articles(story_id)
         )
 
-    def _too_old(self, article: Article, now: datetime) -> bool:
+    def too_old(self, article: Article, now: datetime) -> bool:
         """True when the article is dated too far back to be alerted (MAX_ALERT_AGE)."""
         limit = self.max_alert_age
         return limit is not None and article.published < now - limit

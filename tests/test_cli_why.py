@@ -5,8 +5,11 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
 from pathlib import Path
 
+from bot.commands import Commands
 from tests.conftest import rss
 from tests.one_feed import DRILLS, one_feed
 
@@ -72,3 +75,26 @@ def test_why_on_a_mistyped_database_names_it_and_creates_nothing(tmp_path: Path)
     assert done.returncode == 1
     assert done.stderr.strip().splitlines()[-1] == f"error: database not found: {missing}"
     assert not missing.exists()
+
+
+async def test_why_says_why_a_matched_article_was_history_only(tmp_path: Path) -> None:
+    # A matched article that was not alerted got a bare "Not alerted." unless it came in
+    # its feed's first poll: a member asking /why about it learnt nothing.
+    reissued = {**OLD, "link": "https://news.example/old?ts=2", "guid": "old-again"}
+    archive = {
+        "title": "Harbour navy drills exercise ships, archive",
+        "link": "https://news.example/archive",
+        "date": format_datetime(datetime.now(UTC) - timedelta(days=30)),
+    }
+    async with one_feed(tmp_path, rss("News", [OLD])) as served:
+        await served.poll()  # the feed's first poll: history, no alert
+        served.body = rss("News", [reissued, archive])
+        await served.poll()
+        assert await served.sent_titles() == []
+        commands = Commands(served.app)
+        again = commands.why(reissued["link"]).text
+        old = commands.why(archive["link"]).text
+    assert "(threshold 0.30, matched)" in again
+    assert "Not alerted (its feed gave this story at its first poll: history only)." in again
+    assert "(threshold 0.30, matched)" in old
+    assert "Not alerted (dated more than 7 days before it was first seen: history only)." in old

@@ -272,11 +272,11 @@ class Commands:
         """Stop following a topic."""
         topic_id = self._resolve(topic, self._topics)
         if topic_id is None:
-            # A topic removed from the watchlist can still be unfollowed by its id.
-            known = dict(self.app.store.following(platform, scope, user_id))
-            if topic.strip() in known:
-                topic_id = topic.strip()
-            else:
+            # A topic removed from the watchlist can still be unfollowed by its id, typed as
+            # any live topic may be (any case, spaces for hyphens).
+            followed = self.app.store.following(platform, scope, user_id)
+            topic_id = self._resolve(topic, {key: key for key, _ in followed})
+            if topic_id is None:
                 return self._unknown("topic", topic, self._topics)
         if self.app.store.unfollow(platform, scope, user_id, topic_id):
             return Reply(f"You no longer follow {self._topics.get(topic_id, topic_id)}.")

@@ -442,3 +442,17 @@ def test_positions_on_a_topic_without_named_positions_says_what_to_do(app: App) 
     assert reply.title == "NATO membership for Ukraine has no named positions in the watchlist."
     assert reply.lines, "a member is left with nothing to try"
     assert "/recent" in reply.text and "positions:" in reply.text
+
+
+@pytest.mark.parametrize(
+    "typed", ["arms-shipments", "Arms-Shipments", "arms shipments", " ARMS_SHIPMENTS "]
+)
+def test_a_removed_topic_is_unfollowed_however_its_id_is_typed(app: App, typed: str) -> None:
+    # Live topics are found in any case and with spaces for hyphens; a removed one, listed
+    # by its id in /following, needed its id exactly, or the follow could not be dropped.
+    commands = Commands(app)
+    assert commands.follow("slack", "T1", "u1", "arms-shipments").ok
+    app.use_watchlist(Watchlist(topics=TOPICS[:2]))  # an admin removes the topic
+    reply = commands.unfollow("slack", "T1", "u1", typed)
+    assert reply.ok and reply.title == "You no longer follow arms-shipments.", reply.text
+    assert app.store.following("slack", "T1", "u1") == []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -192,7 +193,7 @@ def test_feeds_puts_feeds_in_trouble_first_and_drops_none(app: App) -> None:
     # On Discord: 24 feeds, then a note for the 16 not shown, the failing one among those shown.
     embed = render_reply(reply)
     assert embed["fields"][0]["name"] == "Outlet 37"
-    assert embed["fields"][-1]["value"] == "… and 16 more not shown"
+    assert embed["fields"][-1]["value"].startswith("… and 16 more not shown: Outlet ")
 
 
 def test_follow_says_plainly_when_the_platform_gets_no_channel_post(app: App) -> None:
@@ -456,3 +457,19 @@ def test_a_removed_topic_is_unfollowed_however_its_id_is_typed(app: App, typed: 
     reply = commands.unfollow("slack", "T1", "u1", typed)
     assert reply.ok and reply.title == "You no longer follow arms-shipments.", reply.text
     assert app.store.following("slack", "T1", "u1") == []
+
+
+def test_topics_on_discord_names_every_topic_of_a_large_watchlist(app: App) -> None:
+    from bot.delivery.discord.render import render_reply
+
+    # 32 topics: Discord takes 25 fields, and the eight past the 24th were only counted
+    # ("… and 8 more not shown"), so /topics could not tell a member they existed.
+    topics = tuple(
+        Topic(f"topic-{i}", f"Transport subject {i}", f"News about subject {i}.") for i in range(32)
+    )
+    app.use_watchlist(Watchlist(topics=topics, routes=ROUTES))
+    embed = render_reply(Commands(app).topics("discord", "guild-1"))
+    shown = " ".join(f"{f['name']} {f['value']}" for f in embed["fields"])
+    for topic in topics:
+        assert re.search(rf"\b{topic.name}\b", shown), topic.name
+    assert embed["fields"][-1]["value"].startswith("… and 8 more not shown")

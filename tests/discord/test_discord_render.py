@@ -201,7 +201,8 @@ def test_reply_with_many_fields_says_how_many_are_hidden() -> None:
     assert_within_limits(embed)
     assert embed["fields"][-1]["value"].startswith("… and ")
     shown = len(embed["fields"]) - 1
-    assert embed["fields"][-1]["value"] == f"… and {40 - shown} more not shown"
+    names = ", ".join(f"T{i}" for i in range(shown, 40))
+    assert embed["fields"][-1]["value"] == f"… and {40 - shown} more not shown: {names}"
 
 
 def test_crowded_alert_keeps_shifts_and_drops_restatements_first() -> None:

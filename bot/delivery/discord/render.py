@@ -313,10 +313,8 @@ def render_reply(reply: Reply) -> dict[str, Any]:
     if len(description) > DESCRIPTION_MAX:
         description = _recut(description, DESCRIPTION_MAX)
     shown = list(reply.fields)
-    hidden = 0
     if len(shown) > FIELDS_MAX:
-        hidden = len(shown) - (FIELDS_MAX - 1)
-        shown = shown[: FIELDS_MAX - 1]
+        shown = shown[: FIELDS_MAX - 1]  # the last field says what is left out
     fields = [
         (
             index,
@@ -325,21 +323,28 @@ def render_reply(reply: Reply) -> dict[str, Any]:
         )
         for index, (name, value) in enumerate(shown)
     ]
-    before = len(fields)
     embed = _assemble(embed, description, fields)
-    hidden += before - len(embed.get("fields", []))
-    if hidden:
-        kept: list[dict[str, Any]] = embed.setdefault("fields", [])
-        note = f"… and {hidden} more not shown"
+    kept: list[dict[str, Any]] = embed.get("fields", [])
+    # Fields are dropped from the end only, so the ones not shown are those past `kept`.
+    if len(kept) < len(reply.fields):
+        embed["fields"] = kept
+        note = _left_out(reply.fields[len(kept) :])
         while kept and (
             len(kept) >= FIELDS_MAX
             or embed_size(embed) + len(EMPTY) + len(note) + 4 > EMBED_TOTAL_MAX
         ):
             kept.pop()
-            hidden += 1
-            note = f"… and {hidden} more not shown"
+            note = _left_out(reply.fields[len(kept) :])
         kept.append({"name": EMPTY, "value": note, "inline": False})
     return embed
+
+
+def _left_out(fields: tuple[tuple[str, str], ...]) -> str:
+    """The "… and N more not shown" field, naming them as far as one value allows: past the
+    24th, a topic or feed would otherwise be found nowhere in the answer."""
+    names = ", ".join(one_line(name) for name, _ in fields)
+    # Escaped like any field: the names are the watchlist's or a feed's text.
+    return fit(f"… and {len(fields)} more not shown: {names}", FIELD_VALUE_MAX)
 
 
 def notice_content(text: str) -> str:

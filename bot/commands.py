@@ -99,6 +99,11 @@ def choices(typed: str, names: dict[str, str], limit: int = 25) -> list[tuple[st
     return sorted(hits)[:limit]
 
 
+# Quote marks around a typed name, and marks after it, that are no part of any name.
+_AROUND_NAMES = "\"'“”‘’«»„‚`"
+_AFTER_NAMES = ".,;:!?" + _AROUND_NAMES
+
+
 def _as_typed(text: str) -> str:
     """Text as names and arguments are compared: compatibility forms folded (full-width
     letters), hyphens and underscores read as spaces, spaces collapsed, capped, lower case.
@@ -106,7 +111,10 @@ def _as_typed(text: str) -> str:
     Members remember "interest rate path", not whether the name said "Interest-rate".
     """
     folded = unicodedata.normalize("NFKC", text).replace("-", " ").replace("_", " ")
-    return " ".join(folded.split())[:MAX_ARGUMENT_CHARS].lower()
+    # Slack passes one line of text: a name of several words comes quoted, ends with a
+    # full stop or is written like a channel ("#nato"). The marks around it name nothing.
+    bare = " ".join(folded.split()).strip(_AROUND_NAMES).rstrip(_AFTER_NAMES).lstrip("#")
+    return " ".join(bare.split())[:MAX_ARGUMENT_CHARS].lower()
 
 
 # A shorter fragment ("to", "of") would pick a topic by a word that says nothing about it.

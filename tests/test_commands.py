@@ -473,3 +473,21 @@ def test_topics_on_discord_names_every_topic_of_a_large_watchlist(app: App) -> N
     for topic in topics:
         assert re.search(rf"\b{topic.name}\b", shown), topic.name
     assert embed["fields"][-1]["value"].startswith("… and 8 more not shown")
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        '"NATO membership for Ukraine"',
+        "“nato-membership”",
+        "'nato membership'",
+        "NATO membership for Ukraine.",
+        "#nato-membership",
+        "nato-membership,",
+    ],
+)
+def test_a_topic_typed_in_quotes_or_with_a_stray_mark_is_found(app: App, typed: str) -> None:
+    # Slack has no options: members quote a name of several words, end it with a full
+    # stop or write it like a channel; each was "Unknown topic", echoing it in two quotes.
+    reply = Commands(app).follow("slack", "T1", "u1", typed)
+    assert reply.ok and reply.title == "You now follow NATO membership for Ukraine.", reply.text

@@ -336,6 +336,10 @@ _NO_STANCE = re.compile(
     r"(?:comment|confirm|elaborate|speculate|give details|decided|made a decision|"
     r"taken a decision|rule out|ruled out|respond|reply|answer)"
     r"|\bno (?:final )?decision\b|\bundecided\b|\byet to decide\b"
+    # "had no view on", "takes no formal stance": saying it holds none ("no intention of",
+    # "no reason to" state one, and are left alone).
+    r"|\b(?:has|had|have|hold|holds|held|take|takes|took|taken|taking)"
+    r" no (?:firm |formal |official |public |clear )?(?:view|position|opinion|stance)\b"
     r"|\b(?:is|are|was|were) (?:still )?(?:studying|weighing|examining|assessing)\b"
     r"|\baccus(?:e|es|ed|ing)\b"
     r"|\bden(?:y|ies|ied|ying)\b(?:\W+\w+){0,4}?\W+(?:report|reports|claim|claims|account|"

@@ -85,6 +85,9 @@ def test_cues_in_a_compound_adjective_do_not_count() -> None:
         "Officials in Kyiv declined to respond.",
         "The ministry did not respond to a request for comment.",
         "The embassy could not be reached.",
+        "Tokyo had no view on the proposal.",
+        "The ministry said it has no position on the auction yet.",
+        "Canada takes no formal stance on the dispute.",
     ],
 )
 def test_clauses_that_state_no_stance(clause: str) -> None:
@@ -97,6 +100,8 @@ def test_clauses_that_state_no_stance(clause: str) -> None:
         "The government refused to send troops.",
         "Kyiv will not join the alliance.",
         "The minister denied that any deliveries would stop.",
+        "Berlin has no intention of sending troops.",
+        "Paris sees no reason to lift the ban.",
     ],
 )
 def test_stances_are_not_taken_for_hedges(clause: str) -> None:

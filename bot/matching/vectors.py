@@ -2,7 +2,7 @@
 
 The matcher and the position assigner embed every topic's description, examples and
 near-misses and every position's label and examples when they first score: with 200
-topics (4,784 texts) that was most of a `run --once` with one new article (README,
+topics (4,784 texts) that was most of a `run --once` with one new article (docs/performance.md,
 "Restarts"). `VectorCache` wraps any `Embedder`: the texts of the watchlist in use are
 served from vectors stored beside the other data, and only texts the store does not hold
 (new or edited ones) reach the model. Every other text (article passages) goes straight

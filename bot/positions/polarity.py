@@ -66,7 +66,10 @@ VERBAL_NEGATORS = words("not n't never cannot")
 # aid") and say nothing by themselves ("lifted the requirement" is for or against what,
 # the words cannot tell).
 UNDO_VERBS = words(
-    "lift lifts lifted lifting unfreeze unfreezes unfroze unfrozen unblock unblocks unblocked"
+    "lift lifts lifted lifting unfreeze unfreezes unfroze unfrozen unblock unblocks unblocked "
+    "repeal repeals repealed repealing revoke revokes revoked revoking rescind rescinds "
+    "rescinded rescinding overturn overturns overturned overturning annul annuls annulled "
+    "annulling"
 )
 # A clause opened by one of these names a past or background event ("after a pause").
 _BACKGROUND = words("after before since despite following amid")
@@ -172,6 +175,8 @@ def _governs(low: list[str], head: _Cue, next_cue: _Cue) -> bool:
         return True  # "rejected calls from the opposition to halt deliveries"
     if head.kind in ("refuse", "undo") and next_cue.kind == "refuse" and _object_lead(between):
         return True  # "ended its freeze", "lifted a two-month ban": a refusal as the object
+    if head.kind in ("refuse", "undo") and _restricting_object(low, between, next_cue):
+        return True  # "repeal its decree barring GM corn": the object is a restriction too
     if len(words_between) >= THRESHOLDS.negator_scope or any(w in _CLAUSE_END for w in between):
         return False
     if head.kind == "neg":
@@ -193,6 +198,18 @@ def _object_lead(between: list[str]) -> bool:
     "a two-month", "the 90-day"."""
     rest = [w for w in between if w != "-" and not w.isdigit() and w not in _NUMBER_WORDS]
     return all(w in _OBJECT_LEAD or w in _LENGTHS for w in rest)
+
+
+def _restricting_object(low: list[str], between: list[str], next_cue: _Cue) -> bool:
+    """True when the words between are an object noun phrase that a refusal describes:
+    "its decree barring", "the rules restricting", "a law banning" (a determiner, at most
+    two other words, then a refusal verb in -ing). Undoing or rejecting such an object is
+    a stance for what it restricted."""
+    if next_cue.kind != "refuse" or not low[next_cue.at].endswith("ing"):
+        return False
+    if _ends_clause(between) or not between or between[0] not in _OBJECT_LEAD:
+        return False
+    return len([w for w in between if w not in _OBJECT_LEAD]) <= 2
 
 
 def _before_a_noun(low: list[str], at: int) -> bool:

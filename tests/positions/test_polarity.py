@@ -49,6 +49,14 @@ from tests.positions.conftest import CAPS
         ("The government lifted its ban on tank exports.", 1),
         ("Washington lifts freeze on aid.", 1),
         ("Regulators lifted the requirement for permits.", 0),
+        # Repealing, revoking or overturning a refusal undoes it, as lifting does; an object
+        # that a refusal describes ("its decree barring …") is a refusal too.
+        ("Mexico will repeal its decree barring modified corn from tortillas.", 1),
+        ("The court overturned the ban on the herbicide.", 1),
+        ("The cabinet revoked a rule restricting rice shipments.", 1),
+        ("The government scrapped the rules limiting exports.", 1),
+        ("Parliament repealed the levy.", 0),
+        ("The ministry refused the request, blocking the shipment.", -1),
         # A negator before an article or a preposition denies a description or a time.
         ("This is not a tariff but a climate measure.", 0),
         ("Relocation has to start now, not in a year.", 0),

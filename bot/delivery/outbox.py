@@ -81,14 +81,15 @@ def _superseded_edits(rows: list[OutboxRow]) -> set[int]:
     Every delivery renders the alert's newest version, so when eight outlets carry one story
     in one poll, the post (or the last edit) shows all of them: the other edits would only
     repeat it, eight cards or PATCHes in a second. Rows queued after this batch was read
-    are not in it, so no version is skipped.
+    are not in it, so no version is skipped. A post tried before covers only the versions
+    that try rendered: the platform may hand that try's message back (see `_shows`).
     """
     last_edit: dict[tuple[str, str], int] = {}
-    posted: set[tuple[str, str]] = set()
+    posts: dict[tuple[str, str], OutboxRow] = {}
     for row in rows:
         key = (row.alert_id, row.destination)
         if row.action == "post":
-            posted.add(key)
+            posts[key] = row
         elif row.action == "edit":
             last_edit[key] = row.id
     return {
@@ -96,10 +97,24 @@ def _superseded_edits(rows: list[OutboxRow]) -> set[int]:
         for row in rows
         if row.action == "edit"
         and (
-            (row.alert_id, row.destination) in posted
+            _shows(posts.get((row.alert_id, row.destination)), row.version)
             or last_edit[(row.alert_id, row.destination)] != row.id
         )
     }
+
+
+def _shows(post: OutboxRow | None, version: int) -> bool:
+    """True when the message this pending post ends in is sure to show this alert version.
+
+    A post never tried renders the newest version. One tried before may come back as the
+    message that try left (Discord returns it for the same nonce, Slack's history has it)
+    when the try was cut, crashed or lost its answer after the platform took it: that
+    message shows the version the try rendered, and a later "also reported by" must still
+    be edited into it.
+    """
+    if post is None:
+        return False
+    return post.tried_version is None or version <= post.tried_version
 
 
 class OutboxWorker(HeldDeliveries):
@@ -366,6 +381,8 @@ class OutboxWorker(HeldDeliveries):
             return await self._failed(row, DeliveryError(why), now)
         if row.action == "post" and self._hold_for_digest(row, destination, alert, now):
             return Outcome(delivered=False)
+        if row.action == "edit" and self._waits_for_its_post(row):
+            return Outcome(delivered=False)
         refusal = await self._attempt(
             row, "delivery", self._hand_over(row, delivery, destination, alert)
         )
@@ -376,6 +393,15 @@ class OutboxWorker(HeldDeliveries):
         if row.action == "post":
             await self._recovered(row.destination)
         return Outcome(delivered=True)
+
+    def _waits_for_its_post(self, row: OutboxRow) -> bool:
+        """Put off an edit whose alert's post is still to go and may come back as an older
+        message (see `_shows`) until that post's next try; True if it was put off."""
+        post = self.store.pending_post(row.alert_id, row.destination)
+        if post is None or _shows(post, row.version):
+            return False
+        self.store.postpone([row.id], max(post.next_try_at, self.clock()), self.clock())
+        return True
 
     async def _deliver_dm(self, row: OutboxRow, dm: direct.DirectMessage, now: datetime) -> Outcome:
         """DM one follower an alert: retried like a post; a follower the platform will
@@ -431,6 +457,9 @@ class OutboxWorker(HeldDeliveries):
         """Post or edit, then mark the row sent; the refusal if it went out in a plainer form."""
         result: str | SentPlainer | None
         if row.action == "post":
+            # Which version this try renders, kept before it leaves: if the platform takes it
+            # and the answer or the "sent" mark is lost, later edits still go to its message.
+            self.store.note_try(row.id)
             self.store.make_durable()  # a post must never go out for an alert a power loss takes
             result = await delivery.send(destination, alert)
             ref = result.message_ref if isinstance(result, SentPlainer) else result

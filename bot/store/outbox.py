@@ -152,6 +152,24 @@ class DeliveryStore(Connection):
                     (row["alert_id"], row["destination"], message_ref),
                 )
 
+    def note_try(self, row_id: int) -> None:
+        """A post is about to leave: remember the alert version it renders (see
+        `OutboxRow.tried_version`)."""
+        self.db.execute(
+            "UPDATE outbox SET tried_version ="
+            " (SELECT version FROM alerts WHERE alerts.id = outbox.alert_id) WHERE id = ?",
+            (row_id,),
+        )
+
+    def pending_post(self, alert_id: str, destination: str) -> OutboxRow | None:
+        """The alert's post to this destination, if it is still to make."""
+        row = self.db.execute(
+            "SELECT * FROM outbox WHERE alert_id = ? AND destination = ? AND action = 'post'"
+            " AND status = 'pending'",
+            (alert_id, destination),
+        ).fetchone()
+        return from_row(OutboxRow, row) if row else None
+
     def mark_retry(self, row_id: int, next_try_at: datetime, error: str, now: datetime) -> None:
         """The delivery failed for now; try again later."""
         self.db.execute(

@@ -255,6 +255,14 @@ class Store(Protocol):
         """The platform accepted the delivery; remember its message id for later edits."""
         ...
 
+    def note_try(self, row_id: int) -> None:
+        """A post is about to leave: remember the alert version it renders."""
+        ...
+
+    def pending_post(self, alert_id: str, destination: str) -> OutboxRow | None:
+        """The alert's post to this destination, if it is still to make."""
+        ...
+
     def mark_retry(self, row_id: int, next_try_at: datetime, error: str, now: datetime) -> None:
         """The delivery failed for now; try again later."""
         ...

@@ -217,6 +217,13 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE followers ADD COLUMN dm_refused INTEGER NOT NULL DEFAULT 0;
     ALTER TABLE followers ADD COLUMN dm_refusal_told INTEGER NOT NULL DEFAULT 0;
     """,
+    # The alert version the latest try of a post rendered (NULL: never tried). A platform
+    # may hand that try's copy back on the retry (Discord's nonce, a Slack post found in
+    # the channel's history) when its answer or its "sent" mark was lost: an edit of a
+    # later version must still go to that message (bot/delivery/outbox.py).
+    """
+    ALTER TABLE outbox ADD COLUMN tried_version INTEGER;
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -1,0 +1,66 @@
+"""Crash and restart around a Discord delivery: every alert shown once in its channel,
+with what was added to it while the service was down."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from types import ModuleType
+
+import discord
+import pytest
+import yarl
+
+from bot import service
+
+MESSAGES = r"/channels/700000000000000001/messages"
+
+
+async def _until(check: Callable[[], object], what: str) -> None:
+    """Wait (at most a minute, as a hang guard) until `check()` is true."""
+    for _ in range(6000):
+        if check():
+            return
+        await asyncio.sleep(0.01)
+    pytest.fail(f"never happened: {what}")
+
+
+async def test_an_outlet_folded_in_after_a_cut_post_shows_on_the_message_discord_had_taken(
+    dk: ModuleType, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(service, "STOP_GRACE_S", 1.0)
+    async with dk.fake_discord() as fake:
+        monkeypatch.setattr(
+            discord.gateway.DiscordWebSocket, "DEFAULT_GATEWAY", yarl.URL(fake.gateway_url)
+        )
+        # Discord takes the post; its answer never comes before the stop cuts the delivery.
+        fake.fail("POST", MESSAGES, 0, stall=True, take=True)
+        wl = dk.watchlist(webhook=False)
+        app = dk.make_app(tmp_path, fake, wl=wl)
+        dk.queue(app, dk.alert("story-1"), [dk.CHANNEL])
+        stop = asyncio.Event()
+        serving = asyncio.create_task(service.serve_app(app, once=False, stop=stop))
+        await _until(lambda: fake.requests("POST", MESSAGES), "the post reached Discord")
+        stop.set()
+        assert await asyncio.wait_for(serving, 60) == 0  # a hang guard only
+
+        # While the service is down, a second outlet carries the story (the next poll
+        # folds it in): the alert's new version is queued as an edit of its message.
+        restarted = dk.make_app(tmp_path, fake, wl=wl)
+        also = (("lighthouse-daily.com", "https://lighthouse-daily.example/veto"),)
+        restarted.store.update_alert(dk.alert("story-1", also=also), datetime.now(UTC))
+        async with dk.running(restarted):
+            await restarted.outbox.drain()
+            ref = restarted.store.message_ref("story-1", dk.CHANNEL.key)
+            left = tuple(
+                restarted.store.db.execute(
+                    "SELECT COUNT(*) FROM outbox WHERE status != 'sent'"
+                ).fetchone()
+            )
+        await restarted.close()
+        [message] = fake.messages.values()  # one message in the channel (the nonce)
+        assert message["id"] == ref
+        assert "lighthouse-daily.com" in str(message["embeds"])  # the edit landed on it
+        assert left == (0,)

@@ -170,6 +170,15 @@ class DeliveryStore(Connection):
         ).fetchone()
         return from_row(OutboxRow, row) if row else None
 
+    def unsent_tried_posts(self) -> list[OutboxRow]:
+        """Posts still to make a try of which began (see `note_try`): the platform may
+        have taken one, in the order queued."""
+        rows = self.db.execute(
+            "SELECT * FROM outbox WHERE action = 'post' AND status = 'pending'"
+            " AND tried_version IS NOT NULL ORDER BY id"
+        )
+        return [from_row(OutboxRow, r) for r in rows]
+
     def mark_retry(self, row_id: int, next_try_at: datetime, error: str, now: datetime) -> None:
         """The delivery failed for now; try again later."""
         self.db.execute(

@@ -263,6 +263,10 @@ class Store(Protocol):
         """The alert's post to this destination, if it is still to make."""
         ...
 
+    def unsent_tried_posts(self) -> list[OutboxRow]:
+        """Posts still to make a try of which began: the platform may have taken one."""
+        ...
+
     def mark_retry(self, row_id: int, next_try_at: datetime, error: str, now: datetime) -> None:
         """The delivery failed for now; try again later."""
         ...

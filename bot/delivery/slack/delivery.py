@@ -99,6 +99,7 @@ class SlackDelivery:
         self.pacer = ChannelPacer(pace_s)
         # Posts whose answer was lost are looked for before they are posted again.
         self.lost_answers = LostAnswers(lambda: self.clock().timestamp())
+        self._recall_unfinished_posts()
         self._webhook_factory = webhook_factory or (
             lambda url: AsyncWebhookClient(url=url, timeout=TIMEOUT_S, retry_handlers=[])
         )
@@ -108,6 +109,17 @@ class SlackDelivery:
         # Each follower's DM channel id: conversations.open is rate limited (Tier 3), and
         # asking it again for every alert dropped DMs in a busy hour.
         self._dm_channels: OrderedDict[str, str] = OrderedDict()
+
+    def _recall_unfinished_posts(self) -> None:
+        """Look before posting again what an earlier process began to post and never marked
+        sent (cut at a stop, a crash, a lost answer): Slack may have taken it."""
+        channels = f"{DestinationKind.SLACK_CHANNEL.value}:"
+        for row in self.store.unsent_tried_posts():
+            if row.destination.startswith(channels):
+                # Its try began after its next try was set (`scheduled_at`), or after it
+                # was queued; the lookup's margin covers a try booked as failed later.
+                since = (row.scheduled_at or row.created).timestamp()
+                self.lost_answers.may_have_landed(post_key(row.destination, row.alert_id), since)
 
     def handles(self, destination: Destination) -> bool:
         """Webhooks always; channels only with a bot token."""

@@ -86,13 +86,18 @@ class LostAnswers:
             )
         except Exception as exc:
             if answer_lost(exc):
-                # The earliest try counts: a second lost answer may follow a first one.
-                self._unsure.setdefault(key, started)
-                while len(self._unsure) > UNSURE_MEMORY:
-                    self._unsure.popitem(last=False)
+                self.may_have_landed(key, started)
             raise
         self._unsure.pop(key, None)
         return response
+
+    def may_have_landed(self, key: str, since: float) -> None:
+        """A try of the post with this key, begun no earlier than `since` (epoch seconds),
+        may have been taken: the next try looks for it first."""
+        # The earliest try counts: a second lost answer may follow a first one.
+        self._unsure.setdefault(key, since)
+        while len(self._unsure) > UNSURE_MEMORY:
+            self._unsure.popitem(last=False)
 
     async def find(
         self, client: AsyncWebClient, channel: str, key: str, thread_ts: str | None = None

@@ -4,7 +4,7 @@ server: through the real outbox and discord.py against the local fake."""
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -186,5 +186,31 @@ async def test_two_dms_of_one_alert_queued_by_an_earlier_version_go_out_once(
         async with dk.running(app):
             await drain(app)
         assert sorted(dm_titles(fake)) == ["1 more alert, in brief", "First"]
+        assert app.store.pending_count() == 0
+        assert app.store.dead_outbox() == []
+
+
+async def test_a_dm_goes_once_while_one_server_channel_fails_and_once_it_recovers(
+    dk: ModuleType, tmp_path: Path
+) -> None:
+    async with dk.fake_discord() as fake:
+        app = two_servers(dk, tmp_path, fake)
+        clock = [datetime.now(UTC)]
+        app.outbox.clock = lambda: clock[0]
+        # Server A's channel is down (Discord answers 503); server B's works.
+        fake.fail(
+            "POST", rf"/channels/{CHANNEL_A.target}/messages", 503, {"message": "down"}, times=2
+        )
+        async with dk.running(app):
+            dk.queue(app, dk.alert("story-1", title="First"), [CHANNEL_A, CHANNEL_B], at=clock[0])
+            await drain(app)
+            assert dm_titles(fake) == ["First"]  # DMed from B, not waiting for A
+            for _ in range(3):  # A's retries, until it takes the post
+                clock[0] += timedelta(minutes=10)
+                await drain(app)
+        channels = (CHANNEL_A.target, CHANNEL_B.target)
+        shown = [m["channel_id"] for m in fake.messages.values() if m["channel_id"] in channels]
+        assert sorted(shown) == [CHANNEL_A.target, CHANNEL_B.target]  # once in each channel
+        assert dm_titles(fake) == ["First"]  # A's post did not DM the member again
         assert app.store.pending_count() == 0
         assert app.store.dead_outbox() == []

@@ -27,9 +27,11 @@ from typing import Any
 
 import discord
 import pytest
+import yarl
 from aiohttp import WSMsgType, web
 from aiohttp.test_utils import TestServer
 
+from bot import service
 from bot.app import App, build_app
 from bot.delivery.discord.runtime import DiscordRuntime, start_discord
 from bot.matching.hashing import HashingEmbedder
@@ -610,6 +612,34 @@ async def invoke(runtime: DiscordRuntime, payload: dict[str, Any]) -> None:
     client = runtime.client
     assert client is not None
     await client.tree._call(discord.Interaction(data=payload, state=client._connection))
+
+
+async def until(check: Callable[[], object], what: str) -> None:
+    """Wait until `check()` is true; at most a minute, a hang guard only."""
+    for _ in range(6000):
+        if check():
+            return
+        await asyncio.sleep(0.01)
+    pytest.fail(f"never happened: {what}")
+
+
+def use_gateway(monkeypatch: pytest.MonkeyPatch, fake: FakeDiscord) -> None:
+    """Point discord.py's Client, which connects to its default gateway URL, at the fake."""
+    monkeypatch.setattr(
+        discord.gateway.DiscordWebSocket, "DEFAULT_GATEWAY", yarl.URL(fake.gateway_url)
+    )
+
+
+def serve(
+    app: App, monkeypatch: pytest.MonkeyPatch, fake: FakeDiscord, once: bool = False
+) -> tuple[asyncio.Event, asyncio.Task[int]]:
+    """The service's own loop on `app` against the fake, in a task, with a 1 s stop grace
+    (shorter than one attempt's 8 s limit, so a stop must cut a delivery, not wait for it),
+    and the event that stops it as SIGTERM does."""
+    monkeypatch.setattr(service, "STOP_GRACE_S", 1.0)
+    use_gateway(monkeypatch, fake)
+    stop = asyncio.Event()
+    return stop, asyncio.create_task(service.serve_app(app, once=once, stop=stop))
 
 
 @pytest.fixture

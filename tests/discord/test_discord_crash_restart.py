@@ -4,46 +4,27 @@ with what was added to it while the service was down."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-import discord
 import pytest
-import yarl
-
-from bot import service
 
 MESSAGES = r"/channels/700000000000000001/messages"
-
-
-async def _until(check: Callable[[], object], what: str) -> None:
-    """Wait (at most a minute, as a hang guard) until `check()` is true."""
-    for _ in range(6000):
-        if check():
-            return
-        await asyncio.sleep(0.01)
-    pytest.fail(f"never happened: {what}")
 
 
 async def test_an_outlet_folded_in_after_a_cut_post_shows_on_the_message_discord_had_taken(
     dk: ModuleType, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(service, "STOP_GRACE_S", 1.0)
     async with dk.fake_discord() as fake:
-        monkeypatch.setattr(
-            discord.gateway.DiscordWebSocket, "DEFAULT_GATEWAY", yarl.URL(fake.gateway_url)
-        )
         # Discord takes the post; its answer never comes before the stop cuts the delivery.
         fake.fail("POST", MESSAGES, 0, stall=True, take=True)
         wl = dk.watchlist(webhook=False)
         app = dk.make_app(tmp_path, fake, wl=wl)
         dk.queue(app, dk.alert("story-1"), [dk.CHANNEL])
-        stop = asyncio.Event()
-        serving = asyncio.create_task(service.serve_app(app, once=False, stop=stop))
-        await _until(lambda: fake.requests("POST", MESSAGES), "the post reached Discord")
+        stop, serving = dk.serve(app, monkeypatch, fake)
+        await dk.until(lambda: fake.requests("POST", MESSAGES), "the post reached Discord")
         stop.set()
         assert await asyncio.wait_for(serving, 60) == 0  # a hang guard only
 
@@ -80,24 +61,19 @@ async def test_a_stop_after_a_post_spent_its_bucket_loses_nothing_and_posts_noth
 ) -> None:
     # Discord takes story-1 and says the channel's bucket is spent for 30 s: story-1 is
     # recorded at once, story-2 waits for the bucket when the stop comes.
-    monkeypatch.setattr(service, "STOP_GRACE_S", 1.0)
     spent = {
         "X-RateLimit-Limit": "5",
         "X-RateLimit-Remaining": "0",
         "X-RateLimit-Reset-After": "30",
     }
     async with dk.fake_discord() as fake:
-        monkeypatch.setattr(
-            discord.gateway.DiscordWebSocket, "DEFAULT_GATEWAY", yarl.URL(fake.gateway_url)
-        )
         fake.fail("POST", MESSAGES, 0, headers=spent, take=True)
         wl = dk.watchlist(webhook=False)
         app = dk.make_app(tmp_path, fake, wl=wl)
         dk.queue(app, dk.alert("story-1"), [dk.CHANNEL])
         dk.queue(app, dk.alert("story-2", title="Kyiv asks for air defence"), [dk.CHANNEL])
-        stop = asyncio.Event()
-        serving = asyncio.create_task(service.serve_app(app, once=False, stop=stop))
-        await _until(lambda: _rows(app)["story-1"][0] == "sent", "story-1 was recorded")
+        stop, serving = dk.serve(app, monkeypatch, fake)
+        await dk.until(lambda: _rows(app)["story-1"][0] == "sent", "story-1 was recorded")
         stop.set()
         assert await asyncio.wait_for(serving, 60) == 0  # a hang guard only
         assert len(fake.requests("POST", MESSAGES)) == 1  # story-2 never went out

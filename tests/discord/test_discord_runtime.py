@@ -10,7 +10,6 @@ from types import ModuleType
 
 import discord
 import pytest
-import yarl
 
 from bot.delivery.base import DeliveryError
 from bot.delivery.discord.delivery import BotLink
@@ -106,10 +105,7 @@ async def test_gateway_mode_waits_for_ready_then_sends(
     dk: ModuleType, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     async with dk.fake_discord() as fake:
-        # discord.py's Client connects to its default gateway URL: point it at the fake.
-        monkeypatch.setattr(
-            discord.gateway.DiscordWebSocket, "DEFAULT_GATEWAY", yarl.URL(fake.gateway_url)
-        )
+        dk.use_gateway(monkeypatch, fake)
         app = dk.make_app(tmp_path, fake)
         runtime = await start_discord(app)
         try:

@@ -5,15 +5,10 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
 
-import discord
 import pytest
-import yarl
-
-from bot import service
 
 MESSAGES = r"/channels/700000000000000001/messages"
 
@@ -30,35 +25,21 @@ def _post_row(db: Path) -> tuple[str, int, str | None]:
     return row[0], row[1], row[2]
 
 
-async def _until(check: Callable[[], object], what: str) -> None:
-    """Wait (at most a minute, as a hang guard) until `check()` is true."""
-    for _ in range(6000):
-        if check():
-            return
-        await asyncio.sleep(0.01)
-    pytest.fail(f"never happened: {what}")
-
-
 @pytest.mark.parametrize("once", [False, True], ids=["run", "run-once"])
 async def test_a_stop_cuts_a_delivery_at_the_grace_and_the_next_start_posts_it_once(
     dk: ModuleType, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, once: bool
 ) -> None:
-    # A grace shorter than one attempt's own time limit (8 s): a delivery whose answer does
-    # not come must be cut by the stop, not waited for. The service used to wait for the
-    # delivery's end (up to two calls of 8 s each, past a 10 s grace and docker's SIGKILL).
-    monkeypatch.setattr(service, "STOP_GRACE_S", 1.0)
+    # A delivery whose answer does not come must be cut by the stop, not waited for. The
+    # service used to wait for the delivery's end (up to two calls of 8 s each, past a 10 s
+    # grace and docker's SIGKILL).
     async with dk.fake_discord() as fake:
-        monkeypatch.setattr(
-            discord.gateway.DiscordWebSocket, "DEFAULT_GATEWAY", yarl.URL(fake.gateway_url)
-        )
         # Discord takes the post, and its answer is held until the test lets it go.
         fake.fail("POST", MESSAGES, 0, stall=True, take=True)
         wl = dk.watchlist(webhook=False)
         app = dk.make_app(tmp_path, fake, wl=wl)
         dk.queue(app, dk.alert("story-1"), [dk.CHANNEL])
-        stop = asyncio.Event()
-        serving = asyncio.create_task(service.serve_app(app, once=once, stop=stop))
-        await _until(lambda: fake.requests("POST", MESSAGES), "the post reached Discord")
+        stop, serving = dk.serve(app, monkeypatch, fake, once=once)
+        await dk.until(lambda: fake.requests("POST", MESSAGES), "the post reached Discord")
         stop.set()
         code = await asyncio.wait_for(serving, 60)  # a hang guard only
 

@@ -11,11 +11,8 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-import discord
 import pytest
-import yarl
 
-from bot import service
 from bot.models import Destination, DestinationKind, Route
 
 GUILD_A = "800000000000000001"
@@ -35,12 +32,8 @@ def in_channel(fake: Any, channel: Destination) -> list[dict[str, Any]]:
 async def test_a_sigterm_with_work_for_two_servers_loses_nothing_and_repeats_nothing(
     dk: ModuleType, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(service, "STOP_GRACE_S", 1.0)
     now = datetime.now(UTC)
     async with dk.fake_discord() as fake:
-        monkeypatch.setattr(
-            discord.gateway.DiscordWebSocket, "DEFAULT_GATEWAY", yarl.URL(fake.gateway_url)
-        )
         fake.channel_guilds[CHANNEL_B.target] = GUILD_B
         routes = (
             Route(topics=("*",), discord_channel=CHANNEL_A.target),
@@ -64,15 +57,14 @@ async def test_a_sigterm_with_work_for_two_servers_loses_nothing_and_repeats_not
         dk.queue(app, dk.alert("story-3", title="Third"), [CHANNEL_B])
         # Discord takes the next post to channel A and never answers it.
         fake.fail("POST", rf"/channels/{CHANNEL_A.target}/messages", 0, stall=True, take=True)
-        stop = asyncio.Event()
-        serving = asyncio.create_task(service.serve_app(app, once=False, stop=stop))
-        for _ in range(6000):  # a hang guard only
-            if any(
+        stop, serving = dk.serve(app, monkeypatch, fake)
+        await dk.until(
+            lambda: any(
                 m["embeds"] and m["embeds"][0]["title"] == "First"
                 for m in in_channel(fake, CHANNEL_A)
-            ):
-                break
-            await asyncio.sleep(0.01)
+            ),
+            "Discord took the post to channel A",
+        )
         stop.set()  # SIGTERM
         assert await asyncio.wait_for(serving, 60) == 0
 

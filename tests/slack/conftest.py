@@ -13,7 +13,7 @@ import json
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -26,6 +26,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.app import App, build_app
 from bot.delivery.slack.delivery import SlackDelivery
+from bot.delivery.slack.pacing import ChannelPacer
 from bot.delivery.slack.runtime import build_bolt
 from bot.matching.hashing import HashingEmbedder
 from bot.models import (
@@ -430,6 +431,31 @@ async def slack_env(
             await app.close()
 
 
+class HandClock:
+    """The outbox's time and the channel pacer's, moved by hand together."""
+
+    def __init__(self, start: datetime) -> None:
+        self.now = start
+        self.mono = 1000.0  # the pacer's: a Retry-After pause on a channel
+
+    def advance(self, seconds: float) -> None:
+        """Move both clocks on by `seconds`."""
+        self.now += timedelta(seconds=seconds)
+        self.mono += seconds
+
+    def to(self, when: datetime) -> None:
+        """Move both clocks on to `when`."""
+        self.advance((when - self.now).total_seconds())
+
+
+def use_clock(env: Env, start: datetime) -> HandClock:
+    """Drive the env's outbox and its delivery's pacer from one hand-moved clock."""
+    clock = HandClock(start)
+    env.app.outbox.clock = lambda: clock.now
+    env.delivery.pacer = ChannelPacer(0.0, clock=lambda: clock.mono)
+    return clock
+
+
 @pytest.fixture
 def kit() -> SimpleNamespace:
     """Everything above, for test modules (they cannot import this conftest)."""
@@ -437,6 +463,7 @@ def kit() -> SimpleNamespace:
         FakeSlack=FakeSlack,
         FakeEmbedder=HashingEmbedder,
         env=slack_env,
+        use_clock=use_clock,
         make_alert=make_alert,
         make_watchlist=make_watchlist,
         slash_payload=slash_payload,

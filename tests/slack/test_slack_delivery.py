@@ -33,25 +33,6 @@ def webhook(env: Any) -> Destination:
     )
 
 
-class Clock:
-    """A settable clock for the outbox and the pacer."""
-
-    def __init__(self) -> None:
-        self.now = NOW
-        self.mono = 1000.0
-
-    def advance(self, seconds: float) -> None:
-        self.now += timedelta(seconds=seconds)
-        self.mono += seconds
-
-
-def use_clock(env: Any) -> Clock:
-    clock = Clock()
-    env.app.outbox.clock = lambda: clock.now
-    env.delivery.pacer = ChannelPacer(0.0, clock=lambda: clock.mono)
-    return clock
-
-
 async def test_bot_mode_posts_a_card_and_returns_channel_and_ts(kit: Any, tmp_path: Path) -> None:
     async with kit.env(tmp_path) as env:
         ref = await env.delivery.send(channel(kit), kit.make_alert())
@@ -226,7 +207,7 @@ async def test_rate_limit_waits_retry_after_and_never_double_posts(
     kit: Any, tmp_path: Path
 ) -> None:
     async with kit.env(tmp_path) as env:
-        clock = use_clock(env)
+        clock = kit.use_clock(env, NOW)
         dest = channel(kit)
         env.fake.script(
             "chat.postMessage", 429, {"ok": False, "error": "ratelimited"}, Retry_After="7"
@@ -265,7 +246,7 @@ async def test_channel_not_found_is_retried_and_admins_are_told_once_plainly(
     # Slack answers channel_not_found for a wrong id, and also for a private channel the bot
     # was not invited to: the alerts wait for the admin's /invite instead of dying.
     async with kit.env(tmp_path) as env:
-        clock = use_clock(env)
+        clock = kit.use_clock(env, NOW)
         dest = channel(kit)
         for _ in range(2):
             env.fake.script(
@@ -395,7 +376,7 @@ async def test_an_outage_holds_the_channel_queue_behind_one_try(
     # (one request each, a second apart, up to 8 s each when Slack did not answer), and the
     # drain, which waits for every destination, held Discord and the console as long.
     async with kit.env(tmp_path) as env:
-        clock = use_clock(env)
+        clock = kit.use_clock(env, NOW)
         dest = channel(kit)
         if outage == "unreachable":
             dead = AsyncWebClient(token="x", base_url="http://127.0.0.1:9/api/", retry_handlers=[])
@@ -427,7 +408,7 @@ async def test_an_alert_refused_as_blocks_and_as_text_is_given_up_and_admins_hea
     # Given up on without a word to admins: only the log said so, while Discord's side
     # tells admins once per kind of refusal, since it is our rendering that needs a fix.
     async with kit.env(tmp_path) as env:
-        clock = use_clock(env)
+        clock = kit.use_clock(env, NOW)
         dest = channel(kit)
         for n in (1, 2):
             env.fake.script("chat.postMessage", 200, {"ok": False, "error": "invalid_blocks"})
@@ -453,7 +434,7 @@ async def test_alerts_sent_as_text_because_blocks_were_refused_tell_admins_once(
     # Slack refused every card, each alert went out as its bare text fallback, and nobody
     # was told: only the log said so, once per alert. Discord's side tells admins once.
     async with kit.env(tmp_path, webhook=mode == "webhook") as env:
-        clock = use_clock(env)
+        clock = kit.use_clock(env, NOW)
         dest = channel(kit) if mode == "bot" else webhook(env)
         for n in (1, 2):
             if mode == "bot":
@@ -492,7 +473,7 @@ async def test_an_address_that_is_not_slack_keeps_the_alerts_and_says_so_once(
     runner, port = await serve_local(server)
     try:
         async with kit.env(tmp_path) as env:
-            clock = use_clock(env)
+            clock = kit.use_clock(env, NOW)
             env.delivery.client = AsyncWebClient(
                 token="x", base_url=f"http://127.0.0.1:{port}/", retry_handlers=[]
             )
@@ -517,7 +498,7 @@ async def test_a_webhook_url_that_is_not_slack_keeps_the_alerts_and_says_so_once
     kit: Any, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     async with kit.env(tmp_path, bot=False, webhook=True) as env:
-        clock = use_clock(env)
+        clock = kit.use_clock(env, NOW)
         dest = webhook(env)
         env.fake.script("hook", 404, "<html>\n<h1>Not Found</h1></html>")
         env.app.store.save_alert(kit.make_alert(), "a-1", [dest.key], clock.now)
@@ -536,7 +517,7 @@ async def test_a_revoked_bot_token_is_one_notice_not_one_per_channel(
     # The token, not the channels, was broken, yet each channel told admins that it was
     # failing and later that it was delivered again: two notices per channel.
     async with kit.env(tmp_path) as env:
-        clock = use_clock(env)
+        clock = kit.use_clock(env, NOW)
         channels = [f"C0TEAM{n}" for n in range(4)]
         env.app.use_watchlist(
             replace(
@@ -614,7 +595,7 @@ async def test_a_bot_token_of_the_wrong_kind_or_expired_is_told_to_admins(
     # An xapp- token in SLACK_BOT_TOKEN, or an expired one: each alert failed on its own as
     # an unnamed "Slack error", and admins were never told what to fix.
     async with kit.env(tmp_path) as env:
-        clock = use_clock(env)
+        clock = kit.use_clock(env, NOW)
         dest = channel(kit)
         env.fake.script(
             "chat.postMessage", body={"ok": False, "error": error}, match={"channel": kit.CHANNEL}

@@ -10,28 +10,13 @@ from typing import Any
 import pytest
 
 from bot.delivery.slack.delivery import SlackDelivery
-from bot.delivery.slack.pacing import ChannelPacer
 from bot.models import Destination, DestinationKind
 
 NOW = datetime(2025, 8, 20, 10, 0, tzinfo=UTC)
 
 
-class Clock:
-    """The outbox's time, moved by hand."""
-
-    def __init__(self) -> None:
-        self.now = NOW
-        self.mono = 1000.0  # the pacer's: Slack's Retry-After pause on the DM channel
-
-    def advance(self, seconds: float) -> None:
-        self.now += timedelta(seconds=seconds)
-        self.mono += seconds
-
-
-def setup(env: Any, kit: Any) -> tuple[Clock, Destination]:
-    clock = Clock()
-    env.app.outbox.clock = lambda: clock.now
-    env.delivery.pacer = ChannelPacer(0.0, clock=lambda: clock.mono)
+def setup(env: Any, kit: Any) -> tuple[Any, Destination]:
+    clock = kit.use_clock(env, NOW)
     env.app.store.follow("slack", kit.TEAM, "U0BOB", "security-guarantees", True, NOW)
     return clock, Destination(DestinationKind.SLACK_CHANNEL, kit.CHANNEL)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +13,6 @@ import pytest
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.delivery.digest import DIGEST_DELAY
-from bot.delivery.slack.pacing import ChannelPacer
 from bot.models import Destination, DestinationKind
 
 NOW = datetime(2026, 3, 1, 12, tzinfo=UTC)
@@ -23,23 +22,9 @@ LIMIT_S = 0.5
 LATE_S = 1.5
 
 
-class Clock:
-    """The outbox's time and the pacer's, moved by hand together."""
-
-    def __init__(self) -> None:
-        self.now = NOW
-        self.mono = 1000.0
-
-    def advance(self, seconds: float) -> None:
-        self.now += timedelta(seconds=seconds)
-        self.mono += seconds
-
-
-def setup(env: Any, kit: Any) -> tuple[Clock, Destination]:
+def setup(env: Any, kit: Any) -> tuple[Any, Destination]:
     """A hand-moved clock that Slack's message ts follow too, and a quick client limit."""
-    clock = Clock()
-    env.app.outbox.clock = lambda: clock.now
-    env.delivery.pacer = ChannelPacer(0.0, clock=lambda: clock.mono)
+    clock = kit.use_clock(env, NOW)
     env.fake.clock = lambda: clock.now.timestamp()
     env.delivery.client = AsyncWebClient(
         token=kit.BOT_TOKEN, base_url=env.fake.api_base, timeout=LIMIT_S, retry_handlers=[]

@@ -12,7 +12,6 @@ from typing import Any
 
 from bot.delivery.digest import DIGEST_DELAY
 from bot.delivery.slack.delivery import SlackDelivery
-from bot.delivery.slack.pacing import ChannelPacer
 from bot.models import Alert, Destination, DestinationKind
 
 NOW = datetime(2026, 3, 1, 12, tzinfo=UTC)
@@ -20,22 +19,8 @@ RATE_LIMITED = {"ok": False, "error": "ratelimited"}
 SLACK_DOWN = {"ok": False, "error": "service_unavailable"}
 
 
-class Clock:
-    """The outbox's time and the pacer's, moved by hand together."""
-
-    def __init__(self) -> None:
-        self.now = NOW
-        self.mono = 1000.0
-
-    def to(self, when: datetime) -> None:
-        self.mono += (when - self.now).total_seconds()
-        self.now = when
-
-
-def setup(env: Any, kit: Any) -> tuple[Clock, Destination]:
-    clock = Clock()
-    env.app.outbox.clock = lambda: clock.now
-    env.delivery.pacer = ChannelPacer(0.0, clock=lambda: clock.mono)
+def setup(env: Any, kit: Any) -> tuple[Any, Destination]:
+    clock = kit.use_clock(env, NOW)
     return clock, Destination(DestinationKind.SLACK_CHANNEL, kit.CHANNEL)
 
 

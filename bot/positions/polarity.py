@@ -15,6 +15,7 @@ import numpy as np
 from bot.lexicon import (
     ADVERBS,
     AGAINST_VERBS,
+    AUXILIARIES,
     DETERMINERS,
     FOR_CUES,
     FUNCTION_WORDS,
@@ -71,6 +72,16 @@ UNDO_VERBS = words(
     "rescinded rescinding overturn overturns overturned overturning annul annuls annulled "
     "annulling"
 )
+# Nouns naming a restriction. As the subject of a refusal or an undoing ("the curbs were
+# suspended", "sanctions on Iran to be lifted", "export bans should end") they make the pair
+# a stance *for* what they restricted, as "lifted its ban" is.
+RESTRICTION_NOUNS = words(
+    "ban bans freeze freezes curb curbs restriction restrictions embargo embargoes moratorium "
+    "blockade blockades suspension pause halt limit limits controls sanctions"
+)
+# What may stand between such a subject and its verb: a modal or a form of "be", "to", and
+# a short phrase saying what is restricted ("on Iran", "on rare earths").
+_TO_ITS_VERB = AUXILIARIES | words("to on of against for all any the a an its their not")
 # A clause opened by one of these names a past or background event ("after a pause").
 _BACKGROUND = words("after before since despite following amid")
 _SUBJECT_LIKE = words("he she it they we also now still again never")
@@ -93,6 +104,31 @@ class _Cue:
     # "undo" (lifts)
     kind: str
     weight: float = 1.0
+
+
+def _undone_restrictions(low: list[str], cues: list[_Cue]) -> list[_Cue]:
+    """The cues, with a restriction undone as its subject ("the curbs were suspended",
+    "sanctions on Iran to be lifted") read as one cue for: the noun, if it was a cue, is
+    dropped, and the verb becomes an "undone" cue that a negator can still flip ("the ban
+    will not be lifted")."""
+    out = list(cues)
+    for k, cue in enumerate(cues):
+        if cue.kind not in ("refuse", "undo") or not cue.weight:
+            continue
+        start = max(0, cue.at - 5)
+        nouns = [i for i in range(start, cue.at) if low[i] in RESTRICTION_NOUNS]
+        if not nouns:
+            continue
+        noun = nouns[-1]
+        between = low[noun + 1 : cue.at]
+        if len(between) > 5 or _ends_clause(between):
+            continue
+        others = [w for w in between if w not in _TO_ITS_VERB]
+        if len(others) > 2 or any(c.kind != "neg" and noun < c.at < cue.at for c in cues):
+            continue
+        out[k] = _Cue(cue.at, "undone", cue.weight)
+        out = [c for c in out if c.at != noun]
+    return out
 
 
 def _is_verb_form(low: list[str], i: int, caps: frozenset[int] = frozenset()) -> bool:
@@ -252,6 +288,7 @@ def _chain(low: list[str], cues: list[_Cue], k: int) -> tuple[float, int]:
         "judge": -1.0,
         "consent": 1.0,
         "undo": 0.0,
+        "undone": 1.0,
     }
     return head.weight * alone[head.kind], k + 1
 
@@ -273,7 +310,7 @@ def polarity(sentence: str, content: frozenset[str] = frozenset()) -> float:
     Words in `content` are what the topic is about, not cues (`content_words`).
     """
     low, caps = _tokens(sentence)
-    cues = _cues(low, caps, content)
+    cues = _undone_restrictions(low, _cues(low, caps, content))
     total, k = 0.0, 0
     while k < len(cues):
         value, k = _chain(low, cues, k)

@@ -56,6 +56,13 @@ from tests.positions.conftest import CAPS
         ("The cabinet revoked a rule restricting rice shipments.", 1),
         ("The government scrapped the rules limiting exports.", 1),
         ("Parliament repealed the levy.", 0),
+        # A restriction as the subject of its own undoing is for what it restricted; a
+        # negator still flips it.
+        ("Rare-earth curbs suspended.", 1),
+        ("Russia called for all sanctions on Iran to be lifted.", 1),
+        ("Export bans on staple grains should end.", 1),
+        ("The ban will not be lifted.", -1),
+        ("The government imposed a ban on exports.", -1),
         ("The ministry refused the request, blocking the shipment.", -1),
         # A negator before an article or a preposition denies a description or a time.
         ("This is not a tariff but a climate measure.", 0),

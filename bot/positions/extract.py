@@ -88,6 +88,7 @@ def actor_sentences(
                 hearsay = is_hearsay(tokens)
                 for actor, reporter, span in found:
                     span = without_sourcing(tokens, span) if hearsay else span
+                    span = _without_relative_of_another(tokens, span, actor)
                     out.extend(
                         ActorSentence(actor, s, None, number, headline=in_headline, hearsay=hearsay)
                         for s in pending
@@ -104,6 +105,21 @@ def actor_sentences(
                 pending = [*pending, sentence] if _quote_open([*pending, sentence]) else []
             speaker = next_speaker
     return _dedupe(out)
+
+
+def _without_relative_of_another(tokens: list[Tok], span: Span, actor: str) -> Span:
+    """The span without a closing relative clause about another actor: in "Washington
+    criticised Rome, which has refused to sign", the refusal is Rome's, and read as
+    Washington's it made the critic the refuser. Only a clause that closes the span is cut
+    (a span cannot skip its middle)."""
+    lo, hi = span
+    for k in range(lo + 1, hi - 1):
+        named = tokens[k - 1].actor
+        relative = tokens[k].text == "," and tokens[k + 1].low in ("which", "who")
+        closes = not any(t.text in BREAKS for t in tokens[k + 2 : hi - 1])
+        if relative and named and named != actor and closes:
+            return (lo, k)
+    return span
 
 
 def _text(sentence: str, tokens: list[Tok], span: Span) -> str:

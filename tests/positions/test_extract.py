@@ -89,6 +89,17 @@ def test_contrasting_clauses_each_speak_for_their_own_actor() -> None:
     ]
 
 
+def test_a_relative_clause_about_another_actor_is_not_the_speakers_stance() -> None:
+    # "which has refused" is Moscow's refusal: read as Washington's, the critic refused.
+    [critic] = actor_sentences(
+        "The United States criticised Moscow, which has refused to join the talks.", ACTORS
+    )
+    assert (critic.actor_id, critic.text) == ("usa", "The United States criticised Moscow")
+    # About the speaker itself, the clause is the speaker's own.
+    [own] = actor_sentences("Kyiv, which wants guarantees, urged the alliance to act.", ACTORS)
+    assert own.text == "Kyiv, which wants guarantees, urged the alliance to act."
+
+
 def test_pronoun_carries_the_speaker_within_a_paragraph() -> None:
     sentences = actor_sentences(
         "Lavrov spoke in Moscow. He said the West must stop arming Kyiv.", ACTORS

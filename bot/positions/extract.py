@@ -115,9 +115,10 @@ def _without_relative_of_another(tokens: list[Tok], span: Span, actor: str) -> S
     lo, hi = span
     for k in range(lo + 1, hi - 1):
         named = tokens[k - 1].actor
-        relative = tokens[k].text == "," and tokens[k + 1].low in ("which", "who")
+        if tokens[k].text != "," or tokens[k + 1].low not in ("which", "who"):
+            continue
         closes = not any(t.text in BREAKS for t in tokens[k + 2 : hi - 1])
-        if relative and named and named != actor and closes:
+        if named and named != actor and closes:
             return (lo, k)
     return span
 

@@ -111,8 +111,9 @@ def _undone_restrictions(low: list[str], cues: list[_Cue]) -> list[_Cue]:
     "sanctions on Iran to be lifted") read as one cue for: the noun, if it was a cue, is
     dropped, and the verb becomes an "undone" cue that a negator can still flip ("the ban
     will not be lifted")."""
-    out = list(cues)
-    for k, cue in enumerate(cues):
+    undone: set[int] = set()  # where the verbs are
+    dropped: set[int] = set()  # where their subject nouns are
+    for cue in cues:
         if cue.kind not in ("refuse", "undo") or not cue.weight:
             continue
         start = max(0, cue.at - 5)
@@ -126,9 +127,11 @@ def _undone_restrictions(low: list[str], cues: list[_Cue]) -> list[_Cue]:
         others = [w for w in between if w not in _TO_ITS_VERB]
         if len(others) > 2 or any(c.kind != "neg" and noun < c.at < cue.at for c in cues):
             continue
-        out[k] = _Cue(cue.at, "undone", cue.weight)
-        out = [c for c in out if c.at != noun]
-    return out
+        undone.add(cue.at)
+        dropped.add(noun)
+    return [
+        _Cue(c.at, "undone", c.weight) if c.at in undone else c for c in cues if c.at not in dropped
+    ]
 
 
 def _is_verb_form(low: list[str], i: int, caps: frozenset[int] = frozenset()) -> bool:

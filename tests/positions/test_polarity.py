@@ -62,6 +62,8 @@ from tests.positions.conftest import CAPS
         ("Russia called for all sanctions on Iran to be lifted.", 1),
         ("Export bans on staple grains should end.", 1),
         ("The ban will not be lifted.", -1),
+        # Two such pairs in one sentence (the first drops its noun cue: this crashed).
+        ("The ban was lifted and the curbs were suspended.", 1),
         ("The government imposed a ban on exports.", -1),
         ("The ministry refused the request, blocking the shipment.", -1),
         # A negator before an article or a preposition denies a description or a time.

@@ -1,15 +1,17 @@
-"""The terminal alert: a feed's link must not inject rich markup or crash the print."""
+"""The terminal alert: a feed's link must not inject rich markup or crash the print, and a
+long quote keeps its indent when it wraps."""
 
 from __future__ import annotations
 
 import io
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
 from rich.console import Console
 
 from bot.delivery.console import ConsoleDelivery
-from bot.models import Alert, TopicLine
+from bot.models import Alert, StanceLine, TopicLine
 
 WHEN = datetime(2025, 8, 18, tzinfo=UTC)
 
@@ -50,3 +52,28 @@ def test_a_link_cannot_style_itself_or_link_elsewhere() -> None:
 def test_a_space_in_the_link_is_not_a_style() -> None:
     out = printed("https://reuters.com/x bold red")
     assert "\x1b[1;31m" not in out
+
+
+def test_a_long_shift_quote_stays_indented_under_its_now_line() -> None:
+    quote = " ".join(
+        ["The ministry said deliveries of shells would stop until further notice."] * 3
+    )
+    shifted = StanceLine(
+        "Germany",
+        "Arms shipments",
+        "halts deliveries",
+        quote,
+        before_label="keeps sending weapons",
+        before_source="Example Wire",
+        before_date=WHEN,
+    )
+    out = io.StringIO()
+    console = Console(file=out, width=60, color_system=None)
+    ConsoleDelivery(console)._print(
+        replace(alert("https://ok.example/a"), stances=(shifted,)), False
+    )
+    body = [line[2:] for line in out.getvalue().splitlines() if line.startswith("│ ")]
+    now = next(i for i, line in enumerate(body) if line.lstrip().startswith("Now:"))
+    before = next(i for i, line in enumerate(body) if line.lstrip().startswith("Before:"))
+    assert before - now > 2  # the quote wrapped over several lines
+    assert all(line.startswith("  ") for line in body[now : before + 1])

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from collections import deque
 
-from rich.console import Console
+from rich.console import Console, Group, RenderableType
 from rich.markup import escape
+from rich.padding import Padding
 from rich.panel import Panel
+from rich.text import Text
 
 from bot.delivery.base import day_label
 from bot.delivery.digest import digest_heading, digest_reason
@@ -63,6 +65,18 @@ def alert_lines(alert: Alert) -> list[str]:
     return lines
 
 
+def _block(lines: list[str]) -> Group:
+    """The lines as one renderable; a line indented by two spaces stays indented when it
+    wraps, so a long quote after "Now:" does not run back to the panel's edge."""
+    parts: list[RenderableType] = []
+    for line in lines:
+        if line.startswith("  "):
+            parts.append(Padding(Text.from_markup(line[2:]), (0, 0, 0, 2)))
+        else:
+            parts.append(Text.from_markup(line))
+    return Group(*parts)
+
+
 def digest_lines(digest: Digest) -> list[str]:
     """A digest as rich-markup lines, one per held alert (article text escaped)."""
     lines: list[str] = []
@@ -103,7 +117,7 @@ class ConsoleDelivery:
             title = "[yellow](updated)[/yellow] " + title
         self.console.print(
             Panel(
-                "\n".join(alert_lines(alert)),
+                _block(alert_lines(alert)),
                 title=title,
                 title_align="left",
                 border_style="yellow" if edited else "cyan",

@@ -91,7 +91,8 @@ _NUMERIC_REF = re.compile(rb"&(?:amp;)?#(?:[xX]([0-9a-fA-F]{1,8})|(\d{1,10}));")
 _CHARSET = re.compile(r";\s*charset\s*=\s*[\"']?([A-Za-z0-9._:-]+)", re.I)
 _XML_ENCODING = re.compile(rb"^<\?xml[^>]*?encoding\s*=\s*[\"']([A-Za-z0-9._:-]+)", re.I)
 _BOMS = (codecs.BOM_UTF8, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
-_CLOSING_ROOT = re.compile(rb"</(?:[\w.-]+:)?(?:rss|feed|rdf)\s*>(?:\s*<!--.*?-->)*$", re.I | re.S)
+_CLOSING_ROOT = re.compile(rb"</(?:[\w.-]+:)?(?:rss|feed|rdf)\s*>", re.I)
+_ITEM_START = re.compile(rb"<(?:[\w.-]+:)?(?:item|entry)[\s>/]", re.I)
 _HTML_START = re.compile(rb"<(!doctype\s+html|html[\s>]|head[\s>]|body[\s>])", re.IGNORECASE)
 # Terminal control sequences (ECMA-48), removed whole so no "[31m" debris is left: CSI
 # ("ESC [" or its 8-bit form, parameters, final byte), OSC ("ESC ]" … BEL or ST, e.g. an
@@ -337,12 +338,17 @@ def parse_feed(
 
 
 def _cut_off(body: bytes) -> bool:
-    """True when the body does not end with the closing tag of an RSS, Atom or RDF root."""
-    tail = body[-256:]
+    """True when no closing tag of an RSS, Atom or RDF root ends the items.
+
+    What follows that tag does not matter: free web hosts append their analytics script
+    after the document, and such a feed is whole. A "</rss>" quoted inside an item's text
+    is followed by more items, so a body cut off after one is still cut off.
+    """
     codec = _utf16_codec(body)
     if codec is not None:  # read in its code units: "</rss>" is not ASCII bytes in UTF-16
-        tail = tail[len(tail) % 2 :].decode(codec, errors="ignore").encode()
-    return _CLOSING_ROOT.search(tail.rstrip(b" \t\r\n\x00")) is None
+        body = body[: len(body) - len(body) % 2].decode(codec, errors="ignore").encode()
+    ends = [match.end() for match in _CLOSING_ROOT.finditer(body)]
+    return not ends or _ITEM_START.search(body, ends[-1]) is not None
 
 
 def _unshare_guids(articles: list[Article]) -> list[Article]:

@@ -600,6 +600,26 @@ def test_a_feed_cut_off_mid_document_is_an_error_not_half_a_feed() -> None:
     assert len(parse_feed(faulty + b"\n<!-- cached 12:00 -->\n", _feed(), FETCHED)) == 4
 
 
+def test_a_feed_followed_by_a_hosts_injected_script_is_read_whole() -> None:
+    # Free web hosts append their analytics after the document ("</rss>" then a <script>):
+    # the feed is whole, but its end is not "</rss>", and it was failed as cut off.
+    whole = rss("T", [{"title": f"Story {n}", "link": f"https://x.example/{n}"} for n in range(4)])
+    injected = (
+        b'\n<!-- Hosting24 Analytics Code -->\n<script src="http://stats.example/c.php"></script>\n'
+    )
+    assert len(parse_feed(whole + injected, _feed(), FETCHED)) == 4
+    # A body cut off after such a "</rss>" inside an item's text is still cut off.
+    quoted = rss(
+        "T",
+        [
+            {"title": "About </rss> tags", "link": "https://x.example/q"},
+            *({"title": f"Story {n}", "link": f"https://x.example/{n}"} for n in range(3)),
+        ],
+    ).replace(b"About &lt;/rss&gt; tags", b"<![CDATA[About </rss> tags]]>")
+    with pytest.raises(FeedParseError, match="cut off"):
+        parse_feed(quoted[: quoted.index(b"<item>", quoted.index(b"Story 1"))], _feed(), FETCHED)
+
+
 def test_an_item_link_with_an_unbalanced_bracket_does_not_lose_the_feed() -> None:
     # urllib raises on "http://[…": one such link made the whole feed fail to parse.
     body = _rss(

@@ -146,7 +146,10 @@ class FeedHealth:
         """
         state = self.store.feed_state(feed.url)
         failures = (state.failures if state else 0) + 1
-        paused = should_pause(failures, self.pause_after_failures)
+        # 410 is the publisher saying the feed was removed on purpose: retrying it eight
+        # times first only told admins a day late. Paused, it is still re-probed.
+        gone = result.http_status == 410
+        paused = gone or should_pause(failures, self.pause_after_failures)
         next_at = next_poll_after_failure(
             now, feed.interval_s, failures, result.retry_after_s, result.permanent
         )
@@ -159,11 +162,16 @@ class FeedHealth:
         self.failure_log.failed(feed.url, safe_url(feed.url), error, failures, status, pausing, now)
         self._judge_reliability(feed, ok=False, now=now)
         if paused:
+            why = (
+                f"is paused: the server says it is gone for good ({error}); put its new URL "
+                "in the watchlist or remove it"
+                if gone
+                else f"is paused after {failures} failures: {error}"
+            )
             self.tell_admins(
                 feed.url,
                 "paused",
-                f"Feed {feed_label(feed)} is paused after {failures} failures: {error}. "
-                "It is kept and re-probed every few hours.",
+                f"Feed {feed_label(feed)} {why}. It is kept and re-probed every few hours.",
             )
 
     def _judge_reliability(self, feed: Feed, *, ok: bool, now: datetime) -> None:

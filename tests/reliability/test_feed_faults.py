@@ -57,24 +57,51 @@ async def test_retry_after_on_429_and_503_is_honoured(
         await app.close()
 
 
-async def test_410_backs_off_harder_than_a_500(
+async def test_404_backs_off_harder_than_a_500(
     tmp_path: Path, feeds: FeedServer, embedder: Any
 ) -> None:
-    feeds.replies["/gone.xml"] = Reply(410, b"gone", content_type="text/plain")
+    feeds.replies["/missing.xml"] = Reply(404, b"missing", content_type="text/plain")
     feeds.replies["/oops.xml"] = Reply(500, b"oops", content_type="text/plain")
-    app = app_for_feeds(tmp_path, [feeds.url("/gone.xml"), feeds.url("/oops.xml")], embedder)
+    app = app_for_feeds(tmp_path, [feeds.url("/missing.xml"), feeds.url("/oops.xml")], embedder)
     try:
         now = datetime.now(UTC)
         for _ in range(2):
             await app.pipeline.poll(app.watchlist.feeds)
-        gone = app.store.feed_state(feeds.url("/gone.xml"))
+        missing = app.store.feed_state(feeds.url("/missing.xml"))
         oops = app.store.feed_state(feeds.url("/oops.xml"))
-        assert gone is not None and oops is not None
-        assert gone.last_error and "410" in gone.last_error
-        # Two failures of a 1-minute feed: 2 min (±10 %) for a 500, four times that for a 410.
+        assert missing is not None and oops is not None
+        assert missing.last_error and "404" in missing.last_error
+        # Two failures of a 1-minute feed: 2 min (±10 %) for a 500, four times that for a 404.
         assert oops.next_poll_at - now < timedelta(minutes=3)
-        assert gone.next_poll_at - now > timedelta(minutes=6)
-        assert gone.status == "failing"
+        assert missing.next_poll_at - now > timedelta(minutes=6)
+        assert missing.status == "failing"
+    finally:
+        await app.close()
+
+
+async def test_a_feed_gone_for_good_is_paused_at_once_and_admins_told(
+    tmp_path: Path, feeds: FeedServer, embedder: Any
+) -> None:
+    # 410 is the publisher saying the feed was removed on purpose. Counted like any other
+    # failure, admins heard of it after eight failures, more than a day later.
+    feeds.replies["/gone.xml"] = Reply(410, b"gone", content_type="text/plain")
+    app = app_for_feeds(tmp_path, [feeds.url("/gone.xml")], embedder)
+    recorder = app.deliveries[0]
+    assert isinstance(recorder, Recorder)
+    try:
+        await app.pipeline.poll(app.watchlist.feeds)
+        gone = app.store.feed_state(feeds.url("/gone.xml"))
+        assert gone is not None, "a feed gone for good is kept, never deleted"
+        assert gone.status == "paused"
+        assert gone.next_poll_at > datetime.now(UTC) + timedelta(hours=5)
+        [notice] = recorder.notices
+        assert "410" in notice and "gone for good" in notice
+        await app.pipeline.poll(app.watchlist.feeds)
+        assert len(recorder.notices) == 1  # told once
+        feeds.replies["/gone.xml"] = Reply(200, rss("Back", []))
+        await app.pipeline.poll(app.watchlist.feeds)
+        back = app.store.feed_state(feeds.url("/gone.xml"))
+        assert back is not None and back.status == "ok"
     finally:
         await app.close()
 

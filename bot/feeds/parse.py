@@ -17,6 +17,7 @@ from typing import Any
 from urllib.parse import unquote, urljoin, urlsplit, urlunsplit
 
 from bot.feeds.boilerplate import strip_boilerplate
+from bot.feeds.discovery import advertised_feed
 from bot.feeds.escapes import decoded_again
 from bot.models import Article, Feed
 
@@ -323,10 +324,10 @@ def parse_feed(
         # half would be alerted as new at the next poll.
         raise FeedParseError("feed is cut off: the document ends before its closing tag")
     fetched = _as_utc(fetched_at)
-    if not parsed.entries:
-        _raise_if_not_feed(body, parsed)
-        return []  # a well-formed feed that has no items right now
     base = base_url or feed.url
+    if not parsed.entries:
+        _raise_if_not_feed(body, parsed, base)
+        return []  # a well-formed feed that has no items right now
     read = [_to_article(entry, feed, fetched, base) for entry in parsed.entries]
     articles: list[Article] = []
     seen: set[str] = set()
@@ -452,11 +453,14 @@ def _encoding_hint(body: bytes, content_type: str | None) -> dict[str, str] | No
     return None
 
 
-def _raise_if_not_feed(body: bytes, parsed: Any) -> None:
-    """Explain an entry-less body that is not a valid (empty) feed."""
+def _raise_if_not_feed(body: bytes, parsed: Any, base: str) -> None:
+    """Explain an entry-less body that is not a valid (empty) feed; for a site's page,
+    name the feed it advertises (`base` is where the page was found)."""
     head = body[:2048].lstrip(b"\xef\xbb\xbf \t\r\n")
     if _HTML_START.search(head) and not parsed.version:
-        raise FeedParseError("not a feed: looks like an HTML page")
+        named = advertised_feed(body, base)
+        hint = f"; it names a feed at {named}: put that URL in the watchlist" if named else ""
+        raise FeedParseError(f"not a feed: looks like an HTML page{hint}")
     if head[:1] in (b"{", b"["):
         raise FeedParseError("not a feed: looks like JSON (JSON Feed is not supported)")
     exc = parsed.get("bozo_exception")

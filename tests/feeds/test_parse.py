@@ -175,6 +175,26 @@ def test_not_a_feed_is_explained(body: bytes, reason: str) -> None:
     assert str(info.value).startswith(reason)
 
 
+async def test_a_site_page_that_names_its_feed_says_which_url_to_use(tmp_path: Path) -> None:
+    # Operators paste a site's address, not its feed's. The page names the feed in its head
+    # (feed autodiscovery); the error said only "looks like an HTML page".
+    page = (
+        b"<!DOCTYPE html><html><head><title>Example World</title>"
+        b'<link rel="stylesheet" href="/site.css">'
+        b'<link rel="alternate" type="application/rss+xml" title="World" href="/world/rss">'
+        b'<link rel="alternate" type="application/atom+xml" href="https://x.example/atom">'
+        b"</head><body><p>Front page</p></body></html>"
+    )
+    async with one_feed(tmp_path, page, content_type="text/html; charset=utf-8") as served:
+        report = await served.poll()
+        host = served.feed.url.rsplit("/", 1)[0]
+        [error] = report.errors
+        assert error.endswith(
+            f"not a feed: looks like an HTML page; it names a feed at {host}/world/rss:"
+            " put that URL in the watchlist"
+        )
+
+
 def test_a_reference_to_no_character_becomes_a_replacement_character() -> None:
     # "&#xD83D;" is half an emoji (a title cut by a length limit); feedparser raised
     # UnicodeEncodeError on it, and on a code point past U+10FFFF, ending the feed's poll.

@@ -15,8 +15,9 @@ import socket
 import time
 import urllib.parse
 import urllib.request
+import zlib
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC
 from types import TracebackType
 from typing import Literal
@@ -33,6 +34,7 @@ FEED_ACCEPT = (
 )
 PAGE_ACCEPT = "text/html, application/xhtml+xml;q=0.9, */*;q=0.5"
 _HTML_TYPES = ("text/html", "application/xhtml+xml")
+_GZIP_MAGIC = b"\x1f\x8b"
 _CHUNK = 64 * 1024
 
 
@@ -220,7 +222,25 @@ class Fetcher:
             headers["If-None-Match"] = etag
         if last_modified:
             headers["If-Modified-Since"] = last_modified
-        return await self._get(url, headers, etag, last_modified, html_only=False)
+        return self._unpacked(await self._get(url, headers, etag, last_modified, html_only=False))
+
+    def _unpacked(self, result: FetchResult) -> FetchResult:
+        """A feed body still gzipped after the transport's decoding, unpacked within the cap.
+
+        A pre-compressed `feed.xml.gz` served without `Content-Encoding`, or a proxy that
+        compresses twice, reached the parser as binary: "malformed XML" at every poll. The
+        cap applies to what it unpacks to, so a small body cannot swell past it.
+        """
+        if result.status != "ok" or not result.body.startswith(_GZIP_MAGIC):
+            return result
+        try:
+            body = zlib.decompressobj(wbits=31).decompress(result.body, self.max_bytes + 1)
+        except zlib.error:
+            return result  # not gzip after all: the parser says what it is
+        if len(body) > self.max_bytes:
+            error = f"response larger than {self.max_bytes} bytes once decompressed"
+            return replace(result, status="error", body=b"", error=error)
+        return replace(result, body=body)
 
     async def fetch_page(self, url: str, *, public_only: bool = False) -> FetchResult:
         """Fetch an article's HTML page for full-text extraction.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
+import gzip
 import socket
 import time
 from collections.abc import AsyncIterator, Iterator
@@ -149,11 +150,21 @@ def _app(state: State) -> web.Application:
         # Compressed in a way nobody asked for (aiohttp reads gzip and deflate only).
         return web.Response(body=b"\x1b\x03\x00\xf8", headers={"Content-Encoding": "br"})
 
+    async def gzip_unlabelled(request: web.Request) -> web.StreamResponse:
+        # A pre-compressed feed.xml.gz served as is, or gzipped twice by a proxy: the
+        # Content-Encoding names no gzip left to undo.
+        return web.Response(body=gzip.compress(RSS), content_type="application/rss+xml")
+
+    async def gzip_bomb(request: web.Request) -> web.StreamResponse:
+        return web.Response(body=gzip.compress(b" " * 5_000_000), content_type="text/xml")
+
     async def to_query(request: web.Request) -> web.StreamResponse:
         raise web.HTTPFound(request.query["url"])
 
     app = web.Application()
     app.router.add_get("/feed", feed)
+    app.router.add_get("/gzip-unlabelled", gzip_unlabelled)
+    app.router.add_get("/gzip-bomb", gzip_bomb)
     app.router.add_get("/lm", last_modified_only)
     app.router.add_get("/429", too_many)
     app.router.add_get("/503", unavailable)
@@ -248,6 +259,20 @@ async def test_a_body_compressed_in_a_form_not_asked_for_is_named_as_such() -> N
     assert result.status == "error"
     # Not aiohttp's "400, message='Can not decode content-encoding…'": the server sent 200.
     assert result.error == "the server compressed its answer as 'br', which was not asked for"
+
+
+async def test_a_feed_gzipped_without_saying_so_is_read() -> None:
+    # It was handed to the parser compressed: "malformed XML at line 2" at every poll.
+    async with serve() as (server, _), _fetcher() as fetcher:
+        result = await fetcher.fetch(str(server.make_url("/gzip-unlabelled")))
+    assert (result.status, result.body) == ("ok", RSS)
+
+
+async def test_an_unlabelled_gzip_body_is_capped_by_what_it_unpacks_to() -> None:
+    async with serve() as (server, _), _fetcher(max_bytes=1_000_000) as fetcher:
+        result = await fetcher.fetch(str(server.make_url("/gzip-bomb")))
+    assert result.status == "error"
+    assert result.error == "response larger than 1000000 bytes once decompressed"
 
 
 def test_parse_retry_after_forms() -> None:

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterable
 
     from bot.app import App
+    from bot.store.protocol import Store
 
 MAX_ARGUMENT_CHARS = 200
 # A feed's health line when its items are not in English and the model reads English only.
@@ -161,8 +162,15 @@ def _quoted(text: str, limit: int) -> str:
 class Commands:
     """The commands every platform offers, answering with platform-neutral `Reply`s."""
 
-    def __init__(self, app: App) -> None:
+    def __init__(self, app: App, store: Store | None = None) -> None:
         self.app = app
+        self._store = store
+
+    @property
+    def store(self) -> Store:
+        """The connection the commands read and write through: the app's own unless they
+        were given one (the command thread's, see `bot.command_thread`)."""
+        return self._store if self._store is not None else self.app.store
 
     @property
     def _topics(self) -> dict[str, str]:
@@ -245,7 +253,7 @@ class Commands:
         topic_id = self._resolve(topic, self._topics)
         if topic_id is None:
             return self._unknown("topic", topic, self._topics)
-        new = self.app.store.follow(platform, scope, user_id, topic_id, dm, datetime.now(UTC))
+        new = self.store.follow(platform, scope, user_id, topic_id, dm, datetime.now(UTC))
         verb = "You now follow" if new else "You already followed"
         name = self._topics[topic_id]
         unheard = self._unheard(platform, topic_id)
@@ -282,20 +290,20 @@ class Commands:
         if topic_id is None:
             # A topic removed from the watchlist can still be unfollowed by its id, typed as
             # any live topic may be (any case, spaces for hyphens).
-            followed = self.app.store.following(platform, scope, user_id)
+            followed = self.store.following(platform, scope, user_id)
             topic_id = self._resolve(topic, {key: key for key, _ in followed})
             if topic_id is None:
                 return self._unknown("topic", topic, self._topics)
-        if self.app.store.unfollow(platform, scope, user_id, topic_id):
+        if self.store.unfollow(platform, scope, user_id, topic_id):
             return Reply(f"You no longer follow {self._topics.get(topic_id, topic_id)}.")
         return Reply(f"You were not following {self._topics.get(topic_id, topic_id)}.")
 
     def following(self, platform: str, scope: str, user_id: str) -> Reply:
         """The topics the caller follows here."""
-        rows = self.app.store.following(platform, scope, user_id)
+        rows = self.store.following(platform, scope, user_id)
         if not rows:
             return Reply("You follow no topics yet.", ("Try /follow with a topic name.",))
-        switched = self.app.store.dm_refusals(platform, scope, user_id)
+        switched = self.store.dm_refusals(platform, scope, user_id)
         lines = []
         for topic_id, dm in rows:
             name = self._topics.get(topic_id)
@@ -307,15 +315,15 @@ class Commands:
     def dm_notice(self, platform: str, scope: str, user_id: str) -> DmNotice | None:
         """The note owed to a member whose DMs the platform refused (follows switched to
         mentions), to add to their next reply; None when nothing is owed."""
-        return pending_notice(self.app.store, platform, scope, user_id, self._topics)
+        return pending_notice(self.store, platform, scope, user_id, self._topics)
 
     def dm_notice_given(self, platform: str, scope: str, user_id: str, notice: DmNotice) -> None:
         """The member saw the note: it is not repeated."""
-        given(self.app.store, platform, scope, user_id, notice)
+        given(self.store, platform, scope, user_id, notice)
 
     def topics(self, platform: str, scope: str) -> Reply:
         """Every tracked topic with its description and follower count."""
-        counts = self.app.store.follower_counts(platform, scope)
+        counts = self.store.follower_counts(platform, scope)
         fields = tuple(
             (t.name, f"{t.description} ({counts.get(t.id, 0)} following; id: {t.id})")
             for t in self.app.watchlist.topics
@@ -377,7 +385,7 @@ class Commands:
                 return self._unknown("actor", actor, self._actors, self._actor_spellings)
         # The last five stances of each actor are shown: only the latest few statements are
         # read, not the whole history (more than five: copies of one quote make one line).
-        history = self.app.store.latest_statements(topic_id, actor_id, per_actor=TIMELINE_READ)
+        history = self.store.latest_statements(topic_id, actor_id, per_actor=TIMELINE_READ)
         if not found.positions:
             # Said with what is there instead: its alerts, and how positions come to exist.
             return Reply(
@@ -400,7 +408,7 @@ class Commands:
         for who, statements in by_actor.items():
             # The position alerts measure a shift against: the latest confident reading,
             # which an unsure one after it does not replace (one index seek per actor).
-            current = self.app.store.current_statement(topic_id, who, sure)
+            current = self.store.current_statement(topic_id, who, sure)
             label = _label(found, current.position_id) if current else "no confident position yet"
             timeline = [
                 f"{_date(run[0].published)} · {_label(found, run[0].position_id)}"
@@ -432,7 +440,7 @@ class Commands:
         if topic_id is None:
             return self._unknown("topic", topic, self._topics)
         count = max(1, min(count, 10))
-        alerts = self.app.store.recent_alerts(topic_id, count)
+        alerts = self.store.recent_alerts(topic_id, count)
         if not alerts:
             return Reply(f"No alerts yet for {self._topics[topic_id]}.")
         fields = tuple(
@@ -453,9 +461,7 @@ class Commands:
                 ok=False,
             )
         spellings = link_spellings(link)
-        stored = next(
-            (s for s in map(self.app.store.article_by_canonical_url, spellings) if s), None
-        )
+        stored = next((s for s in map(self.store.article_by_canonical_url, spellings) if s), None)
         if stored is None:
             return Reply(
                 "I have not seen that article.",
@@ -463,7 +469,7 @@ class Commands:
                 ok=False,
             )
         lines = []
-        matches = self.app.store.matches(stored.article.id)
+        matches = self.store.matches(stored.article.id)
         for match in matches:
             topic = self.app.watchlist.topic(match.topic_id)
             threshold = self.app.pipeline.matcher.threshold(topic) if topic else 0.0
@@ -489,9 +495,9 @@ class Commands:
             f" {self._position(s) if s.position_id else 'no confident position'}"
             f" ({s.confidence:.2f})"
             f" — “{_quoted(s.quote, 160)}”{self._relayed(s)}"
-            for s in self.app.store.article_statements(stored.article.id)
+            for s in self.store.article_statements(stored.article.id)
         ]
-        alert = self.app.store.alert(stored.story_id) if stored.story_id else None
+        alert = self.store.alert(stored.story_id) if stored.story_id else None
         if alert is None:
             why_not = self._history_only(stored, any(m.matched for m in matches))
             story = f"Not alerted ({why_not})." if why_not else "Not alerted."
@@ -541,7 +547,7 @@ class Commands:
         Feeds removed or moved to a new URL keep their state in the database (a feed put
         back resumes where it was) but are not listed: their "next poll" never comes.
         """
-        states = {state.url: state for state in self.app.store.feed_states()}
+        states = {state.url: state for state in self.store.feed_states()}
         fields = []
         for feed in self.app.watchlist.feeds:
             state = states.get(feed.url)
@@ -566,7 +572,7 @@ class Commands:
             # Feed URLs may carry a token or a password: shown to members, never in full.
             trouble = state is not None and (state.status != "ok" or state.unreliable_told)
             fields.append((not trouble, feed.name or safe_url(feed.url), "\n".join(parts)))
-        dead = self.app.store.dead_outbox()
+        dead = self.store.dead_outbox()
         lines = (
             (f"{len(dead)} deliveries given up on: `stancewatch outbox --replay` retries them.",)
             if dead

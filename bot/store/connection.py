@@ -14,6 +14,10 @@ from bot.store.schema import SchemaRefused, check_schema, migrate
 
 # The size the write-ahead log is cut back to once a checkpoint has emptied it.
 WAL_SIZE_LIMIT = 32 * 1024 * 1024
+# How long a write waits for another connection's write lock before SQLite gives up with
+# "database is locked": long enough for any of our own transactions (milliseconds), short
+# enough that a member is told "busy" rather than left waiting on a `sqlite3` shell.
+BUSY_TIMEOUT_MS = 5000
 
 
 class StoreOpenError(Exception):
@@ -27,6 +31,18 @@ def database_failed(exc: BaseException) -> bool:
     # A damaged file (SQLITE_CORRUPT, SQLITE_NOTADB) raises the base class itself; the bugs
     # come as its subclasses (IntegrityError, ProgrammingError, ...).
     return type(exc) in (sqlite3.OperationalError, sqlite3.DatabaseError)
+
+
+def database_busy(exc: BaseException) -> bool:
+    """True when SQLite gave up waiting for another connection's lock (SQLITE_BUSY): the
+    statement was not carried out, and the same one may succeed once the lock is let go."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    # The primary code is the low byte: SQLITE_BUSY_SNAPSHOT and the like are busy too.
+    return (
+        isinstance(exc, sqlite3.OperationalError)
+        and code is not None
+        and code & 0xFF == sqlite3.SQLITE_BUSY
+    )
 
 
 def failure_text(path: Path | str, exc: BaseException) -> str:
@@ -143,7 +159,7 @@ class Connection:
         try:
             # Before anything is set: switching to WAL already rewrites the file's header.
             version = check_schema(self.db)
-            self.db.execute("PRAGMA busy_timeout=5000")
+            self.db.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
             if read_only and version == 0:  # an empty file: no table to read from
                 raise SchemaRefused("it holds no Stancewatch data yet")
             if not read_only:

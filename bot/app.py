@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot.command_thread import CommandThread
 from bot.delivery.base import Delivery
 from bot.delivery.console import ConsoleDelivery
 from bot.delivery.outbox import OutboxWorker
@@ -69,6 +70,14 @@ class App:
     # What `watchlist` was read from at the start (None: not read from the folder here);
     # the watchlist watcher starts from it.
     loaded_from: LoadedFrom | None = None
+    # Where slash commands do their database work (made when a platform first asks).
+    _commands: CommandThread | None = field(default=None, init=False, repr=False)
+
+    def command_thread(self) -> CommandThread:
+        """The thread slash commands of every platform run their database work on."""
+        if self._commands is None:
+            self._commands = CommandThread(self)
+        return self._commands
 
     def use_watchlist(self, watchlist: Watchlist) -> None:
         """Apply a newly validated watchlist everywhere."""
@@ -112,6 +121,8 @@ class App:
         """Release network sessions and the database."""
         await self.fetcher.close()
         self.pipeline.close()
+        if self._commands is not None:
+            self._commands.close()
         if self.vectors is not None:
             self.vectors.close()
         self.store.close()

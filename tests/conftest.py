@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import io
 import os
-from collections.abc import Sequence
+import sqlite3
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from email.utils import format_datetime
+from pathlib import Path
 from xml.sax.saxutils import escape
 
 import pytest
@@ -83,3 +85,33 @@ def make_alert(
         summary="Allies offer guarantees. Kyiv welcomes them.",
         also_reported_by=also_reported_by,
     )
+
+
+class HeldWriteLock:
+    """Another program's write transaction on a database, as a `sqlite3` shell's
+    `BEGIN IMMEDIATE` holds it: every other writer waits until it is released."""
+
+    def __init__(self, path: Path) -> None:
+        self.db = sqlite3.connect(path, isolation_level=None)
+        self.db.execute("BEGIN IMMEDIATE")
+
+    def release(self) -> None:
+        """End the transaction (nothing was written), letting other writers in."""
+        if self.db.in_transaction:
+            self.db.execute("ROLLBACK")
+
+
+@pytest.fixture
+def hold_write_lock() -> Iterator[Callable[[Path], HeldWriteLock]]:
+    """Take a database's write lock from a second connection; released after the test."""
+    held: list[HeldWriteLock] = []
+
+    def hold(path: Path) -> HeldWriteLock:
+        lock = HeldWriteLock(path)
+        held.append(lock)
+        return lock
+
+    yield hold
+    for lock in held:
+        lock.release()
+        lock.db.close()

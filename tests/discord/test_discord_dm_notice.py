@@ -25,6 +25,13 @@ def callback(fake: Any, payload: dict[str, Any]) -> dict[str, Any]:
     return dict(seen.json)
 
 
+def answered(fake: Any, payload: dict[str, Any]) -> dict[str, Any]:
+    """The answer the member sees, edited into the response the bot deferred first."""
+    assert callback(fake, payload)["type"] == 5
+    path = rf"/webhooks/{APP_ID}/{payload['token']}/messages/@original"
+    return dict(fake.only("PATCH", path).json)
+
+
 async def dms_refused(dk: ModuleType, app: Any, fake: Any) -> None:
     """The reader follows by DM; Discord refuses their DMs (50007) on the next alert."""
     app.store.follow("discord", GUILD_ID, READER, "arms-shipments", True, datetime.now(UTC))
@@ -49,17 +56,17 @@ async def test_the_next_command_tells_the_member_once_and_following_marks_the_fo
             # Someone else in the server owes nothing.
             other = dk.command_payload("following", user_id="300000000000000009")
             await dk.invoke(runtime, other)
-        told = callback(fake, first)["data"]
-        assert told["flags"] == EPHEMERAL
+        assert callback(fake, first)["data"]["flags"] == EPHEMERAL
+        told = answered(fake, first)
         description = told["embeds"][0]["description"]
         assert f"I couldn't DM you ({CLOSED})" in description
         assert "mentioned in the channel instead for: Arms shipments." in description
         assert "/follow <topic> dm:True turns them back on" in description
         assert "• Arms shipments — mentioned in the channel: I could not DM you" in description
-        later = callback(fake, again)["data"]["embeds"][0]["description"]
+        later = answered(fake, again)["embeds"][0]["description"]
         assert CLOSED not in later
         assert "• Arms shipments — mentioned in the channel: I could not DM you" in later
-        assert CLOSED not in str(callback(fake, other))
+        assert CLOSED not in str(answered(fake, other))
 
 
 async def test_beside_a_public_answer_the_note_comes_privately(
@@ -71,8 +78,8 @@ async def test_beside_a_public_answer_the_note_comes_privately(
             await dms_refused(dk, app, fake)
             topics = dk.command_payload("topics", user_id=READER)
             await dk.invoke(runtime, topics)
-        public = callback(fake, topics)["data"]
-        assert not public.get("flags")
+        assert not callback(fake, topics).get("data", {}).get("flags")
+        public = answered(fake, topics)
         assert CLOSED not in str(public)
         note = fake.only("POST", rf"/webhooks/{APP_ID}/{topics['token']}$").json
         assert note["flags"] == EPHEMERAL
@@ -92,7 +99,7 @@ async def test_following_by_dm_again_ends_the_switch(dk: ModuleType, tmp_path: P
             await dk.invoke(runtime, follow)
             following = dk.command_payload("following", user_id=READER)
             await dk.invoke(runtime, following)
-        answer = callback(fake, follow)["data"]["embeds"][0]["description"]
+        answer = answered(fake, follow)["embeds"][0]["description"]
         assert "by direct message" in answer and CLOSED not in answer
-        listed = callback(fake, following)["data"]["embeds"][0]["description"]
+        listed = answered(fake, following)["embeds"][0]["description"]
         assert listed == "• Arms shipments — by DM"

@@ -93,7 +93,12 @@ class ServerCommandTree(app_commands.CommandTree[discord.Client]):
 
 
 def add_commands(tree: app_commands.CommandTree[discord.Client], core: Commands) -> None:
-    """Register every Stancewatch command on the tree."""
+    """Register every Stancewatch command on the tree.
+
+    `core` answers what needs no database (autocomplete) and reloads on the event loop;
+    everything that reads or writes the database runs on the app's command thread.
+    """
+    worker = core.app.command_thread()
 
     async def tell(interaction: discord.Interaction, reply: Reply, private: bool) -> None:
         """Answer, adding the note the caller is owed about refused DMs (once).
@@ -102,7 +107,7 @@ def add_commands(tree: app_commands.CommandTree[discord.Client], core: Commands)
         goes in a message of its own that only they see.
         """
         scope, user = _scope(interaction), _user(interaction)
-        notice = core.dm_notice(PLATFORM, scope, user)
+        notice = await worker.owed_notice(PLATFORM, scope, user)
         if notice is None:
             await answer(interaction, reply)
             return
@@ -115,14 +120,26 @@ def add_commands(tree: app_commands.CommandTree[discord.Client], core: Commands)
                 embed=embed, ephemeral=True, allowed_mentions=no_mentions()
             )
         # Only once it was sent: an answer Discord refused leaves the note for next time.
-        core.dm_notice_given(PLATFORM, scope, user, notice)
+        await worker.notice_given(PLATFORM, scope, user, notice)
 
     async def tell_later(
-        interaction: discord.Interaction, private: bool, work: Callable[[], Reply]
+        interaction: discord.Interaction, private: bool, work: Callable[[Commands], Reply]
     ) -> None:
-        """Acknowledge within Discord's 3 s first, then do the slow work and tell the answer."""
-        await interaction.response.defer(ephemeral=private, thinking=True)
-        await tell(interaction, work(), private)
+        """Acknowledge within Discord's 3 s first, then do the work and tell the answer.
+
+        Every command that touches the database comes here: a write waits up to the busy
+        timeout while another program holds SQLite's write lock, and that wait must come
+        after the acknowledgement, on the command thread, not on the event loop.
+        """
+        try:
+            await interaction.response.defer(ephemeral=private, thinking=True)
+        except (discord.HTTPException, aiohttp.ClientError, TimeoutError):
+            # The member cannot be answered (the interaction expired, Discord is away), but
+            # what they asked for is still done: a follow is kept, as they will expect
+            # when they look again.
+            await worker.answer(work)
+            raise
+        await tell(interaction, await worker.answer(work), private)
 
     async def topic_autocomplete(
         interaction: discord.Interaction, current: str
@@ -142,8 +159,8 @@ def add_commands(tree: app_commands.CommandTree[discord.Client], core: Commands)
     @app_commands.autocomplete(topic=topic_autocomplete)
     async def follow(interaction: discord.Interaction, topic: str, dm: bool = False) -> None:
         """Get a mention (or a DM) with every alert on a topic."""
-        reply = core.follow(PLATFORM, _scope(interaction), _user(interaction), topic, dm)
-        await tell(interaction, reply, reply.ephemeral)
+        scope, user = _scope(interaction), _user(interaction)
+        await tell_later(interaction, True, lambda c: c.follow(PLATFORM, scope, user, topic, dm))
 
     @tree.command(name="unfollow")
     @app_commands.guild_only()
@@ -151,22 +168,23 @@ def add_commands(tree: app_commands.CommandTree[discord.Client], core: Commands)
     @app_commands.autocomplete(topic=topic_autocomplete)
     async def unfollow(interaction: discord.Interaction, topic: str) -> None:
         """Stop getting alerts on a topic."""
-        reply = core.unfollow(PLATFORM, _scope(interaction), _user(interaction), topic)
-        await tell(interaction, reply, reply.ephemeral)
+        scope, user = _scope(interaction), _user(interaction)
+        await tell_later(interaction, True, lambda c: c.unfollow(PLATFORM, scope, user, topic))
 
     @tree.command(name="following")
     @app_commands.guild_only()
     async def following(interaction: discord.Interaction) -> None:
         """List the topics you follow in this server."""
-        reply = core.following(PLATFORM, _scope(interaction), _user(interaction))
-        await tell(interaction, reply, reply.ephemeral)
+        scope, user = _scope(interaction), _user(interaction)
+        await tell_later(interaction, True, lambda c: c.following(PLATFORM, scope, user))
 
     @tree.command(name="topics")
     @app_commands.guild_only()
     async def topics(interaction: discord.Interaction) -> None:
         """List every tracked topic with its description and followers."""
-        reply = core.topics(PLATFORM, _scope(interaction))
-        await tell(interaction, reply, reply.ephemeral)
+        # Public like the Reply it produces: the list is of interest to the channel.
+        scope = _scope(interaction)
+        await tell_later(interaction, False, lambda c: c.topics(PLATFORM, scope))
 
     @tree.command(name="positions")
     @app_commands.guild_only()
@@ -177,7 +195,7 @@ def add_commands(tree: app_commands.CommandTree[discord.Client], core: Commands)
     ) -> None:
         """Each actor's current position on a topic, with its history."""
         # Public like the Reply it produces: the answer is of interest to the channel.
-        await tell_later(interaction, False, lambda: core.positions(topic, actor))
+        await tell_later(interaction, False, lambda c: c.positions(topic, actor))
 
     @tree.command(name="recent")
     @app_commands.guild_only()
@@ -187,14 +205,14 @@ def add_commands(tree: app_commands.CommandTree[discord.Client], core: Commands)
         interaction: discord.Interaction, topic: str, count: app_commands.Range[int, 1, 10] = 5
     ) -> None:
         """The latest alerts on a topic."""
-        await tell_later(interaction, True, lambda: core.recent(topic, count))
+        await tell_later(interaction, True, lambda c: c.recent(topic, count))
 
     @tree.command(name="why")
     @app_commands.guild_only()
     @app_commands.describe(url="The article's link")
     async def why(interaction: discord.Interaction, url: app_commands.Range[str, 1, 2000]) -> None:
         """Why an article was (or was not) alerted: scores, passage, statements."""
-        await tell_later(interaction, True, lambda: core.why(url))
+        await tell_later(interaction, True, lambda c: c.why(url))
 
     @tree.command(name="feeds")
     @app_commands.guild_only()
@@ -205,7 +223,7 @@ def add_commands(tree: app_commands.CommandTree[discord.Client], core: Commands)
         if not is_admin(interaction):
             await tell(interaction, refused("feeds"), True)
             return
-        await tell(interaction, core.feeds(), True)
+        await tell_later(interaction, True, lambda c: c.feeds())
 
     @tree.command(name="reload")
     @app_commands.guild_only()
@@ -215,7 +233,10 @@ def add_commands(tree: app_commands.CommandTree[discord.Client], core: Commands)
         if not is_admin(interaction):
             await tell(interaction, refused("reload"), True)
             return
-        await tell_later(interaction, True, core.reload)
+        # On the event loop, not the command thread: a reload swaps the watchlist the
+        # pipeline and the deliveries use, which must not change under them mid-step.
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        await tell(interaction, core.reload(), True)
 
     tree.error(_on_error)
 

@@ -1,0 +1,116 @@
+"""Slash commands while another program holds SQLite's write lock (a `sqlite3` shell, an
+`outbox --replay`): Discord must see the interaction acknowledged within its 3 s, and the
+member must get the answer once the lock is released, or be told the database is busy."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+
+from bot.store import connection
+
+APP_ID = "900000000000000002"
+READER = "300000000000000001"
+EPHEMERAL = 64
+DEFERRED = 5  # "thinking…": the answer follows as an edit of the original response
+BUSY = "The database is busy; try again in a minute."
+
+
+def callbacks(fake: Any, payload: dict[str, Any]) -> list[dict[str, Any]]:
+    """The initial responses the bot sent to this interaction (at most one is allowed)."""
+    path = rf"/interactions/{payload['id']}/{payload['token']}/callback"
+    return [dict(seen.json) for seen in fake.requests("POST", path)]
+
+
+def edited_title(fake: Any, payload: dict[str, Any]) -> str:
+    """The title of the answer that replaced the deferred response."""
+    path = rf"/webhooks/{APP_ID}/{payload['token']}/messages/@original"
+    seen = fake.only("PATCH", path)
+    return str(seen.json["embeds"][0]["title"])
+
+
+def follow_payload(dk: ModuleType) -> dict[str, Any]:
+    return dk.command_payload("follow", [dk.option("topic", "security-guarantees")], user_id=READER)
+
+
+async def test_follow_is_acknowledged_while_the_lock_is_held_and_answered_once_released(
+    dk: ModuleType, tmp_path: Path, hold_write_lock: Callable[[Path], Any]
+) -> None:
+    async with dk.fake_discord() as fake:
+        app = dk.make_app(tmp_path, fake)
+        async with dk.running(app) as runtime:
+            lock = hold_write_lock(tmp_path / "t.db")
+            payload = follow_payload(dk)
+            command = asyncio.create_task(dk.invoke(runtime, payload))
+            await dk.until(lambda: callbacks(fake, payload), "the interaction acknowledged")
+            # Acknowledged while the follow still waits for the lock: Discord's 3 s are met
+            # however long the lock is held, and the answer is yet to come.
+            [ack] = callbacks(fake, payload)
+            assert ack["type"] == DEFERRED and ack["data"]["flags"] == EPHEMERAL
+            assert not fake.requests("PATCH", r"/webhooks/.*")
+            assert app.store.following("discord", dk.GUILD_ID, READER) == []
+
+            lock.release()
+            await command
+            title = edited_title(fake, payload)
+            assert title == "You now follow Security guarantees for Ukraine."
+            assert app.store.following("discord", dk.GUILD_ID, READER) == [
+                ("security-guarantees", False)
+            ]
+
+
+async def test_a_follow_that_outwaits_the_busy_timeout_says_the_database_is_busy(
+    dk: ModuleType,
+    tmp_path: Path,
+    hold_write_lock: Callable[[Path], Any],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # SQLite's wait for the lock, cut short so the test need not sit out the service's 5 s.
+    monkeypatch.setattr(connection, "BUSY_TIMEOUT_MS", 50, raising=False)
+    async with dk.fake_discord() as fake:
+        app = dk.make_app(tmp_path, fake)
+        async with dk.running(app) as runtime:
+            lock = hold_write_lock(tmp_path / "t.db")
+            refused = follow_payload(dk)
+            await dk.invoke(runtime, refused)
+            [ack] = callbacks(fake, refused)
+            assert ack["type"] == DEFERRED
+            assert edited_title(fake, refused) == BUSY
+            lock.release()
+            # Nothing half-done was kept; asked again, the follow is stored.
+            assert app.store.following("discord", dk.GUILD_ID, READER) == []
+            again = follow_payload(dk)
+            await dk.invoke(runtime, again)
+            assert edited_title(fake, again) == "You now follow Security guarantees for Ukraine."
+            assert app.store.following("discord", dk.GUILD_ID, READER) == [
+                ("security-guarantees", False)
+            ]
+
+
+async def test_autocomplete_is_answered_while_a_follow_waits_for_the_lock(
+    dk: ModuleType, tmp_path: Path, hold_write_lock: Callable[[Path], Any]
+) -> None:
+    async with dk.fake_discord() as fake:
+        app = dk.make_app(tmp_path, fake)
+        async with dk.running(app) as runtime:
+            lock = hold_write_lock(tmp_path / "t.db")
+            waiting = follow_payload(dk)
+            command = asyncio.create_task(dk.invoke(runtime, waiting))
+            await dk.until(lambda: callbacks(fake, waiting), "the follow acknowledged")
+            # The event loop is not held by the waiting write: another member typing a topic
+            # still gets its choices (and the gateway its heartbeats, deliveries their turn).
+            typing = dk.command_payload("follow", [dk.option("topic", "arm", focused=True)], kind=4)
+            await dk.invoke(runtime, typing)
+            [choices] = callbacks(fake, typing)
+            assert choices["data"]["choices"] == [
+                {"name": "Arms shipments", "value": "arms-shipments"}
+            ]
+            assert not command.done()
+            lock.release()
+            await command
+            assert edited_title(fake, waiting) == "You now follow Security guarantees for Ukraine."

@@ -14,6 +14,7 @@ from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.command_thread import CommandThread
 from bot.commands import MAX_ARGUMENT_CHARS, Commands, Reply
 from bot.delivery.slack.render import render_reply
 from bot.dm_notice import notice_reply, with_notice
@@ -65,35 +66,42 @@ def subcommand(body: dict[str, Any]) -> str:
 
 
 async def answer(
-    commands: Commands, body: dict[str, Any], is_admin: Callable[[], Awaitable[bool]]
+    worker: CommandThread, body: dict[str, Any], is_admin: Callable[[], Awaitable[bool]]
 ) -> Reply:
-    """Run one /stancewatch request and return the reply (never raises)."""
+    """Run one /stancewatch request and return the reply (never raises).
+
+    The database work runs on the command thread: a write kept waiting by another
+    program's lock must not hold the event loop, where Bolt sends the ack.
+    """
     words = plain_text(str(body.get("text") or "")).split()
     team, user = str(body.get("team_id") or ""), str(body.get("user_id") or "")
     if not words or words[0].lower() in ("help", "?"):
         return usage()
     sub, args = words[0].lower(), words[1:]
+    text = " ".join(args)
     try:
         if sub == "follow" and args:
             dm = len(args) > 1 and args[-1].lower() == "dm"
             topic = " ".join(args[:-1] if dm else args)
-            return commands.follow(PLATFORM, team, user, topic, dm=dm)
+            return await worker.answer(lambda c: c.follow(PLATFORM, team, user, topic, dm=dm))
         if sub == "unfollow" and args:
-            return commands.unfollow(PLATFORM, team, user, " ".join(args))
+            return await worker.answer(lambda c: c.unfollow(PLATFORM, team, user, text))
         if sub == "following":
-            return commands.following(PLATFORM, team, user)
+            return await worker.answer(lambda c: c.following(PLATFORM, team, user))
         if sub == "topics":
-            return commands.topics(PLATFORM, team)
+            return await worker.answer(lambda c: c.topics(PLATFORM, team))
         if sub == "positions" and args:
-            return commands.positions_line(" ".join(args))
+            return await worker.answer(lambda c: c.positions_line(text))
         if sub == "recent" and args:
             count = 5
             # isdecimal, not isdigit: "²" is a digit that int() refuses.
             if len(args) > 1 and args[-1].isdecimal():
                 count, args = max(1, min(int(args[-1]), MAX_RECENT)), args[:-1]
-            return commands.recent(" ".join(args), count)
+            topic = " ".join(args)
+            return await worker.answer(lambda c: c.recent(topic, count))
         if sub == "why" and args:
-            return commands.why(args[0])
+            url = args[0]
+            return await worker.answer(lambda c: c.why(url))
         if sub in ("feeds", "reload"):
             try:
                 admin = await is_admin()
@@ -113,7 +121,11 @@ async def answer(
                     ),
                     ok=False,
                 )
-            return commands.feeds() if sub == "feeds" else commands.reload()
+            if sub == "feeds":
+                return await worker.answer(lambda c: c.feeds())
+            # On the event loop: a reload swaps the watchlist the pipeline and the
+            # deliveries use, which must not change under them mid-step.
+            return Commands(worker.app).reload()
     except Exception:  # a bug in one command must still answer the user
         log.exception("/stancewatch %s failed", sub)
         return Reply(
@@ -146,9 +158,9 @@ async def user_is_admin(client: AsyncWebClient, admin_users: tuple[str, ...], us
     )
 
 
-def register(bolt: AsyncApp, app: App, commands: Commands | None = None) -> None:
+def register(bolt: AsyncApp, app: App) -> None:
     """Add the /stancewatch listener to a Bolt app."""
-    handler_commands = commands or Commands(app)
+    worker = app.command_thread()
 
     async def handle(
         ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient
@@ -159,13 +171,13 @@ def register(bolt: AsyncApp, app: App, commands: Commands | None = None) -> None
         async def is_admin() -> bool:
             return await user_is_admin(client, app.settings.slack_admin_users, user)
 
-        reply = await answer(handler_commands, command, is_admin)
+        reply = await answer(worker, command, is_admin)
         public = reply.ok and not reply.ephemeral
         what = f"{COMMAND} {subcommand(command)}"
         team = str(command.get("team_id") or "")
         # The note a member is owed about refused DMs: in a personal answer, or beside a
         # public one in a message only they see.
-        notice = handler_commands.dm_notice(PLATFORM, team, user)
+        notice = await worker.owed_notice(PLATFORM, team, user)
         if notice is not None and not public:
             reply = with_notice(reply, notice)
         sent = await _respond(respond, reply, public, what, user)
@@ -173,7 +185,7 @@ def register(bolt: AsyncApp, app: App, commands: Commands | None = None) -> None
             sent = await _respond(respond, notice_reply(notice), False, what, user)
         if notice is not None and sent:
             # Only once it was shown: an answer that did not arrive leaves it for next time.
-            handler_commands.dm_notice_given(PLATFORM, team, user, notice)
+            await worker.notice_given(PLATFORM, team, user, notice)
 
     bolt.command(COMMAND)(handle)
 

@@ -431,6 +431,18 @@ async def slack_env(
             await app.close()
 
 
+async def restarted(env: Env) -> Env:
+    """The service started again on the env's database and fake Slack: the old process's
+    app is closed, and nothing it kept in memory is carried over."""
+    await env.app.close()
+    app = build_app(env.settings, make_watchlist(), embedder=HashingEmbedder())
+    client = AsyncWebClient(token=BOT_TOKEN, base_url=env.fake.api_base, retry_handlers=[])
+    delivery = SlackDelivery(app.store, env.settings, client, pace_s=0.0, clock=app.outbox.now)
+    app.outbox.deliveries.append(delivery)
+    bolt = build_bolt(app, AsyncWebClient(token=BOT_TOKEN, base_url=env.fake.api_base))
+    return Env(env.fake, app, delivery, bolt, env.settings)
+
+
 class HandClock:
     """The outbox's time and the channel pacer's, moved by hand together."""
 
@@ -463,6 +475,7 @@ def kit() -> SimpleNamespace:
         FakeSlack=FakeSlack,
         FakeEmbedder=HashingEmbedder,
         env=slack_env,
+        restarted=restarted,
         use_clock=use_clock,
         make_alert=make_alert,
         make_watchlist=make_watchlist,

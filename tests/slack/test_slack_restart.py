@@ -10,25 +10,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.app import build_app
-from bot.delivery.slack.delivery import SlackDelivery
-from bot.matching.hashing import HashingEmbedder
 from bot.models import Destination, DestinationKind
 
 TOPIC = "security-guarantees"
 MENTIONED = [f"U{n:08d}" for n in range(55)]  # more than a card mentions: a thread reply
 DMED = ["U0DM00001", "U0DM00002"]
-
-
-def restarted(env: Any, kit: Any) -> tuple[Any, SlackDelivery]:
-    """A new process on the same database and the same Slack: nothing kept in memory."""
-    app = build_app(env.settings, kit.make_watchlist(), embedder=HashingEmbedder())
-    client = AsyncWebClient(token=kit.BOT_TOKEN, base_url=env.fake.api_base, retry_handlers=[])
-    delivery = SlackDelivery(app.store, env.settings, client, pace_s=0.0, clock=app.outbox.now)
-    app.outbox.deliveries.append(delivery)
-    return app, delivery
 
 
 @pytest.mark.parametrize("end", ["answer-dropped", "killed-mid-post"])
@@ -56,9 +43,7 @@ async def test_a_post_slack_took_before_a_restart_is_found_not_posted_again(
             draining.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await draining
-        await env.app.close()  # the process ends before the retry
-
-        app, _delivery = restarted(env, kit)
+        app = (await kit.restarted(env)).app  # the process ends before the retry
         try:
             app.store.db.execute("UPDATE outbox SET next_try_at = created")  # due now
             while await app.outbox.drain():

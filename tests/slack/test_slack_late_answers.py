@@ -47,6 +47,11 @@ def lose_answer(env: Any, how: str, match: dict[str, Any] | None = None) -> None
         env.fake.take_but_lose_answer(200, {"ok": False, "error": how}, match=match)
 
 
+async def drain_all(env: Any) -> None:
+    while await env.app.outbox.drain():
+        pass
+
+
 def message_ref(env: Any, alert_id: str, dest: Destination) -> str | None:
     ref: str | None = env.app.store.message_ref(alert_id, dest.key)
     return ref
@@ -176,3 +181,46 @@ async def test_a_digest_slack_took_but_did_not_answer_is_not_posted_again(
         digests = [m for m in env.fake.posted(kit.CHANNEL) if "Headline 11" in str(m.get("blocks"))]
         assert len(digests) == 1
         assert env.app.store.pending_count() == 0 and env.app.store.dead_outbox() == []
+
+
+@pytest.mark.parametrize("how", ["late", "dropped", "fatal_error"])
+async def test_a_dm_slack_took_but_did_not_answer_is_not_sent_again(
+    kit: Any, tmp_path: Path, how: str
+) -> None:
+    async with kit.env(tmp_path) as env:
+        clock, dest = setup(env, kit)
+        env.app.store.follow("slack", kit.TEAM, "U0BOB", "security-guarantees", True, NOW)
+        lose_answer(env, how, match={"channel": "D0BOB"})
+        env.app.store.save_alert(kit.make_alert(), "article-1", [dest.key], clock.now)
+        await drain_all(env)
+        clock.advance(60)
+        await drain_all(env)
+        assert len(env.fake.posted("D0BOB")) == 1  # the DM once
+        [looked] = env.fake.of("conversations.history")
+        assert looked.body["channel"] == "D0BOB"
+        assert env.app.store.pending_count() == 0 and env.app.store.dead_outbox() == []
+
+
+async def test_without_im_history_a_dm_answered_late_is_sent_again_and_the_scope_named_once(
+    kit: Any, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Never lose the DM: when its channel's history cannot be read, the retry sends it again.
+    missing = {"ok": False, "error": "missing_scope", "needed": "im:history"}
+    async with kit.env(tmp_path) as env:
+        clock, dest = setup(env, kit)
+        users = ["U0DM00001", "U0DM00002"]
+        for user in users:
+            env.app.store.follow("slack", kit.TEAM, user, "security-guarantees", True, NOW)
+            their_dm = {"channel": "D" + user[1:]}
+            env.fake.take_but_lose_answer(delay_s=LATE_S, match=their_dm)
+            env.fake.script("conversations.history", body=missing, match=their_dm)
+        env.app.store.save_alert(kit.make_alert(), "article-1", [dest.key], clock.now)
+        with caplog.at_level(logging.WARNING):
+            await drain_all(env)
+            clock.advance(600)
+            await drain_all(env)
+        assert env.app.store.pending_count() == 0
+        for user in users:
+            assert len(env.fake.posted("D" + user[1:])) == 2  # Slack took both tries
+        told = [r.getMessage() for r in caplog.records if "im:history" in r.getMessage()]
+        assert len(told) == 1, told  # once for every DM, not once per follower

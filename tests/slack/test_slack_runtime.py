@@ -142,6 +142,7 @@ def test_manifest_matches_the_app() -> None:
         "chat:write",
         "commands",
         "groups:history",  # the same, in private channels
+        "im:history",  # the same, in followers' DMs
         "im:write",
         "users:read",
     ]

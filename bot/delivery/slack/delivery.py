@@ -496,14 +496,15 @@ class SlackDelivery:
         if self.client is None:
             raise DeliveryError("Slack DMs need SLACK_BOT_TOKEN")
         message = render_alert(replace(alert, mentions=()))
+        key = post_key(dm.key, alert.id)
         try:
             channel = await self._dm_channel(dm.user_id)
             try:
-                await self._post_dm(channel, message)
+                await self._post_dm(channel, message, key)
             except SlackApiError as exc:
                 if error_code(exc) not in BLOCK_ERRORS:
                     raise
-                await self._post_dm(channel, SlackMessage(text=message.text))
+                await self._post_dm(channel, SlackMessage(text=message.text), key)
         except SlackApiError as exc:
             raise self._dm_failure(dm, exc) from exc
         except (aiohttp.ClientError, TimeoutError, OSError) as exc:
@@ -521,8 +522,9 @@ class SlackDelivery:
         """
         if self.client is None:
             raise DeliveryError("Slack DMs need SLACK_BOT_TOKEN")
+        key = digest_key(dm.key, [item.alert_id for item in digest.items])
         try:
-            await self._post_dm(await self._dm_channel(dm.user_id), render_digest(digest))
+            await self._post_dm(await self._dm_channel(dm.user_id), render_digest(digest), key)
         except SlackApiError as exc:
             raise self._dm_failure(dm, exc) from exc
         except (aiohttp.ClientError, TimeoutError, OSError) as exc:
@@ -543,11 +545,15 @@ class SlackDelivery:
                 self._dm_channels.popitem(last=False)
         return channel
 
-    async def _post_dm(self, channel: str, message: SlackMessage) -> None:
+    async def _post_dm(self, channel: str, message: SlackMessage, key: str) -> None:
+        """Post a DM under `key`, unless an earlier try Slack took unanswered is found."""
         assert self.client is not None
+        client = self.client
+        if await self.lost_answers.find(client, channel, key, dm=True):
+            return
         async with self.pacer.slot(channel):
-            await self.client.chat_postMessage(
-                channel=channel, unfurl_links=False, unfurl_media=False, **message.payload()
+            await self.lost_answers.post(
+                client, channel, key, unfurl_links=False, unfurl_media=False, **message.payload()
             )
 
     def _dm_failure(self, dm: DirectMessage, exc: SlackApiError) -> DeliveryError:

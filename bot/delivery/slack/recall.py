@@ -3,8 +3,9 @@
 chat.postMessage has no idempotency key. So every post carries message metadata naming its
 outbox row, and when a try ends without a clear answer (our time limit, a connection dropped
 after the request went out, an HTTP 5xx, `fatal_error` or `internal_error`), the next try
-first reads the channel's recent messages (a thread's, for a reply) for that key. If the
-history cannot be read, the post goes again: a possible duplicate, never a lost alert.
+first reads the channel's recent messages (a thread's, for a reply; the DM's, for a DM) for
+that key. If the history cannot be read, the post goes again: a possible duplicate, never a
+lost alert.
 """
 
 from __future__ import annotations
@@ -33,6 +34,8 @@ CLOCK_MARGIN_S = 60.0
 LOOKUP_LIMIT = 50
 UNSURE_MEMORY = 10_000  # keys kept whose post may have landed
 HISTORY_SCOPES = "channels:history (groups:history for a private channel)"
+DM_HISTORY_SCOPE = "im:history"
+_DMS = "DMs"  # what an unreadable DM history is told once for: all DMs, not each one
 
 
 def post_key(destination_key: str, alert_id: str) -> str:
@@ -100,12 +103,19 @@ class LostAnswers:
             self._unsure.popitem(last=False)
 
     async def find(
-        self, client: AsyncWebClient, channel: str, key: str, thread_ts: str | None = None
+        self,
+        client: AsyncWebClient,
+        channel: str,
+        key: str,
+        thread_ts: str | None = None,
+        *,
+        dm: bool = False,
     ) -> str | None:
         """The ts of the post with this key if an earlier try landed unanswered, else None.
 
         Asks Slack only after such a try. If the history cannot be read, None: posting
-        again may show the message twice, but never loses it.
+        again may show the message twice, but never loses it. `dm`: the channel is a DM's,
+        whose history needs another scope.
         """
         since = self._unsure.get(key)
         if since is None:
@@ -125,7 +135,7 @@ class LostAnswers:
                     channel=channel, oldest=oldest, limit=LOOKUP_LIMIT, include_all_metadata=True
                 )
         except (SlackApiError, aiohttp.ClientError, TimeoutError, OSError) as exc:
-            self._unreadable(channel, exc)
+            self._unreadable(channel, exc, dm=dm)
             return None
         messages = answer.get("messages")
         for message in messages if isinstance(messages, list) else []:
@@ -137,15 +147,27 @@ class LostAnswers:
                 return str(message["ts"])
         return None
 
-    def _unreadable(self, channel: str, exc: BaseException) -> None:
-        """Say once per channel why its history could not be read, and what to add."""
-        if channel in self._told:
+    def _unreadable(self, channel: str, exc: BaseException, *, dm: bool) -> None:
+        """Say once per channel (once for all DMs) why its history could not be read, and
+        what to add."""
+        if (_DMS if dm else channel) in self._told:
             return
-        self._told.add(channel)
-        scope = HISTORY_SCOPES
+        self._told.add(_DMS if dm else channel)
+        scope = DM_HISTORY_SCOPE if dm else HISTORY_SCOPES
         if isinstance(exc, SlackApiError):
             needed = exc.response.get("needed") if error_code(exc) == "missing_scope" else None
             scope = str(needed or scope)
+        if dm:
+            # One line for all followers: a missing scope fails every DM alike.
+            log.warning(
+                "could not read the recent messages of Slack DM %s (%s), so a DM Slack took"
+                " without answering may show twice: the bot needs the %s scope (said once"
+                " for all DMs)",
+                channel,
+                what_went_wrong(exc),
+                scope,
+            )
+            return
         log.warning(
             "could not read the recent messages of Slack channel %s (%s), so a post Slack took"
             " without answering may show twice there: the bot needs the %s scope and to be in"

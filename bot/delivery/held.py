@@ -113,6 +113,7 @@ class HeldDeliveries:
                 if not self._may_start():
                     break  # stopping: the rest stay held for the next start
                 part_rows = [by_alert[item.alert_id] for item in part.items]
+                self._note_try(part_rows)
                 self.store.make_durable()  # as for a post: see `OutboxWorker._hand_over`
                 await delivery.send_digest(destination, part)
                 self._record_digest_sent(part_rows)
@@ -150,6 +151,7 @@ class HeldDeliveries:
                 if not self._may_start():
                     break  # stopping: the rest stay pending for the next start
                 part_rows = [by_alert[item.alert_id] for item in part.items]
+                self._note_try(part_rows)
                 await messenger.send_digest_dm(dm, part)
                 self._record_digest_sent(part_rows)
                 sent += len(part_rows)
@@ -176,6 +178,13 @@ class HeldDeliveries:
             else:
                 found[row.alert_id] = (row, alert)
         return found
+
+    def _note_try(self, rows: list[OutboxRow]) -> None:
+        """A digest part listing these rows is about to leave: kept, so that after a
+        restart a platform with no nonce (Slack) looks for it before sending it again."""
+        with self.store.transaction():
+            for row in rows:
+                self.store.note_try(row.id)
 
     def _record_digest_sent(self, rows: list[OutboxRow]) -> None:
         """Mark the rows of a digest part the platform took as sent, all or none."""

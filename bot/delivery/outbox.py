@@ -409,6 +409,7 @@ class OutboxWorker(HeldDeliveries):
         whose alert an earlier row DMs to the same person (another server's) is settled."""
         if not direct.settle_dmed_already(self.store, [row], now):
             return Outcome(delivered=False)
+        self.store.note_try(row.id)  # a platform with no nonce looks for it after a restart
         sending = direct.send_direct_message(self.store, self.deliveries, dm, row.alert_id)
         failed = await self._attempt(row, "DM", sending)
         if isinstance(failed, _Failed):
@@ -428,6 +429,7 @@ class OutboxWorker(HeldDeliveries):
 
     async def _deliver_follow_up(self, row: OutboxRow, now: datetime) -> Outcome:
         """Post one follow-up mention message: retried like a post, given up on in its time."""
+        self.store.note_try(row.id)  # as for a DM: see `_deliver_dm`
         failed = await self._attempt(
             row, "follow-up", mentions.send_follow_up(self.deliveries, row)
         )

@@ -153,8 +153,8 @@ class DeliveryStore(Connection):
                 )
 
     def note_try(self, row_id: int) -> None:
-        """A post is about to leave: remember the alert version it renders (see
-        `OutboxRow.tried_version`)."""
+        """A new message (a post, a digest part, a follow-up, a DM) is about to leave:
+        remember the alert version it renders (see `OutboxRow.tried_version`)."""
         self.db.execute(
             "UPDATE outbox SET tried_version ="
             " (SELECT version FROM alerts WHERE alerts.id = outbox.alert_id) WHERE id = ?",
@@ -170,12 +170,12 @@ class DeliveryStore(Connection):
         ).fetchone()
         return from_row(OutboxRow, row) if row else None
 
-    def unsent_tried_posts(self) -> list[OutboxRow]:
-        """Posts still to make a try of which began (see `note_try`): the platform may
+    def unsent_tried_messages(self) -> list[OutboxRow]:
+        """Messages still to send a try of which began (see `note_try`): the platform may
         have taken one, in the order queued."""
         rows = self.db.execute(
-            "SELECT * FROM outbox WHERE action = 'post' AND status = 'pending'"
-            " AND tried_version IS NOT NULL ORDER BY id"
+            "SELECT * FROM outbox WHERE status = 'pending' AND tried_version IS NOT NULL"
+            " ORDER BY id"
         )
         return [from_row(OutboxRow, r) for r in rows]
 

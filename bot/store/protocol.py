@@ -256,15 +256,15 @@ class Store(Protocol):
         ...
 
     def note_try(self, row_id: int) -> None:
-        """A post is about to leave: remember the alert version it renders."""
+        """A new message is about to leave: remember the alert version it renders."""
         ...
 
     def pending_post(self, alert_id: str, destination: str) -> OutboxRow | None:
         """The alert's post to this destination, if it is still to make."""
         ...
 
-    def unsent_tried_posts(self) -> list[OutboxRow]:
-        """Posts still to make a try of which began: the platform may have taken one."""
+    def unsent_tried_messages(self) -> list[OutboxRow]:
+        """Messages still to send a try of which began: the platform may have taken one."""
         ...
 
     def mark_retry(self, row_id: int, next_try_at: datetime, error: str, now: datetime) -> None:

@@ -106,7 +106,7 @@ class OutboxRow:
     scheduled_at: datetime | None  # when next_try_at was set (None: before that was kept)
     held_at: datetime | None = None  # a post the hourly cap held for a digest: since when
     detail: str | None = None  # a follow-up mention's thread and text (bot/delivery/mentions.py)
-    tried_version: int | None = None  # a post: the alert version its latest try rendered
+    tried_version: int | None = None  # the alert version its latest try rendered (not edits)
 
 
 @dataclass(frozen=True)

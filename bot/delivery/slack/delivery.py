@@ -37,7 +37,7 @@ from bot.delivery.slack.errors import (
     what_went_wrong,
 )
 from bot.delivery.slack.pacing import ChannelPacer
-from bot.delivery.slack.recall import LostAnswers, digest_key, post_key, reply_key
+from bot.delivery.slack.recall import LostAnswers, digest_key, listed_key, post_key, reply_key
 from bot.delivery.slack.render import (
     SlackMessage,
     digest_parts,
@@ -99,7 +99,8 @@ class SlackDelivery:
         self.pacer = ChannelPacer(pace_s)
         # Posts whose answer was lost are looked for before they are posted again.
         self.lost_answers = LostAnswers(lambda: self.clock().timestamp())
-        self._recall_unfinished_posts()
+        # What an earlier process began to send and never marked sent: Slack may have it.
+        self.lost_answers.recall(self.store.unsent_tried_messages())
         self._webhook_factory = webhook_factory or (
             lambda url: AsyncWebhookClient(url=url, timeout=TIMEOUT_S, retry_handlers=[])
         )
@@ -109,17 +110,6 @@ class SlackDelivery:
         # Each follower's DM channel id: conversations.open is rate limited (Tier 3), and
         # asking it again for every alert dropped DMs in a busy hour.
         self._dm_channels: OrderedDict[str, str] = OrderedDict()
-
-    def _recall_unfinished_posts(self) -> None:
-        """Look before posting again what an earlier process began to post and never marked
-        sent (cut at a stop, a crash, a lost answer): Slack may have taken it."""
-        channels = f"{DestinationKind.SLACK_CHANNEL.value}:"
-        for row in self.store.unsent_tried_posts():
-            if row.destination.startswith(channels):
-                # Its try began after its next try was set (`scheduled_at`), or after it
-                # was queued; the lookup's margin covers a try booked as failed later.
-                since = (row.scheduled_at or row.created).timestamp()
-                self.lost_answers.may_have_landed(post_key(row.destination, row.alert_id), since)
 
     def handles(self, destination: Destination) -> bool:
         """Webhooks always; channels only with a bot token."""
@@ -191,7 +181,7 @@ class SlackDelivery:
             mentioned = [u for u, dm in rows if not dm]
         pinging = replace(digest, mentions=tuple(mentioned))
         message = render_digest(pinging)
-        key = digest_key(destination.key, [item.alert_id for item in digest.items])
+        key = self._digest_key(destination.key, digest)
         response, _ = await self._call_channel(
             destination, destination.target, message, key=key, text_alone=False
         )
@@ -205,6 +195,14 @@ class SlackDelivery:
         for user, theirs in digests_to_dm(self.store, PLATFORM, team, digest):
             held = [item.alert_id for item in theirs.items]
             queue_digest_dm(self.store, PLATFORM, team, user, held, self.clock())
+
+    def _digest_key(self, destination_key: str, digest: Digest) -> str:
+        """The key of a digest part; looked for first if a part listing any of its alerts
+        may have landed in an earlier process."""
+        alert_ids = [item.alert_id for item in digest.items]
+        key = digest_key(destination_key, alert_ids)
+        self.lost_answers.carry_over(key, [listed_key(destination_key, a) for a in alert_ids])
+        return key
 
     def _queue_follow_ups(
         self,
@@ -522,7 +520,7 @@ class SlackDelivery:
         """
         if self.client is None:
             raise DeliveryError("Slack DMs need SLACK_BOT_TOKEN")
-        key = digest_key(dm.key, [item.alert_id for item in digest.items])
+        key = self._digest_key(dm.key, digest)
         try:
             await self._post_dm(await self._dm_channel(dm.user_id), render_digest(digest), key)
         except SlackApiError as exc:

@@ -5,7 +5,8 @@ outbox row, and when a try ends without a clear answer (our time limit, a connec
 after the request went out, an HTTP 5xx, `fatal_error` or `internal_error`), the next try
 first reads the channel's recent messages (a thread's, for a reply; the DM's, for a DM) for
 that key. If the history cannot be read, the post goes again: a possible duplicate, never a
-lost alert.
+lost alert. A try begun by an earlier process (the outbox keeps which rows had one) is
+looked for the same way, since the row's last scheduled retry.
 """
 
 from __future__ import annotations
@@ -21,7 +22,10 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
+from bot.delivery import direct, mentions
 from bot.delivery.slack.errors import answer_lost, error_code, what_went_wrong
+from bot.models import DestinationKind
+from bot.store.rows import OutboxRow
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +56,32 @@ def digest_key(destination_key: str, alert_ids: list[str]) -> str:
     """The key of one digest part, by the alerts it lists (hashed: a part lists many)."""
     listed = hashlib.sha256(",".join(alert_ids).encode()).hexdigest()[:24]
     return f"digest {destination_key} {listed}"
+
+
+def listed_key(destination_key: str, alert_id: str) -> str:
+    """What stands, across a restart, for a digest part that listed this alert: the part's
+    own key names all its alerts, which only the digest built at the retry knows."""
+    return f"listed {destination_key} {alert_id}"
+
+
+def recall_key(row: OutboxRow) -> str | None:
+    """The key to look for before sending this outbox row's message again, if Slack may
+    hold it from a try an earlier process began; None for a row not posted to Slack."""
+    if row.action == mentions.MENTION_ACTION:
+        channel = mentions.mentioned_channel(row.destination)
+        if channel is None or channel.kind is not DestinationKind.SLACK_CHANNEL:
+            return None
+        return reply_key(channel.key, f"{row.alert_id}:{row.version}")
+    dm = direct.DirectMessage.from_key(row.destination)
+    if dm is not None and dm.platform != "slack":
+        return None
+    if dm is None and not row.destination.startswith(f"{DestinationKind.SLACK_CHANNEL.value}:"):
+        return None  # an incoming webhook has no history to read; Discord has nonces
+    if row.action in ("held", direct.DIGEST_DM_ACTION):
+        return listed_key(row.destination, row.alert_id)
+    if row.action in ("post", direct.DM_ACTION):
+        return post_key(row.destination, row.alert_id)
+    return None
 
 
 def metadata(key: str) -> dict[str, Any]:
@@ -93,6 +123,23 @@ class LostAnswers:
             raise
         self._unsure.pop(key, None)
         return response
+
+    def recall(self, rows: list[OutboxRow]) -> None:
+        """Look before sending again the messages of these rows, which an earlier process
+        began to send and never marked sent (cut at a stop, a crash, a lost answer)."""
+        for row in rows:
+            key = recall_key(row)
+            if key is not None:
+                # Its try began after its next try was set (`scheduled_at`), or after it
+                # was queued; the lookup's margin covers a try booked as failed later.
+                self.may_have_landed(key, (row.scheduled_at or row.created).timestamp())
+
+    def carry_over(self, key: str, earlier: list[str]) -> None:
+        """The post with `key` is what the posts with these keys became (a digest part built
+        again after a restart, from the alerts it lists): look for it if any may have landed."""
+        since = [self._unsure.pop(k) for k in earlier if k in self._unsure]
+        if since:
+            self.may_have_landed(key, min(since))
 
     def may_have_landed(self, key: str, since: float) -> None:
         """A try of the post with this key, begun no earlier than `since` (epoch seconds),

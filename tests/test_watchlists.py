@@ -748,3 +748,36 @@ def test_watchlists_without_a_topic_are_warned_that_nothing_can_match(tmp_path: 
     assert result.errors == ()
     [warning] = result.problems
     assert warning.severity == "warning" and "no topics" in warning.message
+
+
+@pytest.mark.parametrize(
+    ("written", "meant"),
+    [
+        ("www.borderwire.example/rss", "https://www.borderwire.example/rss"),
+        ("127.0.0.1:8765/river.xml", "https://127.0.0.1:8765/river.xml"),
+        ("news.example.org", "https://news.example.org"),
+    ],
+)
+def test_a_feed_url_without_its_scheme_is_refused_with_the_url_meant(
+    tmp_path: Path, written: str, meant: str
+) -> None:
+    # It passed `check` as a local file path and failed only at the first poll, as
+    # "file not found: <watchlist folder>/www.borderwire.example/rss".
+    _write(tmp_path, "a.yaml", GOOD.replace("https://example.org/rss", written))
+    (problem,) = _errors(tmp_path)
+    assert problem.key == "feeds[0].url"
+    assert problem.line == 10
+    assert meant in problem.message
+
+
+def test_a_feed_file_beside_the_watchlists_with_dots_in_its_folder_is_still_a_file(
+    tmp_path: Path,
+) -> None:
+    snapshots = tmp_path / "snapshots.d"
+    snapshots.mkdir()
+    (snapshots / "world.xml").write_text("<rss/>", encoding="utf-8")
+    _write(tmp_path, "a.yaml", GOOD.replace("https://example.org/rss", "snapshots.d/world.xml"))
+    result = load_watchlists(tmp_path, env={"HOOK": HOOK_URL})
+    assert result.watchlist is not None, result.problems
+    assert [feed.url for feed in result.watchlist.feeds] == [str(snapshots / "world.xml")]
+

@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 from bot.models import Actor, Feed, Position, Route, Topic, Watchlist
 from bot.watchlists.checks import (
     check_actor,
+    check_feed_path,
     check_route_tokens,
     check_shared_aliases,
     check_slack_channel,
@@ -182,6 +183,11 @@ def load_watchlists(
             url = feed_model.url
             if "://" not in url and not Path(url).is_absolute():
                 url = str((path.parent / url).resolve())
+            typed_short = check_feed_path(feed_model.url, Path(url))
+            if typed_short:
+                at_url: KeyPath = ("feeds", i, "url")
+                problems.append(Problem(name, src.line(at_url), key_name(at_url), typed_short))
+                continue
             # One URL listed in several files is fetched once: the first listing wins.
             feed = Feed(url, feed_model.name, interval, feed_model.full_text, name)
             first_feed = feeds.setdefault(url, feed)

@@ -1,9 +1,12 @@
 """Checks the schema cannot express: unique position ids, enough examples, aliases that are
-common words, routes that name no usable destination. Most are warnings."""
+common words, routes that name no usable destination, a web feed typed without its scheme.
+Most are warnings."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
+from pathlib import Path
 
 from bot.models import Route
 from bot.watchlists.former_ids import FormerIds
@@ -172,3 +175,29 @@ def check_shared_aliases(
             )
             problems.append(Problem(where, src.line(at), key_name(at), message, "warning"))
     return problems
+
+
+# The start of a web address typed without its scheme: a host name ending in a word of
+# letters ("www.wire.example", "news.example.org"), an IPv4 address or localhost, with an
+# optional port, then a '/' or nothing. File extensions of feeds are left out, so a missing
+# "world.xml" beside the watchlists is still read as the file it names.
+_HOST_FIRST = re.compile(
+    r"(?:(?:[A-Za-z0-9-]+\.)+(?!(?:xml|rss|atom|rdf|json|txt|html?)\b)[A-Za-z]{2,}"
+    r"|\d{1,3}(?:\.\d{1,3}){3}|localhost)(?::\d{1,5})?(?:/|\Z)",
+    re.IGNORECASE,
+)
+
+
+def check_feed_path(written: str, resolved: Path) -> str | None:
+    """Why a feed written without a scheme is a web address typed short, or None.
+
+    Without "http(s)://" a feed is a local file (read relative to the watchlist's folder),
+    so "www.wire.example/rss" passed `check` and failed at every poll as "file not found".
+    A path that is there is a file, whatever it looks like.
+    """
+    if "://" in written or resolved.exists() or not _HOST_FIRST.match(written):
+        return None
+    return (
+        f"has no scheme, and no such file is there: write https://{written} for a web"
+        " feed (a local file is read relative to the watchlist's folder)"
+    )

@@ -781,3 +781,15 @@ def test_a_feed_file_beside_the_watchlists_with_dots_in_its_folder_is_still_a_fi
     assert result.watchlist is not None, result.problems
     assert [feed.url for feed in result.watchlist.feeds] == [str(snapshots / "world.xml")]
 
+
+def test_an_unclosed_bracket_names_the_line_it_was_opened_on(tmp_path: Path) -> None:
+    # YAML notices the missing ']' only at the next key, two lines on: the message named
+    # that line alone, which has nothing wrong with it.
+    _write(
+        tmp_path,
+        "a.yaml",
+        GOOD.replace("    threshold: 0.5\n", "    keywords: [ukraine, kyiv\n    threshold: 0.5\n"),
+    )
+    (problem,) = _errors(tmp_path)
+    assert "YAML syntax error" in problem.message
+    assert "'[' opened on line 8" in problem.message

@@ -248,8 +248,23 @@ def _syntax_problem(name: str, text: str, exc: yaml.YAMLError) -> Problem:
     line = mark.line + 1 if mark is not None else 1
     problem = getattr(exc, "problem", None) or str(exc)
     if "'\\t'" not in problem:
-        return Problem(name, line, "(yaml)", f"YAML syntax error: {problem}")
+        return Problem(name, line, "(yaml)", f"YAML syntax error: {problem}{_opened_at(exc, line)}")
     return Problem(name, line, _key_on_line(name, text, line), f"YAML syntax error: {TAB_HINT}")
+
+
+# The brackets and quotes PyYAML names as the context of an error ("while parsing a flow
+# sequence"): a missing closer is noticed lines later, at a key that has nothing wrong.
+_OPENERS = {"flow sequence": "'['", "flow mapping": "'{'", "quoted scalar": "quote"}
+
+
+def _opened_at(exc: yaml.YAMLError, line: int) -> str:
+    """Where the bracket or quote left open began, when that is another line than the error's."""
+    context = getattr(exc, "context", None) or ""
+    mark = getattr(exc, "context_mark", None)
+    opener = next((sign for what, sign in _OPENERS.items() if context.endswith(what)), None)
+    if opener is None or mark is None or mark.line + 1 == line:
+        return ""
+    return f" (the {opener} opened on line {mark.line + 1} is not closed?)"
 
 
 def _key_on_line(name: str, text: str, line: int) -> str:

@@ -22,7 +22,7 @@ from bot.matching.embedder import ModelLoadError
 from bot.models import Watchlist
 from bot.reload import read_watchlists
 from bot.renames import former_key, named, renames
-from bot.settings import Settings, SettingsError, load_settings
+from bot.settings import Settings, SettingsError, load_settings, mistyped_settings
 from bot.store.connection import StoreOpenError
 from bot.watchlists import LoadResult, load_watchlists, schema_json
 
@@ -41,6 +41,8 @@ def _print_problems(result: LoadResult) -> None:
 
 def _settings(args: argparse.Namespace) -> Settings:
     settings = load_settings()
+    for warning in mistyped_settings():
+        print(f"warning: {warning}", file=sys.stderr)
     overrides = {}
     if getattr(args, "watchlists", None):
         overrides["watchlists_dir"] = Path(args.watchlists)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import difflib
 import math
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -155,3 +156,55 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         # under the platforms' own pacing, so such a value is a typo.
         max_alerts_per_hour=_whole(env, "STANCEWATCH_MAX_ALERTS_PER_HOUR", 10, 0, 1_000),
     )
+
+
+class _Asked(Mapping[str, str]):
+    """An empty environment that remembers which names were asked for."""
+
+    def __init__(self) -> None:
+        self.asked: set[str] = set()
+
+    def __getitem__(self, name: str) -> str:
+        self.asked.add(name)
+        raise KeyError(name)
+
+    def get(self, name: str, default: object = None) -> object:  # type: ignore[override]
+        self.asked.add(name)
+        return default
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(())
+
+    def __len__(self) -> int:
+        return 0
+
+
+def setting_names() -> frozenset[str]:
+    """Every variable `load_settings` reads, found by letting it read an empty environment
+    (a list written out here would miss the next setting added)."""
+    asked = _Asked()
+    load_settings(asked)
+    return frozenset(asked.asked)
+
+
+def mistyped_settings(env: Mapping[str, str] | None = None) -> list[str]:
+    """A warning for each STANCEWATCH_ variable that is no setting but nearly one.
+
+    A misspelt name is otherwise ignored without a word, and the service runs on the
+    default: a new ./stancewatch.db, or "watchlist folder not found" for ./watchlists.
+    Only near misses are named: a watchlist may read variables of the operator's own
+    through ${VAR}, under any name.
+    """
+    env = os.environ if env is None else env
+    names = setting_names()
+    warnings = []
+    for name in sorted(env):
+        if not name.startswith("STANCEWATCH_") or name in names:
+            continue
+        # 0.8 takes a letter or a word too many or too few ("STANCEWATCH_DATABASE" scores
+        # 0.82 against STANCEWATCH_DB) and leaves names of the operator's own
+        # (STANCEWATCH_NEWSROOM_HOOK: 0.64 at most).
+        close = difflib.get_close_matches(name, names, n=1, cutoff=0.8)
+        if close:
+            warnings.append(f"{name} is not a Stancewatch setting: did you mean {close[0]}?")
+    return warnings

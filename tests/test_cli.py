@@ -601,3 +601,37 @@ def test_a_path_flag_a_command_does_not_read_is_refused_not_ignored(
         build_parser().parse_args(argv)
     assert exited.value.code == 2
     assert "unrecognized arguments" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("typed", "meant"),
+    [
+        ("STANCEWATCH_WATCHLIST", "STANCEWATCH_WATCHLISTS"),
+        ("STANCEWATCH_DATABASE", "STANCEWATCH_DB"),
+        ("STANCEWATCH_FETCH_TIMEOUTS", "STANCEWATCH_FETCH_TIMEOUT"),
+    ],
+)
+def test_a_mistyped_setting_name_is_named_with_the_setting_meant(typed: str, meant: str) -> None:
+    # A misspelt variable was silently ignored: the service ran on the default (a new
+    # ./stancewatch.db, or "watchlist folder not found" naming ./watchlists) with no hint why.
+    done = _run("check", "--watchlists", str(ROOT / "watchlists"), env={typed: "5"})
+    assert done.returncode == 0, done.stderr
+    assert f"warning: {typed} is not a Stancewatch setting: did you mean {meant}?" in (
+        done.stderr.splitlines()
+    ), done.stderr
+
+
+def test_a_variable_of_the_operators_own_is_not_taken_for_a_typo() -> None:
+    # A watchlist may read any variable through ${VAR}; only a near-miss of a setting is one.
+    done = _run(
+        "check",
+        "--watchlists",
+        str(ROOT / "watchlists"),
+        env={
+            "STANCEWATCH_NEWSROOM_HOOK": "https://example.org/",
+            "SLACK_ALERT_CHANNEL": "C0ALERTS01",
+        },
+    )
+    assert done.returncode == 0, done.stderr
+    assert "is not a Stancewatch setting" not in done.stderr, done.stderr
+

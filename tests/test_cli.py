@@ -635,3 +635,19 @@ def test_a_variable_of_the_operators_own_is_not_taken_for_a_typo() -> None:
     assert done.returncode == 0, done.stderr
     assert "is not a Stancewatch setting" not in done.stderr, done.stderr
 
+
+def test_a_database_path_through_a_file_says_that_file_is_not_a_folder(tmp_path: Path) -> None:
+    # It said "cannot open database notes.txt/sw.db: File exists", which reads as if the
+    # database were there already.
+    feed = tmp_path / "feed.xml"
+    feed.write_bytes(GOOD_FEED)
+    watchlists = _local_watchlist(tmp_path / "watchlists", str(feed))
+    notes = tmp_path / "notes.txt"
+    notes.write_text("milk\n", encoding="utf-8")
+    db = notes / "sw.db"
+    done = _run("run", "--once", "--db", str(db), "--watchlists", str(watchlists), cwd=tmp_path)
+    assert done.returncode == 1, done.stderr[-3000:]
+    assert _one_error_line(done) == (
+        f"error: cannot open database {db}: {notes} is a file, not a folder"
+    )
+    assert notes.read_text(encoding="utf-8") == "milk\n"

@@ -77,6 +77,26 @@ def _reason(path: Path | str, exc: Exception) -> str:
     return str(exc)
 
 
+def make_folder_for(path: Path | str) -> None:
+    """Create the database's folder (and its parents) if missing; refuse in one line.
+
+    A file where a folder should be made mkdir report as "File exists" or "Not a
+    directory", which read as if the database were the trouble: the file is named instead.
+    """
+    file = Path(path)
+    for above in file.parents:  # the nearest that exists decides
+        if above.exists():
+            if not above.is_dir():
+                raise StoreOpenError(
+                    f"cannot open database {path}: {above} is a file, not a folder"
+                )
+            break
+    try:
+        file.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise StoreOpenError(f"cannot open database {path}: {exc.strerror}") from None
+
+
 def open_sqlite(
     path: Path | str, *, create: bool, read_only: bool = False, **options: Any
 ) -> sqlite3.Connection:
@@ -145,7 +165,7 @@ class Connection:
         self.path = Path(path)
         create = create and not read_only
         if create and str(path) != ":memory:":
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            make_folder_for(self.path)
         # isolation_level=None: we issue BEGIN/COMMIT ourselves, so a transaction spans
         # exactly what `transaction()` wraps (the outbox rule depends on it).
         self.db = open_sqlite(

@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO
 
-from bot.store.connection import StoreOpenError, open_sqlite
+from bot.store.connection import StoreOpenError, make_folder_for, open_sqlite
 from bot.store.schema import SchemaRefused, check_schema
 
 
@@ -92,10 +92,7 @@ def hold_database(db_path: Path | str) -> Iterator[None]:
     if str(db_path) == ":memory:":
         yield
         return
-    try:
-        Path(db_path).parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise StoreOpenError(f"cannot open database {db_path}: {exc.strerror}") from None
+    make_folder_for(db_path)
     db = open_sqlite(db_path, create=True)
     try:
         check_schema(db)  # another program's database, or a newer one: no lock file beside it

@@ -72,6 +72,8 @@ class _Listener:
 
     def __init__(self, folder: Path, changed: asyncio.Event) -> None:
         self.quit = asyncio.Event()
+        self.folder = folder
+        self.identity = folder_identity(folder)  # the folder the watch follows
         # Still running by then, it has its watch: watchfiles asks for it as it starts.
         self.settled = time.monotonic() + SETTLE_S
         self.error: Exception | None = None  # why watchfiles stopped, if it failed
@@ -89,11 +91,26 @@ class _Listener:
         except Exception as exc:  # the folder went, or the system refused the watch
             self.error = exc
 
+    def lost(self) -> bool:
+        """Whether the watch no longer reports on the folder at its path: it failed, or that
+        folder went (deleted, or moved aside with a new one put in its place; a move sends
+        no event from inside, and the watch follows the folder moved)."""
+        return self.task.done() or folder_identity(self.folder) != self.identity
+
     async def close(self) -> None:
         """Stop watching (within watchfiles' 50 ms step)."""
         self.quit.set()
         with contextlib.suppress(Exception):
             await self.task
+
+
+def folder_identity(folder: Path) -> tuple[int, int] | None:
+    """(device, inode) of the folder at this path; None when there is no folder."""
+    try:
+        status = folder.stat()
+    except OSError:
+        return None
+    return (status.st_dev, status.st_ino) if folder.is_dir() else None
 
 
 async def _until(events: tuple[asyncio.Event, ...], timeout: float | None) -> None:
@@ -140,9 +157,9 @@ async def watch_watchlists(app: App, stop: asyncio.Event) -> None:
     await say_left_behind(app, None, left)
     try:
         while not stop.is_set():
-            if listener is not None and (listener.task.done() or not folder.is_dir()):
-                # A deleted folder's watch went with it, silently: a folder put back at the
-                # path is watched anew.
+            if listener is not None and listener.lost():
+                # A deleted or replaced folder's watch went with it, silently: the folder
+                # now at the path is watched anew.
                 failed = listener.error if folder.is_dir() else None
                 await listener.close()
                 listener = None
@@ -170,15 +187,18 @@ async def watch_watchlists(app: App, stop: asyncio.Event) -> None:
                 listener = _Listener(folder, changed)
                 # What was written before it listened is found by looking once it does.
                 look_at = time.monotonic() + SETTLE_S
-            deadlines = [d for d in (look_at, _due(refusals)) if d is not None]
-            if listener is None:
-                deadlines.append(time.monotonic() + FOLDER_CHECK_S)
+            waits = [d for d in (look_at, _due(refusals)) if d is not None]
+            # The folder is looked for again, or looked at to see it is still the one watched.
+            deadlines = [*waits, time.monotonic() + FOLDER_CHECK_S]
             if polling:
                 deadlines.append(time.monotonic() + POLL_S)
-            timeout = max(0.0, min(deadlines) - time.monotonic()) if deadlines else None
+            timeout = max(0.0, min(deadlines) - time.monotonic())
             await _until((changed, stop), timeout)
             if stop.is_set():
                 break
+            due = any(wait <= time.monotonic() for wait in waits)
+            if listener is not None and not (changed.is_set() or polling or due):
+                continue  # only the folder check was due: done at the top of the loop
             changed.clear()  # before reading: a change from now on wakes us again
             look_at = None
             state = await settled_state(folder, stop)

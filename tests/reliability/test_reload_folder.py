@@ -56,3 +56,18 @@ async def test_a_folder_deleted_then_put_back_is_watched_again(tmp_path: Path) -
     # Told once that it went, once that it is back.
     assert len(app.notices) == 2 and "folder not found" in app.notices[0], app.notices
     assert "valid again" in app.notices[1], app.notices
+
+
+async def test_a_folder_moved_aside_and_replaced_is_watched_at_its_path(tmp_path: Path) -> None:
+    # `mv watchlists watchlists.old` and a fresh copy in its place: the move sends no event
+    # from inside the old folder, whose watch followed it, so every later edit at the path
+    # was ignored until a restart.
+    folder = _folder(tmp_path / "watchlists", "one")
+
+    async def swap(app: ReloadingApp) -> None:
+        folder.rename(tmp_path / "watchlists.old")
+        _folder(folder, "two")
+        await asyncio.wait_for(_applied(app, "two"), timeout=20)
+
+    app = await _watch(folder, swap)
+    assert app.notices == [], app.notices  # the folder was never missing for long

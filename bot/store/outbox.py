@@ -232,11 +232,16 @@ class DeliveryStore(Connection):
         )
 
     def replay_dead(self, now: datetime) -> int:
-        """Put every dead delivery back in the queue."""
+        """Put every dead delivery back in the queue, as if queued `now`.
+
+        Its give-up time starts afresh too: counted from when it was first queued, a
+        replayed row was already past it and was given up on again at its first failure
+        (a passing 503), with no retry at all.
+        """
         cursor = self.db.execute(
             "UPDATE outbox SET status = 'pending', next_try_at = ?, scheduled_at = ?,"
-            " attempts = 0 WHERE status = 'dead'",
-            (iso(now), iso(now)),
+            " created = ?, attempts = 0 WHERE status = 'dead'",
+            (iso(now), iso(now), iso(now)),
         )
         return cursor.rowcount
 

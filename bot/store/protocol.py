@@ -294,7 +294,8 @@ class Store(Protocol):
         ...
 
     def replay_dead(self, now: datetime) -> int:
-        """Put every dead delivery back in the queue."""
+        """Put every dead delivery back in the queue, as if queued `now` (its give-up time
+        starts afresh)."""
         ...
 
     def pending_destinations(self) -> list[str]:

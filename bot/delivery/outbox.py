@@ -59,7 +59,10 @@ MAX_PARALLEL_DESTINATIONS = 8
 
 def retry_delay_s(attempts: int, retry_after_s: float | None, rng: random.Random) -> float:
     """Exponential backoff with ±20% jitter; a platform's Retry-After (up to an hour) is a floor."""
-    delay = min(MAX_RETRY_S, FIRST_RETRY_S * float(2 ** max(0, attempts)))
+    # The delay reaches its ceiling at 9 tries; the exponent stops there too, since 2**1024
+    # is no float (1,024 tries are three weeks at the ceiling, within a long give-up time).
+    doublings = min(max(0, attempts), math.ceil(math.log2(MAX_RETRY_S / FIRST_RETRY_S)))
+    delay = min(MAX_RETRY_S, FIRST_RETRY_S * float(2**doublings))
     delay *= rng.uniform(0.8, 1.2)
     floor = retry_after_s or 0.0
     if not math.isfinite(floor) or floor > MAX_RETRY_AFTER_S:

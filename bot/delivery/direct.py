@@ -142,17 +142,34 @@ def queue_digest_dm(
             store.queue_digest_dms(dm.key, fresh, now)
 
 
-def settle_dmed_already(store: Store, rows: Sequence[OutboxRow], now: datetime) -> list[OutboxRow]:
-    """The DM rows still to send: a row whose alert an earlier DM row takes to the same
-    person is settled unsent. Such pairs were queued from two servers or workspaces by a
-    version that kept "once" per server; only the first of them goes."""
+def settle_needless(store: Store, rows: Sequence[OutboxRow], now: datetime) -> list[OutboxRow]:
+    """The DM rows still to send; the others are settled unsent.
+
+    A row whose alert an earlier DM row takes to the same person: such pairs were queued
+    from two servers or workspaces by a version that kept "once" per server; only the
+    first of them goes. And a row of a follower who no longer follows any of its alert's
+    topics there: a DM waiting for its retry (a rate limit, an outage) went out after the
+    member had unfollowed, the very thing they asked to stop.
+    """
     left = []
     for row in rows:
         if _queued_earlier(store, row):
             store.mark_settled(row.id, "DMed already, from another server or workspace", now)
+        elif _unfollowed(store, row):
+            store.mark_settled(row.id, "no longer follows the alert's topics", now)
         else:
             left.append(row)
     return left
+
+
+def _unfollowed(store: Store, row: OutboxRow) -> bool:
+    dm = DirectMessage.from_key(row.destination)
+    alert = store.alert(row.alert_id)
+    if dm is None or alert is None:
+        return False  # not a follower's row, or its alert is gone: the send says why
+    topic_ids = [t.topic_id for t in alert.topics]
+    followers = store.followers(dm.platform, dm.scope, topic_ids)
+    return all(user_id != dm.user_id for user_id, _ in followers)
 
 
 def _queued_earlier(store: Store, row: OutboxRow) -> bool:

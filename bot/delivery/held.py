@@ -138,7 +138,7 @@ class HeldDeliveries:
         now = self.clock()
         taken = {row.id for row in rows}
         dm = direct.DirectMessage.from_key(key)
-        stored = self._with_alerts(direct.settle_dmed_already(self.store, rows, now))
+        stored = self._with_alerts(direct.settle_needless(self.store, rows, now))
         by_alert = {alert_id: row for alert_id, (row, _) in stored.items()}
         alerts = [alert for _, alert in stored.values()]
         unsent = list(by_alert.values())

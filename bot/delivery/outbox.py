@@ -410,7 +410,7 @@ class OutboxWorker(HeldDeliveries):
         """DM one follower an alert: retried like a post; a follower the platform will
         not DM is given up on (and switched to mentions) at once, without retries. A row
         whose alert an earlier row DMs to the same person (another server's) is settled."""
-        if not direct.settle_dmed_already(self.store, [row], now):
+        if not direct.settle_needless(self.store, [row], now):
             return Outcome(delivered=False)
         self.store.note_try(row.id)  # a platform with no nonce looks for it after a restart
         sending = direct.send_direct_message(self.store, self.deliveries, dm, row.alert_id)

@@ -25,6 +25,8 @@ CHANNEL = Destination(DestinationKind.DISCORD_CHANNEL, CHANNEL_ID)
 NEW_CHANNEL = Destination(DestinationKind.DISCORD_CHANNEL, NEW_CHANNEL_ID)
 MESSAGES = rf"/channels/{CHANNEL_ID}/messages"
 NEW_MESSAGES = rf"/channels/{NEW_CHANNEL_ID}/messages"
+# A follower's DM channel: the fake gives each a fresh id (any but the alert channels).
+DM_PATH = rf"/channels/(?!{CHANNEL_ID}|{NEW_CHANNEL_ID})\d+/messages"
 WEBHOOK_PATH = r"/webhooks/600000000000000001/T{68}"
 FOLLOWER = "300000000000000001"
 OTHER_FOLLOWER = "300000000000000002"
@@ -406,3 +408,36 @@ async def test_a_channel_down_for_hours_then_back_gets_the_cap_and_a_digest_not_
         for n in range(30):
             assert shown.count(f"Headline number {n}") + text.count(headline(n)) == 1, n
         assert len(cards) <= 10 and app.store.pending_count() == 0
+
+
+async def test_a_digest_dm_waiting_for_its_retry_leaves_out_topics_the_follower_unfollowed(
+    dk: ModuleType, tmp_path: Path
+) -> None:
+    async with dk.fake_discord() as fake:
+        app = dk.make_app(tmp_path, fake, wl=dk.watchlist(webhook=False))
+        app.store.follow("discord", dk.GUILD_ID, DM_FOLLOWER, "security-guarantees", True, NOW)
+        app.store.follow("discord", dk.GUILD_ID, DM_FOLLOWER, "arms-shipments", True, NOW)
+        clock = [NOW]
+        with_clock(app, clock)
+        async with dk.running(app):
+            queue_news(dk, app, range(10))
+            dk.queue(app, news(dk, 10), [CHANNEL], at=NOW)  # security guarantees
+            dk.queue(app, news(dk, 11, topics=("arms-shipments",)), [CHANNEL], at=NOW)
+            while await app.outbox.drain():  # ten cards and their DMs; two held
+                pass
+            before = len(fake.requests("POST", DM_PATH))
+            clock[0] = NOW + DIGEST_DELAY
+            limited = {"message": "You are being rate limited.", "retry_after": 40}
+            fake.fail("POST", DM_PATH, 429, limited, {"Retry-After": "40"})
+            while await app.outbox.drain():  # the digest; its DM is turned away
+                pass
+            assert len(fake.requests("POST", DM_PATH)) == before + 1
+            app.store.unfollow("discord", dk.GUILD_ID, DM_FOLLOWER, "arms-shipments")
+            clock[0] = NOW + DIGEST_DELAY + timedelta(minutes=5)
+            assert await app.outbox.drain() == 1
+        digest_dms = [
+            s for s in fake.requests("POST", DM_PATH)[before:] if is_digest(s.json["embeds"][0])
+        ]
+        description = digest_dms[-1].json["embeds"][0]["description"]
+        assert headline(10) in description and headline(11) not in description
+        assert app.store.pending_count() == 0 and app.store.dead_outbox() == []

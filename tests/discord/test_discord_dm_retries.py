@@ -166,6 +166,7 @@ async def test_a_digest_dm_discord_took_before_its_rows_were_marked_is_not_shown
         follower = DirectMessage("discord", GUILD_ID, DM_FOLLOWER)
         alerts = [dk.alert("story-1"), dk.alert("story-2")]
         now = datetime.now(UTC)
+        app.store.follow("discord", GUILD_ID, DM_FOLLOWER, "security-guarantees", True, now)
         for alert in alerts:
             dk.queue(app, alert, [CHANNEL], at=now)
         app.store.queue_digest_dms(follower.key, [a.id for a in alerts], now)
@@ -205,4 +206,29 @@ async def test_a_long_rate_limit_on_opening_one_dm_holds_up_no_other_follower(
             while await app.outbox.drain():
                 pass
         assert len(dm_messages(fake)) == 4  # each follower, each alert, once
+        assert app.store.pending_count() == 0 and app.store.dead_outbox() == []
+
+
+async def test_a_dm_waiting_for_its_retry_is_not_sent_to_a_follower_who_unfollowed(
+    dk: ModuleType, tmp_path: Path
+) -> None:
+    # The DM met a 429 asking for 40 s; meanwhile the member ran /unfollow (the alerts were
+    # too many). The retry DMed them all the same, after they had said they wanted none.
+    async with dk.fake_discord() as fake:
+        app = dk.make_app(tmp_path, fake)
+        app.store.follow(
+            "discord", GUILD_ID, DM_FOLLOWER, "security-guarantees", True, datetime.now(UTC)
+        )
+        body = {"message": "You are being rate limited.", "retry_after": 40}
+        fake.fail("POST", DM_MESSAGES, 429, body, {"Retry-After": "40"})
+        async with dk.running(app):
+            dk.queue(app, dk.alert(), [CHANNEL])
+            while await app.outbox.drain():
+                pass
+            assert len(dms(fake)) == 1  # tried once, turned away
+            assert app.store.unfollow("discord", GUILD_ID, DM_FOLLOWER, "security-guarantees")
+            app.outbox.clock = lambda: datetime.now(UTC) + timedelta(minutes=5)
+            assert await app.outbox.drain() == 0
+        assert dm_messages(fake) == []
+        # Nothing is left to do, and nothing failed for admins to replay.
         assert app.store.pending_count() == 0 and app.store.dead_outbox() == []

@@ -148,8 +148,10 @@ def settle_needless(store: Store, rows: Sequence[OutboxRow], now: datetime) -> l
     A row whose alert an earlier DM row takes to the same person: such pairs were queued
     from two servers or workspaces by a version that kept "once" per server; only the
     first of them goes. And a row of a follower who no longer follows any of its alert's
-    topics there: a DM waiting for its retry (a rate limit, an outage) went out after the
-    member had unfollowed, the very thing they asked to stop.
+    topics: a DM waiting for its retry (a rate limit, an outage) went out after the member
+    had unfollowed, the very thing they asked to stop. In any server or workspace: one row
+    stands for all of them (DMs are once per person), so a follow left in another still
+    wants it.
     """
     left = []
     for row in rows:
@@ -167,9 +169,7 @@ def _unfollowed(store: Store, row: OutboxRow) -> bool:
     alert = store.alert(row.alert_id)
     if dm is None or alert is None:
         return False  # not a follower's row, or its alert is gone: the send says why
-    topic_ids = [t.topic_id for t in alert.topics]
-    followers = store.followers(dm.platform, dm.scope, topic_ids)
-    return all(user_id != dm.user_id for user_id, _ in followers)
+    return not store.follows_any(dm.platform, dm.user_id, [t.topic_id for t in alert.topics])
 
 
 def _queued_earlier(store: Store, row: OutboxRow) -> bool:

@@ -474,6 +474,16 @@ class DeliveryStore(Connection):
         )
         return [(r[0], bool(r[1])) for r in rows]
 
+    def follows_any(self, platform: str, user_id: str, topic_ids: Sequence[str]) -> bool:
+        """True when the user follows one of these topics in any server or workspace."""
+        marks = ",".join("?" * len(topic_ids)) or "''"
+        row = self.db.execute(
+            f"SELECT 1 FROM followers WHERE platform=? AND user_id=? AND topic_id IN ({marks})"
+            " LIMIT 1",
+            (platform, user_id, *topic_ids),
+        ).fetchone()
+        return row is not None
+
     def stop_direct_messages(self, platform: str, scope: str, user_id: str) -> int:
         """Turn a user's DM follows here into mentions, marked as switched until they are
         told (`dm_refusals`); return how many there were."""

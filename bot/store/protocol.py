@@ -374,6 +374,10 @@ class Store(Protocol):
         """Users to mention (dm False) or message (dm True) for an alert on these topics."""
         ...
 
+    def follows_any(self, platform: str, user_id: str, topic_ids: Sequence[str]) -> bool:
+        """True when the user follows one of these topics in any server or workspace."""
+        ...
+
     def stop_direct_messages(self, platform: str, scope: str, user_id: str) -> int:
         """Turn a user's DM follows here into mentions, marked as switched until they are
         told (`dm_refusals`); return how many there were."""

@@ -214,3 +214,33 @@ async def test_a_dm_goes_once_while_one_server_channel_fails_and_once_it_recover
         assert dm_titles(fake) == ["First"]  # A's post did not DM the member again
         assert app.store.pending_count() == 0
         assert app.store.dead_outbox() == []
+
+
+async def test_unfollowing_in_one_server_keeps_the_dm_the_other_server_still_wants(
+    dk: ModuleType, tmp_path: Path
+) -> None:
+    # One DM row stands for both servers (the first post queued it). The member leaves the
+    # topic in that server while the DM waits for its retry: they still follow it by DM in
+    # the other, where the alert was posted too, so the DM still goes.
+    async with dk.fake_discord() as fake:
+        app = two_servers(dk, tmp_path, fake)
+        limited = {"message": "You are being rate limited.", "retry_after": 40}
+        fake.fail(
+            "POST",
+            rf"/channels/(?!{CHANNEL_A.target}|{CHANNEL_B.target})\d+/messages",
+            429,
+            limited,
+            {"Retry-After": "40"},
+        )
+        async with dk.running(app):
+            dk.queue(app, news(dk, "story-1", "Guarantees talks"), [CHANNEL_A, CHANNEL_B], at=NOW)
+            app.outbox.clock = lambda: NOW
+            await drain(app)
+            assert len(dm_tries(fake)) == 1  # turned away
+            [key] = [k for k in app.store.alert_destinations("story-1") if k.startswith("dm:")]
+            queued_from = DirectMessage.from_key(key)
+            assert queued_from is not None
+            assert app.store.unfollow("discord", queued_from.scope, MEMBER, TOPIC)
+            app.outbox.clock = lambda: NOW + timedelta(minutes=5)
+            await drain(app)
+        assert dm_titles(fake) == ["Guarantees talks"]

@@ -2,8 +2,8 @@
 
 Members copy links from a browser, a chat or the alert itself: Discord users wrap a link
 in <…> to stop its preview, browsers drop or add "www." and "https", and a link typed by
-hand often has no scheme. The stored article is found under its canonical URL
-(`canonical_url`: no tracking parameters, no trailing slash, no fragment); these helpers
+hand often has no scheme. The stored article is found by its page (`page_key`: its
+canonical URL with no tracking parameters, no trailing slash, no fragment); these helpers
 give the few spellings of one page to look it up by.
 """
 

@@ -402,6 +402,27 @@ def test_why_finds_the_article_however_its_link_was_pasted(app: App, typed: str)
     assert reply.ok and reply.title == "Why: Envoys trade drafts on a veto over guarantees"
 
 
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "https://www.wire.example/world/veto-talks",  # the link as shared, tracking removed
+        "https://www.wire.example/world/veto-talks?CMP=share_btn_tw",  # from another share
+    ],
+)
+def test_why_finds_an_article_stored_with_tracking_parameters(app: App, typed: str) -> None:
+    stored = "https://www.wire.example/world/veto-talks?ref=rss&smid=nytcore-ios-share"
+    now = datetime.now(UTC)
+    article = Article(
+        "guid:veto-talks", "https://wire.example/rss", "wire.example", stored,
+        "Envoys trade drafts on a veto over guarantees", "Text.", now, now,
+    )  # fmt: skip
+    app.store.add_article(article, canonical_url(stored), None, None, False)
+    reply = Commands(app).why(typed)
+    assert reply.ok and reply.title == "Why: Envoys trade drafts on a veto over guarantees"
+    other = Commands(app).why("https://www.wire.example/world/veto-talks?id=2")
+    assert other.ok is False
+
+
 def test_why_on_words_that_are_no_link_says_so(app: App) -> None:
     reply = Commands(app).why("the veto story from this morning")
     assert reply.ok is False

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 import numpy as np
 
+from bot.feeds.same_page import page_base, page_key, page_pairs, without_tracking
 from bot.feeds.schedule import next_poll_after_interval_change
 from bot.models import Article, Feed, Statement
 from bot.store.connection import Connection
@@ -184,10 +185,29 @@ class NewsStore(Connection):
         return found
 
     def article_by_canonical_url(self, canonical_url: str) -> StoredArticle | None:
-        """The first stored article with this canonical URL."""
+        """The first stored article of this page: its canonical URL the same, tracking
+        parameters aside (`page_key`)."""
+        key = page_key(canonical_url)
+        base, pairs = page_base(key), page_pairs(key)
+        # Stored rows keep the canonical URL of the rule they were stored by, tracking
+        # parameters included. The index narrows them to the links of this path ("?" and
+        # "@" are adjacent characters), holding each pair that makes the page, without
+        # reading the table: a site of "story.php?id=N" links has thousands of them.
+        holding = " AND instr(canonical_url, ?) > 0" * len(pairs)
+        links = self.db.execute(
+            "SELECT canonical_url FROM articles WHERE (canonical_url = ?"
+            f" OR (canonical_url >= ? AND canonical_url < ?)){holding}",
+            (base, f"{base}?", f"{base}@", *pairs),
+        )
+        same = [
+            link for link in {r["canonical_url"] for r in links} if without_tracking(link) == key
+        ]
+        if not same:
+            return None
+        marks = ",".join("?" * len(same))
         row = self.db.execute(
-            "SELECT * FROM articles WHERE canonical_url = ? ORDER BY fetched LIMIT 1",
-            (canonical_url,),
+            f"SELECT * FROM articles WHERE canonical_url IN ({marks}) ORDER BY fetched LIMIT 1",
+            same,
         ).fetchone()
         return article_from_row(row) if row else None
 

@@ -35,7 +35,7 @@ from bot.models import (
 from bot.routing import destinations_for
 from bot.store.connection import database_failed
 from bot.store.protocol import Store
-from bot.store.rows import FeedState, MatchRow
+from bot.store.rows import FeedState, MatchRow, StoredArticle
 from bot.stories import RULES as STORY_RULES
 from bot.stories import RecentStories, new_story_id, same_headline, title_key
 from bot.story_checks import NameCheck, live_page, outlet_follow_up, same_stance
@@ -413,15 +413,16 @@ class Pipeline:
         # can number their items alike too (stored ones were resolved in `_fetch_feed`).
         claimed: dict[str, tuple[str, str]] = {}
         for batch in batches:
+            first = batch.state is None or batch.state.first_polled_at is None
             articles = own_ids(batch.feed.url, batch.articles, claimed)
+            if not first:
+                articles = self._news_here(batch.feed.url, articles, fresh, first_poll)
             known = self.store.known_article_ids([a.id for a in articles])
             for article in articles:
                 if article.id not in known and article.id not in fresh:
                     fresh[article.id] = article
                     claimed[article.id] = (article.feed_url, canonical_url(article.url))
-                    first_poll[article.id] = (
-                        batch.state is None or batch.state.first_polled_at is None
-                    )
+                    first_poll[article.id] = first
         report.new_articles += len(fresh)
         ordered = sorted(fresh.values(), key=lambda a: (a.published, a.id))
         # The story window is read once for the whole poll, not once per matched article.
@@ -431,23 +432,62 @@ class Pipeline:
             # One model call for the passages of many articles keeps batches full; the
             # per-article analysis below then finds every vector in the embedder's cache.
             # A re-issue of a stored page is never embedded (`_analyse` skips it too).
-            readable = [a for a in chunk if not self._republished(a)]
+            readable = [a for a in chunk if not self._republished(a, first_poll[a.id])]
             await self._on_model_thread(self.matcher.embed_many, readable)
             for article in chunk:
                 # Embedding and stance analysis are CPU work: off the event loop.
-                item = await self._on_model_thread(self._analyse, article)
+                item = await self._on_model_thread(self._analyse, article, first_poll[article.id])
                 assert stories is not None
                 self._record(item, first_poll[article.id], report, stories)
                 readings.setdefault(article.feed_url, []).append(item.language)
         return readings
 
-    def _republished(self, article: Article) -> bool:
-        """True when this page is already stored (under another guid or date)."""
+    def _news_here(
+        self,
+        feed_url: str,
+        articles: Sequence[Article],
+        fresh: Mapping[str, Article],
+        first_poll: Mapping[str, bool],
+    ) -> list[Article]:
+        """The articles of a feed past its first poll, each one that another listed feed
+        holds only as first-poll history given an id of this feed's own.
+
+        A site's section feed added beside its main feed carries the main feed's items under
+        the same guid and link. Kept under one id, an item the section's first poll stored
+        as history was never news again, though it was new in the main feed: its own copy
+        is now read and alerted like any later copy of a history story.
+        """
+        listed = {feed.url for feed in self.watchlist.feeds}
+        held = self.store.first_poll_feeds([a.id for a in articles])
+        # Items this pass's first polls have claimed are not stored yet.
+        held.update((i, fresh[i].feed_url) for i, first in first_poll.items() if first)
+        owned: list[Article] = []
+        for article in articles:
+            holder = held.get(article.id)
+            if holder is not None and holder != feed_url and holder in listed:
+                article = replace(article, id=feed_scoped_id(feed_url, article.id))
+            owned.append(article)
+        return owned
+
+    def _republished(self, article: Article, first_poll: bool) -> bool:
+        """True when this page is already stored (under another guid or date) and is not
+        news for this feed (`_history_elsewhere`)."""
         canonical = canonical_url(article.url)
         # An entry without a link has no URL to compare: it is judged on its own.
-        return bool(canonical) and self.store.article_by_canonical_url(canonical) is not None
+        previous = self.store.article_by_canonical_url(canonical) if canonical else None
+        return previous is not None and not self._history_elsewhere(previous, article, first_poll)
 
-    def _analyse(self, article: Article) -> _Analysed:
+    def _history_elsewhere(self, stored: StoredArticle, article: Article, first_poll: bool) -> bool:
+        """True when the stored copy of this page is another listed feed's first-poll history,
+        never alerted, and this feed, past its first poll, brings the page as news."""
+        if first_poll or not stored.first_poll or stored.article.feed_url == article.feed_url:
+            return False
+        if stored.article.feed_url not in {feed.url for feed in self.watchlist.feeds}:
+            return False  # a feed that moved to this URL: its history stays history
+        story = self.store.story(stored.story_id) if stored.story_id else None
+        return story is None or not story.alerted
+
+    def _analyse(self, article: Article, first_poll: bool) -> _Analysed:
         # A few regular expressions over the article's start (bot/language.py), no model:
         # only asked while the model reads English only, where the answer matters.
         language = (
@@ -456,7 +496,7 @@ class Pipeline:
             else Language.UNKNOWN
         )
         in_use = self._in_use  # read once: a reload may swap it while this thread reads
-        if self._republished(article):
+        if self._republished(article, first_poll):
             # Same page under a new guid or date: nothing new to read.
             return _Analysed(article, None, [], [], [], in_use, language)
         vectors = in_use.matcher.embed(article)
@@ -484,7 +524,8 @@ class Pipeline:
             report.matched += 1
         with self.store.transaction():
             previous = self.store.article_by_canonical_url(canonical) if canonical else None
-            if previous is not None or item.vectors is None:
+            late = previous is not None and self._history_elsewhere(previous, article, first_poll)
+            if (previous is not None and not late) or item.vectors is None:
                 story_id = previous.story_id if previous else None
                 self.store.add_article(article, canonical, story_id, None, first_poll)
                 return
@@ -495,11 +536,12 @@ class Pipeline:
             # "also reported by", hiding the shift: an article that shifts a position is
             # news of its own and starts its own story.
             shifted = any(line.is_shift for line in item.stances)
-            found = (
-                self._story_to_join(stories, key, vector, now, item)
-                if matched and not shifted
-                else None
-            )
+            if late and previous is not None and previous.story_id:
+                found: str | None = previous.story_id  # the history copy's story
+            elif matched and not shifted:
+                found = self._story_to_join(stories, key, vector, now, item)
+            else:
+                found = None
             story = self.store.story(found) if found is not None else None
             story_id = story.id if story else new_story_id(article.id)
             self.store.add_article(article, canonical, story_id, vector, first_poll)
@@ -510,7 +552,8 @@ class Pipeline:
                     for s in self.matcher.evidence(item.scores)
                 ],
             )
-            self.store.add_statements(item.statements)
+            if not late:  # the history copy of this page gave its statements already
+                self.store.add_statements(item.statements)
             if not matched:
                 return
             if story is None:

@@ -184,6 +184,19 @@ class NewsStore(Connection):
             found.update((r["id"], (r["feed_url"], r["canonical_url"])) for r in rows)
         return found
 
+    def first_poll_feeds(self, ids: Sequence[str]) -> dict[str, str]:
+        """For the ones of these ids stored at their feed's first poll: that feed's URL."""
+        found: dict[str, str] = {}
+        for start in range(0, len(ids), 500):
+            chunk = list(ids[start : start + 500])
+            marks = ",".join("?" * len(chunk))
+            rows = self.db.execute(
+                f"SELECT id, feed_url FROM articles WHERE first_poll = 1 AND id IN ({marks})",
+                chunk,
+            )
+            found.update((r["id"], r["feed_url"]) for r in rows)
+        return found
+
     def article_by_canonical_url(self, canonical_url: str) -> StoredArticle | None:
         """The first stored article of this page: its canonical URL the same, tracking
         parameters aside (`page_key`)."""

@@ -112,6 +112,10 @@ class Store(Protocol):
         """For the stored ones of these ids: the feed URL and canonical URL of the article."""
         ...
 
+    def first_poll_feeds(self, ids: Sequence[str]) -> dict[str, str]:
+        """For the ones of these ids stored at their feed's first poll: that feed's URL."""
+        ...
+
     def article_by_canonical_url(self, canonical_url: str) -> StoredArticle | None:
         """The first stored article of this page: its canonical URL the same, tracking
         parameters aside (`page_key`)."""

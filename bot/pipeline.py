@@ -412,19 +412,25 @@ class Pipeline:
         # Guids claimed by this cycle's new articles: two feeds first seen in the same cycle
         # can number their items alike too (stored ones were resolved in `_fetch_feed`).
         claimed: dict[str, tuple[str, str]] = {}
+        listed_at: dict[str, int] = {}  # each new article's place in its feed, top first
         for batch in batches:
             first = batch.state is None or batch.state.first_polled_at is None
             articles = own_ids(batch.feed.url, batch.articles, claimed)
             if not first:
                 articles = self._news_here(batch.feed.url, articles, fresh, first_poll)
             known = self.store.known_article_ids([a.id for a in articles])
-            for article in articles:
+            for place, article in enumerate(articles):
                 if article.id not in known and article.id not in fresh:
                     fresh[article.id] = article
+                    listed_at[article.id] = place
                     claimed[article.id] = (article.feed_url, canonical_url(article.url))
                     first_poll[article.id] = first
         report.new_articles += len(fresh)
-        ordered = sorted(fresh.values(), key=lambda a: (a.published, a.id))
+        # Feeds list their items newest first: of items dated alike (undated ones are all
+        # dated when read, and some feeds date by the day), the one listed lower was written
+        # first. In the order of their ids, an actor's older stance could become its current
+        # one, and a restatement of its latest then read as a shift.
+        ordered = sorted(fresh.values(), key=lambda a: (a.published, -listed_at[a.id], a.id))
         # The story window is read once for the whole poll, not once per matched article.
         stories = RecentStories.read(self.store, self.clock()) if ordered else None
         for start in range(0, len(ordered), EMBED_CHUNK):

@@ -466,7 +466,7 @@ class Pipeline:
         listed = {feed.url for feed in self.watchlist.feeds}
         held = self.store.first_poll_feeds([a.id for a in articles])
         # Items this pass's first polls have claimed are not stored yet.
-        held.update((i, fresh[i].feed_url) for i, first in first_poll.items() if first)
+        held.update((a.id, fresh[a.id].feed_url) for a in articles if first_poll.get(a.id))
         owned: list[Article] = []
         for article in articles:
             holder = held.get(article.id)

@@ -33,6 +33,7 @@ from bot.store.connection import StoreOpenError
 from bot.store.protocol import Store
 from bot.store.sqlite import SQLiteStore
 from bot.store.vectors import TextVectorStore
+from bot.store.write_gate import WriteGate
 
 log = logging.getLogger(__name__)
 
@@ -121,6 +122,8 @@ class App:
         """Release network sessions and the database."""
         await self.fetcher.close()
         self.pipeline.close()
+        if self.pipeline.write_gate is not None:
+            self.pipeline.write_gate.close()
         if self._commands is not None:
             self._commands.close()
         if self.vectors is not None:
@@ -179,6 +182,9 @@ def build_app(
     async def notify(text: str) -> None:
         await app_ref["app"].notify_admins(text)
 
+    # One for the pipeline and the outbox: waits for another program's lock happen on its
+    # thread, never on the event loop (see bot/store/write_gate.py).
+    write_gate = None if read_only else WriteGate(settings.db_path)
     pipeline = Pipeline(
         store,
         fetcher,
@@ -189,6 +195,7 @@ def build_app(
         pause_after_failures=settings.pause_after_failures,
         notify_admins=notify,
         english_only_model=reads_english_only,
+        write_gate=write_gate,
     )
     outbox = OutboxWorker(
         store,
@@ -197,6 +204,7 @@ def build_app(
         give_up_after_s=settings.delivery_give_up_s,
         notify_admins=notify,
         max_alerts_per_hour=settings.max_alerts_per_hour,
+        write_gate=write_gate,
     )
     app = App(
         settings,

@@ -36,6 +36,7 @@ from bot.routing import destinations_for
 from bot.store.connection import database_failed
 from bot.store.protocol import Store
 from bot.store.rows import FeedState, MatchRow, StoredArticle
+from bot.store.write_gate import WriteGate
 from bot.stories import RULES as STORY_RULES
 from bot.stories import RecentStories, new_story_id, same_headline, title_key
 from bot.story_checks import NameCheck, live_page, outlet_follow_up, same_stance
@@ -164,8 +165,11 @@ class Pipeline:
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         max_alert_age: timedelta | None = MAX_ALERT_AGE,
         english_only_model: bool = False,
+        write_gate: WriteGate | None = None,
     ) -> None:
         self.store = store
+        # Waits for another program's write lock off the event loop (None: never waits).
+        self.write_gate = write_gate
         self.fetcher = fetcher
         self._in_use = _InUse(watchlist, matcher, stances)
         self.enabled = enabled
@@ -259,6 +263,7 @@ class Pipeline:
         await self.database.check_file(self.notify_admins)
         self.health.start_pass()
         try:
+            await self._writes_taken()
             await self._poll(feeds, report)
         except sqlite3.DatabaseError as exc:
             if not database_failed(exc):
@@ -269,6 +274,12 @@ class Pipeline:
         await self.health.send_notices(self.notify_admins)
         return report
 
+    async def _writes_taken(self) -> None:
+        """Return once the database takes writes; raise as a write would while another
+        program holds the lock past the busy timeout, having waited off the event loop."""
+        if self.write_gate is not None:
+            await self.write_gate.wait()
+
     async def _poll(self, feeds: Sequence[Feed] | None, report: CycleReport) -> None:
         now = self.clock()
         self._sync_feeds(now)
@@ -278,6 +289,9 @@ class Pipeline:
         unreached = [b for b in fetched if b is not None and b.result.status == "error"]
         self._judge_unreached(unreached, answered=len(unreached) < len(todo), report=report)
         async with self._write_lock:
+            # Asked again: the fetches took seconds, in which another program may have
+            # taken the lock.
+            await self._writes_taken()
             readings = await self._ingest(batches, report)
             # Validators are saved only after the articles are: a crash in between means
             # the feed is fetched again in full, never that its items are skipped.

@@ -29,6 +29,7 @@ from bot.routing import DestinationRegistry
 from bot.store.connection import database_failed, failure_text
 from bot.store.protocol import Store
 from bot.store.rows import OutboxRow
+from bot.store.write_gate import WriteGate
 
 log = logging.getLogger(__name__)
 
@@ -135,8 +136,11 @@ class OutboxWorker(HeldDeliveries):
         notify_admins: Callable[[str], Awaitable[None]] | None = None,
         stop_margin_s: float = ATTEMPT_LIMIT_S,
         max_alerts_per_hour: int = 0,
+        write_gate: WriteGate | None = None,
     ) -> None:
         self.store = store
+        # Waits for another program's write lock off the event loop (None: never waits).
+        self.write_gate = write_gate
         # Shared, not copied: platforms connected later join the same list.
         self.deliveries = deliveries
         self.registry = registry
@@ -211,6 +215,10 @@ class OutboxWorker(HeldDeliveries):
 
     async def _drain(self, limit: int) -> int:
         async with self._lock:
+            if self.write_gate is not None:
+                # Held by another program past the busy timeout, this raises here, having
+                # waited on the gate's thread: the drain gives up before its first write.
+                await self.write_gate.wait()
             for row_id, ref in list(self._unrecorded.items()):
                 self.store.mark_sent(row_id, self.clock(), ref)
                 del self._unrecorded[row_id]

@@ -6,13 +6,17 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 import pytest
 
+from bot.models import Feed
 from bot.store import connection
+from tests.conftest import rss
+from tests.reliability.helpers import FeedServer, Reply, serving
 
 APP_ID = "900000000000000002"
 READER = "300000000000000001"
@@ -114,3 +118,75 @@ async def test_autocomplete_is_answered_while_a_follow_waits_for_the_lock(
             lock.release()
             await command
             assert edited_title(fake, waiting) == "You now follow Security guarantees for Ukraine."
+
+
+# --- the service's own writes: polls and deliveries --------------------------------------
+
+
+def topics_payload(dk: ModuleType) -> dict[str, Any]:
+    return dk.command_payload("topics", user_id=READER)
+
+
+def feed_watchlist(dk: ModuleType, url: str) -> Any:
+    """The kit's watchlist, with one feed to poll."""
+    return replace(dk.watchlist(), feeds=(Feed(url, "Harbour Post", 600.0),))
+
+
+async def test_a_command_sent_while_a_poll_waits_for_the_lock_is_acknowledged_meanwhile(
+    dk: ModuleType, tmp_path: Path, hold_write_lock: Callable[[Path], Any]
+) -> None:
+    items = [
+        {"title": f"Moscow rejects guarantees, round {n}", "link": f"https://harbour.example/{n}"}
+        for n in range(3)
+    ]
+    with serving(FeedServer()) as feeds:
+        feeds.replies["/rss"] = Reply(body=rss("Harbour Post", items))
+        async with dk.fake_discord() as fake:
+            app = dk.make_app(tmp_path, fake, wl=feed_watchlist(dk, feeds.url("/rss")))
+            async with dk.running(app) as runtime:
+                lock = hold_write_lock(tmp_path / "t.db")
+                polling = asyncio.create_task(app.pipeline.poll())
+                await asyncio.sleep(0)  # the poll is under way, waiting for the lock
+                payload = topics_payload(dk)
+                await dk.invoke(runtime, payload)
+                # Answered while the poll still waits: the wait did not hold the event loop
+                # (it held it for the whole busy timeout, and the command's 3 s with it).
+                assert callbacks(fake, payload)
+                assert not polling.done()
+
+                lock.release()
+                report = await polling
+                # Released within the busy timeout: the poll did its work, nothing lost.
+                assert report.store_error is None
+                assert report.new_articles == 3
+                assert len(app.store.feed_states()) == 1
+
+
+async def test_a_command_sent_while_a_drain_waits_for_the_lock_is_acknowledged_meanwhile(
+    dk: ModuleType, tmp_path: Path, hold_write_lock: Callable[[Path], Any]
+) -> None:
+    async with dk.fake_discord() as fake:
+        app = dk.make_app(tmp_path, fake)
+        async with dk.running(app) as runtime:
+            for n in range(3):
+                dk.queue(
+                    app,
+                    dk.alert(f"story-{n}", title=f"Moscow demands a veto, day {n}"),
+                    [dk.CHANNEL, dk.WEBHOOK],
+                )
+            lock = hold_write_lock(tmp_path / "t.db")
+            draining = asyncio.create_task(app.outbox.drain())
+            await asyncio.sleep(0)
+            payload = topics_payload(dk)
+            await dk.invoke(runtime, payload)
+            assert callbacks(fake, payload)
+            assert not draining.done()
+
+            lock.release()
+            await draining
+            # Every alert went to both destinations exactly once.
+            posts = fake.requests("POST", rf"/channels/{dk.CHANNEL_ID}/messages")
+            hooks = fake.requests("POST", r"/webhooks/\d+/[^/]+")
+            for sent in (posts, hooks):
+                titles = sorted(seen.json["embeds"][0]["title"] for seen in sent)
+                assert titles == [f"Moscow demands a veto, day {n}" for n in range(3)]

@@ -87,6 +87,26 @@ class CommandThread:
         """The reply of `work`, or `BUSY` when the database was too busy to carry it out."""
         return await self.unless_busy(work, BUSY, "a command was answered busy")
 
+    async def reload(self) -> Reply:
+        """`Commands.reload` once the database takes writes, or `BUSY` when another
+        program's lock outlasts the busy timeout (nothing is applied then).
+
+        The reload itself runs on the event loop (it swaps the watchlist the pipeline and
+        the deliveries use, which must not change under them mid-step) and writes (the
+        feeds table, renamed ids): the wait for the lock happens first, on the write gate's
+        thread, so it does not hold the loop.
+        """
+        gate = self.app.pipeline.write_gate
+        if gate is not None:
+            try:
+                await gate.wait()
+            except Exception as exc:
+                if not database_busy(exc):
+                    raise
+                log.warning("a reload was answered busy: the database is locked (%s)", exc)
+                return BUSY
+        return Commands(self.app).reload()
+
     async def owed_notice(self, platform: str, scope: str, user: str) -> DmNotice | None:
         """The note owed to a member about refused DMs (`Commands.dm_notice`); None also
         when the database is too busy to say: the note then comes with a later answer."""

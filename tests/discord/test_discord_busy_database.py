@@ -190,3 +190,60 @@ async def test_a_command_sent_while_a_drain_waits_for_the_lock_is_acknowledged_m
             for sent in (posts, hooks):
                 titles = sorted(seen.json["embeds"][0]["title"] for seen in sent)
                 assert titles == [f"Moscow demands a veto, day {n}" for n in range(3)]
+
+
+GOOD_WATCHLIST = """\
+topics:
+  - id: arms-shipments
+    name: Arms shipments
+    description: Weapons sent to Ukraine.
+routes:
+  - topics: ["*"]
+    discord_channel: "700000000000000001"
+"""
+
+
+async def test_a_reload_waiting_for_the_lock_leaves_other_commands_answered(
+    dk: ModuleType, tmp_path: Path, hold_write_lock: Callable[[Path], Any]
+) -> None:
+    (tmp_path / "watchlists").mkdir()
+    (tmp_path / "watchlists" / "w.yaml").write_text(GOOD_WATCHLIST, encoding="utf-8")
+    async with dk.fake_discord() as fake:
+        app = dk.make_app(tmp_path, fake)
+        async with dk.running(app) as runtime:
+            lock = hold_write_lock(tmp_path / "t.db")
+            reload = dk.command_payload("reload", permissions=dk.MANAGE_GUILD)
+            reloading = asyncio.create_task(dk.invoke(runtime, reload))
+            await dk.until(lambda: callbacks(fake, reload), "the reload acknowledged")
+            payload = topics_payload(dk)
+            await dk.invoke(runtime, payload)
+            assert callbacks(fake, payload)
+            assert not reloading.done()
+
+            lock.release()
+            await reloading
+            assert edited_title(fake, reload) == "Watchlists reloaded."
+            assert [topic.id for topic in app.watchlist.topics] == ["arms-shipments"]
+
+
+async def test_a_reload_that_outwaits_the_busy_timeout_says_the_database_is_busy(
+    dk: ModuleType,
+    tmp_path: Path,
+    hold_write_lock: Callable[[Path], Any],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(connection, "BUSY_TIMEOUT_MS", 50, raising=False)
+    (tmp_path / "watchlists").mkdir()
+    (tmp_path / "watchlists" / "w.yaml").write_text(GOOD_WATCHLIST, encoding="utf-8")
+    async with dk.fake_discord() as fake:
+        app = dk.make_app(tmp_path, fake)
+        async with dk.running(app) as runtime:
+            hold_write_lock(tmp_path / "t.db")
+            reload = dk.command_payload("reload", permissions=dk.MANAGE_GUILD)
+            await dk.invoke(runtime, reload)
+            assert edited_title(fake, reload) == BUSY
+            # Nothing was applied: the watchlists in use are the ones it had.
+            assert [topic.id for topic in app.watchlist.topics] == [
+                "security-guarantees",
+                "arms-shipments",
+            ]

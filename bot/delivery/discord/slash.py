@@ -233,10 +233,9 @@ def add_commands(tree: app_commands.CommandTree[discord.Client], core: Commands)
         if not is_admin(interaction):
             await tell(interaction, refused("reload"), True)
             return
-        # On the event loop, not the command thread: a reload swaps the watchlist the
-        # pipeline and the deliveries use, which must not change under them mid-step.
+        # On the event loop, not the command thread (see `CommandThread.reload`).
         await interaction.response.defer(ephemeral=True, thinking=True)
-        await tell(interaction, core.reload(), True)
+        await tell(interaction, await worker.reload(), True)
 
     tree.error(_on_error)
 

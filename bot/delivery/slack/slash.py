@@ -15,7 +15,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.command_thread import CommandThread
-from bot.commands import MAX_ARGUMENT_CHARS, Commands, Reply
+from bot.commands import MAX_ARGUMENT_CHARS, Reply
 from bot.delivery.slack.render import render_reply
 from bot.dm_notice import notice_reply, with_notice
 
@@ -123,9 +123,8 @@ async def answer(
                 )
             if sub == "feeds":
                 return await worker.answer(lambda c: c.feeds())
-            # On the event loop: a reload swaps the watchlist the pipeline and the
-            # deliveries use, which must not change under them mid-step.
-            return Commands(worker.app).reload()
+            # On the event loop, not the command thread (see `CommandThread.reload`).
+            return await worker.reload()
     except Exception:  # a bug in one command must still answer the user
         log.exception("/stancewatch %s failed", sub)
         return Reply(

@@ -362,3 +362,26 @@ def test_a_shifts_before_line_links_the_earlier_report() -> None:
     assert before.endswith(
         "([Harbour Post](https://harbourpost.example/news/guarantees), 18 Aug 2025)"
     )
+
+
+def test_a_long_link_to_the_earlier_report_leaves_the_before_line_whole() -> None:
+    # A 1,500-character link (tracking parameters, a redirector) took the whole value: the
+    # quote was emptied and the "Before" line cut mid-link, so the date was lost and the
+    # half link showed as raw markdown.
+    stance = StanceLine(
+        actor_name="Russia",
+        topic_name="Security guarantees for Ukraine",
+        now_label="demands a veto",
+        now_quote="Russia must have a veto over any deployment.",
+        before_label="accepts guarantees",
+        before_source="Harbour Post",
+        before_date=WHEN_2025,
+        before_url="https://harbourpost.example/news?ref=" + "a" * 1500,
+    )
+    embed = render_alert(alert_with(stances=(stance,))).embed
+    assert_within_limits(embed)
+    value = next(f["value"] for f in embed["fields"] if f["name"].startswith("Position shifted"))
+    now, before = value.split("\n")
+    assert now == "**Now:** *demands a veto* — “Russia must have a veto over any deployment.”"
+    assert before == "**Before:** *accepts guarantees* (Harbour Post, 18 Aug 2025)"
+

@@ -33,6 +33,9 @@ URL_MAX = 2048  # longer embed URLs are refused with a 400
 
 # Our own shares of those limits, so one long part cannot starve the others.
 QUOTE_MAX = 400
+# A shift's quote keeps at least this much: a link to the earlier report long enough to
+# squeeze it further is left out (the outlet's name stays), never the quote or the date.
+SHIFT_QUOTE_MIN = 100
 LABEL_MAX = 200
 PASSAGE_TOPICS_SHOWN = 3
 DESCRIPTION_MIN = 300  # fields are dropped before the summary shrinks below this
@@ -105,14 +108,15 @@ def _when(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def _before_line(stance: StanceLine) -> str:
-    """A shift's "Before" line: the earlier position, where it was reported, and when."""
+def _before_line(stance: StanceLine, *, linked: bool = True) -> str:
+    """A shift's "Before" line: the earlier position, where it was reported (linked to
+    that report unless `linked` is False), and when."""
     before = fit(tidy(stance.before_label or "", keep_newlines=False), LABEL_MAX)
     when = day_label(stance.before_date, "earlier")
     name = stance.before_source or "an earlier report"
     source = (
         _link(name, stance.before_url)
-        if stance.before_url
+        if stance.before_url and linked
         else fit(tidy(name, keep_newlines=False), 100)
     )
     return f"**Before:** *{before}* ({source}, {when})"
@@ -131,6 +135,9 @@ def _stance_value(stance: StanceLine, place: str | None = None) -> str:
     lead = "**Now:** " if stance.is_shift else ""
     before = "\n" + _before_line(stance) if stance.is_shift else ""
     frame = len(f"{lead}*{label}*{relayed} — “”{before}")
+    if frame > FIELD_VALUE_MAX - SHIFT_QUOTE_MIN and stance.is_shift:
+        before = "\n" + _before_line(stance, linked=False)
+        frame = len(f"{lead}*{label}*{relayed} — “”{before}")
     quote_room = min(QUOTE_MAX, FIELD_VALUE_MAX - frame)
     quote_text = fit(tidy(stance.now_quote, keep_newlines=False), quote_room)
     return f"{lead}*{label}*{relayed} — “{quote_text}”{before}"

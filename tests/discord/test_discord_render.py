@@ -385,3 +385,16 @@ def test_a_long_link_to_the_earlier_report_leaves_the_before_line_whole() -> Non
     assert now == "**Now:** *demands a veto* — “Russia must have a veto over any deployment.”"
     assert before == "**Before:** *accepts guarantees* (Harbour Post, 18 Aug 2025)"
 
+
+def test_an_outlet_with_a_long_link_is_still_named_among_the_others() -> None:
+    # The first outlet's link did not fit the field, so the field read ", and 2 more":
+    # no outlet named, and a short link that fitted was dropped with it.
+    also = (
+        ("Reuters", "https://reuters.example/world?ref=" + "b" * 1100),
+        ("AP", "https://ap.example/x"),
+    )
+    embed = render_alert(alert_with(also_reported_by=also)).embed
+    assert_within_limits(embed)
+    value = next(f["value"] for f in embed["fields"] if f["name"] == "Also reported by")
+    assert value == "Reuters, [AP](https://ap.example/x)"
+

@@ -151,12 +151,22 @@ def _stance_name(stance: StanceLine) -> str:
 
 
 def _also_reported(alert: Alert) -> str:
+    """The other outlets, linked; one whose link has no room left is named without it."""
     links: list[str] = []
     for index, (source, url) in enumerate(alert.also_reported_by):
-        link = _link(source, url)
         rest = len(alert.also_reported_by) - index - 1
         tail = f", and {rest} more" if rest else ""
-        if len(", ".join([*links, link])) + len(tail) > FIELD_VALUE_MAX:
+        # A name is at most 100 characters, so an outlet whose link is too long for the
+        # field is still named rather than counted.
+        link = next(
+            (
+                shown
+                for shown in (_link(source, url), _link(source, ""))
+                if len(", ".join([*links, shown])) + len(tail) <= FIELD_VALUE_MAX
+            ),
+            None,
+        )
+        if link is None:
             left = len(alert.also_reported_by) - index
             return ", ".join(links) + f", and {left} more"
         links.append(link)

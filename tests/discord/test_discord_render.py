@@ -398,3 +398,23 @@ def test_an_outlet_with_a_long_link_is_still_named_among_the_others() -> None:
     value = next(f["value"] for f in embed["fields"] if f["name"] == "Also reported by")
     assert value == "Reuters, [AP](https://ap.example/x)"
 
+
+def test_shifts_beyond_the_room_are_named_not_dropped_silently() -> None:
+    # Twenty-five fields and 6,000 characters hold about ten shift fields; the rest vanished
+    # without a word while the author line still named every actor.
+    shifts = tuple(
+        StanceLine(
+            f"Actor {i}", "Topic", "now " * 20, "quoted words " * 30, "before", "Wire", WHEN_2025
+        )
+        for i in range(30)
+    )
+    embed = render_alert(alert_with(stances=shifts)).embed
+    assert_within_limits(embed)
+    names = [f["name"] for f in embed["fields"]]
+    shown = [n for n in names if n.startswith("Position shifted: ")]
+    assert 0 < len(shown) < 30
+    assert shown == [f"Position shifted: Actor {i} — Topic" for i in range(len(shown))]
+    note = embed["fields"][-1]
+    hidden = ", ".join(f"Actor {i}" for i in range(len(shown), 30))
+    assert note["name"] == "More position shifts"
+    assert note["value"] == f"… and {30 - len(shown)} more not shown: {hidden}"

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -236,12 +237,17 @@ def _cut_name(name: str) -> str:
 
 
 def _assemble(
-    embed: dict[str, Any], description: str, fields: list[tuple[int, str, str]]
+    embed: dict[str, Any],
+    description: str,
+    fields: list[tuple[int, str, str]],
+    note: Callable[[list[tuple[int, str, str]]], tuple[int, str, str] | None] | None = None,
 ) -> dict[str, Any]:
-    """Fit the description and fields into what the rest of the embed leaves of 6000."""
+    """Fit the description and fields into what the rest of the embed leaves of 6000.
+
+    `note`, given the fields that fit, may add one saying what had no room; fields are
+    dropped until it fits too.
+    """
     fields = [(p, _cut_name(n) or EMPTY, _cut_value(v) or EMPTY) for p, n, v in fields]
-    while len(fields) > FIELDS_MAX:
-        fields.remove(max(reversed(fields), key=lambda f: f[0]))
     fixed = _size([embed.get("title", ""), embed.get("footer", {}).get("text", "")])
     fixed += len(embed.get("author", {}).get("name", ""))
 
@@ -249,8 +255,22 @@ def _assemble(
         return EMBED_TOTAL_MAX - fixed - _size([n + v for _, n, v in fields])
 
     wanted = min(len(description), DESCRIPTION_MIN)
-    while fields and room() < wanted:
-        fields.remove(max(reversed(fields), key=lambda f: f[0]))
+
+    def drop_past_limits(count_max: int, extra: int) -> None:
+        while fields and len(fields) > count_max:
+            fields.remove(max(reversed(fields), key=lambda f: f[0]))
+        while fields and room() - extra < wanted:
+            fields.remove(max(reversed(fields), key=lambda f: f[0]))
+
+    drop_past_limits(FIELDS_MAX, 0)
+    added = note(fields) if note else None
+    while added is not None:
+        extra = len(added[1]) + len(added[2])
+        if len(fields) < FIELDS_MAX and room() - extra >= wanted:
+            fields.append(added)
+            break
+        drop_past_limits(len(fields) - 1, extra)  # make room, then say so again
+        added = note(fields) if note else None
     desc = description if len(description) <= room() else _recut(description, max(0, room()))
     if desc:
         embed["description"] = desc
@@ -312,10 +332,25 @@ def render_alert(alert: Alert, *, plain: bool = False) -> RenderedAlert:
     description = fit(summary, room) if summary else ""
     if link_line:
         description = f"{description}\n\n{link_line}".strip()
-    embed = _assemble(embed, description, fields)
+    embed = _assemble(embed, description, fields, lambda kept: _hidden_shifts(alert, kept))
     chunks = mention_chunks(list(alert.mentions))
     content, mentioned = chunks[0] if chunks else (None, ())
     return RenderedAlert(embed, content, mentioned, tuple(chunks[1:]))
+
+
+def _hidden_shifts(alert: Alert, kept: list[tuple[int, str, str]]) -> tuple[int, str, str] | None:
+    """The field naming the shifts that had no field of their own, or None if none.
+
+    A shift is the news the alert exists for: one left out is at least named, so a
+    reader knows to ask `/positions` about it.
+    """
+    shown = sum(1 for priority, _, _ in kept if priority == _KEEP_SHIFT)
+    hidden = alert.shifts[shown:]  # shift fields are dropped from the end
+    if not hidden:
+        return None
+    names = ", ".join(one_line(s.actor_name) for s in hidden)
+    value = fit(f"… and {len(hidden)} more not shown: {names}", FIELD_VALUE_MAX)
+    return (_KEEP_SHIFT, "More position shifts", value)
 
 
 def render_reply(reply: Reply) -> dict[str, Any]:

@@ -322,3 +322,10 @@ def test_a_shifts_before_line_links_the_earlier_report(kit: Any) -> None:
         "(<https://harbour-post.com/2025/08/18/guarantees|harbour-post.com>, 18 Aug 2025)"
         in str(message.blocks)
     )
+
+
+def test_a_long_header_of_emoji_keeps_as_many_as_fit(kit: Any) -> None:
+    # An emoji is two UTF-16 units: the header was shortened by its whole excess in
+    # characters at once, so a title of emoji past 150 units showed as "…" alone.
+    message = render_alert(kit.make_alert(title="\U0001f525" * 200))
+    assert message.blocks[0]["text"]["text"] == "\U0001f525" * 74 + "…"

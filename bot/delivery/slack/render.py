@@ -168,8 +168,10 @@ def plain(raw: str, limit: int) -> str:
     """Clean and shorten text for a plain_text field (Slack shows it literally)."""
     text = _clean_prefix(raw, limit)
     size = min(len(text), limit)
-    while slack_len(_cut(text, size)) > limit:
-        size -= max(1, slack_len(_cut(text, size)) - limit)
+    while (over := slack_len(_cut(text, size)) - limit) > 0:
+        # An emoji is two units for one character: shortening by the whole excess emptied
+        # a header of emoji ("…" alone), so by half of it, as often as needed.
+        size -= max(1, over // 2)
     return _cut(text, size)
 
 

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import discord
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -418,3 +419,22 @@ def test_shifts_beyond_the_room_are_named_not_dropped_silently() -> None:
     hidden = ", ".join(f"Actor {i}" for i in range(len(shown), 30))
     assert note["name"] == "More position shifts"
     assert note["value"] == f"… and {30 - len(shown)} more not shown: {hidden}"
+
+
+CLUSTERS = [
+    "\U0001f1fa\U0001f1e6",
+    "\U0001f468\u200d\U0001f469\u200d\U0001f467",
+    "e\u0301",
+    "\U0001f44d\U0001f3fd",
+]
+
+
+@pytest.mark.parametrize("unit", CLUSTERS)
+def test_a_cut_title_never_splits_a_flag_an_emoji_sequence_or_an_accent(unit: str) -> None:
+    # With no space to cut at, the title was cut at any code point: half a flag showed as
+    # a boxed letter, a family lost its members, a letter its accent.
+    embed = render_alert(alert_with(title=unit * 300)).embed
+    title = embed["title"]
+    assert len(title) <= 256 and title.endswith(ELLIPSIS)
+    kept = title.removesuffix(ELLIPSIS)
+    assert kept and kept == unit * (len(kept) // len(unit))

@@ -8,6 +8,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -322,6 +323,31 @@ def test_a_shifts_before_line_links_the_earlier_report(kit: Any) -> None:
         "(<https://harbour-post.com/2025/08/18/guarantees|harbour-post.com>, 18 Aug 2025)"
         in str(message.blocks)
     )
+
+
+CLUSTERS = [
+    "\U0001f1fa\U0001f1e6",
+    "\U0001f468\u200d\U0001f469\u200d\U0001f467",
+    "e\u0301",
+    "\U0001f44d\U0001f3fd",
+]
+
+
+@pytest.mark.parametrize("unit", CLUSTERS)
+def test_a_cut_title_never_splits_a_flag_an_emoji_sequence_or_an_accent(
+    kit: Any, unit: str
+) -> None:
+    # With no space to cut at, the header and the linked title were cut at any code point:
+    # half a flag showed as a boxed letter, a family lost its members, a letter its accent.
+    message = render_alert(kit.make_alert(title=unit * 300))
+    assert_within_limits(message.blocks, message.text)
+    header = message.blocks[0]["text"]["text"]
+    linked = re.fullmatch(r"\*<[^|]+\|(.*)>\*", message.blocks[1]["text"]["text"].split("\n")[0])
+    assert linked
+    for shown in (header, linked.group(1), message.text.split(" — ")[0]):
+        assert shown.endswith("…")
+        kept = shown.removesuffix("…")
+        assert kept and kept == unit * (len(kept) // len(unit)), ascii(shown[-6:])
 
 
 def test_a_long_header_of_emoji_keeps_as_many_as_fit(kit: Any) -> None:

@@ -15,6 +15,7 @@ from urllib.parse import quote
 
 from bot.commands import Reply
 from bot.delivery.base import day_label
+from bot.delivery.cuts import safe_cut
 from bot.delivery.digest import digest_heading, digest_reason, paginate
 from bot.delivery.discord.text import ELLIPSIS, fit, fit_keeping_links, one_line, tidy
 from bot.delivery.passages import restated_at, shown_at
@@ -283,7 +284,7 @@ def _recut(rendered: str, limit: int) -> str:
     """Shorten already-escaped text at a sentence or word end."""
     if limit <= len(ELLIPSIS):
         return ""
-    cut = rendered[: limit - len(ELLIPSIS)]
+    cut = rendered[: safe_cut(rendered, limit - len(ELLIPSIS))]
     for boundary in (". ", "\n", " "):
         at = cut.rfind(boundary)
         if at >= len(cut) // 2:

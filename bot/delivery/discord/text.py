@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+from bot.delivery.cuts import clusters
+
 ELLIPSIS = "…"
 ZWSP = "\u200b"  # a zero-width space breaks mention syntax without changing what people read
 
@@ -125,7 +127,8 @@ def fit(text: str, limit: int, *, markdown: bool = True) -> str:
         # A cut that keeps under a third of the room reads worse than a cut mid-sentence.
         if kept and len(render(kept)) >= budget // 3:
             return _close(render(kept), budget) + ELLIPSIS
-    kept = _longest_prefix(list(text), budget, render)
+    # Anywhere, but never inside a flag, an emoji sequence or a letter with its accent.
+    kept = _longest_prefix(clusters(text), budget, render)
     return _close(render(kept), budget) + ELLIPSIS
 
 

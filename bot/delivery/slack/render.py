@@ -15,6 +15,7 @@ from urllib.parse import quote
 
 from bot.commands import Reply
 from bot.delivery.base import day_label
+from bot.delivery.cuts import safe_cut
 from bot.delivery.digest import digest_heading, digest_reason, paginate
 from bot.delivery.passages import restated_at, shown_at
 from bot.models import Alert, Digest, DigestItem, StanceLine, TopicLine
@@ -136,7 +137,7 @@ def escape(text: str) -> str:
 def _cut(text: str, limit: int) -> str:
     if len(text) <= limit:
         return text
-    room = text[: max(0, limit - 1)]
+    room = text[: safe_cut(text, limit - 1)]  # never inside a flag or an accented letter
     space = room.rfind(" ")
     if space >= limit * 0.6:
         room = room[:space]

@@ -235,12 +235,21 @@ class Pipeline:
         self._sync_feeds(self.clock())
 
     def _sync_feeds(self, now: datetime) -> None:
-        """Bring the stored feeds in step with the watchlist; say which feeds moved."""
-        for new_url, old_url in self.store.sync_feeds(self.watchlist.feeds, now):
+        """Bring the stored feeds in step with the watchlist; say which feeds moved, and
+        which came back after too long away to alert what they missed."""
+        synced = self.store.sync_feeds(self.watchlist.feeds, now)
+        for new_url, old_url in synced.moved:
             log.info(
                 "feed %s takes over from %s (same name): new items at its first poll alert",
                 safe_url(new_url),
                 safe_url(old_url),
+            )
+        for url, away in synced.afresh:
+            log.info(
+                "feed %s is back in the watchlists after %.1f days away: its next poll is"
+                " history (not alerted), as a new feed's first poll is",
+                safe_url(url),
+                away.total_seconds() / 86400,
             )
 
     def due_feeds(self, now: datetime) -> list[Feed]:

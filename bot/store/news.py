@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import numpy as np
 
+from bot.feeds.absence import starts_afresh
 from bot.feeds.same_page import page_base, page_key, page_pairs, without_tracking
 from bot.feeds.schedule import next_poll_after_interval_change
 from bot.models import Article, Feed, Statement
 from bot.store.connection import Connection
 from bot.store.rows import (
+    FeedsSynced,
     FeedState,
     MatchRow,
     StoredArticle,
@@ -30,23 +32,29 @@ class NewsStore(Connection):
 
     # --- feeds -------------------------------------------------------------------------
 
-    def sync_feeds(self, feeds: Sequence[Feed], now: datetime) -> list[tuple[str, str]]:
-        """Bring the feeds table in step with the watchlist; return the feeds that moved.
+    def sync_feeds(self, feeds: Sequence[Feed], now: datetime) -> FeedsSynced:
+        """Bring the feeds table in step with the watchlist; say which feeds moved or start
+        afresh.
 
         A new URL is added, due now. A known feed keeps its state, takes its new name, and,
         when its interval was edited, is polled no later than one new interval after its
         last poll. A new URL whose name is that of a stored feed no longer in the watchlist
         is that feed at a new address: it inherits the first poll, so its first fetch
-        alerts what is new instead of storing it as history. Returns (new URL, old URL)
-        for each such move. Feeds that left the watchlist keep their rows.
+        alerts what is new instead of storing it as history. Feeds that leave the watchlist
+        keep their rows, and when they left; one listed again after too long away
+        (bot/feeds/absence.py) starts afresh: its next poll is a first poll, so what it
+        missed is history, not news.
         """
-        moves: list[tuple[str, str]] = []
+        moved: list[tuple[str, str]] = []
+        afresh: list[tuple[str, timedelta]] = []
         listed = {feed.url for feed in feeds}
         with self.transaction():
             stored = {state.url: state for state in self.feed_states()}
             for feed in feeds:
                 state = stored.get(feed.url)
                 if state is not None:
+                    if state.unlisted_at is not None and self._listed_again(feed, state, now):
+                        afresh.append((feed.url, now - state.unlisted_at))
                     self._update_feed(feed, state)
                     continue
                 previous = _moved_from(feed, stored.values(), listed)
@@ -64,8 +72,31 @@ class NewsStore(Connection):
                     ),
                 )
                 if previous is not None:
-                    moves.append((feed.url, previous.url))
-        return moves
+                    moved.append((feed.url, previous.url))
+            for state in stored.values():
+                if state.url not in listed and state.unlisted_at is None:
+                    self.db.execute(
+                        "UPDATE feeds SET unlisted_at = ? WHERE url = ?", (iso(now), state.url)
+                    )
+        return FeedsSynced(tuple(moved), tuple(afresh))
+
+    def _listed_again(self, feed: Feed, state: FeedState, now: datetime) -> bool:
+        """Mark a feed that left the watchlist as listed; True when it starts afresh.
+
+        Starting afresh, it is due now, its first poll is to come, and its validators go:
+        a 304 would bring no items, and the first poll would then be the next answer's,
+        whose truly new items would be taken for history.
+        """
+        assert state.unlisted_at is not None
+        if not starts_afresh(state.unlisted_at, now, feed.interval_s):
+            self.db.execute("UPDATE feeds SET unlisted_at = NULL WHERE url = ?", (feed.url,))
+            return False
+        self.db.execute(
+            "UPDATE feeds SET unlisted_at = NULL, first_polled_at = NULL, etag = NULL,"
+            " last_modified = NULL, next_poll_at = ? WHERE url = ?",
+            (iso(now), feed.url),
+        )
+        return True
 
     def _update_feed(self, feed: Feed, state: FeedState) -> None:
         """Apply a listed feed's edited name and interval to its stored state."""

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from bot.models import Alert, Article, Carried, Feed, Rename, Statement
-from bot.store.rows import FeedState, MatchRow, OutboxRow, StoredArticle, StoryRow
+from bot.store.rows import FeedsSynced, FeedState, MatchRow, OutboxRow, StoredArticle, StoryRow
 
 if TYPE_CHECKING:
     import numpy as np
@@ -51,8 +51,9 @@ class Store(Protocol):
 
     # --- feeds, articles, stories, positions ---------------------------------
 
-    def sync_feeds(self, feeds: Sequence[Feed], now: datetime) -> list[tuple[str, str]]:
-        """Bring the feeds table in step with the watchlist; return the feeds that moved."""
+    def sync_feeds(self, feeds: Sequence[Feed], now: datetime) -> FeedsSynced:
+        """Bring the feeds table in step with the watchlist; say which feeds moved or start
+        afresh."""
         ...
 
     def feed_state(self, url: str) -> FeedState | None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 from dataclasses import dataclass, fields
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TypeVar, get_args, get_type_hints
 
 import numpy as np
@@ -56,12 +56,25 @@ class FeedState:
     recent_polls: str = ""  # its latest polls' outcomes: "ok@<iso>,failed@<iso>,…"
     unreliable_told: bool = False  # admins were told it fails on and off
     unreliable_told_at: datetime | None = None  # when they last were
+    unlisted_at: datetime | None = None  # when it left the watchlists (None: listed)
 
     @property
     def last_polled_at(self) -> datetime | None:
         """When the feed was last fetched, whatever the outcome (None: never)."""
         polls = [moment for moment in (self.last_ok_at, self.last_error_at) if moment]
         return max(polls) if polls else None
+
+
+@dataclass(frozen=True)
+class FeedsSynced:
+    """What bringing the stored feeds in step with the watchlist found worth saying."""
+
+    # (new URL, old URL): a new address under the name of a feed that left, taking over
+    # its first poll.
+    moved: tuple[tuple[str, str], ...] = ()
+    # (URL, time away): feeds listed again after too long away (bot/feeds/absence.py),
+    # whose next poll is a first poll again.
+    afresh: tuple[tuple[str, timedelta], ...] = ()
 
 
 @dataclass(frozen=True)

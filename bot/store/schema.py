@@ -224,6 +224,12 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE outbox ADD COLUMN tried_version INTEGER;
     """,
+    # When a feed left the watchlists (NULL: listed, or never seen unlisted). A feed put
+    # back after a long absence starts afresh with a history-only first poll, so what it
+    # missed is not alerted as news; one put back soon resumes (bot/feeds/absence.py).
+    """
+    ALTER TABLE feeds ADD COLUMN unlisted_at TEXT;
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -157,3 +157,19 @@ async def test_when_a_feed_left_the_watchlists_survives_a_restart(
         clock.use(served)
         await served.poll()
         assert await served.sent_titles() == alerted
+
+
+async def test_a_new_address_under_the_name_of_a_feed_gone_for_days_starts_afresh(
+    tmp_path: Path,
+) -> None:
+    # The name says it is that feed moved; but it left days ago, so what the new address
+    # lists is as much missed news as a re-added feed's.
+    async with one_feed(tmp_path, b"") as served:
+        clock = Clock(served)
+        listed = await _polled_then_removed(served, clock)
+        clock.now += timedelta(days=3)
+        _missed_item_published(served, clock)
+        moved = replace(served.feed, url=served.feed.url.replace("/feed.xml", "/news/feed.xml"))
+        served.app.use_watchlist(_with_feed(listed, moved))
+        await served.app.pipeline.poll([moved])
+        assert await served.sent_titles() == []

@@ -42,8 +42,8 @@ class NewsStore(Connection):
         is that feed at a new address: it inherits the first poll, so its first fetch
         alerts what is new instead of storing it as history. Feeds that leave the watchlist
         keep their rows, and when they left; one listed again after too long away
-        (bot/feeds/absence.py) starts afresh: its next poll is a first poll, so what it
-        missed is history, not news.
+        (bot/feeds/absence.py), or a new address taking over from it, starts afresh: its
+        next poll is a first poll, so what it missed is history, not news.
         """
         moved: list[tuple[str, str]] = []
         afresh: list[tuple[str, timedelta]] = []
@@ -57,7 +57,7 @@ class NewsStore(Connection):
                         afresh.append((feed.url, now - state.unlisted_at))
                     self._update_feed(feed, state)
                     continue
-                previous = _moved_from(feed, stored.values(), listed)
+                previous = _moved_from(feed, stored.values(), listed, now)
                 self.db.execute(
                     "INSERT INTO feeds (url, name, next_poll_at, interval_s, first_polled_at)"
                     " VALUES (?, ?, ?, ?, ?)",
@@ -502,9 +502,10 @@ class NewsStore(Connection):
 
 
 def _moved_from(
-    feed: Feed, stored: Iterable[FeedState], listed: Collection[str]
+    feed: Feed, stored: Iterable[FeedState], listed: Collection[str], now: datetime
 ) -> FeedState | None:
-    """The stored feed this new URL replaces: same name, no longer listed, already polled.
+    """The stored feed this new URL replaces: same name, no longer listed, already polled,
+    and not gone so long that the new address would start afresh were it the old one.
 
     Of several, the one polled last. A nameless feed replaces nothing: only the name says
     that two addresses are one feed.
@@ -514,6 +515,9 @@ def _moved_from(
     candidates = [
         state
         for state in stored
-        if state.name == feed.name and state.url not in listed and state.first_polled_at
+        if state.name == feed.name
+        and state.url not in listed
+        and state.first_polled_at
+        and not (state.unlisted_at and starts_afresh(state.unlisted_at, now, feed.interval_s))
     ]
     return max(candidates, key=lambda s: s.last_polled_at or s.next_poll_at, default=None)

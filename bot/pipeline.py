@@ -304,9 +304,13 @@ class Pipeline:
             readings = await self._ingest(batches, report)
             # Validators are saved only after the articles are: a crash in between means
             # the feed is fetched again in full, never that its items are skipped.
+            listed = {feed.url: feed for feed in self.watchlist.feeds}
             for batch in batches:
-                self.health.record_ok(batch.feed, batch.result, self.clock(), bool(batch.articles))
-                self.health.record_recovery(batch.feed, batch.state)
+                # As listed now: an interval fixed while this poll ran (a `1d` made `1m`)
+                # sets the next poll, not the one the poll began with (a day away).
+                feed = listed.get(batch.feed.url, batch.feed)
+                self.health.record_ok(feed, batch.result, self.clock(), bool(batch.articles))
+                self.health.record_recovery(feed, batch.state)
             if self.english_only_model:  # otherwise nothing was read (`_analyse`)
                 self.health.record_languages(
                     [(batch.feed, readings.get(batch.feed.url, [])) for batch in batches]

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
+from numpy.typing import NDArray
 from rich.console import Console
 
 from bot.app import App, build_app
@@ -91,6 +95,53 @@ async def test_an_edited_interval_moves_the_next_poll_on_reload_and_after_a_rest
         assert _state(restarted, url).next_poll_at <= again.last_ok_at + MINUTE
     finally:
         await restarted.close()
+
+
+class EditOnFirstRead(HashingEmbedder):
+    """The model, slow enough for an admin's edit to land while a poll reads its articles:
+    at its first call it runs `edit` on the event loop before embedding."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.edit: Callable[[], None] | None = None
+        self.loop: asyncio.AbstractEventLoop | None = None
+
+    def encode(self, texts: Sequence[str]) -> NDArray[np.float32]:
+        if self.edit is not None and self.loop is not None:
+            edit, self.edit = self.edit, None
+
+            async def on_loop() -> None:
+                edit()
+
+            asyncio.run_coroutine_threadsafe(on_loop(), self.loop).result(timeout=10)
+        return super().encode(texts)
+
+
+async def test_an_interval_fixed_while_the_feed_is_being_polled_is_not_undone_by_that_poll(
+    tmp_path: Path, feeds: FeedServer
+) -> None:
+    feeds.replies["/a.xml"] = Reply(body=rss("A", rss_items(OFF_TOPIC, "a")))
+    url = feeds.url("/a.xml")
+    folder = tmp_path / "watchlists"
+    embedder = EditOnFirstRead()
+    # A new feed added with a mistyped daily interval: it is polled at once (its first poll).
+    app = _app(tmp_path, _watchlist(folder, [url], "1d"), embedder)
+    try:
+        # The admin fixes it to 1m while that first poll is still reading its articles.
+        fixed = _watchlist(folder, [url], "1m")
+        embedder.edit, embedder.loop = (
+            (lambda: app.use_watchlist(fixed)),
+            (asyncio.get_running_loop()),
+        )
+        await app.pipeline.poll()
+        assert embedder.edit is None, "the edit never landed mid-poll"
+        polled = _state(app, url)
+        assert polled.last_ok_at is not None
+        # The fix stands: the next poll is a minute away, not the day the poll began with.
+        assert polled.next_poll_at <= polled.last_ok_at + MINUTE
+        assert app.pipeline.due_feeds(polled.last_ok_at + MINUTE) == list(app.watchlist.feeds)
+    finally:
+        await app.close()
 
 
 @pytest.mark.model

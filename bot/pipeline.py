@@ -232,7 +232,12 @@ class Pipeline:
         new matcher failed on a topic the edit had renamed (the whole poll with it).
         """
         self._in_use = _InUse(watchlist, matcher, stances)
-        self._sync_feeds(self.clock())
+        try:
+            self._sync_feeds(self.clock())
+        except sqlite3.Error as exc:
+            # The edit is in use already; only the feeds table lags, and every poll brings it
+            # in step first. Raised, it was said as "refused, last good set kept": untrue.
+            log.warning("the feeds of the edit are recorded at the next poll: %s", exc)
 
     def _sync_feeds(self, now: datetime) -> None:
         """Bring the stored feeds in step with the watchlist; say which feeds moved, and

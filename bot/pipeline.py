@@ -311,9 +311,7 @@ class Pipeline:
             # the feed is fetched again in full, never that its items are skipped.
             listed = {feed.url: feed for feed in self.watchlist.feeds}
             for batch in batches:
-                # As listed now: an interval fixed while this poll ran (a `1d` made `1m`)
-                # sets the next poll, not the one the poll began with (a day away).
-                feed = listed.get(batch.feed.url, batch.feed)
+                feed = listed.get(batch.feed.url, batch.feed)  # see `_as_listed`
                 self.health.record_ok(feed, batch.result, self.clock(), bool(batch.articles))
                 self.health.record_recovery(feed, batch.state)
             if self.english_only_model:  # otherwise nothing was read (`_analyse`)
@@ -432,7 +430,15 @@ class Pipeline:
         error = redact_urls(error)
         report.failures += 1
         report.errors.append(f"{safe_url(feed.url)}: {error}")
-        self.health.record_failure(feed, error, result, now)
+        self.health.record_failure(self._as_listed(feed), error, result, now)
+
+    def _as_listed(self, feed: Feed) -> Feed:
+        """The feed as the watchlist in use lists it now (itself once it left the list).
+
+        An interval fixed while the feed was being polled (a mistyped `1d` made `1m`) then
+        sets its next poll or retry, not the interval the poll began with: a day away.
+        """
+        return next((f for f in self.watchlist.feeds if f.url == feed.url), feed)
 
     async def _ingest(
         self, batches: Sequence[_Fetched], report: CycleReport

@@ -98,6 +98,9 @@ class Reply:
     body: bytes = b""
     headers: dict[str, str] = field(default_factory=dict)
     content_type: str = "application/rss+xml"
+    # Set: the answer waits until the test sets it (a feed slow to answer, for as long as
+    # the test needs something to happen meanwhile).
+    gate: threading.Event | None = None
 
 
 class _Server:
@@ -131,6 +134,8 @@ class FeedServer(_Server):
             def do_GET(self) -> None:
                 reply = outer.replies.get(self.path, Reply(404, b"not found"))
                 outer.hits[self.path] = outer.hits.get(self.path, 0) + 1
+                if reply.gate is not None:
+                    reply.gate.wait(timeout=30)
                 self.send_response(reply.status)
                 self.send_header("Content-Type", reply.content_type)
                 self.send_header("Content-Length", str(len(reply.body)))

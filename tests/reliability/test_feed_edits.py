@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import timedelta
@@ -140,6 +141,32 @@ async def test_an_interval_fixed_while_the_feed_is_being_polled_is_not_undone_by
         # The fix stands: the next poll is a minute away, not the day the poll began with.
         assert polled.next_poll_at <= polled.last_ok_at + MINUTE
         assert app.pipeline.due_feeds(polled.last_ok_at + MINUTE) == list(app.watchlist.feeds)
+    finally:
+        await app.close()
+
+
+async def test_an_interval_fixed_while_a_failing_feed_is_fetched_sets_its_retry(
+    tmp_path: Path, feeds: FeedServer
+) -> None:
+    answer = threading.Event()
+    feeds.replies["/a.xml"] = Reply(status=500, gate=answer)
+    url = feeds.url("/a.xml")
+    folder = tmp_path / "watchlists"
+    app = _app(tmp_path, _watchlist(folder, [url], "1d"), HashingEmbedder())
+    try:
+        polling = asyncio.ensure_future(app.pipeline.poll())
+        async with asyncio.timeout(15):
+            while not feeds.hits.get("/a.xml"):
+                await asyncio.sleep(0.01)
+        # The admin fixes the daily interval while the server takes its time to fail.
+        app.use_watchlist(_watchlist(folder, [url], "1m"))
+        answer.set()
+        report = await polling
+        assert report.failures == 1, report
+        failed = _state(app, url)
+        assert failed.last_error_at is not None
+        # The retry is backed off from the fixed interval (a minute), not from a day.
+        assert failed.next_poll_at <= failed.last_error_at + 2 * MINUTE
     finally:
         await app.close()
 

@@ -27,6 +27,7 @@ from bot.logs import redact_urls
 from bot.models import Watchlist
 from bot.reload import FolderState, folder_state, reload_watchlists
 from bot.renames import named
+from bot.waiting import until_any
 
 log = logging.getLogger(__name__)
 
@@ -113,22 +114,12 @@ def folder_identity(folder: Path) -> tuple[int, int] | None:
     return (status.st_dev, status.st_ino) if folder.is_dir() else None
 
 
-async def _until(events: tuple[asyncio.Event, ...], timeout: float | None) -> None:
-    """Wait until one of the events is set, or the timeout passes."""
-    waits = [asyncio.ensure_future(event.wait()) for event in events]
-    try:
-        await asyncio.wait(waits, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        for wait in waits:
-            wait.cancel()
-
-
 async def settled_state(folder: Path, stop: asyncio.Event) -> FolderState:
     """What the folder holds once it has not changed for SETTLE_S (SETTLE_AT_MOST_S at most)."""
     end = time.monotonic() + SETTLE_AT_MOST_S
     state = folder_state(folder)
     while not stop.is_set() and time.monotonic() < end:
-        await _until((stop,), SETTLE_S)
+        await until_any((stop,), SETTLE_S)
         again = folder_state(folder)
         if again == state:
             break
@@ -193,7 +184,7 @@ async def watch_watchlists(app: App, stop: asyncio.Event) -> None:
             if polling:
                 deadlines.append(time.monotonic() + POLL_S)
             timeout = max(0.0, min(deadlines) - time.monotonic())
-            await _until((changed, stop), timeout)
+            await until_any((changed, stop), timeout)
             if stop.is_set():
                 break
             due = any(wait <= time.monotonic() for wait in waits)

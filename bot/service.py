@@ -46,14 +46,17 @@ class PlatformRuntime(Protocol):
         ...
 
 
-async def start_platforms(app: App) -> list[PlatformRuntime]:
-    """Connect to every platform that has a token; webhooks need none and are always on."""
+async def start_platforms(app: App, stop: asyncio.Event | None = None) -> list[PlatformRuntime]:
+    """Connect to every platform that has a token; webhooks need none and are always on.
+
+    `stop` set meanwhile ends the wait for a platform's first answer (see start_discord).
+    """
     runtimes: list[PlatformRuntime] = []
     settings = app.settings
     from bot.delivery.discord.runtime import start_discord
     from bot.delivery.slack.runtime import start_slack
 
-    runtimes.append(await start_discord(app))
+    runtimes.append(await start_discord(app, stop=stop))
     runtimes.append(await start_slack(app))
     for runtime in runtimes:
         # One list serves both the outbox and admin notices (App.deliveries is it).
@@ -154,7 +157,7 @@ async def serve_app(app: App, once: bool, stop: asyncio.Event | None = None) -> 
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, on_signal, sig)
-    runtimes = await start_platforms(app)
+    runtimes = await start_platforms(app, stop)
     try:
         if once:
             return await _one_pass(app, stop, received)

@@ -58,3 +58,24 @@ async def test_a_stop_cuts_a_delivery_at_the_grace_and_the_next_start_posts_it_o
         # Discord's nonce: the second try returned the message the first one posted.
         assert [m["id"] for m in fake.messages.values()] == [ref]
     assert _post_row(tmp_path / "t.db")[0] == "sent"
+
+
+@pytest.mark.parametrize("once", [False, True], ids=["run", "run-once"])
+async def test_a_stop_while_discord_login_hangs_at_start_ends_the_service_at_once(
+    dk: ModuleType, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, once: bool
+) -> None:
+    # Discord takes the login request and never answers (a network dropping packets). The
+    # start waits for that first attempt, but a SIGTERM or Ctrl-C meanwhile must not wait
+    # with it: `docker stop` kills after 10 s, and the wait is longer than that.
+    from bot.delivery.discord import runtime
+
+    monkeypatch.setattr(runtime, "LOGIN_WAIT_S", 600.0)
+    async with dk.fake_discord() as fake:
+        fake.fail("GET", r"/users/@me", 0, stall=True, take=True)
+        app = dk.make_app(tmp_path, fake)
+        stop, serving = dk.serve(app, monkeypatch, fake, once=once)
+        await dk.until(lambda: fake.requests("GET", r"/users/@me"), "the login reached Discord")
+        stop.set()
+        code = await asyncio.wait_for(serving, 60)  # a hang guard only: 600 s before
+        assert code == 0
+        assert not fake.released.is_set()  # it ended while the login was still held

@@ -19,6 +19,7 @@ from bot.commands import Commands
 from bot.delivery.discord.calls import end_bucket_sleeps, network_detail, response_watch
 from bot.delivery.discord.delivery import BotLink, DiscordDelivery
 from bot.delivery.discord.slash import ServerCommandTree, add_commands
+from bot.waiting import until_any
 
 log = logging.getLogger(__name__)
 
@@ -157,8 +158,13 @@ async def _run_bot(
         link.ready.set()
 
 
-async def start_discord(app: App, *, gateway: bool = True) -> DiscordRuntime:
-    """Webhook delivery always; with DISCORD_TOKEN also log in, sync commands, connect."""
+async def start_discord(
+    app: App, *, gateway: bool = True, stop: asyncio.Event | None = None
+) -> DiscordRuntime:
+    """Webhook delivery always; with DISCORD_TOKEN also log in, sync commands, connect.
+
+    `stop` (the service's SIGTERM or Ctrl-C) ends the wait for the first login attempt.
+    """
     settings = app.settings
     use_api_base(settings.discord_api_base)
     if not settings.discord_token:
@@ -170,10 +176,11 @@ async def start_discord(app: App, *, gateway: bool = True) -> DiscordRuntime:
     )
     tried = asyncio.Event()
     runtime.task = asyncio.create_task(_run_bot(client, link, app, gateway, tried))
-    # Wait for the first login attempt so a bad token is reported at start-up, not later.
-    with contextlib.suppress(TimeoutError):
-        await asyncio.wait_for(tried.wait(), LOGIN_WAIT_S)
+    # Wait for the first login attempt so a bad token is reported at start-up, not later;
+    # but not past a stop: a login Discord never answers held a SIGTERM for LOGIN_WAIT_S,
+    # past `docker stop`'s 10 s.
+    stopping = (stop,) if stop is not None else ()
+    await until_any((tried, *stopping), LOGIN_WAIT_S)
     if not gateway:
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(link.ready.wait(), LOGIN_WAIT_S)
+        await until_any((link.ready, *stopping), LOGIN_WAIT_S)
     return runtime

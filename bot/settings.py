@@ -73,6 +73,18 @@ def _discord_admin_channel(env: Mapping[str, str]) -> str:
     )
 
 
+def _discord_guild_id(env: Mapping[str, str]) -> str:
+    """A server id (digits). A server's name was taken, and slash commands were then
+    registered nowhere, said only in a log line once the bot had logged in."""
+    raw = env.get("DISCORD_GUILD_ID", "").strip()
+    if raw and not raw.isdigit():
+        raise SettingsError(
+            "DISCORD_GUILD_ID: must be a server id (digits: Developer Mode, then Copy Server"
+            f" ID), got {raw!r}"
+        )
+    return raw
+
+
 def _interval(env: Mapping[str, str], name: str, default: float) -> float:
     """An interval in the watchlists' own syntax ("600", "90s", "10m", "1h"), 1m to 7d."""
     raw = env.get(name, "").strip()
@@ -133,11 +145,11 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         model=env.get("STANCEWATCH_MODEL", ""),
         discord_token=env.get("DISCORD_TOKEN", ""),
         discord_api_base=_api_base(env, "DISCORD_API_BASE", "https://discord.com/api/v10"),
-        discord_guild_id=env.get("DISCORD_GUILD_ID", ""),
+        discord_guild_id=_discord_guild_id(env),
         discord_admin_channel=_discord_admin_channel(env),
         slack_bot_token=env.get("SLACK_BOT_TOKEN", ""),
         slack_app_token=env.get("SLACK_APP_TOKEN", ""),
-        slack_api_base=env.get("SLACK_API_BASE", "") or "https://slack.com/api/",
+        slack_api_base=_api_base(env, "SLACK_API_BASE", "https://slack.com/api/"),
         slack_admin_users=admins,
         slack_admin_channel=env.get("SLACK_ADMIN_CHANNEL", ""),
         default_interval_s=_interval(env, "STANCEWATCH_DEFAULT_INTERVAL", 600.0),

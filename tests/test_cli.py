@@ -388,6 +388,11 @@ def test_backup_still_copies_an_existing_database(tmp_path: Path) -> None:
         ("STANCEWATCH_MAX_ALERTS_PER_HOUR", "5000", "between"),
         ("STANCEWATCH_MAX_ALERTS_PER_HOUR", "2.5", "whole number"),
         ("STANCEWATCH_MAX_ALERTS_PER_HOUR", "many", "number"),
+        # Refused like DISCORD_API_BASE: each Slack call failed instead, until given up on.
+        ("SLACK_API_BASE", "slack.com/api/", "http(s) URL"),
+        ("SLACK_API_BASE", "ftp://slack.example/api/", "http(s) URL"),
+        # A server's name instead of its id: slash commands were registered nowhere.
+        ("DISCORD_GUILD_ID", "My Server", "server id"),
         # A channel name, a mention, a webhook URL cut short: each failed only at the first
         # admin notice, and the short URL's token went into the log with it.
         ("DISCORD_ADMIN_CHANNEL", "#ops", "channel id"),

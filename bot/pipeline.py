@@ -62,6 +62,12 @@ MAX_ALERT_AGE = timedelta(days=7)
 # 15 s): a slow page takes one, and a first poll's many pages, two per host at a time, fit
 # in a few; a host that never answers then delays the pass by a minute, not by a page each.
 FULL_TEXT_BUDGET_READS = 4
+# How many of a story's copies, the latest, a new article is compared with. A story reaches
+# a few outlets (1-10 in the grown setup of docs/performance.md), so every copy of an
+# ordinary story is read; a live page that never ends adds a copy at each update and
+# stays in the story window, and reading all of them, text and vector, cost each new
+# copy 2,000 rows after two weeks of ten-minute updates (docs/performance.md).
+STORY_COPIES_COMPARED = 100
 
 
 class StanceTracker(Protocol):
@@ -659,11 +665,13 @@ class Pipeline:
         copies all name someone else, or whose copy from this outlet shares next to none of
         this text, is other news (bot/story_checks.py), and the next candidate is tried.
         With `stances`, a candidate counts only when one of its copies gives one of them.
+        Only a story's latest STORY_COPIES_COMPARED copies are read: a live page's are many.
         """
         names = NameCheck(index_for(in_use.watchlist.actors))
         key = title_key(article.title)
         for story_id in candidates:
-            copies = [stored.article for stored in self.store.story_articles(story_id)]
+            stored_copies = self.store.story_articles(story_id, latest=STORY_COPIES_COMPARED)
+            copies = [stored.article for stored in stored_copies]
             if stances is not None and not any(
                 same_stance(stances, self.store.article_statements(copy.id)) for copy in copies
             ):
@@ -688,12 +696,9 @@ class Pipeline:
         new guid or date (or, with neither guid nor link, a new date), is the history item
         itself: had it been alerted, this copy would fold into it and post nothing.
         """
-        return any(
-            stored.first_poll
-            and stored.article.feed_url == article.feed_url
-            and stored.article.id != article.id
-            for stored in self.store.story_articles(story_id)
-        )
+        # Asked of the database, not read from the story's copies: the first-poll copy is
+        # the story's oldest, and a live page adds copies for as long as it runs.
+        return self.store.story_has_history_from(story_id, article.feed_url, article.id)
 
     def too_old(self, article: Article, now: datetime) -> bool:
         """True when the article is dated too far back to be alerted (MAX_ALERT_AGE)."""

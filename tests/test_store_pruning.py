@@ -274,6 +274,8 @@ def test_an_upgrade_drops_the_scores_of_articles_an_earlier_version_pruned(
     store.db.execute("ALTER TABLE followers DROP COLUMN dm_refusal_told")
     store.db.execute("ALTER TABLE outbox DROP COLUMN tried_version")  # added by migration 14
     store.db.execute("ALTER TABLE feeds DROP COLUMN unlisted_at")  # added by migration 15
+    store.db.execute("DROP INDEX articles_story_order")  # added by migration 16, which
+    store.db.execute("CREATE INDEX articles_story ON articles(story_id)")  # dropped this
     store.db.execute("PRAGMA user_version = 4")
     store.close()
     store = SQLiteStore(db)

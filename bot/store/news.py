@@ -385,12 +385,24 @@ class NewsStore(Connection):
         """The story has an alert now; later copies fold into it."""
         self.db.execute("UPDATE stories SET alerted = 1 WHERE id = ?", (story_id,))
 
-    def story_articles(self, story_id: str) -> list[StoredArticle]:
-        """Every stored copy of a story, oldest first."""
+    def story_articles(self, story_id: str, latest: int | None = None) -> list[StoredArticle]:
+        """Every stored copy of a story, oldest first; with `latest`, only the latest ones."""
         rows = self.db.execute(
-            "SELECT * FROM articles WHERE story_id = ? ORDER BY fetched, published", (story_id,)
+            "SELECT * FROM (SELECT * FROM articles WHERE story_id = ?"
+            " ORDER BY fetched DESC, published DESC LIMIT ?) ORDER BY fetched, published",
+            (story_id, -1 if latest is None else latest),
         )
         return [article_from_row(r) for r in rows]
+
+    def story_has_history_from(self, story_id: str, feed_url: str, other_than: str) -> bool:
+        """True when this feed stored a copy of the story (other than `other_than`) at its
+        first poll."""
+        row = self.db.execute(
+            "SELECT 1 FROM articles WHERE story_id = ? AND first_poll = 1 AND feed_url = ?"
+            " AND id != ? LIMIT 1",
+            (story_id, feed_url, other_than),
+        ).fetchone()
+        return row is not None
 
     # --- positions ---------------------------------------------------------------------
 

@@ -178,8 +178,13 @@ class Store(Protocol):
         """The story has an alert now; later copies fold into it."""
         ...
 
-    def story_articles(self, story_id: str) -> list[StoredArticle]:
-        """Every stored copy of a story, oldest first."""
+    def story_articles(self, story_id: str, latest: int | None = None) -> list[StoredArticle]:
+        """Every stored copy of a story, oldest first; with `latest`, only the latest ones."""
+        ...
+
+    def story_has_history_from(self, story_id: str, feed_url: str, other_than: str) -> bool:
+        """True when this feed stored a copy of the story (other than `other_than`) at its
+        first poll."""
         ...
 
     def add_statements(self, statements: Sequence[Statement]) -> None:

@@ -230,6 +230,15 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE feeds ADD COLUMN unlisted_at TEXT;
     """,
+    # A story's copies in the order they were stored, so that its latest few are read
+    # without the rest (`story_articles(latest=…)`): a live page's story gains a copy at
+    # each update for as long as the page runs, and with story_id alone indexed all of them
+    # were read and sorted to keep the latest (46-95 ms a new copy at 10,000; 13 with this).
+    # It replaces that index, which it covers.
+    """
+    DROP INDEX articles_story;
+    CREATE INDEX articles_story_order ON articles(story_id, fetched, published);
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -133,7 +133,7 @@ async def _prune(app: App) -> None:
         )
 
 
-async def _prune_or_say_why(app: App) -> None:
+async def prune_old_data(app: App) -> None:
     """Prune; a database that refuses the writes (a full disk) is said in one line, and the
     pass goes on: it has its own way of reporting a store that cannot be written."""
     try:
@@ -188,7 +188,7 @@ async def serve_app(app: App, once: bool, stop: asyncio.Event | None = None) -> 
             await app.outbox.drain()
 
         async def prune() -> None:
-            await _prune_or_say_why(app)
+            await prune_old_data(app)
 
         watcher = asyncio.create_task(watch_watchlists(app, stop))
         await serve(job(poll, polling), job(drain), job(prune), stop)
@@ -284,7 +284,7 @@ async def _one_pass(app: App, stop: asyncio.Event, received: list[signal.Signals
     """
     # First, as the service does at start: a database served only by `run --once` from cron
     # never met the service's 6-hourly prune, and grew without limit.
-    await _prune_or_say_why(app)
+    await prune_old_data(app)
     finished, report = await _until_stopped(app.pipeline.poll(app.watchlist.feeds), stop)
     if finished and report is not None:
         log.info(

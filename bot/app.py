@@ -29,7 +29,7 @@ from bot.reload import LoadedFrom
 from bot.renames import carry_renames
 from bot.routing import destination_registry
 from bot.settings import Settings
-from bot.store.connection import StoreOpenError
+from bot.store.connection import StoreOpenError, database_busy
 from bot.store.protocol import Store
 from bot.store.sqlite import SQLiteStore
 from bot.store.vectors import TextVectorStore
@@ -79,6 +79,21 @@ class App:
         if self._commands is None:
             self._commands = CommandThread(self)
         return self._commands
+
+    async def writes_taken(self) -> bool:
+        """Wait until the database takes writes, on the write gate's thread so the event loop
+        does not wait; False when another program's lock outlasted the busy timeout (the
+        caller gives its work up, to be done later). Any other refusal raises."""
+        gate = self.pipeline.write_gate
+        if gate is None:
+            return True
+        try:
+            await gate.wait()
+        except sqlite3.Error as exc:
+            if not database_busy(exc):
+                raise
+            return False
+        return True
 
     def use_watchlist(self, watchlist: Watchlist) -> None:
         """Apply a newly validated watchlist everywhere."""

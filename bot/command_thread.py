@@ -96,15 +96,9 @@ class CommandThread:
         feeds table, renamed ids): the wait for the lock happens first, on the write gate's
         thread, so it does not hold the loop.
         """
-        gate = self.app.pipeline.write_gate
-        if gate is not None:
-            try:
-                await gate.wait()
-            except Exception as exc:
-                if not database_busy(exc):
-                    raise
-                log.warning("a reload was answered busy: the database is locked (%s)", exc)
-                return BUSY
+        if not await self.app.writes_taken():
+            log.warning("a reload was answered busy: the database is locked by another program")
+            return BUSY
         return Commands(self.app).reload()
 
     async def owed_notice(self, platform: str, scope: str, user: str) -> DmNotice | None:

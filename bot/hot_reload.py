@@ -64,6 +64,13 @@ class _Refusals:
         self.waiting, self.due = text, time.monotonic() + REFUSE_AFTER_S
 
 
+@dataclass
+class _Locked:
+    """Whether an edit waiting for another program's write lock was said (once a stretch)."""
+
+    said: bool = False
+
+
 class _Listener:
     """watchfiles on the folder, setting `changed` at each change a reload could care about.
 
@@ -143,6 +150,7 @@ async def watch_watchlists(app: App, stop: asyncio.Event) -> None:
     look_at: float | None = None  # when to look at the folder though nothing was reported
     polling = False  # watching failed: the folder is read every POLL_S instead
     watch_again = 0.0  # when to try watching again, while polling
+    locked = _Locked()
 
     # Edits made while the service was down are met here first.
     await say_left_behind(app, None, left)
@@ -195,7 +203,11 @@ async def watch_watchlists(app: App, stop: asyncio.Event) -> None:
             state = await settled_state(folder, stop)
             if stop.is_set():
                 break
-            if state != read:
+            if state != read and not await _writable(app, locked):
+                # Applied now, it would have waited for the lock on the event loop and
+                # then kept the edit without its writes (renamed ids not carried over).
+                look_at = time.monotonic() + FOLDER_CHECK_S  # tried again at the next check
+            elif state != read:
                 read = state
                 await _reload(app, refusals, warned, left)
             elif refusals.waiting is not None and time.monotonic() >= refusals.due:
@@ -203,6 +215,22 @@ async def watch_watchlists(app: App, stop: asyncio.Event) -> None:
     finally:
         if listener is not None:
             await listener.close()
+
+
+async def _writable(app: App, locked: _Locked) -> bool:
+    """Whether the database takes writes now, waited for off the event loop; a lock held by
+    another program past the busy timeout is said once while the edit waits for it."""
+    try:
+        writable = await app.writes_taken()
+    except sqlite3.Error:
+        writable = True  # not a lock: the reload's own writes say what they meet
+    if not writable and not locked.said:
+        log.warning(
+            "watchlist edit not applied yet: the database is locked by another program"
+            " (tried again every few seconds until it is free)"
+        )
+    locked.said = not writable
+    return writable
 
 
 def _how_to_watch_again(error: Exception) -> str:

@@ -135,8 +135,18 @@ async def _prune(app: App) -> None:
 
 async def prune_old_data(app: App) -> None:
     """Prune; a database that refuses the writes (a full disk) is said in one line, and the
-    pass goes on: it has its own way of reporting a store that cannot be written."""
+    pass goes on: it has its own way of reporting a store that cannot be written.
+
+    Another program's write lock is waited for first, off the event loop (`App.writes_taken`):
+    waited for by the prune's first write, it held the loop, slash commands' 3 s with it.
+    """
     try:
+        if not await app.writes_taken():
+            log.warning(
+                "old data not pruned this time: the database is locked by another program"
+                " (tried again at the next prune: every 6 h, and at each start)"
+            )
+            return
         await _prune(app)
     except sqlite3.Error as exc:
         log.warning("could not prune old data: %s", exc)

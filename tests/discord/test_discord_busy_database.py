@@ -5,18 +5,21 @@ member must get the answer once the lock is released, or be told the database is
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Callable
 from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 import pytest
 
-from bot.models import Feed
+from bot import service
+from bot.models import Article, Feed
 from bot.store import connection
 from tests.conftest import rss
-from tests.reliability.helpers import FeedServer, Reply, serving
+from tests.reliability.helpers import FeedServer, Reply, serving, watching
 
 APP_ID = "900000000000000002"
 READER = "300000000000000001"
@@ -247,3 +250,118 @@ async def test_a_reload_that_outwaits_the_busy_timeout_says_the_database_is_busy
                 "security-guarantees",
                 "arms-shipments",
             ]
+
+
+# --- pruning and hot reload ---------------------------------------------------------------
+
+
+def add_old_article(app: Any) -> None:
+    """One stored article older than the retention: the next prune empties its text."""
+    when = datetime.now(UTC) - timedelta(days=app.settings.retention_days + 10)
+    article = Article(
+        "old", "feed", "Wire", "https://wire.example/old", "Moscow rejects guarantees",
+        "Some words of the article. " * 25, when, when,
+    )  # fmt: skip
+    with app.store.transaction():
+        app.store.add_article(article, article.url, "s-old", None, first_poll=False)
+
+
+def old_text(app: Any) -> str:
+    return str(app.store.db.execute("SELECT text FROM articles WHERE id = 'old'").fetchone()[0])
+
+
+async def test_a_command_sent_while_pruning_waits_for_the_lock_is_acknowledged_meanwhile(
+    dk: ModuleType, tmp_path: Path, hold_write_lock: Callable[[Path], Any]
+) -> None:
+    async with dk.fake_discord() as fake:
+        app = dk.make_app(tmp_path, fake)
+        add_old_article(app)
+        async with dk.running(app) as runtime:
+            lock = hold_write_lock(tmp_path / "t.db")
+            pruning = asyncio.create_task(service.prune_old_data(app))
+            await asyncio.sleep(0)  # the prune is under way, waiting for the lock
+            payload = topics_payload(dk)
+            await dk.invoke(runtime, payload)
+            # Answered while the prune still waits (at start and every 6 h it held the event
+            # loop for the whole busy timeout, and the command's 3 s with it).
+            assert callbacks(fake, payload)
+            assert not pruning.done()
+
+            lock.release()
+            await pruning
+            assert old_text(app) == ""
+
+
+async def test_a_prune_that_outwaits_the_busy_timeout_is_skipped_said_once_and_done_next_time(
+    dk: ModuleType,
+    tmp_path: Path,
+    hold_write_lock: Callable[[Path], Any],
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    monkeypatch.setattr(connection, "BUSY_TIMEOUT_MS", 50, raising=False)
+    app = dk.make_app(tmp_path, None, token=False)
+    add_old_article(app)
+    lock = hold_write_lock(tmp_path / "t.db")
+    with caplog.at_level(logging.INFO, logger="bot"):
+        await service.prune_old_data(app)
+    said = [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert len(said) == 1 and "prun" in said[0].getMessage(), said
+    assert said[0].exc_info is None  # one line, no traceback
+    assert old_text(app).startswith("Some words")
+
+    lock.release()
+    await service.prune_old_data(app)  # the next 6-hourly run
+    assert old_text(app) == ""
+    await app.close()
+
+
+RENAMED_WATCHLIST = """\
+topics:
+  - id: weapons
+    name: Weapons for Ukraine
+    description: Weapons sent to Ukraine.
+    former_ids: [arms-shipments]
+routes:
+  - topics: ["*"]
+    discord_channel: "700000000000000001"
+"""
+
+
+def topic_ids(app: Any) -> list[str]:
+    return [topic.id for topic in app.watchlist.topics]
+
+
+async def test_a_watchlist_edit_made_while_the_lock_is_held_is_applied_whole_once_released(
+    dk: ModuleType,
+    tmp_path: Path,
+    hold_write_lock: Callable[[Path], Any],
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # The lock outlasts SQLite's wait (cut short from 5 s): the edit cannot be applied yet.
+    monkeypatch.setattr(connection, "BUSY_TIMEOUT_MS", 50, raising=False)
+    folder = tmp_path / "watchlists"
+    folder.mkdir()
+    (folder / "w.yaml").write_text(GOOD_WATCHLIST, encoding="utf-8")
+    async with dk.fake_discord() as fake:
+        app = dk.make_app(tmp_path, fake)
+        before = topic_ids(app)
+        app.store.follow("discord", dk.GUILD_ID, READER, "arms-shipments", False, datetime.now(UTC))
+        async with dk.running(app) as runtime, watching(app):
+            lock = hold_write_lock(tmp_path / "t.db")
+            with caplog.at_level(logging.INFO, logger="bot"):
+                # A rename: applied while the lock is held, the follow stayed on the old id.
+                (folder / "w.yaml").write_text(RENAMED_WATCHLIST, encoding="utf-8")
+                await dk.until(
+                    lambda: "locked" in caplog.text or topic_ids(app) != before,
+                    "the edit applied or put off",
+                )
+                assert topic_ids(app) == before
+                payload = topics_payload(dk)
+                await dk.invoke(runtime, payload)
+                assert callbacks(fake, payload)
+
+                lock.release()
+                await dk.until(lambda: topic_ids(app) == ["weapons"], "the edit applied")
+            assert app.store.following("discord", dk.GUILD_ID, READER) == [("weapons", False)]

@@ -398,6 +398,9 @@ class ReloadingApp:
     def left_behind(self, before: Watchlist | None) -> list[str]:
         return []
 
+    async def writes_taken(self) -> bool:
+        return True  # no database here: nothing to wait for
+
     async def notify_admins(self, text: str) -> None:
         self.notices.append(text)
 

@@ -130,6 +130,18 @@ def topics_payload(dk: ModuleType) -> dict[str, Any]:
     return dk.command_payload("topics", user_id=READER)
 
 
+async def assert_answered_while_it_waits(
+    dk: ModuleType, fake: Any, runtime: Any, waiting: asyncio.Future[Any]
+) -> None:
+    """A /topics sent while `waiting` waits for the lock is acknowledged, and `waiting` is
+    still waiting: the wait did not hold the event loop (it used to hold it for the whole
+    busy timeout, and the command's 3 s with it)."""
+    payload = topics_payload(dk)
+    await dk.invoke(runtime, payload)
+    assert callbacks(fake, payload)
+    assert not waiting.done()
+
+
 def feed_watchlist(dk: ModuleType, url: str) -> Any:
     """The kit's watchlist, with one feed to poll."""
     return replace(dk.watchlist(), feeds=(Feed(url, "Harbour Post", 600.0),))
@@ -150,12 +162,7 @@ async def test_a_command_sent_while_a_poll_waits_for_the_lock_is_acknowledged_me
                 lock = hold_write_lock(tmp_path / "t.db")
                 polling = asyncio.create_task(app.pipeline.poll())
                 await asyncio.sleep(0)  # the poll is under way, waiting for the lock
-                payload = topics_payload(dk)
-                await dk.invoke(runtime, payload)
-                # Answered while the poll still waits: the wait did not hold the event loop
-                # (it held it for the whole busy timeout, and the command's 3 s with it).
-                assert callbacks(fake, payload)
-                assert not polling.done()
+                await assert_answered_while_it_waits(dk, fake, runtime, polling)
 
                 lock.release()
                 report = await polling
@@ -180,10 +187,7 @@ async def test_a_command_sent_while_a_drain_waits_for_the_lock_is_acknowledged_m
             lock = hold_write_lock(tmp_path / "t.db")
             draining = asyncio.create_task(app.outbox.drain())
             await asyncio.sleep(0)
-            payload = topics_payload(dk)
-            await dk.invoke(runtime, payload)
-            assert callbacks(fake, payload)
-            assert not draining.done()
+            await assert_answered_while_it_waits(dk, fake, runtime, draining)
 
             lock.release()
             await draining
@@ -218,10 +222,7 @@ async def test_a_reload_waiting_for_the_lock_leaves_other_commands_answered(
             reload = dk.command_payload("reload", permissions=dk.MANAGE_GUILD)
             reloading = asyncio.create_task(dk.invoke(runtime, reload))
             await dk.until(lambda: callbacks(fake, reload), "the reload acknowledged")
-            payload = topics_payload(dk)
-            await dk.invoke(runtime, payload)
-            assert callbacks(fake, payload)
-            assert not reloading.done()
+            await assert_answered_while_it_waits(dk, fake, runtime, reloading)
 
             lock.release()
             await reloading
@@ -280,12 +281,7 @@ async def test_a_command_sent_while_pruning_waits_for_the_lock_is_acknowledged_m
             lock = hold_write_lock(tmp_path / "t.db")
             pruning = asyncio.create_task(service.prune_old_data(app))
             await asyncio.sleep(0)  # the prune is under way, waiting for the lock
-            payload = topics_payload(dk)
-            await dk.invoke(runtime, payload)
-            # Answered while the prune still waits (at start and every 6 h it held the event
-            # loop for the whole busy timeout, and the command's 3 s with it).
-            assert callbacks(fake, payload)
-            assert not pruning.done()
+            await assert_answered_while_it_waits(dk, fake, runtime, pruning)
 
             lock.release()
             await pruning

@@ -381,6 +381,16 @@ def test_positions_marks_a_stance_another_actor_relayed(app: App) -> None:
     assert "reported by" not in own
 
 
+def store_veto_talks(app: App, stored: str) -> None:
+    """The article "Envoys trade drafts on a veto over guarantees", stored under `stored`."""
+    now = datetime.now(UTC)
+    article = Article(
+        "guid:veto-talks", "https://wire.example/rss", "wire.example", stored,
+        "Envoys trade drafts on a veto over guarantees", "Text.", now, now,
+    )  # fmt: skip
+    app.store.add_article(article, canonical_url(stored), None, None, False)
+
+
 @pytest.mark.parametrize(
     "typed",
     [
@@ -391,13 +401,7 @@ def test_positions_marks_a_stance_another_actor_relayed(app: App) -> None:
     ],
 )
 def test_why_finds_the_article_however_its_link_was_pasted(app: App, typed: str) -> None:
-    stored = "https://www.wire.example/world/veto-talks/"
-    now = datetime.now(UTC)
-    article = Article(
-        "guid:veto-talks", "https://wire.example/rss", "wire.example", stored,
-        "Envoys trade drafts on a veto over guarantees", "Text.", now, now,
-    )  # fmt: skip
-    app.store.add_article(article, canonical_url(stored), None, None, False)
+    store_veto_talks(app, "https://www.wire.example/world/veto-talks/")
     reply = Commands(app).why(typed)
     assert reply.ok and reply.title == "Why: Envoys trade drafts on a veto over guarantees"
 
@@ -410,13 +414,9 @@ def test_why_finds_the_article_however_its_link_was_pasted(app: App, typed: str)
     ],
 )
 def test_why_finds_an_article_stored_with_tracking_parameters(app: App, typed: str) -> None:
-    stored = "https://www.wire.example/world/veto-talks?ref=rss&smid=nytcore-ios-share"
-    now = datetime.now(UTC)
-    article = Article(
-        "guid:veto-talks", "https://wire.example/rss", "wire.example", stored,
-        "Envoys trade drafts on a veto over guarantees", "Text.", now, now,
-    )  # fmt: skip
-    app.store.add_article(article, canonical_url(stored), None, None, False)
+    store_veto_talks(
+        app, "https://www.wire.example/world/veto-talks?ref=rss&smid=nytcore-ios-share"
+    )
     reply = Commands(app).why(typed)
     assert reply.ok and reply.title == "Why: Envoys trade drafts on a veto over guarantees"
     other = Commands(app).why("https://www.wire.example/world/veto-talks?id=2")

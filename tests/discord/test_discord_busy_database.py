@@ -45,6 +45,17 @@ def follow_payload(dk: ModuleType) -> dict[str, Any]:
     return dk.command_payload("follow", [dk.option("topic", "security-guarantees")], user_id=READER)
 
 
+async def follow_acknowledged(
+    dk: ModuleType, fake: Any, runtime: Any
+) -> tuple[dict[str, Any], asyncio.Task[Any]]:
+    """A /follow sent while the lock is held, once Discord saw it acknowledged: its payload,
+    and the command still under way."""
+    payload = follow_payload(dk)
+    command = asyncio.create_task(dk.invoke(runtime, payload))
+    await dk.until(lambda: callbacks(fake, payload), "the follow acknowledged")
+    return payload, command
+
+
 async def test_follow_is_acknowledged_while_the_lock_is_held_and_answered_once_released(
     dk: ModuleType, tmp_path: Path, hold_write_lock: Callable[[Path], Any]
 ) -> None:
@@ -52,9 +63,7 @@ async def test_follow_is_acknowledged_while_the_lock_is_held_and_answered_once_r
         app = dk.make_app(tmp_path, fake)
         async with dk.running(app) as runtime:
             lock = hold_write_lock(tmp_path / "t.db")
-            payload = follow_payload(dk)
-            command = asyncio.create_task(dk.invoke(runtime, payload))
-            await dk.until(lambda: callbacks(fake, payload), "the interaction acknowledged")
+            payload, command = await follow_acknowledged(dk, fake, runtime)
             # Acknowledged while the follow still waits for the lock: Discord's 3 s are met
             # however long the lock is held, and the answer is yet to come.
             [ack] = callbacks(fake, payload)
@@ -106,9 +115,7 @@ async def test_autocomplete_is_answered_while_a_follow_waits_for_the_lock(
         app = dk.make_app(tmp_path, fake)
         async with dk.running(app) as runtime:
             lock = hold_write_lock(tmp_path / "t.db")
-            waiting = follow_payload(dk)
-            command = asyncio.create_task(dk.invoke(runtime, waiting))
-            await dk.until(lambda: callbacks(fake, waiting), "the follow acknowledged")
+            waiting, command = await follow_acknowledged(dk, fake, runtime)
             # The event loop is not held by the waiting write: another member typing a topic
             # still gets its choices (and the gateway its heartbeats, deliveries their turn).
             typing = dk.command_payload("follow", [dk.option("topic", "arm", focused=True)], kind=4)

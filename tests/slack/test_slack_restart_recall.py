@@ -82,6 +82,16 @@ async def retry_after_restart(env: Any, kit: Any) -> None:
         await fresh.app.close()
 
 
+async def ten_cards_then_the_digest_due(env: Any, kit: Any, clock: Any) -> None:
+    """Twelve alerts: ten go out as cards (the hourly cap), two are held, and the digest of
+    those two is due: the next post is that digest."""
+    for n in range(12):
+        alert = kit.make_alert(f"story-{n}", title=f"Headline {n}", stances=())
+        env.app.store.save_alert(alert, f"article-{n}", [DEST.key], clock.now)
+    await drain_all(env)
+    clock.advance(DIGEST_DELAY.total_seconds())
+
+
 @pytest.mark.parametrize("end", ["answered-late", "cut-mid-post"])
 async def test_a_thread_reply_lost_before_a_restart_is_not_replied_again(
     kit: Any, tmp_path: Path, end: str
@@ -106,11 +116,7 @@ async def test_a_digest_part_lost_before_a_restart_is_not_posted_again(
 ) -> None:
     async with kit.env(tmp_path) as env:
         clock = first_process(env, kit)
-        for n in range(12):  # ten cards (the hourly cap), two held for the digest
-            alert = kit.make_alert(f"story-{n}", title=f"Headline {n}", stances=())
-            env.app.store.save_alert(alert, f"article-{n}", [DEST.key], clock.now)
-        await drain_all(env)
-        clock.advance(DIGEST_DELAY.total_seconds())
+        await ten_cards_then_the_digest_due(env, kit, clock)
         await first_try_lost(env, end)  # the next post is the digest
         await retry_after_restart(env, kit)
         digests = [m for m in env.fake.posted(kit.CHANNEL) if "Headline 11" in str(m.get("blocks"))]
@@ -138,11 +144,8 @@ async def test_a_digest_dm_lost_before_a_restart_is_not_sent_again(
     async with kit.env(tmp_path) as env:
         clock = first_process(env, kit)
         env.app.store.follow("slack", kit.TEAM, "U0DM00001", TOPIC, True, NOW)
-        for n in range(12):  # ten cards DMed one by one, two held: one digest DM of them
-            alert = kit.make_alert(f"story-{n}", title=f"Headline {n}", stances=())
-            env.app.store.save_alert(alert, f"article-{n}", [DEST.key], clock.now)
-        await drain_all(env)
-        clock.advance(DIGEST_DELAY.total_seconds())
+        # Ten cards DMed one by one, two held: one digest DM of them.
+        await ten_cards_then_the_digest_due(env, kit, clock)
         await first_try_lost(env, end, {"channel": DM_CHANNEL})
         await retry_after_restart(env, kit)
         dm_digests = [m for m in env.fake.posted(DM_CHANNEL) if "Headline 11" in str(m)]

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -349,9 +349,7 @@ def _hidden_shifts(alert: Alert, kept: list[tuple[int, str, str]]) -> tuple[int,
     hidden = alert.shifts[shown:]  # shift fields are dropped from the end
     if not hidden:
         return None
-    names = ", ".join(one_line(s.actor_name) for s in hidden)
-    value = fit(f"… and {len(hidden)} more not shown: {names}", FIELD_VALUE_MAX)
-    return (_KEEP_SHIFT, "More position shifts", value)
+    return (_KEEP_SHIFT, "More position shifts", _not_shown([s.actor_name for s in hidden]))
 
 
 def render_reply(reply: Reply) -> dict[str, Any]:
@@ -381,23 +379,23 @@ def render_reply(reply: Reply) -> dict[str, Any]:
     # Fields are dropped from the end only, so the ones not shown are those past `kept`.
     if len(kept) < len(reply.fields):
         embed["fields"] = kept
-        note = _left_out(reply.fields[len(kept) :])
+        note = _not_shown([name for name, _ in reply.fields[len(kept) :]])
         while kept and (
             len(kept) >= FIELDS_MAX
             or embed_size(embed) + len(EMPTY) + len(note) + 4 > EMBED_TOTAL_MAX
         ):
             kept.pop()
-            note = _left_out(reply.fields[len(kept) :])
+            note = _not_shown([name for name, _ in reply.fields[len(kept) :]])
         kept.append({"name": EMPTY, "value": note, "inline": False})
     return embed
 
 
-def _left_out(fields: tuple[tuple[str, str], ...]) -> str:
-    """The "… and N more not shown" field, naming them as far as one value allows: past the
-    24th, a topic or feed would otherwise be found nowhere in the answer."""
-    names = ", ".join(one_line(name) for name, _ in fields)
+def _not_shown(names: Sequence[str]) -> str:
+    """The "… and N more not shown: …" field value, naming them as far as one value allows:
+    a topic, feed or shift left out would otherwise be found nowhere in the message."""
     # Escaped like any field: the names are the watchlist's or a feed's text.
-    return fit(f"… and {len(fields)} more not shown: {names}", FIELD_VALUE_MAX)
+    listed = ", ".join(one_line(name) for name in names)
+    return fit(f"… and {len(names)} more not shown: {listed}", FIELD_VALUE_MAX)
 
 
 def notice_content(text: str) -> str:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Sequence
+import sqlite3
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
@@ -195,38 +196,28 @@ class NewsStore(Connection):
 
     def known_article_ids(self, ids: Sequence[str]) -> set[str]:
         """The subset of these article ids already stored."""
-        found: set[str] = set()
-        for start in range(0, len(ids), 500):
-            chunk = list(ids[start : start + 500])
-            marks = ",".join("?" * len(chunk))
-            rows = self.db.execute(f"SELECT id FROM articles WHERE id IN ({marks})", chunk)
-            found.update(r["id"] for r in rows)
-        return found
+        return {r["id"] for r in self._rows_for_ids("SELECT id FROM articles WHERE id IN", ids)}
 
     def article_origins(self, ids: Sequence[str]) -> dict[str, tuple[str, str]]:
         """For the stored ones of these ids: the feed URL and canonical URL of the article."""
-        found: dict[str, tuple[str, str]] = {}
-        for start in range(0, len(ids), 500):
-            chunk = list(ids[start : start + 500])
-            marks = ",".join("?" * len(chunk))
-            rows = self.db.execute(
-                f"SELECT id, feed_url, canonical_url FROM articles WHERE id IN ({marks})", chunk
-            )
-            found.update((r["id"], (r["feed_url"], r["canonical_url"])) for r in rows)
-        return found
+        rows = self._rows_for_ids(
+            "SELECT id, feed_url, canonical_url FROM articles WHERE id IN", ids
+        )
+        return {r["id"]: (r["feed_url"], r["canonical_url"]) for r in rows}
 
     def first_poll_feeds(self, ids: Sequence[str]) -> dict[str, str]:
         """For the ones of these ids stored at their feed's first poll: that feed's URL."""
-        found: dict[str, str] = {}
+        rows = self._rows_for_ids(
+            "SELECT id, feed_url FROM articles WHERE first_poll = 1 AND id IN", ids
+        )
+        return {r["id"]: r["feed_url"] for r in rows}
+
+    def _rows_for_ids(self, query: str, ids: Sequence[str]) -> Iterator[sqlite3.Row]:
+        """The rows of `query`, which ends in "IN", for these ids: asked 500 at a time, far
+        below the number of parameters SQLite allows in one statement."""
         for start in range(0, len(ids), 500):
             chunk = list(ids[start : start + 500])
-            marks = ",".join("?" * len(chunk))
-            rows = self.db.execute(
-                f"SELECT id, feed_url FROM articles WHERE first_poll = 1 AND id IN ({marks})",
-                chunk,
-            )
-            found.update((r["id"], r["feed_url"]) for r in rows)
-        return found
+            yield from self.db.execute(f"{query} ({','.join('?' * len(chunk))})", chunk)
 
     def article_by_canonical_url(self, canonical_url: str) -> StoredArticle | None:
         """The first stored article of this page: its canonical URL the same, tracking

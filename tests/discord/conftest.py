@@ -304,6 +304,15 @@ def _routes() -> list[tuple[str, re.Pattern[str], Handler]]:
             message_id = original["id"]
         return _edit(fake, message_id, body)
 
+    def webhook_delete(fake: FakeDiscord, m: re.Match[str], body: Any, q: Any) -> web.Response:
+        message_id = m.group("message")
+        if message_id == "@original":
+            original = fake.messages.pop(f"original:{m.group('token')}", None)
+            message_id = original["id"] if original else ""
+        if fake.messages.pop(message_id, None) is None:
+            return reply({"message": "Unknown Message", "code": 10008}, 404)
+        return web.Response(status=204)
+
     def callback(fake: FakeDiscord, m: re.Match[str], body: Any, q: Any) -> web.Response:
         kind = body["type"]
         data = body.get("data") or {}
@@ -346,6 +355,14 @@ def _routes() -> list[tuple[str, re.Pattern[str], Handler]]:
                 rf"(?P<message>{snowflake}|@original)"
             ),
             webhook_edit,
+        ),
+        (
+            "DELETE",
+            re.compile(
+                rf"/webhooks/(?P<webhook>{snowflake})/(?P<token>[^/]+)/messages/"
+                rf"(?P<message>{snowflake}|@original)"
+            ),
+            webhook_delete,
         ),
         (
             "POST",

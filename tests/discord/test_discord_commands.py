@@ -346,3 +346,25 @@ async def test_an_answer_too_late_for_discord_is_one_log_line_and_the_follow_is_
         assert record.exc_info is None and record.levelname == "WARNING"
         assert "/follow" in record.getMessage() and "3 s" in record.getMessage()
         assert app.store.following("discord", GUILD_ID, READER) == [("arms-shipments", False)]
+
+
+async def test_a_refused_public_command_is_shown_to_the_caller_alone(
+    dk: ModuleType, tmp_path: Path
+) -> None:
+    # /positions answers in the channel, so it is deferred publicly. A mistyped topic was
+    # edited into that public answer: the whole channel saw "Unknown topic …" (Slack
+    # keeps such refusals to the member who typed them).
+    async with dk.fake_discord() as fake:
+        app = dk.make_app(tmp_path, fake)
+        async with dk.running(app) as runtime:
+            payload = dk.command_payload("positions", [dk.option("topic", "Atlantis talks")])
+            await dk.invoke(runtime, payload)
+        assert callback(fake, payload) == {"type": 5}
+        original = rf"/webhooks/{APP_ID}/{payload['token']}/messages/@original"
+        assert not fake.requests("PATCH", original)
+        fake.only("DELETE", original)  # the public "thinking…" is taken back
+        [private] = fake.requests("POST", rf"/webhooks/{APP_ID}/{payload['token']}")
+        assert private.json["flags"] == EPHEMERAL
+        assert private.json["embeds"][0]["title"] == "Unknown topic “Atlantis talks”."
+        # Nothing of it is left for the channel to see.
+        assert [m["flags"] for m in fake.messages.values()] == [EPHEMERAL]

@@ -46,6 +46,15 @@ def refused(command: str) -> Reply:
     )
 
 
+async def answer_privately(interaction: discord.Interaction, reply: Reply) -> None:
+    """Send the reply to the caller alone, in place of a public "thinking…" deferral."""
+    # An ephemeral flag cannot be added by an edit: the public placeholder is deleted and
+    # the answer sent as a follow-up only the caller sees.
+    await interaction.delete_original_response()
+    embed = discord.Embed.from_dict(render_reply(reply))
+    await interaction.followup.send(embed=embed, ephemeral=True, allowed_mentions=no_mentions())
+
+
 async def answer(interaction: discord.Interaction, reply: Reply) -> None:
     """Send the reply: as the first response, or as the edit of a deferred one."""
     embed = discord.Embed.from_dict(render_reply(reply))
@@ -108,10 +117,13 @@ def add_commands(tree: app_commands.CommandTree[discord.Client], core: Commands)
         """
         scope, user = _scope(interaction), _user(interaction)
         notice = await worker.owed_notice(PLATFORM, scope, user)
-        if notice is None:
+        if not private and not reply.ok:
+            # A refusal (a mistyped topic, a busy database) is the caller's business, not
+            # the channel's, even from a command whose answers are public: as on Slack.
+            await answer_privately(interaction, with_notice(reply, notice) if notice else reply)
+        elif notice is None:
             await answer(interaction, reply)
-            return
-        if private:
+        elif private:
             await answer(interaction, with_notice(reply, notice))
         else:
             await answer(interaction, reply)
@@ -119,6 +131,8 @@ def add_commands(tree: app_commands.CommandTree[discord.Client], core: Commands)
             await interaction.followup.send(
                 embed=embed, ephemeral=True, allowed_mentions=no_mentions()
             )
+        if notice is None:
+            return
         # Only once it was sent: an answer Discord refused leaves the note for next time.
         await worker.notice_given(PLATFORM, scope, user, notice)
 

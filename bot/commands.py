@@ -180,23 +180,36 @@ class Commands:
     def _actors(self) -> dict[str, str]:
         return {a.id: a.name for a in self.app.watchlist.actors}
 
-    def _resolve(self, typed: str, names: dict[str, str]) -> str | None:
-        """The id typed by id or name; else the one name that holds what was typed as whole
-        words ("nato membership" for "NATO membership for Ukraine"), since Slack has no
-        autocomplete and members type what they remember. Several such names: None."""
+    def _resolve(
+        self, typed: str, names: dict[str, str], former: dict[str, str] | None = None
+    ) -> str | None:
+        """The id typed by id or name, or by a `former` id (old id -> id); else the one name
+        that holds what was typed as whole words ("nato membership" for "NATO membership
+        for Ukraine"), since Slack has no autocomplete and members type what they
+        remember. Several such names: None."""
         typed = _as_typed(typed)
         for key, name in names.items():
             if typed in (_as_typed(key), _as_typed(name)):
                 return key
+        for old, key in (former or {}).items():
+            if typed == _as_typed(old):
+                return key
         partial = _holding(typed, names)
         return partial[0] if len(partial) == 1 else None
 
+    def _topic_id(self, typed: str) -> str | None:
+        """The topic typed by id, name or words of its name, or by an id it had before a
+        rename: members keep typing the id they used before an admin renamed it."""
+        former = {old: t.id for t in self.app.watchlist.topics for old in t.former_ids}
+        return self._resolve(typed, self._topics, former)
+
     def _actor_id(self, typed: str) -> str | None:
-        """The actor typed by id, name or any alias: members type what the news says
-        ("Kremlin", "Moscow"), not our ids."""
+        """The actor typed by id, name, any alias or an id it had before a rename: members
+        type what the news says ("Kremlin", "Moscow"), not our ids."""
         typed = _as_typed(typed)
         for actor in self.app.watchlist.actors:
-            if typed in {_as_typed(n) for n in (actor.id, actor.name, *actor.aliases)}:
+            spellings = (actor.id, actor.name, *actor.aliases, *actor.former_ids)
+            if typed in {_as_typed(n) for n in spellings}:
                 return actor.id
         return None
 
@@ -250,7 +263,7 @@ class Commands:
         self, platform: str, scope: str, user_id: str, topic: str, dm: bool = False
     ) -> Reply:
         """Follow a topic: be mentioned in (or sent by DM) every alert for it."""
-        topic_id = self._resolve(topic, self._topics)
+        topic_id = self._topic_id(topic)
         if topic_id is None:
             return self._unknown("topic", topic, self._topics)
         new = self.store.follow(platform, scope, user_id, topic_id, dm, datetime.now(UTC))
@@ -286,7 +299,7 @@ class Commands:
 
     def unfollow(self, platform: str, scope: str, user_id: str, topic: str) -> Reply:
         """Stop following a topic."""
-        topic_id = self._resolve(topic, self._topics)
+        topic_id = self._topic_id(topic)
         if topic_id is None:
             # A topic removed from the watchlist can still be unfollowed by its id, typed as
             # any live topic may be (any case, spaces for hyphens).
@@ -340,10 +353,10 @@ class Commands:
         """
         words = text.split()
         whole = " ".join(words)
-        if len(words) < 2 or self._resolve(whole, self._topics) is not None:
+        if len(words) < 2 or self._topic_id(whole) is not None:
             return whole, None
         splits = [(" ".join(words[:i]), " ".join(words[i:])) for i in range(len(words) - 1, 0, -1)]
-        known = [(t, a) for t, a in splits if self._resolve(t, self._topics) is not None]
+        known = [(t, a) for t, a in splits if self._topic_id(t) is not None]
         for topic, actor in known:
             if self._actor_id(actor) is not None:
                 return topic, actor
@@ -373,7 +386,7 @@ class Commands:
 
     def positions(self, topic: str, actor: str | None = None) -> Reply:
         """Each actor's current position on a topic, and its timeline with evidence."""
-        topic_id = self._resolve(topic, self._topics)
+        topic_id = self._topic_id(topic)
         if topic_id is None:
             return self._unknown("topic", topic, self._topics)
         found = self.app.watchlist.topic(topic_id)
@@ -436,7 +449,7 @@ class Commands:
 
     def recent(self, topic: str, count: int = 5) -> Reply:
         """The latest alerts for a topic."""
-        topic_id = self._resolve(topic, self._topics)
+        topic_id = self._topic_id(topic)
         if topic_id is None:
             return self._unknown("topic", topic, self._topics)
         count = max(1, min(count, 10))

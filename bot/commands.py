@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from bot.article_links import link_spellings, typed_link
 from bot.delivery.base import day_label
 from bot.dm_notice import SWITCHED_MARK, DmNotice, given, pending_notice
+from bot.feeds.parse import strip_controls
 from bot.feeds.reliability import failures, read_polls
 from bot.logs import redact_urls, safe_url
 from bot.models import Statement, Topic
@@ -111,7 +112,10 @@ def _as_typed(text: str) -> str:
 
     Members remember "interest rate path", not whether the name said "Interest-rate".
     """
-    folded = unicodedata.normalize("NFKC", text).replace("-", " ").replace("_", " ")
+    # Text copied from a page or a chat brings invisible marks (a soft hyphen in a word, a
+    # zero-width space after it) that the member cannot see and no name holds.
+    visible = strip_controls(text)
+    folded = unicodedata.normalize("NFKC", visible).replace("-", " ").replace("_", " ")
     # Slack passes one line of text: a name of several words comes quoted, ends with a
     # full stop or is written like a channel ("#nato"). The marks around it name nothing.
     bare = " ".join(folded.split()).strip(_AROUND_NAMES).rstrip(_AFTER_NAMES).lstrip("#")

@@ -58,3 +58,13 @@ async def test_an_id_from_before_a_rename_still_names_its_topic_and_actor(
         assert body["text"] == (
             "No position of Russian Federation recorded yet on Joining the Alliance."
         )
+
+
+async def test_a_topic_pasted_with_invisible_characters_is_found(kit: Any, tmp_path: Path) -> None:
+    # Copied from a web page or a chat: a soft hyphen inside a word, a zero-width space or
+    # a byte-order mark around it. Invisible in the message box, they made "Unknown topic".
+    async with kit.env(tmp_path) as env:
+        _, body = await env.command("follow \ufeffArms ship\u00adments\u200b")
+        assert body["text"] == "You now follow Arms shipments."
+        _, body = await env.command("unfollow arms-shipments\u2060")
+        assert body["text"] == "You no longer follow Arms shipments."

@@ -23,7 +23,8 @@ def typed_link(text: str) -> str | None:
         link = link[1:-1].strip()  # Discord's "no preview" brackets
     if not link or any(c.isspace() for c in link):
         return None
-    if "://" not in link:
+    schemeless = "://" not in link
+    if schemeless:
         link = f"https://{link}"  # "example.org/x", as browsers show it
     try:
         parts = urlsplit(link)
@@ -31,7 +32,15 @@ def typed_link(text: str) -> str | None:
         return link
     if parts.scheme.lower() not in _WEB or not parts.hostname:
         return None
+    if schemeless and not _looks_like_a_host(parts.hostname):
+        return None  # a word ("kremlin", "javascript:…"), not a site typed without https://
     return link
+
+
+def _looks_like_a_host(host: str) -> bool:
+    """True for a host a member would type without a scheme: a domain with a dot, an IP
+    address, or localhost."""
+    return "." in host or ":" in host or host == "localhost"
 
 
 def link_spellings(link: str) -> list[str]:

@@ -368,3 +368,19 @@ async def test_a_refused_public_command_is_shown_to_the_caller_alone(
         assert private.json["embeds"][0]["title"] == "Unknown topic “Atlantis talks”."
         # Nothing of it is left for the channel to see.
         assert [m["flags"] for m in fake.messages.values()] == [EPHEMERAL]
+
+
+@pytest.mark.parametrize("typed", ["kremlin", "javascript:alert(1)"])
+async def test_why_with_a_word_instead_of_a_link_says_it_is_no_link(
+    dk: ModuleType, tmp_path: Path, typed: str
+) -> None:
+    # Read as "https://kremlin", a word was looked up as a page: "I have not seen that
+    # article", as if a link had been given and the bot had missed the news.
+    async with dk.fake_discord() as fake:
+        app = dk.make_app(tmp_path, fake)
+        async with dk.running(app) as runtime:
+            payload = dk.command_payload("why", [dk.option("url", typed)])
+            await dk.invoke(runtime, payload)
+        embed = answered(fake, payload)
+        assert embed["title"] == f"“{typed}” is not an article link."
+        assert "for example: why https://…" in embed["description"]

@@ -90,13 +90,19 @@ def _listed(names: Iterable[str]) -> str:
     return f"{shown} and {more} more" if more > 0 else shown
 
 
-def choices(typed: str, names: dict[str, str], limit: int = 25) -> list[tuple[str, str]]:
-    """Autocomplete: (display name, id) pairs whose id or name contains what was typed."""
+def choices(
+    typed: str, names: dict[str, str], limit: int = 25, aliases: dict[str, str] | None = None
+) -> list[tuple[str, str]]:
+    """Autocomplete: (display name, id) pairs whose id, name or alias (`aliases`: alias ->
+    id) contains what was typed."""
     typed = typed.strip().lower()
+    spellings = {key: [key, name] for key, name in names.items()}
+    for alias, key in (aliases or {}).items():
+        spellings[key].append(alias)
     hits = [
-        (name, key)
-        for key, name in names.items()
-        if not typed or typed in key.lower() or typed in name.lower()
+        (names[key], key)
+        for key, spelled in spellings.items()
+        if not typed or any(typed in spelling.lower() for spelling in spelled)
     ]
     return sorted(hits)[:limit]
 
@@ -261,7 +267,9 @@ class Commands:
 
     def actor_choices(self, typed: str) -> list[tuple[str, str]]:
         """Autocomplete choices for an actor argument (at most 25)."""
-        return choices(typed, self._actors)
+        # Members type what the news says ("Moscow"), which the command reads as the actor.
+        aliases = {alias: a.id for a in self.app.watchlist.actors for alias in a.aliases}
+        return choices(typed, self._actors, aliases=aliases)
 
     def follow(
         self, platform: str, scope: str, user_id: str, topic: str, dm: bool = False

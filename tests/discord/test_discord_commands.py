@@ -384,3 +384,21 @@ async def test_why_with_a_word_instead_of_a_link_says_it_is_no_link(
         embed = answered(fake, payload)
         assert embed["title"] == f"“{typed}” is not an article link."
         assert "for example: why https://…" in embed["description"]
+
+
+async def test_actor_autocomplete_offers_the_actor_of_a_typed_alias(
+    dk: ModuleType, tmp_path: Path
+) -> None:
+    # /positions reads "Moscow" as Russia, but while "Mosc" was being typed the list of
+    # choices stayed empty, as if no actor would match.
+    async with dk.fake_discord() as fake:
+        app = dk.make_app(tmp_path, fake)
+        async with dk.running(app) as runtime:
+            options = [
+                dk.option("topic", "security-guarantees"),
+                dk.option("actor", "Mosc", focused=True),
+            ]
+            payload = dk.command_payload("positions", options, kind=4)
+            await dk.invoke(runtime, payload)
+        choices = callback(fake, payload)["data"]["choices"]
+        assert choices == [{"name": "Russia", "value": "russia"}]

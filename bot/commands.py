@@ -417,7 +417,7 @@ class Commands:
                 f"{found.name} has no named positions in the watchlist.",
                 (
                     f"/recent {topic_id} lists its latest alerts. Positions are tracked once"
-                    " an admin lists them under the topic's `positions:` in the watchlist.",
+                    " an admin lists them under the topic's “positions:” in the watchlist.",
                 ),
             )
         if not history and actor_id is not None:
@@ -599,7 +599,7 @@ class Commands:
             fields.append((not trouble, feed.name or safe_url(feed.url), "\n".join(parts)))
         dead = self.store.dead_outbox()
         lines = (
-            (f"{len(dead)} deliveries given up on: `stancewatch outbox --replay` retries them.",)
+            (f"{len(dead)} deliveries given up on: “stancewatch outbox --replay” retries them.",)
             if dead
             else ()
         )

@@ -314,3 +314,15 @@ async def test_an_answer_slack_did_not_take_is_logged_in_one_line(
     )
     assert not any(r.exc_info for r in caplog.records)
     assert "Failed to run listener" not in caplog.text
+
+
+async def test_positions_of_a_topic_without_positions_names_the_key_without_stray_marks(
+    kit: Any, tmp_path: Path
+) -> None:
+    # The answer wrote the watchlist key in backticks, which Slack answers show as the
+    # look-alike "ˋpositions:ˋ" (article text must not format itself): stray accents.
+    async with kit.env(tmp_path) as env:
+        _, body = await env.command("positions nato membership")
+        assert body["text"] == "NATO membership has no named positions in the watchlist."
+        assert "under the topic's “positions:” in the watchlist" in text_of(body)
+        assert "ˋ" not in text_of(body)

@@ -326,3 +326,15 @@ async def test_positions_of_a_topic_without_positions_names_the_key_without_stra
         assert body["text"] == "NATO membership has no named positions in the watchlist."
         assert "under the topic's “positions:” in the watchlist" in text_of(body)
         assert "ˋ" not in text_of(body)
+
+
+async def test_answers_name_commands_as_slack_members_type_them(kit: Any, tmp_path: Path) -> None:
+    # The core's hints name Discord's commands: "/topics lists every topic." sent Slack
+    # members to a command their workspace does not have ("/topics is not a valid command").
+    async with kit.env(tmp_path) as env:
+        _, body = await env.command("follow zzz")
+        assert text_of(body).endswith("\n/stancewatch topics lists every topic.")
+        _, body = await env.command("following")
+        assert "Try /stancewatch follow with a topic name." in text_of(body)
+        _, body = await env.command("positions nato membership")
+        assert "/stancewatch recent nato-membership lists its latest alerts." in text_of(body)

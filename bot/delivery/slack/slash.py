@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 import aiohttp
@@ -41,6 +42,11 @@ USAGE = (
 )
 # Slack sends links as <https://…> or <https://…|label> and escapes &, < and >.
 _LINK = re.compile(r"<((?:https?|mailto):[^|>]*)(?:\|[^>]*)?>")
+# The core's answers name a command the way Discord has it ("/topics lists every topic");
+# in Slack each one is a subcommand of /stancewatch. Not inside a path or a link.
+_COMMAND_NAMED = re.compile(
+    r"(?<![\w/.:-])/(follow|unfollow|following|topics|positions|recent|why|feeds|reload)\b"
+)
 
 
 class AdminCheckFailed(Exception):
@@ -50,6 +56,16 @@ class AdminCheckFailed(Exception):
 def usage(problem: str = "") -> Reply:
     """The list of subcommands (with what went wrong first, if anything)."""
     return Reply(problem or "Stancewatch commands", USAGE, ok=not problem)
+
+
+def in_slack_words(reply: Reply) -> Reply:
+    """The reply with each command it names spelled as Slack members type it
+    ("/stancewatch topics"); its fields (titles, quotes, feeds) are left as they are."""
+
+    def spelled(text: str) -> str:
+        return _COMMAND_NAMED.sub(rf"{COMMAND} \1", text)
+
+    return replace(reply, title=spelled(reply.title), lines=tuple(map(spelled, reply.lines)))
 
 
 def plain_text(text: str) -> str:
@@ -170,7 +186,7 @@ def register(bolt: AsyncApp, app: App) -> None:
         async def is_admin() -> bool:
             return await user_is_admin(client, app.settings.slack_admin_users, user)
 
-        reply = await answer(worker, command, is_admin)
+        reply = in_slack_words(await answer(worker, command, is_admin))
         public = reply.ok and not reply.ephemeral
         what = f"{COMMAND} {subcommand(command)}"
         team = str(command.get("team_id") or "")

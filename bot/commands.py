@@ -99,12 +99,17 @@ def choices(
     spellings = {key: [key, name] for key, name in names.items()}
     for alias, key in (aliases or {}).items():
         spellings[key].append(alias)
-    hits = [
-        (names[key], key)
-        for key, spelled in spellings.items()
-        if not typed or any(typed in spelling.lower() for spelling in spelled)
-    ]
-    return sorted(hits)[:limit]
+    ranked = []
+    for key, spelled in spellings.items():
+        lowered = [spelling.lower() for spelling in spelled]
+        if typed and not any(typed in spelling for spelling in lowered):
+            continue
+        # The platform shows `limit` choices: what was typed in full, then names that start
+        # with it, come before names that merely hold it (with 200 topics, "ukraine" is
+        # in many names).
+        rank = 0 if typed in lowered else 1 if any(s.startswith(typed) for s in lowered) else 2
+        ranked.append((rank, names[key], key))
+    return [(name, key) for _, name, key in sorted(ranked)[:limit]]
 
 
 # Quote marks around a typed name, and marks after it, that are no part of any name.

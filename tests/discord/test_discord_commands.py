@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from bot.models import Destination, DestinationKind
+from bot.models import Destination, DestinationKind, Topic, Watchlist
 
 APP_ID = "900000000000000002"
 GUILD_ID = "800000000000000001"
@@ -402,3 +402,30 @@ async def test_actor_autocomplete_offers_the_actor_of_a_typed_alias(
             await dk.invoke(runtime, payload)
         choices = callback(fake, payload)["data"]["choices"]
         assert choices == [{"name": "Russia", "value": "russia"}]
+
+
+async def test_topic_autocomplete_among_200_topics_offers_the_exact_name_first(
+    dk: ModuleType, tmp_path: Path
+) -> None:
+    # Discord shows 25 choices. They were the first 25 names in alphabetical order that
+    # held what was typed: with 200 topics, "Ukraine" itself was never offered for
+    # "ukraine", pushed out by "Aid to Ukraine 000" and the rest.
+    base = dk.watchlist()
+    many = tuple(
+        Topic(f"aid-{n:03}", f"Aid to Ukraine {n:03}", "Aid sent to Ukraine.") for n in range(199)
+    )
+    ukraine = Topic("ukraine", "Ukraine", "Everything else about Ukraine.")
+    wl = Watchlist(actors=base.actors, topics=(*many, ukraine), routes=base.routes)
+    async with dk.fake_discord() as fake:
+        app = dk.make_app(tmp_path, fake, wl=wl)
+        async with dk.running(app) as runtime:
+            payload = dk.command_payload(
+                "follow", [dk.option("topic", "ukraine", focused=True)], kind=4
+            )
+            await dk.invoke(runtime, payload)
+            empty = dk.command_payload("follow", [dk.option("topic", "", focused=True)], kind=4)
+            await dk.invoke(runtime, empty)
+        choices = callback(fake, payload)["data"]["choices"]
+        assert len(choices) == 25
+        assert choices[0] == {"name": "Ukraine", "value": "ukraine"}
+        assert len(callback(fake, empty)["data"]["choices"]) == 25

@@ -31,6 +31,8 @@ class OneFeed:
     body: bytes
     content_type: str
     headers: dict[str, str] = field(default_factory=dict)  # sent with every answer
+    # The status of every answer, or a function of the request's headers that gives it.
+    status: int | Callable[[dict[str, str]], int] = 200
     requests: list[dict[str, str]] = field(default_factory=list)  # each request's headers
     feed: Feed = field(init=False)
     app: App = field(init=False)
@@ -74,9 +76,13 @@ async def one_feed(
         served.console = console
 
     async def answer(request: web.Request) -> web.Response:
-        served.requests.append(dict(request.headers))
+        asked = dict(request.headers)
+        served.requests.append(asked)
         headers = {"Content-Type": served.content_type, **served.headers}
-        return web.Response(body=served.body, headers=headers)
+        status = served.status(asked) if callable(served.status) else served.status
+        if status == 304:  # an answer with no body, as HTTP has it
+            return web.Response(status=304, headers=served.headers)
+        return web.Response(status=status, body=served.body, headers=headers)
 
     async def moved(request: web.Request) -> web.Response:
         raise web.HTTPMovedPermanently("/news/feed.xml")

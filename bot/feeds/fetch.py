@@ -222,7 +222,30 @@ class Fetcher:
             headers["If-None-Match"] = etag
         if last_modified:
             headers["If-Modified-Since"] = last_modified
-        return self._unpacked(await self._get(url, headers, etag, last_modified, html_only=False))
+        result = await self._get(url, headers, etag, last_modified, html_only=False)
+        if result.status == "not_modified" and not (etag or last_modified):
+            result = await self._revalidated(url, headers)
+        return self._unpacked(result)
+
+    async def _revalidated(self, url: str, headers: dict[str, str]) -> FetchResult:
+        """The feed asked for again past any cache, after a 304 to a request without
+        validators; an error if the answer is 304 again.
+
+        Such a 304 says nothing about what we have (we have nothing): a cache that stored
+        one answers it to everyone. Taken as "unchanged", the feed showed as healthy and was
+        never read. `no-cache` asks caches to check with the server first.
+        """
+        fresh = {**headers, "Cache-Control": "no-cache", "Pragma": "no-cache"}
+        result = await self._get(url, fresh, None, None, html_only=False)
+        if result.status != "not_modified":
+            return result
+        return FetchResult(
+            url,
+            "error",
+            http_status=304,
+            error="HTTP 304 Not Modified to a request without validators"
+            " (a cache in front of the feed answers it to every request)",
+        )
 
     def _unpacked(self, result: FetchResult) -> FetchResult:
         """A feed body still gzipped after the transport's decoding, unpacked within the cap.

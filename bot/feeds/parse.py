@@ -57,6 +57,15 @@ _ZONE_OFFSETS = {
 }
 # An RFC 822 date ending in a time and then a zone name: "… 14:00:00 MSK".
 _ZONE_NAME = re.compile(r"^(.*\d)\s+([A-Za-z]{3,4})$")
+# An RFC 822 date ending in a time and then an offset written after UTC or GMT ("UTC+3",
+# "GMT-05:00", "UT+3"), or a short one ("+3", "+03"). feedparser reads the first as UTC and
+# drops the offset, and the mail date reader takes "+3" for three minutes. Four digits
+# ("+0300", "GMT+0300") were read right and read the same here.
+_WRITTEN_OFFSET = re.compile(
+    r"^(.*\d:\d\d(?::\d\d)?)\s*"
+    r"(?:(?:UTC|GMT|UT)\s*([+-])(\d{1,2})(?::?(\d\d))?|([+-])(\d{1,2}))$",
+    re.IGNORECASE,
+)
 
 # fmt: off
 _BLOCK_TAGS = frozenset((
@@ -561,7 +570,7 @@ def _published(entry: Any, fetched: datetime) -> datetime:
         text = dict.get(entry, field)
     else:
         text = dict.get(entry, "published") or dict.get(entry, "updated")
-    when = _with_zone_name(text)
+    when = _with_written_zone(text)
     if when is None:
         when = _from_struct(stamp) if stamp is not None else _rfc822_without_zone(text)
     if when is None or when < EARLIEST:
@@ -578,22 +587,36 @@ def _from_struct(stamp: Any) -> datetime | None:
         return None
 
 
-def _with_zone_name(text: str | None) -> datetime | None:
-    """An RFC 822 date that ends in a zone name of `_ZONE_OFFSETS`, in UTC; else None.
+def _with_written_zone(text: str | None) -> datetime | None:
+    """An RFC 822 date that ends in a zone name of `_ZONE_OFFSETS`, or in an offset as
+    `_WRITTEN_OFFSET` finds it, in UTC; else None.
 
     feedparser has read such a date already, as UTC (it knows no other offset for the
     name). The name becomes its offset and the date is read again. None leaves the date to
     feedparser's reading: no such name, or a date that does not read with the offset.
     """
-    match = _ZONE_NAME.match((text or "").strip())
-    offset = _ZONE_OFFSETS.get(match.group(2).upper()) if match else None
-    if match is None or offset is None:
+    rewritten = _numeric_zone((text or "").strip())
+    if rewritten is None:
         return None
     try:
-        when = email.utils.parsedate_to_datetime(f"{match.group(1)} {offset}")
+        when = email.utils.parsedate_to_datetime(rewritten)
     except (TypeError, ValueError, IndexError, OverflowError):
         return None
     return None if when.tzinfo is None else when.astimezone(UTC)
+
+
+def _numeric_zone(text: str) -> str | None:
+    """The date with its zone name or written offset as "+HHMM"; None if it has neither."""
+    named = _ZONE_NAME.match(text)
+    offset = _ZONE_OFFSETS.get(named.group(2).upper()) if named else None
+    if named is not None and offset is not None:
+        return f"{named.group(1)} {offset}"
+    written = _WRITTEN_OFFSET.match(text)
+    if written is None:
+        return None
+    date, after_name, hours, minutes, short_sign, short_hours = written.groups()
+    sign = after_name or short_sign
+    return f"{date} {sign}{int(hours or short_hours):02d}{minutes or '00'}"
 
 
 def _rfc822_without_zone(text: str | None) -> datetime | None:

@@ -361,21 +361,23 @@ def _cut_off(body: bytes) -> bool:
     return not ends or _ITEM_START.search(body, ends[-1]) is not None
 
 
-def _unshare_guids(articles: list[Article]) -> list[Article]:
+def _unshare_guids(read: list[tuple[Article, str]]) -> list[Article]:
     """Items that share one guid but link to different pages: each identified by its link.
 
     Some publishing systems give every item the same guid (the site's home page, "0").
     Keyed by that guid, all items but the first would be dropped as duplicates, and each
-    later item would look already seen: never stored, never alerted.
+    later item would look already seen: never stored, never alerted. `read` pairs each
+    article with the item's own link: an enclosure shown for want of one is no page, and
+    podcast hosts sign its address anew for each request, which would make new ids.
     """
     pages: dict[str, set[str]] = {}
-    for article in articles:
-        if article.id.startswith("guid:") and article.url:
-            pages.setdefault(article.id, set()).add(canonical_url(article.url))
+    for article, link in read:
+        if article.id.startswith("guid:") and link:
+            pages.setdefault(article.id, set()).add(canonical_url(link))
     shared = {guid for guid, links in pages.items() if len(links) > 1}
     return [
-        replace(a, id=f"url:{canonical_url(a.url)}") if a.id in shared and a.url else a
-        for a in articles
+        replace(a, id=f"url:{canonical_url(link)}") if a.id in shared and link else a
+        for a, link in read
     ]
 
 
@@ -479,19 +481,47 @@ def _raise_if_not_feed(body: bytes, parsed: Any, base: str) -> None:
         raise FeedParseError("not a feed: no RSS, Atom or RDF document found")
 
 
-def _to_article(entry: Any, feed: Feed, fetched: datetime, base: str) -> Article | None:
-    link = (entry.get("link") or "").strip()
+def _safe_link(raw: str, base: str) -> str:
+    """The link made absolute against `base`; "" for one no URL parser reads or one that
+    is not http(s)."""
+    link = raw.strip()
     if not _splits(link):
         # An unbalanced "[" ("http://[::1"): every later step (joining, ids, canonical
         # links) would raise, failing the whole poll. The item stays, without a link.
-        link = ""
+        return ""
     if link and base.lower().startswith(("http://", "https://")):
         link = urljoin(base, link)  # relative links are relative to the feed
     # Checked as shown, too: a control before the scheme ("\u202ejavascript:…") hid it from
     # the check and was stripped after it.
     shown = strip_controls(_URL_TAB_OR_NEWLINE.sub("", link)).strip()
     if _UNSAFE_LINK.match(link) or _UNSAFE_LINK.match(shown):
-        link = ""  # "javascript:" or "file:" must never become an alert's link
+        return ""  # "javascript:" or "file:" must never become an alert's link
+    return link
+
+
+def _page_link(entry: Any, link: str, base: str) -> str:
+    """The link to show for the item: its own, else the first enclosure's (the audio or
+    video of a podcast-style item, which links nowhere else).
+
+    An RSS guid counts as the item's address unless marked isPermaLink="false", so
+    feedparser makes "ep14" the link of an item that has none: joined to the feed's URL,
+    a page that does not exist. Such a link is not shown; a path ("/news/14") still is.
+    """
+    guid = (entry.get("id") or "").strip()
+    made_of_guid = bool(entry.get("guidislink")) and (entry.get("link") or "").strip() == guid
+    if made_of_guid and not guid.lower().startswith(("http://", "https://", "/")):
+        link = ""
+    for enclosure in entry.get("enclosures") or []:
+        if link:
+            break
+        link = _safe_link(enclosure.get("href") or "", base)
+    return link
+
+
+def _to_article(entry: Any, feed: Feed, fetched: datetime, base: str) -> tuple[Article, str] | None:
+    """The entry as an article, with the item's own link (as `_unshare_guids` reads it)."""
+    # The id is made of the link as earlier versions read it, so stored items keep theirs.
+    link = _safe_link(entry.get("link") or "", base)
     raw_title = html_to_text(entry.get("title") or "")
     # A "<" that opens no HTML tag is text; read as a tag it would swallow the title up to
     # the next ">" ("Inflation x<y falls … <Kyiv> responds" became "Inflation x responds").
@@ -508,17 +538,20 @@ def _to_article(entry: Any, feed: Feed, fetched: datetime, base: str) -> Article
     # The id comes from the title and link as read before controls were stripped, so items
     # already stored keep their ids and an upgrade alerts nothing twice.
     raw_id_title = truncate_text(raw_title, MAX_TITLE_CHARS)
-    clean_link = _without_credentials(strip_controls(link).strip())
-    return Article(
+    own_link = _without_credentials(strip_controls(link).strip())
+    clean_link = _without_credentials(strip_controls(_page_link(entry, link, base)).strip())
+    article = Article(
         id=article_id(entry.get("id"), link, raw_id_title, date_str),
         feed_url=feed.url,
-        source=feed.name or _host(clean_link) or _host(feed.url) or feed.url,
+        # An enclosure's host is a podcast host's CDN, not the outlet: named as before.
+        source=feed.name or _host(own_link) or _host(feed.url) or feed.url,
         url=clean_link,
         title=title,
         text=text,
         published=_published(entry, fetched),
         fetched=fetched,
     )
+    return article, own_link
 
 
 def _splits(url: str) -> bool:

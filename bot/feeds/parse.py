@@ -23,6 +23,7 @@ from bot.models import Article, Feed
 
 MAX_TITLE_CHARS = 500
 MAX_TEXT_CHARS = 20_000
+MAX_OUTLET_CHARS = 100  # an outlet's name from an item's <source>: a name, not a text
 # Publishers' clocks and time zones drift; beyond a day ahead a date is a mistake, and
 # trusting it would pin the article to the top of every "recent" list.
 MAX_FUTURE = timedelta(days=1)
@@ -529,7 +530,9 @@ def _to_article(entry: Any, feed: Feed, fetched: datetime, base: str) -> tuple[A
     shown_title = decoded_again(_marked_up_to_text(entry.get("title") or ""), _marked_up_to_text)
     # One line: a title is a heading, a link's text and a digest's line ("<br>" or two <p>
     # in it made a blank line, which split the terminal's digest line in three).
-    title = truncate_text(" ".join(_clean(shown_title).split()), MAX_TITLE_CHARS)
+    title = " ".join(_clean(shown_title).split())
+    outlet = _named_outlet(entry)
+    title = truncate_text(_without_outlet(title, outlet), MAX_TITLE_CHARS)
     text = truncate_text(strip_boilerplate(_clean(_entry_text(entry))), MAX_TEXT_CHARS)
     if not title and not text:
         return None
@@ -544,7 +547,7 @@ def _to_article(entry: Any, feed: Feed, fetched: datetime, base: str) -> tuple[A
         id=article_id(entry.get("id"), link, raw_id_title, date_str),
         feed_url=feed.url,
         # An enclosure's host is a podcast host's CDN, not the outlet: named as before.
-        source=feed.name or _host(own_link) or _host(feed.url) or feed.url,
+        source=outlet or feed.name or _host(own_link) or _host(feed.url) or feed.url,
         url=clean_link,
         title=title,
         text=text,
@@ -552,6 +555,26 @@ def _to_article(entry: Any, feed: Feed, fetched: datetime, base: str) -> tuple[A
         fetched=fetched,
     )
     return article, own_link
+
+
+def _named_outlet(entry: Any) -> str:
+    """The outlet an aggregator's item names in its <source> ("Reuters"); "" if none.
+
+    Google News (and other aggregators) list many outlets' stories in one feed, under
+    links of their own: the feed's name would credit the aggregator with every one.
+    """
+    source = entry.get("source") or {}
+    name = " ".join(_clean(html_to_text(source.get("title") or "")).split())
+    return truncate_text(name, MAX_OUTLET_CHARS)
+
+
+def _without_outlet(title: str, outlet: str) -> str:
+    """The title without the " - Outlet" an aggregator appends to it (Google News does)."""
+    for dash in (" - ", " – ", " — ", " | "):
+        suffix = f"{dash}{outlet}"
+        if outlet and title.endswith(suffix) and len(title) > len(suffix):
+            return title.removesuffix(suffix)
+    return title
 
 
 def _splits(url: str) -> bool:

@@ -9,7 +9,7 @@ key computed when two links are compared, from the stored canonical URL as it is
 
 from __future__ import annotations
 
-from urllib.parse import unquote
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 from bot.feeds.parse import canonical_url
 
@@ -39,14 +39,45 @@ TRACKING_ONLY = frozenset(
 )
 
 
+# Where a site's AMP copy of a page differs from the page: an "amp." host, an "amp" path
+# segment first ("/amp/2026/story") or last (WordPress: "/2026/story/amp/"), and a
+# parameter ("?amp", "?amp=1", "?outputType=amp"). Aggregators link to the AMP copy, the
+# outlet's own feed to the page. A page's only segment is kept ("/amp" is a page).
+_AMP_HOST = "amp."
+_AMP_SEGMENT = "amp"
+
+
 def page_key(link: str) -> str:
-    """The link's canonical URL without `TRACKING_ONLY` parameters: equal keys, one page.
+    """The link's canonical URL without `TRACKING_ONLY` parameters and as the page its AMP
+    copy is (`page_of`): equal keys, one page.
 
     A stored canonical URL gives the key of its page too, so rows written by any version
     are compared by the same rule. The fragment (utm_* written after "#" too) was never
     part of a canonical URL.
     """
-    return without_tracking(canonical_url(link))
+    return page_of(canonical_url(link))
+
+
+def page_of(canonical: str) -> str:
+    """A canonical URL's page key: without tracking parameters, and the page of an AMP
+    copy rather than the copy."""
+    return _without_amp(without_tracking(canonical))
+
+
+def page_bases(key: str) -> list[str]:
+    """What every stored link of the key's page starts with (then "?" or ends): the key's
+    base, and that base as each AMP copy spells it."""
+    base = page_base(key)
+    parts = urlsplit(base)
+    if not parts.netloc or "@" in parts.netloc:
+        return [base]
+    spellings = (
+        (f"{_AMP_HOST}{parts.netloc}", parts.path),
+        (parts.netloc, f"/{_AMP_SEGMENT}{parts.path}"),
+        (parts.netloc, f"{parts.path}/{_AMP_SEGMENT}"),
+    )
+    others = [urlunsplit((parts.scheme, host, path, "", "")) for host, path in spellings]
+    return list(dict.fromkeys([base, *others]))
 
 
 def without_tracking(canonical: str) -> str:
@@ -75,3 +106,35 @@ def page_pairs(key: str) -> list[str]:
 
 def _tracking_only(pair: str) -> bool:
     return unquote(pair.split("=", 1)[0]).lower() in TRACKING_ONLY
+
+
+def _without_amp(key: str) -> str:
+    """The key of the page whose AMP copy this key is; the key itself for any other page."""
+    base, _, query = key.partition("?")
+    pairs = [pair for pair in query.split("&") if pair]
+    kept = [pair for pair in pairs if not _amp_pair(pair)]
+    try:
+        parts = urlsplit(base)
+    except ValueError:  # an unbalanced "[" in the host: kept as written, as canonical_url does
+        return key
+    host, segments = parts.netloc, parts.path.split("/")[1:]  # "/a/b" → ["a", "b"]
+    if not host:
+        return key  # a local file feed's path: no AMP copy
+    if host.startswith(_AMP_HOST) and "." in host.removeprefix(_AMP_HOST):
+        host = host.removeprefix(_AMP_HOST)
+    if len(segments) > 1 and segments[0] == _AMP_SEGMENT:
+        segments = segments[1:]
+    if len(segments) > 1 and segments[-1] == _AMP_SEGMENT:
+        segments = segments[:-1]
+    path = "/" + "/".join(segments) if segments else parts.path
+    if (host, path, kept) == (parts.netloc, parts.path, pairs):
+        return key  # no AMP copy: the key as it was, never re-spelled
+    page = urlunsplit((parts.scheme, host, path, "", ""))
+    return f"{page}?{'&'.join(kept)}" if kept else page
+
+
+def _amp_pair(pair: str) -> bool:
+    """True for "amp", "amp=…" and "outputType=amp": a query pair that asks for AMP."""
+    name, _, value = unquote(pair).partition("=")
+    name, value = name.lower(), value.lower()
+    return name == _AMP_SEGMENT or (name == "outputtype" and value == _AMP_SEGMENT)

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 
 from bot.feeds.absence import starts_afresh
-from bot.feeds.same_page import page_base, page_key, page_pairs, without_tracking
+from bot.feeds.same_page import page_bases, page_key, page_of, page_pairs
 from bot.feeds.schedule import next_poll_after_interval_change
 from bot.models import Article, Feed, Statement
 from bot.store.connection import Connection
@@ -223,20 +223,21 @@ class NewsStore(Connection):
         """The first stored article of this page: its canonical URL the same, tracking
         parameters aside (`page_key`)."""
         key = page_key(canonical_url)
-        base, pairs = page_base(key), page_pairs(key)
+        bases, pairs = page_bases(key), page_pairs(key)
         # Stored rows keep the canonical URL of the rule they were stored by, tracking
-        # parameters included. The index narrows them to the links of this path ("?" and
-        # "@" are adjacent characters), holding each pair that makes the page, without
-        # reading the table: a site of "story.php?id=N" links has thousands of them.
+        # parameters included. The index narrows them to the links of this path, or of its
+        # AMP copies ("?" and "@" are adjacent characters), holding each pair that makes
+        # the page, without reading the table: a site of "story.php?id=N" links has
+        # thousands of them.
+        paths = " OR ".join(
+            ["canonical_url = ? OR (canonical_url >= ? AND canonical_url < ?)"] * len(bases)
+        )
         holding = " AND instr(canonical_url, ?) > 0" * len(pairs)
         links = self.db.execute(
-            "SELECT canonical_url FROM articles WHERE (canonical_url = ?"
-            f" OR (canonical_url >= ? AND canonical_url < ?)){holding}",
-            (base, f"{base}?", f"{base}@", *pairs),
+            f"SELECT canonical_url FROM articles WHERE ({paths}){holding}",
+            (*(spelled for base in bases for spelled in (base, f"{base}?", f"{base}@")), *pairs),
         )
-        same = [
-            link for link in {r["canonical_url"] for r in links} if without_tracking(link) == key
-        ]
+        same = [link for link in {r["canonical_url"] for r in links} if page_of(link) == key]
         if not same:
             return None
         marks = ",".join("?" * len(same))

@@ -126,3 +126,34 @@ async def test_a_google_news_item_alerted_first_names_its_outlet_and_headline(
         feeds.aggregator = google_news(copy)
         (alert,) = await feeds.poll()
     assert (alert.source, alert.title) == ("Reuters", POST_ITEM["title"])
+
+
+@pytest.mark.parametrize(
+    "amp_link",
+    [
+        f"{DRILLS_LINK}/amp",
+        "https://harbourpost.example/amp/2026/11/drills",
+        f"{DRILLS_LINK}?amp=1",
+        f"{DRILLS_LINK}?amp",
+        "https://amp.harbourpost.example/2026/11/drills",
+        f"{DRILLS_LINK}?outputType=amp",
+    ],
+)
+@pytest.mark.asyncio(loop_scope="function")
+async def test_an_amp_copy_of_an_alerted_page_is_that_page(tmp_path: Path, amp_link: str) -> None:
+    # The aggregator words it its own way: only the link says it is the same page.
+    rewrite = {
+        "title": "Harbour drills: navy ships to exercise all week",
+        "link": amp_link,
+        "description": "Sailors prepare vessels for a week at sea.",
+    }
+    async with two_feeds(tmp_path, "Aggregator") as feeds:
+        await feeds.poll()
+        feeds.post = [POST_ITEM, FERRY]
+        await feeds.poll()
+        feeds.aggregator = rss("Aggregator", [rewrite, OTHER])
+        alerts = await feeds.poll()
+        # `/why` by the AMP link finds the page, in the alerted story.
+        stored = feeds.app.store.article_by_canonical_url(amp_link)
+    assert [alert.url for alert in alerts] == [DRILLS_LINK]
+    assert stored is not None and stored.story_id == alerts[0].id

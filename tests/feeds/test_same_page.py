@@ -75,3 +75,26 @@ def test_a_stored_link_is_found_whatever_tracking_the_new_link_has(tmp_path: Pat
     for other in ("https://e.example/story.php?id=8", "https://e.example/story.php"):
         assert store.article_by_canonical_url(page_key(other)) is None, other
     store.close()
+
+
+@pytest.mark.parametrize(
+    ("link", "not_this_page"),
+    [
+        ("https://news.example/world/story-amp", PAGE),
+        ("https://news.example/amp", "https://news.example"),  # "amp" alone is a page
+        (f"{PAGE}?output=amp", PAGE),
+        ("https://camp.news.example/world/story", "https://news.example/world/story"),
+        ("https://amp.example/world/story", "https://example/world/story"),
+    ],
+)
+def test_links_that_only_mention_amp_stay_their_own_pages(link: str, not_this_page: str) -> None:
+    assert page_key(link) != page_key(not_this_page)
+
+
+def test_an_amp_copy_leaves_the_stored_id_and_link_as_they_were() -> None:
+    # Ids and stored links come from canonical_url, which AMP does not touch: nothing
+    # stored before gets a new id, so an upgrade alerts nothing again.
+    amp = "https://amp.news.example/amp/world/story/amp?amp=1"
+    assert canonical_url(amp) == amp
+    assert article_id(None, amp, "t", None) == f"url:{amp}"
+    assert page_key(amp) == PAGE

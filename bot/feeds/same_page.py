@@ -1,4 +1,4 @@
-"""Whether two links are one page: their canonical URLs, tracking parameters aside.
+"""Whether two links are one page: their canonical URLs, tracking parameters and AMP aside.
 
 `canonical_url` (bot/feeds/parse.py) drops only utm_*, fbclid and gclid, and that rule
 must stay: articles without a guid take their id from it, and every stored article keeps

@@ -221,7 +221,7 @@ class NewsStore(Connection):
 
     def article_by_canonical_url(self, canonical_url: str) -> StoredArticle | None:
         """The first stored article of this page: its canonical URL the same, tracking
-        parameters aside (`page_key`)."""
+        parameters and AMP aside (`page_key`)."""
         key = page_key(canonical_url)
         bases, pairs = page_bases(key), page_pairs(key)
         # Stored rows keep the canonical URL of the rule they were stored by, tracking

@@ -119,7 +119,7 @@ class Store(Protocol):
 
     def article_by_canonical_url(self, canonical_url: str) -> StoredArticle | None:
         """The first stored article of this page: its canonical URL the same, tracking
-        parameters aside (`page_key`)."""
+        parameters and AMP aside (`page_key`)."""
         ...
 
     def article(self, article_id: str) -> StoredArticle | None:

@@ -68,7 +68,10 @@ def page_bases(key: str) -> list[str]:
     """What every stored link of the key's page starts with (then "?" or ends): the key's
     base, and that base as each AMP copy spells it."""
     base = page_base(key)
-    parts = urlsplit(base)
+    try:
+        parts = urlsplit(base)
+    except ValueError:  # an unbalanced "[" in the host: looked up only as written
+        return [base]
     if not parts.netloc or "@" in parts.netloc:
         return [base]
     spellings = (

@@ -15,7 +15,7 @@ import sys
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 from bot.logs import redact_urls
 from bot.matching.embedder import ModelLoadError
@@ -94,7 +94,7 @@ def cmd_schema(args: argparse.Namespace) -> int:
 
 def cmd_run(args: argparse.Namespace) -> int:
     """The service (or one pass with --once)."""
-    from bot.service import run_service
+    from bot.service import ExitWithoutWaiting, run_service
 
     settings = _settings(args)
     # With what the folder held when it was read: the watcher, started once the model has
@@ -104,7 +104,22 @@ def cmd_run(args: argparse.Namespace) -> int:
     if result.watchlist is None:
         print("refusing to start: fix the watchlist errors above", file=sys.stderr)
         return 1
-    return run_service(settings, result.watchlist, once=args.once, loaded_from=loaded_from)
+    try:
+        return run_service(settings, result.watchlist, once=args.once, loaded_from=loaded_from)
+    except ExitWithoutWaiting as stopped:
+        _exit_now(stopped.code)
+
+
+def _exit_now(code: int) -> NoReturn:
+    """Exit at once, with what was printed and logged flushed, leaving busy threads behind.
+
+    Python joins its worker threads at exit, and a thread inside torch cannot be told to
+    stop; ended as a daemon thread instead, torch aborted the process (exit -6).
+    """
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 def cmd_demo(args: argparse.Namespace) -> int:

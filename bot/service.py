@@ -324,6 +324,15 @@ async def _one_pass(app: App, stop: asyncio.Event, received: list[signal.Signals
     return 130 if signal.SIGINT in received else 0
 
 
+class ExitWithoutWaiting(Exception):
+    """The service has stopped and closed its app, but a worker thread is still busy with
+    work no one waits for: the process should exit now, with `code`, not join it."""
+
+    def __init__(self, code: int) -> None:
+        super().__init__(code)
+        self.code = code
+
+
 class _StoppedWhileStarting(BaseException):
     """SIGTERM came while the app was being built (the model loads): nothing has run yet.
 
@@ -358,7 +367,13 @@ def run_service(
                 )
             finally:
                 signal.signal(signal.SIGTERM, previous)
-            return asyncio.run(serve_app(app, once))
+            code = asyncio.run(serve_app(app, once))
+        if app.pipeline.model_busy:
+            # Stopped while the model was loading or embedding: everything else is closed,
+            # but the interpreter would wait for that thread at exit (18.7 s in a soak run,
+            # for ever on a model mount that hangs). Nothing of it is needed any more.
+            raise ExitWithoutWaiting(code)
+        return code
     except _StoppedWhileStarting:
         # Caught around the lock too: its file exists before `hold_database` has returned,
         # and a SIGTERM in between left as a traceback and exit 1.

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
+from bot.logs import counted
 from bot.models import Topic, Watchlist
 from bot.renames import former_keys, named
 
@@ -45,13 +46,13 @@ class LeftBehind:
         if self.followers:
             one = self.followers == 1
             parts.append(
-                f"{_count(self.followers, 'member')} follow{'s' if one else ''} it and"
+                f"{counted(self.followers, 'member')} follow{'s' if one else ''} it and"
                 f" get{'s' if one else ''} no alerts for it"
             )
         if self.statements:
             one = self.statements == 1
             parts.append(
-                f"its {_count(self.statements, 'recorded statement')}"
+                f"its {counted(self.statements, 'recorded statement')}"
                 f" no longer count{'s' if one else ''} for position shifts"
             )
         said = (
@@ -161,7 +162,3 @@ def _renamed(
 
 def _same(a: str, b: str) -> bool:
     return " ".join(a.split()).lower() == " ".join(b.split()).lower()
-
-
-def _count(n: int, noun: str) -> str:
-    return f"{n} {noun}{'' if n == 1 else 's'}"

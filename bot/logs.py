@@ -26,6 +26,11 @@ _PATTERNS = (
 _URL_IN_TEXT = re.compile(r"\b[a-zA-Z][a-zA-Z0-9+.-]*://[^\s'\"<>]*[^\s'\"<>.,;:!?)]")
 
 
+def counted(n: int, noun: str) -> str:
+    """A count with its noun, singular for one: "1 failure", "3 failures"."""
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
 def redact(text: str, secrets: tuple[str, ...] = ()) -> str:
     """Replace known secrets and secret-shaped strings with a marker."""
     for secret in secrets:

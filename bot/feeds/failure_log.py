@@ -15,6 +15,8 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from bot.logs import counted
+
 log = logging.getLogger("bot.feeds.health")
 
 # How often a feed that keeps failing with the same error is said again. An operator
@@ -61,7 +63,7 @@ class FailureLog:
             log.debug("%s", line)
             return
         if said is not None and said.unsaid:
-            line += f" ({said.unsaid} more failures since the last line about it)"
+            line += f" ({counted(said.unsaid, 'more failure')} since the last line about it)"
         log.warning("%s", line)
         self._said[url] = _Said(error, now)
 
@@ -77,4 +79,4 @@ class FailureLog:
             return
         if said is not None:
             said.streak_said = False
-        log.info("feed %s answers again after %d failures in a row", shown, failures)
+        log.info("feed %s answers again after %s in a row", shown, counted(failures, "failure"))

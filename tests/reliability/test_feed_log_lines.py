@@ -113,3 +113,23 @@ async def test_a_failing_feed_that_answers_again_is_said_in_the_log(
     assert len(back) == 1, [r.getMessage() for _, r in seen]
     assert back[0][0] >= T + timedelta(minutes=30)
     assert "failures" in back[0][1]
+
+
+async def test_a_feed_back_after_one_failure_is_said_in_plain_english(
+    tmp_path: Path, feeds: FeedServer, embedder: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Seen in a soak run, where a feed answered 500 now and then: "answers again after 1
+    # failures in a row", at each of its blips.
+    caplog.set_level(logging.INFO)
+    app = app_for_feeds(tmp_path, [feeds.url("/blip.xml")], embedder)
+
+    def world(minute: int) -> None:
+        feeds.replies["/blip.xml"] = DOWN if minute == 1 else GOOD
+
+    try:
+        seen = await _minutes(app, 30, caplog, world)
+    finally:
+        await app.close()
+    said = [r.getMessage() for _, r in seen if "/blip.xml" in r.getMessage()]
+    back = [text for text in said if "answers again" in text]
+    assert len(back) == 1 and back[0].endswith("after 1 failure in a row"), said

@@ -123,7 +123,8 @@ class App:
             log.warning("could not carry renamed ids over (tried again at the next load): %s", exc)
 
     def _tracker(self, watchlist: Watchlist) -> StanceTracker | None:
-        return build_stance_tracker(watchlist, self.embedder, self.store)
+        # It reads the actors' current positions on the model thread: through its reader.
+        return build_stance_tracker(watchlist, self.embedder, self.pipeline.reader)
 
     async def notify_admins(self, text: str) -> None:
         """Tell admins on every platform that can (each decides where), once per call."""
@@ -143,6 +144,8 @@ class App:
             self._commands.close()
         if self.vectors is not None:
             self.vectors.close()
+        if self.pipeline.reader is not self.store:
+            self.pipeline.reader.close()
         self.store.close()
 
 
@@ -200,17 +203,19 @@ def build_app(
     # One for the pipeline and the outbox: waits for another program's lock happen on its
     # thread, never on the event loop (see bot/store/write_gate.py).
     write_gate = None if read_only else WriteGate(settings.db_path)
+    reader = model_thread_reader(settings, store, read_only)
     pipeline = Pipeline(
         store,
         fetcher,
         TopicMatcher.for_watchlist(watchlist, embedder),
         watchlist,
-        stances=build_stance_tracker(watchlist, embedder, store),
+        stances=build_stance_tracker(watchlist, embedder, reader),
         enabled=enabled_kinds(settings),
         pause_after_failures=settings.pause_after_failures,
         notify_admins=notify,
         english_only_model=reads_english_only,
         write_gate=write_gate,
+        reader=reader,
     )
     outbox = OutboxWorker(
         store,
@@ -238,6 +243,20 @@ def build_app(
         # At the start, before any poll or command reads the history or the follows.
         app.carry_renames()
     return app
+
+
+def model_thread_reader(settings: Settings, store: Store, read_only: bool) -> Store:
+    """The store the pipeline's model thread reads through: a read-only connection of its
+    own to the same file, or `store` itself for a database in memory (no other connection
+    sees it) or a process that never writes.
+
+    The event loop writes and checkpoints through `store` while that thread reads: on one
+    connection, a read still stepping on one thread made the outbox's checkpoint fail with
+    "database table is locked", which stopped deliveries as if the disk refused writes.
+    """
+    if read_only or str(settings.db_path) == ":memory:":
+        return store
+    return SQLiteStore(settings.db_path, create=False, read_only=True)
 
 
 def keep_watchlist_vectors(

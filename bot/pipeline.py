@@ -172,8 +172,15 @@ class Pipeline:
         max_alert_age: timedelta | None = MAX_ALERT_AGE,
         english_only_model: bool = False,
         write_gate: WriteGate | None = None,
+        reader: Store | None = None,
     ) -> None:
         self.store = store
+        # What the model thread reads through (stored copies of a page, their stories): a
+        # connection of its own, since the event loop writes through `store` meanwhile and
+        # one SQLite connection used from two threads lets a read of one hold up the other's
+        # checkpoint ("database table is locked"). None: `store` (tests, a database in
+        # memory, which no second connection can see).
+        self.reader = reader if reader is not None else store
         # Waits for another program's write lock off the event loop (None: never waits).
         self.write_gate = write_gate
         self.fetcher = fetcher
@@ -491,7 +498,7 @@ class Pipeline:
             # One model call for the passages of many articles keeps batches full; the
             # per-article analysis below then finds every vector in the embedder's cache.
             # A re-issue of a stored page is never embedded (`_analyse` skips it too).
-            readable = [a for a in chunk if not self._republished(a, first_poll[a.id])]
+            readable = [a for a in chunk if not self._republished(self.store, a, first_poll[a.id])]
             await self._on_model_thread(self.matcher.embed_many, readable)
             for article in chunk:
                 # Embedding and stance analysis are CPU work: off the event loop.
@@ -528,22 +535,27 @@ class Pipeline:
             owned.append(article)
         return owned
 
-    def _republished(self, article: Article, first_poll: bool) -> bool:
+    def _republished(self, store: Store, article: Article, first_poll: bool) -> bool:
         """True when this page is already stored (under another guid or date) and is not
-        news for this feed (`_history_elsewhere`)."""
+        news for this feed (`_history_elsewhere`); `store`: the connection of the calling
+        thread (`store` on the event loop, `reader` on the model thread)."""
         canonical = canonical_url(article.url)
         # An entry without a link has no URL to compare: it is judged on its own.
-        previous = self.store.article_by_canonical_url(canonical) if canonical else None
-        return previous is not None and not self._history_elsewhere(previous, article, first_poll)
+        previous = store.article_by_canonical_url(canonical) if canonical else None
+        return previous is not None and not self._history_elsewhere(
+            store, previous, article, first_poll
+        )
 
-    def _history_elsewhere(self, stored: StoredArticle, article: Article, first_poll: bool) -> bool:
+    def _history_elsewhere(
+        self, store: Store, stored: StoredArticle, article: Article, first_poll: bool
+    ) -> bool:
         """True when the stored copy of this page is another listed feed's first-poll history,
         never alerted, and this feed, past its first poll, brings the page as news."""
         if first_poll or not stored.first_poll or stored.article.feed_url == article.feed_url:
             return False
         if stored.article.feed_url not in {feed.url for feed in self.watchlist.feeds}:
             return False  # a feed that moved to this URL: its history stays history
-        story = self.store.story(stored.story_id) if stored.story_id else None
+        story = store.story(stored.story_id) if stored.story_id else None
         return story is None or not story.alerted
 
     def _analyse(self, article: Article, first_poll: bool) -> _Analysed:
@@ -555,7 +567,7 @@ class Pipeline:
             else Language.UNKNOWN
         )
         in_use = self._in_use  # read once: a reload may swap it while this thread reads
-        if self._republished(article, first_poll):
+        if self._republished(self.reader, article, first_poll):
             # Same page under a new guid or date: nothing new to read.
             return _Analysed(article, None, [], [], [], in_use, language)
         vectors = in_use.matcher.embed(article)
@@ -583,7 +595,9 @@ class Pipeline:
             report.matched += 1
         with self.store.transaction():
             previous = self.store.article_by_canonical_url(canonical) if canonical else None
-            late = previous is not None and self._history_elsewhere(previous, article, first_poll)
+            late = previous is not None and self._history_elsewhere(
+                self.store, previous, article, first_poll
+            )
             if (previous is not None and not late) or item.vectors is None:
                 story_id = previous.story_id if previous else None
                 self.store.add_article(article, canonical, story_id, None, first_poll)

@@ -317,7 +317,10 @@ async def test_a_post_whose_sent_mark_the_full_disk_refuses_is_not_posted_again(
     said = [r.getMessage() for r in caplog.records if "cannot write" in r.getMessage()]
     assert len(said) == 1
     store.mark_sent = recorded  # type: ignore[method-assign]
-    await worker.drain()  # the disk has room again: the post is recorded, not repeated
+    with caplog.at_level(logging.INFO):
+        await worker.drain()  # the disk has room again: the post is recorded, not repeated
     assert fake.posts == [("CROOM", "s-1")]
+    healed = [r.getMessage() for r in caplog.records if "takes writes again" in r.getMessage()]
+    assert healed == ["outbox: the database takes writes again; deliveries go on"]
     assert outbox_rows(store, room) == []
     store.close()

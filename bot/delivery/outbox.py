@@ -222,7 +222,11 @@ class OutboxWorker(HeldDeliveries):
             for row_id, ref in list(self._unrecorded.items()):
                 self.store.mark_sent(row_id, self.clock(), ref)
                 del self._unrecorded[row_id]
-            self._store_error = None
+            if self._store_error is not None:
+                # Said as the failure was: an operator reading the log must not think
+                # deliveries are still held back.
+                log.info("outbox: the database takes writes again; deliveries go on")
+                self._store_error = None
             self._after_clock_step(self.clock())
             rows = self.store.due_outbox(self.clock(), limit)
             if self._follow_routes(rows):

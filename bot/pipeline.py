@@ -307,6 +307,7 @@ class Pipeline:
             report.store_error = await self.database.failed(exc, self.notify_admins)
         else:
             await self.database.healed(self.notify_admins)
+        self.health.failure_log.say_pass()
         await self.health.send_notices(self.notify_admins)
         return report
 

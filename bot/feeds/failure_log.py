@@ -7,6 +7,12 @@ every few minutes for as long as it flapped, drowning the lines that mattered. W
 said line by line is still counted: the next line says how many failures went unsaid, and
 `/feeds` shows each feed's state. Kept in memory: after a restart the first failure is
 said again, which is what an operator reading a fresh log wants.
+
+Lines wait for the end of the pass (`say_pass`): a publisher's server down takes all its
+feeds down in the same second, and fifty feeds were fifty warnings at once (at the first
+failure, at the pause, at each reminder, and fifty lines more when they came back). A pass
+with a few such lines says them one by one; more of one kind are one line naming the first
+few feeds.
 """
 
 from __future__ import annotations
@@ -24,6 +30,33 @@ log = logging.getLogger("bot.feeds.health")
 # fill the hour.
 REMINDER = timedelta(hours=1)
 
+# A pass's lines of one kind (failed with one error, paused with one error, answering again)
+# about this many feeds or fewer are said one by one: each names its feed and its count.
+FEEDS_SAID_ONE_BY_ONE = 3
+# Feeds named in a line about many; `/feeds` (and `stancewatch feeds`) lists every one.
+FEEDS_NAMED = 10
+
+
+@dataclass
+class _Line:
+    """One feed's line of this pass, waiting to be said alone or with others of its kind."""
+
+    level: int
+    text: str  # the line about this feed alone
+    kind: str  # what a line about several such feeds begins with, after their number
+    shown: str  # the feed as named in that line
+
+
+def _about_many(kind: str, lines: list[_Line]) -> str:
+    """One line about several feeds of one kind: how many, what, and the first few (in
+    order of name: the order they answered in would differ at every pass)."""
+    shown = sorted(line.shown for line in lines)
+    named = ", ".join(shown[:FEEDS_NAMED])
+    more = len(lines) - FEEDS_NAMED
+    if more > 0:
+        named += f" and {more} more (see /feeds)"
+    return f"{len(lines)} feeds {kind}: {named}"
+
 
 @dataclass
 class _Said:
@@ -40,6 +73,7 @@ class FailureLog:
 
     def __init__(self) -> None:
         self._said: dict[str, _Said] = {}
+        self._pass: list[_Line] = []  # this pass's lines, said by `say_pass`
 
     def failed(
         self,
@@ -64,7 +98,8 @@ class FailureLog:
             return
         if said is not None and said.unsaid:
             line += f" ({counted(said.unsaid, 'more failure')} since the last line about it)"
-        log.warning("%s", line)
+        kind = f"paused after failing: {error}" if pausing else f"failed: {error}"
+        self._pass.append(_Line(logging.WARNING, line, kind, shown))
         self._said[url] = _Said(error, now)
 
     def answered(self, url: str, shown: str, failures: int) -> None:
@@ -79,4 +114,18 @@ class FailureLog:
             return
         if said is not None:
             said.streak_said = False
-        log.info("feed %s answers again after %s in a row", shown, counted(failures, "failure"))
+        line = f"feed {shown} answers again after {counted(failures, 'failure')} in a row"
+        self._pass.append(_Line(logging.INFO, line, "answer again", shown))
+
+    def say_pass(self) -> None:
+        """Say this pass's lines: one by one when few of a kind, else one line per kind."""
+        lines, self._pass = self._pass, []
+        kinds: dict[str, list[_Line]] = {}
+        for line in lines:
+            kinds.setdefault(line.kind, []).append(line)
+        for kind, same in kinds.items():
+            if len(same) <= FEEDS_SAID_ONE_BY_ONE:
+                for line in same:
+                    log.log(line.level, "%s", line.text)
+            else:
+                log.log(same[0].level, "%s", _about_many(kind, same))

@@ -133,3 +133,37 @@ async def test_a_feed_back_after_one_failure_is_said_in_plain_english(
     said = [r.getMessage() for _, r in seen if "/blip.xml" in r.getMessage()]
     back = [text for text in said if "answers again" in text]
     assert len(back) == 1 and back[0].endswith("after 1 failure in a row"), said
+
+
+def _feed_lines(seen: list[tuple[datetime, logging.LogRecord]], level: int) -> list[str]:
+    return [r.getMessage() for _, r in seen if r.name == "bot.feeds.health" and r.levelno == level]
+
+
+async def test_fifty_feeds_failing_together_are_one_warning_then_one_line_when_back(
+    tmp_path: Path, feeds: FeedServer, embedder: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    # A publisher's server answering 503 for its fifty feeds at once: the log said fifty
+    # warnings in the same second, at the first poll, at the pause and at each hourly
+    # reminder, and fifty lines again when they came back.
+    caplog.set_level(logging.INFO)
+    paths = [f"/desk-{n:02d}.xml" for n in range(50)]
+    for path in paths:
+        feeds.replies[path] = DOWN
+    app = app_for_feeds(tmp_path, [feeds.url(p) for p in paths], embedder)
+    try:
+        down = await _minutes(app, 1, caplog)
+        for path in paths:
+            feeds.replies[path] = GOOD
+        caplog.clear()
+        # Each feed's retry is due at its own time (backoff): one pass over all of them,
+        # as `run --once` makes, brings them back together.
+        await app.pipeline.poll(app.pipeline.watchlist.feeds)
+        back = [(T, record) for record in caplog.records]
+    finally:
+        await app.close()
+    [warning] = _feed_lines(down, logging.WARNING)
+    assert warning.startswith("50 feeds failed"), warning
+    assert "HTTP 503" in warning, warning
+    assert "/desk-00.xml" in warning and "and 40 more" in warning, warning  # the rest: /feeds
+    [answered] = _feed_lines(back, logging.INFO)
+    assert answered.startswith("50 feeds answer again"), answered

@@ -129,3 +129,5 @@ class FailureLog:
                     log.log(line.level, "%s", line.text)
             else:
                 log.log(same[0].level, "%s", _about_many(kind, same))
+                for line in same:  # `-v` still shows each feed's own line
+                    log.debug("%s", line.text)

@@ -261,5 +261,5 @@ async def test_several_feeds_not_in_english_are_one_notice_naming_each(tmp_path:
         await app.pipeline.poll()
         assert len(_language_notices(recorder)) == 1
     finally:
-        app.store.close()
+        await app.close()  # the fetcher's session too, not just the database
         await runner.cleanup()

@@ -5,12 +5,15 @@ from __future__ import annotations
 import io
 import os
 import sqlite3
+import weakref
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from email.utils import format_datetime
 from pathlib import Path
+from typing import Any
 from xml.sax.saxutils import escape
 
+import aiohttp
 import pytest
 from rich.console import Console
 
@@ -20,6 +23,28 @@ from bot.models import Alert, Destination, TopicLine
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+
+@pytest.fixture(autouse=True)
+def no_http_session_left_open(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Fail a test that ends with an aiohttp session it opened still open.
+
+    A session left open is only reported when the garbage collector finds it, often during
+    another test or at interpreter exit ("Unclosed client session"), far from its cause;
+    in the service the same slip would hold sockets for as long as it runs.
+    """
+    opened: weakref.WeakSet[aiohttp.ClientSession] = weakref.WeakSet()
+    original_init = aiohttp.ClientSession.__init__
+
+    def recording_init(session: aiohttp.ClientSession, *args: Any, **kwargs: Any) -> None:
+        original_init(session, *args, **kwargs)
+        opened.add(session)
+
+    monkeypatch.setattr(aiohttp.ClientSession, "__init__", recording_init)
+    yield
+    left_open = [session for session in opened if not session.closed]
+    if left_open:
+        pytest.fail(f"{len(left_open)} aiohttp session(s) opened by this test left open")
 
 
 @pytest.fixture(scope="session")

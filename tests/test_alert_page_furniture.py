@@ -80,3 +80,29 @@ async def test_the_card_shows_the_story_and_none_of_the_page_around_it(
         for furniture in [*FURNITURE, "KYIV, Nov 3", "(Reuters)", "Ana Example"]:
             assert furniture not in shown, (furniture, shown)
         assert "Moscow rejects" not in shown and "split over NATO" not in shown, shown
+
+
+@pytest.mark.parametrize(
+    "description",
+    [
+        "https://wire.example/2026/11/03/russia-veto-guarantees",
+        "<p><a href='https://wire.example/s'>https://wire.example/s</a></p>",
+        "Read the full story at Example Wire.",
+        "Read the full article on wire.example",
+    ],
+    ids=["bare link", "linked link", "read the full story at", "read the full article on"],
+)
+async def test_an_item_whose_description_only_points_to_the_story_is_alerted_on_its_headline(
+    tmp_path: Path, embedder: Any, description: str
+) -> None:
+    # Aggregators and link feeds put only the story's address, or a pointer to it, where the
+    # text would be. Read as the article's one sentence, it halved the headline's score (a
+    # topic's score is the mean of its two best passages) and the item was never alerted.
+    item = {
+        "title": "Russia demands a veto over security guarantees for Ukraine",
+        "link": "https://wire.example/s",
+        "description": description,
+    }
+    (alert,) = await alerts_for(tmp_path, embedder, item)
+    assert [t.topic_id for t in alert.topics] == ["security-guarantees"]
+    assert "wire.example" not in alert.summary and "Read the full" not in alert.summary

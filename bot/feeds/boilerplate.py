@@ -33,10 +33,12 @@ _SHORTCODE = re.compile(
 # Common publishing-system trailers that say nothing about the story: WordPress's "The post
 # X appeared first on Y." footer, "Continue reading X" excerpt links, "Read more" links.
 # Matched only as a whole paragraph or at the very end of the text after a sentence end.
+# "Read the full story at Example Wire": the outlet named after "at" or "on" is short.
 _TRAILER = (
     r"(?:the post .{1,300} appeared first on .{1,200}"
     r"|continue reading\b.{0,200}"
-    r"|read (?:more|the (?:full|rest of the) (?:story|article))\b\W{0,6}"
+    r"|read (?:more|the (?:full|rest of the) (?:story|article))\b(?: (?:at|on) \S+(?: \S+){0,3})?"
+    r"\W{0,6}"
     r"|\[(?:…|\.\.\.)\])"
 )
 _TRAILER_PARAGRAPH = re.compile(rf"^{_TRAILER}$", re.I)
@@ -78,6 +80,8 @@ _FURNITURE = [
         r"^(?:exclusive|analysis|breaking(?: news)?|live(?: updates)?|explainer|opinion"
         r"|fact check|editorial|news analysis|update)\W*$",
         r"^listen to this (?:article|story)\b.{0,40}$",
+        # The story's address alone, as link feeds and aggregators give it for the text.
+        r"^(?:https?://|www\.)\S+$",
         r"^click here\b.{0,200}$",
         r"^(?:download|get) (?:the|our) (?:[\w ]{1,30} )?app\b.{0,100}$",
         r"^this (?:article|story) (?:was )?(?:originally|first) (?:published|appeared)\b.{0,200}$",

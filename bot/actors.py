@@ -42,9 +42,13 @@ def _any_of(words: str) -> str:
     return "|".join(words.split())
 
 
-_QUALIFIED = re.compile(rf"(?<![\w-])({_any_of(QUALIFIERS)}) \Z")
+# Each word list also in capitals, as aliases are found in text set in capitals: "NORTH
+# KOREA" is no more Korea than "North Korea" is.
+_QUALIFIED = re.compile(rf"(?<![\w-])({_any_of(QUALIFIERS)}|{_any_of(QUALIFIERS.upper())}) \Z")
 _SENTENCE_START = re.compile(r"(?:\A|[.!?:;\n])[\s\"'“‘(\[]*\Z")
-_NAME_HEAD = re.compile(rf" (?:{_any_of(NAME_HEADS)}|{_any_of(LOWER_NAME_HEADS)})\b")
+_NAME_HEAD = re.compile(
+    rf" (?:{_any_of(NAME_HEADS)}|{_any_of(LOWER_NAME_HEADS)}|{_any_of(NAME_HEADS.upper())})\b"
+)
 _ORIGIN = re.compile(rf"-(?:{_any_of(ORIGIN_SUFFIXES)})\b", re.IGNORECASE)
 
 
@@ -165,10 +169,13 @@ class ActorIndex:
 
 
 def _written_forms(alias: str) -> set[str]:
-    """How an alias may be written: exactly, and capitalised when it is lower case.
+    """How an alias may be written: exactly, capitalised when it is lower case, and in
+    capitals.
 
     Exact case is what keeps "US" (the country) apart from "us" (the pronoun); "the
-    alliance" opens a sentence as "The alliance".
+    alliance" opens a sentence as "The alliance". Wire flashes and some feeds' headlines
+    are set in capitals ("RUSSIA DEMANDS … TO UKRAINE"): read in its own case only, the
+    alias named nobody there, and a topic whose name names an actor refused the item.
 
     An apostrophe may be typed (') or typeset (’): admins type one, news sites print the
     other ("Côte d’Ivoire"), so both spellings are forms of the alias.
@@ -176,6 +183,7 @@ def _written_forms(alias: str) -> set[str]:
     if not alias:
         return set()
     spellings = {alias, alias.replace("'", "’"), alias.replace("’", "'")}
+    spellings |= {form.upper() for form in spellings}
     if not alias[0].islower():
         return spellings
     return {first + form[1:] for form in spellings for first in {form[0], *form[0].upper()}}

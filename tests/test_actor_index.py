@@ -103,3 +103,14 @@ def test_an_alias_with_an_apostrophe_is_found_with_either_apostrophe(alias: str,
     # articles written the other, and the actor had no statements at all.
     index = ActorIndex([Actor("ivory-coast", "Ivory Coast", (alias,))])
     assert names(index, text) == [(text[:13], "ivory-coast")]
+
+
+def test_text_in_capitals_names_the_actors_and_keeps_longer_names_apart() -> None:
+    # Wire flashes are set in capitals; there "UKRAINE" is Ukraine, while "NORTH KOREA" and
+    # "THE MOSCOW TIMES" are no more Korea or Russia than in lower case.
+    text = "KREMLIN SAYS U.S. MUST STOP ARMS FOR UKRAINE; NORTH KOREA CITED BY THE MOSCOW TIMES"
+    assert names(ActorIndex(ACTORS), text) == [
+        ("KREMLIN", "russia"),
+        ("U.S.", "usa"),
+        ("UKRAINE", "ukraine"),
+    ]

@@ -63,6 +63,13 @@ _DATELINE = re.compile(
     rf"|{_AGENCY})"
     r" ?[—–-]{1,2} +(?=\S)"
 )
+# A live page's time stamp opening an update: "09:15 GMT:", "10.32am:", "10:45 BST France
+# …", "11:02 —", or a line of its own ("12:30"). It says when the update was posted; read
+# as the update's first words it opened summaries and actors' quotes. A bare clock counts
+# only before a mark or a capital: "10.50 euros" is a price.
+_CLOCK = r"(?:[01]?\d|2[0-3])[:.][0-5]\d(?:\s?[ap]\.?m\.?)?"
+_ZONE = r"(?: (?:GMT|UTC|BST|CET|CEST|EET|EEST|MSK|ET|EST|EDT|PT|PST|PDT))?"
+_TIME_STAMP = re.compile(rf"^{_CLOCK}{_ZONE}(?: ?[:|—–-]+ *| (?=[{_SENTENCE_START}])|$)")
 # A paragraph that reads as prose ends like a sentence; a headline line does not.
 _PROSE_END = re.compile(r"[.!?…][\"'”’»)\]]*$")
 
@@ -95,14 +102,19 @@ def split_paragraph(paragraph: str) -> list[str]:
         last = _last_word(paragraph, start, found.end()).rstrip("\"'”’)]")
         if not _ends_sentence(last, _word_at(paragraph, found.end())):
             continue
-        before = paragraph[start : found.end()].rstrip()
+        before = _without_time_stamp(paragraph[start : found.end()].rstrip())
         if before:
             out.extend(_pieces(before))
         start = found.end()
-    tail = paragraph[start:].strip()
+    tail = _without_time_stamp(paragraph[start:].strip())
     if tail:
         out.extend(_pieces(tail))
     return out
+
+
+def _without_time_stamp(sentence: str) -> str:
+    """The sentence without a live page's time stamp at its start ("" if that is all)."""
+    return _TIME_STAMP.sub("", sentence, count=1)
 
 
 def _pieces(sentence: str) -> list[str]:

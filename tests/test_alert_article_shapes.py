@@ -4,6 +4,7 @@ model and the shipped watchlist."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -22,3 +23,32 @@ async def test_a_wire_flash_in_capitals_is_alerted_like_the_same_headline_in_low
     }
     (alert,) = await alerts_for(tmp_path, embedder, item)
     assert [t.topic_id for t in alert.topics] == ["arms-shipments"]
+
+
+LIVE_UPDATES = [
+    "09:15 GMT: Germany will send two more Patriot batteries to Ukraine, Defence Minister "
+    "Boris Pistorius announced.",
+    "10.32am: The Kremlin rejected any Western security guarantees for Ukraine, Peskov said.",
+    "10:45 BST France said it would lead a reassurance force for Ukraine after a ceasefire.",
+    "11:02 — Britain said it was ready to send troops to Ukraine as part of that force.",
+    "12:30\n\nThe United States said it backs security guarantees for Ukraine.",
+]
+
+
+async def test_a_live_pages_time_stamps_are_not_part_of_its_sentences(
+    tmp_path: Path, embedder: Any
+) -> None:
+    # A live page opens each update with the time it was posted. Read as the start of the
+    # update's first sentence, the stamp opened the summary ("09:15 GMT: Germany will …
+    # 10.32am: The Kremlin …") and each actor's quote, words no actor said.
+    item = {
+        "title": "Ukraine war live: Kremlin rejects guarantees as allies plan a force",
+        "link": "https://wire.example/live",
+        "description": "\n\n".join(LIVE_UPDATES),
+    }
+    (alert,) = await alerts_for(tmp_path, embedder, item)
+    assert alert.stances
+    shown = [alert.summary, *(t.passage for t in alert.topics)]
+    shown += [s.now_quote for s in alert.stances]
+    for text in shown:
+        assert not re.search(r"\d\d[:.]\d\d|GMT|BST|am:", text), text

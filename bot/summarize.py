@@ -7,6 +7,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from bot.text import outlet_signature
+
 MAX_SENTENCES = 3
 MAX_CHARS = 600
 
@@ -22,12 +24,6 @@ _LEANS_ON_PREVIOUS = re.compile(
     r"insisted|stressed|replied|wrote)\b",
     re.IGNORECASE,
 )
-
-
-# A headline signed by its outlet, as aggregated feeds write them: "… - Example Wire",
-# "… | Other Times". A signature is short and is no sentence.
-_SIGNATURE = re.compile(r"\s+[-–—|·]\s+(?P<outlet>[^-–—|·.!?]+)$")
-MAX_SIGNATURE_WORDS = 5
 
 
 def normalised(sentence: str) -> str:
@@ -97,9 +93,8 @@ def headline_keys(title: str) -> list[str]:
     """The title's normalised forms a sentence repeating it would have: as written and, if
     it ends in an outlet's signature ("… | Other Times"), without it."""
     keys = [normalised(title)] if normalised(title) else []
-    signed = _SIGNATURE.search(title)
-    if signed and len(signed["outlet"].split()) <= MAX_SIGNATURE_WORDS:
-        keys.append(normalised(title[: signed.start()]))
+    if outlet_signature(title):
+        keys.append(normalised(title[: -len(outlet_signature(title))]))
     return [key for key in keys if key]
 
 

@@ -74,6 +74,20 @@ _TIME_STAMP = re.compile(rf"^{_CLOCK}{_ZONE}(?: ?[:|—–-]+ *| (?=[{_SENTENCE_
 _PROSE_END = re.compile(r"[.!?…][\"'”’»)\]]*$")
 
 
+# A headline signed by its outlet, as aggregated feeds write them: "… - Example Wire",
+# "… | Other Times". A signature is short and is no sentence.
+_SIGNATURE = re.compile(r"\s+[-–—|·]\s+(?P<outlet>[^-–—|·.!?]+)$")
+MAX_SIGNATURE_WORDS = 5
+
+
+def outlet_signature(title: str) -> str:
+    """The outlet's signature that ends a headline, with its mark (" - Example Wire"), or ""."""
+    signed = _SIGNATURE.search(title)
+    if signed and len(signed["outlet"].split()) <= MAX_SIGNATURE_WORDS:
+        return signed.group()
+    return ""
+
+
 def strip_dateline(paragraph: str) -> str:
     """A paragraph without its opening dateline: "KYIV, Ukraine (AP) — Russia …" → "Russia …"."""
     return _DATELINE.sub("", paragraph, count=1)

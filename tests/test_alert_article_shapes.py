@@ -52,3 +52,18 @@ async def test_a_live_pages_time_stamps_are_not_part_of_its_sentences(
     shown += [s.now_quote for s in alert.stances]
     for text in shown:
         assert not re.search(r"\d\d[:.]\d\d|GMT|BST|am:", text), text
+
+
+async def test_an_aggregators_outlet_signature_is_not_part_of_an_actors_quote(
+    tmp_path: Path, embedder: Any
+) -> None:
+    # Aggregated feeds sign each headline with its outlet ("… - Example Wire"). A headline
+    # read for stances kept it, and the card quoted Russia as saying "… - Example Wire".
+    item = {
+        "title": "Russia demands veto over Ukraine security guarantees - Example Wire",
+        "link": "https://wire.example/signed",
+    }
+    (alert,) = await alerts_for(tmp_path, embedder, item)
+    (stance,) = alert.stances
+    assert stance.actor_name == "Russia"
+    assert stance.now_quote == "Russia demands veto over Ukraine security guarantees"

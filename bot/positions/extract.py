@@ -26,7 +26,7 @@ from bot.positions.clauses import (
     tail_attribution,
 )
 from bot.positions.hearsay import is_hearsay, without_sourcing
-from bot.text import paragraphs, split_paragraph
+from bot.text import outlet_signature, paragraphs, split_paragraph
 
 # Clauses joined by a semicolon often have different speakers: "Vance says X; Kyiv says Y".
 _SEMICOLON = re.compile(r"\s*;\s+")
@@ -65,6 +65,11 @@ def actor_sentences(
     index = index_for(tuple(actors))
     out: list[ActorSentence] = []
     title = " ".join(headline.split())
+    signature = outlet_signature(title)
+    if signature and not index.find(signature):
+        # "… - Example Wire" is the outlet, not words of the story; "… - Kremlin" names who
+        # spoke, so a signature that names an actor stays.
+        title = title[: -len(signature)]
     for number, paragraph in enumerate([title, *paragraphs(text)] if title else paragraphs(text)):
         in_headline = bool(title) and number == 0
         # "He"/"the minister" may refer back only within the paragraph, to a single speaker.

@@ -67,3 +67,27 @@ async def test_an_aggregators_outlet_signature_is_not_part_of_an_actors_quote(
     (stance,) = alert.stances
     assert stance.actor_name == "Russia"
     assert stance.now_quote == "Russia demands veto over Ukraine security guarantees"
+
+
+TRANSCRIPT = [
+    "MODERATOR: Good afternoon, and welcome.",
+    "QUESTION: Will Moscow accept Western security guarantees for Ukraine?",
+    "FOREIGN MINISTER LAVROV: No. We reject any Western guarantees for Ukraine. Foreign "
+    "soldiers there would be a threat to us.",
+    "QUESTION: And the Americans?",
+    "LAVROV: Washington understands our concerns better than the Europeans do.",
+]
+
+
+async def test_a_transcripts_speaker_labels_say_who_speaks(tmp_path: Path, embedder: Any) -> None:
+    # In a transcript the speaker is named once, in capitals, before the words: "LAVROV: We
+    # reject …". The sentences after the label name nobody, so Russia's stance was missed.
+    item = {
+        "title": "Transcript: Lavrov's news conference on Ukraine security guarantees",
+        "link": "https://wire.example/transcript",
+        "description": "".join(f"<p>{paragraph}</p>" for paragraph in TRANSCRIPT),
+    }
+    (alert,) = await alerts_for(tmp_path, embedder, item)
+    (russia,) = [s for s in alert.stances if s.actor_name == "Russia"]
+    assert russia.now_label.startswith("rejects")
+    assert russia.now_quote == "We reject any Western guarantees for Ukraine."

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bot import lexicon as lx
-from bot.actors import index_for
+from bot.actors import ActorIndex, index_for
 from bot.lexicon import Tok, VerbGroup, tokenize
 from bot.models import Actor
 from bot.positions.clauses import (
@@ -30,6 +30,8 @@ from bot.text import outlet_signature, paragraphs, split_paragraph
 
 # Clauses joined by a semicolon often have different speakers: "Vance says X; Kyiv says Y".
 _SEMICOLON = re.compile(r"\s*;\s+")
+# A transcript's speaker label: "LAVROV:", "FOREIGN MINISTER LAVROV:", "QUESTION:".
+_SPEAKER_LABEL = re.compile(r"^[A-Z][A-Z.'’-]*(?: [A-Z][A-Z.'’-]*){0,3}: (?=\S)")
 
 
 @dataclass(frozen=True)
@@ -70,15 +72,21 @@ def actor_sentences(
         # "… - Example Wire" is the outlet, not words of the story; "… - Kremlin" names who
         # spoke, so a signature that names an actor stays.
         title = title[: -len(signature)]
-    for number, paragraph in enumerate([title, *paragraphs(text)] if title else paragraphs(text)):
+    body = paragraphs(text)
+    labelled = _labelled_speakers(body, index)
+    for number, paragraph in enumerate([title, *body] if title else body):
         in_headline = bool(title) and number == 0
         # "He"/"the minister" may refer back only within the paragraph, to a single speaker.
         speaker: str | None = None
+        label = labelled.get(number - 1 if title else number)
+        if label is not None:
+            speaker, paragraph = label
+        in_speakers_voice = speaker is not None
         pending: list[str] = []  # sentences of a quotation still open, waiting for its speaker
         clauses = [c for s in split_paragraph(paragraph) for c in _SEMICOLON.split(s) if c]
         for sentence in clauses:
             tokens = tokenize(sentence, index.find(sentence))
-            if not pending and _whole_quote(sentence):
+            if in_speakers_voice or (not pending and _whole_quote(sentence)):
                 # '"Russia must withdraw."' after '"…," he said.': the quote goes on in the
                 # speaker's voice; an actor it names speaks only as relayed ("Russia has
                 # agreed …"), never by being its subject.
@@ -110,6 +118,27 @@ def actor_sentences(
                 pending = [*pending, sentence] if _quote_open([*pending, sentence]) else []
             speaker = next_speaker
     return _dedupe(out)
+
+
+def _labelled_speakers(body: Sequence[str], index: ActorIndex) -> dict[int, tuple[str | None, str]]:
+    """Paragraphs that open with a label in capitals: number → (actor, words after it).
+
+    A transcript names its speaker once, in capitals, before the words ("LAVROV: We reject
+    …"); what follows is the speaker's own, sentence after sentence, as a quotation is. Only
+    a text with two labelled paragraphs or more is read so. A single label opening the story
+    is a dateline ("MOSCOW: Kyiv has agreed …, Zelensky said"): it names no speaker, and
+    read as the sentence's subject it made Kyiv's words Russia's. The actor is None for a
+    label that is no speaker: a dateline, "QUESTION:", or one naming no actor or two.
+    """
+    labels = {n: found for n, p in enumerate(body) if (found := _SPEAKER_LABEL.match(p))}
+    if len(labels) < 2:
+        opening = labels.get(0)
+        return {0: (None, body[0][opening.end() :])} if opening else {}
+    out: dict[int, tuple[str | None, str]] = {}
+    for number, found in labels.items():
+        named = {actor for _, _, actor in index.find(found.group())}
+        out[number] = (named.pop() if len(named) == 1 else None, body[number][found.end() :])
+    return out
 
 
 def _without_relative_of_another(tokens: list[Tok], span: Span, actor: str) -> Span:

@@ -481,3 +481,24 @@ def test_said_of_an_actor_is_not_said_by_it() -> None:
     [sentence] = actor_sentences("The Kremlin is said to be weighing a shorter truce.", ACTORS)
     assert sentence.actor_id == "russia" and sentence.clause == ""
     assert found("A truce would follow within days, Moscow was told.") == []
+
+
+def test_a_single_capitals_label_opening_a_story_is_a_dateline_not_a_speaker() -> None:
+    # Some outlets write a dateline with a colon ("MOSCOW: …"). Only a transcript, with two
+    # labelled paragraphs or more, is read as the label's words: here Kyiv speaks, on its own.
+    text = "MOSCOW: Kyiv has agreed to a ceasefire, Zelensky said.\n\nTalks resume on Friday."
+    assert found(text) == [("ukraine", None)]
+
+
+def test_a_transcripts_labelled_paragraphs_speak_for_the_labels_actor() -> None:
+    text = (
+        "QUESTION: Will Moscow accept the plan?\n\n"
+        "LAVROV: No. We reject it.\n\n"
+        "WITKOFF: We will keep talking."
+    )
+    said = [(s.actor_id, s.sentence) for s in actor_sentences(text, ACTORS)]
+    assert said == [
+        ("russia", "No."),
+        ("russia", "We reject it."),
+        ("usa", "We will keep talking."),
+    ]

@@ -180,7 +180,9 @@ def build_app(
         embedder = model
     # Asked of the model itself, before the watchlist's vector cache wraps it.
     reads_english_only = english_only(embedder)
-    vectors = keep_watchlist_vectors(settings, embedder, watchlist)
+    # A reading command scores nothing, and the cache's own connection would upgrade the
+    # file's schema (it opens it writable) behind an older Stancewatch still running on it.
+    vectors = None if read_only else keep_watchlist_vectors(settings, embedder, watchlist)
     if vectors is not None:
         embedder = vectors
     fetcher = Fetcher(

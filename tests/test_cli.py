@@ -543,6 +543,26 @@ def test_listing_an_older_database_reads_it_as_it_is_and_changes_nothing(
     con.close()
 
 
+@pytest.mark.parametrize(
+    "command",
+    [["why", "https://news.example/a1"], ["positions", "guarantees"], ["feeds"]],
+    ids=" ".join,
+)
+def test_answering_from_an_older_database_reads_it_as_it_is_and_changes_nothing(
+    tmp_path: Path, command: list[str]
+) -> None:
+    db = tmp_path / "old.db"
+    _version_1_database(db)
+    watchlists = _local_watchlist(tmp_path / "watchlists", "http://127.0.0.1:9/feed.xml")
+    done = _run(*command, "--db", str(db), "--watchlists", str(watchlists))
+    assert "Traceback" not in done.stderr, done.stderr[-3000:]
+    # Answered as `outbox` lists: read only, and the older Stancewatch still running on the
+    # file is not left refusing it as written by a newer version.
+    con = sqlite3.connect(db)
+    assert con.execute("PRAGMA user_version").fetchone()[0] == 1
+    con.close()
+
+
 def test_listing_a_backup_on_a_read_only_shelf_works(tmp_path: Path) -> None:
     SQLiteStore(tmp_path / "live.db").close()
     shelf = tmp_path / "shelf"

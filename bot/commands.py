@@ -613,14 +613,15 @@ class Commands:
 
     def reload(self) -> Reply:
         """Admin: re-read the watchlists; apply them or say what is wrong."""
-        from bot.reload import reload_watchlists
+        from bot.reload import problem_text, reload_watchlists
 
         settings = self.app.settings
         result = reload_watchlists(
             settings.watchlists_dir, self.app.watchlist, settings.default_interval_s
         )
         if not result.applied:
-            errors = tuple(str(p) for p in result.problems if p.severity == "error")
+            # Told in a chat: a feed URL an error quotes loses its secrets, as in the log.
+            errors = tuple(problem_text(p) for p in result.problems if p.severity == "error")
             return Reply(
                 "Reload refused; the last good watchlists stay in use.", errors[:20], ok=False
             )

@@ -28,6 +28,12 @@ class LoadedFrom:
     warnings: frozenset[str]
 
 
+def problem_text(problem: Problem) -> str:
+    """A problem as it is printed, logged or told: a feed URL's secrets taken out (a problem
+    may quote a feed URL, its ${VAR} expanded)."""
+    return redact_urls(str(problem))
+
+
 def shown(problems: tuple[Problem, ...]) -> frozenset[str]:
     """The problems as they are printed and logged: a feed URL's secrets taken out."""
     return frozenset(redact_urls(str(problem)) for problem in problems)

@@ -5,9 +5,12 @@ from __future__ import annotations
 import asyncio
 import logging
 from pathlib import Path
+from typing import cast
 
 import pytest
 
+from bot.app import App
+from bot.commands import Commands
 from bot.models import Watchlist
 from bot.watchlists import load_watchlists
 from tests.reliability.helpers import ReloadingApp, watching
@@ -101,3 +104,17 @@ async def test_admins_told_of_a_refused_edit_are_told_when_it_is_fixed(tmp_path:
         await _edit(tmp_path, TOPIC.format(id="three"))  # a later good edit: nothing to say
     assert len(app.notices) == 2, app.notices
     assert "valid again" in app.notices[1] and "fixed" in app.notices[1], app.notices
+
+
+def test_the_reload_command_refusing_an_edit_hides_a_feed_token_as_hot_reload_does(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("WIRE_TOKEN", "s3cret-wire-token")
+    app = _app_on_topic_one(tmp_path)
+    # The scheme left out: refused, and the refusal quotes the address to write instead.
+    feed = "feeds:\n  - url: wire.example/rss?token=${WIRE_TOKEN}\n"
+    (tmp_path / "a.yaml").write_text(TOPIC.format(id="one") + feed, encoding="utf-8")
+    reply = Commands(cast(App, app)).reload()
+    assert not reply.ok, reply.text
+    assert "https://wire.example/rss?token=…" in reply.text, reply.text
+    assert "s3cret-wire-token" not in reply.text, reply.text

@@ -17,10 +17,9 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
-from bot.logs import redact_urls
 from bot.matching.embedder import ModelLoadError
 from bot.models import Watchlist
-from bot.reload import read_watchlists
+from bot.reload import problem_text, read_watchlists
 from bot.renames import former_key, named, renames
 from bot.settings import Settings, SettingsError, load_settings, mistyped_settings
 from bot.store.connection import StoreOpenError
@@ -33,10 +32,8 @@ log = logging.getLogger("stancewatch")
 
 
 def _print_problems(result: LoadResult) -> None:
-    # A problem may quote a feed URL after ${VAR} expansion: shown, as in logs, without its
-    # password and query values (hot reload logs these lines the same way).
     for problem in result.problems:
-        print(redact_urls(str(problem)), file=sys.stderr)
+        print(problem_text(problem), file=sys.stderr)
 
 
 def _settings(args: argparse.Namespace) -> Settings:

@@ -25,7 +25,7 @@ from bot.app import App
 from bot.left_behind import present
 from bot.logs import redact_urls
 from bot.models import Watchlist
-from bot.reload import FolderState, folder_state, reload_watchlists
+from bot.reload import FolderState, folder_state, problem_text, reload_watchlists
 from bot.renames import named
 from bot.waiting import until_any
 
@@ -344,7 +344,7 @@ def _reload_once(app: App, warned: set[str]) -> str | None:
         log.info("watchlists reloaded: %s", changes or "no changes")
         # What `check` and the start show as warnings (an unset ${VAR} skips a destination),
         # once each: an edit elsewhere in the folder does not repeat them.
-        current = {redact_urls(str(problem)) for problem in result.problems}
+        current = set(map(problem_text, result.problems))
         for text in sorted(current - warned):
             log.warning("watchlist: %s", text)
         warned.clear()
@@ -352,7 +352,7 @@ def _reload_once(app: App, warned: set[str]) -> str | None:
         return None
     # Told once while it stands: a file left broken is read again at every change in its
     # folder, and said the same way each time.
-    return "; ".join(redact_urls(str(p)) for p in result.problems if p.severity == "error")
+    return "; ".join(problem_text(p) for p in result.problems if p.severity == "error")
 
 
 def read_by_reload(folder: Path) -> Callable[[object, str], bool]:

@@ -36,7 +36,7 @@ def problem_text(problem: Problem) -> str:
 
 def shown(problems: tuple[Problem, ...]) -> frozenset[str]:
     """The problems as they are printed and logged: a feed URL's secrets taken out."""
-    return frozenset(redact_urls(str(problem)) for problem in problems)
+    return frozenset(map(problem_text, problems))
 
 
 def read_watchlists(folder: Path, default_interval_s: float) -> tuple[LoadResult, LoadedFrom]:

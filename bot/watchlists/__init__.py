@@ -24,7 +24,16 @@ from bot.watchlists.checks import (
     check_topic,
 )
 from bot.watchlists.former_ids import FormerIds
-from bot.watchlists.schema import DESTINATION_KEYS, TopicModel, parse_interval, schema_json
+from bot.watchlists.schema import (
+    DESTINATION_KEYS,
+    ActorModel,
+    FeedModel,
+    RouteModel,
+    TopicModel,
+    WatchlistFile,
+    parse_interval,
+    schema_json,
+)
 from bot.watchlists.source import KeyPath, Problem, Source, key_name, load_file
 
 __all__ = [
@@ -118,30 +127,57 @@ def load_watchlists(
     files = watchlist_files(folder)
     if not files:
         return LoadResult(None, (Problem(str(folder), 1, "(folder)", "no *.yaml watchlist files"),))
-    problems: list[Problem] = []
-    actors: list[Actor] = []
-    topics: list[Topic] = []
-    feeds: dict[str, Feed] = {}
-    spelled: dict[tuple[str, ...], tuple[str, str]] = {}  # feed key -> (url, "file:line")
-    listed: dict[str, str] = {}  # feed url -> "file:line" of its first listing
-    routes: list[tuple[Route, str, int, Source]] = []  # route, file, index in file, source
-    owners: dict[tuple[str, str], str] = {}  # (kind, id) -> "file:line"
-    alias_owners: dict[str, tuple[str, str]] = {}  # alias -> (actor id, "file:line")
-    topic_places: list[tuple[str, int, str]] = []  # (file, line, key) of each topic loaded
-    unloaded_topics: set[str] = set()  # ids of topics with errors: they exist, for routes
-    former = {"topics": FormerIds("topic"), "actors": FormerIds("actor")}
-    # A file that could not be read or parsed, or lost a block to a repeated key, may define
-    # any topic: a route naming one is not reported as unknown on top of that file's error.
-    unread = False
+    merge = _Merge(env, default_interval_s)
     for path in files:
-        model, src, file_problems = load_file(path, env)
-        problems.extend(file_problems)
-        unread = unread or model is None or src is None or bool(src.duplicates)
+        merge.add_file(path)
+    return merge.result(files[0])
+
+
+class _Merge:
+    """The files read so far, merged, with every problem found in them and across them."""
+
+    def __init__(self, env: Mapping[str, str], default_interval_s: float) -> None:
+        self.env = env
+        self.default_interval_s = default_interval_s
+        self.problems: list[Problem] = []
+        self.actors: list[Actor] = []
+        self.topics: list[Topic] = []
+        self.feeds: dict[str, Feed] = {}
+        self.spelled: dict[tuple[str, ...], tuple[str, str]] = {}  # feed key -> (url, "file:line")
+        self.listed: dict[str, str] = {}  # feed url -> "file:line" of its first listing
+        self.routes: list[tuple[Route, str, int, Source]] = []  # route, file, index, source
+        self.owners: dict[tuple[str, str], str] = {}  # (kind, id) -> "file:line"
+        self.alias_owners: dict[str, tuple[str, str]] = {}  # alias -> (actor id, "file:line")
+        self.topic_places: list[tuple[str, int, str]] = []  # (file, line, key) of each topic
+        self.unloaded_topics: set[str] = set()  # ids of topics with errors: they exist, for routes
+        self.former = {"topics": FormerIds("topic"), "actors": FormerIds("actor")}
+        # A file that could not be read or parsed, or lost a block to a repeated key, may
+        # define any topic: a route naming one is not reported as unknown on top of that
+        # file's error.
+        self.unread = False
+
+    def add_file(self, path: Path) -> None:
+        """Read one file and merge its valid items; note its problems."""
+        model, src, file_problems = load_file(path, self.env)
+        self.problems.extend(file_problems)
+        self.unread = self.unread or model is None or src is None or bool(src.duplicates)
         if src is not None:
-            unloaded_topics |= {item_id for kind, item_id in src.invalid_ids if kind == "topics"}
+            self.unloaded_topics |= {i for kind, i in src.invalid_ids if kind == "topics"}
         if model is None or src is None:
-            continue
+            return
         name = str(path)
+        self._claim_ids(model, name, src)
+        for i, topic_model in _present(model.topics):
+            self._add_topic(topic_model, name, src, ("topics", i))
+        for i, actor_model in _present(model.actors):
+            self._add_actor(actor_model, name, src, ("actors", i))
+        for i, feed_model in _present(model.feeds):
+            self._add_feed(feed_model, path, src, ("feeds", i))
+        for i, route_model in _present(model.routes):
+            self._add_route(route_model, name, src, i)
+
+    def _claim_ids(self, model: WatchlistFile, name: str, src: Source) -> None:
+        """Note where each actor and topic id is defined; a second definition is an error."""
         groups = (
             ("actors", [(i, a.id) for i, a in _present(model.actors)]),
             ("topics", [(i, t.id) for i, t in _present(model.topics)]),
@@ -149,9 +185,9 @@ def load_watchlists(
         for kind, ids in groups:
             for i, item_id in ids:
                 where = f"{name}:{src.line((kind, i, 'id'))}"
-                first = owners.setdefault((kind, item_id), where)
+                first = self.owners.setdefault((kind, item_id), where)
                 if first != where:
-                    problems.append(
+                    self.problems.append(
                         Problem(
                             name,
                             src.line((kind, i, "id")),
@@ -159,109 +195,121 @@ def load_watchlists(
                             f"duplicate {kind[:-1]} id {item_id!r} (first defined at {first})",
                         )
                     )
-        for i, topic_model in _present(model.topics):
-            former["topics"].add(topic_model.id, topic_model.former_ids, name, src, ("topics", i))
-            problems.extend(check_topic(topic_model, name, src, ("topics", i)))
-            topics.append(_to_topic(topic_model, None))
-            topic_places.append((name, src.line(("topics", i)), key_name(("topics", i))))
-        for i, actor_model in _present(model.actors):
-            former["actors"].add(actor_model.id, actor_model.former_ids, name, src, ("actors", i))
-            problems.extend(check_actor(actor_model, name, src, ("actors", i)))
-            problems.extend(
-                check_shared_aliases(actor_model, name, src, ("actors", i), alias_owners)
+
+    def _add_topic(self, model: TopicModel, name: str, src: Source, path: KeyPath) -> None:
+        self.former["topics"].add(model.id, model.former_ids, name, src, path)
+        self.problems.extend(check_topic(model, name, src, path))
+        self.topics.append(_to_topic(model, None))
+        self.topic_places.append((name, src.line(path), key_name(path)))
+
+    def _add_actor(self, model: ActorModel, name: str, src: Source, path: KeyPath) -> None:
+        self.former["actors"].add(model.id, model.former_ids, name, src, path)
+        self.problems.extend(check_actor(model, name, src, path))
+        self.problems.extend(check_shared_aliases(model, name, src, path, self.alias_owners))
+        aliases = tuple(alias.strip() for alias in model.aliases if alias.strip())
+        self.actors.append(Actor(model.id, model.name, aliases, tuple(model.former_ids)))
+
+    def _add_feed(self, model: FeedModel, file: Path, src: Source, path: KeyPath) -> None:
+        name = str(file)
+        interval = (
+            parse_interval(model.interval)
+            if model.interval is not None
+            else self.default_interval_s
+        )
+        url = model.url
+        if "://" not in url and not Path(url).is_absolute():
+            url = str((file.parent / url).resolve())
+        url_at: KeyPath = (*path, "url")
+        typed_short = check_feed_path(model.url, Path(url))
+        if typed_short:
+            self.problems.append(Problem(name, src.line(url_at), key_name(url_at), typed_short))
+            return
+        # One URL listed in several files is fetched once: the first listing wins.
+        feed = Feed(url, model.name, interval, model.full_text, name)
+        first_feed = self.feeds.setdefault(url, feed)
+        where_url = f"{name}:{src.line(url_at)}"
+        first_listed = self.listed.setdefault(url, where_url)
+        settings = (feed.name, feed.interval_s, feed.full_text)
+        if first_listed != where_url and settings != (
+            first_feed.name,
+            first_feed.interval_s,
+            first_feed.full_text,
+        ):
+            message = (
+                f"this feed is listed already ({first_listed}) with other settings: this"
+                " listing's name, interval and full_text are ignored; keep one listing"
             )
-            aliases = tuple(alias.strip() for alias in actor_model.aliases if alias.strip())
-            actors.append(
-                Actor(actor_model.id, actor_model.name, aliases, tuple(actor_model.former_ids))
+            self.problems.append(
+                Problem(name, src.line(url_at), key_name(url_at), message, "warning")
             )
-        for i, feed_model in _present(model.feeds):
-            interval = (
-                parse_interval(feed_model.interval)
-                if feed_model.interval is not None
-                else default_interval_s
+        first_url, first_at = self.spelled.setdefault(_feed_key(url), (url, where_url))
+        if first_url != url:
+            message = (
+                f"the same feed as {first_url} ({first_at}), written differently: it would"
+                " be fetched twice; keep one spelling"
             )
-            url = feed_model.url
-            if "://" not in url and not Path(url).is_absolute():
-                url = str((path.parent / url).resolve())
-            typed_short = check_feed_path(feed_model.url, Path(url))
-            if typed_short:
-                at_url: KeyPath = ("feeds", i, "url")
-                problems.append(Problem(name, src.line(at_url), key_name(at_url), typed_short))
-                continue
-            # One URL listed in several files is fetched once: the first listing wins.
-            feed = Feed(url, feed_model.name, interval, feed_model.full_text, name)
-            first_feed = feeds.setdefault(url, feed)
-            url_at: KeyPath = ("feeds", i, "url")
-            where_url = f"{name}:{src.line(url_at)}"
-            first_listed = listed.setdefault(url, where_url)
-            settings = (feed.name, feed.interval_s, feed.full_text)
-            if first_listed != where_url and settings != (
-                first_feed.name,
-                first_feed.interval_s,
-                first_feed.full_text,
-            ):
-                message = (
-                    f"this feed is listed already ({first_listed}) with other settings: this"
-                    " listing's name, interval and full_text are ignored; keep one listing"
-                )
-                problems.append(
-                    Problem(name, src.line(url_at), key_name(url_at), message, "warning")
-                )
-            first_url, first_at = spelled.setdefault(
-                _feed_key(url), (url, f"{name}:{src.line(url_at)}")
+            self.problems.append(
+                Problem(name, src.line(url_at), key_name(url_at), message, "warning")
             )
-            if first_url != url:
-                message = (
-                    f"the same feed as {first_url} ({first_at}), written differently: it would"
-                    " be fetched twice; keep one spelling"
-                )
-                problems.append(
-                    Problem(name, src.line(url_at), key_name(url_at), message, "warning")
-                )
-        for i, route_model in _present(model.routes):
-            route = Route(
-                tuple(route_model.topics),
-                route_model.discord_channel,
-                route_model.discord_webhook,
-                route_model.slack_channel,
-                route_model.slack_webhook,
+
+    def _add_route(self, model: RouteModel, name: str, src: Source, i: int) -> None:
+        route = Route(
+            tuple(model.topics),
+            model.discord_channel,
+            model.discord_webhook,
+            model.slack_channel,
+            model.slack_webhook,
+        )
+        self.routes.append((route, name, i, src))
+        self.problems.extend(check_route_tokens(route, name, src, ("routes", i), self.env))
+        self.problems.extend(check_slack_channel(route, name, src, ("routes", i)))
+        if not model.model_fields_set & DESTINATION_KEYS:
+            at_route: KeyPath = ("routes", i)
+            # Its topics fall back to the console (bot/routing.py): say so, since a team
+            # trying the bot in the terminal first writes exactly this route.
+            message = (
+                "no destination: give discord_channel, discord_webhook, slack_channel"
+                " or slack_webhook; until then, alerts on a topic no other route covers"
+                " are only printed in the terminal"
             )
-            routes.append((route, name, i, src))
-            problems.extend(check_route_tokens(route, name, src, ("routes", i), env))
-            problems.extend(check_slack_channel(route, name, src, ("routes", i)))
-            if not route_model.model_fields_set & DESTINATION_KEYS:
-                at_route: KeyPath = ("routes", i)
-                # Its topics fall back to the console (bot/routing.py): say so, since a
-                # team trying the bot in the terminal first writes exactly this route.
-                message = (
-                    "no destination: give discord_channel, discord_webhook, slack_channel"
-                    " or slack_webhook; until then, alerts on a topic no other route covers"
-                    " are only printed in the terminal"
-                )
-                problems.append(
-                    Problem(name, src.line(at_route), key_name(at_route), message, "warning")
-                )
-    for kind, claims in former.items():
-        # Across files: an id renamed in one file may be in use in another.
-        problems.extend(claims.problems({i: at for (k, i), at in owners.items() if k == kind}))
-    topic_ids = {t.id for t in topics} | unloaded_topics
-    for route, name, i, src in routes:
-        for j, topic_id in enumerate(route.topics):
-            if topic_id != "*" and topic_id not in topic_ids and not unread:
-                at: KeyPath = ("routes", i, "topics", j)
-                problems.append(
-                    Problem(name, src.line(at), key_name(at), f"unknown topic {topic_id!r}")
-                )
-    if not topics and not unloaded_topics and not unread:
-        problems.append(Problem(str(files[0]), 1, "topics", _NO_TOPICS, "warning"))
-    if len(topics) == 1 and not topics[0].exclude:
-        problems.append(Problem(*topic_places[0], _LONE_TOPIC, "warning"))
-    if any(p.severity == "error" for p in problems):
-        return LoadResult(None, tuple(problems))
-    watchlist = Watchlist(
-        tuple(actors), tuple(topics), tuple(feeds.values()), tuple(r[0] for r in routes)
-    )
-    return LoadResult(watchlist, tuple(problems))
+            self.problems.append(
+                Problem(name, src.line(at_route), key_name(at_route), message, "warning")
+            )
+
+    def result(self, first_file: Path) -> LoadResult:
+        """The merged watchlist once what spans the files is checked too (None on any error)."""
+        for kind, claims in self.former.items():
+            # Across files: an id renamed in one file may be in use in another.
+            current = {i: at for (k, i), at in self.owners.items() if k == kind}
+            self.problems.extend(claims.problems(current))
+        self._check_route_topics()
+        if not self.topics and not self.unloaded_topics and not self.unread:
+            self.problems.append(Problem(str(first_file), 1, "topics", _NO_TOPICS, "warning"))
+        if len(self.topics) == 1 and not self.topics[0].exclude:
+            self.problems.append(Problem(*self.topic_places[0], _LONE_TOPIC, "warning"))
+        problems = tuple(self.problems)
+        if any(p.severity == "error" for p in problems):
+            return LoadResult(None, problems)
+        watchlist = Watchlist(
+            tuple(self.actors),
+            tuple(self.topics),
+            tuple(self.feeds.values()),
+            tuple(r[0] for r in self.routes),
+        )
+        return LoadResult(watchlist, problems)
+
+    def _check_route_topics(self) -> None:
+        """A route naming a topic no file defines is an error (unless a file went unread)."""
+        if self.unread:
+            return
+        topic_ids = {t.id for t in self.topics} | self.unloaded_topics
+        for route, name, i, src in self.routes:
+            for j, topic_id in enumerate(route.topics):
+                if topic_id != "*" and topic_id not in topic_ids:
+                    at: KeyPath = ("routes", i, "topics", j)
+                    self.problems.append(
+                        Problem(name, src.line(at), key_name(at), f"unknown topic {topic_id!r}")
+                    )
 
 
 def _feed_key(url: str) -> tuple[str, ...]:

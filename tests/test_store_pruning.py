@@ -276,6 +276,9 @@ def test_an_upgrade_drops_the_scores_of_articles_an_earlier_version_pruned(
     store.db.execute("ALTER TABLE feeds DROP COLUMN unlisted_at")  # added by migration 15
     store.db.execute("DROP INDEX articles_story_order")  # added by migration 16, which
     store.db.execute("CREATE INDEX articles_story ON articles(story_id)")  # dropped this
+    store.db.execute("DROP INDEX matches_topic")  # added by migration 17
+    store.db.execute("DROP INDEX followers_topic")
+    store.db.execute("DROP INDEX statements_reported_by")
     store.db.execute("PRAGMA user_version = 4")
     store.close()
     store = SQLiteStore(db)

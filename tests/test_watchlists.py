@@ -793,3 +793,39 @@ def test_an_unclosed_bracket_names_the_line_it_was_opened_on(tmp_path: Path) -> 
     (problem,) = _errors(tmp_path)
     assert "YAML syntax error" in problem.message
     assert "'[' opened on line 8" in problem.message
+
+
+def test_a_name_description_or_label_of_spaces_only_is_an_error_on_its_line(
+    tmp_path: Path,
+) -> None:
+    # Spaces passed as text of the length asked for: a blank topic or actor name showed as
+    # nothing in alerts and replies, and a blank description or label was embedded as "".
+    text = (
+        GOOD.replace("name: Russia", 'name: "  "')
+        .replace("name: Security guarantees", 'name: " "')
+        .replace(
+            "description: Post-war security guarantees for Ukraine.",
+            'description: "            "\n'
+            "    positions:\n      - id: veto\n        label: '     '\n"
+            "        examples: [Moscow wants a veto., The Kremlin demands a veto.]",
+        )
+    )
+    path = _write(tmp_path, "a.yaml", text)
+    found = [(p.file, p.line, p.key, p.message) for p in _errors(tmp_path)]
+    assert found == [
+        (str(path), 3, "actors[0].name", "is blank: write it out"),
+        (str(path), 6, "topics[0].name", "is blank: write it out"),
+        (str(path), 7, "topics[0].description", "is blank: write it out"),
+        (str(path), 10, "topics[0].positions[0].label", "is blank: write it out"),
+    ]
+
+
+def test_spaces_around_a_name_description_or_label_are_not_part_of_it(tmp_path: Path) -> None:
+    text = GOOD.replace("name: Russia", 'name: " Russia "').replace(
+        "name: Security guarantees", "name: '  Security guarantees'"
+    )
+    _write(tmp_path, "a.yaml", text)
+    result = load_watchlists(tmp_path, env={"HOOK": HOOK_URL})
+    assert result.watchlist is not None, result.problems
+    assert result.watchlist.actors[0].name == "Russia"
+    assert result.watchlist.topics[0].name == "Security guarantees"

@@ -8,7 +8,7 @@ import re
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from bot.discord_webhooks import parse_webhook_url
 from bot.slack_webhooks import slack_webhook_problem
@@ -27,6 +27,16 @@ FormerIds = list[Annotated[str, Field(pattern=ID_PATTERN)]]
 _FORMER_IDS = "Ids it had before: what the database keeps under them is carried to its id."
 
 
+# Text written for people to read (names, descriptions, labels): the spaces around it are
+# not part of it, so a value of spaces alone is refused as blank rather than passing for
+# text of the length asked for (a blank name showed as nothing in alerts and replies).
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+Description = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=10, max_length=2000)
+]
+Label = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=200)]
+
+
 class StrictModel(BaseModel):
     """A section item: unknown keys are errors (a typo must not be ignored), values frozen."""
 
@@ -37,7 +47,7 @@ class PositionModel(StrictModel):
     """A stance an actor can take on a topic."""
 
     id: str = Field(pattern=ID_PATTERN)
-    label: str = Field(min_length=3, max_length=200)
+    label: Label
     examples: list[str] = Field(default_factory=list, description="Sentences that state it.")
     polarity: Literal["for", "against", ""] = Field(
         default="", description="Optional: whether the stance is for or against the topic's idea."
@@ -49,8 +59,8 @@ class TopicModel(StrictModel):
     """A subject to track, described for the embedding matcher."""
 
     id: str = Field(pattern=ID_PATTERN)
-    name: str = Field(min_length=1, max_length=100)
-    description: str = Field(min_length=10, max_length=2000)
+    name: Name
+    description: Description
     examples: list[str] = Field(default_factory=list)
     exclude: list[str] = Field(default_factory=list, description="Near-misses to keep out.")
     keywords: list[str] = Field(default_factory=list, description="Optional guard words.")
@@ -67,7 +77,7 @@ class ActorModel(StrictModel):
     """Someone whose stances are tracked."""
 
     id: str = Field(pattern=ID_PATTERN)
-    name: str = Field(min_length=1, max_length=100)
+    name: Name
     aliases: list[str] = Field(default_factory=list)
     former_ids: FormerIds = Field(default_factory=list, description=_FORMER_IDS)
 

@@ -216,6 +216,8 @@ def pydantic_message(error: Mapping[str, Any]) -> str:
         if error["type"] == "list_type":
             return "is empty: list its items, write [] or remove the key"
         return "is empty: give a value or remove the key"
+    if error["type"] == "string_too_short" and not str(error["input"]).strip():
+        return "is blank: write it out"
     if error["type"] == "string_type":
         read_as = _yaml_reading(error["input"])
         if read_as:

@@ -829,3 +829,40 @@ def test_spaces_around_a_name_description_or_label_are_not_part_of_it(tmp_path: 
     assert result.watchlist is not None, result.problems
     assert result.watchlist.actors[0].name == "Russia"
     assert result.watchlist.topics[0].name == "Security guarantees"
+
+
+def test_an_empty_example_or_exclude_sentence_is_a_warning_and_dropped(tmp_path: Path) -> None:
+    # "" was embedded like any sentence: a stray empty item (a trailing ", ''" or a list
+    # item left blank) became one of the topic's prototypes, and two blank examples passed
+    # for the two a position needs.
+    text = GOOD.replace(
+        "    threshold: 0.5\n",
+        "    threshold: 0.5\n"
+        '    examples: [Allies discussed an Article 5-style guarantee., ""]\n'
+        '    exclude: [" "]\n'
+        "    positions:\n"
+        "      - id: veto\n"
+        "        label: demands a veto\n"
+        '        examples: [Moscow wants a veto over any guarantee., "", "  "]\n',
+    )
+    path = _write(tmp_path, "a.yaml", text)
+    result = load_watchlists(tmp_path, env={"HOOK": HOOK_URL})
+    assert result.errors == ()
+    said = [(p.line, p.key, p.message) for p in _said(result)]
+    assert said == [
+        (9, "topics[0].examples[1]", "empty sentence: ignored"),
+        (10, "topics[0].exclude[0]", "empty sentence: ignored"),
+        (14, "topics[0].positions[0].examples[1]", "empty sentence: ignored"),
+        (14, "topics[0].positions[0].examples[2]", "empty sentence: ignored"),
+        (
+            12,
+            "topics[0].positions[0].examples",
+            "fewer than 2 distinct examples: statements will rarely be assigned to it",
+        ),
+    ]
+    assert all(p.severity == "warning" and p.file == str(path) for p in _said(result))
+    assert result.watchlist is not None
+    topic = result.watchlist.topics[0]
+    assert topic.examples == ("Allies discussed an Article 5-style guarantee.",)
+    assert topic.exclude == ()
+    assert topic.positions[0].examples == ("Moscow wants a veto over any guarantee.",)

@@ -71,21 +71,27 @@ class LoadResult:
 
 def _to_topic(model: TopicModel, default_threshold: float | None) -> Topic:
     positions = tuple(
-        Position(p.id, p.label, tuple(p.examples), p.polarity, tuple(p.former_ids))
+        Position(p.id, p.label, _written(p.examples), p.polarity, tuple(p.former_ids))
         for p in model.positions
     )
     return Topic(
         id=model.id,
         name=model.name,
         description=" ".join(model.description.split()),
-        examples=tuple(model.examples),
-        exclude=tuple(model.exclude),
+        examples=_written(model.examples),
+        exclude=_written(model.exclude),
         keywords=tuple(word.strip() for word in model.keywords if word.strip()),
         threshold=model.threshold if model.threshold is not None else default_threshold,
         positions=positions,
         reversals=tuple((a, b) for a, b in model.reversals),
         former_ids=tuple(model.former_ids),
     )
+
+
+def _written(sentences: list[str]) -> tuple[str, ...]:
+    """The sentences that hold any text: an empty one is warned of (`check_topic`) and left
+    out, never embedded."""
+    return tuple(sentence for sentence in sentences if sentence.strip())
 
 
 _Item = TypeVar("_Item")

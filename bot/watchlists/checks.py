@@ -16,13 +16,15 @@ from bot.watchlists.source import KeyPath, Problem, Source, key_name
 
 def check_topic(model: TopicModel, where: str, src: Source, path: KeyPath) -> list[Problem]:
     """Checks pydantic cannot express: unique position ids, known reversal ids, enough
-    examples, no empty keyword, former position ids that are free (per topic)."""
-    problems: list[Problem] = []
-    for j, word in enumerate(model.keywords):
-        if not word.strip():  # it would match every article: the guard would be off
-            at = (*path, "keywords", j)
-            message = "empty keyword: ignored"
-            problems.append(Problem(where, src.line(at), key_name(at), message, "warning"))
+    examples, no empty keyword or sentence, former position ids that are free (per topic)."""
+    # An empty keyword would match every article: the guard would be off.
+    problems = _blanks(model.keywords, "empty keyword: ignored", where, src, (*path, "keywords"))
+    # An empty sentence was embedded as one: a prototype that resembles nothing in particular.
+    for key in ("examples", "exclude"):
+        problems += _blanks(getattr(model, key), _EMPTY_SENTENCE, where, src, (*path, key))
+    for i, position in enumerate(model.positions):
+        at = (*path, "positions", i, "examples")
+        problems += _blanks(position.examples, _EMPTY_SENTENCE, where, src, at)
     seen: set[str] = set()
     former = FormerIds("position")
     current: dict[str, str] = {}
@@ -40,7 +42,8 @@ def check_topic(model: TopicModel, where: str, src: Source, path: KeyPath) -> li
                 )
             )
         seen.add(position.id)
-        if len(set(position.examples)) < 2:
+        examples = [example for example in position.examples if example.strip()]
+        if len(set(examples)) < 2:
             problems.append(
                 Problem(
                     where,
@@ -50,7 +53,7 @@ def check_topic(model: TopicModel, where: str, src: Source, path: KeyPath) -> li
                     "warning",
                 )
             )
-        if len(set(position.examples)) != len(position.examples):
+        if len(set(examples)) != len(examples):
             problems.append(
                 Problem(
                     where,
@@ -74,6 +77,20 @@ def check_topic(model: TopicModel, where: str, src: Source, path: KeyPath) -> li
                     )
                 )
     return problems
+
+
+_EMPTY_SENTENCE = "empty sentence: ignored"
+
+
+def _blanks(
+    items: list[str], message: str, where: str, src: Source, path: KeyPath
+) -> list[Problem]:
+    """A warning for each item of a list that is empty or spaces only (it is dropped)."""
+    return [
+        Problem(where, src.line((*path, j)), key_name((*path, j)), message, "warning")
+        for j, item in enumerate(items)
+        if not item.strip()
+    ]
 
 
 # Words so common in news that an alias spelled like one would make nearly every sentence

@@ -136,85 +136,118 @@ async def settled_state(folder: Path, stop: asyncio.Event) -> FolderState:
 
 async def watch_watchlists(app: App, stop: asyncio.Event) -> None:
     """Hot reload: apply good edits within seconds; refuse bad ones and keep the last good set."""
-    folder = app.settings.watchlists_dir
-    refusals = _Refusals()
-    start = app.loaded_from
-    # The warnings the start printed: the first reload says only those that are new.
-    warned: set[str] = set(start.warnings) if start is not None else set()
-    left: set[tuple[str, str, str]] = set()  # LeftBehind keys admins were told of
-    changed = asyncio.Event()
-    listener: _Listener | None = None
-    # What the watchlists in use were read from: at the start, before the model loaded, so
-    # an edit made while it loaded is applied now rather than at the next change.
-    read = start.state if start is not None else folder_state(folder)
-    look_at: float | None = None  # when to look at the folder though nothing was reported
-    polling = False  # watching failed: the folder is read every POLL_S instead
-    watch_again = 0.0  # when to try watching again, while polling
-    locked = _Locked()
-
+    watcher = _Watcher(app, stop)
     # Edits made while the service was down are met here first.
-    await say_left_behind(app, None, left)
+    await say_left_behind(app, None, watcher.left)
     try:
         while not stop.is_set():
-            if listener is not None and listener.lost():
-                # A deleted or replaced folder's watch went with it, silently: the folder
-                # now at the path is watched anew.
-                failed = listener.error if folder.is_dir() else None
-                await listener.close()
-                listener = None
-                if failed is not None:
-                    # The system refused the watch (its inotify limits): edits would be
-                    # missed, so the folder is read on a timer until watching works again.
-                    if not polling:
-                        log.warning(
-                            "cannot watch %s for changes (%s): edits are picked up by reading"
-                            " the folder every %.0f s instead, and watching is tried again"
-                            " every %.0f s%s",
-                            folder,
-                            failed,
-                            POLL_S + SETTLE_S,
-                            WATCH_AGAIN_S,
-                            _how_to_watch_again(failed),
-                        )
-                    polling = True
-                    watch_again = time.monotonic() + WATCH_AGAIN_S
-            elif polling and listener is not None and time.monotonic() > listener.settled:
-                # Still listening a while after it started: the system took the watch.
-                polling = False
-                log.info("watching %s for changes again", folder)
-            if listener is None and folder.is_dir() and time.monotonic() >= watch_again:
-                listener = _Listener(folder, changed)
-                # What was written before it listened is found by looking once it does.
-                look_at = time.monotonic() + SETTLE_S
-            waits = [d for d in (look_at, _due(refusals)) if d is not None]
-            # The folder is looked for again, or looked at to see it is still the one watched.
-            deadlines = [*waits, time.monotonic() + FOLDER_CHECK_S]
-            if polling:
-                deadlines.append(time.monotonic() + POLL_S)
-            timeout = max(0.0, min(deadlines) - time.monotonic())
-            await until_any((changed, stop), timeout)
+            await watcher.keep_listening()
+            if not await watcher.wait_for_news():
+                continue
+            state = await settled_state(watcher.folder, stop)
             if stop.is_set():
                 break
-            due = any(wait <= time.monotonic() for wait in waits)
-            if listener is not None and not (changed.is_set() or polling or due):
-                continue  # only the folder check was due: done at the top of the loop
-            changed.clear()  # before reading: a change from now on wakes us again
-            look_at = None
-            state = await settled_state(folder, stop)
-            if stop.is_set():
-                break
-            if state != read and not await _writable(app, locked):
-                # Applied now, it would have waited for the lock on the event loop and
-                # then kept the edit without its writes (renamed ids not carried over).
-                look_at = time.monotonic() + FOLDER_CHECK_S  # tried again at the next check
-            elif state != read:
-                read = state
-                await _reload(app, refusals, warned, left)
-            elif refusals.waiting is not None and time.monotonic() >= refusals.due:
-                await _tell_refusal(app, refusals)
+            await watcher.look_at(state)
     finally:
-        if listener is not None:
+        await watcher.stop_listening()
+
+
+class _Watcher:
+    """What hot reload keeps between two looks at the folder: the watch on it, what the
+    watchlists in use were read from, and what admins were told."""
+
+    def __init__(self, app: App, stop: asyncio.Event) -> None:
+        self.app = app
+        self.stop = stop
+        self.folder = app.settings.watchlists_dir
+        self.refusals = _Refusals()
+        start = app.loaded_from
+        # The warnings the start printed: the first reload says only those that are new.
+        self.warned: set[str] = set(start.warnings) if start is not None else set()
+        self.left: set[tuple[str, str, str]] = set()  # LeftBehind keys admins were told of
+        self.changed = asyncio.Event()
+        self.listener: _Listener | None = None
+        # What the watchlists in use were read from: at the start, before the model loaded,
+        # so an edit made while it loaded is applied now rather than at the next change.
+        self.read = start.state if start is not None else folder_state(self.folder)
+        self.look_again: float | None = None  # when to look though nothing was reported
+        self.polling = False  # watching failed: the folder is read every POLL_S instead
+        self.watch_again = 0.0  # when to try watching again, while polling
+        self.locked = _Locked()
+
+    async def keep_listening(self) -> None:
+        """Watch the folder now at the path: again after it was deleted or replaced, and by
+        reading it on a timer while the system refuses the watch."""
+        listener = self.listener
+        if listener is not None and listener.lost():
+            # A deleted or replaced folder's watch went with it, silently: the folder now at
+            # the path is watched anew.
+            failed = listener.error if self.folder.is_dir() else None
             await listener.close()
+            self.listener = None
+            if failed is not None:
+                self._poll_instead(failed)
+        elif self.polling and listener is not None and time.monotonic() > listener.settled:
+            # Still listening a while after it started: the system took the watch.
+            self.polling = False
+            log.info("watching %s for changes again", self.folder)
+        if self.listener is None and self.folder.is_dir() and time.monotonic() >= self.watch_again:
+            self.listener = _Listener(self.folder, self.changed)
+            # What was written before it listened is found by looking once it does.
+            self.look_again = time.monotonic() + SETTLE_S
+
+    def _poll_instead(self, failed: Exception) -> None:
+        """The system refused the watch (its inotify limits): edits would be missed, so the
+        folder is read on a timer until watching works again."""
+        if not self.polling:
+            log.warning(
+                "cannot watch %s for changes (%s): edits are picked up by reading the folder"
+                " every %.0f s instead, and watching is tried again every %.0f s%s",
+                self.folder,
+                failed,
+                POLL_S + SETTLE_S,
+                WATCH_AGAIN_S,
+                _how_to_watch_again(failed),
+            )
+        self.polling = True
+        self.watch_again = time.monotonic() + WATCH_AGAIN_S
+
+    async def wait_for_news(self) -> bool:
+        """Wait for a change, a look or a refusal falling due, or the next folder check;
+        True when the folder is to be read now."""
+        waits = [d for d in (self.look_again, _due(self.refusals)) if d is not None]
+        # The folder is looked for again, or looked at to see it is still the one watched.
+        deadlines = [*waits, time.monotonic() + FOLDER_CHECK_S]
+        if self.polling:
+            deadlines.append(time.monotonic() + POLL_S)
+        timeout = max(0.0, min(deadlines) - time.monotonic())
+        await until_any((self.changed, self.stop), timeout)
+        if self.stop.is_set():
+            return False
+        due = any(wait <= time.monotonic() for wait in waits)
+        if self.listener is not None and not (self.changed.is_set() or self.polling or due):
+            return False  # only the folder check was due: done at the top of the loop
+        self.changed.clear()  # before reading: a change from now on wakes us again
+        self.look_again = None
+        return True
+
+    async def look_at(self, state: FolderState) -> None:
+        """Apply what the folder now holds, or tell a refusal that has stood long enough."""
+        if state != self.read and not await _writable(self.app, self.locked):
+            # Applied now, it would have waited for the lock on the event loop and then
+            # kept the edit without its writes (renamed ids not carried over).
+            self.look_again = time.monotonic() + FOLDER_CHECK_S  # tried at the next check
+        elif state != self.read:
+            self.read = state
+            await _reload(self.app, self.refusals, self.warned, self.left)
+        elif self.refusals.waiting is not None and time.monotonic() >= self.refusals.due:
+            await _tell_refusal(self.app, self.refusals)
+
+    async def stop_listening(self) -> None:
+        """Stop watching the folder."""
+        if self.listener is not None:
+            await self.listener.close()
+            self.listener = None
 
 
 async def _writable(app: App, locked: _Locked) -> bool:

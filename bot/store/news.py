@@ -167,10 +167,6 @@ class NewsStore(Connection):
         """Move a feed's next poll (after the clock went back since it was set)."""
         self.db.execute("UPDATE feeds SET next_poll_at = ? WHERE url = ?", (iso(next_poll_at), url))
 
-    def set_feed_status(self, url: str, status: str) -> None:
-        """Set a feed's health status (ok / failing / paused)."""
-        self.db.execute("UPDATE feeds SET status = ? WHERE url = ?", (status, url))
-
     def set_feed_admins_told(self, url: str, told: str) -> None:
         """Remember which status admins were last told about, so they are told once."""
         self.db.execute("UPDATE feeds SET admins_told = ? WHERE url = ?", (told, url))

@@ -417,15 +417,6 @@ class DeliveryStore(Connection):
         ).fetchone()
         return str(row[0]) if row else None
 
-    def sent_post_exists(self, alert_id: str, destination: str) -> bool:
-        """True when the alert's first post to this destination was accepted."""
-        row = self.db.execute(
-            "SELECT 1 FROM outbox WHERE alert_id = ? AND destination = ? AND action = 'post'"
-            " AND status = 'sent'",
-            (alert_id, destination),
-        ).fetchone()
-        return row is not None
-
     # --- followers ---------------------------------------------------------------------
 
     def follow(

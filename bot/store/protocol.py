@@ -87,10 +87,6 @@ class Store(Protocol):
         """Move a feed's next poll (after the clock went back since it was set)."""
         ...
 
-    def set_feed_status(self, url: str, status: str) -> None:
-        """Set a feed's health status (ok / failing / paused)."""
-        ...
-
     def set_feed_admins_told(self, url: str, told: str) -> None:
         """Remember which status admins were last told about, so they are told once."""
         ...
@@ -359,10 +355,6 @@ class Store(Protocol):
 
     def message_ref(self, alert_id: str, destination: str) -> str | None:
         """The platform's id for a delivered alert message, if any."""
-        ...
-
-    def sent_post_exists(self, alert_id: str, destination: str) -> bool:
-        """True when the alert's first post to this destination was accepted."""
         ...
 
     def follow(

@@ -17,7 +17,10 @@ from bot.store.rows import StoryRow
 if TYPE_CHECKING:
     from numpy.typing import NDArray
 
-_WORD = re.compile(r"[a-z0-9]+")
+# Words of any script: with [a-z0-9] a Cyrillic headline had no words (its re-issues never
+# folded), and "Müller äußert Kritik" read as fragments ("m", "ller", "u", "ert") that two
+# different headlines share.
+_WORD = re.compile(r"\w+")
 _STOP = {
     "the",
     "a",

@@ -76,3 +76,21 @@ def test_a_specific_headline_still_folds_on_its_words(tmp_path: Path) -> None:
     rewrite = title_key("Allies offer security guarantees to Ukraine")
     assert find_story(store, rewrite, _unit(1), NOW) is not None
     store.close()
+
+
+def test_a_headline_in_another_script_folds_on_its_words(tmp_path: Path) -> None:
+    # A Russian outlet re-issues its item under the same headline with a new lead: every
+    # word is Cyrillic, and a key of ASCII words alone was empty, so it never folded.
+    title = "Лавров отверг гарантии безопасности для Киева"
+    store = _store_with_story(tmp_path, title, _unit(0))
+    reissue = title_key("Лавров отверг гарантии безопасности для Киева!")
+    assert find_story(store, reissue, _unit(1), NOW) is not None
+    store.close()
+
+
+def test_accented_words_are_not_split_into_shared_fragments(tmp_path: Path) -> None:
+    # Criticism, then praise: two pieces of news. Read as ASCII fragments ("m", "ller",
+    # "u", "ert"), the accented words made four of six words shared and folded the second.
+    store = _store_with_story(tmp_path, "Müller äußert Kritik", _unit(0))
+    assert find_story(store, title_key("Müller äußert Lob"), _unit(1), NOW) is None
+    store.close()

@@ -17,7 +17,7 @@ import numpy as np
 
 from bot.encoding import not_utf8
 from bot.matching.embedder import Embedder
-from bot.matching.topics import TopicMatcher
+from bot.matching.topics import TopicMatcher, contains_any
 from bot.models import Article, Topic, Watchlist
 
 
@@ -276,14 +276,9 @@ def keyword_baseline(records: Sequence[Article], topics: Sequence[Topic]) -> lis
     keywords = baseline_keywords(topics)
     predicted = []
     for article in records:
-        text = f"{article.title}\n{article.text}".lower()
-        predicted.append(
-            {
-                t
-                for t, words in keywords.items()
-                if any(re.search(rf"\b{re.escape(w.lower())}\b", text) for w in words)
-            }
-        )
+        # The guard's own test of a word: "U.K." and "C++" have no \b at their ends.
+        text = f"{article.title}\n{article.text}"
+        predicted.append({t for t, words in keywords.items() if contains_any(text, words)})
     return predicted
 
 

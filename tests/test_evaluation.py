@@ -8,6 +8,7 @@ import re
 import subprocess
 import sys
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -669,6 +670,28 @@ def test_a_cyrillic_topic_name_finds_its_articles() -> None:
     )
     topics = [_topic("voda", "Водные ограничения"), _topic("tolls", "Harbour bridge tolls")]
     assert keyword_baseline([article], topics) == [{"voda"}]
+
+
+def test_a_keyword_that_ends_in_punctuation_finds_its_articles() -> None:
+    # The matcher's guard finds "U.K." and "C++"; the baseline, reading them with \b, found
+    # no article for them and so reported a weaker baseline than the keywords give.
+    when = datetime(2025, 6, 2, tzinfo=UTC)
+    article = Article(
+        id="a1",
+        feed_url="eval",
+        source="eval",
+        url="eval:a1",
+        title="U.K. weighs a C++ rule for new contracts",
+        text="Ministers met on Monday.",
+        published=when,
+        fetched=when,
+    )
+    topics = [
+        replace(_topic("uk", "British procurement"), keywords=("U.K.",)),
+        replace(_topic("cpp", "Programming languages"), keywords=("C++",)),
+        replace(_topic("net", "Frameworks"), keywords=(".NET",)),
+    ]
+    assert keyword_baseline([article], topics) == [{"uk", "cpp"}]
 
 
 # --- eval shows the watchlist warnings check shows ---

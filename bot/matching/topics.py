@@ -98,7 +98,8 @@ def article_passages(article: Article, max_sentences: int = THRESHOLDS.max_sente
     return [p for p in dict.fromkeys(passages) if p]
 
 
-def _contains_any(text: str, words: Sequence[str]) -> bool:
+def contains_any(text: str, words: Sequence[str]) -> bool:
+    """True when any of the words occurs in the text as a whole word, in any case."""
     lowered = text.lower()
     # Whole words, told by the characters around the keyword rather than by `\b`: a
     # keyword that ends or starts in punctuation ("U.K.", "C++", ".NET") has no word
@@ -244,7 +245,7 @@ class TopicMatcher:
         return self._refusal(topic, f"{article.title}\n{article.text}", {})
 
     def _refusal(self, topic: Topic, full_text: str, seen: dict[str, set[str]]) -> str | None:
-        if topic.keywords and not _contains_any(full_text, topic.keywords):
+        if topic.keywords and not contains_any(full_text, topic.keywords):
             return "none of its keywords appear"
         required = self._guard_actors(topic)
         if not required:

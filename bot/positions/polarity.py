@@ -30,9 +30,12 @@ from bot.text import words
 # Words that judge something unacceptable; they count against but negate nothing.
 AGAINST_WORDS = words(
     "unacceptable impossible unrealistic premature provocation provocative escalation "
-    "illegitimate against opposed opposition refusal non-starter"
+    "illegitimate against opposed opposition refusal"
 )
+# The same as phrases, token by token: a hyphenated word is three tokens ("non", "-",
+# "starter"), so as one word it never matched.
 AGAINST_PHRASES = (
+    ("non", "-", "starter"),
     ("red", "line"),
     ("off", "the", "table"),
     ("out", "of", "the", "question"),

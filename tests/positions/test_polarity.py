@@ -73,6 +73,8 @@ from tests.positions.conftest import CAPS
         ("Moscow demands that Kyiv remain outside the bloc.", -1),
         ("The alliance must not close its doors to Kyiv.", 1),
         ("Negotiators were close to a deal.", 0),
+        # A hyphenated judgement is three tokens ("non", "-", "starter"), never one word.
+        ("Moscow called the guarantee a non-starter.", -1),
     ],
 )
 def test_polarity_sign(sentence: str, sign: int) -> None:

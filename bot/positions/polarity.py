@@ -98,6 +98,12 @@ DEMAND_NOUNS = words(
 _CLAUSE_END = frozenset(',;:.!?()"“”—–')
 
 
+# What a cue word that governs no other cue says by itself, by kind: a refusal or a
+# judgement is against, a consent or an undone restriction for, and an undoing verb that
+# undoes no refusal nothing. (A lone negator's weight is a threshold: `unused_negator`.)
+_ALONE = {"refuse": -1.0, "judge": -1.0, "consent": 1.0, "undo": 0.0, "undone": 1.0}
+
+
 @dataclass(frozen=True)
 class _Cue:
     """A stance word: its index among the sentence's tokens, its kind and its weight."""
@@ -286,17 +292,9 @@ def _chain(low: list[str], cues: list[_Cue], k: int) -> tuple[float, int]:
         # "is not a tariff", "now, not in a year": it denies a description or a time, not
         # an action, so it says nothing about the stance.
         return 0.0, k + 1
-    # A negator that flips nothing ("there will be no foreign soldiers") counts against;
-    # an undoing verb that undoes no refusal counts for nothing.
-    alone = {
-        "neg": -THRESHOLDS.unused_negator,
-        "refuse": -1.0,
-        "judge": -1.0,
-        "consent": 1.0,
-        "undo": 0.0,
-        "undone": 1.0,
-    }
-    return head.weight * alone[head.kind], k + 1
+    # A negator that flips nothing ("there will be no foreign soldiers") counts against.
+    alone = -THRESHOLDS.unused_negator if head.kind == "neg" else _ALONE[head.kind]
+    return head.weight * alone, k + 1
 
 
 def _tokens(sentence: str) -> tuple[list[str], frozenset[int]]:
@@ -366,7 +364,8 @@ def content_words(topic: Topic) -> frozenset[str]:
                 chained = (k > 0 and _governs(low, cues[k - 1], cue)) or (
                     k + 1 < len(cues) and _governs(low, cue, cues[k + 1])
                 )
-                alone = {"refuse": -1.0, "judge": -1.0, "consent": 1.0}.get(cue.kind, 0.0)
+                # A negator is left out: what it negates is the stance, not the topic.
+                alone = _ALONE.get(cue.kind, 0.0)
                 if not chained and cue.weight and alone * sign < 0:
                     found.add(lemma(low[cue.at]))
     return frozenset(found)

@@ -39,6 +39,25 @@ def load_records(
     """
     records: list[dict[str, Any]] = []
     seen: dict[str, int] = {}
+    for number, line in enumerate(_lines(path), 1):
+        if not line.strip():
+            continue
+        where = f"{path}:{number}"
+        record = _checked_record(where, line, topic_ids)
+        record_id = str(record["id"])
+        if record_id in seen:
+            raise EvalDataError(f"{where}: id {record_id!r} already used on line {seen[record_id]}")
+        seen[record_id] = number
+        if "positions" in record:
+            _check_positions(where, record["positions"], record["topics"], watchlist)
+        records.append(record)
+    if not records:
+        raise EvalDataError(f"{path}: no labeled articles")
+    return sorted(records, key=published_order)
+
+
+def _lines(path: Path) -> list[str]:
+    """The file's lines, read as UTF-8; an unreadable file or byte names where it is."""
     try:
         # Editors on Windows save JSON Lines with a byte order mark: not part of line 1.
         raw = path.read_bytes().removeprefix(codecs.BOM_UTF8)
@@ -51,59 +70,51 @@ def load_records(
         raise EvalDataError(f"{path}:{bad_line}: {message}") from None
     # Split on "\n" only: str.splitlines() also breaks at U+2028, U+2029 and NEL, which
     # JSON allows raw inside strings (json.dumps(ensure_ascii=False) writes them so).
-    lines = [line.removesuffix("\r") for line in text.split("\n")]
-    for number, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
-        where = f"{path}:{number}"
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise EvalDataError(f"{where}: not valid JSON: {exc.msg}") from None
-        except (ValueError, RecursionError) as exc:  # a 5000-digit number, deep nesting
-            raise EvalDataError(f"{where}: not valid JSON: {exc}") from None
-        if not isinstance(record, dict):
-            raise EvalDataError(f"{where}: each line must be a JSON object")
-        for key in record:
-            meant = _misnamed(key, record)
-            if meant is not None:
-                raise EvalDataError(f"{where}: unknown key {key!r}: did you mean {meant!r}?")
-        missing = [key for key in REQUIRED if key not in record]
-        if missing:
-            keys = ", ".join(repr(key) for key in missing)
-            raise EvalDataError(f"{where}: missing key{'s' if len(missing) > 1 else ''} {keys}")
-        # str() would make null "None" and an object its repr: ids that name no article.
-        record_id = record["id"]
-        if isinstance(record_id, bool) or not isinstance(record_id, str | int):
-            raise EvalDataError(f"{where}: 'id' must be a string or a whole number")
-        if not str(record_id).strip():
-            raise EvalDataError(f"{where}: 'id' is empty")
-        for key in ("title", "text"):
-            if not isinstance(record[key], str):
-                raise EvalDataError(f"{where}: {key!r} must be a string")
-            # "\ud83d" alone is valid JSON (often half an emoji cut by a length limit) but
-            # no text the model's tokenizer takes: it becomes U+FFFD, as in a feed's text.
-            record[key] = _whole_characters(record[key])
-        try:
-            parse_published(record["published"])
-        except ValueError as exc:
-            raise EvalDataError(f"{where}: {exc}") from None
-        topics = record["topics"]
-        if not isinstance(topics, list) or not all(isinstance(t, str) for t in topics):
-            raise EvalDataError(f"{where}: 'topics' must be a list of topic ids")
-        unknown = set(topics) - topic_ids
-        if unknown:
-            raise EvalDataError(f"{where}: unknown topic(s) {sorted(unknown)}")
-        record_id = str(record["id"])
-        if record_id in seen:
-            raise EvalDataError(f"{where}: id {record_id!r} already used on line {seen[record_id]}")
-        seen[record_id] = number
-        if "positions" in record:
-            _check_positions(where, record["positions"], topics, watchlist)
-        records.append(record)
-    if not records:
-        raise EvalDataError(f"{path}: no labeled articles")
-    return sorted(records, key=published_order)
+    return [line.removesuffix("\r") for line in text.split("\n")]
+
+
+def _checked_record(where: str, line: str, topic_ids: set[str]) -> dict[str, Any]:
+    """One line read as a labeled article (its position labels are checked apart, after
+    its id); EvalDataError says what is wrong with it."""
+    try:
+        record = json.loads(line)
+    except json.JSONDecodeError as exc:
+        raise EvalDataError(f"{where}: not valid JSON: {exc.msg}") from None
+    except (ValueError, RecursionError) as exc:  # a 5000-digit number, deep nesting
+        raise EvalDataError(f"{where}: not valid JSON: {exc}") from None
+    if not isinstance(record, dict):
+        raise EvalDataError(f"{where}: each line must be a JSON object")
+    for key in record:
+        meant = _misnamed(key, record)
+        if meant is not None:
+            raise EvalDataError(f"{where}: unknown key {key!r}: did you mean {meant!r}?")
+    missing = [key for key in REQUIRED if key not in record]
+    if missing:
+        keys = ", ".join(repr(key) for key in missing)
+        raise EvalDataError(f"{where}: missing key{'s' if len(missing) > 1 else ''} {keys}")
+    # str() would make null "None" and an object its repr: ids that name no article.
+    record_id = record["id"]
+    if isinstance(record_id, bool) or not isinstance(record_id, str | int):
+        raise EvalDataError(f"{where}: 'id' must be a string or a whole number")
+    if not str(record_id).strip():
+        raise EvalDataError(f"{where}: 'id' is empty")
+    for key in ("title", "text"):
+        if not isinstance(record[key], str):
+            raise EvalDataError(f"{where}: {key!r} must be a string")
+        # "\ud83d" alone is valid JSON (often half an emoji cut by a length limit) but
+        # no text the model's tokenizer takes: it becomes U+FFFD, as in a feed's text.
+        record[key] = _whole_characters(record[key])
+    try:
+        parse_published(record["published"])
+    except ValueError as exc:
+        raise EvalDataError(f"{where}: {exc}") from None
+    topics = record["topics"]
+    if not isinstance(topics, list) or not all(isinstance(t, str) for t in topics):
+        raise EvalDataError(f"{where}: 'topics' must be a list of topic ids")
+    unknown = set(topics) - topic_ids
+    if unknown:
+        raise EvalDataError(f"{where}: unknown topic(s) {sorted(unknown)}")
+    return record
 
 
 def _misnamed(key: str, record: Mapping[str, Any]) -> str | None:

@@ -76,48 +76,62 @@ def actor_sentences(
     labelled = _labelled_speakers(body, index)
     for number, paragraph in enumerate([title, *body] if title else body):
         in_headline = bool(title) and number == 0
-        # "He"/"the minister" may refer back only within the paragraph, to a single speaker.
+        # A transcript's label says who speaks the whole paragraph (`_labelled_speakers`).
         speaker: str | None = None
         label = labelled.get(number - 1 if title else number)
         if label is not None:
             speaker, paragraph = label
-        in_speakers_voice = speaker is not None
-        pending: list[str] = []  # sentences of a quotation still open, waiting for its speaker
-        clauses = [c for s in split_paragraph(paragraph) for c in _SEMICOLON.split(s) if c]
-        for sentence in clauses:
-            tokens = tokenize(sentence, index.find(sentence))
-            if in_speakers_voice or (not pending and _whole_quote(sentence)):
-                # '"Russia must withdraw."' after '"…," he said.': the quote goes on in the
-                # speaker's voice; an actor it names speaks only as relayed ("Russia has
-                # agreed …"), never by being its subject.
-                found: Found = _reported(tokens, (0, len(tokens)), speaker, True)
-                next_speaker = speaker
-            else:
-                found, next_speaker = _attribute(tokens, speaker)
-            if found:
-                # A quotation's earlier sentences are as second-hand as the one that names
-                # its source ('"We will not budge. Not now," Peskov said, according to
-                # people familiar with the meeting.').
-                hearsay = is_hearsay(tokens)
-                for actor, reporter, span in found:
-                    span = without_sourcing(tokens, span) if hearsay else span
-                    span = _without_relative_of_another(tokens, span, actor)
-                    out.extend(
-                        ActorSentence(actor, s, None, number, headline=in_headline, hearsay=hearsay)
-                        for s in pending
-                    )
-                    clause = _text(sentence, tokens, span)
-                    clause = "" if clause == sentence else clause
-                    out.append(
-                        ActorSentence(
-                            actor, sentence, reporter, number, clause, in_headline, hearsay
-                        )
-                    )
-                pending = []
-            else:
-                pending = [*pending, sentence] if _quote_open([*pending, sentence]) else []
-            speaker = next_speaker
+        out += _paragraph_sentences(paragraph, number, in_headline, index, speaker)
     return _dedupe(out)
+
+
+def _paragraph_sentences(
+    paragraph: str,
+    number: int,
+    in_headline: bool,
+    index: ActorIndex,
+    labelled_speaker: str | None = None,
+) -> list[ActorSentence]:
+    """The actor sentences of one paragraph, read in order (who "he" is carries over);
+    `labelled_speaker`: the actor a transcript's label says speaks all of it."""
+    out: list[ActorSentence] = []
+    # "He"/"the minister" may refer back only within the paragraph, to a single speaker.
+    speaker = labelled_speaker
+    in_speakers_voice = labelled_speaker is not None
+    pending: list[str] = []  # sentences of a quotation still open, waiting for its speaker
+    clauses = [c for s in split_paragraph(paragraph) for c in _SEMICOLON.split(s) if c]
+    for sentence in clauses:
+        tokens = tokenize(sentence, index.find(sentence))
+        if in_speakers_voice or (not pending and _whole_quote(sentence)):
+            # '"Russia must withdraw."' after '"…," he said.': the quote goes on in the
+            # speaker's voice; an actor it names speaks only as relayed ("Russia has
+            # agreed …"), never by being its subject.
+            found: Found = _reported(tokens, (0, len(tokens)), speaker, True)
+            next_speaker = speaker
+        else:
+            found, next_speaker = _attribute(tokens, speaker)
+        if found:
+            # A quotation's earlier sentences are as second-hand as the one that names
+            # its source ('"We will not budge. Not now," Peskov said, according to
+            # people familiar with the meeting.').
+            hearsay = is_hearsay(tokens)
+            for actor, reporter, span in found:
+                span = without_sourcing(tokens, span) if hearsay else span
+                span = _without_relative_of_another(tokens, span, actor)
+                out.extend(
+                    ActorSentence(actor, s, None, number, headline=in_headline, hearsay=hearsay)
+                    for s in pending
+                )
+                clause = _text(sentence, tokens, span)
+                clause = "" if clause == sentence else clause
+                out.append(
+                    ActorSentence(actor, sentence, reporter, number, clause, in_headline, hearsay)
+                )
+            pending = []
+        else:
+            pending = [*pending, sentence] if _quote_open([*pending, sentence]) else []
+        speaker = next_speaker
+    return out
 
 
 def _labelled_speakers(body: Sequence[str], index: ActorIndex) -> dict[int, tuple[str | None, str]]:
@@ -159,7 +173,7 @@ def _without_relative_of_another(tokens: list[Tok], span: Span, actor: str) -> S
 
 def _text(sentence: str, tokens: list[Tok], span: Span) -> str:
     """The sentence text covered by a token span, without surrounding quotes and commas."""
-    inner = [t for t in tokens[span[0] : span[1]]]
+    inner = tokens[span[0] : span[1]]
     while inner and (not inner[0].is_word or inner[0].low == "that"):
         inner = inner[1:]
     while inner and inner[-1].text in BREAKS | {":"}:

@@ -133,6 +133,7 @@ class TopicMatcher:
         self._named_actors = {t.id: self._actor_index.mentioned(t.name) for t in topics}
         self._prototypes: dict[str, NDArray[np.float32]] = {}
         self._near_misses: dict[str, NDArray[np.float32]] = {}  # each topic's `exclude`
+        self._near_miss_column: dict[str, int] = {}  # its column in `_closest_by_set`
         self._texts: NDArray[np.float32] | None = None  # every vector above, stacked once
         self._groups: NDArray[np.intp] = np.zeros(0, dtype=np.intp)  # where each set starts
         self._classifier: NDArray[np.float32] | None = None
@@ -166,7 +167,11 @@ class TopicMatcher:
         # cost memory and time that grew with the square of the number of topics: 1.5 GB
         # with 200 topics.)
         sets = [self._prototypes[t.id] for t in self.topics]
-        sets += [self._near_misses[t.id] for t in self.topics if t.id in self._near_misses]
+        with_near_misses = [t.id for t in self.topics if t.id in self._near_misses]
+        sets += [self._near_misses[topic_id] for topic_id in with_near_misses]
+        self._near_miss_column = {
+            topic_id: len(self.topics) + k for k, topic_id in enumerate(with_near_misses)
+        }
         self._texts = np.vstack(sets)
         self._groups = np.cumsum([0, *(len(block) for block in sets[:-1])]).astype(np.intp)
         self._classifier = self._train_classifier()
@@ -267,6 +272,25 @@ class TopicMatcher:
         )
         return closest
 
+    def _rival_closeness(
+        self, closest: NDArray[np.float32], column: int, topic: Topic
+    ) -> NDArray[np.float32] | None:
+        """Each passage's best cosine with what the topic is set against, None if nothing.
+
+        A passage is set against the topic's declared near-misses and against the other
+        topics: a sentence about NATO accession speaks for NATO membership, not for
+        security guarantees, even though the two sit close together.
+        """
+        topics = len(self.topics)
+        rivals = [np.delete(closest[:, :topics], column, axis=1)] if topics > 1 else []
+        near_miss = self._near_miss_column.get(topic.id)
+        if near_miss is not None:
+            rivals.append(closest[:, near_miss : near_miss + 1])
+        if not rivals:
+            return None
+        nearest: NDArray[np.float32] = np.hstack(rivals).max(axis=1)
+        return nearest
+
     def score(self, article: Article, vectors: ArticleVectors) -> list[TopicScore]:
         """Every topic's score for the article, best first."""
         if not self.topics:
@@ -277,19 +301,10 @@ class TopicMatcher:
         results = []
         learned = vectors.vectors @ self._classifier if self._classifier is not None else None
         closest = self._closest_by_set(vectors.vectors)
-        topics = len(self.topics)
-        near_miss_column = topics
         for column, topic in enumerate(self.topics):
             positive = closest[:, column]
-            # A passage is set against the topic's declared near-misses and against the
-            # other topics: a sentence about NATO accession speaks for NATO membership,
-            # not for security guarantees, even though the two sit close together.
-            rivals = [np.delete(closest[:, :topics], column, axis=1)] if topics > 1 else []
-            if topic.id in self._near_misses:
-                rivals.append(closest[:, near_miss_column : near_miss_column + 1])
-                near_miss_column += 1
-            if rivals:
-                negative = np.hstack(rivals).max(axis=1)
+            negative = self._rival_closeness(closest, column, topic)
+            if negative is not None:
                 # A passage nearer a near-miss than the topic loses the difference.
                 positive = positive - self.thresholds.exclude_weight * np.maximum(
                     0.0, negative - positive

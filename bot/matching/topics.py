@@ -65,6 +65,11 @@ THRESHOLDS = Thresholds()
 EVIDENCE_KEPT = 5
 
 
+# The passages that stand for the story when copies are compared: the title and the first
+# sentence, which outlets rewriting one wire story keep closest (bot/stories.py).
+STORY_PASSAGES = 2
+
+
 @dataclass(frozen=True)
 class TopicScore:
     """One topic's score for an article, with the passage that scored best."""
@@ -85,7 +90,7 @@ class ArticleVectors:
     @property
     def story_vector(self) -> NDArray[np.float32]:
         """The vector used to recognise the same story elsewhere: title and lead together."""
-        lead = self.vectors[: min(2, len(self.vectors))].mean(axis=0)
+        lead = self.vectors[:STORY_PASSAGES].mean(axis=0)
         norm = float(np.linalg.norm(lead)) or 1.0
         unit: NDArray[np.float32] = (lead / norm).astype(np.float32)
         return unit

@@ -87,7 +87,7 @@ ATTITUDE_VERBS = words(
     "plan prepare vow threaten dismiss deny condemn reaffirm keep favour favor prefer intend "
     "aim sign decide move shift reverse soften harden change cancel withdraw limit restrict cut "
     "scrap delay speed accelerate expand increase boost step rebuff allow ban bar exclude "
-    "require insist hope expect accept retreat relent yield budge waver"
+    "require hope expect retreat relent yield budge waver"
 )
 # Adjectives that state a stance after a form of "be" ("was ready to", "is open to").
 ATTITUDE_ADJECTIVES = words(
@@ -180,7 +180,7 @@ FUNCTION_WORDS = words(
     "before since though although because meanwhile however earlier later separately also "
     "still now then there this that these those it he she they we i his her their its our "
     "both either neither not no asked speaking in addition instead even despite amid "
-    "according last next on monday tuesday wednesday thursday friday saturday sunday"
+    "according last next monday tuesday wednesday thursday friday saturday sunday"
 )
 # A sentence may open with one of these and a comma before its subject ("On Tuesday, Kyiv …").
 OPENERS = words(

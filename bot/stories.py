@@ -13,6 +13,7 @@ import numpy as np
 
 from bot.store.protocol import Store
 from bot.store.rows import StoryRow
+from bot.text import words
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
@@ -21,35 +22,11 @@ if TYPE_CHECKING:
 # folded), and "Müller äußert Kritik" read as fragments ("m", "ller", "u", "ert") that two
 # different headlines share.
 _WORD = re.compile(r"\w+")
-_STOP = {
-    "the",
-    "a",
-    "an",
-    "of",
-    "to",
-    "in",
-    "on",
-    "for",
-    "and",
-    "or",
-    "as",
-    "at",
-    "by",
-    "with",
-    "is",
-    "are",
-    "was",
-    "be",
-    "from",
-    "its",
-    "it",
-    "that",
-    "this",
-    "after",
-    "over",
-    "says",
-    "said",
-}
+# Words every headline may use that say nothing about which story it is.
+_STOP = words(
+    "the a an of to in on for and or as at by with is are was be from its it that this "
+    "after over says said"
+)
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,7 @@ from bot.matching.embedder import Embedder
 from bot.models import Topic
 from bot.positions import THRESHOLDS, Thresholds
 from bot.positions.extract import ActorSentence
-from bot.positions.polarity import content_words, polarity, states_no_stance, topic_polarities
+from bot.positions.polarity import content_words, cue_sign, states_no_stance, topic_polarities
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
@@ -145,9 +145,8 @@ class PositionAssigner:
         out: list[Assignment] = []
         content = content_words(topic)
         for row, sentence in enumerate(sentences):
-            cue = polarity(sentence.text, content)
-            cue_sign = float(np.sign(cue)) if abs(cue) >= th.polarity_min else 0.0
-            final = scores[row] + th.polarity_weight * cue_sign * model.polarities
+            leaning = cue_sign(sentence.text, content, th.polarity_min)
+            final = scores[row] + th.polarity_weight * leaning * model.polarities
             order = np.argsort(-final)
             best = int(order[0])
             margin = float(final[best] - final[order[1]]) if len(order) > 1 else 1.0
@@ -158,7 +157,7 @@ class PositionAssigner:
             )
             # A cue that contradicts the winner's declared polarity means the embedding and
             # the words disagree: safer to say nothing.
-            contradicted = cue_sign * float(model.polarities[best]) < 0
+            contradicted = leaning * float(model.polarities[best]) < 0
             hedged = states_no_stance(sentence.text)
             if off_topic or contradicted or hedged or margin < th.margin_min:
                 out.append(Assignment(sentence, None, confidence))

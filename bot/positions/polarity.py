@@ -322,6 +322,12 @@ def polarity(sentence: str, content: frozenset[str] = frozenset()) -> float:
     return total
 
 
+def cue_sign(sentence: str, content: frozenset[str], minimum: float) -> float:
+    """+1 or -1 when the sentence's cue words lean that way by at least `minimum`, else 0."""
+    value = polarity(sentence, content)
+    return float(np.sign(value)) if abs(value) >= minimum else 0.0
+
+
 _DECLARED = {"for": 1.0, "against": -1.0}
 
 

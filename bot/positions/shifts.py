@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from bot.models import Shift, Statement, Topic
 from bot.positions import THRESHOLDS, Thresholds
-from bot.positions.polarity import content_words, polarity, position_polarity
+from bot.positions.polarity import content_words, cue_sign, position_polarity
 
 
 def current_position(
@@ -63,7 +63,6 @@ def _bar(topic: Topic, new: Statement, thresholds: Thresholds) -> float:
     "will not send") back the new position's polarity (declared or read from its words)."""
     position = topic.position(new.position_id or "")
     sign = position_polarity(position) if position else 0.0
-    cue = polarity(new.quote, content_words(topic))
-    if sign and abs(cue) >= thresholds.polarity_min and cue * sign > 0:
+    if cue_sign(new.quote, content_words(topic), thresholds.polarity_min) * sign > 0:
         return thresholds.shift_min_cued
     return thresholds.shift_min

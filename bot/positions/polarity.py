@@ -85,6 +85,9 @@ RESTRICTION_NOUNS = words(
 # What may stand between such a subject and its verb: a modal or a form of "be", "to", and
 # a short phrase saying what is restricted ("on Iran", "on rare earths").
 _TO_ITS_VERB = AUXILIARIES | words("to on of against for all any the a an its their not")
+# How many tokens before its verb a restriction may stand and still be its subject: "the
+# sanctions on Iran to be lifted" (four between), not a noun in an earlier phrase.
+_SUBJECT_REACH = 5
 # A clause opened by one of these names a past or background event ("after a pause").
 _BACKGROUND = words("after before since despite following amid")
 _SUBJECT_LIKE = words("he she it they we also now still again never")
@@ -125,13 +128,13 @@ def _undone_restrictions(low: list[str], cues: list[_Cue]) -> list[_Cue]:
     for cue in cues:
         if cue.kind not in ("refuse", "undo") or not cue.weight:
             continue
-        start = max(0, cue.at - 5)
+        start = max(0, cue.at - _SUBJECT_REACH)
         nouns = [i for i in range(start, cue.at) if low[i] in RESTRICTION_NOUNS]
         if not nouns:
             continue
         noun = nouns[-1]
         between = low[noun + 1 : cue.at]
-        if len(between) > 5 or _ends_clause(between):
+        if _ends_clause(between):
             continue
         others = [w for w in between if w not in _TO_ITS_VERB]
         if len(others) > 2 or any(c.kind != "neg" and noun < c.at < cue.at for c in cues):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
@@ -25,6 +25,7 @@ from bot.matching.vectors import VectorCache
 from bot.models import Actor, Article, Feed, Position, Route, Topic, Watchlist
 from bot.settings import Settings
 from bot.store.sqlite import SQLiteStore
+from bot.store.vectors import TextVectorStore
 from tests.conftest import RecordingConsole, rss
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -328,6 +329,24 @@ async def test_a_database_that_refuses_writes_only_costs_the_cache(
     assert np.array_equal(again, rows) and recorder.sent == texts
     warnings = [r.getMessage() for r in caplog.records if "not kept on disk" in r.getMessage()]
     assert len(warnings) == 1 and "readonly" in warnings[0]
+    cache.close()
+
+
+def test_a_write_lock_held_by_another_program_skips_one_save_not_the_cache(
+    tmp_path: Path, hold_write_lock: Callable[[Path], Any]
+) -> None:
+    # A `sqlite3` shell or `outbox --replay` holding the lock past the busy timeout while
+    # new texts were embedded turned the cache off until the next restart: every edit after
+    # it was embedded again at each start.
+    store = TextVectorStore(tmp_path / "s.db")
+    cache = VectorCache(HashingEmbedder(), "hashing-test", store)
+    cache.watch(["navy ships hold drills"])
+    lock = hold_write_lock(tmp_path / "s.db")
+    cache.encode(["navy ships hold drills"])  # its save waits out the timeout, then gives up
+    lock.release()
+    cache.watch(["navy ships hold drills", "grain ships leave the port"])
+    cache.encode(["grain ships leave the port"])
+    assert store.db.execute("SELECT count(*) FROM text_vectors").fetchone()[0] == 1
     cache.close()
 
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import sqlite3
 import threading
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Protocol, TypeVar
@@ -28,6 +29,7 @@ import numpy as np
 
 from bot.matching.embedder import Embedder
 from bot.models import Watchlist
+from bot.store.connection import database_busy
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
@@ -208,16 +210,23 @@ class VectorCache:
                 self._close_quietly(rows)
 
     def _use(self, call: Callable[[VectorRows], T], default: T) -> T:
-        """Run a storage call; on any failure say so once and go on without the storage.
+        """Run a storage call; on a failure other than a busy database say so once and go
+        on without the storage.
 
-        The cache only saves time: a read-only file, a full disk or a locked database must
-        not stop matching, so the vectors then live in memory only, as before.
+        The cache only saves time: a read-only file or a full disk must not stop matching,
+        so the vectors then live in memory only, as before; a lock another program holds
+        for a while costs only the call it held up.
         """
         if self._rows is None:
             return default
         try:
             return call(self._rows)
         except Exception as exc:  # sqlite3.Error and anything else: never worth a crash
+            if isinstance(exc, sqlite3.Error) and database_busy(exc):
+                # Another program held the write lock past the busy timeout (a `sqlite3`
+                # shell, a backup): only this call is lost; the next one tries again.
+                log.info("watchlist vectors not saved this time: %s", exc)
+                return default
             log.warning("watchlist vectors are not kept on disk from now on: %s", exc)
             rows, self._rows = self._rows, None
             self._close_quietly(rows)

@@ -656,18 +656,22 @@ def test_accented_and_non_latin_names_give_whole_words() -> None:
     assert sorted(keywords["voda"]) == ["водные", "ограничения"]  # not [] (never matches)
 
 
-def test_a_cyrillic_topic_name_finds_its_articles() -> None:
+def _eval_article(title: str, text: str) -> Article:
     when = datetime(2025, 6, 2, tzinfo=UTC)
-    article = Article(
+    return Article(
         id="a1",
         feed_url="eval",
         source="eval",
         url="eval:a1",
-        title="Водные ограничения в Марлоу",
-        text="Город вводит ограничения.",
+        title=title,
+        text=text,
         published=when,
         fetched=when,
     )
+
+
+def test_a_cyrillic_topic_name_finds_its_articles() -> None:
+    article = _eval_article("Водные ограничения в Марлоу", "Город вводит ограничения.")
     topics = [_topic("voda", "Водные ограничения"), _topic("tolls", "Harbour bridge tolls")]
     assert keyword_baseline([article], topics) == [{"voda"}]
 
@@ -675,17 +679,7 @@ def test_a_cyrillic_topic_name_finds_its_articles() -> None:
 def test_a_keyword_that_ends_in_punctuation_finds_its_articles() -> None:
     # The matcher's guard finds "U.K." and "C++"; the baseline, reading them with \b, found
     # no article for them and so reported a weaker baseline than the keywords give.
-    when = datetime(2025, 6, 2, tzinfo=UTC)
-    article = Article(
-        id="a1",
-        feed_url="eval",
-        source="eval",
-        url="eval:a1",
-        title="U.K. weighs a C++ rule for new contracts",
-        text="Ministers met on Monday.",
-        published=when,
-        fetched=when,
-    )
+    article = _eval_article("U.K. weighs a C++ rule for new contracts", "Ministers met on Monday.")
     topics = [
         replace(_topic("uk", "British procurement"), keywords=("U.K.",)),
         replace(_topic("cpp", "Programming languages"), keywords=("C++",)),

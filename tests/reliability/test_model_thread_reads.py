@@ -14,21 +14,13 @@ from pathlib import Path
 
 from bot.app import build_app
 from bot.matching.hashing import HashingEmbedder
-from bot.models import Actor, Position, Statement, Topic, Watchlist
+from bot.models import Actor, Statement, Watchlist
 from bot.positions.tracker import PositionTracker
 from bot.settings import Settings
+from tests.test_positions_history_reads import TOPIC
 
 T0 = datetime(2026, 4, 1, tzinfo=UTC)
-AID = Topic(
-    "aid",
-    "Military aid",
-    "Weapons sent abroad.",
-    positions=(
-        Position("sends", "sends weapons", ("We will send more weapons.",)),
-        Position("halts", "halts weapons", ("Deliveries are halted.",)),
-    ),
-)
-WATCHLIST = Watchlist(actors=(Actor("north", "North", ("North",)),), topics=(AID,))
+WATCHLIST = Watchlist(actors=(Actor("north", "North", ("North",)),), topics=(TOPIC,))
 
 
 def _statement(n: int) -> Statement:

@@ -27,6 +27,10 @@ log = logging.getLogger(__name__)
 
 # On SIGTERM, in-flight deliveries get this long to finish before we exit.
 STOP_GRACE_S = 10.0
+# How long each platform may take to disconnect once the deliveries' grace is over
+# (discord.py closes its gateway and HTTP sessions, Slack its socket): one whose server
+# never answers the close must not keep the process past a service manager's patience.
+PLATFORM_STOP_S = 3.0
 # How long `run --once` delivers after its pass. A platform's rate limit or a destination
 # that is down must not keep a cron job running: what is left waits in the outbox, and the
 # next run sends it first.
@@ -227,9 +231,23 @@ async def serve_app(app: App, once: bool, stop: asyncio.Event | None = None) -> 
         return 0
     finally:
         for runtime in runtimes:
-            with contextlib.suppress(Exception):
-                await runtime.stop()
+            await _disconnect(runtime)
         await app.close()
+
+
+async def _disconnect(runtime: PlatformRuntime) -> None:
+    """Stop a platform within PLATFORM_STOP_S; one that does not end by then is left
+    behind (the process is about to exit), and said."""
+    try:
+        await asyncio.wait_for(runtime.stop(), PLATFORM_STOP_S)
+    except TimeoutError:
+        log.warning(
+            "stopping: %s did not disconnect within %.1g s; left behind",
+            type(runtime).__name__,
+            PLATFORM_STOP_S,
+        )
+    except Exception:  # a platform failing to close must not stop the others closing
+        log.debug("stopping %s failed", type(runtime).__name__, exc_info=True)
 
 
 # After the grace, how long a cut delivery is given to unwind (its cancellation runs

@@ -48,3 +48,38 @@ async def test_a_stop_mid_poll_does_not_wait_for_the_poll(
     finally:
         stalled.close()
     assert code == 0
+
+
+class _HungPlatform:
+    """A platform whose disconnect never ends (a gateway that never answers the close)."""
+
+    def __init__(self) -> None:
+        self.delivery = Recorder()
+
+    async def stop(self) -> None:
+        await asyncio.Event().wait()
+
+
+async def test_a_platform_that_never_disconnects_does_not_hold_the_stop(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    # The platforms were closed with no limit after the deliveries' grace: a Discord gateway
+    # or Slack socket that never answers its close handshake kept the process running past
+    # `docker stop`'s patience, to be killed.
+    async def hung_platforms(app: object, stop: object = None) -> list[_HungPlatform]:
+        return [_HungPlatform()]
+
+    monkeypatch.setattr(service, "start_platforms", hung_platforms)
+    monkeypatch.setattr(service, "PLATFORM_STOP_S", 0.2)
+    app = build_app(
+        Settings(db_path=tmp_path / "sw.db"),
+        Watchlist(topics=(DRILLS,)),
+        embedder=HashingEmbedder(),
+        deliveries=[Recorder()],
+    )
+    stop = asyncio.Event()
+    stop.set()
+    code = await asyncio.wait_for(service.serve_app(app, once=False, stop=stop), 30)
+    assert code == 0
+    said = [r.getMessage() for r in caplog.records if "did not disconnect" in r.getMessage()]
+    assert said == ["stopping: _HungPlatform did not disconnect within 0.2 s; left behind"]

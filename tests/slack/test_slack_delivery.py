@@ -358,6 +358,15 @@ async def test_admin_notice_is_escaped(kit: Any, tmp_path: Path) -> None:
         assert post.body["text"] == "Stancewatch: feed &lt;!channel&gt; paused &amp; told"
 
 
+async def test_admin_notice_names_commands_as_slack_has_them(kit: Any, tmp_path: Path) -> None:
+    # Notices are worded once for every platform; "see /feeds" sent Slack admins to a
+    # command Slack does not have.
+    async with kit.env(tmp_path) as env:
+        await env.delivery.notify_admins("5 feeds paused: a, b, c and 2 more (see /feeds)")
+        [post] = env.fake.of("chat.postMessage")
+        assert post.body["text"].endswith("and 2 more (see /stancewatch feeds)")
+
+
 async def test_unreachable_slack_is_a_retryable_error(kit: Any, tmp_path: Path) -> None:
     async with kit.env(tmp_path) as env:
         client = AsyncWebClient(token="x", base_url="http://127.0.0.1:9/api/", retry_handlers=[])

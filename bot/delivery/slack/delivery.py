@@ -42,6 +42,7 @@ from bot.delivery.slack.render import (
     SlackMessage,
     digest_parts,
     followup_mentions,
+    in_slack_spelling,
     render_alert,
     render_digest,
     render_text,
@@ -587,7 +588,7 @@ class SlackDelivery:
         if not channel:
             return
         if self.client is not None:
-            message = render_text(f"Stancewatch: {text}")
+            message = render_text(f"Stancewatch: {in_slack_spelling(text)}")
             try:
                 async with self.pacer.slot(channel):
                     await self.client.chat_postMessage(channel=channel, **message.payload())

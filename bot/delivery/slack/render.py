@@ -20,6 +20,22 @@ from bot.delivery.digest import digest_heading, digest_reason, paginate
 from bot.delivery.passages import restated_at, shown_at
 from bot.models import Alert, Digest, DigestItem, StanceLine, TopicLine
 
+# The one slash command; Stancewatch's commands are its subcommands.
+COMMAND = "/stancewatch"
+# The core's answers and admin notices name a command the way Discord has it ("/topics
+# lists every topic", "see /feeds"); in Slack each one is a subcommand of /stancewatch. Not
+# inside a path or a link.
+_COMMAND_NAMED = re.compile(
+    r"(?<![\w/.:-])/(follow|unfollow|following|topics|positions|recent|why|feeds|reload)\b"
+)
+
+
+def in_slack_spelling(text: str) -> str:
+    """The text with each command it names spelled as Slack members type it
+    ("/stancewatch feeds" for "/feeds")."""
+    return _COMMAND_NAMED.sub(rf"{COMMAND} \1", text)
+
+
 Block = dict[str, Any]
 
 # Slack's documented limits.

@@ -17,7 +17,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.command_thread import CommandThread
 from bot.commands import MAX_ARGUMENT_CHARS, Reply
-from bot.delivery.slack.render import render_reply
+from bot.delivery.slack.render import COMMAND, in_slack_spelling, render_reply
 from bot.dm_notice import notice_reply, with_notice
 
 if TYPE_CHECKING:
@@ -25,7 +25,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-COMMAND = "/stancewatch"
 PLATFORM = "slack"
 MAX_RECENT = 10
 USAGE = (
@@ -42,11 +41,6 @@ USAGE = (
 )
 # Slack sends links as <https://…> or <https://…|label> and escapes &, < and >.
 _LINK = re.compile(r"<((?:https?|mailto):[^|>]*)(?:\|[^>]*)?>")
-# The core's answers name a command the way Discord has it ("/topics lists every topic");
-# in Slack each one is a subcommand of /stancewatch. Not inside a path or a link.
-_COMMAND_NAMED = re.compile(
-    r"(?<![\w/.:-])/(follow|unfollow|following|topics|positions|recent|why|feeds|reload)\b"
-)
 
 
 class AdminCheckFailed(Exception):
@@ -61,11 +55,8 @@ def usage(problem: str = "") -> Reply:
 def in_slack_words(reply: Reply) -> Reply:
     """The reply with each command it names spelled as Slack members type it
     ("/stancewatch topics"); its fields (titles, quotes, feeds) are left as they are."""
-
-    def spelled(text: str) -> str:
-        return _COMMAND_NAMED.sub(rf"{COMMAND} \1", text)
-
-    return replace(reply, title=spelled(reply.title), lines=tuple(map(spelled, reply.lines)))
+    lines = tuple(map(in_slack_spelling, reply.lines))
+    return replace(reply, title=in_slack_spelling(reply.title), lines=lines)
 
 
 def plain_text(text: str) -> str:

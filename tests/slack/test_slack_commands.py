@@ -278,6 +278,16 @@ async def test_recent_with_a_count_in_other_digits(kit: Any, tmp_path: Path) -> 
         assert body["text"] == "Latest alerts: Security guarantees for Ukraine"
 
 
+async def test_recent_with_a_count_of_zero_or_less_lists_one(kit: Any, tmp_path: Path) -> None:
+    # "-3" was read as words of the topic: "Unknown topic “… -3”".
+    async with kit.env(tmp_path) as env:
+        alert = kit.make_alert("story-1", title="Alert number one")
+        env.app.store.save_alert(alert, "article-1", [], NOW)
+        _, body = await env.command("recent security guarantees for ukraine -3")
+        assert body["text"] == "Latest alerts: Security guarantees for Ukraine"
+        assert "Alert number one" in text_of(body)
+
+
 async def _logged(caplog: pytest.LogCaptureFixture, words: str) -> logging.LogRecord:
     """The first record whose message holds `words`, once the listener has logged it."""
 

@@ -39,6 +39,7 @@ USAGE = (
     f"{COMMAND} reload — re-read the watchlists (admins)",
     "A topic is its name, its id, or words of its name no other topic has, e.g. “NATO membership”.",
 )
+_COUNT = re.compile(r"[+-]?\d+")  # \d: decimal digits of any script, as int() reads them
 # Slack sends links as <https://…> or <https://…|label> and escapes &, < and >.
 _LINK = re.compile(r"<((?:https?|mailto):[^|>]*)(?:\|[^>]*)?>")
 
@@ -101,8 +102,9 @@ async def answer(
             return await worker.answer(lambda c: c.positions_line(text))
         if sub == "recent" and args:
             count = 5
-            # isdecimal, not isdigit: "²" is a digit that int() refuses.
-            if len(args) > 1 and args[-1].isdecimal():
+            # Decimal digits of any script, not "²" (a digit that int() refuses), with a
+            # sign too: "-3" is a count, clamped, not words of the topic.
+            if len(args) > 1 and _COUNT.fullmatch(args[-1]):
                 count, args = max(1, min(int(args[-1]), MAX_RECENT)), args[:-1]
             topic = " ".join(args)
             return await worker.answer(lambda c: c.recent(topic, count))

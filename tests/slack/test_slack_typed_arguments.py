@@ -68,3 +68,16 @@ async def test_a_topic_pasted_with_invisible_characters_is_found(kit: Any, tmp_p
         assert body["text"] == "You now follow Arms shipments."
         _, body = await env.command("unfollow arms-shipments\u2060")
         assert body["text"] == "You no longer follow Arms shipments."
+
+
+async def test_follow_by_dm_in_a_few_words_is_a_dm_follow(kit: Any, tmp_path: Path) -> None:
+    # The usage says "follow <topic> dm"; members write "by dm" or "via DM", and the words
+    # were read as part of the topic's name: "Unknown topic".
+    async with kit.env(tmp_path) as env:
+        for typed in ("follow arms shipments by dm", "follow nato membership via DM"):
+            _, body = await env.command(typed)
+            assert body["text"].startswith("You now follow"), (typed, body["text"])
+        assert env.app.store.following("slack", kit.TEAM, "U0ANN") == [
+            ("arms-shipments", True),
+            ("nato-membership", True),
+        ]

@@ -53,6 +53,16 @@ def usage(problem: str = "") -> Reply:
     return Reply(problem or "Stancewatch commands", USAGE, ok=not problem)
 
 
+def _topic_and_dm(args: list[str]) -> tuple[str, bool]:
+    """The topic of `follow`, and whether alerts should come by DM: the usage says
+    "follow <topic> dm", and members also write "by dm" or "via DM"."""
+    lowered = [word.lower() for word in args]
+    if len(args) < 2 or lowered[-1] != "dm":
+        return " ".join(args), False
+    kept = args[:-2] if len(args) > 2 and lowered[-2] in ("by", "via") else args[:-1]
+    return " ".join(kept), True
+
+
 def in_slack_words(reply: Reply) -> Reply:
     """The reply with each command it names spelled as Slack members type it
     ("/stancewatch topics"); its fields (titles, quotes, feeds) are left as they are."""
@@ -89,8 +99,7 @@ async def answer(
     text = " ".join(args)
     try:
         if sub == "follow" and args:
-            dm = len(args) > 1 and args[-1].lower() == "dm"
-            topic = " ".join(args[:-1] if dm else args)
+            topic, dm = _topic_and_dm(args)
             return await worker.answer(lambda c: c.follow(PLATFORM, team, user, topic, dm=dm))
         if sub == "unfollow" and args:
             return await worker.answer(lambda c: c.unfollow(PLATFORM, team, user, text))

@@ -164,7 +164,7 @@ TITLES = words(
     "delegation delegations diplomat diplomats authorities side office presidency cabinet "
     "adviser advisers advisor advisors aide aides counterpart head chief senior top deputy "
     "special parliament lawmakers legislators premier chancellor king queen commander general "
-    "representative representatives embassy team press secretary-general leadership "
+    "representative representatives embassy team press leadership "
     "spokesmen mission commissioner commissioners director governor senator senators chair "
     "chairman chairwoman executive regulator mayor"
 )

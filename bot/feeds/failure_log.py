@@ -18,6 +18,7 @@ few feeds.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -33,7 +34,8 @@ REMINDER = timedelta(hours=1)
 # A pass's lines of one kind (failed with one error, paused with one error, answering again)
 # about this many feeds or fewer are said one by one: each names its feed and its count.
 FEEDS_SAID_ONE_BY_ONE = 3
-# Feeds named in a line about many; `/feeds` (and `stancewatch feeds`) lists every one.
+# Feeds named in a line or a notice about many; `/feeds` (and `stancewatch feeds`) lists
+# every one.
 FEEDS_NAMED = 10
 
 
@@ -47,15 +49,18 @@ class _Line:
     shown: str  # the feed as named in that line
 
 
+def feeds_named(names: Sequence[str]) -> str:
+    """The first FEEDS_NAMED of these feed names, and how many more `/feeds` lists: what
+    a log line or a notice about several feeds names."""
+    named = ", ".join(names[:FEEDS_NAMED])
+    more = len(names) - FEEDS_NAMED
+    return f"{named} and {more} more (see /feeds)" if more > 0 else named
+
+
 def _about_many(kind: str, lines: list[_Line]) -> str:
     """One line about several feeds of one kind: how many, what, and the first few (in
     order of name: the order they answered in would differ at every pass)."""
-    shown = sorted(line.shown for line in lines)
-    named = ", ".join(shown[:FEEDS_NAMED])
-    more = len(lines) - FEEDS_NAMED
-    if more > 0:
-        named += f" and {more} more (see /feeds)"
-    return f"{len(lines)} feeds {kind}: {named}"
+    return f"{len(lines)} feeds {kind}: {feeds_named(sorted(line.shown for line in lines))}"
 
 
 @dataclass

@@ -14,7 +14,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from bot.clock import next_time_after_clock_step
-from bot.feeds.failure_log import FailureLog
+from bot.feeds.failure_log import FailureLog, feeds_named
 from bot.feeds.fetch import FetchResult
 from bot.feeds.reliability import Poll, Verdict, failures, judge, read_polls, with_poll, write_polls
 from bot.feeds.schedule import (
@@ -32,8 +32,6 @@ from bot.store.rows import FeedState
 
 log = logging.getLogger(__name__)
 
-# Feeds named one by one in a notice about several; `/feeds` lists every one.
-NOTICE_FEEDS_NAMED = 10
 # Notices shown in full in one message about several; the Discord admin message holds
 # 2,000 characters, and one notice with its error runs to about 250.
 NOTICES_SHOWN = 6
@@ -58,10 +56,7 @@ def not_english_notice(found: Sequence[tuple[Feed, int, int]]) -> str:
         [(feed, others, judged)] = found
         head = f"Feed {feed_label(feed)} is not in English ({others} of its last {judged} items)"
         return f"{head}: {why.format('its')}"
-    named = ", ".join(feed_label(feed) for feed, _, _ in found[:NOTICE_FEEDS_NAMED])
-    more = len(found) - NOTICE_FEEDS_NAMED
-    if more > 0:
-        named += f" and {more} more (see /feeds)"
+    named = feeds_named([feed_label(feed) for feed, _, _ in found])
     return f"{len(found)} feeds are not in English ({named}): {why.format('their')}"
 
 

@@ -1,8 +1,9 @@
 """An item's date as feeds write it, read in UTC.
 
 feedparser reads most dates; this module mends what it reads wrong or not at all (zone
-names and written offsets it does not know, dates without a zone) and refuses dates no
-news item has (placeholders, far future), which become the fetch time.
+names and written offsets it does not know, dates without a zone, other layouts as
+`bot.feeds.date_layouts` rewrites them) and refuses dates no news item has (placeholders,
+far future), which become the fetch time.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ import email.utils
 import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
+
+from bot.feeds.date_layouts import UNREADABLE, as_rfc822
 
 # Publishers' clocks and time zones drift; beyond a day ahead a date is a mistake, and
 # trusting it would pin the article to the top of every "recent" list.
@@ -66,12 +69,23 @@ def published_date(entry: Any, fetched: datetime) -> datetime:
         text = dict.get(entry, field)
     else:
         text = dict.get(entry, "published") or dict.get(entry, "updated")
-    when = _with_written_zone(text)
-    if when is None:
-        when = _from_struct(stamp) if stamp is not None else _rfc822_without_zone(text)
+    rewritten = as_rfc822(text)
+    if rewritten is not None:
+        # Another layout: feedparser read it wrong or not at all, so its reading is not
+        # a fallback. One that names no sure date (11/12/2026) is the fetch time.
+        when = None if rewritten == UNREADABLE else _read_rfc822(rewritten)
+    else:
+        when = _with_written_zone(text)
+        if when is None:
+            when = _from_struct(stamp) if stamp is not None else _rfc822_without_zone(text)
     if when is None or when < EARLIEST:
         return fetched
     return fetched if when > fetched + MAX_FUTURE else when
+
+
+def _read_rfc822(text: str) -> datetime | None:
+    """An RFC 822 date read as feeds' dates are: zone names and written offsets first."""
+    return _with_written_zone(text) or _rfc822_without_zone(text)
 
 
 def _from_struct(stamp: Any) -> datetime | None:

@@ -81,3 +81,45 @@ async def test_follow_by_dm_in_a_few_words_is_a_dm_follow(kit: Any, tmp_path: Pa
             ("arms-shipments", True),
             ("nato-membership", True),
         ]
+
+
+async def test_a_channel_typed_as_a_topic_is_read_as_its_name(kit: Any, tmp_path: Path) -> None:
+    # "/stancewatch follow #nato" where a channel #nato exists: Slack sends a channel link,
+    # "<#C0123ABCD|nato>", which was taken for the topic's name: "Unknown topic".
+    async with kit.env(tmp_path) as env:
+        _, body = await env.command("follow <#C0123ABCD|nato>")
+        assert body["text"] == "You now follow NATO membership."
+        _, body = await env.command("unfollow <#C0456EFGH|nato-membership>")
+        assert body["text"] == "You no longer follow NATO membership."
+
+
+async def test_a_mention_typed_as_an_actor_is_read_as_its_name(kit: Any, tmp_path: Path) -> None:
+    # A member (or a bot user) named like an actor, mentioned with "@": "<@U0RU|russia>".
+    async with kit.env(tmp_path) as env:
+        _, body = await env.command("positions <#C0123ABCD|security-guarantees> <@U0RU|russia>")
+        assert "Unknown" not in body["text"]
+        assert "Russia" in text_of(body)
+
+
+async def test_a_channel_link_without_its_name_says_what_to_type(kit: Any, tmp_path: Path) -> None:
+    # Slack can send a channel link with no name ("<#C0123ABCD>" or "<#C0123ABCD|>"): there
+    # is no word to read, and "Unknown topic “<#C0123ABCD>”" with three unrelated
+    # suggestions told the member nothing.
+    async with kit.env(tmp_path) as env:
+        for typed in ("follow <#C0123ABCD>", "follow <#C0123ABCD|>"):
+            _, body = await env.command(typed)
+            shown = text_of(body)
+            assert body["text"].startswith("Unknown topic"), (typed, body["text"])
+            assert "channel" in shown
+            assert "without the #" in shown
+            assert "/stancewatch topics" in shown
+        assert env.app.store.following("slack", kit.TEAM, "U0ANN") == []
+
+
+async def test_a_mention_without_its_name_where_the_actor_goes_names_the_actor(
+    kit: Any, tmp_path: Path
+) -> None:
+    async with kit.env(tmp_path) as env:
+        _, body = await env.command("positions security guarantees <@U0RU>")
+        assert body["text"] == "Unknown actor: Slack sent a mention without its name."
+        assert "without the @" in text_of(body)

@@ -42,6 +42,13 @@ USAGE = (
 _COUNT = re.compile(r"[+-]?\d+")  # \d: decimal digits of any script, as int() reads them
 # Slack sends links as <https://…> or <https://…|label> and escapes &, < and >.
 _LINK = re.compile(r"<((?:https?|mailto):[^|>]*)(?:\|[^>]*)?>")
+# "#nato" typed where a channel of that name exists comes as "<#C0123ABCD|nato>", and
+# "@ann" as "<@U0123ABCD|ann>": the word typed is the name after the bar.
+_NAMED_REFERENCE = re.compile(r"<[#@][A-Z0-9]+\|([^>]+)>")
+# The same without a name ("<#C0123ABCD>", "<#C0123ABCD|>"): nothing left of what was typed.
+_UNNAMED_REFERENCE = re.compile(r"<([#@])[A-Z0-9]+\|?>")
+# Subcommands whose arguments name a topic or an actor.
+_NAMING = ("follow", "unfollow", "positions", "recent")
 
 
 class AdminCheckFailed(Exception):
@@ -73,8 +80,36 @@ def in_slack_words(reply: Reply) -> Reply:
 def plain_text(text: str) -> str:
     """Slash-command text as the user typed it: links unwrapped, entities decoded."""
     text = _LINK.sub(lambda m: m.group(1), text)
+    text = _NAMED_REFERENCE.sub(lambda m: m.group(1), text)
     text = text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
     return " ".join(text.split())[: MAX_ARGUMENT_CHARS * 2]
+
+
+def unnamed_reference(sub: str, args: list[str]) -> Reply | None:
+    """The answer to a channel link or mention Slack sent without its name where a topic
+    or actor goes; None when there is none."""
+    if sub not in _NAMING:
+        return None
+    found = next(filter(None, map(_UNNAMED_REFERENCE.fullmatch, args)), None)
+    if found is None:
+        return None
+    channel = found.group(1) == "#"
+    # A mention after the topic of `positions` stands where the actor goes.
+    if not channel and sub == "positions" and args.index(found.group(0)) > 0:
+        return Reply(
+            "Unknown actor: Slack sent a mention without its name.",
+            ("Type the actor's name as plain words, without the @: for example Russia.",),
+            ok=False,
+        )
+    what, mark = ("channel link", "#") if channel else ("mention", "@")
+    return Reply(
+        f"Unknown topic: Slack sent a {what} without its name.",
+        (
+            f"Type the topic's name or id as plain words, without the {mark}"
+            f" (“{COMMAND} {sub} NATO membership”). {COMMAND} topics lists every topic.",
+        ),
+        ok=False,
+    )
 
 
 def subcommand(body: dict[str, Any]) -> str:
@@ -97,6 +132,9 @@ async def answer(
         return usage()
     sub, args = words[0].lower(), words[1:]
     text = " ".join(args)
+    unnamed = unnamed_reference(sub, args)
+    if unnamed is not None:
+        return unnamed
     try:
         if sub == "follow" and args:
             topic, dm = _topic_and_dm(args)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -271,3 +272,33 @@ def test_two_programs_upgrading_one_database_at_once_both_open_it(tmp_path: Path
     finally:
         late.close()
     SQLiteStore(path).close()  # and the file is as good as one upgraded alone
+
+
+def test_two_follows_at_once_tell_only_one_member_the_follow_is_new(tmp_path: Path) -> None:
+    # The same member sends "follow nato" twice at once (a double click; Slack and Discord
+    # each with their own command connection). `follow` read, then wrote: the second
+    # follow landing between the first one's read and write made both answer "You now
+    # follow". The second is run at that very moment, from the first one's statement trace.
+    first = SQLiteStore(tmp_path / "s.db")
+    second = SQLiteStore(tmp_path / "s.db")
+    # Not the 5 s busy timeout: a write lock held by the first follow makes the second one
+    # fail at once, and it is sent again once the first has finished.
+    second.db.execute("PRAGMA busy_timeout=0")
+    tried: list[str] = []
+    second_answer: list[bool] = []
+
+    def follow_in_between(statement: str) -> None:
+        if statement.startswith("INSERT INTO followers") and not tried:
+            tried.append(statement)
+            # "database is locked": the first follow holds the write lock, as it should.
+            with contextlib.suppress(sqlite3.OperationalError):
+                second_answer.append(second.follow("slack", "T1", "U1", "nato", False, NOW))
+
+    first.db.set_trace_callback(follow_in_between)
+    first_answer = first.follow("slack", "T1", "U1", "nato", True, NOW)
+    first.db.set_trace_callback(None)
+    assert tried  # the second follow did run between the first one's statements
+    if not second_answer:  # refused while the first wrote: the member's retry
+        second_answer.append(second.follow("slack", "T1", "U1", "nato", False, NOW))
+    assert [first_answer, *second_answer] == [True, False]
+    assert first.following("slack", "T1", "U1") == [("nato", False)]

@@ -423,17 +423,21 @@ class DeliveryStore(Connection):
         self, platform: str, scope: str, user_id: str, topic_id: str, dm: bool, now: datetime
     ) -> bool:
         """Follow a topic; True when it is new (a repeat updates the DM choice)."""
-        existed = self.db.execute(
-            "SELECT 1 FROM followers WHERE platform=? AND scope=? AND user_id=? AND topic_id=?",
-            (platform, scope, user_id, topic_id),
-        ).fetchone()
-        self.db.execute(
-            "INSERT INTO followers (platform, scope, user_id, topic_id, dm, created)"
-            " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO UPDATE SET dm = excluded.dm,"
-            # A new choice, made after a refusal: the follow is no longer a switched one.
-            " dm_refused = 0, dm_refusal_told = 0",
-            (platform, scope, user_id, topic_id, int(dm), iso(now)),
-        )
+        # One transaction: the same follow from another connection on this file landing
+        # between this read and write made both answer "You now follow". BEGIN IMMEDIATE
+        # takes the write lock before the read, so the other waits and then finds the row.
+        with self.transaction():
+            existed = self.db.execute(
+                "SELECT 1 FROM followers WHERE platform=? AND scope=? AND user_id=? AND topic_id=?",
+                (platform, scope, user_id, topic_id),
+            ).fetchone()
+            self.db.execute(
+                "INSERT INTO followers (platform, scope, user_id, topic_id, dm, created)"
+                " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO UPDATE SET dm = excluded.dm,"
+                # A new choice, made after a refusal: the follow is no longer a switched one.
+                " dm_refused = 0, dm_refusal_told = 0",
+                (platform, scope, user_id, topic_id, int(dm), iso(now)),
+            )
         return existed is None
 
     def unfollow(self, platform: str, scope: str, user_id: str, topic_id: str) -> bool:

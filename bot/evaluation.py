@@ -355,6 +355,78 @@ def best_thresholds(
     return out
 
 
+@dataclass(frozen=True)
+class TopicReplay:
+    """What the matcher made of each labeled article, in the records' order."""
+
+    predicted: list[set[str]]  # the topics each article matched
+    evidence: dict[str, list[dict[str, Any]]]  # per article id: every topic's score and passage
+    # Per topic, each article's score (None where a guard refuses the topic) and its label.
+    scored: dict[str, list[tuple[float | None, bool]]]
+
+
+def replay_topics(
+    matcher: TopicMatcher,
+    topics: Sequence[Topic],
+    articles: Sequence[Article],
+    gold: Sequence[set[str]],
+) -> TopicReplay:
+    """Score every article against every topic, as the pipeline would."""
+    replay = TopicReplay([], {}, {t.id: [] for t in topics})
+    for article, truth in zip(articles, gold, strict=True):
+        scores = matcher.score(article, matcher.embed(article))
+        replay.predicted.append({s.topic_id for s in scores if s.matched})
+        replay.evidence[article.id] = [
+            {"topic": s.topic_id, "score": s.score, "passage": s.passage, "matched": s.matched}
+            for s in scores
+        ]
+        for topic in topics:
+            score = next(s.score for s in scores if s.topic_id == topic.id)
+            # A refused topic scores nothing: no threshold would have let it match.
+            refused = matcher.refusal(topic, article) is not None
+            replay.scored[topic.id].append((None if refused else score, topic.id in truth))
+    return replay
+
+
+def baseline_figures(
+    articles: Sequence[Article],
+    topics: Sequence[Topic],
+    gold: Sequence[set[str]],
+    embedder: Embedder,
+) -> dict[str, Any]:
+    """The keyword and whole-text cosine baselines' figures, to read the matcher's against."""
+    topic_ids = [t.id for t in topics]
+    cosine_predicted, cosine_threshold = cosine_baseline(articles, topics, gold, embedder)
+    return {
+        "keyword": score_topics(gold, keyword_baseline(articles, topics), topic_ids),
+        "whole_text_cosine": {
+            **score_topics(gold, cosine_predicted, topic_ids),
+            "threshold": cosine_threshold,
+        },
+    }
+
+
+def threshold_suggestions(
+    matcher: TopicMatcher,
+    topics: Sequence[Topic],
+    scored: Mapping[str, Sequence[tuple[float | None, bool]]],
+) -> dict[str, dict[str, Any]]:
+    """Per topic, the best threshold on these articles beside the one in use.
+
+    Chosen on this file, so confirm it on another before relying on it. `labeled` says how
+    many articles each suggestion rests on (0: none, no suggestion).
+    """
+    best = best_thresholds(scored)
+    return {
+        t.id: {
+            **best[t.id],
+            "current": matcher.threshold(t),
+            "labeled": sum(labeled for _, labeled in scored[t.id]),
+        }
+        for t in topics
+    }
+
+
 def evaluate(
     watchlist: Watchlist,
     records: Sequence[Mapping[str, Any]],
@@ -363,66 +435,49 @@ def evaluate(
 ) -> dict[str, Any]:
     """Every figure `stancewatch eval --json` prints."""
     topics = watchlist.topics
-    topic_ids = [t.id for t in topics]
     matcher = matcher or TopicMatcher.for_watchlist(watchlist, embedder)
     articles = [record_article(r) for r in records]
     gold = [set(r["topics"]) for r in records]
-    predicted: list[set[str]] = []
-    evidence: dict[str, list[dict[str, Any]]] = {}
-    scored: dict[str, list[tuple[float | None, bool]]] = {t.id: [] for t in topics}
-    for article, truth in zip(articles, gold, strict=True):
-        scores = matcher.score(article, matcher.embed(article))
-        predicted.append({s.topic_id for s in scores if s.matched})
-        evidence[article.id] = [
-            {"topic": s.topic_id, "score": s.score, "passage": s.passage, "matched": s.matched}
-            for s in scores
-        ]
-        for topic in topics:
-            score = next(s.score for s in scores if s.topic_id == topic.id)
-            refused = matcher.refusal(topic, article) is not None
-            scored[topic.id].append((None if refused else score, topic.id in truth))
-    cosine_predicted, cosine_threshold = cosine_baseline(articles, topics, gold, embedder)
-    best = best_thresholds(scored)
+    replay = replay_topics(matcher, topics, articles, gold)
+    # The keys' order is the order `--json` prints them in: kept as users have seen it.
     result: dict[str, Any] = {
         "articles": len(records),
-        "topics": score_topics(gold, predicted, topic_ids),
-        "baselines": {
-            "keyword": score_topics(gold, keyword_baseline(articles, topics), topic_ids),
-            "whole_text_cosine": {
-                **score_topics(gold, cosine_predicted, topic_ids),
-                "threshold": cosine_threshold,
-            },
-        },
+        "topics": score_topics(gold, replay.predicted, [t.id for t in topics]),
+        "baselines": baseline_figures(articles, topics, gold, embedder),
         # DESIGN.md's shape whatever the file labels: figures null where nothing was
         # labeled, so a script reading them needs no special case for a topics-only file.
         "positions": measured_figures(Counts()),
         "shifts": {**measured_figures(Counts()), "expected": 0, "detected": 0},
-        "evidence": evidence,
-        # What to try as each topic's `threshold`: chosen on this file, so confirm it on
-        # another before relying on it.
-        # `labeled` says how many articles each suggestion rests on (0: none, no suggestion).
-        "best_thresholds": {
-            t.id: {
-                **best[t.id],
-                "current": matcher.threshold(t),
-                "labeled": sum(labeled for _, labeled in scored[t.id]),
-            }
-            for t in topics
-        },
+        "evidence": replay.evidence,
+        "best_thresholds": threshold_suggestions(matcher, topics, replay.scored),
     }
     if any("positions" in r for r in records) and any(t.positions for t in topics):
-        from bot.positions.evaluate import evaluate_positions
-
-        by_id = dict(zip((str(r["id"]) for r in records), predicted, strict=True))
-        figures = evaluate_positions(
-            watchlist, records, embedder, lambda r: sorted(by_id[str(r["id"])])
-        )
-        result["positions"] = figures["positions"]
-        result["shifts"] = figures["shifts"]
-        result["baselines"]["nearest_example"] = figures.get("baseline")
-        # Read with `evidence`: each wrong stance or shift, with its quote.
-        result["position_mistakes"] = figures["mistakes"]
-    result["data_sha256"] = hashlib.sha256(
-        json.dumps([r["id"] for r in records]).encode()
-    ).hexdigest()[:12]
+        _add_position_figures(result, watchlist, records, embedder, replay.predicted)
+    result["data_sha256"] = data_fingerprint(records)
     return result
+
+
+def _add_position_figures(
+    result: dict[str, Any],
+    watchlist: Watchlist,
+    records: Sequence[Mapping[str, Any]],
+    embedder: Embedder,
+    predicted: Sequence[set[str]],
+) -> None:
+    """Fill in the stance and shift figures, replayed on the topics each article matched."""
+    from bot.positions.evaluate import evaluate_positions
+
+    by_id = dict(zip((str(r["id"]) for r in records), predicted, strict=True))
+    figures = evaluate_positions(
+        watchlist, records, embedder, lambda r: sorted(by_id[str(r["id"])])
+    )
+    result["positions"] = figures["positions"]
+    result["shifts"] = figures["shifts"]
+    result["baselines"]["nearest_example"] = figures.get("baseline")
+    # Read with `evidence`: each wrong stance or shift, with its quote.
+    result["position_mistakes"] = figures["mistakes"]
+
+
+def data_fingerprint(records: Sequence[Mapping[str, Any]]) -> str:
+    """A short hash of the records' ids, so two runs can be told to be on the same data."""
+    return hashlib.sha256(json.dumps([r["id"] for r in records]).encode()).hexdigest()[:12]

@@ -288,36 +288,13 @@ def load_file(
     """One file read and validated: the model (with only its valid items when it has
     errors; None when it cannot be read at all), its source lines, and its problems."""
     name = str(path)
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        return None, None, [Problem(name, 1, "(file)", f"cannot read: {exc}")]
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line, message = not_utf8(raw, exc.start)
-        return None, None, [Problem(name, line, "(file)", message)]
-    try:
-        source = Source(name, text)
-    except yaml.YAMLError as exc:
-        return None, None, [_syntax_problem(name, text, exc)]
-    except RecursionError:  # thousands of nested lists: no watchlist is written so
-        return None, None, [Problem(name, 1, "(yaml)", "values nested too deeply to read")]
-    if source.recursive_alias is not None:
-        line = source.recursive_alias
-        return None, None, [Problem(name, line, "(yaml)", "an alias refers to its own item")]
-    if source.too_big:
-        message = f"its aliases expand to more than {MAX_VALUES:,} values: too big to read"
-        return None, None, [Problem(name, 1, "(yaml)", message)]
-    data = source.data
-    if data is None:
-        data = {}
+    source = read_source(path)
+    if isinstance(source, Problem):
+        return None, None, [source]
+    data = {} if source.data is None else source.data
     if not isinstance(data, dict):
-        return (
-            None,
-            source,
-            [Problem(name, 1, "(file)", "must be a mapping with actors/topics/feeds/routes")],
-        )
+        message = "must be a mapping with actors/topics/feeds/routes"
+        return None, source, [Problem(name, 1, "(file)", message)]
     # A repeated key is an error, but the file's other problems are found too.
     problems = [
         Problem(name, line, key_name(p), f"duplicate key (first at line {first}); remove one")
@@ -326,13 +303,52 @@ def load_file(
     missing: list[tuple[KeyPath, str]] = []
     nested: list[KeyPath] = []
     data = expand_env(data, (), env, missing, nested)
-    problems += [
+    problems += _expansion_problems(name, source, missing, nested)
+    try:
+        model = WatchlistFile.model_validate(data)
+    except ValidationError as exc:
+        problems += _schema_problems(name, source, exc, nested)
+        return valid_items(data, source), source, problems
+    return model, source, problems
+
+
+def read_source(path: Path) -> Source | Problem:
+    """The file parsed as YAML with its lines; or, when it cannot be read so, why not."""
+    name = str(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        return Problem(name, 1, "(file)", f"cannot read: {exc}")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line, message = not_utf8(raw, exc.start)
+        return Problem(name, line, "(file)", message)
+    try:
+        source = Source(name, text)
+    except yaml.YAMLError as exc:
+        return _syntax_problem(name, text, exc)
+    except RecursionError:  # thousands of nested lists: no watchlist is written so
+        return Problem(name, 1, "(yaml)", "values nested too deeply to read")
+    if source.recursive_alias is not None:
+        return Problem(name, source.recursive_alias, "(yaml)", "an alias refers to its own item")
+    if source.too_big:
+        message = f"its aliases expand to more than {MAX_VALUES:,} values: too big to read"
+        return Problem(name, 1, "(yaml)", message)
+    return source
+
+
+def _expansion_problems(
+    name: str, source: Source, missing: list[tuple[KeyPath, str]], nested: list[KeyPath]
+) -> list[Problem]:
+    """What `expand_env` could not do: variables not set (a warning), defaults nested."""
+    unset = [
         Problem(
             name, source.line(p), key_name(p), f"environment variable {var} is not set", "warning"
         )
         for p, var in missing
     ]
-    problems += [
+    return unset + [
         Problem(
             name,
             source.line(p),
@@ -341,16 +357,19 @@ def load_file(
         )
         for p in dict.fromkeys(nested)
     ]
-    try:
-        model = WatchlistFile.model_validate(data)
-    except ValidationError as exc:
-        for error in exc.errors():
-            loc: KeyPath = tuple(error["loc"])
-            if loc in nested:
-                continue  # its value is garbled by the nesting, said above
-            problems.append(Problem(name, source.line(loc), key_name(loc), pydantic_message(error)))
-        return valid_items(data, source), source, problems
-    return model, source, problems
+
+
+def _schema_problems(
+    name: str, source: Source, exc: ValidationError, nested: list[KeyPath]
+) -> list[Problem]:
+    """The schema's errors, each at its key's line."""
+    problems = []
+    for error in exc.errors():
+        loc: KeyPath = tuple(error["loc"])
+        if loc in nested:
+            continue  # its value is garbled by the nesting, said above
+        problems.append(Problem(name, source.line(loc), key_name(loc), pydantic_message(error)))
+    return problems
 
 
 def valid_items(data: dict[str, Any], source: Source) -> WatchlistFile:

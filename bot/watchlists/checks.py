@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Literal
 
 from bot.models import Route
 from bot.watchlists.former_ids import FormerIds
@@ -14,9 +15,39 @@ from bot.watchlists.schema import SLACK_CHANNEL_ID, ActorModel, TopicModel
 from bot.watchlists.source import KeyPath, Problem, Source, key_name
 
 
+def _at(
+    where: str,
+    src: Source,
+    path: KeyPath,
+    message: str,
+    severity: Literal["error", "warning"] = "error",
+) -> Problem:
+    """A problem placed at the line and key of `path`."""
+    return Problem(where, src.line(path), key_name(path), message, severity)
+
+
 def check_topic(model: TopicModel, where: str, src: Source, path: KeyPath) -> list[Problem]:
     """Checks pydantic cannot express: unique position ids, known reversal ids, enough
     examples, no empty keyword or sentence, former position ids that are free (per topic)."""
+    problems = _blank_sentences(model, where, src, path)
+    seen: set[str] = set()
+    former = FormerIds("position")
+    current: dict[str, str] = {}
+    for i, position in enumerate(model.positions):
+        at = (*path, "positions", i)
+        former.add(position.id, position.former_ids, where, src, at)
+        current.setdefault(position.id, f"{where}:{src.line((*at, 'id'))}")
+        if position.id in seen:
+            message = f"duplicate position id {position.id!r} in topic {model.id!r}"
+            problems.append(_at(where, src, (*at, "id"), message))
+        seen.add(position.id)
+        problems += _example_problems(position.examples, where, src, at)
+    problems.extend(former.problems(current, of=model.id))
+    return problems + _unknown_reversals(model, seen, where, src, path)
+
+
+def _blank_sentences(model: TopicModel, where: str, src: Source, path: KeyPath) -> list[Problem]:
+    """A warning for each empty keyword, example or near-miss of the topic and its positions."""
     # An empty keyword would match every article: the guard would be off.
     problems = _blanks(model.keywords, "empty keyword: ignored", where, src, (*path, "keywords"))
     # An empty sentence was embedded as one: a prototype that resembles nothing in particular.
@@ -25,58 +56,35 @@ def check_topic(model: TopicModel, where: str, src: Source, path: KeyPath) -> li
     for i, position in enumerate(model.positions):
         at = (*path, "positions", i, "examples")
         problems += _blanks(position.examples, _EMPTY_SENTENCE, where, src, at)
-    seen: set[str] = set()
-    former = FormerIds("position")
-    current: dict[str, str] = {}
-    for i, position in enumerate(model.positions):
-        p_path = (*path, "positions", i)
-        former.add(position.id, position.former_ids, where, src, p_path)
-        current.setdefault(position.id, f"{where}:{src.line((*p_path, 'id'))}")
-        if position.id in seen:
-            problems.append(
-                Problem(
-                    where,
-                    src.line((*p_path, "id")),
-                    key_name((*p_path, "id")),
-                    f"duplicate position id {position.id!r} in topic {model.id!r}",
-                )
-            )
-        seen.add(position.id)
-        examples = [example for example in position.examples if example.strip()]
-        if len(set(examples)) < 2:
-            problems.append(
-                Problem(
-                    where,
-                    src.line(p_path),
-                    key_name((*p_path, "examples")),
-                    "fewer than 2 distinct examples: statements will rarely be assigned to it",
-                    "warning",
-                )
-            )
-        if len(set(examples)) != len(examples):
-            problems.append(
-                Problem(
-                    where,
-                    src.line((*p_path, "examples")),
-                    key_name((*p_path, "examples")),
-                    "the same example is listed twice",
-                    "warning",
-                )
-            )
-    problems.extend(former.problems(current, of=model.id))
-    for i, (before, now) in enumerate(model.reversals):
-        for name in (before, now):
-            if name not in seen:
-                r_path = (*path, "reversals", i)
-                problems.append(
-                    Problem(
-                        where,
-                        src.line(r_path),
-                        key_name(r_path),
-                        f"unknown position {name!r} in topic {model.id!r}",
-                    )
-                )
     return problems
+
+
+def _example_problems(examples: list[str], where: str, src: Source, path: KeyPath) -> list[Problem]:
+    """Warnings for a position (at `path`) with too few distinct examples, or a repeated one."""
+    problems = []
+    written = [example for example in examples if example.strip()]
+    if len(set(written)) < 2:
+        message = "fewer than 2 distinct examples: statements will rarely be assigned to it"
+        # At the position's line: a position with no examples key has no line of its own.
+        examples_key = key_name((*path, "examples"))
+        problems.append(Problem(where, src.line(path), examples_key, message, "warning"))
+    if len(set(written)) != len(written):
+        problems.append(
+            _at(where, src, (*path, "examples"), "the same example is listed twice", "warning")
+        )
+    return problems
+
+
+def _unknown_reversals(
+    model: TopicModel, known: set[str], where: str, src: Source, path: KeyPath
+) -> list[Problem]:
+    """An error for each position a reversal names that the topic does not list."""
+    return [
+        _at(where, src, (*path, "reversals", i), f"unknown position {name!r} in topic {model.id!r}")
+        for i, (before, now) in enumerate(model.reversals)
+        for name in (before, now)
+        if name not in known
+    ]
 
 
 _EMPTY_SENTENCE = "empty sentence: ignored"
@@ -87,7 +95,7 @@ def _blanks(
 ) -> list[Problem]:
     """A warning for each item of a list that is empty or spaces only (it is dropped)."""
     return [
-        Problem(where, src.line((*path, j)), key_name((*path, j)), message, "warning")
+        _at(where, src, (*path, j), message, "warning")
         for j, item in enumerate(items)
         if not item.strip()
     ]
@@ -123,7 +131,7 @@ def check_actor(model: ActorModel, where: str, src: Source, path: KeyPath) -> li
             )
         else:
             continue
-        problems.append(Problem(where, src.line(at), key_name(at), message, "warning"))
+        problems.append(_at(where, src, at, message, "warning"))
     return problems
 
 
@@ -138,15 +146,8 @@ def check_route_tokens(
     problems = []
     for key, token in _TOKEN_FOR.items():
         if getattr(route, key) and not env.get(token):
-            problems.append(
-                Problem(
-                    where,
-                    src.line((*path, key)),
-                    key_name((*path, key)),
-                    f"{token} is not set, so this destination is skipped",
-                    "warning",
-                )
-            )
+            message = f"{token} is not set, so this destination is skipped"
+            problems.append(_at(where, src, (*path, key), message, "warning"))
     return problems
 
 
@@ -162,7 +163,7 @@ def check_slack_channel(route: Route, where: str, src: Source, path: KeyPath) ->
         " renamed, and a private channel is never found by name; give the channel id"
         " (channel details, About: Channel ID, like C0123ABCD)"
     )
-    return [Problem(where, src.line(at), key_name(at), message, "warning")]
+    return [_at(where, src, at, message, "warning")]
 
 
 def check_shared_aliases(
@@ -190,7 +191,7 @@ def check_shared_aliases(
                 f"{alias!r} is also actor {owner!r}'s ({first}): every sentence with it is"
                 f" read as {owner!r}'s, never this actor's; keep it on one actor"
             )
-            problems.append(Problem(where, src.line(at), key_name(at), message, "warning"))
+            problems.append(_at(where, src, at, message, "warning"))
     return problems
 
 

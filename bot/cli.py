@@ -13,9 +13,9 @@ import os
 import sqlite3
 import sys
 from collections.abc import Callable, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from bot.matching.embedder import ModelLoadError
 from bot.models import Watchlist
@@ -269,6 +269,105 @@ def cmd_backup(args: argparse.Namespace) -> int:
     return 0
 
 
+@dataclass(frozen=True)
+class _Option:
+    """One `add_argument` call: the flags (or the positional's name) and its settings."""
+
+    flags: tuple[str, ...]
+    settings: dict[str, Any] = field(default_factory=dict)
+
+
+def _option(*flags: str, **settings: Any) -> _Option:
+    """An option written as the `add_argument` call it stands for."""
+    return _Option(flags, settings)
+
+
+@dataclass(frozen=True)
+class _Subcommand:
+    """A subcommand: its name, help, what runs it, and the options it takes.
+
+    Each command takes only the paths it reads: a flag accepted and ignored (`demo --db`,
+    whose database is always a temporary one) would let a user believe it was used.
+    """
+
+    name: str
+    help: str
+    run: Callable[[argparse.Namespace], int]
+    options: tuple[_Option, ...] = ()
+    watchlists: bool = True
+    db: bool = True
+
+
+_SUBCOMMANDS = (
+    _Subcommand(
+        "run",
+        "poll feeds on schedule and deliver alerts",
+        cmd_run,
+        (_option("--once", action="store_true", help="one pass over every feed, then exit"),),
+    ),
+    _Subcommand("demo", "replay the bundled demo feeds", cmd_demo, db=False),
+    _Subcommand("check", "validate the watchlists", cmd_check, db=False),
+    _Subcommand(
+        "eval",
+        "precision/recall on labeled articles",
+        cmd_eval,
+        (
+            _option("--data", required=True, help="JSON Lines labeled articles"),
+            _option("--json", action="store_true", help="print figures as JSON"),
+            _option(
+                "--evidence",
+                action="store_true",
+                help="with --json: per-article scores, wrong stances",
+            ),
+        ),
+        db=False,
+    ),
+    _Subcommand(
+        "why",
+        "why an article was or was not alerted (as /why answers)",
+        cmd_why,
+        (_option("url", help="the article's link, as in the alert"),),
+    ),
+    _Subcommand(
+        "positions",
+        "actors' positions on a topic (as /positions answers)",
+        cmd_positions,
+        (
+            _option("topic", help="a topic id or name"),
+            _option("actor", nargs="?", help="one actor only (an id, name or alias)"),
+        ),
+    ),
+    _Subcommand("feeds", "every feed's health (as /feeds answers)", cmd_feeds),
+    _Subcommand(
+        "bench",
+        "measure speed and memory on local generated feeds",
+        cmd_bench,
+        (
+            _option("--feeds", type=int, default=200),
+            _option("--items", type=int, default=10),
+            _option("--json", action="store_true"),
+            _option("--no-scaling", action="store_true", help="skip the 100/1k/5k growth runs"),
+            _option("--soak", type=float, metavar="MINUTES", help="soak test for MINUTES"),
+        ),
+        watchlists=False,
+        db=False,
+    ),
+    _Subcommand(
+        "outbox",
+        "list (and replay) failed deliveries",
+        cmd_outbox,
+        (_option("--replay", action="store_true"),),
+        watchlists=False,
+    ),
+    _Subcommand(
+        "backup", "online copy of the database", cmd_backup, (_option("path"),), watchlists=False
+    ),
+    _Subcommand(
+        "schema", "print the watchlist JSON Schema", cmd_schema, watchlists=False, db=False
+    ),
+)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser for every subcommand."""
     parser = argparse.ArgumentParser(
@@ -278,64 +377,25 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     sub = parser.add_subparsers(dest="command", required=True)
-
-    # Each command takes only the paths it reads: a flag accepted and ignored (`demo --db`,
-    # whose database is always a temporary one) would let a user believe it was used.
-    def with_paths(
-        p: argparse.ArgumentParser, *, watchlists: bool = True, db: bool = True
-    ) -> argparse.ArgumentParser:
-        if watchlists:
-            p.add_argument(
-                "--watchlists", help="folder of watchlist files (STANCEWATCH_WATCHLISTS)"
-            )
-        if db:
-            p.add_argument("--db", help="SQLite file (STANCEWATCH_DB)")
-        return p
-
-    run = with_paths(sub.add_parser("run", help="poll feeds on schedule and deliver alerts"))
-    run.add_argument("--once", action="store_true", help="one pass over every feed, then exit")
-    run.set_defaults(func=cmd_run)
-    demo = sub.add_parser("demo", help="replay the bundled demo feeds")
-    with_paths(demo, db=False).set_defaults(func=cmd_demo)
-    check = sub.add_parser("check", help="validate the watchlists")
-    with_paths(check, db=False).set_defaults(func=cmd_check)
-    ev = with_paths(sub.add_parser("eval", help="precision/recall on labeled articles"), db=False)
-    ev.add_argument("--data", required=True, help="JSON Lines labeled articles")
-    ev.add_argument("--json", action="store_true", help="print figures as JSON")
-    ev.add_argument(
-        "--evidence", action="store_true", help="with --json: per-article scores, wrong stances"
-    )
-    ev.set_defaults(func=cmd_eval)
-    why = with_paths(
-        sub.add_parser("why", help="why an article was or was not alerted (as /why answers)")
-    )
-    why.add_argument("url", help="the article's link, as in the alert")
-    why.set_defaults(func=cmd_why)
-    positions = with_paths(
-        sub.add_parser("positions", help="actors' positions on a topic (as /positions answers)")
-    )
-    positions.add_argument("topic", help="a topic id or name")
-    positions.add_argument("actor", nargs="?", help="one actor only (an id, name or alias)")
-    positions.set_defaults(func=cmd_positions)
-    feeds = with_paths(sub.add_parser("feeds", help="every feed's health (as /feeds answers)"))
-    feeds.set_defaults(func=cmd_feeds)
-    bench = sub.add_parser("bench", help="measure speed and memory on local generated feeds")
-    bench.add_argument("--feeds", type=int, default=200)
-    bench.add_argument("--items", type=int, default=10)
-    bench.add_argument("--json", action="store_true")
-    bench.add_argument("--no-scaling", action="store_true", help="skip the 100/1k/5k growth runs")
-    bench.add_argument("--soak", type=float, metavar="MINUTES", help="soak test for MINUTES")
-    bench.set_defaults(func=cmd_bench)
-    out = sub.add_parser("outbox", help="list (and replay) failed deliveries")
-    with_paths(out, watchlists=False)
-    out.add_argument("--replay", action="store_true")
-    out.set_defaults(func=cmd_outbox)
-    backup = sub.add_parser("backup", help="online copy of the database")
-    with_paths(backup, watchlists=False)
-    backup.add_argument("path")
-    backup.set_defaults(func=cmd_backup)
-    sub.add_parser("schema", help="print the watchlist JSON Schema").set_defaults(func=cmd_schema)
+    for command in _SUBCOMMANDS:
+        _add_subcommand(sub, command)
     return parser
+
+
+def _add_subcommand(
+    sub: argparse._SubParsersAction[argparse.ArgumentParser], command: _Subcommand
+) -> None:
+    """Add one subcommand's parser: its paths first, then its own options."""
+    parser = sub.add_parser(command.name, help=command.help)
+    if command.watchlists:
+        parser.add_argument(
+            "--watchlists", help="folder of watchlist files (STANCEWATCH_WATCHLISTS)"
+        )
+    if command.db:
+        parser.add_argument("--db", help="SQLite file (STANCEWATCH_DB)")
+    for option in command.options:
+        parser.add_argument(*option.flags, **option.settings)
+    parser.set_defaults(func=command.run)
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -9,10 +9,12 @@ so; the note is given once, and a new `/follow` of a topic ends that topic's swi
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from bot.command_thread import CommandThread
     from bot.commands import Reply
     from bot.store.protocol import Store
 
@@ -74,3 +76,32 @@ def notice_reply(notice: DmNotice) -> Reply:
     from bot.commands import Reply
 
     return Reply("Your follows no longer come by DM", notice.lines, ephemeral=True)
+
+
+async def tell_with_notice(
+    worker: CommandThread,
+    member: tuple[str, str, str],
+    reply: Reply,
+    public: bool,
+    send: Callable[[Reply], Awaitable[bool]],
+    send_aside: Callable[[Reply], Awaitable[bool]],
+) -> None:
+    """Send a command's answer with the note the member is owed, if any, and mark it given.
+
+    `member` is (platform, scope, user). The note goes in a personal answer; beside a
+    public one (`public`), `send_aside` sends it in a message only the member sees. Both
+    senders return False (or raise) when the platform did not take the message: the note
+    is marked given only once it was shown, so an answer that never arrived leaves it for
+    the next command. Discord and Slack differ only in how they send.
+    """
+    platform, scope, user = member
+    notice = await worker.owed_notice(platform, scope, user)
+    if notice is None:
+        await send(reply)
+        return
+    if public:
+        shown = await send(reply) and await send_aside(notice_reply(notice))
+    else:
+        shown = await send(with_notice(reply, notice))
+    if shown:
+        await worker.notice_given(platform, scope, user, notice)

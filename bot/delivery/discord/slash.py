@@ -6,7 +6,8 @@ The docstrings are the descriptions users see (at most 100 characters).
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
+from typing import TYPE_CHECKING, Any
 
 import aiohttp
 import discord
@@ -16,7 +17,10 @@ from bot.commands import Commands, Reply
 from bot.delivery.discord.delivery import PLATFORM, no_mentions
 from bot.delivery.discord.render import render_reply
 from bot.delivery.discord.text import fit, tidy
-from bot.dm_notice import notice_reply, with_notice
+from bot.dm_notice import tell_with_notice
+
+if TYPE_CHECKING:
+    from bot.command_thread import CommandThread
 
 log = logging.getLogger(__name__)
 
@@ -101,43 +105,42 @@ class ServerCommandTree(app_commands.CommandTree[discord.Client]):
         return False
 
 
-def add_commands(tree: app_commands.CommandTree[discord.Client], core: Commands) -> None:
-    """Register every Stancewatch command on the tree.
+class _Answers:
+    """How a command's reply reaches the member who asked, with the note they are owed."""
 
-    `core` answers what needs no database (autocomplete) and reloads on the event loop;
-    everything that reads or writes the database runs on the app's command thread.
-    """
-    worker = core.app.command_thread()
+    def __init__(self, worker: CommandThread) -> None:
+        self.worker = worker
 
-    async def tell(interaction: discord.Interaction, reply: Reply, private: bool) -> None:
+    async def tell(self, interaction: discord.Interaction, reply: Reply, private: bool) -> None:
         """Answer, adding the note the caller is owed about refused DMs (once).
 
         `private`: the answer is seen by the caller alone; beside a public one, the note
         goes in a message of its own that only they see.
         """
-        scope, user = _scope(interaction), _user(interaction)
-        notice = await worker.owed_notice(PLATFORM, scope, user)
-        if not private and not reply.ok:
-            # A refusal (a mistyped topic, a busy database) is the caller's business, not
-            # the channel's, even from a command whose answers are public: as on Slack.
-            await answer_privately(interaction, with_notice(reply, notice) if notice else reply)
-        elif notice is None:
-            await answer(interaction, reply)
-        elif private:
-            await answer(interaction, with_notice(reply, notice))
-        else:
-            await answer(interaction, reply)
-            embed = discord.Embed.from_dict(render_reply(notice_reply(notice)))
+        # A refusal (a mistyped topic, a busy database) is the caller's business, not the
+        # channel's, even from a command whose answers are public: as on Slack.
+        public = not private and reply.ok
+
+        async def send(shown: Reply) -> bool:
+            if not public and not private:
+                # The deferral was public: a private answer replaces its placeholder.
+                await answer_privately(interaction, shown)
+            else:
+                await answer(interaction, shown)
+            return True  # a refused answer raises: the note is then left for next time
+
+        async def send_aside(note: Reply) -> bool:
+            embed = discord.Embed.from_dict(render_reply(note))
             await interaction.followup.send(
                 embed=embed, ephemeral=True, allowed_mentions=no_mentions()
             )
-        if notice is None:
-            return
-        # Only once it was sent: an answer Discord refused leaves the note for next time.
-        await worker.notice_given(PLATFORM, scope, user, notice)
+            return True
+
+        member = (PLATFORM, _scope(interaction), _user(interaction))
+        await tell_with_notice(self.worker, member, reply, public, send, send_aside)
 
     async def tell_later(
-        interaction: discord.Interaction, private: bool, work: Callable[[Commands], Reply]
+        self, interaction: discord.Interaction, private: bool, work: Callable[[Commands], Reply]
     ) -> None:
         """Acknowledge within Discord's 3 s first, then do the work and tell the answer.
 
@@ -151,46 +154,86 @@ def add_commands(tree: app_commands.CommandTree[discord.Client], core: Commands)
             # The member cannot be answered (the interaction expired, Discord is away), but
             # what they asked for is still done: a follow is kept, as they will expect
             # when they look again.
-            await worker.answer(work)
+            await self.worker.answer(work)
             raise
-        await tell(interaction, await worker.answer(work), private)
+        await self.tell(interaction, await self.worker.answer(work), private)
 
-    async def topic_autocomplete(
+
+_Autocomplete = Callable[
+    [discord.Interaction, str], Coroutine[Any, Any, list[app_commands.Choice[str]]]
+]
+
+
+def _autocomplete(choices: Callable[[str], list[tuple[str, str]]]) -> _Autocomplete:
+    """An autocomplete callback offering `choices` for what was typed so far."""
+
+    # Answered on the event loop: the names come from the watchlist, not the database.
+    async def suggest(
         interaction: discord.Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
-        return _choices(core.topic_choices(current))
+        return _choices(choices(current))
 
-    async def actor_autocomplete(
-        interaction: discord.Interaction, current: str
-    ) -> list[app_commands.Choice[str]]:
-        return _choices(core.actor_choices(current))
+    return suggest
+
+
+def add_commands(tree: app_commands.CommandTree[discord.Client], core: Commands) -> None:
+    """Register every Stancewatch command on the tree.
+
+    `core` answers what needs no database (autocomplete) and reloads on the event loop;
+    everything that reads or writes the database runs on the app's command thread.
+    """
+    answers = _Answers(core.app.command_thread())
+    topic_choices = _autocomplete(core.topic_choices)
+    _add_follow_commands(tree, answers, topic_choices)
+    _add_reading_commands(tree, answers, topic_choices, _autocomplete(core.actor_choices))
+    _add_admin_commands(tree, answers)
+    tree.error(_on_error)
+
+
+def _add_follow_commands(
+    tree: app_commands.CommandTree[discord.Client], answers: _Answers, topic_choices: _Autocomplete
+) -> None:
+    """/follow, /unfollow and /following: each member's own follows, answered privately."""
 
     @tree.command(name="follow")
     @app_commands.guild_only()
     @app_commands.describe(
         topic="The topic to follow", dm="Send its alerts to you by direct message instead"
     )
-    @app_commands.autocomplete(topic=topic_autocomplete)
+    @app_commands.autocomplete(topic=topic_choices)
     async def follow(interaction: discord.Interaction, topic: str, dm: bool = False) -> None:
         """Get a mention (or a DM) with every alert on a topic."""
         scope, user = _scope(interaction), _user(interaction)
-        await tell_later(interaction, True, lambda c: c.follow(PLATFORM, scope, user, topic, dm))
+        await answers.tell_later(
+            interaction, True, lambda c: c.follow(PLATFORM, scope, user, topic, dm)
+        )
 
     @tree.command(name="unfollow")
     @app_commands.guild_only()
     @app_commands.describe(topic="The topic to stop following")
-    @app_commands.autocomplete(topic=topic_autocomplete)
+    @app_commands.autocomplete(topic=topic_choices)
     async def unfollow(interaction: discord.Interaction, topic: str) -> None:
         """Stop getting alerts on a topic."""
         scope, user = _scope(interaction), _user(interaction)
-        await tell_later(interaction, True, lambda c: c.unfollow(PLATFORM, scope, user, topic))
+        await answers.tell_later(
+            interaction, True, lambda c: c.unfollow(PLATFORM, scope, user, topic)
+        )
 
     @tree.command(name="following")
     @app_commands.guild_only()
     async def following(interaction: discord.Interaction) -> None:
         """List the topics you follow in this server."""
         scope, user = _scope(interaction), _user(interaction)
-        await tell_later(interaction, True, lambda c: c.following(PLATFORM, scope, user))
+        await answers.tell_later(interaction, True, lambda c: c.following(PLATFORM, scope, user))
+
+
+def _add_reading_commands(
+    tree: app_commands.CommandTree[discord.Client],
+    answers: _Answers,
+    topic_choices: _Autocomplete,
+    actor_choices: _Autocomplete,
+) -> None:
+    """/topics, /positions, /recent and /why: what the bot knows, for any member."""
 
     @tree.command(name="topics")
     @app_commands.guild_only()
@@ -198,35 +241,39 @@ def add_commands(tree: app_commands.CommandTree[discord.Client], core: Commands)
         """List every tracked topic with its description and followers."""
         # Public like the Reply it produces: the list is of interest to the channel.
         scope = _scope(interaction)
-        await tell_later(interaction, False, lambda c: c.topics(PLATFORM, scope))
+        await answers.tell_later(interaction, False, lambda c: c.topics(PLATFORM, scope))
 
     @tree.command(name="positions")
     @app_commands.guild_only()
     @app_commands.describe(topic="The topic", actor="Only this actor (optional)")
-    @app_commands.autocomplete(topic=topic_autocomplete, actor=actor_autocomplete)
+    @app_commands.autocomplete(topic=topic_choices, actor=actor_choices)
     async def positions(
         interaction: discord.Interaction, topic: str, actor: str | None = None
     ) -> None:
         """Each actor's current position on a topic, with its history."""
         # Public like the Reply it produces: the answer is of interest to the channel.
-        await tell_later(interaction, False, lambda c: c.positions(topic, actor))
+        await answers.tell_later(interaction, False, lambda c: c.positions(topic, actor))
 
     @tree.command(name="recent")
     @app_commands.guild_only()
     @app_commands.describe(topic="The topic", count="How many alerts (1 to 10)")
-    @app_commands.autocomplete(topic=topic_autocomplete)
+    @app_commands.autocomplete(topic=topic_choices)
     async def recent(
         interaction: discord.Interaction, topic: str, count: app_commands.Range[int, 1, 10] = 5
     ) -> None:
         """The latest alerts on a topic."""
-        await tell_later(interaction, True, lambda c: c.recent(topic, count))
+        await answers.tell_later(interaction, True, lambda c: c.recent(topic, count))
 
     @tree.command(name="why")
     @app_commands.guild_only()
     @app_commands.describe(url="The article's link")
     async def why(interaction: discord.Interaction, url: app_commands.Range[str, 1, 2000]) -> None:
         """Why an article was (or was not) alerted: scores, passage, statements."""
-        await tell_later(interaction, True, lambda c: c.why(url))
+        await answers.tell_later(interaction, True, lambda c: c.why(url))
+
+
+def _add_admin_commands(tree: app_commands.CommandTree[discord.Client], answers: _Answers) -> None:
+    """/feeds and /reload: for members who may manage the server."""
 
     @tree.command(name="feeds")
     @app_commands.guild_only()
@@ -235,9 +282,9 @@ def add_commands(tree: app_commands.CommandTree[discord.Client], core: Commands)
         """Admins: the health of every feed."""
         # default_permissions only hides the command; server admins can override it.
         if not is_admin(interaction):
-            await tell(interaction, refused("feeds"), True)
+            await answers.tell(interaction, refused("feeds"), True)
             return
-        await tell_later(interaction, True, lambda c: c.feeds())
+        await answers.tell_later(interaction, True, lambda c: c.feeds())
 
     @tree.command(name="reload")
     @app_commands.guild_only()
@@ -245,13 +292,11 @@ def add_commands(tree: app_commands.CommandTree[discord.Client], core: Commands)
     async def reload(interaction: discord.Interaction) -> None:
         """Admins: re-read the watchlists now, or say what is wrong with them."""
         if not is_admin(interaction):
-            await tell(interaction, refused("reload"), True)
+            await answers.tell(interaction, refused("reload"), True)
             return
         # On the event loop, not the command thread (see `CommandThread.reload`).
         await interaction.response.defer(ephemeral=True, thinking=True)
-        await tell(interaction, await worker.reload(), True)
-
-    tree.error(_on_error)
+        await answers.tell(interaction, await answers.worker.reload(), True)
 
 
 def _command_name(interaction: discord.Interaction) -> str:

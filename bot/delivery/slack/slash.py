@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Awaitable, Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 import aiohttp
@@ -16,9 +16,9 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.command_thread import CommandThread
-from bot.commands import MAX_ARGUMENT_CHARS, Reply
+from bot.commands import MAX_ARGUMENT_CHARS, Commands, Reply
 from bot.delivery.slack.render import COMMAND, in_slack_spelling, render_reply
-from bot.dm_notice import notice_reply, with_notice
+from bot.dm_notice import tell_with_notice
 
 if TYPE_CHECKING:
     from bot.app import App
@@ -118,6 +118,49 @@ def subcommand(body: dict[str, Any]) -> str:
     return words[0][:30] if words else "help"
 
 
+@dataclass(frozen=True)
+class _Request:
+    """One /stancewatch request: the workspace, the member, and the words after the
+    subcommand."""
+
+    team: str
+    user: str
+    args: list[str]
+
+    @property
+    def text(self) -> str:
+        """The words after the subcommand, as one argument."""
+        return " ".join(self.args)
+
+
+def _follow(commands: Commands, request: _Request) -> Reply:
+    topic, dm = _topic_and_dm(request.args)
+    return commands.follow(PLATFORM, request.team, request.user, topic, dm=dm)
+
+
+def _recent(commands: Commands, request: _Request) -> Reply:
+    count, args = 5, request.args
+    # Decimal digits of any script, not "²" (a digit that int() refuses), with a sign
+    # too: "-3" is a count, clamped, not words of the topic.
+    if len(args) > 1 and _COUNT.fullmatch(args[-1]):
+        count, args = max(1, min(int(args[-1]), MAX_RECENT)), args[:-1]
+    return commands.recent(" ".join(args), count)
+
+
+# What each member's subcommand asks of `Commands`, and whether it needs an argument (one
+# without it is answered with the usage). Run on the command thread: see `answer`.
+_MEMBER_COMMANDS: dict[str, tuple[bool, Callable[[Commands, _Request], Reply]]] = {
+    "follow": (True, _follow),
+    "unfollow": (True, lambda c, r: c.unfollow(PLATFORM, r.team, r.user, r.text)),
+    "following": (False, lambda c, r: c.following(PLATFORM, r.team, r.user)),
+    "topics": (False, lambda c, r: c.topics(PLATFORM, r.team)),
+    "positions": (True, lambda c, r: c.positions_line(r.text)),
+    "recent": (True, _recent),
+    "why": (True, lambda c, r: c.why(r.args[0])),
+}
+_ADMIN_COMMANDS = ("feeds", "reload")
+
+
 async def answer(
     worker: CommandThread, body: dict[str, Any], is_admin: Callable[[], Awaitable[bool]]
 ) -> Reply:
@@ -127,68 +170,52 @@ async def answer(
     program's lock must not hold the event loop, where Bolt sends the ack.
     """
     words = plain_text(str(body.get("text") or "")).split()
-    team, user = str(body.get("team_id") or ""), str(body.get("user_id") or "")
     if not words or words[0].lower() in ("help", "?"):
         return usage()
-    sub, args = words[0].lower(), words[1:]
-    text = " ".join(args)
-    unnamed = unnamed_reference(sub, args)
+    sub = words[0].lower()
+    unnamed = unnamed_reference(sub, words[1:])
     if unnamed is not None:
         return unnamed
+    request = _Request(str(body.get("team_id") or ""), str(body.get("user_id") or ""), words[1:])
+    needs_argument, work = _MEMBER_COMMANDS.get(sub, (False, None))
     try:
-        if sub == "follow" and args:
-            topic, dm = _topic_and_dm(args)
-            return await worker.answer(lambda c: c.follow(PLATFORM, team, user, topic, dm=dm))
-        if sub == "unfollow" and args:
-            return await worker.answer(lambda c: c.unfollow(PLATFORM, team, user, text))
-        if sub == "following":
-            return await worker.answer(lambda c: c.following(PLATFORM, team, user))
-        if sub == "topics":
-            return await worker.answer(lambda c: c.topics(PLATFORM, team))
-        if sub == "positions" and args:
-            return await worker.answer(lambda c: c.positions_line(text))
-        if sub == "recent" and args:
-            count = 5
-            # Decimal digits of any script, not "²" (a digit that int() refuses), with a
-            # sign too: "-3" is a count, clamped, not words of the topic.
-            if len(args) > 1 and _COUNT.fullmatch(args[-1]):
-                count, args = max(1, min(int(args[-1]), MAX_RECENT)), args[:-1]
-            topic = " ".join(args)
-            return await worker.answer(lambda c: c.recent(topic, count))
-        if sub == "why" and args:
-            url = args[0]
-            return await worker.answer(lambda c: c.why(url))
-        if sub in ("feeds", "reload"):
-            try:
-                admin = await is_admin()
-            except AdminCheckFailed as exc:
-                # Not "only admins can…": that would tell a real admin they are none.
-                return Reply(
-                    "Could not check whether you are a workspace admin; try again shortly.",
-                    (f"Slack said: {exc}",),
-                    ok=False,
-                )
-            if not admin:
-                return Reply(
-                    f"Only workspace admins can use “{sub}”.",
-                    (
-                        "Ask a workspace admin or owner, or an operator to list you in "
-                        "SLACK_ADMIN_USERS.",
-                    ),
-                    ok=False,
-                )
-            if sub == "feeds":
-                return await worker.answer(lambda c: c.feeds())
-            # On the event loop, not the command thread (see `CommandThread.reload`).
-            return await worker.reload()
+        if work is not None and (request.args or not needs_argument):
+            return await worker.answer(lambda c: work(c, request))
+        if sub in _ADMIN_COMMANDS:
+            return await _admin_answer(worker, sub, is_admin)
     except Exception:  # a bug in one command must still answer the user
         log.exception("/stancewatch %s failed", sub)
         return Reply(
             "Something went wrong; the operators can see the details in the log.", ok=False
         )
-    known = {"follow", "unfollow", "positions", "recent", "why"}
-    problem = f"“{sub}” needs an argument." if sub in known else f"Unknown subcommand “{sub}”."
-    return usage(problem[:120])
+    if needs_argument:
+        return usage(f"“{sub}” needs an argument."[:120])
+    return usage(f"Unknown subcommand “{sub}”."[:120])
+
+
+async def _admin_answer(
+    worker: CommandThread, sub: str, is_admin: Callable[[], Awaitable[bool]]
+) -> Reply:
+    """The answer to `feeds` or `reload`: the work for an admin, a refusal for anyone else."""
+    try:
+        admin = await is_admin()
+    except AdminCheckFailed as exc:
+        # Not "only admins can…": that would tell a real admin they are none.
+        return Reply(
+            "Could not check whether you are a workspace admin; try again shortly.",
+            (f"Slack said: {exc}",),
+            ok=False,
+        )
+    if not admin:
+        return Reply(
+            f"Only workspace admins can use “{sub}”.",
+            ("Ask a workspace admin or owner, or an operator to list you in SLACK_ADMIN_USERS.",),
+            ok=False,
+        )
+    if sub == "feeds":
+        return await worker.answer(lambda c: c.feeds())
+    # On the event loop, not the command thread (see `CommandThread.reload`).
+    return await worker.reload()
 
 
 async def user_is_admin(client: AsyncWebClient, admin_users: tuple[str, ...], user: str) -> bool:
@@ -229,18 +256,15 @@ def register(bolt: AsyncApp, app: App) -> None:
         reply = in_slack_words(await answer(worker, command, is_admin))
         public = reply.ok and not reply.ephemeral
         what = f"{COMMAND} {subcommand(command)}"
-        team = str(command.get("team_id") or "")
-        # The note a member is owed about refused DMs: in a personal answer, or beside a
-        # public one in a message only they see.
-        notice = await worker.owed_notice(PLATFORM, team, user)
-        if notice is not None and not public:
-            reply = with_notice(reply, notice)
-        sent = await _respond(respond, reply, public, what, user)
-        if notice is not None and sent and public:
-            sent = await _respond(respond, notice_reply(notice), False, what, user)
-        if notice is not None and sent:
-            # Only once it was shown: an answer that did not arrive leaves it for next time.
-            await worker.notice_given(PLATFORM, team, user, notice)
+
+        async def send(shown: Reply) -> bool:
+            return await _respond(respond, shown, public, what, user)
+
+        async def send_aside(note: Reply) -> bool:
+            return await _respond(respond, note, False, what, user)
+
+        member = (PLATFORM, str(command.get("team_id") or ""), user)
+        await tell_with_notice(worker, member, reply, public, send, send_aside)
 
     bolt.command(COMMAND)(handle)
 

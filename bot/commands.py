@@ -18,10 +18,10 @@ from bot.dm_notice import SWITCHED_MARK, DmNotice, given, pending_notice
 from bot.feeds.parse import strip_controls
 from bot.feeds.reliability import failures, read_polls
 from bot.logs import redact_urls, safe_url
-from bot.models import Statement, Topic
+from bot.models import Article, Statement, Topic
 from bot.positions import THRESHOLDS
 from bot.routing import PLATFORM_KINDS, platform_reach
-from bot.store.rows import StoredArticle
+from bot.store.rows import MatchRow, StoredArticle
 from bot.summarize import cut_at_word
 from bot.text import without_unpaired_quotes
 
@@ -480,6 +480,20 @@ class Commands:
 
     def why(self, url: str) -> Reply:
         """Why an article was or was not alerted: scores, passage, statements, story."""
+        stored = self._article_at(url)
+        if isinstance(stored, Reply):
+            return stored
+        matches = self.store.matches(stored.article.id)
+        fields = [("Topic scores", self._scores(stored, matches))]
+        statements = self._statements_found(stored.article.id)
+        if statements:
+            fields.append(("Statements found", "\n".join(statements)))
+        fields.append(("Story", self._story(stored, matches)))
+        return Reply(f"Why: {stored.article.title[:200]}", fields=tuple(fields))
+
+    def _article_at(self, url: str) -> StoredArticle | Reply:
+        """The stored article a typed link names, by any spelling of it; or the Reply that
+        says why there is none (no link, not a link, not seen)."""
         url = url.strip()[:2000]
         if not url:
             return Reply("Give me the article's link.", ("For example: why https://…",), ok=False)
@@ -498,59 +512,63 @@ class Commands:
                 ("Only articles from the watched feeds are known.",),
                 ok=False,
             )
-        lines = []
-        matches = self.store.matches(stored.article.id)
-        for match in matches:
-            topic = self.app.watchlist.topic(match.topic_id)
-            threshold = self.app.pipeline.matcher.threshold(topic) if topic else 0.0
-            verdict = "matched" if match.matched else "below threshold"
-            if topic and match.matched and match.score < threshold:
-                # Scored before an admin raised the threshold: the verdict of the time stands.
-                verdict = "matched under an earlier threshold; would not match now"
-            if topic and not match.matched and match.score >= threshold:
-                refusal = self.app.pipeline.matcher.refusal(topic, stored.article)
-                # No refusal now: the threshold or the keywords were edited since.
-                verdict = (
-                    f"not matched: {refusal}"
-                    if refusal
-                    else "not matched under the watchlist of the time; would match now"
-                )
-            lines.append(
-                f"{self._topics.get(match.topic_id, match.topic_id)}: {match.score:.2f}"
-                f" (threshold {threshold:.2f}, {verdict}) — “{_quoted(match.passage, 200)}”"
-            )
-        statements = [
-            f"{self._actors.get(s.actor_id, s.actor_id)} on "
-            f"{self._topics.get(s.topic_id, s.topic_id)}:"
-            f" {self._position(s) if s.position_id else 'no confident position'}"
-            f" ({s.confidence:.2f})"
-            f" — “{_quoted(s.quote, 160)}”{self._relayed(s)}"
-            for s in self.store.article_statements(stored.article.id)
-        ]
-        alert = self.store.alert(stored.story_id) if stored.story_id else None
-        if alert is None:
-            why_not = self._history_only(stored, any(m.matched for m in matches))
-            story = f"Not alerted ({why_not})." if why_not else "Not alerted."
-        elif alert.url == stored.article.url:
-            story = "Alerted."
-        else:
-            story = f"Folded into the alert for “{alert.title[:150]}” ({alert.source})."
-        days = self.app.settings.retention_days
+        return stored
+
+    def _scores(self, stored: StoredArticle, matches: list[MatchRow]) -> str:
+        """The article's topic scores, one line a topic, or why it has none."""
+        lines = [self._score_line(match, stored.article) for match in matches]
         # Only the best scores are stored (`TopicMatcher.evidence`): say the rest are lower.
         unlisted = len(set(self._topics) - {m.topic_id for m in matches})
         if lines and unlisted:
             lines.append(f"{unlisted} other topic{'s' if unlisted > 1 else ''} scored lower.")
         if lines:
-            scores = "\n".join(lines)
-        elif stored.article.fetched < datetime.now(UTC) - timedelta(days=days):
-            scores = f"no longer kept: topic scores go with the article's text after {days} days"
-        else:
-            scores = "not scored (a re-issued copy)"
-        fields = [("Topic scores", scores)]
-        if statements:
-            fields.append(("Statements found", "\n".join(statements)))
-        fields.append(("Story", story))
-        return Reply(f"Why: {stored.article.title[:200]}", fields=tuple(fields))
+            return "\n".join(lines)
+        days = self.app.settings.retention_days
+        if stored.article.fetched < datetime.now(UTC) - timedelta(days=days):
+            return f"no longer kept: topic scores go with the article's text after {days} days"
+        return "not scored (a re-issued copy)"
+
+    def _score_line(self, match: MatchRow, article: Article) -> str:
+        """One topic's score, threshold and verdict, with the passage that scored it."""
+        topic = self.app.watchlist.topic(match.topic_id)
+        threshold = self.app.pipeline.matcher.threshold(topic) if topic else 0.0
+        verdict = "matched" if match.matched else "below threshold"
+        if topic and match.matched and match.score < threshold:
+            # Scored before an admin raised the threshold: the verdict of the time stands.
+            verdict = "matched under an earlier threshold; would not match now"
+        if topic and not match.matched and match.score >= threshold:
+            refusal = self.app.pipeline.matcher.refusal(topic, article)
+            # No refusal now: the threshold or the keywords were edited since.
+            verdict = (
+                f"not matched: {refusal}"
+                if refusal
+                else "not matched under the watchlist of the time; would match now"
+            )
+        return (
+            f"{self._topics.get(match.topic_id, match.topic_id)}: {match.score:.2f}"
+            f" (threshold {threshold:.2f}, {verdict}) — “{_quoted(match.passage, 200)}”"
+        )
+
+    def _statements_found(self, article_id: str) -> list[str]:
+        """Each actor statement read in the article: who, on what, which position, the quote."""
+        return [
+            f"{self._actors.get(s.actor_id, s.actor_id)} on "
+            f"{self._topics.get(s.topic_id, s.topic_id)}:"
+            f" {self._position(s) if s.position_id else 'no confident position'}"
+            f" ({s.confidence:.2f})"
+            f" — “{_quoted(s.quote, 160)}”{self._relayed(s)}"
+            for s in self.store.article_statements(article_id)
+        ]
+
+    def _story(self, stored: StoredArticle, matches: list[MatchRow]) -> str:
+        """What became of the article: alerted, folded into another's alert, or not."""
+        alert = self.store.alert(stored.story_id) if stored.story_id else None
+        if alert is None:
+            why_not = self._history_only(stored, any(m.matched for m in matches))
+            return f"Not alerted ({why_not})." if why_not else "Not alerted."
+        if alert.url == stored.article.url:
+            return "Alerted."
+        return f"Folded into the alert for “{alert.title[:150]}” ({alert.source})."
 
     def _history_only(self, stored: StoredArticle, matched: bool) -> str:
         """Why the pipeline kept a stored article as history, by its own rules; "" when

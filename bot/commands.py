@@ -430,28 +430,30 @@ class Commands:
             return Reply(f"No position of {name} recorded yet on {found.name}.")
         if not history:
             return Reply(f"No positions recorded yet on {found.name}.")
-        fields = []
         by_actor: dict[str, list[Statement]] = {}
         for statement in history:
             by_actor.setdefault(statement.actor_id, []).append(statement)
-        sure = THRESHOLDS.statement_min
-        for who, statements in by_actor.items():
-            # The position alerts measure a shift against: the latest confident reading,
-            # which an unsure one after it does not replace (one index seek per actor).
-            current = self.store.current_statement(topic_id, who, sure)
-            label = _label(found, current.position_id) if current else "no confident position yet"
-            timeline = [
-                f"{_date(run[0].published)} · {_label(found, run[0].position_id)}"
-                f"{' (unsure reading)' if max(s.confidence for s in run) < sure else ''}"
-                f" — “{_quoted(run[0].quote, 160)}”"
-                f" ({', '.join(dict.fromkeys(s.source for s in run))}){self._relayed(run[0])}"
-                for run in _copies_together(statements)[-TIMELINE_SHOWN:]
-            ]
-            # An actor the watchlists dropped (or renamed) keeps its history, shown as its.
-            name = self._actors.get(who) or f"{who} (no longer in the watchlists)"
-            fields.append((f"{name}: {label}", "\n".join(timeline)))
+        fields = tuple(self._actor_field(found, who, said) for who, said in by_actor.items())
         # All of them: each platform shows what fits and says how many more were not shown.
-        return Reply(f"Positions on {found.name}", fields=tuple(fields), ephemeral=False)
+        return Reply(f"Positions on {found.name}", fields=fields, ephemeral=False)
+
+    def _actor_field(self, topic: Topic, who: str, statements: list[Statement]) -> tuple[str, str]:
+        """One actor's current position on the topic, and its latest stances with evidence."""
+        sure = THRESHOLDS.statement_min
+        # The position alerts measure a shift against: the latest confident reading,
+        # which an unsure one after it does not replace (one index seek per actor).
+        current = self.store.current_statement(topic.id, who, sure)
+        label = _label(topic, current.position_id) if current else "no confident position yet"
+        timeline = [
+            f"{_date(run[0].published)} · {_label(topic, run[0].position_id)}"
+            f"{' (unsure reading)' if max(s.confidence for s in run) < sure else ''}"
+            f" — “{_quoted(run[0].quote, 160)}”"
+            f" ({', '.join(dict.fromkeys(s.source for s in run))}){self._relayed(run[0])}"
+            for run in _copies_together(statements)[-TIMELINE_SHOWN:]
+        ]
+        # An actor the watchlists dropped (or renamed) keeps its history, shown as its.
+        name = self._actors.get(who) or f"{who} (no longer in the watchlists)"
+        return f"{name}: {label}", "\n".join(timeline)
 
     def _relayed(self, statement: Statement) -> str:
         """ " (as reported by X)" for a stance another actor relayed, as alerts say it."""

@@ -98,3 +98,20 @@ async def test_why_says_why_a_matched_article_was_history_only(tmp_path: Path) -
     assert "Not alerted (its feed gave this story at its first poll: history only)." in again
     assert "(threshold 0.30, matched)" in old
     assert "Not alerted (dated more than 7 days before it was first seen: history only)." in old
+
+
+async def test_why_on_a_second_copy_names_the_alert_it_joined(tmp_path: Path) -> None:
+    # A member who sees an outlet's copy of an alerted story asks /why about that copy:
+    # the answer must name the alert it was folded into, not "Not alerted".
+    copy = {**NEW, "link": "https://news.example/new-copy", "guid": "copy-of-new"}
+    async with one_feed(tmp_path, rss("News", [OLD])) as served:
+        await served.poll()  # the feed's first poll: history, no alert
+        served.body = rss("News", [OLD, NEW])
+        await served.poll()
+        served.body = rss("News", [copy, NEW, OLD])
+        await served.poll()
+        assert await served.sent_titles() == [NEW["title"]]
+        commands = Commands(served.app)
+        folded = commands.why(copy["link"]).text
+    assert f"\nStory: Folded into the alert for “{NEW['title']}” (News)." in folded
+    assert "(threshold 0.30, matched)" in folded

@@ -19,7 +19,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from bot.models import Alert, Article, Carried, Feed, Rename, Statement
-from bot.store.rows import FeedsSynced, FeedState, MatchRow, OutboxRow, StoredArticle, StoryRow
+from bot.store.rows import (
+    FeedsSynced,
+    FeedState,
+    MatchRow,
+    OutboxRow,
+    StoredArticle,
+    StoredVersion,
+    StoryRow,
+)
 
 if TYPE_CHECKING:
     import numpy as np
@@ -207,6 +215,30 @@ class Store(Protocol):
 
     def article_statements(self, article_id: str) -> list[Statement]:
         """The statements found in one article."""
+        ...
+
+    # --- live-page revisions (bot/store/revisions.py) ------------------------
+
+    def stored_versions(self, ids: Sequence[str]) -> dict[str, StoredVersion]:
+        """The stored versions of these article ids (those stored), by id."""
+        ...
+
+    def set_fingerprint(self, article_id: str, fingerprint: str) -> None:
+        """Keep the fingerprint computed for a row stored before fingerprints were."""
+        ...
+
+    def revise_article(
+        self,
+        article_id: str,
+        *,
+        title: str,
+        text: str,
+        fingerprint: str,
+        revised_at: datetime,
+        story_id: str | None,
+    ) -> None:
+        """Replace an article's stored version with its update, read at `revised_at`;
+        a story id is given to an article that had none (its first alert)."""
         ...
 
     # --- alerts, the outbox, followers, destinations -------------------------

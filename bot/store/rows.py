@@ -88,6 +88,20 @@ class StoredArticle:
 
 
 @dataclass(frozen=True)
+class StoredVersion:
+    """The stored version of an article that a feed lists again: what a revision of it
+    is compared with (bot/revisions.py)."""
+
+    id: str
+    feed_url: str
+    title: str
+    text: str
+    fingerprint: str | None  # None: stored before fingerprints were kept
+    revised_at: datetime | None  # when an update of it was last read (None: never)
+    story_id: str | None
+
+
+@dataclass(frozen=True)
 class StoryRow:
     """A story candidate for clustering a new article."""
 

@@ -250,6 +250,15 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX followers_topic ON followers(topic_id);
     CREATE INDEX statements_reported_by ON statements(reported_by) WHERE reported_by IS NOT NULL;
     """,
+    # A live page keeps its guid and rewrites its text (bot/revisions.py): `fingerprint`
+    # is the hash of the stored version's normalised sentences, to tell an update in
+    # substance from a cosmetic one; `revised_at` when an update was last read, to read one
+    # item's updates at most so often. Rows from before have neither: the fingerprint is
+    # computed from their stored text when first needed, so an upgrade reads nothing anew.
+    """
+    ALTER TABLE articles ADD COLUMN fingerprint TEXT;
+    ALTER TABLE articles ADD COLUMN revised_at TEXT;
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

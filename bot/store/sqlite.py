@@ -2,11 +2,12 @@
 explicit transactions.
 
 Split by domain (like lemon24/reader's storage): `news` holds feeds, articles, stories and
-positions; `outbox` holds alerts, deliveries and followers; `vectors` holds the vectors of
-the watchlists' own texts; `renames` moves rows from a renamed id to its new one; all share
-one `Connection`. (The running app also opens a
-`TextVectorStore` of its own on the same file: watchlist vectors are written from the
-threads that embed, and one connection must not be written from two threads at once.)
+positions; `revisions` rewrites the stored version of a live page's article; `outbox` holds
+alerts, deliveries and followers; `vectors` holds the vectors of the watchlists' own texts;
+`renames` moves rows from a renamed id to its new one; all share one `Connection`. (The
+running app also opens a `TextVectorStore` of its own on the same file: watchlist vectors
+are written from the threads that embed, and one connection must not be written from two
+threads at once.)
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from __future__ import annotations
 from bot.store.news import NewsStore
 from bot.store.outbox import DeliveryStore
 from bot.store.renames import RenameStore
+from bot.store.revisions import RevisionStore
 from bot.store.rows import (
     FeedState,
     MatchRow,
@@ -37,6 +39,6 @@ __all__ = [
 ]
 
 
-class SQLiteStore(NewsStore, DeliveryStore, TextVectorStore, RenameStore):
+class SQLiteStore(NewsStore, RevisionStore, DeliveryStore, TextVectorStore, RenameStore):
     """Articles, stories, positions, alerts, the outbox, followers and watchlist vectors in
     one SQLite file."""

@@ -32,6 +32,14 @@ from bot.models import (
     TopicLine,
     Watchlist,
 )
+from bot.revisions import (
+    Revision,
+    changed_since_stored,
+    compare_versions,
+    keep_fingerprints,
+    read_revision,
+    store_revision,
+)
 from bot.routing import destinations_for
 from bot.store.connection import database_failed
 from bot.store.protocol import Store
@@ -474,6 +482,7 @@ class Pipeline:
         # can number their items alike too (stored ones were resolved in `_fetch_feed`).
         claimed: dict[str, tuple[str, str]] = {}
         listed_at: dict[str, int] = {}  # each new article's place in its feed, top first
+        revised: dict[str, tuple[Revision, bool]] = {}  # stored articles back with new text
         for batch in batches:
             first = batch.state is None or batch.state.first_polled_at is None
             articles = own_ids(batch.feed.url, batch.articles, claimed)
@@ -486,6 +495,8 @@ class Pipeline:
                     listed_at[article.id] = place
                     claimed[article.id] = (article.feed_url, canonical_url(article.url))
                     first_poll[article.id] = first
+            for revision in await self._revisions_in(batch, known):
+                revised[revision.article.id] = (revision, first)
         report.new_articles += len(fresh)
         # Feeds list their items newest first: of items dated alike (undated ones are all
         # dated when read, and some feeds date by the day), the one listed lower was written
@@ -507,7 +518,53 @@ class Pipeline:
                 assert stories is not None
                 self._record(item, first_poll[article.id], report, stories)
                 readings.setdefault(article.feed_url, []).append(item.language)
+        for revision, first in revised.values():
+            await self._revise(revision, first, report)
         return readings
+
+    async def _revisions_in(self, batch: _Fetched, known: Collection[str]) -> list[Revision]:
+        """The batch's stored articles that come back changed in substance (a live page's
+        update), unless too old to be news (a feed rewording its archive is no update)."""
+        if batch.feed.full_text:
+            # The stored text is the page's, the listed one the feed's summary: they always
+            # differ, and reading an update would take fetching the page at every poll.
+            return []
+        now = self.clock()
+        listed = [a for a in batch.articles if a.id in known and not self.too_old(a, now)]
+        changed = changed_since_stored(self.store, listed, now)
+        if not changed:
+            return []
+        # Sentence splitting off the event loop: the store is written and read on it alone.
+        return keep_fingerprints(self.store, await asyncio.to_thread(compare_versions, changed))
+
+    async def _revise(self, revision: Revision, first_poll: bool, report: CycleReport) -> None:
+        """Read a live page's update and store it; alert a shift it brings, or a topic it
+        makes the page match, as news of its own. A restatement or the same topics again
+        is stored silently, and so is all of it at a feed's first poll (history)."""
+        in_use = self._in_use  # read once: a reload may swap it meanwhile
+        reading = await self._on_model_thread(
+            read_revision, revision, in_use.matcher, in_use.stances, self.reader
+        )
+        now = self.clock()
+        article = revision.article
+        shown = list({s.topic_id: s for s in reading.shift_topics + reading.new_topics}.values())
+        news = bool(shown) and not first_poll
+        story_id = new_story_id(f"{article.id}@{article.fetched.isoformat()}") if news else None
+        with self.store.transaction():
+            store_revision(self.store, reading, now, story_id)
+            if story_id is None or reading.vectors is None:
+                return
+            # Its own story, as any article that shifts a position has (`_record`): the
+            # page's first alert told other news.
+            update = revision.update()
+            item = _Analysed(update, reading.vectors, reading.scores, [], reading.stances, in_use)
+            key = title_key(article.title)
+            self.store.add_story(story_id, update, key, reading.vectors.story_vector, now)
+            topic_ids = [m.topic_id for m in shown]
+            keys = [d.key for d in destinations_for(topic_ids, in_use.watchlist, self.enabled)]
+            self.store.save_alert(self._build_alert(story_id, item, shown), article.id, keys, now)
+            self.store.mark_story_alerted(story_id)
+            report.alerts += 1
 
     def _news_here(
         self,

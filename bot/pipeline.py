@@ -495,7 +495,7 @@ class Pipeline:
                     listed_at[article.id] = place
                     claimed[article.id] = (article.feed_url, canonical_url(article.url))
                     first_poll[article.id] = first
-            for revision in await self._revisions_in(batch, known):
+            for revision in await self._revisions_in(batch.feed, articles, known):
                 revised[revision.article.id] = (revision, first)
         report.new_articles += len(fresh)
         # Feeds list their items newest first: of items dated alike (undated ones are all
@@ -522,15 +522,17 @@ class Pipeline:
             await self._revise(revision, first, report)
         return readings
 
-    async def _revisions_in(self, batch: _Fetched, known: Collection[str]) -> list[Revision]:
-        """The batch's stored articles that come back changed in substance (a live page's
+    async def _revisions_in(
+        self, feed: Feed, articles: Sequence[Article], known: Collection[str]
+    ) -> list[Revision]:
+        """The feed's stored articles that come back changed in substance (a live page's
         update), unless too old to be news (a feed rewording its archive is no update)."""
-        if batch.feed.full_text:
+        if feed.full_text:
             # The stored text is the page's, the listed one the feed's summary: they always
             # differ, and reading an update would take fetching the page at every poll.
             return []
         now = self.clock()
-        listed = [a for a in batch.articles if a.id in known and not self.too_old(a, now)]
+        listed = [a for a in articles if a.id in known and not self.too_old(a, now)]
         changed = changed_since_stored(self.store, listed, now)
         if not changed:
             return []

@@ -50,22 +50,42 @@ class PlatformRuntime(Protocol):
         ...
 
 
+class PlatformStartError(Exception):
+    """A platform raised while starting; the ones started before it have been stopped."""
+
+    def __init__(self, platform: str, cause: BaseException) -> None:
+        # Type and text only, on one line: a library's message names what failed, and a
+        # token travels in headers, never in it.
+        reason = " ".join(f"{type(cause).__name__}: {cause}".split())[:200]
+        super().__init__(f"could not start {platform} ({reason})")
+
+
 async def start_platforms(app: App, stop: asyncio.Event | None = None) -> list[PlatformRuntime]:
     """Connect to every platform that has a token; webhooks need none and are always on.
 
     `stop` set meanwhile ends the wait for a platform's first answer (see start_discord).
+    A platform that raises stops those started before it (PlatformStartError): left
+    connected, a Discord gateway would keep the process alive with nothing to serve.
     """
-    runtimes: list[PlatformRuntime] = []
-    settings = app.settings
-    from bot.delivery.discord.runtime import start_discord
-    from bot.delivery.slack.runtime import start_slack
+    from bot.delivery.discord import runtime as discord_runtime
+    from bot.delivery.slack import runtime as slack_runtime
 
-    runtimes.append(await start_discord(app, stop=stop))
-    runtimes.append(await start_slack(app))
+    starters: list[tuple[str, Callable[[], Awaitable[PlatformRuntime]]]] = [
+        ("Discord", lambda: discord_runtime.start_discord(app, stop=stop)),
+        ("Slack", lambda: slack_runtime.start_slack(app)),
+    ]
+    runtimes: list[PlatformRuntime] = []
+    for platform, starter in starters:
+        try:
+            runtimes.append(await starter())
+        except Exception as exc:
+            for runtime in runtimes:
+                await _disconnect(runtime)
+            raise PlatformStartError(platform, exc) from exc
     for runtime in runtimes:
         # One list serves both the outbox and admin notices (App.deliveries is it).
         app.deliveries.append(runtime.delivery)
-    if settings.discord_token or settings.slack_bot_token:
+    if app.settings.discord_token or app.settings.slack_bot_token:
         # Started, not connected: a platform that cannot be reached yet keeps trying, and
         # says so in its own lines.
         log.info("platforms started")
@@ -156,11 +176,8 @@ async def prune_old_data(app: App) -> None:
         log.warning("could not prune old data: %s", exc)
 
 
-async def serve_app(app: App, once: bool, stop: asyncio.Event | None = None) -> int:
-    """Run the service on a built app until stopped (or one pass with `once`)."""
-    from bot.scheduler import serve
-
-    stop = stop or asyncio.Event()
+def _stop_on_signals(stop: asyncio.Event) -> list[signal.Signals]:
+    """Set `stop` on SIGINT and SIGTERM; the list fills with the signals received."""
     loop = asyncio.get_running_loop()
     received: list[signal.Signals] = []
 
@@ -171,68 +188,124 @@ async def serve_app(app: App, once: bool, stop: asyncio.Event | None = None) -> 
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, on_signal, sig)
-    runtimes = await start_platforms(app, stop)
+    return received
+
+
+async def serve_app(app: App, once: bool, stop: asyncio.Event | None = None) -> int:
+    """Run the service on a built app until stopped (or one pass with `once`).
+
+    A platform that cannot start ends it with one error line and exit code 1; whatever
+    had started, the app included, is closed first.
+    """
+    stop = stop or asyncio.Event()
+    received = _stop_on_signals(stop)
+    runtimes: list[PlatformRuntime] = []
     try:
+        try:
+            runtimes = await start_platforms(app, stop)
+        except PlatformStartError as exc:
+            log.error("%s; stopped", exc)
+            return 1
         if once:
             return await _one_pass(app, stop, received)
-
-        running: set[asyncio.Task[None]] = set()  # drains and prunes: given the grace
-        polling: set[asyncio.Task[None]] = set()  # polls: given up at once on stop
-
-        def job(
-            work: Callable[[], Awaitable[None]], tasks: set[asyncio.Task[None]] = running
-        ) -> Callable[[], Awaitable[None]]:
-            async def run() -> None:
-                task = asyncio.ensure_future(work())
-                tasks.add(task)
-                task.add_done_callback(tasks.discard)
-                # On stop the scheduler cancels running jobs; the work itself is shielded and
-                # given the stop grace: a post cancelled after the platform took it would be
-                # posted again on the next start.
-                with contextlib.suppress(asyncio.CancelledError):
-                    await asyncio.shield(task)
-
-            return run
-
-        async def poll() -> None:
-            await app.pipeline.poll()
-            heartbeat(app.settings.db_path)  # every tick, even with no feed due
-
-        async def drain() -> None:
-            await app.outbox.drain()
-
-        async def prune() -> None:
-            await prune_old_data(app)
-
-        watcher = asyncio.create_task(watch_watchlists(app, stop))
-        await serve(job(poll, polling), job(drain), job(prune), stop)
-        watcher.cancel()
-        # A poll is not waited for: a stalled feed or a long first pass took the whole grace
-        # (and `docker stop`'s 10 s). Nothing is lost: an article is stored with its alert in
-        # one transaction, and a feed's validators only after its articles, so the next start
-        # fetches again what this poll had not stored.
-        for task in polling:
-            task.cancel()
-        if polling:
-            await asyncio.wait(set(polling))
-        log.info("stopping: finishing deliveries (up to %.0f s)", STOP_GRACE_S)
-        end = time.monotonic() + STOP_GRACE_S
-        app.outbox.deadline = end  # a drain under way starts no new delivery after this
-
-        async def finish() -> None:
-            if running:
-                await asyncio.wait(set(running))
-            await drain_until_idle(app, max(0.0, end - time.monotonic()))
-
-        finishing = asyncio.ensure_future(finish())
-        await end_within({finishing, *running}, STOP_GRACE_S)
-        if not finishing.cancelled():
-            finishing.result()  # a failure of the stop-time drain is not hidden
+        await _serve_until_stopped(app, stop)
         return 0
     finally:
         for runtime in runtimes:
             await _disconnect(runtime)
         await app.close()
+
+
+def _shielded(
+    work: Callable[[], Awaitable[None]], tasks: set[asyncio.Task[None]]
+) -> Callable[[], Awaitable[None]]:
+    """A scheduler job running `work` as a task kept in `tasks`, shielded from the
+    scheduler's cancellation on stop: the stop decides how long it is given."""
+
+    async def run() -> None:
+        task = asyncio.ensure_future(work())
+        tasks.add(task)
+        task.add_done_callback(tasks.discard)
+        # A post cancelled after the platform took it would be posted again on the next
+        # start: the work is given the stop grace instead.
+        with contextlib.suppress(asyncio.CancelledError):
+            await asyncio.shield(task)
+
+    return run
+
+
+async def _serve_until_stopped(app: App, stop: asyncio.Event) -> None:
+    """Poll, deliver and prune on schedule, and reload watchlists, until `stop`; then end
+    the polls and give deliveries the stop grace."""
+    from bot.scheduler import serve
+
+    running: set[asyncio.Task[None]] = set()  # drains and prunes: given the grace
+    polling: set[asyncio.Task[None]] = set()  # polls: given up at once on stop
+
+    async def poll() -> None:
+        await app.pipeline.poll()
+        heartbeat(app.settings.db_path)  # every tick, even with no feed due
+
+    async def drain() -> None:
+        await app.outbox.drain()
+
+    async def prune() -> None:
+        await prune_old_data(app)
+
+    watcher = asyncio.create_task(watch_watchlists(app, stop))
+    await serve(
+        _shielded(poll, polling), _shielded(drain, running), _shielded(prune, running), stop
+    )
+    watcher.cancel()
+    await _give_up_polls(polling)
+    await _finish_deliveries(app, running)
+    _say_what_waits(app)
+
+
+async def _give_up_polls(polling: set[asyncio.Task[None]]) -> None:
+    """Cancel the polls under way and wait for them to unwind.
+
+    A poll is not waited for: a stalled feed or a long first pass took the whole grace (and
+    `docker stop`'s 10 s). Nothing is lost: an article is stored with its alert in one
+    transaction, and a feed's validators only after its articles, so the next start fetches
+    again what this poll had not stored.
+    """
+    for task in polling:
+        task.cancel()
+    if polling:
+        await asyncio.wait(set(polling))
+
+
+async def _finish_deliveries(app: App, running: set[asyncio.Task[None]]) -> None:
+    """Let the jobs under way end and deliver what is due, within STOP_GRACE_S."""
+    log.info("stopping: finishing deliveries (up to %.0f s)", STOP_GRACE_S)
+    end = time.monotonic() + STOP_GRACE_S
+    app.outbox.deadline = end  # a drain under way starts no new delivery after this
+
+    async def finish() -> None:
+        if running:
+            await asyncio.wait(set(running))
+        await drain_until_idle(app, max(0.0, end - time.monotonic()))
+
+    finishing = asyncio.ensure_future(finish())
+    await end_within({finishing, *running}, STOP_GRACE_S)
+    if not finishing.cancelled():
+        finishing.result()  # a failure of the stop-time drain is not hidden
+
+
+def _say_what_waits(app: App) -> None:
+    """One line naming the posts a stop leaves queued, per destination, if any: Slack's
+    pace (one post a second per channel) and the grace leave some, and an admin waiting
+    for them must know they go at the next start, not that they were lost."""
+    try:
+        waiting = app.outbox.waiting_posts()
+    except sqlite3.Error as exc:  # the database failing has been said where it failed
+        log.debug("could not count the posts left queued: %s", exc)
+        return
+    if waiting:
+        total = sum(count for _label, count in waiting)
+        where = ", ".join(f"{label} ({count})" for label, count in waiting)
+        log.info("stopped; %d posts wait for the next start: %s", total, where)
 
 
 async def _disconnect(runtime: PlatformRuntime) -> None:
@@ -271,11 +344,8 @@ async def end_within(tasks: set[asyncio.Task[None]], grace_s: float) -> None:
     _done, left = await asyncio.wait(tasks, timeout=grace_s)
     if not left:
         return
-    log.warning(
-        "stopping: deliveries still under way after %.0f s were cut; what they carried"
-        " stays queued and goes at the next start",
-        grace_s,
-    )
+    # What they carried stays queued: the line the stop ends with names it.
+    log.warning("stopping: deliveries still under way after %.0f s were cut", grace_s)
     for _ in range(CUT_UNWIND_ROUNDS):
         for task in left:
             task.cancel()

@@ -506,6 +506,16 @@ class OutboxWorker(HeldDeliveries):
             self._unrecorded[row.id] = ref
             raise
 
+    def waiting_posts(self) -> list[tuple[str, int]]:
+        """(destination as admins know it, posts still to make), the longest waiting first:
+        what a stop leaves for the next start."""
+        waiting = []
+        for key in self.store.pending_destinations():
+            posts = len(self.store.pending_posts(key))
+            if posts:  # a destination left with edits only has no post waiting
+                waiting.append((self._label(key), posts))
+        return waiting
+
     def _label(self, key: str) -> str:
         """The destination as admins can recognise it (see `Destination.label`)."""
         destination = self.registry().get(key)

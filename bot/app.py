@@ -170,22 +170,49 @@ def build_app(
     on every poll.
     """
     store = SQLiteStore(settings.db_path, create=not read_only, read_only=read_only)
-    if embedder is None:
-        model = SentenceTransformerEmbedder(settings.model or None)
-        try:
-            model.check()
-        except BaseException:
-            store.close()
-            raise
-        embedder = model
+    model = embedder if embedder is not None else _checked_model(settings, store)
     # Asked of the model itself, before the watchlist's vector cache wraps it.
-    reads_english_only = english_only(embedder)
+    reads_english_only = english_only(model)
     # A reading command scores nothing, and the cache's own connection would upgrade the
     # file's schema (it opens it writable) behind an older Stancewatch still running on it.
-    vectors = None if read_only else keep_watchlist_vectors(settings, embedder, watchlist)
-    if vectors is not None:
-        embedder = vectors
-    fetcher = Fetcher(
+    vectors = None if read_only else keep_watchlist_vectors(settings, model, watchlist)
+    chosen: list[Delivery] = list(deliveries) if deliveries is not None else [ConsoleDelivery()]
+    wiring = _Wiring(settings, store, vectors or model, read_only)
+    pipeline = wiring.pipeline(watchlist, reads_english_only)
+    app = App(
+        settings,
+        store,
+        pipeline.fetcher,
+        wiring.embedder,
+        watchlist,
+        pipeline,
+        wiring.outbox(chosen),
+        chosen,
+        vectors=vectors,
+        loaded_from=loaded_from,
+    )
+    wiring.app = app
+    if not read_only:
+        # At the start, before any poll or command reads the history or the follows.
+        app.carry_renames()
+    return app
+
+
+def _checked_model(settings: Settings, store: Store) -> Embedder:
+    """The configured model, checked before anything else starts; the store is closed if
+    it cannot be loaded (the caller exits)."""
+    model = SentenceTransformerEmbedder(settings.model or None)
+    try:
+        model.check()
+    except BaseException:
+        store.close()
+        raise
+    return model
+
+
+def new_fetcher(settings: Settings) -> Fetcher:
+    """The feed fetcher with the configured timeouts, caps and per-host limit."""
+    return Fetcher(
         user_agent=settings.user_agent,
         connect_timeout_s=settings.connect_timeout_s,
         read_timeout_s=settings.read_timeout_s,
@@ -193,58 +220,64 @@ def build_app(
         max_redirects=settings.max_redirects,
         per_host_limit=settings.per_host_limit,
     )
-    chosen: list[Delivery] = list(deliveries) if deliveries is not None else [ConsoleDelivery()]
-    app_ref: dict[str, App] = {}
 
-    def registry() -> dict[str, Any]:
-        return destination_registry(app_ref["app"].watchlist)
 
-    async def notify(text: str) -> None:
-        await app_ref["app"].notify_admins(text)
+@dataclass
+class _Wiring:
+    """What the pipeline and the outbox share while `build_app` makes them; both reach the
+    app (its watchlist, its admins) only once it exists, through `app`."""
 
+    settings: Settings
+    store: Store
+    embedder: Embedder
+    read_only: bool
+    app: App | None = None
     # One for the pipeline and the outbox: waits for another program's lock happen on its
     # thread, never on the event loop (see bot/store/write_gate.py).
-    write_gate = None if read_only else WriteGate(settings.db_path)
-    reader = model_thread_reader(settings, store, read_only)
-    pipeline = Pipeline(
-        store,
-        fetcher,
-        TopicMatcher.for_watchlist(watchlist, embedder),
-        watchlist,
-        stances=build_stance_tracker(watchlist, embedder, reader),
-        enabled=enabled_kinds(settings),
-        pause_after_failures=settings.pause_after_failures,
-        notify_admins=notify,
-        english_only_model=reads_english_only,
-        write_gate=write_gate,
-        reader=reader,
-    )
-    outbox = OutboxWorker(
-        store,
-        chosen,
-        registry,
-        give_up_after_s=settings.delivery_give_up_s,
-        notify_admins=notify,
-        max_alerts_per_hour=settings.max_alerts_per_hour,
-        write_gate=write_gate,
-    )
-    app = App(
-        settings,
-        store,
-        fetcher,
-        embedder,
-        watchlist,
-        pipeline,
-        outbox,
-        chosen,
-        vectors=vectors,
-        loaded_from=loaded_from,
-    )
-    app_ref["app"] = app
-    if not read_only:
-        # At the start, before any poll or command reads the history or the follows.
-        app.carry_renames()
-    return app
+    write_gate: WriteGate | None = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.write_gate = None if self.read_only else WriteGate(self.settings.db_path)
+
+    async def notify(self, text: str) -> None:
+        """Tell the app's admins (see App.notify_admins)."""
+        assert self.app is not None, "a notice before build_app returned"
+        await self.app.notify_admins(text)
+
+    def registry(self) -> dict[str, Any]:
+        """The destinations of the app's current watchlist, by key."""
+        assert self.app is not None, "a delivery before build_app returned"
+        return destination_registry(self.app.watchlist)
+
+    def pipeline(self, watchlist: Watchlist, reads_english_only: bool) -> Pipeline:
+        """The poll cycle on this watchlist."""
+        settings = self.settings
+        reader = model_thread_reader(settings, self.store, self.read_only)
+        return Pipeline(
+            self.store,
+            new_fetcher(settings),
+            TopicMatcher.for_watchlist(watchlist, self.embedder),
+            watchlist,
+            stances=build_stance_tracker(watchlist, self.embedder, reader),
+            enabled=enabled_kinds(settings),
+            pause_after_failures=settings.pause_after_failures,
+            notify_admins=self.notify,
+            english_only_model=reads_english_only,
+            write_gate=self.write_gate,
+            reader=reader,
+        )
+
+    def outbox(self, deliveries: list[Delivery]) -> OutboxWorker:
+        """The outbox worker delivering through `deliveries` (the app's own list)."""
+        return OutboxWorker(
+            self.store,
+            deliveries,
+            self.registry,
+            give_up_after_s=self.settings.delivery_give_up_s,
+            notify_admins=self.notify,
+            max_alerts_per_hour=self.settings.max_alerts_per_hour,
+            write_gate=self.write_gate,
+        )
 
 
 def model_thread_reader(settings: Settings, store: Store, read_only: bool) -> Store:

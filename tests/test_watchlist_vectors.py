@@ -346,7 +346,8 @@ def test_a_write_lock_held_by_another_program_skips_one_save_not_the_cache(
     lock.release()
     cache.watch(["navy ships hold drills", "grain ships leave the port"])
     cache.encode(["grain ships leave the port"])
-    assert store.db.execute("SELECT count(*) FROM text_vectors").fetchone()[0] == 1
+    # The new text's vector is saved, and with it the one the lock held back.
+    assert store.db.execute("SELECT count(*) FROM text_vectors").fetchone()[0] == 2
     cache.close()
 
 
@@ -461,3 +462,50 @@ def test_a_large_watchlist_reaches_the_model_in_one_call_not_one_per_topic() -> 
     [watchlist_call] = [call for call in model.calls if "subject number 0" in call]
     assert {topic.description for topic in topics} <= set(watchlist_call)
     assert {text for topic in topics for text in topic.exclude} <= set(watchlist_call)
+
+
+def test_vectors_a_full_disk_refused_are_saved_once_it_has_room_again(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    # A full disk when the watchlist was first embedded turned the cache off until a
+    # restart: freeing space changed nothing, and the next start embedded every text again
+    # (with 200 topics, most of a minute).
+    caplog.set_level(logging.INFO)
+    texts = [f"navy ships hold drill number {n} in the harbour" for n in range(300)]
+    store = TextVectorStore(tmp_path / "s.db")
+    pages = store.db.execute("PRAGMA page_count").fetchone()[0]
+    store.db.execute(f"PRAGMA max_page_count = {pages}")  # SQLite's own "disk is full"
+    cache = VectorCache(HashingEmbedder(), "hashing-test", store)
+    cache.watch(texts)
+    cache.encode(texts)
+    store.db.execute("PRAGMA max_page_count = 1000000")  # space freed
+    cache.close()  # the service stopping
+
+    again = Recorder()
+    restarted = VectorCache(again, "hashing-test", TextVectorStore(tmp_path / "s.db"))
+    restarted.watch(texts)
+    restarted.encode(texts)
+    restarted.close()
+    assert again.sent == [], "the vectors were embedded again after the disk had room"
+    said = [r.getMessage() for r in caplog.records if r.name == "bot.matching.vectors"]
+    refused = [m for m in said if "not kept on disk" in m]
+    assert len(refused) == 1 and "full" in refused[0]
+    assert [m for m in said if "kept on disk again" in m] == [
+        "watchlist vectors are kept on disk again"
+    ]
+
+
+def test_vectors_refused_by_a_full_disk_are_saved_at_the_next_reload(tmp_path: Path) -> None:
+    texts = [f"grain ships leave port number {n}" for n in range(300)]
+    store = TextVectorStore(tmp_path / "s.db")
+    pages = store.db.execute("PRAGMA page_count").fetchone()[0]
+    store.db.execute(f"PRAGMA max_page_count = {pages}")
+    cache = VectorCache(HashingEmbedder(), "hashing-test", store)
+    cache.watch(texts)
+    cache.encode(texts)
+    store.db.execute("PRAGMA max_page_count = 1000000")
+    cache.watch([*texts, "warships drill off the port"])  # a watchlist edit
+    cache.encode(["warships drill off the port"])
+    stored = store.db.execute("SELECT count(*) FROM text_vectors").fetchone()[0]
+    assert stored == len(texts) + 1
+    cache.close()

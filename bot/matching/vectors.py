@@ -12,8 +12,9 @@ It knows the storage only through `VectorRows`, so the embedder module, `eval` a
 without a database are untouched; the app wires the two (bot/app.py). A stored vector is
 used only under the same model identity (`NamedModel.model_identity`); a row that does not
 read as a unit float32 vector of the model's width is ignored and embedded again. The store
-failing (a read-only or full disk) leaves the cache in memory only: it never stops the
-service.
+failing (a read-only or full disk) leaves the vectors in memory only: it never stops the
+service. Those it could not save are saved at the next reload or at stop, once the disk
+has room again, so the next start does not embed them again.
 """
 
 from __future__ import annotations
@@ -121,6 +122,10 @@ class VectorCache:
         self._vectors: dict[str, NDArray[np.float32]] = {}  # watched text -> its vector
         self._width: int | None = None
         self._loaded = True  # nothing is watched yet
+        # Vectors of watched texts the storage refused (a full disk), by text key: saved
+        # with the next save that works, at a reload or at stop.
+        self._unsaved: dict[bytes, bytes] = {}
+        self._failure: str | None = None  # the storage failure last said, until one works
 
     @property
     def texts_encoded(self) -> int:
@@ -136,6 +141,8 @@ class VectorCache:
         with self._lock:
             self._keys = {text: text_key(text) for text in texts}
             self._vectors = {t: v for t, v in self._vectors.items() if t in self._keys}
+            kept = set(self._keys.values())
+            self._unsaved = {k: v for k, v in self._unsaved.items() if k in kept}
             self._loaded = False
 
     def _load(self) -> None:
@@ -156,6 +163,7 @@ class VectorCache:
             )
         # Rows of texts that left the watchlist, or of another model, are of no more use.
         self._use(lambda store: store.keep_text_vectors(self.identity, self._keys.values()), 0)
+        self._save({})  # what a full disk refused earlier, if it has room now
 
     def encode(self, texts: Sequence[str]) -> NDArray[np.float32]:
         """Embed the texts; held watchlist texts are not sent to the model."""
@@ -199,38 +207,60 @@ class VectorCache:
             if key is not None:
                 self._vectors[text] = np.array(row, dtype=np.float32)
                 fresh[key] = self._vectors[text].astype("<f4").tobytes()
-        if fresh:
-            self._use(lambda store: store.save_text_vectors(self.identity, fresh), None)
+        self._save(fresh)
+
+    def _save(self, fresh: dict[bytes, bytes]) -> None:
+        """Store these vectors and those refused before (under the lock); keep them all
+        for the next try when the storage refuses."""
+        pending = {**self._unsaved, **fresh}
+        if not pending:
+            return
+
+        def save(store: VectorRows) -> bool:
+            store.save_text_vectors(self.identity, pending)
+            return True
+
+        self._unsaved = {} if self._use(save, False) else pending
 
     def close(self) -> None:
-        """Release the storage (the vectors held in memory stay usable)."""
+        """Save what the storage refused before, if it can, and release it (the vectors
+        held in memory stay usable)."""
         with self._lock:
+            self._save({})
             rows, self._rows = self._rows, None
             if rows is not None:
                 self._close_quietly(rows)
 
     def _use(self, call: Callable[[VectorRows], T], default: T) -> T:
-        """Run a storage call; on a failure other than a busy database say so once and go
-        on without the storage.
+        """Run a storage call; `default` when it fails, said once until a call works again.
 
         The cache only saves time: a read-only file or a full disk must not stop matching,
-        so the vectors then live in memory only, as before; a lock another program holds
+        so the vectors then live in memory, and the storage is tried again at the next
+        reload and at stop (a disk freed meanwhile takes them); a lock another program holds
         for a while costs only the call it held up.
         """
         if self._rows is None:
             return default
         try:
-            return call(self._rows)
+            result = call(self._rows)
         except Exception as exc:  # sqlite3.Error and anything else: never worth a crash
             if isinstance(exc, sqlite3.Error) and database_busy(exc):
                 # Another program held the write lock past the busy timeout (a `sqlite3`
                 # shell, a backup): only this call is lost; the next one tries again.
                 log.info("watchlist vectors not saved this time: %s", exc)
                 return default
-            log.warning("watchlist vectors are not kept on disk from now on: %s", exc)
-            rows, self._rows = self._rows, None
-            self._close_quietly(rows)
+            if str(exc) != self._failure:
+                self._failure = str(exc)
+                log.warning(
+                    "watchlist vectors are not kept on disk for now (tried again at the next"
+                    " reload and at stop): %s",
+                    exc,
+                )
             return default
+        if self._failure is not None:
+            self._failure = None
+            log.info("watchlist vectors are kept on disk again")
+        return result
 
     @staticmethod
     def _close_quietly(rows: VectorRows) -> None:

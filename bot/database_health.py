@@ -37,14 +37,15 @@ class DatabaseHealth:
         path = self.store.path
         if gone == "deleted":
             message = (
-                f"the database file {path} was deleted while the service runs: what it writes"
-                " now is lost when it stops; stop it and restore a backup, or restart it to"
-                " start afresh"
+                f"the database file {path} was deleted while the service runs: it goes on"
+                f" with the file it opened, saved as {path}.rescued-<time> when it stops"
+                " (move that back to keep it); a restart starts afresh"
             )
         else:
             message = (
                 f"the database file {path} was replaced while the service runs, which still"
-                " writes to the file it opened: restart it to use the file now at that path"
+                f" writes to the file it opened (saved as {path}.rescued-<time> when it"
+                " stops): restart it to use the file now at that path"
             )
         log.error("%s", message)
         await _tell(notify, f"Stancewatch: {message}.")

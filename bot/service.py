@@ -19,6 +19,7 @@ from bot.hot_reload import watch_watchlists
 from bot.models import Watchlist
 from bot.reload import LoadedFrom
 from bot.settings import Settings
+from bot.store.backup import BackupError
 from bot.store.lock import heartbeat, hold_database
 from bot.store.protocol import Store
 from bot.stories import RULES
@@ -213,7 +214,39 @@ async def serve_app(app: App, once: bool, stop: asyncio.Event | None = None) -> 
     finally:
         for runtime in runtimes:
             await _disconnect(runtime)
+        save_if_file_gone(app.store)
         await app.close()
+
+
+def save_if_file_gone(store: Store) -> None:
+    """When the database file was deleted or replaced while the service ran, copy what the
+    open connection still holds beside the path before it is closed, and say where.
+
+    SQLite goes on with the file it opened: after an `rm` (or a backup moved over it) that
+    file is reachable only through this connection, and every alert, position and follow in
+    it went with the process. Beside the path, not at it: a file put there (or a deletion
+    meant to start afresh) is the admin's choice, not undone.
+    """
+    gone = None
+    with contextlib.suppress(sqlite3.Error, OSError):  # a broken store: nothing to tell
+        gone = store.file_gone()
+    if gone is None:
+        return
+    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+    target = f"{store.path}.rescued-{stamp}"
+    try:
+        store.save_copy(target)
+    except BackupError as exc:
+        log.error("the database file %s was %s while the service ran: %s", store.path, gone, exc)
+        return
+    log.warning(
+        "the database file %s was %s while the service ran: what it held is saved to %s;"
+        " to go on with it, move that file to %s before the next start",
+        store.path,
+        gone,
+        target,
+        store.path,
+    )
 
 
 def _shielded(

@@ -75,38 +75,44 @@ def backup_database(source: str, target: str) -> None:
     """
     live = open_sqlite(source, create=False)  # first: a mistyped --db leaves no file behind
     try:
-        _check_target(source, target)
-        # Hidden, and named after this process: two backups at once never share it.
-        folder = Path(os.path.dirname(target) or ".")
-        partial = folder / f".{Path(target).name}.partial-{os.getpid()}"
-        try:
-            copy = sqlite3.connect(partial)
-            try:
-                with copy:
-                    live.backup(copy)
-                copy.execute("PRAGMA journal_mode=DELETE")
-                damage = _first_problem(copy)
-            finally:
-                copy.close()
-            if os.path.lexists(target):  # made meanwhile: still never overwritten
-                raise BackupError(
-                    f"backup target {target} already exists: remove it or give another path"
-                )
-            os.replace(partial, target)
-            if damage is not None:
-                # The copy is kept (it may still be the best there is), but a backup that
-                # would fail on the day it is restored must not pass for a good one.
-                raise DamagedDatabase(
-                    f"backed up to {target}, but the database {source} is damaged ({damage}):"
-                    " keep earlier backups, and restore one or repair the database"
-                )
-        except DamagedDatabase:
-            raise
-        except BaseException as exc:
-            _remove_partial(partial)
-            if isinstance(exc, sqlite3.Error | OSError):
-                reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
-                raise BackupError(f"backup to {target} failed: {reason}") from None
-            raise
+        copy_connection(live, source, target)
     finally:
         live.close()
+
+
+def copy_connection(live: sqlite3.Connection, source: str, target: str) -> None:
+    """Copy what `live` (the database `source`) holds to the new file `target`, as
+    `backup_database` does; also for a file deleted while open, whose only copy it is."""
+    _check_target(source, target)
+    # Hidden, and named after this process: two backups at once never share it.
+    folder = Path(os.path.dirname(target) or ".")
+    partial = folder / f".{Path(target).name}.partial-{os.getpid()}"
+    try:
+        copy = sqlite3.connect(partial)
+        try:
+            with copy:
+                live.backup(copy)
+            copy.execute("PRAGMA journal_mode=DELETE")
+            damage = _first_problem(copy)
+        finally:
+            copy.close()
+        if os.path.lexists(target):  # made meanwhile: still never overwritten
+            raise BackupError(
+                f"backup target {target} already exists: remove it or give another path"
+            )
+        os.replace(partial, target)
+        if damage is not None:
+            # The copy is kept (it may still be the best there is), but a backup that
+            # would fail on the day it is restored must not pass for a good one.
+            raise DamagedDatabase(
+                f"backed up to {target}, but the database {source} is damaged ({damage}):"
+                " keep earlier backups, and restore one or repair the database"
+            )
+    except DamagedDatabase:
+        raise
+    except BaseException as exc:
+        _remove_partial(partial)
+        if isinstance(exc, sqlite3.Error | OSError):
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+            raise BackupError(f"backup to {target} failed: {reason}") from None
+        raise

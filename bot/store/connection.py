@@ -216,6 +216,13 @@ class Connection:
             return "deleted"
         return None if now == self._identity else "replaced"
 
+    def save_copy(self, target: str) -> None:
+        """Copy what this connection holds to the new file `target` (BackupError if not):
+        after the file left its path, this connection holds its only copy."""
+        from bot.store.backup import copy_connection  # it opens files through this module
+
+        copy_connection(self.db, str(self.path), target)
+
     def _set_up(self) -> None:
         """Put the file in WAL mode with our settings and bring its schema up to date."""
         self.db.execute("PRAGMA journal_mode=WAL")

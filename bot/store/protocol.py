@@ -45,6 +45,10 @@ class Store(Protocol):
         """How the database file left its path while open ("deleted", "replaced"), or None."""
         ...
 
+    def save_copy(self, target: str) -> None:
+        """Copy what this connection holds to the new file `target` (BackupError if not)."""
+        ...
+
     def make_durable(self) -> None:
         """Make every commit so far survive a power loss, not only a crash."""
         ...

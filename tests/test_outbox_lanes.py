@@ -324,3 +324,38 @@ async def test_a_post_whose_sent_mark_the_full_disk_refuses_is_not_posted_again(
     assert healed == ["outbox: the database takes writes again; deliveries go on"]
     assert outbox_rows(store, room) == []
     store.close()
+
+
+async def test_a_full_disk_is_said_once_while_it_stays_full_not_at_every_drain(
+    tmp_path: Path, caplog: Any
+) -> None:
+    # With posts waiting on a full disk, each 2 s drain said "the database takes writes
+    # again" before its first write failed once more: two lines every 2 s (seen in a run on
+    # a full file system), and an operator could not tell whether deliveries went on.
+    room = channel("CROOM")
+    store = SQLiteStore(tmp_path / "o.db")
+    fake = Fake()
+    worker = worker_for(store, fake, [room], [NOW])
+    for story in ("s-1", "s-2"):
+        queue(store, story, [room])
+    writes = store.note_try
+
+    def disk_full(*args: Any, **kwargs: Any) -> None:
+        raise sqlite3.OperationalError("database or disk is full")
+
+    store.note_try = disk_full  # type: ignore[method-assign]
+    with caplog.at_level(logging.INFO):
+        for _ in range(4):
+            await worker.drain()
+    said = [r.getMessage() for r in caplog.records if r.name == "bot.delivery.outbox"]
+    assert [m for m in said if "takes writes again" in m] == []
+    assert len([m for m in said if "cannot write" in m]) == 1, said
+    store.note_try = writes  # type: ignore[method-assign]
+    with caplog.at_level(logging.INFO):
+        await worker.drain()  # room again
+    said = [r.getMessage() for r in caplog.records if r.name == "bot.delivery.outbox"]
+    assert [m for m in said if "takes writes again" in m] == [
+        "outbox: the database takes writes again; deliveries go on"
+    ]
+    assert fake.posts == [("CROOM", "s-1"), ("CROOM", "s-2")]
+    store.close()

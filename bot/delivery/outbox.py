@@ -219,14 +219,10 @@ class OutboxWorker(HeldDeliveries):
                 # Held by another program past the busy timeout, this raises here, having
                 # waited on the gate's thread: the drain gives up before its first write.
                 await self.write_gate.wait()
+            wrote = bool(self._unrecorded)
             for row_id, ref in list(self._unrecorded.items()):
                 self.store.mark_sent(row_id, self.clock(), ref)
                 del self._unrecorded[row_id]
-            if self._store_error is not None:
-                # Said as the failure was: an operator reading the log must not think
-                # deliveries are still held back.
-                log.info("outbox: the database takes writes again; deliveries go on")
-                self._store_error = None
             self._after_clock_step(self.clock())
             rows = self.store.due_outbox(self.clock(), limit)
             if self._follow_routes(rows):
@@ -247,6 +243,12 @@ class OutboxWorker(HeldDeliveries):
         for result in results:
             if isinstance(result, BaseException):
                 raise result
+        if self._store_error is not None and (wrote or rows):
+            # Said once this drain's writes all went through, as the failure was: said at
+            # its start, it came before the first write failed again (two lines every 2 s
+            # while the disk stayed full).
+            log.info("outbox: the database takes writes again; deliveries go on")
+            self._store_error = None
         return sum(result for result in results if isinstance(result, int))
 
     def _after_clock_step(self, now: datetime) -> None:

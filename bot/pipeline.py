@@ -7,10 +7,10 @@ import functools
 import logging
 import sqlite3
 from collections.abc import Callable, Collection, Mapping, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from bot.actors import index_for
 from bot.database_health import DatabaseHealth
@@ -215,21 +215,13 @@ class Pipeline:
         # a 2,774-article first poll peaked at 1.39 GB instead of 0.94 GB.
         self._model_thread: ThreadPoolExecutor | None = None
         # The work last given to it: the thread runs in order, so once this is done all is.
-        self._model_work: Future[Any] | None = None
 
     async def _on_model_thread(self, work: Callable[..., T], *args: object) -> T:
         """Run CPU work that calls the model on the pipeline's one model thread."""
         if self._model_thread is None:
             self._model_thread = ThreadPoolExecutor(1, thread_name_prefix="stancewatch-model")
         future = self._model_thread.submit(functools.partial(work, *args))
-        self._model_work = future
         return await asyncio.wrap_future(future)
-
-    @property
-    def model_busy(self) -> bool:
-        """Whether the model thread still works on something whose wait a stop cut short
-        (a model load, an embedding): the thread cannot be stopped, only left behind."""
-        return self._model_work is not None and not self._model_work.done()
 
     def close(self) -> None:
         """Let the model thread go once its work is done."""

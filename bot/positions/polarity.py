@@ -176,6 +176,8 @@ def _cue_at(
         return None  # "troop-backed": part of a compound adjective
     if lemma(word) == "close" and {"door", "doors"} & set(low[i + 1 : i + 4]):
         return "refuse", 1  # "close the door to": a refusal; closing a plant is not
+    if word == "end" and _dates_an_act(low, i):
+        return None  # "by the end of the year" says when, not that anything ends
     base = lemma(word)
     if base in content or word in content:
         return None
@@ -192,6 +194,15 @@ def _cue_at(
     if (base in FOR_CUES or word in FOR_CUES) and _is_verb_form(low, i, caps):
         return "consent", 1
     return None
+
+
+# Prepositions that make "the end" a point in time: "by the end of May", "in the end".
+_TIME_PREPOSITIONS = words("by at before until till towards toward from after around in")
+
+
+def _dates_an_act(low: list[str], i: int) -> bool:
+    """True when the "end" at i is a point in time ("by the end of the year"), not the verb."""
+    return i >= 2 and low[i - 1] == "the" and low[i - 2] in _TIME_PREPOSITIONS
 
 
 def _cues(

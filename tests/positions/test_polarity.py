@@ -170,3 +170,22 @@ def test_a_cue_word_a_position_is_for_is_the_topic_not_a_stance() -> None:
         ),
     )
     assert content_words(chained) == frozenset()
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "We intend to run the first automated berth by the end of this year.",
+        "The operator will run the new terminal at the end of the month.",
+        "In the end, the company kept its timetable.",
+    ],
+)
+def test_the_end_of_a_time_is_no_refusal(sentence: str) -> None:
+    # "by the end of the year" dates an act; read as "end" the verb, it turned a pledge
+    # to go ahead into a stance against.
+    assert polarity(sentence) == 0
+
+
+def test_ending_something_is_still_a_refusal() -> None:
+    assert polarity("The union will end its ban by the end of the week.") > 0
+    assert polarity("The operator will end the trial.") < 0

@@ -239,6 +239,8 @@ def _governs(low: list[str], head: _Cue, next_cue: _Cue) -> bool:
         return True  # "ended its freeze", "lifted a two-month ban": a refusal as the object
     if head.kind in ("refuse", "undo") and _restricting_object(low, between, next_cue):
         return True  # "repeal its decree barring GM corn": the object is a restriction too
+    if head.kind in ("refuse", "undo") and _stance_noun_object(low, between, next_cue):
+        return True  # "dropped its outright opposition to": giving up a stance against
     if len(words_between) >= THRESHOLDS.negator_scope or any(w in _CLAUSE_END for w in between):
         return False
     if head.kind == "neg":
@@ -274,6 +276,21 @@ def _restricting_object(low: list[str], between: list[str], next_cue: _Cue) -> b
     return len([w for w in between if w not in _OBJECT_LEAD]) <= 2
 
 
+# Judgement words that are nouns naming a stance against: what one can drop or withdraw.
+_STANCE_NOUNS = words("opposition refusal")
+
+
+def _stance_noun_object(low: list[str], between: list[str], next_cue: _Cue) -> bool:
+    """True when the next cue is a stance noun that is the object: a determiner and at most
+    one more word before it ("its opposition", "its outright opposition"). Not an
+    adjective ("rejected the unacceptable terms"), which judges rather than names a stance."""
+    if next_cue.kind != "judge" or low[next_cue.at] not in _STANCE_NOUNS:
+        return False
+    if _ends_clause(between) or not between or between[0] not in _OBJECT_LEAD:
+        return False
+    return len([w for w in between if w not in _OBJECT_LEAD]) <= 1
+
+
 def _before_a_noun(low: list[str], at: int) -> bool:
     """True when the negator at `at` is followed by an article or a preposition."""
     following = low[at + 1 : at + 2]
@@ -287,9 +304,24 @@ def _ends_clause(between: list[str]) -> bool:
     return any(w in _CLAUSE_END for w in between)
 
 
+# How far after a refusal verb a possessor's demand may stand: "rejected the National Union
+# of Transport Workers' demand" has seven tokens before the demand noun.
+_POSSESSOR_REACH = 9
+
+
 def _demand_at(low: list[str], at: int) -> bool:
-    """True when a demand noun follows the verb at `at` within three tokens ("Moscow's demand")."""
-    return any(w in DEMAND_NOUNS for w in low[at + 1 : at + 4])
+    """True when a demand noun follows the verb at `at`: within three tokens ("Moscow's
+    demand"), or right after a possessor of any length in the same clause ("the opposition
+    leader's call", "the … Workers' demand")."""
+    if any(w in DEMAND_NOUNS for w in low[at + 1 : at + 4]):
+        return True
+    window = low[at + 1 : at + 1 + _POSSESSOR_REACH]
+    for k, word in enumerate(window[:-1]):
+        if word in _CLAUSE_END:
+            return False
+        if word in ("'s", "'") and window[k + 1] in DEMAND_NOUNS:
+            return True
+    return False
 
 
 def _chain(low: list[str], cues: list[_Cue], k: int) -> tuple[float, int]:
@@ -420,7 +452,8 @@ _NO_STANCE = re.compile(
     r"|\b(?:has|had|have|hold|holds|held|take|takes|took|taken|taking)"
     r" no (?:firm |formal |official |public |clear )?(?:view|position|opinion|stance)\b"
     r"|\b(?:is|are|was|were) (?:still )?(?:studying|weighing|examining|assessing)\b"
-    r"|\baccus(?:e|es|ed|ing)\b"
+    # Not after "and": "rejected the plan and accused the firm of …" states a stance first.
+    r"|(?<!\band )\baccus(?:e|es|ed|ing)\b"
     r"|\bden(?:y|ies|ied|ying)\b(?:\W+\w+){0,4}?\W+(?:report|reports|claim|claims|account|"
     r"allegation|allegations|accusation|accusations)\b"
     r"|\bden(?:y|ies|ied)\W*$"

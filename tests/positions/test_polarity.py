@@ -189,3 +189,35 @@ def test_the_end_of_a_time_is_no_refusal(sentence: str) -> None:
 def test_ending_something_is_still_a_refusal() -> None:
     assert polarity("The union will end its ban by the end of the week.") > 0
     assert polarity("The operator will end the trial.") < 0
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "The federation has dropped its outright opposition to the four-day week.",
+        "The union withdrew its opposition to the plan.",
+        "The party abandoned its refusal to back the deal.",
+    ],
+)
+def test_giving_up_an_opposition_is_for(sentence: str) -> None:
+    assert polarity(sentence) > 0
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "Brackwell rejected the union's demand that it scrap automation.",
+        "The company rejected the National Union of Transport Workers' demand that it scrap"
+        " the cranes.",
+        "The minister dismissed the opposition leader's call to halt the programme.",
+    ],
+)
+def test_a_refusal_reaches_a_demand_behind_a_possessor(sentence: str) -> None:
+    # The demand's owner may be a long name: "the union's", "the … Workers'".
+    assert polarity(sentence) > 0
+
+
+def test_an_accusation_after_a_stance_leaves_the_stance() -> None:
+    clause = "The union still rejected automation and accused the company of breaking its word."
+    assert not states_no_stance(clause)
+    assert states_no_stance("The union accused the company of breaking its word.")

@@ -200,7 +200,8 @@ def read_revision(
     match on its own.
     """
     matched_before = frozenset(m.topic_id for m in reader.matches(revision.article.id) if m.matched)
-    if not revision.added:
+    # A new headline over the same body is read too: live pages put their latest turn there.
+    if not revision.added and not revision.new_title:
         return RevisionReading(revision, None, [], [], [], matched_before)
     update = revision.update()
     vectors = matcher.embed(update)

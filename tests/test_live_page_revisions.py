@@ -281,3 +281,30 @@ async def test_an_update_read_at_a_feeds_first_poll_is_history(
         latest = statements_of_live_page(served)[-1]
     assert [alert.title for alert in console.posts] == [LIVE_TITLE]
     assert (latest.position_id, latest.published) == ("new-fund", clock.now)
+
+
+@pytest.mark.asyncio(loop_scope="function")
+async def test_an_update_that_only_rewrites_the_headline_is_read(
+    tmp_path: Path, embedder: Any
+) -> None:
+    # Live pages put their latest turn in the headline: a new headline over the same body
+    # was stored without being read, so the topic and the stance it brought were lost.
+    clock = Clock.hours_ago(6)
+    console = RecordingConsole()
+    async with one_feed(tmp_path, rss("Wire", [HISTORY]), console=console) as served:
+        await use_norland(served, embedder, console)
+        served.app.pipeline.clock = clock
+        await served.poll()  # first poll: history only
+        clock.now += timedelta(minutes=10)
+        served.body = rss("Wire", [live_item(ARRIVALS, clock.now), HISTORY])
+        await served.poll()  # on no tracked topic: not alerted
+        clock.now += timedelta(minutes=30)
+        page = live_item(ARRIVALS, clock.now)
+        page["title"] = "Live: Norland now backs a separate fund for the lake accord"
+        served.body = rss("Wire", [page, HISTORY])
+        await served.poll()
+        await served.app.outbox.drain()
+        statements = statements_of_live_page(served)
+    assert [[t.topic_id for t in alert.topics] for alert in console.posts] == [["lake-fund"]]
+    assert console.posts[0].title == page["title"]
+    assert [(s.position_id, s.published) for s in statements] == [("new-fund", clock.now)]

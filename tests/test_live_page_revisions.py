@@ -308,3 +308,53 @@ async def test_an_update_that_only_rewrites_the_headline_is_read(
     assert [[t.topic_id for t in alert.topics] for alert in console.posts] == [["lake-fund"]]
     assert console.posts[0].title == page["title"]
     assert [(s.position_id, s.published) for s in statements] == [("new-fund", clock.now)]
+
+
+@pytest.mark.asyncio(loop_scope="function")
+async def test_an_update_within_ten_minutes_of_the_last_one_read_waits_and_is_not_lost(
+    tmp_path: Path, embedder: Any
+) -> None:
+    clock = Clock.hours_ago(6)
+    console = RecordingConsole()
+    async with one_feed(tmp_path, rss("Wire", [HISTORY]), console=console) as served:
+        await live_page_at_0915(served, embedder, console, clock)
+        clock.now += timedelta(minutes=30)
+        text = f"{RESTATEMENT}\n\n{MORNING}"
+        served.body = rss("Wire", [live_item(text, clock.now), HISTORY])
+        await served.poll()  # an update read: the next one waits ten minutes
+        clock.now += timedelta(minutes=5)
+        served.body = rss("Wire", [live_item(f"{REVERSAL}\n\n{text}", clock.now), HISTORY])
+        await served.poll()
+        await served.app.outbox.drain()
+        held = [alert.title for alert in console.posts]
+        clock.now += timedelta(minutes=5)
+        await served.poll()  # the same listing, ten minutes after the last update read
+        await served.app.outbox.drain()
+    assert held == [LIVE_TITLE]
+    assert [alert.title for alert in console.posts] == [LIVE_TITLE, LIVE_TITLE]
+    assert any(line.is_shift for line in console.posts[1].stances)
+
+
+@pytest.mark.asyncio(loop_scope="function")
+async def test_a_page_dated_more_than_a_week_back_is_not_read_for_updates(
+    tmp_path: Path, embedder: Any
+) -> None:
+    # A feed that rewords an item of its archive brings no news: its "update" is left
+    # unread, where an item dated within the week is read.
+    clock = Clock.hours_ago(6)
+    console = RecordingConsole()
+    async with one_feed(tmp_path, rss("Wire", [HISTORY]), console=console) as served:
+        await live_page_at_0915(served, embedder, console, clock)
+        dated = clock.now - timedelta(minutes=10)
+        stored = statements_of_live_page(served)
+        clock.now = dated + timedelta(days=7, minutes=1)
+        served.body = rss("Wire", [live_item(f"{REVERSAL}\n\n{MORNING}", dated), HISTORY])
+        await served.poll()
+        await served.app.outbox.drain()
+        after_a_week = statements_of_live_page(served)
+        clock.now = dated + timedelta(days=6, hours=23)
+        served.body = rss("Wire", [live_item(f"{REVERSAL}\n\n{MORNING}", dated), HISTORY])
+        await served.poll()
+        await served.app.outbox.drain()
+    assert after_a_week == stored
+    assert [alert.title for alert in console.posts] == [LIVE_TITLE, LIVE_TITLE]

@@ -5,8 +5,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import signal
 import sqlite3
+import tempfile
 import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
@@ -19,7 +21,7 @@ from bot.hot_reload import watch_watchlists
 from bot.models import Watchlist
 from bot.reload import LoadedFrom
 from bot.settings import Settings
-from bot.store.backup import BackupError
+from bot.store.backup import BackupError, DamagedDatabase
 from bot.store.lock import heartbeat, hold_database
 from bot.store.protocol import Store
 from bot.stories import RULES
@@ -220,7 +222,8 @@ async def serve_app(app: App, once: bool, stop: asyncio.Event | None = None) -> 
 
 def save_if_file_gone(store: Store) -> None:
     """When the database file was deleted or replaced while the service ran, copy what the
-    open connection still holds beside the path before it is closed, and say where.
+    open connection still holds beside the path (else in the temp folder) before it is
+    closed, and say where.
 
     SQLite goes on with the file it opened: after an `rm` (or a backup moved over it) that
     file is reachable only through this connection, and every alert, position and follow in
@@ -232,20 +235,38 @@ def save_if_file_gone(store: Store) -> None:
         gone = store.file_gone()
     if gone is None:
         return
-    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
-    target = f"{store.path}.rescued-{stamp}"
-    try:
-        store.save_copy(target)
-    except BackupError as exc:
-        log.error("the database file %s was %s while the service ran: %s", store.path, gone, exc)
+    name = f"{os.path.basename(store.path)}.rescued-{datetime.now(UTC):%Y%m%d-%H%M%S}"
+    # Beside the path first; then the temp folder, for when the path's folder went too
+    # (`rm -rf data/`, a volume unmounted) or is full: a copy there still outlives the
+    # process, where none at all loses every alert, position and follow.
+    folders = dict.fromkeys([os.path.dirname(store.path) or ".", tempfile.gettempdir()])
+    refused: list[str] = []
+    for folder in folders:
+        target = os.path.join(folder, name)
+        try:
+            store.save_copy(target)
+        except DamagedDatabase as exc:  # copied, damaged: the message says where
+            log.error(
+                "the database file %s was %s while the service ran: %s", store.path, gone, exc
+            )
+            return
+        except BackupError as exc:
+            refused.append(str(exc))
+            continue
+        log.warning(
+            "the database file %s was %s while the service ran: what it held is saved to %s;"
+            " to go on with it, move that file to %s before the next start",
+            store.path,
+            gone,
+            target,
+            store.path,
+        )
         return
-    log.warning(
-        "the database file %s was %s while the service ran: what it held is saved to %s;"
-        " to go on with it, move that file to %s before the next start",
+    log.error(
+        "the database file %s was %s while the service ran: %s",
         store.path,
         gone,
-        target,
-        store.path,
+        "; ".join(refused),
     )
 
 

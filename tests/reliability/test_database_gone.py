@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import shutil
+import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -56,3 +58,39 @@ async def test_what_the_service_held_is_saved_beside_the_path_at_stop(
         f"the database file {db} was {how} while the service ran: what it held is saved to"
         f" {saved[0]}; to go on with it, move that file to {db} before the next start"
     ]
+
+
+async def test_with_its_folder_gone_what_the_service_held_is_saved_in_the_temp_folder(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # `rm -rf data/` (or a volume unmounted) under the running service: the copy beside the
+    # path had no folder to go to, and everything the database held went with the process.
+    data = tmp_path / "data"
+    data.mkdir()
+    db = data / "sw.db"
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(temp))
+    app = build_app(
+        Settings(db_path=db),
+        Watchlist(topics=(DRILLS,)),
+        embedder=HashingEmbedder(),
+        deliveries=[Recorder()],
+    )
+    now = datetime.now(UTC)
+    with app.store.transaction():
+        app.store.save_alert(make_alert("story-1", now), "a-1", ["console"], now)
+    shutil.rmtree(data)
+    caplog.set_level(logging.INFO)
+    stop = asyncio.Event()
+    stop.set()
+    assert await asyncio.wait_for(service.serve_app(app, once=False, stop=stop), 30) == 0
+
+    saved = sorted(temp.glob("sw.db.rescued-*"))
+    assert len(saved) == 1, sorted(p.name for p in temp.iterdir())
+    assert query(saved[0], "SELECT id FROM alerts") == [("story-1",)]
+    assert any(
+        f"what it held is saved to {saved[0]}; to go on with it, move that file to {db}"
+        in r.getMessage()
+        for r in caplog.records
+    )

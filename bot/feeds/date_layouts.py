@@ -85,10 +85,13 @@ def as_rfc822(text: str | None) -> str | None:
 def _read_right_by_feedparser(found: re.Match[str]) -> bool:
     """True for an RFC 822 ("21 Nov 2026 14:00 GMT") or ISO ("2026-11-21 14:00") date on a
     24-hour clock: feedparser reads them, and knows a few zone names (MET) the mail date
-    reader does not."""
+    reader does not. Not for an ISO date followed by a zone name ("2026-11-21 14:00 UTC"),
+    which feedparser reads as midnight."""
     if found["half"]:
         return False
-    return bool(found["dmy_year"]) or found["ymd_sep"] == "-"
+    if found["ymd_sep"] == "-":
+        return not re.search(r"[a-z]", found["zone"] or "", re.IGNORECASE)
+    return bool(found["dmy_year"])
 
 
 def _year_month_day(found: re.Match[str]) -> tuple[int, int, int] | None:

@@ -41,6 +41,10 @@ def at(hour: int, minute: int = 0, day: int = 21, month: int = 11) -> datetime:
         ("2026/11/21 14:00", at(14)),
         ("2026-11-21 14:00:00", at(14)),
         ("21 November 2026 14:00 GMT", at(14)),
+        # feedparser read these as midnight: a zone name after an ISO date drops its time.
+        ("2026-11-21 14:00 UTC", at(14)),
+        ("2026-11-21 14:00:00 GMT", at(14)),
+        ("2026-11-21 14:00 MSK", at(11)),
     ],
 )
 def test_numeric_and_day_first_layouts_are_read(date: str, read: datetime) -> None:

@@ -2,9 +2,10 @@
 
 Live blogs and developing stories keep one guid and link and rewrite their text at each
 update. An update is told from a cosmetic change by the article's sentences, normalised
-(spacing, case, live-page time stamps, "updated 3 minutes ago", tracking parameters of
-links), as a set, so a re-ordering is no change either. Only the sentences the stored
-version did not have are read: embedded, matched and read for stances, dated when read.
+(spacing, case, live-page time stamps, "last updated 09:19 GMT", "updated 3 minutes ago",
+tracking parameters of links), as a set, so a re-ordering is no change either. Only the
+sentences the stored version did not have are read: embedded, matched and read for stances,
+dated when read.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from bot.feeds.parse import canonical_url
 from bot.models import Article, StanceLine, Statement
 from bot.store.protocol import Store
 from bot.store.rows import MatchRow, StoredVersion
-from bot.text import split_sentences
+from bot.text import is_update_time, split_sentences
 
 if TYPE_CHECKING:
     from bot.matching.topics import ArticleVectors, TopicMatcher, TopicScore
@@ -54,6 +55,8 @@ class StanceReader(Protocol):
 
 def _normalised(sentence: str) -> str:
     """A sentence as compared between versions ("" when nothing of substance is left)."""
+    if is_update_time(sentence):
+        return ""
     linked = _LINK.sub(lambda link: canonical_url(link.group()), sentence)
     return " ".join(_RELATIVE_AGE.sub("", linked).casefold().split()).strip(" .;:,|—–-")
 

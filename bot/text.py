@@ -70,6 +70,11 @@ _DATELINE = re.compile(
 _CLOCK = r"(?:[01]?\d|2[0-3])[:.][0-5]\d(?:\s?[ap]\.?m\.?)?"
 _ZONE = r"(?: (?:GMT|UTC|BST|CET|CEST|EET|EEST|MSK|ET|EST|EDT|PT|PST|PDT))?"
 _TIME_STAMP = re.compile(rf"^{_CLOCK}{_ZONE}(?: ?[:|—–-]+ *| (?=[{_SENTENCE_START}])|$)")
+# "Last updated 09:19 GMT", "Updated: 23 November, 10.45am": a live page's line saying when
+# it last changed. It is rewritten at every update, with nothing else in it.
+_UPDATED_AT = re.compile(
+    rf"(?:last )?updated:?(?: (?:at|on))?(?: [\w,]+){{0,4}}? {_CLOCK}{_ZONE}[.]?", re.IGNORECASE
+)
 # A paragraph that reads as prose ends like a sentence; a headline line does not.
 _PROSE_END = re.compile(r"[.!?…][\"'”’»)\]]*$")
 
@@ -124,6 +129,11 @@ def split_paragraph(paragraph: str) -> list[str]:
     if tail:
         out.extend(_pieces(tail))
     return out
+
+
+def is_update_time(sentence: str) -> bool:
+    """True for a live page's line that only says when the page was last updated."""
+    return _UPDATED_AT.fullmatch(" ".join(sentence.split())) is not None
 
 
 def _without_time_stamp(sentence: str) -> str:

@@ -238,6 +238,27 @@ async def test_an_upgraded_database_reads_only_what_changed_after_the_upgrade(
     assert any(line.is_shift for line in console.posts[1].stances)
 
 
+@pytest.mark.asyncio(loop_scope="function")
+async def test_a_new_last_updated_time_does_not_hold_back_the_next_update(
+    tmp_path: Path, embedder: Any
+) -> None:
+    # Found in a 21-minute soak: a page's "Last updated 09:19 GMT." line, changed at every
+    # update, was read as a new sentence; that read started the page's ten-minute wait, so a
+    # reversal posted minutes later was not alerted at the poll that first saw it.
+    clock = Clock.hours_ago(6)
+    console = RecordingConsole()
+    async with one_feed(tmp_path, rss("Wire", [HISTORY]), console=console) as served:
+        await live_page_at_0915(served, embedder, console, clock)
+        for minutes, news in ((25, ""), (5, f"{REVERSAL}\n\n")):
+            clock.now += timedelta(minutes=minutes)
+            text = f"Last updated {clock.now:%H:%M} GMT.\n\n{news}{MORNING}"
+            served.body = rss("Wire", [live_item(text, clock.now), HISTORY])
+            await served.poll()
+        await served.app.outbox.drain()
+    assert [alert.title for alert in console.posts] == [LIVE_TITLE, LIVE_TITLE]
+    assert any(line.is_shift for line in console.posts[1].stances)
+
+
 ARRIVALS = "Delegates arrived at the lakeside hotel on Wednesday morning and posed for photographs."
 
 

@@ -21,7 +21,7 @@ from bot.feeds.parse import canonical_url
 from bot.models import Article, StanceLine, Statement
 from bot.store.protocol import Store
 from bot.store.rows import MatchRow, StoredVersion
-from bot.text import is_update_time, split_sentences
+from bot.text import RELATIVE_AGE, is_page_clock, split_sentences
 
 if TYPE_CHECKING:
     from bot.matching.topics import ArticleVectors, TopicMatcher, TopicScore
@@ -34,12 +34,6 @@ if TYPE_CHECKING:
 # and a shift on a faster feed's live page is posted at most ten minutes late.
 MIN_REVISION_GAP = timedelta(minutes=10)
 
-# "Updated 3 minutes ago", "2 hrs ago": an age the page restates at every poll.
-_RELATIVE_AGE = re.compile(
-    r"\b(?:(?:last\s+)?updated:?\s+)?(?:\d+|an?|one)\s+"
-    r"(?:sec(?:ond)?s?|min(?:ute)?s?|hours?|hrs?|days?)\s+ago\b",
-    re.IGNORECASE,
-)
 _LINK = re.compile(r"https?://[^\s)\]>\"']+")
 
 
@@ -55,10 +49,10 @@ class StanceReader(Protocol):
 
 def _normalised(sentence: str) -> str:
     """A sentence as compared between versions ("" when nothing of substance is left)."""
-    if is_update_time(sentence):
+    if is_page_clock(sentence):
         return ""
     linked = _LINK.sub(lambda link: canonical_url(link.group()), sentence)
-    return " ".join(_RELATIVE_AGE.sub("", linked).casefold().split()).strip(" .;:,|—–-")
+    return " ".join(RELATIVE_AGE.sub("", linked).casefold().split()).strip(" .;:,|—–-")
 
 
 def sentence_keys(title: str, text: str) -> dict[str, str]:

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from bot.text import outlet_signature
+from bot.text import is_page_clock, outlet_signature
 
 MAX_SENTENCES = 3
 MAX_CHARS = 600
@@ -37,13 +37,14 @@ def summarize(sentences: Sequence[str], relevance: Sequence[float], title: str =
     `sentences` are the article's sentences in order (title excluded) and `relevance`
     their similarity to the matched topics. A sentence that only repeats the title (a
     page's headline extracted with its body, maybe without the outlet's signature the
-    feed's title carries) or an earlier sentence is never picked.
+    feed's title carries), an earlier sentence or a live page's update time is never picked.
     """
     seen = set(headline_keys(title))
     unique: list[int] = []
     for index, sentence in enumerate(sentences):
         key = normalised(sentence)
-        if key and key not in seen:
+        # A live page's "Last updated 09:15 GMT" is stale once the alert is posted.
+        if key and key not in seen and not is_page_clock(sentence):
             seen.add(key)
             unique.append(index)
     if not unique:

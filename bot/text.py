@@ -73,7 +73,13 @@ _TIME_STAMP = re.compile(rf"^{_CLOCK}{_ZONE}(?: ?[:|—–-]+ *| (?=[{_SENTENCE_
 # "Last updated 09:19 GMT", "Updated: 23 November, 10.45am": a live page's line saying when
 # it last changed. It is rewritten at every update, with nothing else in it.
 _UPDATED_AT = re.compile(
-    rf"(?:last )?updated:?(?: (?:at|on))?(?: [\w,]+){{0,4}}? {_CLOCK}{_ZONE}[.]?", re.IGNORECASE
+    rf"(?:last )?updated:?(?: (?:at|on))?(?: [\w,]+){{0,4}}? {_CLOCK}{_ZONE}", re.IGNORECASE
+)
+# "Updated 3 minutes ago", "2 hrs ago": an age a live page restates at every poll.
+RELATIVE_AGE = re.compile(
+    r"\b(?:(?:last\s+)?updated:?\s+)?(?:\d+|an?|one)\s+"
+    r"(?:sec(?:ond)?s?|min(?:ute)?s?|hours?|hrs?|days?)\s+ago\b",
+    re.IGNORECASE,
 )
 # A paragraph that reads as prose ends like a sentence; a headline line does not.
 _PROSE_END = re.compile(r"[.!?…][\"'”’»)\]]*$")
@@ -131,9 +137,11 @@ def split_paragraph(paragraph: str) -> list[str]:
     return out
 
 
-def is_update_time(sentence: str) -> bool:
-    """True for a live page's line that only says when the page was last updated."""
-    return _UPDATED_AT.fullmatch(" ".join(sentence.split())) is not None
+def is_page_clock(sentence: str) -> bool:
+    """True for a live page's line that only says when the page was last updated ("Last
+    updated 09:19 GMT", "Updated 3 minutes ago")."""
+    line = " ".join(sentence.split()).rstrip(".")
+    return any(clock.fullmatch(line) for clock in (_UPDATED_AT, RELATIVE_AGE))
 
 
 def _without_time_stamp(sentence: str) -> str:

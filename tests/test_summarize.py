@@ -178,3 +178,18 @@ def test_a_summary_of_a_run_on_sentence_marks_where_it_stops() -> None:
     assert len(pieces) > 2 and all(len(p) < 300 for p in pieces)
     both = summarize(pieces, [0.9, 0.9, 0.1, 0.1, 0.1, 0.1])
     assert both.count("lot") == 2 and both.endswith("…") and "." not in both, both
+
+
+def test_a_live_pages_update_time_lines_are_not_the_summary_of_its_alert() -> None:
+    # Found in a soak: a live page's alert opened with "Updated 1 minutes ago. Last updated
+    # 09:15 GMT.", lines that were stale as soon as the card was posted.
+    page = (
+        "Updated 1 minutes ago. Last updated 09:15 GMT. 09:15 GMT: Kremlin spokesman Dmitry"
+        " Peskov said Moscow would never accept NATO soldiers in Ukraine. Talks resume today."
+    )
+    sentences = split_sentences(page)
+    summary = summarize(sentences, [0.9 if "Peskov" in s else 0.2 for s in sentences])
+    assert summary == (
+        "Kremlin spokesman Dmitry Peskov said Moscow would never accept NATO soldiers in"
+        " Ukraine. Talks resume today."
+    )

@@ -87,7 +87,12 @@ async def live_page_at_0915(
     served.body = rss("Wire", [HISTORY])
     await served.poll()
     clock.now += timedelta(minutes=10)
-    served.body = rss("Wire", [live_item(MORNING, clock.now), HISTORY])
+    await poll_update(served, MORNING, clock)
+
+
+async def poll_update(served: OneFeed, text: str, clock: Clock) -> None:
+    """Serve the live page with this text, updated now, above the history item; poll."""
+    served.body = rss("Wire", [live_item(text, clock.now), HISTORY])
     await served.poll()
 
 
@@ -146,8 +151,7 @@ async def test_a_cosmetic_change_to_a_live_page_is_not_read_as_an_update(
         after = statements_of_live_page(served)
         # Then a real update: read, as the cosmetic ones were not.
         clock.now += timedelta(minutes=30)
-        served.body = rss("Wire", [live_item(f"{cosmetic}\n\n{REVERSAL}", clock.now), HISTORY])
-        await served.poll()
+        await poll_update(served, f"{cosmetic}\n\n{REVERSAL}", clock)
         await served.app.outbox.drain()
     assert after == before
     assert [alert.title for alert in console.posts] == [LIVE_TITLE, LIVE_TITLE]
@@ -163,8 +167,7 @@ async def test_a_restating_update_is_kept_in_the_history_without_an_alert(
     async with one_feed(tmp_path, rss("Wire", [HISTORY]), console=console) as served:
         await live_page_at_0915(served, embedder, console, clock)
         clock.now += timedelta(hours=1)
-        served.body = rss("Wire", [live_item(f"{RESTATEMENT}\n\n{MORNING}", clock.now), HISTORY])
-        await served.poll()
+        await poll_update(served, f"{RESTATEMENT}\n\n{MORNING}", clock)
         await served.app.outbox.drain()
         latest = statements_of_live_page(served)[-1]
     assert [alert.title for alert in console.posts] == [LIVE_TITLE]
@@ -194,8 +197,7 @@ async def test_a_live_page_updated_all_day_alerts_only_its_shift(
             news = REVERSAL if n == 20 else f"Update {n}: delegates broke for coffee {n} times."
             text = f"{news}\n\n{text}"
             stamp = f"{clock.now:%H:%M} GMT: "
-            served.body = rss("Wire", [live_item(stamp + text, clock.now), HISTORY])
-            await served.poll()
+            await poll_update(served, stamp + text, clock)
         await served.app.outbox.drain()
     assert [alert.title for alert in console.posts] == [LIVE_TITLE, LIVE_TITLE]
     assert any(line.is_shift for line in console.posts[1].stances)
@@ -230,8 +232,7 @@ async def test_an_upgraded_database_reads_only_what_changed_after_the_upgrade(
         await served.poll()  # nothing changed in substance: nothing read, nothing alerted
         unchanged = statements_of_live_page(served)
         clock.now += timedelta(minutes=30)
-        served.body = rss("Wire", [live_item(f"{REVERSAL}\n\n{MORNING}", clock.now), HISTORY])
-        await served.poll()
+        await poll_update(served, f"{REVERSAL}\n\n{MORNING}", clock)
         await served.app.outbox.drain()
     assert unchanged == stored
     assert [alert.title for alert in console.posts] == [LIVE_TITLE, LIVE_TITLE]
@@ -252,8 +253,7 @@ async def test_a_new_last_updated_time_does_not_hold_back_the_next_update(
         for minutes, news in ((25, ""), (5, f"{REVERSAL}\n\n")):
             clock.now += timedelta(minutes=minutes)
             text = f"Last updated {clock.now:%H:%M} GMT.\n\n{news}{MORNING}"
-            served.body = rss("Wire", [live_item(text, clock.now), HISTORY])
-            await served.poll()
+            await poll_update(served, text, clock)
         await served.app.outbox.drain()
     assert [alert.title for alert in console.posts] == [LIVE_TITLE, LIVE_TITLE]
     assert any(line.is_shift for line in console.posts[1].stances)
@@ -273,14 +273,12 @@ async def test_an_update_that_brings_a_tracked_topic_is_alerted_once(
         served.app.pipeline.clock = clock
         await served.poll()  # first poll: history only
         clock.now += timedelta(minutes=10)
-        served.body = rss("Wire", [live_item(ARRIVALS, clock.now), HISTORY])
-        await served.poll()
+        await poll_update(served, ARRIVALS, clock)
         text = ARRIVALS
         for news in (MORNING, RESTATEMENT):  # the fund comes up, then again
             clock.now += timedelta(minutes=30)
             text = f"{news}\n\n{text}"
-            served.body = rss("Wire", [live_item(text, clock.now), HISTORY])
-            await served.poll()
+            await poll_update(served, text, clock)
         await served.app.outbox.drain()
     assert [[t.topic_id for t in alert.topics] for alert in console.posts] == [["lake-fund"]]
 
@@ -296,8 +294,7 @@ async def test_an_update_read_at_a_feeds_first_poll_is_history(
         # The feed starts afresh, as one listed again after a long absence does.
         served.app.store.db.execute("UPDATE feeds SET first_polled_at = NULL")
         clock.now += timedelta(hours=1)
-        served.body = rss("Wire", [live_item(f"{REVERSAL}\n\n{MORNING}", clock.now), HISTORY])
-        await served.poll()
+        await poll_update(served, f"{REVERSAL}\n\n{MORNING}", clock)
         await served.app.outbox.drain()
         latest = statements_of_live_page(served)[-1]
     assert [alert.title for alert in console.posts] == [LIVE_TITLE]
@@ -344,8 +341,7 @@ async def test_an_update_within_ten_minutes_of_the_last_one_read_waits_and_is_no
         served.body = rss("Wire", [live_item(text, clock.now), HISTORY])
         await served.poll()  # an update read: the next one waits ten minutes
         clock.now += timedelta(minutes=5)
-        served.body = rss("Wire", [live_item(f"{REVERSAL}\n\n{text}", clock.now), HISTORY])
-        await served.poll()
+        await poll_update(served, f"{REVERSAL}\n\n{text}", clock)
         await served.app.outbox.drain()
         held = [alert.title for alert in console.posts]
         clock.now += timedelta(minutes=5)

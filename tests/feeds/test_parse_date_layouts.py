@@ -7,21 +7,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot.feeds.parse import parse_feed
-from bot.models import Feed
-
-FETCHED = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
-FEED = Feed(url="https://feeds.example/x", name="X", interval_s=600)
-
-
-def published(date: str) -> datetime:
-    body = (
-        '<?xml version="1.0"?><rss version="2.0"><channel><title>T</title>'
-        f"<item><guid>g</guid><title>Dated</title><pubDate>{date}</pubDate></item>"
-        "</channel></rss>"
-    )
-    (article,) = parse_feed(body.encode(), FEED, FETCHED)
-    return article.published
+from tests.feeds.test_parse_zone_names import FETCHED
+from tests.feeds.test_parse_zone_names import published_rss as published
 
 
 def at(hour: int, minute: int = 0, day: int = 21, month: int = 11) -> datetime:

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from bot import service
-from bot.app import build_app
+from bot.app import App, build_app
 from bot.matching.hashing import HashingEmbedder
 from bot.models import Watchlist
 from bot.settings import Settings
@@ -21,6 +21,20 @@ from bot.store.sqlite import SQLiteStore
 from tests.conftest import make_alert
 from tests.one_feed import DRILLS
 from tests.reliability.helpers import Recorder, query
+
+
+def app_with_one_alert(db: Path) -> App:
+    """An app on this database file holding one queued alert."""
+    app = build_app(
+        Settings(db_path=db),
+        Watchlist(topics=(DRILLS,)),
+        embedder=HashingEmbedder(),
+        deliveries=[Recorder()],
+    )
+    now = datetime.now(UTC)
+    with app.store.transaction():
+        app.store.save_alert(make_alert("story-1", now), "a-1", ["console"], now)
+    return app
 
 
 @pytest.mark.parametrize("how", ["deleted", "replaced"])
@@ -31,15 +45,7 @@ async def test_what_the_service_held_is_saved_beside_the_path_at_stop(
     # with the file it opened, and every alert, position and follow in it was gone once the
     # process ended.
     db = tmp_path / "sw.db"
-    app = build_app(
-        Settings(db_path=db),
-        Watchlist(topics=(DRILLS,)),
-        embedder=HashingEmbedder(),
-        deliveries=[Recorder()],
-    )
-    now = datetime.now(UTC)
-    with app.store.transaction():
-        app.store.save_alert(make_alert("story-1", now), "a-1", ["console"], now)
+    app = app_with_one_alert(db)
     for suffix in ("", "-wal", "-shm"):
         Path(f"{db}{suffix}").unlink(missing_ok=True)
     if how == "replaced":
@@ -71,15 +77,7 @@ async def test_with_its_folder_gone_what_the_service_held_is_saved_in_the_temp_f
     temp = tmp_path / "tmp"
     temp.mkdir()
     monkeypatch.setattr(tempfile, "tempdir", str(temp))
-    app = build_app(
-        Settings(db_path=db),
-        Watchlist(topics=(DRILLS,)),
-        embedder=HashingEmbedder(),
-        deliveries=[Recorder()],
-    )
-    now = datetime.now(UTC)
-    with app.store.transaction():
-        app.store.save_alert(make_alert("story-1", now), "a-1", ["console"], now)
+    app = app_with_one_alert(db)
     shutil.rmtree(data)
     caplog.set_level(logging.INFO)
     stop = asyncio.Event()

@@ -71,7 +71,12 @@ def sentence_keys(title: str, text: str) -> dict[str, str]:
 def fingerprint(title: str, text: str) -> str:
     """A hash of the version's normalised sentences, in no order: equal for versions that
     differ only cosmetically."""
-    return hashlib.sha256("\n".join(sorted(sentence_keys(title, text))).encode()).hexdigest()
+    return _hash_of(sentence_keys(title, text))
+
+
+def _hash_of(keys: dict[str, str]) -> str:
+    """The fingerprint of a version's sentence keys (`sentence_keys`)."""
+    return hashlib.sha256("\n".join(sorted(keys)).encode()).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -134,17 +139,19 @@ def compare_versions(changed: Sequence[tuple[StoredVersion, Article]]) -> list[C
 def _compared(before: StoredVersion, article: Article) -> Compared:
     # A row stored before fingerprints were kept has its fingerprint computed from its
     # stored version, so the first poll after an upgrade takes no unchanged item for an update.
-    computed = None if before.fingerprint else fingerprint(before.title, before.text)
-    new = fingerprint(article.title, article.text)
+    # Each version is split into sentences at most once, for its fingerprint and for what
+    # it adds; the stored one only when needed (a cosmetic change with a kept fingerprint,
+    # the common case on a feed whose text changes at every poll, splits only the new one).
+    has = sentence_keys(article.title, article.text)
+    new = _hash_of(has)
+    had = None if before.fingerprint else sentence_keys(before.title, before.text)
+    computed = None if had is None else _hash_of(had)
     if new == (before.fingerprint or computed):
         return Compared(before, None, computed)
-    had = sentence_keys(before.title, before.text)
+    if had is None:
+        had = sentence_keys(before.title, before.text)
     title_key = _normalised(article.title)
-    added = tuple(
-        sentence
-        for key, sentence in sentence_keys(article.title, article.text).items()
-        if key not in had and key != title_key
-    )
+    added = tuple(sentence for key, sentence in has.items() if key not in had and key != title_key)
     return Compared(
         before, Revision(article, before.story_id, added, title_key not in had, new), computed
     )

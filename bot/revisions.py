@@ -203,7 +203,7 @@ def read_revision(
     before: a live page on a topic stays on it, and an update's one sentence may not
     match on its own.
     """
-    matched_before = frozenset(m.topic_id for m in reader.matches(revision.article.id) if m.matched)
+    matched_before = _matched_before(reader, revision)
     # A new headline over the same body is read too: live pages put their latest turn there.
     if not revision.added and not revision.new_title:
         return RevisionReading(revision, None, [], [], [], matched_before)
@@ -219,6 +219,19 @@ def read_revision(
         headline = update.title if revision.new_title else ""
         statements, lines = stances.analyse(replace(update, title=headline), topics)
     return RevisionReading(revision, vectors, scores, statements, lines, matched_before)
+
+
+def _matched_before(reader: Store, revision: Revision) -> frozenset[str]:
+    """The topics the page, or any stored copy of its story, matched before this update.
+
+    A copy stored under a second guid (the publisher moved the page) keeps no matches of
+    its own: read alone, its next update would take the topics it had been alerted for as
+    new, and alert them again.
+    """
+    ids = {revision.article.id}
+    if revision.story_id is not None:
+        ids.update(copy.article.id for copy in reader.story_articles(revision.story_id))
+    return frozenset(m.topic_id for i in sorted(ids) for m in reader.matches(i) if m.matched)
 
 
 def store_revision(

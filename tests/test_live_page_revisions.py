@@ -44,12 +44,14 @@ RESTATEMENT = (
 )
 
 
-def live_item(text: str, when: datetime, link_query: str = "") -> dict[str, str]:
+def live_item(
+    text: str, when: datetime, link_query: str = "", guid: str = "live-lake-accord"
+) -> dict[str, str]:
     """The live page as its feed lists it: one guid and link for every version."""
     return {
         "title": LIVE_TITLE,
         "link": f"https://wire.example/live/lake-accord{link_query}",
-        "guid": "live-lake-accord",
+        "guid": guid,
         "description": text,
         "date": format_datetime(when),
     }
@@ -375,3 +377,27 @@ async def test_a_page_dated_more_than_a_week_back_is_not_read_for_updates(
         await served.app.outbox.drain()
     assert after_a_week == stored
     assert [alert.title for alert in console.posts] == [LIVE_TITLE, LIVE_TITLE]
+
+
+@pytest.mark.asyncio(loop_scope="function")
+async def test_a_live_page_under_a_new_guid_does_not_alert_its_topic_again_when_updated(
+    tmp_path: Path, embedder: Any
+) -> None:
+    # The publisher moves the page to a new guid (same link): stored as the same page, not
+    # news. Its next update restates the page's topic, which the page was alerted for.
+    clock = Clock.hours_ago(6)
+    console = RecordingConsole()
+    async with one_feed(tmp_path, rss("Wire", [HISTORY]), console=console) as served:
+        await live_page_at_0915(served, embedder, console, clock)
+        clock.now += timedelta(minutes=20)
+        moved = live_item(MORNING, clock.now, guid="live-lake-accord-v2")
+        served.body = rss("Wire", [moved, HISTORY])
+        await served.poll()
+        clock.now += timedelta(minutes=30)
+        updated = live_item(f"{RESTATEMENT}\n\n{MORNING}", clock.now, guid="live-lake-accord-v2")
+        served.body = rss("Wire", [updated, HISTORY])
+        await served.poll()
+        await served.app.outbox.drain()
+        restated = served.app.store.article_statements("guid:live-lake-accord-v2")
+    assert [alert.title for alert in console.posts] == [LIVE_TITLE]
+    assert [s.position_id for s in restated] == ["existing-banks"]

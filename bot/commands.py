@@ -18,7 +18,7 @@ from bot.dm_notice import SWITCHED_MARK, DmNotice, given, pending_notice
 from bot.feeds.parse import strip_controls
 from bot.feeds.reliability import failures, read_polls
 from bot.logs import redact_urls, safe_url
-from bot.models import Article, Statement, Topic
+from bot.models import Alert, Article, Statement, Topic
 from bot.positions import THRESHOLDS
 from bot.routing import PLATFORM_KINDS, platform_reach
 from bot.store.rows import MatchRow, StoredArticle
@@ -153,6 +153,16 @@ def _holding(typed: str, names: dict[str, str]) -> list[str]:
 # TIMELINE_READ statements: wire copy printed by several outlets is one stance.
 TIMELINE_SHOWN = 5
 TIMELINE_READ = 15
+
+
+_UPDATES_SHOWN = 5
+
+
+def _update_news(alert: Alert) -> str:
+    """What a live page's update alert said: its shifts, else the topics it brought."""
+    if alert.shifts:
+        return "; ".join(f"{s.actor_name} shifted on {s.topic_name}" for s in alert.shifts)
+    return "now on " + ", ".join(t.topic_name for t in alert.topics)
 
 
 def _date(moment: datetime | None) -> str:
@@ -569,8 +579,18 @@ class Commands:
             why_not = self._history_only(stored, any(m.matched for m in matches))
             return f"Not alerted ({why_not})." if why_not else "Not alerted."
         if alert.url == stored.article.url:
-            return "Alerted."
+            return "Alerted." + self._updates_alerted(stored.article.id, alert.id)
         return f"Folded into the alert for “{alert.title[:150]}” ({alert.source})."
+
+    def _updates_alerted(self, article_id: str, first_alert_id: str) -> str:
+        """The alerts a live page's later updates gave, one line each; "" when none."""
+        updates = [a for a in self.store.article_alerts(article_id) if a.id != first_alert_id]
+        lines = [f"{a.published:%d %b %H:%M} UTC: {_update_news(a)}" for a in updates]
+        # A page updated all day could list many: the latest ones are what is asked about.
+        shown = lines[-_UPDATES_SHOWN:]
+        more = len(lines) - len(shown)
+        head = f"\nIts updates were alerted too{f' ({more} earlier not shown)' if more else ''}:"
+        return "\n".join([head, *shown]) if shown else ""
 
     def _history_only(self, stored: StoredArticle, matched: bool) -> str:
         """Why the pipeline kept a stored article as history, by its own rules; "" when

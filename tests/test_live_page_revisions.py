@@ -129,6 +129,9 @@ async def test_a_reversal_in_a_later_update_of_a_live_page_is_a_shift_alert(
     assert (latest.position_id, latest.published) == ("new-fund", clock.now)
     assert "own fund" in why["Statements found"]
     assert FUNDING.positions[0].label in timeline
+    # /why on the page tells both alerts: its first version's and its update's shift.
+    assert why["Story"].startswith("Alerted.")
+    assert f"{clock.now:%d %b %H:%M} UTC: Norland shifted" in why["Story"]
 
 
 @pytest.mark.asyncio(loop_scope="function")

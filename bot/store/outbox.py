@@ -104,6 +104,15 @@ class DeliveryStore(Connection):
         row = self.db.execute("SELECT payload FROM alerts WHERE id = ?", (alert_id,)).fetchone()
         return alert_from_json(row["payload"]) if row else None
 
+    def article_alerts(self, article_id: str) -> list[Alert]:
+        """Every alert an article gave, oldest first: a live page's first version, then
+        each update alerted as news of its own."""
+        rows = self.db.execute(
+            "SELECT payload FROM alerts WHERE article_id = ? ORDER BY created, rowid",
+            (article_id,),
+        )
+        return [alert_from_json(r["payload"]) for r in rows]
+
     def recent_alerts(self, topic_id: str, limit: int) -> list[Alert]:
         """The latest alerts for a topic, newest first."""
         rows = self.db.execute(

@@ -278,6 +278,10 @@ class Store(Protocol):
         """The latest version of an alert."""
         ...
 
+    def article_alerts(self, article_id: str) -> list[Alert]:
+        """Every alert an article gave, oldest first (a live page's updates have their own)."""
+        ...
+
     def recent_alerts(self, topic_id: str, limit: int) -> list[Alert]:
         """The latest alerts for a topic, newest first."""
         ...

@@ -259,6 +259,11 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE articles ADD COLUMN fingerprint TEXT;
     ALTER TABLE articles ADD COLUMN revised_at TEXT;
     """,
+    # A live page's update that shifts a position is an alert of its own under the same
+    # article (bot/revisions.py); `/why` on the page lists them all, by article.
+    """
+    CREATE INDEX alerts_article ON alerts(article_id, created);
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -24,6 +24,7 @@ from typing import Literal
 
 import aiohttp
 from aiohttp.abc import AbstractResolver, ResolveResult
+from aiohttp.http_exceptions import ContentEncodingError
 
 from bot.logs import redact_urls
 
@@ -133,6 +134,10 @@ class PublicOnlyResolver(AbstractResolver):
 
 class _Refused(Exception):
     """A response we chose not to accept (too big, wrong type); its message is the error."""
+
+
+class _NotCompressed(Exception):
+    """The body would not unpack in the Content-Encoding the server named (gzip, deflate)."""
 
 
 def _secs(value: float) -> str:
@@ -321,9 +326,24 @@ class Fetcher:
         async with slot, self._total_slots:
             try:
                 async with asyncio.timeout(self.deadline_s):
-                    return await self._request(
-                        url, headers, etag, last_modified, html_only, follow, public_only
-                    )
+                    try:
+                        return await self._request(
+                            url, headers, etag, last_modified, html_only, follow, public_only
+                        )
+                    except _NotCompressed:
+                        # Servers set to say "gzip" for every answer send some uncompressed;
+                        # browsers show them. Asked again and taken as sent, the body is the
+                        # feed (a gzipped one is unpacked by `_unpacked`, within the cap).
+                        return await self._request(
+                            url,
+                            headers,
+                            etag,
+                            last_modified,
+                            html_only,
+                            follow,
+                            public_only,
+                            decompress=False,
+                        )
             except aiohttp.TooManyRedirects:
                 return FetchResult(
                     url, "error", error=f"too many redirects (max {self.max_redirects})"
@@ -385,10 +405,15 @@ class Fetcher:
         html_only: bool,
         follow: bool = True,
         public_only: bool = False,
+        decompress: bool = True,
     ) -> FetchResult:
         session = self._session_now(public_only)
         async with session.get(
-            url, headers=headers, allow_redirects=follow, max_redirects=self.max_redirects
+            url,
+            headers=headers,
+            allow_redirects=follow,
+            max_redirects=self.max_redirects,
+            auto_decompress=decompress,
         ) as resp:
             code = resp.status
             new_etag = resp.headers.get("ETag")
@@ -452,11 +477,16 @@ class Fetcher:
             raise _Refused(too_big)
         parts: list[bytes] = []
         size = 0
-        async for chunk in resp.content.iter_chunked(_CHUNK):
-            size += len(chunk)
-            if size > self.max_bytes:
-                raise _Refused(too_big)
-            parts.append(chunk)
+        try:
+            async for chunk in resp.content.iter_chunked(_CHUNK):
+                size += len(chunk)
+                if size > self.max_bytes:
+                    raise _Refused(too_big)
+                parts.append(chunk)
+        except aiohttp.ClientPayloadError as exc:
+            if isinstance(exc.__cause__, ContentEncodingError):
+                raise _NotCompressed from exc
+            raise _Refused(_cut_off(resp.content_length)) from exc
         return b"".join(parts)
 
     def _read_file(self, url: str, etag: str | None, last_modified: str | None) -> FetchResult:
@@ -494,6 +524,16 @@ def _check_html(content_type: str | None) -> None:
     kind = content_type.split(";", 1)[0].strip().lower()
     if kind and kind not in _HTML_TYPES:
         raise _Refused(f"not an HTML page (content type {kind})")
+
+
+def _cut_off(announced: int | None) -> str:
+    """The error for a body the connection ended before it was whole."""
+    if announced is None:
+        return "response body was cut off: the connection closed before its last chunk"
+    return (
+        "response body was cut off: the connection closed before the"
+        f" {announced} bytes announced had arrived"
+    )
 
 
 def _unreachable(exc: BaseException) -> bool:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
@@ -155,6 +156,24 @@ def _app(state: State) -> web.Application:
         # Content-Encoding names no gzip left to undo.
         return web.Response(body=gzip.compress(RSS), content_type="application/rss+xml")
 
+    async def mislabelled(request: web.Request) -> web.StreamResponse:
+        # A server set up to say "gzip" (or "deflate") for every answer, that sends this
+        # one as it is: aiohttp sends a body with its own Content-Encoding untouched.
+        encoding = request.match_info["encoding"]
+        return web.Response(
+            body=RSS, content_type="application/rss+xml", headers={"Content-Encoding": encoding}
+        )
+
+    async def cut_short(request: web.Request) -> web.StreamResponse:
+        # Promises twice the body it sends, then the connection drops.
+        response = web.StreamResponse(headers={"Content-Type": "application/rss+xml"})
+        response.content_length = 2 * len(RSS)
+        await response.prepare(request)
+        await response.write(RSS)
+        assert request.transport is not None
+        request.transport.close()
+        return response
+
     async def gzip_bomb(request: web.Request) -> web.StreamResponse:
         return web.Response(body=gzip.compress(b" " * 5_000_000), content_type="text/xml")
 
@@ -165,6 +184,8 @@ def _app(state: State) -> web.Application:
     app.router.add_get("/feed", feed)
     app.router.add_get("/gzip-unlabelled", gzip_unlabelled)
     app.router.add_get("/gzip-bomb", gzip_bomb)
+    app.router.add_get("/mislabelled/{encoding}", mislabelled)
+    app.router.add_get("/cut-short", cut_short)
     app.router.add_get("/lm", last_modified_only)
     app.router.add_get("/429", too_many)
     app.router.add_get("/503", unavailable)
@@ -266,6 +287,27 @@ async def test_a_feed_gzipped_without_saying_so_is_read() -> None:
     async with serve() as (server, _), _fetcher() as fetcher:
         result = await fetcher.fetch(str(server.make_url("/gzip-unlabelled")))
     assert (result.status, result.body) == ("ok", RSS)
+
+
+@pytest.mark.parametrize("encoding", ["gzip", "deflate"])
+async def test_a_feed_said_to_be_compressed_but_sent_plain_is_read(encoding: str) -> None:
+    # aiohttp could not unpack it: "response body was cut off or badly encoded" at every
+    # poll, until the feed was paused. Browsers and other readers show such a feed.
+    async with serve() as (server, _), _fetcher() as fetcher:
+        result = await fetcher.fetch(str(server.make_url(f"/mislabelled/{encoding}")))
+    assert (result.status, result.error, result.body) == ("ok", None, RSS)
+
+
+async def test_a_body_the_connection_cut_short_is_said_to_be_cut_off() -> None:
+    # It was "cut off or badly encoded": the operator could not tell a dropped connection
+    # from a server's compression fault.
+    async with serve() as (server, _), _fetcher() as fetcher:
+        result = await fetcher.fetch(str(server.make_url("/cut-short")))
+    assert result.status == "error"
+    assert result.error == (
+        "response body was cut off: the connection closed before the"
+        f" {2 * len(RSS)} bytes announced had arrived"
+    )
 
 
 async def test_an_unlabelled_gzip_body_is_capped_by_what_it_unpacks_to() -> None:

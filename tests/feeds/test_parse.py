@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import json
 import subprocess
 import sys
@@ -387,6 +388,14 @@ CYRILLIC = "Кремль отверг гарантии безопасности 
 LATIN = "Café owners back the guarantees"
 
 
+def _rss_title(text: str, encoding: str = "") -> str:
+    """One item whose title and description are `text`, under an XML declaration."""
+    return (
+        f'<?xml version="1.0" {encoding}?><rss version="2.0"><channel><title>T</title>'
+        f"<item><title>{text}</title><description>{text}</description></item></channel></rss>"
+    )
+
+
 def _one_item(title: str, declaration: str = '<?xml version="1.0"?>') -> str:
     return (
         f'{declaration}<rss version="2.0"><channel><title>T</title>'
@@ -437,6 +446,28 @@ def test_charset_from_the_server_or_the_bytes(
 ) -> None:
     (article,) = parse_feed(body, _feed(), FETCHED, content_type)
     assert article.title == title
+
+
+QUOTED = "Minister \u201cquits\u201d \u2013 caf\u00e9 owners\u2019 view"
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type"),
+    [
+        # Labelled ISO-8859-1 (in the XML, or by the server alone) but written by Windows:
+        # its curly quotes and dashes are bytes 0x91-0x97, control characters in Latin-1.
+        (_rss_title(QUOTED, 'encoding="ISO-8859-1"').encode("cp1252"), None),
+        (_rss_title(QUOTED).encode("cp1252"), "text/xml; charset=ISO-8859-1"),
+        # A UTF-8 byte-order mark before the declaration, under a server's Latin-1 default.
+        (codecs.BOM_UTF8 + _rss_title(QUOTED).encode(), "text/xml; charset=ISO-8859-1"),
+    ],
+    ids=["declared-latin1", "served-latin1", "utf8-bom"],
+)
+def test_windows_quotes_and_a_byte_order_mark_read_as_written(
+    body: bytes, content_type: str | None
+) -> None:
+    (article,) = parse_feed(body, _feed(), FETCHED, content_type)
+    assert (article.title, article.text) == (QUOTED, QUOTED)
 
 
 @pytest.mark.parametrize("content_type", [None, "application/rss+xml; charset=utf-8"])

@@ -18,7 +18,7 @@ from urllib.parse import unquote, urljoin, urlsplit, urlunsplit
 from bot.feeds.boilerplate import strip_boilerplate
 from bot.feeds.dates import as_utc, published_date
 from bot.feeds.discovery import advertised_feed
-from bot.feeds.escapes import decoded_again
+from bot.feeds.escapes import MAX_ROUNDS, decoded_again
 from bot.models import Article, Feed
 
 MAX_TITLE_CHARS = 500
@@ -87,6 +87,10 @@ _CONTROL = re.compile(
 # "file:///etc/passwd", which must not be posted as the alert's link. (A link without a
 # scheme is a local file feed's relative path and stays.)
 _UNSAFE_LINK = re.compile(r"^(?!https?:)[a-z][a-z0-9+.-]+:", re.I)
+# An ampersand still written as a character reference in a link: its address was escaped
+# twice ("?id=7&amp;amp;lang=en" in the XML). No URL means "&amp;" literally (a literal "&"
+# in a value is "%26"), so this is always a parameter separator the feed escaped once more.
+_ESCAPED_AMPERSAND = re.compile(r"&(?:amp|#0*38|#[xX]0*26);")
 # What a browser removes from a URL before reading it (WHATWG URL): "java\nscript:" opens
 # as "javascript:", so the scheme is checked without them.
 _URL_TAB_OR_NEWLINE = re.compile(r"[\t\n\r]")
@@ -497,8 +501,8 @@ def _to_article(entry: Any, feed: Feed, fetched: datetime, base: str) -> tuple[A
     # The id comes from the title and link as read before controls were stripped, so items
     # already stored keep their ids and an upgrade alerts nothing twice.
     raw_id_title = truncate_text(raw_title, MAX_TITLE_CHARS)
-    own_link = _without_credentials(strip_controls(link).strip())
-    clean_link = _without_credentials(strip_controls(_page_link(entry, link, base)).strip())
+    own_link = _shown_link(link)
+    clean_link = _shown_link(_page_link(entry, link, base))
     article = Article(
         id=article_id(entry.get("id"), link, raw_id_title, date_str),
         feed_url=feed.url,
@@ -511,6 +515,18 @@ def _to_article(entry: Any, feed: Feed, fetched: datetime, base: str) -> tuple[A
         fetched=fetched,
     )
     return article, own_link
+
+
+def _shown_link(link: str) -> str:
+    """The link as an alert shows it: no controls, no credentials, ampersands unescaped.
+
+    feedparser undoes a second escaping in an RSS <link> but not in a permalink guid or an
+    Atom link's address: "…?id=7&amp;lang=en" opened the page without its "lang". The
+    item's id is made of the link as read, so stored items keep theirs.
+    """
+    for _ in range(MAX_ROUNDS):
+        link = _ESCAPED_AMPERSAND.sub("&", link)
+    return _without_credentials(strip_controls(link).strip())
 
 
 def _named_outlet(entry: Any) -> str:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
+
 from bot.feeds.parse import parse_feed
 from bot.models import Feed
 
@@ -46,3 +48,34 @@ def test_a_tab_or_newline_inside_the_scheme_does_not_let_javascript_through() ->
     assert items("java&#x0A;script:alert(1)", "https://feed.example/rss") == [""]
     assert items("java&#x09;script:alert(1)", "https://feed.example/rss") == [""]
     assert items("da&#x0D;ta:text/html,x", "https://feed.example/rss") == [""]
+
+
+@pytest.mark.parametrize(
+    "item",
+    [
+        # A permalink guid (feedparser shows it as the link) escaped twice by the publishing
+        # system, as a named and as a numeric reference: feedparser undoes it for an RSS
+        # <link> only.
+        "<item><title>T</title><guid>https://wire.example/a?id=7&amp;amp;lang=en</guid></item>",
+        "<item><title>T</title><guid>https://wire.example/a?id=7&amp;#38;lang=en</guid></item>",
+    ],
+)
+def test_a_link_escaped_twice_opens_the_page_it_names(item: str) -> None:
+    # It was shown as "…?id=7&amp;lang=en": the page opened without its "lang" (the
+    # browser reads a parameter named "amp;lang").
+    head = '<?xml version="1.0"?><rss version="2.0"><channel><title>x</title>'
+    body = f"{head}{item}</channel></rss>"
+    feed = Feed(url="https://feed.example/rss", name="Feed", interval_s=60)
+    (article,) = parse_feed(body.encode(), feed, WHEN)
+    assert article.url == "https://wire.example/a?id=7&lang=en"
+
+
+def test_an_atom_link_escaped_twice_opens_the_page_it_names() -> None:
+    body = (
+        '<?xml version="1.0"?><feed xmlns="http://www.w3.org/2005/Atom"><title>x</title>'
+        '<entry><id>urn:1</id><title>T</title><link href="https://wire.example/a?id=7&amp;amp;'
+        'lang=en"/></entry></feed>'
+    )
+    feed = Feed(url="https://feed.example/atom", name="Feed", interval_s=60)
+    (article,) = parse_feed(body.encode(), feed, WHEN)
+    assert article.url == "https://wire.example/a?id=7&lang=en"

@@ -58,6 +58,12 @@ class Thresholds:
     # about 0.88). Chosen together with `shift_min`: 0.03 lets a false shift through on dev,
     # 0.1 halves shift recall.
     temperature: float = 0.05
+    # Added to a position's score for each of its distinctive words the clause uses (words
+    # no other position's label or examples use, `bot.positions.wording`), up to
+    # `wording_enough` of them. Swept on the eight development files (gold topics): see
+    # docs/quality-measurements.md; the most cautious value of the plateau was kept.
+    wording_weight: float = 0.03
+    wording_enough: int = 2
     # Baseline only: a nearest-example cosine under this abstains (a low floor, not tuned).
     baseline_floor: float = 0.2
     # Shifts: a statement counts towards an actor's current position from this confidence.

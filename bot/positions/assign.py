@@ -9,6 +9,8 @@ because it measured better on dev (see `bot.positions.Thresholds`):
   It beat a logistic regression trained on the same few examples;
 - generic English polarity cues (refuses, rules out, halts, no longer, never …) are checked
   against each position's declared `polarity` (for/against);
+- a clause that uses words only one position's texts use ("veto", "phased") leans to it:
+  the model barely separates positions of one polarity (`bot.positions.wording`);
 - abstention when the clause is not about the topic (or is about another topic), when the
   best position does not clearly beat the runner-up, or when the cue words contradict it.
 """
@@ -26,6 +28,7 @@ from bot.models import Topic
 from bot.positions import THRESHOLDS, Thresholds
 from bot.positions.extract import ActorSentence
 from bot.positions.polarity import content_words, cue_sign, states_no_stance, topic_polarities
+from bot.positions.wording import distinctive_stems, shared_wording
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
@@ -66,6 +69,7 @@ class _TopicModel:
     examples: NDArray[np.float32]  # rows: position labels and examples
     example_owner: NDArray[np.int64]  # position index of each example row
     prototypes: NDArray[np.float32]  # one unit row per position
+    distinctive: tuple[frozenset[str], ...]  # per position, words no other position uses
 
 
 class PositionAssigner:
@@ -105,6 +109,7 @@ class PositionAssigner:
             examples=examples,
             example_owner=owners,
             prototypes=prototypes,
+            distinctive=distinctive_stems(topic),
         )
         self._models[topic.id] = model
         return model
@@ -140,6 +145,8 @@ class PositionAssigner:
         model = self._model(topic)
         vectors = self.embedder.encode([s.text for s in sentences])
         scores = self.position_scores(topic, vectors)
+        wording = shared_wording([s.text for s in sentences], model.distinctive, th.wording_enough)
+        scores = scores + th.wording_weight * wording
         relevance = self._relevance(topic, vectors)
         other = self._best_other(topic, vectors)
         out: list[Assignment] = []

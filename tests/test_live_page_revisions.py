@@ -92,9 +92,11 @@ async def live_page_at_0915(
     await poll_update(served, MORNING, clock)
 
 
-async def poll_update(served: OneFeed, text: str, clock: Clock) -> None:
+async def poll_update(
+    served: OneFeed, text: str, clock: Clock, guid: str = "live-lake-accord"
+) -> None:
     """Serve the live page with this text, updated now, above the history item; poll."""
-    served.body = rss("Wire", [live_item(text, clock.now), HISTORY])
+    served.body = rss("Wire", [live_item(text, clock.now, guid=guid), HISTORY])
     await served.poll()
 
 
@@ -221,10 +223,11 @@ async def test_an_upgraded_database_reads_only_what_changed_after_the_upgrade(
         await live_page_at_0915(served, embedder, console, clock)
         page = live_item(MORNING, clock.now - timedelta(minutes=10))
         await served.app.close()
-        # The database as the version before fingerprints left it.
+        # The database as schema 17, before fingerprints, left it.
         with sqlite3.connect(tmp_path / "s.db") as db:
             db.execute("ALTER TABLE articles DROP COLUMN fingerprint")
             db.execute("ALTER TABLE articles DROP COLUMN revised_at")
+            db.execute("DROP INDEX alerts_article")  # added by schema 19
             db.execute("PRAGMA user_version = 17")
         db.close()
         served.app = served.build()
@@ -393,13 +396,9 @@ async def test_a_live_page_under_a_new_guid_does_not_alert_its_topic_again_when_
     async with one_feed(tmp_path, rss("Wire", [HISTORY]), console=console) as served:
         await live_page_at_0915(served, embedder, console, clock)
         clock.now += timedelta(minutes=20)
-        moved = live_item(MORNING, clock.now, guid="live-lake-accord-v2")
-        served.body = rss("Wire", [moved, HISTORY])
-        await served.poll()
+        await poll_update(served, MORNING, clock, guid="live-lake-accord-v2")
         clock.now += timedelta(minutes=30)
-        updated = live_item(f"{RESTATEMENT}\n\n{MORNING}", clock.now, guid="live-lake-accord-v2")
-        served.body = rss("Wire", [updated, HISTORY])
-        await served.poll()
+        await poll_update(served, f"{RESTATEMENT}\n\n{MORNING}", clock, guid="live-lake-accord-v2")
         await served.app.outbox.drain()
         restated = served.app.store.article_statements("guid:live-lake-accord-v2")
     assert [alert.title for alert in console.posts] == [LIVE_TITLE]

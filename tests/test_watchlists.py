@@ -866,3 +866,34 @@ def test_an_empty_example_or_exclude_sentence_is_a_warning_and_dropped(tmp_path:
     assert topic.examples == ("Allies discussed an Article 5-style guarantee.",)
     assert topic.exclude == ()
     assert topic.positions[0].examples == ("Moscow wants a veto over any guarantee.",)
+
+
+def _second_topic(id_line: str, threshold_line: str) -> str:
+    """A second topic after GOOD's one, with the two lines an admin may get wrong."""
+    return (
+        f"  - {id_line}\n"
+        "    name: Nile water-sharing treaty\n"
+        "    description: Talks on a treaty that shares the river's water between its states.\n"
+        f"    {threshold_line}\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("id_line", "threshold_line", "key"),
+    [
+        ("id: water-deal", "threshold: 1.5", "topics[1].threshold"),
+        ("id: water-deal", "threshold: 0,5", "topics[1].threshold"),
+        ("id: Water Deal", "threshold: 0.5", "topics[1].id"),
+    ],
+)
+def test_a_broken_second_topic_does_not_make_the_first_read_as_the_only_one(
+    tmp_path: Path, id_line: str, threshold_line: str, key: str
+) -> None:
+    # A typo in one of two topics was reported, and the other topic was then warned about as
+    # "the only topic, with no exclude sentences": advice about a watchlist the admin never
+    # wrote, sending them to add excludes instead of fixing the typo.
+    second = _second_topic(id_line, threshold_line)
+    _write(tmp_path, "a.yaml", GOOD.replace("feeds:", second + "feeds:"))
+    result = load_watchlists(tmp_path, env={"HOOK": HOOK_URL})
+    assert [p.key for p in result.errors] == [key]
+    assert [p for p in result.problems if "the only topic" in p.message] == []

@@ -156,6 +156,9 @@ class _Merge:
         self.alias_owners: dict[str, tuple[str, str]] = {}  # alias -> (actor id, "file:line")
         self.topic_places: list[tuple[str, int, str]] = []  # (file, line, key) of each topic
         self.unloaded_topics: set[str] = set()  # ids of topics with errors: they exist, for routes
+        # Topic items written, loaded or not: one of two that has a typo is still not "the
+        # only topic", whatever its id.
+        self.topics_written = 0
         self.former = {"topics": FormerIds("topic"), "actors": FormerIds("actor")}
         # A file that could not be read or parsed, or lost a block to a repeated key, may
         # define any topic: a route naming one is not reported as unknown on top of that
@@ -172,6 +175,7 @@ class _Merge:
         if model is None or src is None:
             return
         name = str(path)
+        self.topics_written += len(model.topics)  # an item with errors is kept as None
         self._claim_ids(model, name, src)
         for i, topic_model in _present(model.topics):
             self._add_topic(topic_model, name, src, ("topics", i))
@@ -289,9 +293,10 @@ class _Merge:
             current = {i: at for (k, i), at in self.owners.items() if k == kind}
             self.problems.extend(claims.problems(current))
         self._check_route_topics()
-        if not self.topics and not self.unloaded_topics and not self.unread:
+        if not self.topics_written and not self.unread:
             self.problems.append(Problem(str(first_file), 1, "topics", _NO_TOPICS, "warning"))
-        if len(self.topics) == 1 and not self.topics[0].exclude:
+        lone = len(self.topics) == 1 and self.topics_written == 1 and not self.unread
+        if lone and not self.topics[0].exclude:
             self.problems.append(Problem(*self.topic_places[0], _LONE_TOPIC, "warning"))
         problems = tuple(self.problems)
         if any(p.severity == "error" for p in problems):

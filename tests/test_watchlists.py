@@ -897,3 +897,12 @@ def test_a_broken_second_topic_does_not_make_the_first_read_as_the_only_one(
     result = load_watchlists(tmp_path, env={"HOOK": HOOK_URL})
     assert [p.key for p in result.errors] == [key]
     assert [p for p in result.problems if "the only topic" in p.message] == []
+
+
+def test_a_threshold_written_with_a_decimal_comma_says_to_use_a_dot(tmp_path: Path) -> None:
+    # "0,5" is how half is written in much of Europe; pydantic's "unable to parse string as
+    # a number" left the admin staring at what looks like a number.
+    _write(tmp_path, "a.yaml", GOOD.replace("threshold: 0.5", "threshold: 0,5"))
+    (problem,) = _errors(tmp_path)
+    assert problem.key == "topics[0].threshold"
+    assert "0.5" in problem.message and "dot" in problem.message

@@ -222,8 +222,22 @@ def pydantic_message(error: Mapping[str, Any]) -> str:
         read_as = _yaml_reading(error["input"])
         if read_as:
             return f"must be text: put it in quotes (YAML reads a bare {read_as})"
+    if error["type"] == "float_parsing":
+        return _not_a_number(str(error["input"]))
     message = str(error["msg"])
     return message.removeprefix("Value error, ")
+
+
+# "0,5" is how much of Europe writes a half; YAML and Python only read "0.5".
+_DECIMAL_COMMA = re.compile(r"\s*[-+]?\d*,\d+\s*")
+
+
+def _not_a_number(written: str) -> str:
+    """What to write instead of a number that did not read as one."""
+    if _DECIMAL_COMMA.fullmatch(written):
+        dotted = written.strip().replace(",", ".")
+        return f"must be a number with a decimal dot, like {dotted}, got {written!r}"
+    return f"must be a number like 0.5, got {written!r}"
 
 
 def _yaml_reading(value: Any) -> str:

@@ -906,3 +906,19 @@ def test_a_threshold_written_with_a_decimal_comma_says_to_use_a_dot(tmp_path: Pa
     (problem,) = _errors(tmp_path)
     assert problem.key == "topics[0].threshold"
     assert "0.5" in problem.message and "dot" in problem.message
+
+
+def test_a_file_too_big_for_a_watchlist_is_refused_by_its_size_at_once(tmp_path: Path) -> None:
+    # A 14 MB generated file took 50 s to read and was then refused as "its aliases expand
+    # to more than 1,000,000 values": it has no YAML aliases, and an admin reads "aliases"
+    # as the actors' aliases.
+    many = "".join(
+        f"  - id: actor-{n}\n    name: Actor {n}\n    aliases: [Actorname{n}]\n"
+        for n in range(20_000)
+    )
+    path = _write(tmp_path, "big.yaml", GOOD.replace("actors:\n", "actors:\n" + many))
+    assert path.stat().st_size > 1_000_000
+    (problem,) = _errors(tmp_path)
+    assert (problem.file, problem.line, problem.key) == (str(path), 1, "(file)")
+    assert "aliases" not in problem.message
+    assert f"{path.stat().st_size:,} bytes" in problem.message and "1,000,000" in problem.message

@@ -32,6 +32,21 @@ _ENV_VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 MAX_VALUES = 1_000_000
 
 
+# A watchlist of three topics and eight actors is about 10 kB; a file a hundred times that
+# is something else (a log, a generated dump). Refused before it is parsed: 14 MB of YAML
+# took 50 s to read, and was then blamed on YAML aliases it did not have. Under this size a
+# file cannot hold MAX_VALUES values without aliases (each value takes two bytes or more).
+MAX_FILE_BYTES = 1_000_000
+
+
+def _too_big(size: int) -> str:
+    """Why a file over MAX_FILE_BYTES is not read."""
+    return (
+        f"{size:,} bytes, more than a watchlist file may hold ({MAX_FILE_BYTES:,}):"
+        " is it the file you meant? Split a big watchlist into files, one theme each"
+    )
+
+
 @dataclass(frozen=True)
 class Problem:
     """One thing wrong with a watchlist file."""
@@ -330,6 +345,9 @@ def read_source(path: Path) -> Source | Problem:
     """The file parsed as YAML with its lines; or, when it cannot be read so, why not."""
     name = str(path)
     try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            return Problem(name, 1, "(file)", _too_big(size))
         raw = path.read_bytes()
     except OSError as exc:
         return Problem(name, 1, "(file)", f"cannot read: {exc}")
@@ -347,7 +365,9 @@ def read_source(path: Path) -> Source | Problem:
     if source.recursive_alias is not None:
         return Problem(name, source.recursive_alias, "(yaml)", "an alias refers to its own item")
     if source.too_big:
-        message = f"its aliases expand to more than {MAX_VALUES:,} values: too big to read"
+        message = (
+            f"its YAML aliases (*name) expand to more than {MAX_VALUES:,} values: too big to read"
+        )
         return Problem(name, 1, "(yaml)", message)
     return source
 

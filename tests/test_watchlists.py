@@ -922,3 +922,14 @@ def test_a_file_too_big_for_a_watchlist_is_refused_by_its_size_at_once(tmp_path:
     assert (problem.file, problem.line, problem.key) == (str(path), 1, "(file)")
     assert "aliases" not in problem.message
     assert f"{path.stat().st_size:,} bytes" in problem.message and "1,000,000" in problem.message
+
+
+def test_a_lone_topic_whose_id_yaml_reads_as_a_number_is_not_said_to_be_missing(
+    tmp_path: Path,
+) -> None:
+    # `id: 2026` (YAML reads a number) was refused, and "no topics in any file" was said
+    # on top, as if the admin had written none.
+    text = GOOD.replace("id: guarantees", "id: 2026").replace("[guarantees]", '["*"]')
+    _write(tmp_path, "a.yaml", text)
+    result = load_watchlists(tmp_path, env={"HOOK": HOOK_URL})
+    assert [p.key for p in result.problems] == ["topics[0].id"]

@@ -174,7 +174,7 @@ def _answer(args: argparse.Namespace, ask: Callable[[Commands], Reply]) -> int:
     import asyncio
 
     from bot.app import build_app
-    from bot.commands import Commands
+    from bot.commands import TOPICS_HINT, Commands
 
     settings, watchlist = _loaded(args)
     if watchlist is None:
@@ -183,8 +183,9 @@ def _answer(args: argparse.Namespace, ask: Callable[[Commands], Reply]) -> int:
     # Read-only and lock-free, like `outbox`: it answers while `run` polls, and a mistyped
     # --db is named rather than created empty. No model is loaded: nothing is scored.
     app = build_app(settings, watchlist, deliveries=[], read_only=True)
+    commands = Commands(app)
     try:
-        reply = ask(Commands(app))
+        reply = ask(commands)
     except sqlite3.Error as exc:  # a damaged file: one line, not a traceback
         print(f"error: cannot read {settings.db_path}: {exc}", file=sys.stderr)
         return 1
@@ -192,7 +193,7 @@ def _answer(args: argparse.Namespace, ask: Callable[[Commands], Reply]) -> int:
         asyncio.run(app.close())
     print(reply.title)
     for line in reply.lines:
-        print(line)
+        print(commands.topics_listed() if line == TOPICS_HINT else line)
     for name, value in reply.fields:  # a field holds a line per topic or statement
         print(f"{name}:")
         for line in value.splitlines():

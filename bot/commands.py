@@ -60,6 +60,9 @@ class Reply:
 SUGGESTION_CUTOFF = 0.6
 # How many names a reply lists when nothing typed is close to any of them.
 NAMES_LISTED = 15
+# The chat answer to an unknown topic points at /topics, which lists them with who follows
+# what; the terminal has no /topics, so `stancewatch` replaces this line (`topics_listed`).
+TOPICS_HINT = "/topics lists every topic."
 
 
 def closest(typed: str, names: dict[str, str], limit: int = 3) -> list[str]:
@@ -255,7 +258,7 @@ class Commands:
         if not typed.strip():
             # Only spaces (Discord requires the option, not that it holds a word): the
             # closest names to nothing would be any three, offered as if they were near.
-            where = "/topics lists every topic." if kind == "topic" else "For example: Russia."
+            where = TOPICS_HINT if kind == "topic" else "For example: Russia."
             return Reply(f"Give me the {kind}'s name or id.", (where,), ok=False)
         several = _holding(_as_typed(typed), names)
         if len(several) > 1:
@@ -271,10 +274,14 @@ class Commands:
         elif not names:
             hint = f"No {kind}s yet."
         elif kind == "topic":
-            hint = "/topics lists every topic."
+            hint = TOPICS_HINT
         else:
             hint = f"{kind.capitalize()}s in the watchlists: {_listed(names.values())}."
         return Reply(f"Unknown {kind} “{shown}”.", (hint,), ok=False)
+
+    def topics_listed(self) -> str:
+        """Every topic's name on one line: what the terminal says in place of `TOPICS_HINT`."""
+        return f"Topics in the watchlists: {_listed(self._topics.values())}."
 
     def topic_choices(self, typed: str) -> list[tuple[str, str]]:
         """Autocomplete choices for a topic argument (at most 25)."""

@@ -114,3 +114,18 @@ def test_feeds_in_the_terminal_put_the_feed_in_trouble_first(tmp_path: Path) -> 
     listed = [line for line in done.stdout.splitlines() if line.endswith(" news:")]
     assert listed == ["Gone news:", "Good news:"], done.stdout
     assert "last error: HTTP 404" in done.stdout
+
+
+def test_an_unknown_topic_in_the_terminal_lists_the_topics_not_a_slash_command(
+    tmp_path: Path,
+) -> None:
+    # "/topics lists every topic." is the chat answer; in the terminal there is no /topics
+    # (nor a `stancewatch topics`), so a newcomer who mistyped the id was sent nowhere.
+    db = tmp_path / "s.db"
+    SQLiteStore(db).close()
+    paths = ("--db", str(db), "--watchlists", str(_folder(tmp_path)))
+
+    done = _stancewatch("positions", "glacier-melt", *paths)
+    assert done.returncode == 1
+    assert "/topics" not in done.stdout
+    assert "Arctic seabed claims" in done.stdout and "Harbour drills" in done.stdout

@@ -141,7 +141,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
         # Refused before the minutes of scoring, rather than silently dropped after them.
         print("error: --evidence needs --json", file=sys.stderr)
         return 2
-    from bot.evaluation import EvalDataError, evaluate, load_records
+    from bot.evaluation import EvalDataError, UnknownIdError, evaluate, load_records
     from bot.matching.embedder import SentenceTransformerEmbedder
     from bot.reporting import print_eval
 
@@ -154,6 +154,12 @@ def cmd_eval(args: argparse.Namespace) -> int:
         return 1
     try:
         records = load_records(Path(args.data), {t.id for t in watchlist.topics}, watchlist)
+    except UnknownIdError as exc:
+        # Without --watchlists, ./watchlists is read: say which, so data labeled for
+        # another watchlist is not taken for a typo in the file.
+        folder = settings.watchlists_dir
+        print(f"error: {exc} in {folder} (--watchlists DIR reads another)", file=sys.stderr)
+        return 1
     except EvalDataError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

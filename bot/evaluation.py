@@ -25,6 +25,11 @@ class EvalDataError(ValueError):
     """The labeled data file is not in the format `stancewatch eval` reads."""
 
 
+class UnknownIdError(EvalDataError):
+    """A labeled topic, actor or position the watchlists do not have: often the data was
+    written for other watchlists than the ones read."""
+
+
 REQUIRED = ("id", "published", "title", "text", "topics")
 KNOWN_KEYS = (*REQUIRED, "source", "url", "positions")
 
@@ -113,7 +118,7 @@ def _checked_record(where: str, line: str, topic_ids: set[str]) -> dict[str, Any
         raise EvalDataError(f"{where}: 'topics' must be a list of topic ids")
     unknown = set(topics) - topic_ids
     if unknown:
-        raise EvalDataError(f"{where}: unknown topic(s) {sorted(unknown)}")
+        raise UnknownIdError(f"{where}: unknown topic(s) {sorted(unknown)}")
     return record
 
 
@@ -160,9 +165,9 @@ def _check_positions(
             continue
         topic = watchlist.topic(label["topic"])
         if not any(a.id == label["actor"] for a in watchlist.actors):
-            raise EvalDataError(f"{where}: unknown actor {label['actor']!r}")
+            raise UnknownIdError(f"{where}: unknown actor {label['actor']!r}")
         if topic is None or topic.position(label["position"]) is None:
-            raise EvalDataError(
+            raise UnknownIdError(
                 f"{where}: unknown position {label['position']!r} for {label['topic']!r}"
             )
 

@@ -452,6 +452,19 @@ def test_bad_data_exits_non_zero_with_a_one_line_error_and_no_traceback(
         assert fragment in lines[0], (fragment, lines[0])
 
 
+def test_an_id_the_watchlists_lack_names_the_folder_they_were_read_from(
+    watchlist_dir: Path, tmp_path: Path
+) -> None:
+    # Without --watchlists, eval reads ./watchlists: a newcomer's own topic ids were then
+    # "unknown topic(s) ['dam-filling']", with nothing to say which watchlists were meant.
+    path = _write_jsonl(tmp_path / "other.jsonl", [{**RECORDS[0], "topics": ["dam-filling"]}])
+    done = _run("eval", "--watchlists", str(watchlist_dir), "--data", str(path), "--json")
+    assert done.returncode == 1
+    (line,) = done.stderr.strip().splitlines()
+    assert f"{path}:1:" in line and "dam-filling" in line
+    assert str(watchlist_dir) in line and "--watchlists" in line
+
+
 def test_a_file_saved_with_a_byte_order_mark_is_read(tmp_path: Path) -> None:
     path = tmp_path / "bom.jsonl"
     path.write_text("".join(json.dumps(r) + "\n" for r in RECORDS), encoding="utf-8-sig")

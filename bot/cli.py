@@ -350,11 +350,18 @@ _SUBCOMMANDS = (
         "measure speed and memory on local generated feeds",
         cmd_bench,
         (
-            _option("--feeds", type=int, default=200),
-            _option("--items", type=int, default=10),
-            _option("--json", action="store_true"),
+            _option(
+                "--feeds", type=int, default=200, help="generated feeds to serve (default 200)"
+            ),
+            _option("--items", type=int, default=10, help="news items in each feed (default 10)"),
+            _option("--json", action="store_true", help="print the measures as JSON"),
             _option("--no-scaling", action="store_true", help="skip the 100/1k/5k growth runs"),
-            _option("--soak", type=float, metavar="MINUTES", help="soak test for MINUTES"),
+            _option(
+                "--soak",
+                type=float,
+                metavar="MINUTES",
+                help="instead: run the service for MINUTES on changing feeds, a flaky webhook",
+            ),
         ),
         watchlists=False,
         db=False,
@@ -363,11 +370,15 @@ _SUBCOMMANDS = (
         "outbox",
         "list (and replay) failed deliveries",
         cmd_outbox,
-        (_option("--replay", action="store_true"),),
+        (_option("--replay", action="store_true", help="queue the given-up deliveries again"),),
         watchlists=False,
     ),
     _Subcommand(
-        "backup", "online copy of the database", cmd_backup, (_option("path"),), watchlists=False
+        "backup",
+        "online copy of the database",
+        cmd_backup,
+        (_option("path", help="the copy to write: a new file, never overwritten"),),
+        watchlists=False,
     ),
     _Subcommand(
         "schema", "print the watchlist JSON Schema", cmd_schema, watchlists=False, db=False

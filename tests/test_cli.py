@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import os
 import sqlite3
 import subprocess
@@ -676,3 +677,17 @@ def test_a_database_path_through_a_file_says_that_file_is_not_a_folder(tmp_path:
         f"error: cannot open database {db}: {notes} is a file, not a folder"
     )
     assert notes.read_text(encoding="utf-8") == "milk\n"
+
+
+def test_every_option_of_every_subcommand_says_in_its_help_what_it_does() -> None:
+    # `bench --help` listed --feeds, --items and --json, `outbox --help` --replay and
+    # `backup --help` its path with no word on what they do: a newcomer had to read cli.py.
+    parser = build_parser()
+    (commands,) = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    silent = [
+        f"{name} {action.dest}"
+        for name, sub in commands.choices.items()
+        for action in sub._actions
+        if not action.help
+    ]
+    assert silent == []

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
+from bot.logs import counted
 from bot.matching.embedder import ModelLoadError
 from bot.models import Watchlist
 from bot.reload import problem_text, read_watchlists
@@ -67,13 +68,16 @@ def cmd_check(args: argparse.Namespace) -> int:
     result = _load(settings)
     _print_problems(result)
     if result.errors:
-        print(f"{len(result.errors)} error(s) in {settings.watchlists_dir}", file=sys.stderr)
+        print(
+            f"{counted(len(result.errors), 'error')} in {settings.watchlists_dir}", file=sys.stderr
+        )
         return 1
     assert result.watchlist is not None
     wl = result.watchlist
     print(
-        f"ok: {len(wl.topics)} topics, {len(wl.actors)} actors, {len(wl.feeds)} feeds, "
-        f"{len(wl.routes)} routes in {settings.watchlists_dir}"
+        f"ok: {counted(len(wl.topics), 'topic')}, {counted(len(wl.actors), 'actor')},"
+        f" {counted(len(wl.feeds), 'feed')}, {counted(len(wl.routes), 'route')}"
+        f" in {settings.watchlists_dir}"
     )
     for rename in renames(wl):
         print(

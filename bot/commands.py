@@ -17,7 +17,7 @@ from bot.delivery.base import day_label
 from bot.dm_notice import SWITCHED_MARK, DmNotice, given, pending_notice
 from bot.feeds.parse import strip_controls
 from bot.feeds.reliability import failures, read_polls
-from bot.logs import redact_urls, safe_url
+from bot.logs import counted, redact_urls, safe_url
 from bot.models import Alert, Article, Statement, Topic
 from bot.positions import THRESHOLDS
 from bot.routing import PLATFORM_KINDS, platform_reach
@@ -656,7 +656,7 @@ class Commands:
             else ()
         )
         shown = tuple((name, value) for _, name, value in sorted(fields, key=lambda f: f[0]))
-        return Reply(f"{len(fields)} feeds", lines, fields=shown)
+        return Reply(counted(len(fields), "feed"), lines, fields=shown)
 
     def reload(self) -> Reply:
         """Admin: re-read the watchlists; apply them or say what is wrong."""

@@ -18,6 +18,7 @@ from bot.app import App, build_app
 from bot.delivery.base import Delivery
 from bot.delivery.console import ConsoleDelivery
 from bot.hot_reload import watch_watchlists
+from bot.logs import counted
 from bot.models import Watchlist
 from bot.reload import LoadedFrom
 from bot.settings import Settings
@@ -443,11 +444,11 @@ async def _one_pass(app: App, stop: asyncio.Event, received: list[signal.Signals
     finished, report = await _until_stopped(app.pipeline.poll(app.watchlist.feeds), stop)
     if finished and report is not None:
         log.info(
-            "one pass: %d feeds, %d new articles, %d alerts, %d failures",
-            report.feeds_polled,
-            report.new_articles,
-            report.alerts,
-            report.failures,
+            "one pass: %s, %s, %s, %s",
+            counted(report.feeds_polled, "feed"),
+            counted(report.new_articles, "new article"),
+            counted(report.alerts, "alert"),
+            counted(report.failures, "failure"),
         )
         draining = asyncio.ensure_future(deliver_everything(app, ONCE_DELIVERY_S))
         stopping = asyncio.ensure_future(stop.wait())

@@ -166,6 +166,13 @@ def test_check_on_broken_folder_prints_each_problem_and_exits_1(tmp_path: Path) 
     assert any(line.startswith(f"{b}:") and "YAML syntax error" in line for line in lines), lines
 
 
+def test_check_counts_one_error_in_the_singular(tmp_path: Path) -> None:
+    (tmp_path / "a.yaml").write_text("topics: [\n", encoding="utf-8")
+    done = _run("check", "--watchlists", str(tmp_path))
+    assert done.returncode == 1
+    assert done.stderr.splitlines()[-1] == f"1 error in {tmp_path}"
+
+
 def test_check_warnings_show_a_feed_url_without_its_password_or_query_values(
     tmp_path: Path,
 ) -> None:

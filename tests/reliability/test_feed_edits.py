@@ -220,7 +220,7 @@ async def test_feeds_lists_only_the_feeds_of_the_current_watchlist(
         app.use_watchlist(_watchlist(folder, [feeds.url("/c.xml")]))
         await app.pipeline.poll(app.watchlist.feeds)
         reply = Commands(app).feeds()
-        assert reply.title == "1 feeds"
+        assert reply.title == "1 feed"
         assert [name for name, _ in reply.fields] == ["Feed 0"]
         assert "status: ok" in reply.fields[0][1]
         # The stored state of the feeds that left the watchlist is kept.

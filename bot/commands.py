@@ -576,6 +576,7 @@ class Commands:
             f" {self._position(s) if s.position_id else 'no confident position'}"
             f" ({s.confidence:.2f})"
             f" — “{_quoted(s.quote, 160)}”{self._relayed(s)}"
+            f"{f' · {s.shift_note}' if s.shift_note else ''}"
             for s in self.store.article_statements(article_id)
         ]
 

@@ -156,9 +156,13 @@ class Statement:
     published: datetime | None = None
     url: str = ""
     # Whether one sentence of the article states the position clearly enough to report a
-    # change (see `bot.positions.assign.Assignment.clear`). Not stored: only a new
-    # statement is ever checked for a shift.
+    # change (see `bot.positions.assign.Assignment.clear`), and if not, why (`doubt`). Not
+    # stored: only a new statement is ever checked for a shift.
     clear: bool = True
+    doubt: str = ""
+    # Whether it was reported as a change of position, and if not why, as `/why` shows it.
+    # Decided when it was read, against the history of that moment (None: stored before).
+    shift_note: str | None = None
 
 
 @dataclass(frozen=True)

@@ -56,7 +56,20 @@ class Assignment(NamedTuple):
     @property
     def clear(self) -> bool:
         """True when the evidence is good enough to announce a change of position."""
-        return self.in_body and self.alone and self.focused and self.on_record
+        return not self.doubt
+
+    @property
+    def doubt(self) -> str:
+        """Why the evidence is not good enough to announce a change; "" when it is."""
+        if not self.in_body:
+            return "only the headline says it"
+        if not self.on_record:
+            return "it is hearsay (unnamed sources, a report, an analyst)"
+        if not self.alone:
+            return "its sentence gives another actor a stance too"
+        if not self.focused:
+            return "its sentence is only loosely about the topic"
+        return ""
 
 
 @dataclass(frozen=True)

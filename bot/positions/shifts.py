@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import NamedTuple
 
 from bot.models import Shift, Statement, Topic
 from bot.positions import THRESHOLDS, Thresholds
@@ -29,33 +30,64 @@ def is_shift(topic: Topic, before: str, now: str) -> bool:
     return not topic.reversals or (before, now) in topic.reversals
 
 
-def detect_shift(
+class Change(NamedTuple):
+    """A new statement judged against the actor's current position: the shift it is, if
+    any, the position it would change from, and the verdict (`VERDICTS`)."""
+
+    shift: Shift | None
+    before: Statement | None
+    verdict: str
+    bar: float = 0.0  # the confidence a change needed ("below-bar")
+
+
+# What `judge_change` finds, in the order it checks: no current position to change from; a
+# statement dated before it; the same position; a change the watchlist does not count as a
+# reversal; a change on evidence too weak to announce; one not confident enough; a shift.
+VERDICTS = ("first", "older", "same", "not-listed", "unclear", "below-bar", "shift")
+
+
+def judge_change(
     topic: Topic,
     history: Sequence[Statement],
     new: Statement,
     thresholds: Thresholds = THRESHOLDS,
-) -> Shift | None:
-    """A Shift when `new` confidently states a position other than the actor's current one.
+) -> Change:
+    """Whether `new` confidently states a position other than the actor's current one.
 
     A restatement is no shift; a change below `shift_min` confidence, or with no clear
     sentence behind it (`Statement.clear`), is not reported (it still becomes the current
     position once stored, so one shaky article cannot be "confirmed" into a shift by the
     next restatement).
     """
-    if new.position_id is None or not new.clear:
-        return None
-    if new.confidence < _bar(topic, new, thresholds):
-        return None
     before = current_position(history, thresholds)
-    if before is None or before.position_id is None:
-        return None
+    if new.position_id is None or before is None or before.position_id is None:
+        return Change(None, None, "first")
     if new.published and before.published and new.published < before.published:
         # An old article that surfaces late (a feed re-publishing its archive) says what the
         # actor held back then; calling it a change from today's position would be backwards.
-        return None
+        return Change(None, before, "older")
+    if before.position_id == new.position_id:
+        return Change(None, before, "same")
     if not is_shift(topic, before.position_id, new.position_id):
-        return None
-    return Shift(actor_id=new.actor_id, topic_id=topic.id, before=before, now=new)
+        return Change(None, before, "not-listed")
+    if not new.clear:
+        return Change(None, before, "unclear")
+    bar = _bar(topic, new, thresholds)
+    if new.confidence < bar:
+        return Change(None, before, "below-bar", bar)
+    shift = Shift(actor_id=new.actor_id, topic_id=topic.id, before=before, now=new)
+    return Change(shift, before, "shift", bar)
+
+
+def detect_shift(
+    topic: Topic,
+    history: Sequence[Statement],
+    new: Statement,
+    thresholds: Thresholds = THRESHOLDS,
+) -> Shift | None:
+    """A Shift when `new` confidently states a position other than the actor's current one
+    (`judge_change` says why not, when not)."""
+    return judge_change(topic, history, new, thresholds).shift
 
 
 def _bar(topic: Topic, new: Statement, thresholds: Thresholds) -> float:

@@ -40,6 +40,7 @@ def topic_statements(
             published=published,
             url=url,
             clear=item.clear,
+            doubt=item.doubt,
         )
         for item in best_per_actor(assign(topic, sentences))
         if item.position_id is not None

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from bot.matching.embedder import Embedder
 from bot.models import Article, Shift, StanceLine, Statement, Topic, Watchlist
 from bot.positions import THRESHOLDS
 from bot.store.protocol import Store
 from bot.text import without_unpaired_quotes
+
+if TYPE_CHECKING:
+    from bot.positions.shifts import Change
 
 
 class PositionTracker:
@@ -27,7 +32,7 @@ class PositionTracker:
     ) -> tuple[list[Statement], list[StanceLine]]:
         """Statements to store (one per actor and topic), and the alert's stance lines."""
         from bot.positions.extract import actor_sentences
-        from bot.positions.shifts import detect_shift
+        from bot.positions.shifts import judge_change
         from bot.positions.statements import topic_statements
 
         topics = [t for t in (self.watchlist.topic(i) for i in topic_ids) if t and t.positions]
@@ -57,9 +62,11 @@ class PositionTracker:
                 current = self.store.current_statement(
                     topic.id, statement.actor_id, THRESHOLDS.statement_min
                 )
-                shift = detect_shift(topic, [current] if current else [], statement)
-                lines.append(self._line(topic, statement, shift))
-            statements.extend(found)
+                change = judge_change(topic, [current] if current else [], statement)
+                lines.append(self._line(topic, statement, change.shift))
+                statements.append(
+                    replace(statement, shift_note=shift_note(topic, statement, change))
+                )
         return statements, lines
 
     def _line(self, topic: Topic, now: Statement, shift: Shift | None) -> StanceLine:
@@ -89,3 +96,27 @@ def build_stance_tracker(
     if not any(t.positions for t in watchlist.topics):
         return None
     return PositionTracker(watchlist, embedder, store)
+
+
+def shift_note(topic: Topic, statement: Statement, change: Change) -> str:
+    """What `/why` says of a statement: a shift, or why it was none."""
+    before = change.before
+    if change.verdict == "first" or before is None:
+        return "its first recorded position on this topic"
+    if change.verdict == "older":
+        return "dated before its current position: history, not a change"
+    if change.verdict == "same":
+        return "restates its current position"
+    position = topic.position(before.position_id or "")
+    was = f"“{position.label if position else before.position_id}”"
+    if change.verdict == "shift":
+        when = f", {before.published:%d %b}" if before.published else ""
+        return f"a shift from {was} ({before.source}{when})"
+    if change.verdict == "not-listed":
+        return f"a change from {was}, not one of the topic's listed reversals"
+    if change.verdict == "unclear":
+        return f"a change from {was}, not reported as a shift: {statement.doubt}"
+    return (
+        f"a change from {was}, not reported as a shift: confidence"
+        f" {statement.confidence:.2f}, under the {change.bar:.2f} a change needs"
+    )

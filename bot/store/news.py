@@ -398,7 +398,8 @@ class NewsStore(Connection):
         """Append statements to the positions history."""
         self.db.executemany(
             "INSERT INTO statements (article_id, actor_id, topic_id, position_id, quote,"
-            " confidence, reported_by, source, url, published) VALUES (?,?,?,?,?,?,?,?,?,?)",
+            " confidence, reported_by, source, url, published, shift_note)"
+            " VALUES (?,?,?,?,?,?,?,?,?,?,?)",
             [
                 (
                     s.article_id,
@@ -411,6 +412,7 @@ class NewsStore(Connection):
                     s.source,
                     s.url,
                     iso(s.published or datetime.now(UTC)),
+                    s.shift_note,
                 )
                 for s in statements
             ],

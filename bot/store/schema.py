@@ -264,6 +264,11 @@ MIGRATIONS: tuple[str, ...] = (
     """
     CREATE INDEX alerts_article ON alerts(article_id, created);
     """,
+    # Whether a statement was reported as a change of position, and if not why, as decided
+    # when it was read (bot/positions/tracker.py): `/why` shows it. Rows from before: NULL.
+    """
+    ALTER TABLE statements ADD COLUMN shift_note TEXT;
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -7,7 +7,8 @@ from datetime import UTC, datetime
 
 from bot.models import Position, Statement, Topic
 from bot.positions import THRESHOLDS
-from bot.positions.shifts import current_position, detect_shift, is_shift
+from bot.positions.shifts import current_position, detect_shift, is_shift, judge_change
+from bot.positions.tracker import shift_note
 
 TOPIC = Topic(
     id="t",
@@ -130,3 +131,16 @@ def test_cue_words_count_for_positions_whose_polarity_is_not_declared() -> None:
         "x", "t", "no", "The minister refused to send troops.", THRESHOLDS.shift_min_cued
     )
     assert detect_shift(plain, [said("yes")], backed) is not None
+
+
+def test_why_says_what_a_change_lacked_and_which_change_the_watchlist_does_not_count() -> None:
+    weak = said("no", STRONG - 0.05, article="a2")
+    note = shift_note(TOPIC, weak, judge_change(TOPIC, [said("yes")], weak))
+    assert note == (
+        f"a change from “one view”, not reported as a shift: confidence {STRONG - 0.05:.2f},"
+        f" under the {STRONG:.2f} a change needs"
+    )
+    listed = replace(TOPIC, reversals=(("yes", "no"),))
+    veto = said("veto", article="a2")
+    note = shift_note(listed, veto, judge_change(listed, [said("yes")], veto))
+    assert note == "a change from “one view”, not one of the topic's listed reversals"

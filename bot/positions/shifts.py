@@ -32,18 +32,18 @@ def is_shift(topic: Topic, before: str, now: str) -> bool:
 
 class Change(NamedTuple):
     """A new statement judged against the actor's current position: the shift it is, if
-    any, the position it would change from, and the verdict (`VERDICTS`)."""
+    any, the position it would change from, and the verdict.
+
+    The verdicts, in the order `judge_change` checks them: "first" (no current position to
+    change from), "older" (dated before it), "same", "not-listed" (a change the watchlist's
+    `reversals` do not count), "unclear" (evidence too weak to announce), "below-bar" (not
+    confident enough) and "shift".
+    """
 
     shift: Shift | None
     before: Statement | None
     verdict: str
     bar: float = 0.0  # the confidence a change needed ("below-bar")
-
-
-# What `judge_change` finds, in the order it checks: no current position to change from; a
-# statement dated before it; the same position; a change the watchlist does not count as a
-# reversal; a change on evidence too weak to announce; one not confident enough; a shift.
-VERDICTS = ("first", "older", "same", "not-listed", "unclear", "below-bar", "shift")
 
 
 def judge_change(

@@ -156,6 +156,10 @@ def _holding(typed: str, names: dict[str, str]) -> list[str]:
 # TIMELINE_READ statements: wire copy printed by several outlets is one stance.
 TIMELINE_SHOWN = 5
 TIMELINE_READ = 15
+# An actor's timeline is one field, and a platform cuts a field past its limit at the end,
+# where the newest stance is: Discord's 1,024 is the smallest, less room for the
+# backslashes its markdown escaping adds. Older stances are left out first instead.
+TIMELINE_CHARS = 900
 
 
 _UPDATES_SHOWN = 5
@@ -461,13 +465,24 @@ class Commands:
         # which an unsure one after it does not replace (one index seek per actor).
         current = self.store.current_statement(topic.id, who, sure)
         label = _label(topic, current.position_id) if current else "no confident position yet"
-        timeline = [
+        runs = _copies_together(statements)
+        lines = [
             f"{_date(run[0].published)} · {_label(topic, run[0].position_id)}"
             f"{' (unsure reading)' if max(s.confidence for s in run) < sure else ''}"
             f" — “{_quoted(run[0].quote, 160)}”"
             f" ({', '.join(dict.fromkeys(s.source for s in run))}){self._relayed(run[0])}"
-            for run in _copies_together(statements)[-TIMELINE_SHOWN:]
+            for run in runs[-TIMELINE_SHOWN:]
         ]
+        timeline = _newest_fitting(lines, TIMELINE_CHARS)
+        left_out = len(runs) - len(timeline)
+        # Only the latest statements were read: with all of them read, more may be before.
+        more = len(statements) >= TIMELINE_READ
+        if left_out:
+            count = f"{left_out} or more" if more else str(left_out)
+            plural = "" if count == "1" else "s"
+            timeline.insert(0, f"… {count} earlier stance{plural} not shown")
+        elif more:
+            timeline.insert(0, "… earlier stances not shown")
         # An actor the watchlists dropped (or renamed) keeps its history, shown as its.
         name = self._actors.get(who) or f"{who} (no longer in the watchlists)"
         return f"{name}: {label}", "\n".join(timeline)
@@ -699,6 +714,19 @@ def _copies_together(statements: list[Statement]) -> list[list[Statement]]:
         else:
             runs.append([statement])
     return runs
+
+
+def _newest_fitting(lines: list[str], limit: int) -> list[str]:
+    """The last lines whose joined length stays within `limit` (the newest always), in
+    order: a timeline keeps its latest stances whole and drops the oldest first."""
+    kept: list[str] = []
+    used = 0
+    for line in reversed(lines):
+        if kept and used + len(line) + 1 > limit:
+            break
+        kept.insert(0, line)
+        used += len(line) + 1
+    return kept
 
 
 def _label(topic: Topic, position_id: str | None) -> str:

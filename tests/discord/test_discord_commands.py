@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import logging
 import re
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 import pytest
 
-from bot.models import Destination, DestinationKind, Topic, Watchlist
+from bot.models import Destination, DestinationKind, Statement, Topic, Watchlist
 
 APP_ID = "900000000000000002"
 GUILD_ID = "800000000000000001"
@@ -429,3 +430,40 @@ async def test_topic_autocomplete_among_200_topics_offers_the_exact_name_first(
         assert len(choices) == 25
         assert choices[0] == {"name": "Ukraine", "value": "ukraine"}
         assert len(callback(fake, empty)["data"]["choices"]) == 25
+
+
+async def test_positions_shows_the_newest_stance_however_long_the_quotes(
+    dk: ModuleType, tmp_path: Path
+) -> None:
+    # Five stances quoted at length (wire copy in several outlets) overflowed Discord's
+    # 1,024-character field: the cut kept the oldest and dropped the newest, so the
+    # timeline ended on a stance other than the current position the field's name gave.
+    quote = "Moscow will never accept foreign troops on Ukrainian soil under any guarantee, {}"
+    outlets = "example-wire.com, harbour-post.com, northern-gazette.example"
+    start = datetime(2025, 8, 1, tzinfo=UTC)
+    stances = [
+        Statement(
+            "russia",
+            "security-guarantees",
+            "rejects-guarantees" if day % 2 == 0 else "supports-guarantees",
+            quote.format(f"a Kremlin spokesman told reporters on day {day} of the talks " * 2),
+            0.9,
+            source=outlets,
+            published=start + timedelta(days=day),
+        )
+        for day in range(7)
+    ]
+    async with dk.fake_discord() as fake:
+        app = dk.make_app(tmp_path, fake)
+        app.store.add_statements(stances)
+        async with dk.running(app) as runtime:
+            payload = dk.command_payload("positions", [dk.option("topic", "security-guarantees")])
+            await dk.invoke(runtime, payload)
+        field = answered(fake, payload)["fields"][0]
+    assert field["name"] == "Russia: rejects Western guarantees and foreign troops"
+    assert len(field["value"]) <= 1024
+    # The newest stance ends the timeline, whole; the older ones left out are counted.
+    assert field["value"].endswith(f"({outlets})")
+    assert "day 6 of the talks" in field["value"].splitlines()[-1]
+    assert field["value"].splitlines()[0].startswith("… ")
+    assert "earlier stances not shown" in field["value"].splitlines()[0]

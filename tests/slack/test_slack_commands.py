@@ -170,6 +170,23 @@ async def test_why_unwraps_slack_links(kit: Any, tmp_path: Path) -> None:
         assert body["text"] == "I have not seen that article."
 
 
+async def test_why_answers_about_what_was_typed_whole(kit: Any, tmp_path: Path) -> None:
+    async with kit.env(tmp_path) as env:
+        store = env.app.store
+        article = Article(
+            "a1", "feed", "example-wire.com", URL, "Kremlin demands veto", "Text.",
+            kit.WHEN, kit.WHEN,
+        )  # fmt: skip
+        store.add_article(article, canonical_url(URL), "story-1", None, False)
+        # Words with no link were answered about their first word alone: "“the” is not
+        # an article link", as if the member had typed only that.
+        _, body = await env.command("why the veto story from this morning")
+        assert body["text"] == "“the veto story from this morning” is not an article link."
+        # A link among words is the one asked about, wherever it stands.
+        _, body = await env.command(f"why was <{URL.replace('&', '&amp;')}> not alerted?")
+        assert body["text"] == "Why: Kremlin demands veto"
+
+
 async def test_feeds_is_refused_to_non_admins(kit: Any, tmp_path: Path) -> None:
     async with kit.env(tmp_path, admins=("U0OPS",)) as env:
         _, body = await env.command("feeds", user="U0ANN")

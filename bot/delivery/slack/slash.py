@@ -15,6 +15,7 @@ from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.article_links import typed_link
 from bot.command_thread import CommandThread
 from bot.commands import MAX_ARGUMENT_CHARS, Commands, Reply
 from bot.delivery.slack.render import COMMAND, in_slack_spelling, render_reply
@@ -147,6 +148,13 @@ def _recent(commands: Commands, request: _Request) -> Reply:
     return commands.recent(" ".join(args), count)
 
 
+def _why(commands: Commands, request: _Request) -> Reply:
+    # Members write "why was <link> not alerted?": the link is the word asked about. With
+    # no link among the words, the answer quotes them all, not the first one alone.
+    link = next((word for word in request.args if typed_link(word) is not None), request.text)
+    return commands.why(link)
+
+
 # What each member's subcommand asks of `Commands`, and whether it needs an argument (one
 # without it is answered with the usage). Run on the command thread: see `answer`.
 _MEMBER_COMMANDS: dict[str, tuple[bool, Callable[[Commands, _Request], Reply]]] = {
@@ -156,7 +164,7 @@ _MEMBER_COMMANDS: dict[str, tuple[bool, Callable[[Commands, _Request], Reply]]] 
     "topics": (False, lambda c, r: c.topics(PLATFORM, r.team)),
     "positions": (True, lambda c, r: c.positions_line(r.text)),
     "recent": (True, _recent),
-    "why": (True, lambda c, r: c.why(r.args[0])),
+    "why": (True, _why),
 }
 _ADMIN_COMMANDS = ("feeds", "reload")
 

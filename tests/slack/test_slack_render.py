@@ -190,6 +190,22 @@ def test_article_markdown_and_bidi_controls_show_literally(kit: Any) -> None:
     assert "<https://harbour-post.com/a_b|" in message.blocks[-1]["elements"][1]["text"]
 
 
+def test_a_reply_too_long_for_one_message_names_what_it_left_out() -> None:
+    # /stancewatch topics of a 60-topic watchlist showed the first 36 and then "…and 24
+    # more not shown.": a member could not learn those topics existed (Discord names them).
+    fields = tuple(
+        (f"Transport subject {i}", f"News about subject {i}, " + "port and rail " * 12)
+        for i in range(60)
+    )
+    message = render_reply(Reply("60 tracked topics", fields=fields))
+    shown = "\n".join(texts(message.blocks))
+    for name, _ in fields:
+        assert re.search(rf"\b{name}\b", shown), name
+    last = message.blocks[-1]["text"]["text"]
+    assert re.match(r"…and \d+ more not shown: Transport subject \d+, ", last)
+    assert_within_limits(message.blocks, message.text)
+
+
 def test_escape_and_fit() -> None:
     assert escape("a & b < c > d") == "a &amp; b &lt; c &gt; d"
     assert escape("&lt;!channel&gt;") == "&amp;lt;!channel&amp;gt;"
@@ -204,7 +220,7 @@ def test_reply_rendering_is_escaped_and_bounded() -> None:
     message = render_reply(Reply("Topics & more", ("a <b>",), fields=fields))
     assert message.blocks[0]["text"]["text"].startswith("*Topics &amp; more*\na &lt;b&gt;")
     assert "line one\nline two &amp; &lt;!channel&gt;" in message.blocks[0]["text"]["text"]
-    assert message.blocks[-1]["text"]["text"].endswith("more not shown.")
+    assert "more not shown: Topic &lt;" in message.blocks[-1]["text"]["text"]
     assert_within_limits(message.blocks, message.text)
 
 

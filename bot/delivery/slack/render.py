@@ -417,7 +417,9 @@ def render_text(text: str) -> SlackMessage:
     return SlackMessage(text=fit(text, MAX_FALLBACK), blocks=[section(body)])
 
 
-MORE_NOTE_ROOM = 40
+# Room kept for the note that ends a reply too long for one message, naming what it left
+# out (a topic, a feed or an actor found nowhere else in the answer), as Discord's does.
+MORE_NOTE_ROOM = 1200
 
 
 def render_reply(reply: Reply) -> SlackMessage:
@@ -429,13 +431,27 @@ def render_reply(reply: Reply) -> SlackMessage:
         f"*{fit(name, 200)}*\n{fit(value, 1500, keep_newlines=True)}"
         for name, value in reply.fields
     ]
+    sections, shown = _packed(title, chunks, CARD_BUDGET)
+    if shown < len(chunks):
+        sections, shown = _packed(title, chunks, CARD_BUDGET - MORE_NOTE_ROOM)
+        # Lines left out are counted; fields are named, as far as the note's room allows.
+        names = [name for name, _ in reply.fields[max(0, shown - len(reply.lines)) :]]
+        listed = f": {', '.join(names)}" if names else "."
+        note = f"…and {len(chunks) - shown} more not shown{listed}"
+        sections.append(fit(note, MORE_NOTE_ROOM - 1))
+    fallback = fit(reply.title, 300) or "Stancewatch"
+    return SlackMessage(text=fallback, blocks=[section(s) for s in sections])
+
+
+def _packed(title: str, chunks: list[str], budget: int) -> tuple[list[str], int]:
+    """The title and as many chunks as fit `budget`, packed into sections of at most
+    MAX_SECTION with one block to spare; and how many chunks that is."""
     sections: list[str] = [title]
     used = slack_len(title)
     shown = 0
     for chunk in chunks:
         size = slack_len(chunk) + 1
-        # Keep room for the "…and N more not shown." line that may follow.
-        if used + size > CARD_BUDGET - MORE_NOTE_ROOM or (
+        if used + size > budget or (
             slack_len(sections[-1]) + size > MAX_SECTION and len(sections) >= MAX_BLOCKS - 1
         ):
             break
@@ -445,10 +461,7 @@ def render_reply(reply: Reply) -> SlackMessage:
             sections[-1] += "\n" + chunk
         used += size
         shown += 1
-    if shown < len(chunks):
-        sections.append(f"…and {len(chunks) - shown} more not shown.")
-    fallback = fit(reply.title, 300) or "Stancewatch"
-    return SlackMessage(text=fallback, blocks=[section(s) for s in sections])
+    return sections, shown
 
 
 def _names(names: Sequence[str], shown: int, each: int) -> str:

@@ -32,6 +32,8 @@ if TYPE_CHECKING:
     from bot.store.protocol import Store
 
 MAX_ARGUMENT_CHARS = 200
+# A refused /reload lists this many errors: a chat answer, not the `check` report.
+RELOAD_ERRORS_LISTED = 20
 # A feed's health line when its items are not in English and the model reads English only.
 NOT_ENGLISH = "not in English: the model reads English only; articles are stored but rarely match"
 
@@ -685,9 +687,12 @@ class Commands:
         if not result.applied:
             # Told in a chat: a feed URL an error quotes loses its secrets, as in the log.
             errors = tuple(problem_text(p) for p in result.problems if p.severity == "error")
-            return Reply(
-                "Reload refused; the last good watchlists stay in use.", errors[:20], ok=False
-            )
+            listed = errors[:RELOAD_ERRORS_LISTED]
+            if len(errors) > len(listed):
+                # Else the admin fixes what was listed and meets the rest at the next reload.
+                unlisted = counted(len(errors) - len(listed), "more error")
+                listed += (f"… and {unlisted}: “stancewatch check” lists them all.",)
+            return Reply("Reload refused; the last good watchlists stay in use.", listed, ok=False)
         assert result.watchlist is not None
         before = self.app.watchlist
         self.app.use_watchlist(result.watchlist)

@@ -118,3 +118,16 @@ def test_the_reload_command_refusing_an_edit_hides_a_feed_token_as_hot_reload_do
     assert not reply.ok, reply.text
     assert "https://wire.example/rss?token=…" in reply.text, reply.text
     assert "s3cret-wire-token" not in reply.text, reply.text
+
+
+def test_the_reload_command_says_how_many_errors_it_did_not_list(tmp_path: Path) -> None:
+    app = _app_on_topic_one(tmp_path)
+    # 30 topics without a description: the answer listed 20 errors and said nothing of the
+    # rest, so the admin fixed those 20 and met the others at the next reload.
+    broken = "topics:\n" + "".join(f"  - id: t{i}\n    name: Topic {i}\n" for i in range(30))
+    (tmp_path / "a.yaml").write_text(broken, encoding="utf-8")
+    reply = Commands(cast(App, app)).reload()
+    assert not reply.ok, reply.text
+    assert len(reply.lines) == 21, reply.text
+    assert reply.lines[-1] == "… and 10 more errors: “stancewatch check” lists them all."
+    assert [t.id for t in app.watchlist.topics] == ["one"]  # the last good set stays

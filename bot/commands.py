@@ -274,6 +274,15 @@ class Commands:
                 (f"Which one: {listed}?",),
                 ok=False,
             )
+        actor_id = self._actor_id(typed) if kind == "topic" else None
+        if actor_id is not None:
+            # Members follow the news about someone: the bot knows them, as an actor.
+            actor = self._actors[actor_id]
+            return Reply(
+                f"“{shown}” is an actor ({actor}), not a topic.",
+                (TOPICS_HINT, f"Where {actor} stands on one: /positions <topic> {actor}."),
+                ok=False,
+            )
         suggestions = closest(typed[:MAX_ARGUMENT_CHARS], spellings or names)
         if suggestions:
             hint = f"Did you mean: {', '.join(suggestions)}?"

@@ -155,6 +155,23 @@ def test_a_name_close_to_nothing_is_not_offered_a_guess(app: App) -> None:
     assert topic.lines == ("/topics lists every topic.",)
 
 
+@pytest.mark.parametrize("typed", ["Russia", "kremlin"])
+def test_an_actor_typed_as_a_topic_is_told_topics_are_followed(app: App, typed: str) -> None:
+    # "/follow Russia" answered "Unknown topic “Russia”" as if the bot had never heard of
+    # Russia, whose stances it tracks: the member is told what to type instead.
+    app.use_watchlist(
+        Watchlist(actors=(Actor("russia", "Russia", ("Kremlin",)),), topics=TOPICS, routes=ROUTES)
+    )
+    reply = Commands(app).follow("discord", "guild-1", "u1", typed)
+    assert reply.ok is False
+    assert reply.title == f"“{typed}” is an actor (Russia), not a topic."
+    assert reply.lines == (
+        "/topics lists every topic.",
+        "Where Russia stands on one: /positions <topic> Russia.",
+    )
+    assert app.store.following("discord", "guild-1", "u1") == []
+
+
 def test_positions_of_one_actor_with_none_names_that_actor(app: App) -> None:
     russia = Actor("russia", "Russia", ("Moscow",))
     caps = Topic(

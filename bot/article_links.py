@@ -14,13 +14,30 @@ from urllib.parse import urlsplit, urlunsplit
 from bot.feeds.parse import canonical_url
 
 _WEB = ("http", "https")
+# Marks a link copied out of a sentence brings along: the sentence's own punctuation after
+# it, and quotes or brackets around it. No article link ends with one of them.
+_AFTER_A_LINK = ".,;:!?"
+_AROUND_A_LINK = (("<", ">"), ("(", ")"), ("[", "]"), ("“", "”"), ('"', '"'), ("'", "'"))
+# An AMP copy served from a host of its own ("amp.example.org" for "www.example.org").
+_AMP_HOST = "amp."
+
+
+def _unwrapped(text: str) -> str:
+    """The link without the sentence around it: quotes, brackets, a full stop after it."""
+    link = text.strip()
+    while True:
+        before = link
+        link = link.rstrip(_AFTER_A_LINK)
+        for opening, closing in _AROUND_A_LINK:
+            if link.startswith(opening) and link.endswith(closing) and len(link) > 1:
+                link = link[1:-1].strip()  # Discord's "no preview" brackets too
+        if link == before:
+            return link
 
 
 def typed_link(text: str) -> str | None:
     """The link in what was typed, unwrapped and with a scheme; None when it is no link."""
-    link = text.strip()
-    if link.startswith("<") and link.endswith(">"):
-        link = link[1:-1].strip()  # Discord's "no preview" brackets
+    link = _unwrapped(text)
     if not link or any(c.isspace() for c in link):
         return None
     schemeless = "://" not in link
@@ -52,15 +69,15 @@ def link_spellings(link: str) -> list[str]:
     except ValueError:  # kept as written by `canonical_url`: it has no other spelling
         return [canonical]
     host = parts.netloc
-    other_host = host.removeprefix("www.") if host.startswith("www.") else f"www.{host}"
+    bare = host.removeprefix("www.")
+    if bare.startswith(_AMP_HOST) and "." in bare.removeprefix(_AMP_HOST):
+        # The page of an AMP host may be on the site's "www." host, which the store's AMP
+        # rule (one host less "amp.") does not reach.
+        bare = bare.removeprefix(_AMP_HOST)
     other_scheme = "http" if parts.scheme == "https" else "https"
     spellings = [
         urlunsplit((scheme, netloc, parts.path, parts.query, ""))
-        for scheme, netloc in (
-            (parts.scheme, host),
-            (other_scheme, host),
-            (parts.scheme, other_host),
-            (other_scheme, other_host),
-        )
+        for netloc in dict.fromkeys((host, bare, f"www.{bare}"))
+        for scheme in (parts.scheme, other_scheme)
     ]
     return [canonical, *dict.fromkeys(s for s in spellings if s != canonical)]

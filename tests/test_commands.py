@@ -415,6 +415,10 @@ def store_veto_talks(app: App, stored: str) -> None:
         "https://wire.example/world/veto-talks?utm_source=chat&utm_medium=share",  # no www.
         "http://www.wire.example/world/veto-talks",  # the other scheme
         "www.wire.example/world/veto-talks/",  # no scheme, as browsers show it
+        "https://amp.wire.example/world/veto-talks",  # the AMP copy's own host
+        "https://www.wire.example/world/veto-talks.",  # the full stop of a sentence
+        "“https://www.wire.example/world/veto-talks”",  # quoted
+        "(https://wire.example/world/veto-talks),",  # in brackets, in a sentence
     ],
 )
 def test_why_finds_the_article_however_its_link_was_pasted(app: App, typed: str) -> None:

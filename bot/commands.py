@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
@@ -20,7 +21,7 @@ from bot.feeds.reliability import failures, read_polls
 from bot.logs import counted, redact_urls, safe_url
 from bot.models import Alert, Article, Statement, Topic
 from bot.positions import THRESHOLDS
-from bot.routing import PLATFORM_KINDS, platform_reach
+from bot.routing import PLATFORM_KINDS, channel_targets, platform_reach
 from bot.store.rows import MatchRow, StoredArticle
 from bot.summarize import cut_at_word
 from bot.text import without_unpaired_quotes
@@ -309,42 +310,70 @@ class Commands:
         return choices(typed, self._actors, aliases=aliases)
 
     def follow(
-        self, platform: str, scope: str, user_id: str, topic: str, dm: bool = False
+        self,
+        platform: str,
+        scope: str,
+        user_id: str,
+        topic: str,
+        dm: bool = False,
+        channels_here: Collection[str] | None = None,
     ) -> Reply:
-        """Follow a topic: be mentioned in (or sent by DM) every alert for it."""
+        """Follow a topic: be mentioned in (or sent by DM) every alert for it.
+
+        `channels_here`: the topic's alert channels (`channel_targets`) that are in the
+        caller's server, when the platform could tell; None when it could not.
+        """
         topic_id = self._topic_id(topic)
         if topic_id is None:
             return self._unknown("topic", topic, self._topics)
         new = self.store.follow(platform, scope, user_id, topic_id, dm, datetime.now(UTC))
         verb = "You now follow" if new else "You already followed"
         name = self._topics[topic_id]
-        unheard = self._unheard(platform, topic_id)
+        unheard = self._unheard(platform, topic_id, channels_here)
         if unheard:
             # Kept all the same: the follow starts to work once a channel route exists.
             return Reply(f"{verb} {name}, but you will not be notified yet.", unheard)
         how = "by direct message" if dm else "with a mention in the alert channel"
         return Reply(f"{verb} {name}.", (f"You will get its alerts {how}.",))
 
-    def _unheard(self, platform: str, topic_id: str) -> tuple[str, ...]:
+    def _unheard(
+        self, platform: str, topic_id: str, channels_here: Collection[str] | None = None
+    ) -> tuple[str, ...]:
         """Why a follower on this platform would hear nothing of the topic; () when they will.
 
-        Mentions and DMs go out only with channel posts: a topic that reaches the platform
-        through webhooks alone, or not at all, never notifies its followers there.
+        Mentions and DMs go out only with channel posts, to the followers of the server the
+        channel is in: a topic that reaches the platform through webhooks alone, or not at
+        all, or only in other servers' channels, never notifies its followers here.
         """
         if platform not in PLATFORM_KINDS:
             return ()
         by_channel, by_webhook = platform_reach(topic_id, self.app.watchlist, platform)
+        where = platform.capitalize()
+        later = "Your follow is kept: it takes effect once an admin routes the topic to a"
+        if by_channel and channels_here is not None and not channels_here:
+            why = (
+                f"Its alerts are posted only in other {where} servers' channels: followers"
+                " are mentioned, or sent a direct message, by the alerts posted in their own"
+                " server."
+            )
+            return why, f"{later} channel of this server."
         if by_channel:
             return ()
-        where = platform.capitalize()
         why = (
             f"Its alerts reach {where} only through a webhook, which cannot mention you"
             " or send you a direct message."
             if by_webhook
             else f"Its alerts are not posted on {where} at the moment."
         )
-        later = "Your follow is kept: it takes effect once an admin routes the topic to a"
         return why, f"{later} {where} channel."
+
+    def channel_targets(self, platform: str, topic: str) -> list[str]:
+        """The channel ids a typed topic's alerts are posted to on a platform ([] for an
+        unknown topic): what a platform checks against the caller's server."""
+        topic_id = self._topic_id(topic)
+        if topic_id is None or platform not in PLATFORM_KINDS:
+            return []
+        return channel_targets(topic_id, self.app.watchlist, platform)
 
     def unfollow(self, platform: str, scope: str, user_id: str, topic: str) -> Reply:
         """Stop following a topic."""

@@ -85,6 +85,12 @@ PLATFORM_KINDS: dict[str, tuple[DestinationKind, DestinationKind]] = {
 }
 
 
+def channel_targets(topic_id: str, watchlist: Watchlist, platform: str) -> list[str]:
+    """The channel ids the routes post a topic's alerts to on a platform."""
+    channel, _ = PLATFORM_KINDS[platform]
+    return [d.target for d in routed_destinations([topic_id], watchlist, (channel,))]
+
+
 def platform_reach(topic_id: str, watchlist: Watchlist, platform: str) -> tuple[bool, bool]:
     """(by a channel, by a webhook): how the routes bring a topic's alerts to a platform.
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import ModuleType
@@ -11,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from bot.models import Destination, DestinationKind, Statement, Topic, Watchlist
+from bot.models import Destination, DestinationKind, Route, Statement, Topic, Watchlist
 
 APP_ID = "900000000000000002"
 GUILD_ID = "800000000000000001"
@@ -114,6 +115,38 @@ async def test_follow_a_topic_discord_gets_only_by_webhook_says_nobody_is_notifi
             assert "You will get its alerts" not in embed["description"]
         # Kept all the same, for when a channel route is added.
         assert app.store.following("discord", GUILD_ID, READER) == [("security-guarantees", False)]
+
+
+async def test_follow_a_topic_posted_only_in_another_servers_channel_says_nobody_is_notified(
+    dk: ModuleType, tmp_path: Path
+) -> None:
+    # One bot in two servers: the topic's alerts go to a channel of the other server, and
+    # followers are mentioned (or sent a DM) only by alerts posted in their own server.
+    elsewhere = "700000000000000009"
+    async with dk.fake_discord() as fake:
+        fake.channel_guilds[elsewhere] = "800000000000000009"
+        routes = (Route(topics=("*",), discord_channel=elsewhere),)
+        app = dk.make_app(tmp_path, fake, wl=replace(dk.watchlist(webhook=False), routes=routes))
+        async with dk.running(app) as runtime:
+            payload = dk.command_payload(
+                "follow", [dk.option("topic", "security-guarantees")], user_id=READER
+            )
+            await dk.invoke(runtime, payload)
+            embed = answered(fake, payload)
+            at_home = dk.command_payload("follow", [dk.option("topic", "arms")], user_id=READER)
+            fake.channel_guilds[elsewhere] = GUILD_ID  # the same channel, in the caller's server
+            app2 = dk.make_app(tmp_path / "b", fake, wl=app.watchlist)
+        async with dk.running(app2) as runtime:
+            await dk.invoke(runtime, at_home)
+            home = answered(fake, at_home)
+    assert embed["title"] == (
+        "You now follow Security guarantees for Ukraine, but you will not be notified yet."
+    )
+    assert "only in other Discord servers' channels" in embed["description"]
+    assert "routes the topic to a channel of this server" in embed["description"]
+    assert home["title"] == "You now follow Arms shipments."
+    # Kept all the same, for when a channel of this server is routed.
+    assert app.store.following("discord", GUILD_ID, READER) == [("security-guarantees", False)]
 
 
 async def test_unknown_topic_answers_with_the_closest_names(dk: ModuleType, tmp_path: Path) -> None:

@@ -170,6 +170,25 @@ def _dm_refusal(exc: DeliveryError) -> DeliveryError | None:
     return None
 
 
+async def guild_of_channel(
+    client: discord.Client, channel_id: int, known: dict[int, int | None]
+) -> int | None:
+    """The server a channel is in (None: not a server's), from the client's cache or one API
+    call, remembered in `known`. Raises DeliveryError when Discord cannot say."""
+    if channel_id in known:
+        return known[channel_id]
+    cached = client.get_channel(channel_id)
+    guild = getattr(cached, "guild", None)
+    if guild is not None:
+        guild_id: int | None = guild.id
+    else:
+        async with discord_call(f"channel {channel_id}", client=client):
+            data: Any = await client.http.get_channel(channel_id)
+        guild_id = int(data["guild_id"]) if data.get("guild_id") else None
+    known[channel_id] = guild_id
+    return guild_id
+
+
 class DiscordDelivery:
     """Posts and edits alerts on Discord; channels need the bot, webhooks need nothing."""
 
@@ -322,18 +341,7 @@ class DiscordDelivery:
     # --- channels (bot mode) -------------------------------------------------------------
 
     async def _guild_of(self, client: discord.Client, channel_id: int) -> int | None:
-        if channel_id in self._guilds:
-            return self._guilds[channel_id]
-        cached = client.get_channel(channel_id)
-        guild = getattr(cached, "guild", None)
-        if guild is not None:
-            guild_id: int | None = guild.id
-        else:
-            async with discord_call(f"channel {channel_id}", client=client):
-                data: Any = await client.http.get_channel(channel_id)
-            guild_id = int(data["guild_id"]) if data.get("guild_id") else None
-        self._guilds[channel_id] = guild_id
-        return guild_id
+        return await guild_of_channel(client, channel_id, self._guilds)
 
     def _followers(self, guild_id: int | None, alert: Alert) -> tuple[list[str], list[str]]:
         if guild_id is None:

@@ -6,7 +6,7 @@ The docstrings are the descriptions users see (at most 100 characters).
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import TYPE_CHECKING, Any
 
 import aiohttp
@@ -14,7 +14,8 @@ import discord
 from discord import app_commands
 
 from bot.commands import Commands, Reply
-from bot.delivery.discord.delivery import PLATFORM, no_mentions
+from bot.delivery.base import DeliveryError
+from bot.delivery.discord.delivery import PLATFORM, guild_of_channel, no_mentions
 from bot.delivery.discord.render import render_reply
 from bot.delivery.discord.text import fit, tidy
 from bot.dm_notice import tell_with_notice
@@ -140,13 +141,18 @@ class _Answers:
         await tell_with_notice(self.worker, member, reply, public, send, send_aside)
 
     async def tell_later(
-        self, interaction: discord.Interaction, private: bool, work: Callable[[Commands], Reply]
+        self,
+        interaction: discord.Interaction,
+        private: bool,
+        work: Callable[[Commands], Reply],
+        prepare: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         """Acknowledge within Discord's 3 s first, then do the work and tell the answer.
 
         Every command that touches the database comes here: a write waits up to the busy
         timeout while another program holds SQLite's write lock, and that wait must come
-        after the acknowledgement, on the command thread, not on the event loop.
+        after the acknowledgement, on the command thread, not on the event loop. So does
+        `prepare`, what the work needs to ask Discord first.
         """
         try:
             await interaction.response.defer(ephemeral=private, thinking=True)
@@ -156,6 +162,8 @@ class _Answers:
             # when they look again.
             await self.worker.answer(work)
             raise
+        if prepare is not None:
+            await prepare()
         await self.tell(interaction, await self.worker.answer(work), private)
 
 
@@ -184,16 +192,36 @@ def add_commands(tree: app_commands.CommandTree[discord.Client], core: Commands)
     """
     answers = _Answers(core.app.command_thread())
     topic_choices = _autocomplete(core.topic_choices)
-    _add_follow_commands(tree, answers, topic_choices)
+    _add_follow_commands(tree, answers, topic_choices, core)
     _add_reading_commands(tree, answers, topic_choices, _autocomplete(core.actor_choices))
     _add_admin_commands(tree, answers)
     tree.error(_on_error)
 
 
+async def _in_this_server(
+    interaction: discord.Interaction, targets: list[str], guilds: dict[int, int | None]
+) -> set[str] | None:
+    """The alert channels among `targets` that are in the caller's server; None when
+    Discord could not say where one of them is (the follow is then not questioned)."""
+    here: set[str] = set()
+    for target in targets:
+        try:
+            guild = await guild_of_channel(interaction.client, int(target), guilds)
+        except (DeliveryError, ValueError):
+            return None
+        if guild == interaction.guild_id:
+            here.add(target)
+    return here
+
+
 def _add_follow_commands(
-    tree: app_commands.CommandTree[discord.Client], answers: _Answers, topic_choices: _Autocomplete
+    tree: app_commands.CommandTree[discord.Client],
+    answers: _Answers,
+    topic_choices: _Autocomplete,
+    core: Commands,
 ) -> None:
     """/follow, /unfollow and /following: each member's own follows, answered privately."""
+    guilds: dict[int, int | None] = {}  # each alert channel's server, once asked
 
     @tree.command(name="follow")
     @app_commands.guild_only()
@@ -204,8 +232,17 @@ def _add_follow_commands(
     async def follow(interaction: discord.Interaction, topic: str, dm: bool = False) -> None:
         """Get a mention (or a DM) with every alert on a topic."""
         scope, user = _scope(interaction), _user(interaction)
+        here: list[set[str] | None] = [None]
+
+        async def find_channels_here() -> None:
+            targets = core.channel_targets(PLATFORM, topic)
+            here[0] = await _in_this_server(interaction, targets, guilds)
+
         await answers.tell_later(
-            interaction, True, lambda c: c.follow(PLATFORM, scope, user, topic, dm)
+            interaction,
+            True,
+            lambda c: c.follow(PLATFORM, scope, user, topic, dm, channels_here=here[0]),
+            find_channels_here,
         )
 
     @tree.command(name="unfollow")

@@ -9,7 +9,8 @@ give the few spellings of one page to look it up by.
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit, urlunsplit
+import re
+from urllib.parse import parse_qs, urlsplit, urlunsplit
 
 from bot.feeds.parse import canonical_url
 
@@ -20,6 +21,13 @@ _AFTER_A_LINK = ".,;:!?"
 _AROUND_A_LINK = (("<", ">"), ("(", ")"), ("[", "]"), ("“", "”"), ('"', '"'), ("'", "'"))
 # An AMP copy served from a host of its own ("amp.example.org" for "www.example.org").
 _AMP_HOST = "amp."
+# Redirect links that search results, mail filters and social sites wrap around a page's
+# link, by host and the query parameters that carry the page's link.
+_REDIRECTS = (
+    (re.compile(r"(?:www\.)?google\.[a-z.]+$"), ("q", "url")),
+    (re.compile(r".*\.safelinks\.protection\.outlook\.com$"), ("url",)),
+    (re.compile(r"l\.facebook\.com$"), ("u",)),
+)
 
 
 def _unwrapped(text: str) -> str:
@@ -51,7 +59,19 @@ def typed_link(text: str) -> str | None:
         return None
     if schemeless and not _looks_like_a_host(parts.hostname):
         return None  # a word ("kremlin", "javascript:…"), not a site typed without https://
-    return link
+    return _redirected_to(parts.hostname, parts.query) or link
+
+
+def _redirected_to(host: str, query: str) -> str | None:
+    """The page a redirect link leads to, when it is one of `_REDIRECTS`' and names it."""
+    for pattern, names in _REDIRECTS:
+        if pattern.match(host):
+            values = parse_qs(query)
+            for name in names:
+                for value in values.get(name, ()):
+                    if value.lower().startswith(("http://", "https://")):
+                        return value
+    return None
 
 
 def _looks_like_a_host(host: str) -> bool:

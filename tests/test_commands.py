@@ -419,6 +419,12 @@ def store_veto_talks(app: App, stored: str) -> None:
         "https://www.wire.example/world/veto-talks.",  # the full stop of a sentence
         "“https://www.wire.example/world/veto-talks”",  # quoted
         "(https://wire.example/world/veto-talks),",  # in brackets, in a sentence
+        # Redirect links that search results and mail wrap around the page's own link.
+        "https://www.google.com/url?q=https://www.wire.example/world/veto-talks&sa=D",
+        "https://www.google.co.uk/url?sa=t&url=https%3A%2F%2Fwire.example%2Fworld%2Fveto-talks",
+        "https://eur01.safelinks.protection.outlook.com/?url=https%3A%2F%2Fwww.wire.example"
+        "%2Fworld%2Fveto-talks&data=05",
+        "https://l.facebook.com/l.php?u=https%3A%2F%2Fwww.wire.example%2Fworld%2Fveto-talks",
     ],
 )
 def test_why_finds_the_article_however_its_link_was_pasted(app: App, typed: str) -> None:

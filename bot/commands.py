@@ -9,8 +9,9 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bot.article_links import link_spellings, typed_link
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
 
     from bot.app import App
     from bot.store.protocol import Store
+    from bot.watchlists.source import Problem
 
 MAX_ARGUMENT_CHARS = 200
 # A refused /reload lists this many errors: a chat answer, not the `check` report.
@@ -723,8 +725,14 @@ class Commands:
             settings.watchlists_dir, self.app.watchlist, settings.default_interval_s
         )
         if not result.applied:
-            # Told in a chat: a feed URL an error quotes loses its secrets, as in the log.
-            errors = tuple(problem_text(p) for p in result.problems if p.severity == "error")
+            # Told in a chat: a feed URL an error quotes loses its secrets, as in the log, and
+            # a file is named inside the watchlist folder, not by the server's path to it.
+            folder = settings.watchlists_dir
+            errors = tuple(
+                problem_text(_in_folder(p, folder))
+                for p in result.problems
+                if p.severity == "error"
+            )
             listed = errors[:RELOAD_ERRORS_LISTED]
             if len(errors) > len(listed):
                 # Else the admin fixes what was listed and meets the rest at the next reload.
@@ -738,6 +746,15 @@ class Commands:
         # Said to the admin who reloaded: followers or a history the edit left behind.
         left = tuple(str(item) for item in self.app.left_behind(before))
         return Reply("Watchlists reloaded.", (*changes, *left) or ("No changes.",))
+
+
+def _in_folder(problem: Problem, folder: Path) -> Problem:
+    """The problem with its file named relative to the watchlist folder, when inside it."""
+    try:
+        relative = Path(problem.file).relative_to(folder)
+    except ValueError:
+        return problem
+    return replace(problem, file=str(relative))
 
 
 def _copies_together(statements: list[Statement]) -> list[list[Statement]]:

@@ -131,3 +131,14 @@ def test_the_reload_command_says_how_many_errors_it_did_not_list(tmp_path: Path)
     assert len(reply.lines) == 21, reply.text
     assert reply.lines[-1] == "… and 10 more errors: “stancewatch check” lists them all."
     assert [t.id for t in app.watchlist.topics] == ["one"]  # the last good set stays
+
+
+def test_the_reload_command_names_files_inside_the_watchlist_folder(tmp_path: Path) -> None:
+    # Told in a chat, a server path ("/srv/stancewatch/watchlists/a.yaml") says nothing a
+    # channel admin can use and more about the server than they need.
+    app = _app_on_topic_one(tmp_path)
+    (tmp_path / "a.yaml").write_text("topics: [\n", encoding="utf-8")
+    reply = Commands(cast(App, app)).reload()
+    assert not reply.ok, reply.text
+    assert reply.lines[0].startswith("a.yaml:"), reply.text
+    assert str(tmp_path) not in reply.text

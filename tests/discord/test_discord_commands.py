@@ -219,7 +219,11 @@ async def test_positions_recent_and_why_defer_first(dk: ModuleType, tmp_path: Pa
         assert callback(fake, positions) == {"type": 5}  # public, like its Reply
         assert callback(fake, recent) == {"type": 5, "data": {"flags": EPHEMERAL}}
         assert callback(fake, why) == {"type": 5, "data": {"flags": EPHEMERAL}}
-        assert edited_original(fake, positions)["embeds"][0]["title"] == (
+        # Nothing recorded yet is nothing for the channel: told to the member alone, as
+        # Slack does (it was edited into the public answer).
+        [nothing_yet] = fake.requests("POST", rf"/webhooks/{APP_ID}/{positions['token']}")
+        assert nothing_yet.json["flags"] == EPHEMERAL
+        assert nothing_yet.json["embeds"][0]["title"] == (
             "No position of Russia recorded yet on Security guarantees for Ukraine."
         )
         assert edited_original(fake, recent)["embeds"][0]["title"] == (

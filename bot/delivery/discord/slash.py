@@ -118,9 +118,10 @@ class _Answers:
         `private`: the answer is seen by the caller alone; beside a public one, the note
         goes in a message of its own that only they see.
         """
-        # A refusal (a mistyped topic, a busy database) is the caller's business, not the
+        # A refusal (a mistyped topic, a busy database), or a reply with nothing in it for
+        # the channel ("No positions recorded yet"), is the caller's business, not the
         # channel's, even from a command whose answers are public: as on Slack.
-        public = not private and reply.ok
+        public = not private and reply.ok and not reply.ephemeral
 
         async def send(shown: Reply) -> bool:
             if not public and not private:

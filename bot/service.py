@@ -438,6 +438,7 @@ async def _one_pass(app: App, stop: asyncio.Event, received: list[signal.Signals
     one transaction, and a feed's validators only after its articles), so the next run
     fetches again whatever this one had not stored.
     """
+    app.pipeline.health.recalls_earlier_runs = True
     # First, as the service does at start: a database served only by `run --once` from cron
     # never met the service's 6-hourly prune, and grew without limit.
     await prune_old_data(app)

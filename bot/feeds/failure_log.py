@@ -6,7 +6,9 @@ the pause), and a feed failing on and off never reached the pause but wrote a wa
 every few minutes for as long as it flapped, drowning the lines that mattered. What is not
 said line by line is still counted: the next line says how many failures went unsaid, and
 `/feeds` shows each feed's state. Kept in memory: after a restart the first failure is
-said again, which is what an operator reading a fresh log wants.
+said again, which is what an operator reading a fresh log wants. `run --once` from cron is
+a restart at every pass, though, and said a feed down all day at each one: there, the time
+of the last line is read back from the database (`recall`).
 
 Lines wait for the end of the pass (`say_pass`): a publisher's server down takes all its
 feeds down in the same second, and fifty feeds were fifty warnings at once (at the first
@@ -80,6 +82,11 @@ class FailureLog:
         self._said: dict[str, _Said] = {}
         self._pass: list[_Line] = []  # this pass's lines, said by `say_pass`
 
+    def recall(self, url: str, error: str, said_at: datetime) -> None:
+        """Take `error` as said about the feed at `url` at `said_at` by an earlier run,
+        unless this run has said something about it already."""
+        self._said.setdefault(url, _Said(error, said_at))
+
     def failed(
         self,
         url: str,
@@ -89,8 +96,9 @@ class FailureLog:
         status: str,
         pausing: bool,
         now: datetime,
-    ) -> None:
-        """Log one failure of the feed at `url` (named `shown`) when it tells something new.
+    ) -> bool:
+        """Log one failure of the feed at `url` (named `shown`) when it tells something new;
+        True when it does.
 
         `pausing`: this failure pauses the feed, which is always said.
         """
@@ -100,12 +108,13 @@ class FailureLog:
         if said is not None and not (fresh or pausing):
             said.unsaid += 1
             log.debug("%s", line)
-            return
+            return False
         if said is not None and said.unsaid:
             line += f" ({counted(said.unsaid, 'more failure')} since the last line about it)"
         kind = f"paused after failing: {error}" if pausing else f"failed: {error}"
         self._pass.append(_Line(logging.WARNING, line, kind, shown))
         self._said[url] = _Said(error, now)
+        return True
 
     def answered(self, url: str, shown: str, failures: int) -> None:
         """Log that the feed answers again, when its failures since it last did were said.

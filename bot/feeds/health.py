@@ -98,6 +98,9 @@ class FeedHealth:
         # Notices of the pass under way: sent together when it ends (`send_notices`).
         self._notices: list[tuple[str, str, str]] = []  # (feed url, status told, text)
         self.failure_log = FailureLog()
+        # Set for `run --once`: a feed's last failure line may have been said by an earlier
+        # pass, another process, and is read back from the database.
+        self.recalls_earlier_runs = False
 
     def after_clock_step(self, states: list[FeedState], now: datetime) -> list[FeedState]:
         """The states, each next poll set by a clock ahead of `now` moved back (and stored).
@@ -154,7 +157,13 @@ class FeedHealth:
         status = "paused" if paused else "failing"
         self.store.record_fetch_error(feed.url, now, error, next_at, status)
         pausing = paused and (state is None or state.status != "paused")
-        self.failure_log.failed(feed.url, safe_url(feed.url), error, failures, status, pausing, now)
+        if self.recalls_earlier_runs and state and state.failures and state.failure_said_at:
+            # Its failures in a row are all of one error since the last line, or the change
+            # would have been said: the stored error is the one that line said.
+            self.failure_log.recall(feed.url, state.last_error or "", state.failure_said_at)
+        shown = safe_url(feed.url)
+        if self.failure_log.failed(feed.url, shown, error, failures, status, pausing, now):
+            self.store.set_feed_failure_said(feed.url, now)
         self._judge_reliability(feed, ok=False, now=now)
         if paused:
             why = (

@@ -188,6 +188,10 @@ class NewsStore(Connection):
             (recent_polls, int(told), iso(told_at) if told_at else None, url),
         )
 
+    def set_feed_failure_said(self, url: str, at: datetime) -> None:
+        """Remember when the log last said this feed failed."""
+        self.db.execute("UPDATE feeds SET failure_said_at = ? WHERE url = ?", (iso(at), url))
+
     # --- articles ----------------------------------------------------------------------
 
     def known_article_ids(self, ids: Sequence[str]) -> set[str]:

@@ -113,6 +113,10 @@ class Store(Protocol):
         """Save a feed's latest polls, whether admins know it is unreliable, and since when."""
         ...
 
+    def set_feed_failure_said(self, url: str, at: datetime) -> None:
+        """Remember when the log last said this feed failed."""
+        ...
+
     def known_article_ids(self, ids: Sequence[str]) -> set[str]:
         """The subset of these article ids already stored."""
         ...

@@ -57,6 +57,7 @@ class FeedState:
     unreliable_told: bool = False  # admins were told it fails on and off
     unreliable_told_at: datetime | None = None  # when they last were
     unlisted_at: datetime | None = None  # when it left the watchlists (None: listed)
+    failure_said_at: datetime | None = None  # when the log last said it failed
 
     @property
     def last_polled_at(self) -> datetime | None:

@@ -269,6 +269,11 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE statements ADD COLUMN shift_note TEXT;
     """,
+    # When the log last said a feed's failure: `run --once` from cron is a new process at
+    # every pass, and said a feed down all day at each one (bot/feeds/failure_log.py).
+    """
+    ALTER TABLE feeds ADD COLUMN failure_said_at TEXT;
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from bot.app import App
+from bot.service import serve_app
 from tests.conftest import rss
 from tests.reliability.helpers import OFF_TOPIC, FeedServer, Reply, app_for_feeds, rss_items
 
@@ -167,3 +168,27 @@ async def test_fifty_feeds_failing_together_are_one_warning_then_one_line_when_b
     assert "/desk-00.xml" in warning and "and 40 more" in warning, warning  # the rest: /feeds
     [answered] = _feed_lines(back, logging.INFO)
     assert answered.startswith("50 feeds answer again"), answered
+
+
+async def test_run_once_from_cron_says_a_feed_down_all_afternoon_once_an_hour_not_every_pass(
+    tmp_path: Path, feeds: FeedServer, embedder: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    # `run --once` every 10 minutes from cron: each pass is a new process, with nothing in
+    # memory of what the last one logged. A feed down all afternoon was a warning at every
+    # pass (18 in 3 hours), where the service says it once an hour.
+    caplog.set_level(logging.INFO)
+    feeds.replies["/down.xml"] = Reply(500, b"boom", content_type="text/plain")
+    seen: list[tuple[datetime, logging.LogRecord]] = []
+    for step in range(18):
+        now = T + timedelta(minutes=10 * step)
+        app = app_for_feeds(tmp_path, [feeds.url("/down.xml")], embedder, pause_after_failures=1000)
+        app.pipeline.clock = lambda now=now: now  # type: ignore[misc]
+        caplog.clear()
+        assert await serve_app(app, once=True) == 0
+        seen += [(now, record) for record in caplog.records]
+    lines = _warnings_about(seen, "/down.xml")
+    assert feeds.hits["/down.xml"] == 18  # every pass asked again
+    assert lines and lines[0][0] == T and "500" in lines[0][1], lines
+    assert len(lines) == 3, lines  # the first failure, then an hourly reminder
+    for (before, _), (after, _) in pairwise(lines):
+        assert after - before >= timedelta(hours=1), lines

@@ -69,7 +69,8 @@ class RedactingFilter(logging.Filter):
 
     def __init__(self) -> None:
         super().__init__()
-        self.secrets = tuple(os.environ.get(v, "") for v in SECRET_VARS)
+        # Stripped, as settings read them: the token in use has no secrets file's newline.
+        self.secrets = tuple(os.environ.get(v, "").strip() for v in SECRET_VARS)
 
     def filter(self, record: logging.LogRecord) -> bool:
         """Redact the formatted message (arguments included) in place."""

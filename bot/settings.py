@@ -85,6 +85,23 @@ def _discord_guild_id(env: Mapping[str, str]) -> str:
     return raw
 
 
+def _token(env: Mapping[str, str], name: str) -> str:
+    """A bot token without the blanks around it, or "" (none) when only blanks were given.
+
+    A token read from a secrets file (a Kubernetes secret, a compose `env_file`) ends in a
+    newline: Slack's Socket Mode then failed to connect at every retry ("Forbidden control
+    character detected in headers"). A blank inside is no newline at an end but a paste of
+    more than the token ("Bot …", two tokens): refused without showing it, a secret.
+    """
+    token = env.get(name, "").strip()
+    if any(char.isspace() for char in token):
+        raise SettingsError(
+            f"{name}: has a space or a line break inside; give the token alone"
+            " (without 'Bot ' or another token), as the platform shows it"
+        )
+    return token
+
+
 def _interval(env: Mapping[str, str], name: str, default: float) -> float:
     """An interval in the watchlists' own syntax ("600", "90s", "10m", "1h"), 1m to 7d."""
     raw = env.get(name, "").strip()
@@ -143,12 +160,12 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         db_path=Path(env.get("STANCEWATCH_DB", "") or "stancewatch.db"),
         watchlists_dir=Path(env.get("STANCEWATCH_WATCHLISTS", "") or "watchlists"),
         model=env.get("STANCEWATCH_MODEL", ""),
-        discord_token=env.get("DISCORD_TOKEN", ""),
+        discord_token=_token(env, "DISCORD_TOKEN"),
         discord_api_base=_api_base(env, "DISCORD_API_BASE", "https://discord.com/api/v10"),
         discord_guild_id=_discord_guild_id(env),
         discord_admin_channel=_discord_admin_channel(env),
-        slack_bot_token=env.get("SLACK_BOT_TOKEN", ""),
-        slack_app_token=env.get("SLACK_APP_TOKEN", ""),
+        slack_bot_token=_token(env, "SLACK_BOT_TOKEN"),
+        slack_app_token=_token(env, "SLACK_APP_TOKEN"),
         slack_api_base=_api_base(env, "SLACK_API_BASE", "https://slack.com/api/"),
         slack_admin_users=admins,
         slack_admin_channel=env.get("SLACK_ADMIN_CHANNEL", ""),

@@ -266,6 +266,9 @@ def test_a_channel_route_without_its_bot_token_is_a_warning(tmp_path: Path) -> N
     assert (warning.file, warning.line, warning.key) == (str(path), 15, "routes[0].discord_channel")
     assert "DISCORD_TOKEN is not set" in warning.message
     assert _said(load_watchlists(tmp_path, env={"DISCORD_TOKEN": "t"})) == ()
+    # A token of blanks is no token to the service either: the channel is skipped.
+    (blank,) = _said(load_watchlists(tmp_path, env={"DISCORD_TOKEN": " \n"}))
+    assert "DISCORD_TOKEN is not set" in blank.message
 
 
 def test_a_slack_channel_link_is_refused_with_the_id_to_use(tmp_path: Path) -> None:

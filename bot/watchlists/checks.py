@@ -145,7 +145,7 @@ def check_route_tokens(
     """Warn about a channel destination whose bot token is not set: it would be skipped."""
     problems = []
     for key, token in _TOKEN_FOR.items():
-        if getattr(route, key) and not env.get(token):
+        if getattr(route, key) and not env.get(token, "").strip():  # blanks: no token
             message = f"{token} is not set, so this destination is skipped"
             problems.append(_at(where, src, (*path, key), message, "warning"))
     return problems

@@ -453,7 +453,10 @@ def test_run_with_a_bad_model_fails_at_start_before_fetching_any_feed(
     assert "Traceback" not in done.stderr, done.stderr[-3000:]
     errors = [line for line in done.stderr.splitlines() if line.startswith("error: ")]
     assert len(errors) == 1, done.stderr
-    assert errors[0].startswith("error: cannot load sentence model 'nonexistent-model': ")
+    # Named by its variable, as every other setting refused at start is.
+    assert errors[0].startswith(
+        "error: STANCEWATCH_MODEL: cannot load sentence model 'nonexistent-model': "
+    )
     assert _Handler.requested == []
 
 

@@ -70,7 +70,7 @@ def test_a_model_that_cannot_be_loaded_is_one_error_naming_it(tmp_path: Path) ->
     with pytest.raises(ModelLoadError) as raised:
         embedder.check()
     message = str(raised.value)
-    assert message.startswith("cannot load sentence model 'nonexistent-model': ")
+    assert message.startswith("STANCEWATCH_MODEL: cannot load sentence model 'nonexistent-model': ")
     assert "\n" not in message
     # Encoding later says the same, rather than a library traceback.
     with pytest.raises(ModelLoadError):

@@ -103,7 +103,10 @@ class SentenceTransformerEmbedder:
             return SentenceTransformer(path, device="cpu")
         except Exception as exc:  # the library raises OSError, ValueError, HF errors, ...
             first_line = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-            raise ModelLoadError(f"cannot load sentence model {path!r}: {first_line}") from exc
+            # A model named by the operator is named by its variable, as other settings are.
+            setting = "STANCEWATCH_MODEL: " if self.model_name else ""
+            message = f"{setting}cannot load sentence model {path!r}: {first_line}"
+            raise ModelLoadError(message) from exc
 
     def check(self) -> None:
         """Raise ModelLoadError now if the model cannot be loaded; load it only if unsure.

@@ -692,7 +692,7 @@ class Commands:
                 parts = [
                     f"status: {state.status}",
                     f"next poll: {_date(state.next_poll_at)} {state.next_poll_at:%H:%M} UTC",
-                    f"last success: {_date(state.last_ok_at)}",
+                    f"last success: {day_label(state.last_ok_at, 'never')}",
                 ]
                 if state.last_error:
                     error = state.last_error[:200]

@@ -539,3 +539,15 @@ def test_a_topic_typed_in_quotes_or_with_a_stray_mark_is_found(app: App, typed: 
     # stop or write it like a channel; each was "Unknown topic", echoing it in two quotes.
     reply = Commands(app).follow("slack", "T1", "u1", typed)
     assert reply.ok and reply.title == "You now follow NATO membership for Ukraine.", reply.text
+
+
+def test_feeds_says_a_feed_that_never_answered_has_never_succeeded(app: App) -> None:
+    # "last success: ?" read as a date the bot had lost, for a feed whose URL was wrong
+    # from its first poll.
+    feed = Feed("https://news.example/typo.rss", "Typo", 600.0)
+    app.use_watchlist(Watchlist(topics=TOPICS, feeds=(feed,)))
+    now = datetime.now(UTC)
+    app.store.sync_feeds((feed,), now)
+    app.store.record_fetch_error(feed.url, now, "HTTP 404", now, "failing")
+    (field,) = Commands(app).feeds().fields
+    assert "last success: never" in field[1].splitlines()

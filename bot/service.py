@@ -20,6 +20,7 @@ from bot.delivery.console import ConsoleDelivery
 from bot.hot_reload import watch_watchlists
 from bot.logs import counted
 from bot.models import Watchlist
+from bot.pipeline import CycleReport
 from bot.reload import LoadedFrom
 from bot.settings import Settings
 from bot.store.backup import BackupError, DamagedDatabase
@@ -430,6 +431,25 @@ async def _until_stopped(work: Awaitable[T], stop: asyncio.Event) -> tuple[bool,
     return False, None
 
 
+def _say_pass(report: CycleReport) -> None:
+    """The log line that sums up a `run --once` pass."""
+    if report.store_error:
+        # Its counts are of what was read, not kept: "40 new articles, 0 failures" after
+        # the database refused them read as a good pass.
+        log.warning(
+            "one pass given up: the database refused its writes; what it did not store is"
+            " fetched again at the next run"
+        )
+        return
+    log.info(
+        "one pass: %s, %s, %s, %s",
+        counted(report.feeds_polled, "feed"),
+        counted(report.new_articles, "new article"),
+        counted(report.alerts, "alert"),
+        counted(report.failures, "failure"),
+    )
+
+
 async def _one_pass(app: App, stop: asyncio.Event, received: list[signal.Signals]) -> int:
     """`run --once`: poll every feed, deliver, exit 0; Ctrl-C or SIGTERM stops it at once.
 
@@ -444,13 +464,7 @@ async def _one_pass(app: App, stop: asyncio.Event, received: list[signal.Signals
     await prune_old_data(app)
     finished, report = await _until_stopped(app.pipeline.poll(app.watchlist.feeds), stop)
     if finished and report is not None:
-        log.info(
-            "one pass: %s, %s, %s, %s",
-            counted(report.feeds_polled, "feed"),
-            counted(report.new_articles, "new article"),
-            counted(report.alerts, "alert"),
-            counted(report.failures, "failure"),
-        )
+        _say_pass(report)
         draining = asyncio.ensure_future(deliver_everything(app, ONCE_DELIVERY_S))
         stopping = asyncio.ensure_future(stop.wait())
         await asyncio.wait({draining, stopping}, return_when=asyncio.FIRST_COMPLETED)

@@ -427,6 +427,26 @@ async def test_run_once_on_a_full_disk_exits_1(tmp_path: Path) -> None:
         assert await serve_app(served.app, once=True) == 1  # a cron job must see it
 
 
+async def test_run_once_on_a_full_disk_does_not_sum_up_its_pass_as_done(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    # The summary said "one pass: 1 feed, 40 new articles, 0 alerts, 0 failures" after the
+    # database had refused them: an operator reading it took the pass for a good one.
+    from bot.service import serve_app
+
+    items = [{"title": f"Harbour drills {n}", "link": f"https://x.example/{n}"} for n in range(40)]
+    async with one_feed(tmp_path, rss("T", items)) as served:
+        store = served.app.store
+        pages = store.db.execute("PRAGMA page_count").fetchone()[0]
+        store.db.execute(f"PRAGMA max_page_count = {pages + 2}")
+        with caplog.at_level(logging.INFO):
+            await serve_app(served.app, once=True)
+    (summary,) = [r for r in caplog.records if r.getMessage().startswith("one pass")]
+    assert summary.levelno == logging.WARNING
+    assert "40 new articles" not in summary.getMessage()
+    assert "given up" in summary.getMessage() and "next run" in summary.getMessage()
+
+
 async def test_a_story_running_past_the_retention_still_edits_its_alert_after_a_prune(
     tmp_path: Path, embedder: Any, feeds: tuple[Feeds, str]
 ) -> None:

@@ -229,6 +229,7 @@ async def test_an_upgraded_database_reads_only_what_changed_after_the_upgrade(
             db.execute("ALTER TABLE articles DROP COLUMN revised_at")
             db.execute("DROP INDEX alerts_article")  # added by schema 19
             db.execute("ALTER TABLE statements DROP COLUMN shift_note")  # and 20
+            db.execute("ALTER TABLE feeds DROP COLUMN failure_said_at")  # and 21
             db.execute("PRAGMA user_version = 17")
         db.close()
         served.app = served.build()

@@ -283,6 +283,7 @@ def test_an_upgrade_drops_the_scores_of_articles_an_earlier_version_pruned(
     store.db.execute("ALTER TABLE articles DROP COLUMN revised_at")
     store.db.execute("DROP INDEX alerts_article")  # added by migration 19
     store.db.execute("ALTER TABLE statements DROP COLUMN shift_note")  # added by migration 20
+    store.db.execute("ALTER TABLE feeds DROP COLUMN failure_said_at")  # and 21
     store.db.execute("PRAGMA user_version = 4")
     store.close()
     store = SQLiteStore(db)

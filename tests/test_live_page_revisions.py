@@ -10,6 +10,8 @@ served over local HTTP.
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from pathlib import Path
@@ -80,16 +82,21 @@ class Clock:
         return self.now
 
 
-async def live_page_at_0915(
-    served: OneFeed, embedder: Any, console: RecordingConsole, clock: Clock
-) -> None:
-    """An app with Norland, a first poll (history) and the live page's 09:15 version."""
-    await use_norland(served, embedder, console)
-    served.app.pipeline.clock = clock
-    served.body = rss("Wire", [HISTORY])
-    await served.poll()
-    clock.now += timedelta(minutes=10)
-    await poll_update(served, MORNING, clock)
+@asynccontextmanager
+async def page_at_0915(
+    tmp_path: Path, embedder: Any
+) -> AsyncIterator[tuple[OneFeed, RecordingConsole, Clock]]:
+    """A served feed and an app with Norland, its clock six hours back, after a first poll
+    (history) and the live page's 09:15 version; with what the app posts and its clock."""
+    clock = Clock.hours_ago(6)
+    console = RecordingConsole()
+    async with one_feed(tmp_path, rss("Wire", [HISTORY]), console=console) as served:
+        await use_norland(served, embedder, console)
+        served.app.pipeline.clock = clock
+        await served.poll()
+        clock.now += timedelta(minutes=10)
+        await poll_update(served, MORNING, clock)
+        yield served, console, clock
 
 
 async def poll_update(
@@ -109,10 +116,7 @@ def statements_of_live_page(served: OneFeed) -> list[Any]:
 async def test_a_reversal_in_a_later_update_of_a_live_page_is_a_shift_alert(
     tmp_path: Path, embedder: Any
 ) -> None:
-    clock = Clock.hours_ago(6)
-    console = RecordingConsole()
-    async with one_feed(tmp_path, rss("Wire", [HISTORY]), console=console) as served:
-        await live_page_at_0915(served, embedder, console, clock)
+    async with page_at_0915(tmp_path, embedder) as (served, console, clock):
         morning = clock.now
         clock.now += timedelta(minutes=105)  # 09:15 → 11:00
         # The page keeps its 09:15 date in the feed: the update is dated when it was read.
@@ -140,10 +144,7 @@ async def test_a_reversal_in_a_later_update_of_a_live_page_is_a_shift_alert(
 async def test_a_cosmetic_change_to_a_live_page_is_not_read_as_an_update(
     tmp_path: Path, embedder: Any
 ) -> None:
-    clock = Clock.hours_ago(6)
-    console = RecordingConsole()
-    async with one_feed(tmp_path, rss("Wire", [HISTORY]), console=console) as served:
-        await live_page_at_0915(served, embedder, console, clock)
+    async with page_at_0915(tmp_path, embedder) as (served, console, clock):
         before = statements_of_live_page(served)
         first, second = MORNING.split("\n\n")
         # Paragraphs swapped, spacing changed, a live page's time stamp and a relative age
@@ -169,10 +170,7 @@ async def test_a_cosmetic_change_to_a_live_page_is_not_read_as_an_update(
 async def test_a_restating_update_is_kept_in_the_history_without_an_alert(
     tmp_path: Path, embedder: Any
 ) -> None:
-    clock = Clock.hours_ago(6)
-    console = RecordingConsole()
-    async with one_feed(tmp_path, rss("Wire", [HISTORY]), console=console) as served:
-        await live_page_at_0915(served, embedder, console, clock)
+    async with page_at_0915(tmp_path, embedder) as (served, console, clock):
         clock.now += timedelta(hours=1)
         await poll_update(served, f"{RESTATEMENT}\n\n{MORNING}", clock)
         await served.app.outbox.drain()
@@ -186,10 +184,7 @@ async def test_a_restating_update_is_kept_in_the_history_without_an_alert(
 async def test_a_live_page_updated_all_day_alerts_only_its_shift(
     tmp_path: Path, embedder: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    clock = Clock.hours_ago(6)
-    console = RecordingConsole()
-    async with one_feed(tmp_path, rss("Wire", [HISTORY]), console=console) as served:
-        await live_page_at_0915(served, embedder, console, clock)
+    async with page_at_0915(tmp_path, embedder) as (served, console, clock):
         encoded: list[str] = []
         real_encode = embedder.encode
 
@@ -217,10 +212,7 @@ async def test_a_live_page_updated_all_day_alerts_only_its_shift(
 async def test_an_upgraded_database_reads_only_what_changed_after_the_upgrade(
     tmp_path: Path, embedder: Any
 ) -> None:
-    clock = Clock.hours_ago(6)
-    console = RecordingConsole()
-    async with one_feed(tmp_path, rss("Wire", [HISTORY]), console=console) as served:
-        await live_page_at_0915(served, embedder, console, clock)
+    async with page_at_0915(tmp_path, embedder) as (served, console, clock):
         page = live_item(MORNING, clock.now - timedelta(minutes=10))
         await served.app.close()
         # The database as schema 17, before fingerprints, left it.
@@ -256,10 +248,7 @@ async def test_a_new_last_updated_time_does_not_hold_back_the_next_update(
     # Found in a 21-minute soak: a page's "Last updated 09:19 GMT." line, changed at every
     # update, was read as a new sentence; that read started the page's ten-minute wait, so a
     # reversal posted minutes later was not alerted at the poll that first saw it.
-    clock = Clock.hours_ago(6)
-    console = RecordingConsole()
-    async with one_feed(tmp_path, rss("Wire", [HISTORY]), console=console) as served:
-        await live_page_at_0915(served, embedder, console, clock)
+    async with page_at_0915(tmp_path, embedder) as (served, console, clock):
         for minutes, news in ((25, ""), (5, f"{REVERSAL}\n\n")):
             clock.now += timedelta(minutes=minutes)
             text = f"Last updated {clock.now:%H:%M} GMT.\n\n{news}{MORNING}"
@@ -297,10 +286,7 @@ async def test_an_update_that_brings_a_tracked_topic_is_alerted_once(
 async def test_an_update_read_at_a_feeds_first_poll_is_history(
     tmp_path: Path, embedder: Any
 ) -> None:
-    clock = Clock.hours_ago(6)
-    console = RecordingConsole()
-    async with one_feed(tmp_path, rss("Wire", [HISTORY]), console=console) as served:
-        await live_page_at_0915(served, embedder, console, clock)
+    async with page_at_0915(tmp_path, embedder) as (served, console, clock):
         # The feed starts afresh, as one listed again after a long absence does.
         served.app.store.db.execute("UPDATE feeds SET first_polled_at = NULL")
         clock.now += timedelta(hours=1)
@@ -342,10 +328,7 @@ async def test_an_update_that_only_rewrites_the_headline_is_read(
 async def test_an_update_within_ten_minutes_of_the_last_one_read_waits_and_is_not_lost(
     tmp_path: Path, embedder: Any
 ) -> None:
-    clock = Clock.hours_ago(6)
-    console = RecordingConsole()
-    async with one_feed(tmp_path, rss("Wire", [HISTORY]), console=console) as served:
-        await live_page_at_0915(served, embedder, console, clock)
+    async with page_at_0915(tmp_path, embedder) as (served, console, clock):
         clock.now += timedelta(minutes=30)
         text = f"{RESTATEMENT}\n\n{MORNING}"
         served.body = rss("Wire", [live_item(text, clock.now), HISTORY])
@@ -368,10 +351,7 @@ async def test_a_page_dated_more_than_a_week_back_is_not_read_for_updates(
 ) -> None:
     # A feed that rewords an item of its archive brings no news: its "update" is left
     # unread, where an item dated within the week is read.
-    clock = Clock.hours_ago(6)
-    console = RecordingConsole()
-    async with one_feed(tmp_path, rss("Wire", [HISTORY]), console=console) as served:
-        await live_page_at_0915(served, embedder, console, clock)
+    async with page_at_0915(tmp_path, embedder) as (served, console, clock):
         dated = clock.now - timedelta(minutes=10)
         stored = statements_of_live_page(served)
         clock.now = dated + timedelta(days=7, minutes=1)
@@ -393,10 +373,7 @@ async def test_a_live_page_under_a_new_guid_does_not_alert_its_topic_again_when_
 ) -> None:
     # The publisher moves the page to a new guid (same link): stored as the same page, not
     # news. Its next update restates the page's topic, which the page was alerted for.
-    clock = Clock.hours_ago(6)
-    console = RecordingConsole()
-    async with one_feed(tmp_path, rss("Wire", [HISTORY]), console=console) as served:
-        await live_page_at_0915(served, embedder, console, clock)
+    async with page_at_0915(tmp_path, embedder) as (served, console, clock):
         clock.now += timedelta(minutes=20)
         await poll_update(served, MORNING, clock, guid="live-lake-accord-v2")
         clock.now += timedelta(minutes=30)

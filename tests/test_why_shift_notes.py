@@ -15,16 +15,14 @@ from typing import Any
 import pytest
 
 from bot.commands import Commands
-from tests.conftest import RecordingConsole, rss
-from tests.one_feed import one_feed
+from tests.conftest import rss
 from tests.test_live_page_revisions import (
     HISTORY,
     MORNING,
     RESTATEMENT,
     REVERSAL,
-    Clock,
     live_item,
-    live_page_at_0915,
+    page_at_0915,
     poll_update,
 )
 from tests.test_shift_not_folded import FUNDING
@@ -43,10 +41,7 @@ def statements_found(served: Any) -> list[str]:
 async def test_why_tells_a_first_position_a_restatement_and_a_shift_apart(
     tmp_path: Path, embedder: Any
 ) -> None:
-    clock = Clock.hours_ago(6)
-    console = RecordingConsole()
-    async with one_feed(tmp_path, rss("Wire", [HISTORY]), console=console) as served:
-        await live_page_at_0915(served, embedder, console, clock)
+    async with page_at_0915(tmp_path, embedder) as (served, _, clock):
         clock.now += timedelta(minutes=30)
         await poll_update(served, f"{RESTATEMENT}\n\n{MORNING}", clock)
         clock.now += timedelta(minutes=30)
@@ -61,10 +56,7 @@ async def test_why_tells_a_first_position_a_restatement_and_a_shift_apart(
 async def test_why_says_a_change_only_a_headline_states_was_not_reported(
     tmp_path: Path, embedder: Any
 ) -> None:
-    clock = Clock.hours_ago(6)
-    console = RecordingConsole()
-    async with one_feed(tmp_path, rss("Wire", [HISTORY]), console=console) as served:
-        await live_page_at_0915(served, embedder, console, clock)
+    async with page_at_0915(tmp_path, embedder) as (served, console, clock):
         clock.now += timedelta(minutes=30)
         page = live_item(MORNING, clock.now)
         page["title"] = "Live: Norland now backs a separate fund for the lake accord"
